@@ -1,0 +1,153 @@
+//! `POST /v1/events`: one event or a batch, validated against the vocabulary,
+//! routed by type, appended durably, then acknowledged with `202`.
+
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::AppState;
+use super::problem::Problem;
+use crate::event::cloudevents::{FieldError, parse_object};
+use crate::event::{Event, vocabulary};
+use crate::storage::StorageError;
+
+/// Content types `POST /v1/events` accepts.
+const ACCEPTED_TYPES: &[&str] = &[
+    "application/json",
+    "application/cloudevents+json",
+    "application/cloudevents-batch+json",
+];
+
+/// Counter of events accepted at ingest by topic.
+pub const INGESTED: &str = "streamplug_ingest_events_total";
+
+/// Where one accepted event was written.
+#[derive(Debug, Serialize)]
+pub struct Accepted {
+    /// Event id (assigned when the request had none).
+    pub id: String,
+    /// Topic it was routed to.
+    pub topic: String,
+    /// Partition.
+    pub partition: u32,
+    /// Offset in the partition.
+    pub offset: u64,
+}
+
+/// The `202` body.
+#[derive(Debug, Serialize)]
+pub struct IngestReceipt {
+    /// Number of events written.
+    pub accepted: usize,
+    /// Each event's position, in request order.
+    pub events: Vec<Accepted>,
+}
+
+/// The handler.
+pub async fn post_events(State(state): State<AppState>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+    match ingest(&state, &headers, body).await {
+        Ok(receipt) => (StatusCode::ACCEPTED, axum::Json(receipt)).into_response(),
+        Err(problem) => problem.into_response(),
+    }
+}
+
+async fn ingest(state: &AppState, headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<IngestReceipt, Problem> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let media = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    if !ACCEPTED_TYPES.contains(&media.as_str()) {
+        return Err(Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "Unsupported media type",
+            format!(
+                "Content-Type `{content_type}` is not accepted; send one of {}",
+                ACCEPTED_TYPES.join(", ")
+            ),
+        ));
+    }
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Problem::too_large(format!(
+                "the body is larger than {} bytes (server.max_body_bytes)",
+                state.limits.max_body_bytes
+            ))
+        } else {
+            Problem::bad_request(rejection.body_text())
+        }
+    })?;
+    let json: Value = serde_json::from_slice(&body).map_err(|e| {
+        Problem::bad_request(format!("the body is not JSON: {e} (line {}, column {})", e.line(), e.column()))
+    })?;
+    let (objects, batch) = match json {
+        Value::Array(items) => (items, true),
+        other => (vec![other], false),
+    };
+    if objects.is_empty() {
+        return Err(Problem::bad_request("the batch is empty"));
+    }
+    if objects.len() > state.limits.max_batch_events {
+        return Err(Problem::too_large(format!(
+            "the batch holds {} events; at most {} are accepted (server.max_batch_events)",
+            objects.len(),
+            state.limits.max_batch_events
+        )));
+    }
+    let total = objects.len();
+    let mut events = Vec::with_capacity(total);
+    let mut errors = Vec::new();
+    for (i, object) in objects.into_iter().enumerate() {
+        let at = if batch { format!("/{i}") } else { String::new() };
+        match validate_one(state, object, &at) {
+            Ok(event) => events.push(event),
+            Err(e) => errors.push(e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Problem::invalid_events(errors, total));
+    }
+    let positions = state.log.append(events.clone()).await.map_err(|e| match e {
+        StorageError::UnknownTopic(t) => Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "unknown-topic",
+            "Routing error",
+            format!("the route leads to topic `{t}`, which does not exist"),
+        ),
+        other => Problem::unavailable(format!("the events were not written: {other}")),
+    })?;
+    let accepted: Vec<Accepted> = events
+        .into_iter()
+        .zip(positions)
+        .map(|(event, pos)| Accepted {
+            id: event.id,
+            topic: pos.topic,
+            partition: pos.partition,
+            offset: pos.offset,
+        })
+        .collect();
+    for a in &accepted {
+        metrics::counter!(INGESTED, "topic" => a.topic.clone()).increment(1);
+    }
+    Ok(IngestReceipt {
+        accepted: accepted.len(),
+        events: accepted,
+    })
+}
+
+fn validate_one(state: &AppState, object: Value, at: &str) -> Result<Event, FieldError> {
+    let incoming = parse_object(object, at)?;
+    let mut event = incoming.event;
+    vocabulary::validate(&event.ty, event.subject.as_deref(), incoming.data.as_ref(), at)?;
+    let topic = state
+        .router
+        .topic_for(&event.ty)
+        .ok_or_else(|| FieldError::new(format!("{at}/type"), format!("no route for type `{}`", event.ty)))?;
+    event.topic = topic.to_owned();
+    Ok(event)
+}

@@ -1,0 +1,65 @@
+//! The HTTP API. [`app`] builds the whole router from an [`AppState`]; it
+//! does no I/O itself, so tests drive it with `oneshot` or a real socket.
+
+pub mod ingest;
+pub mod problem;
+mod status;
+pub mod topics;
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use tower_http::catch_panic::CatchPanicLayer;
+
+use crate::registry::Registry;
+use crate::routing;
+use crate::storage::EventLog;
+
+/// Request limits the handlers enforce.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest body, bytes.
+    pub max_body_bytes: usize,
+    /// Most events per batch.
+    pub max_batch_events: usize,
+}
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    /// The event log.
+    pub log: Arc<dyn EventLog>,
+    /// Type → topic routing.
+    pub router: Arc<routing::Router>,
+    /// Every topic the gateway knows.
+    pub topics: Arc<Vec<String>>,
+    /// Live plugins.
+    pub registry: Arc<Registry>,
+    /// Request limits.
+    pub limits: Limits,
+    /// Set once plugins are loaded and dispatch runs.
+    pub ready: Arc<AtomicBool>,
+    /// Prometheus exposition.
+    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+}
+
+/// The gateway's routes.
+pub fn app(state: AppState) -> Router {
+    let body_limit = state.limits.max_body_bytes;
+    Router::new()
+        .route("/v1/events", post(ingest::post_events))
+        .route("/v1/topics", get(topics::list_topics))
+        .route("/v1/topics/{topic}/events", get(topics::read_events))
+        .route("/v1/schemas", get(status::schemas))
+        .route("/v1/plugins", get(status::plugins))
+        .route("/healthz", get(status::healthz))
+        .route("/readyz", get(status::readyz))
+        .route("/metrics", get(status::metrics))
+        .fallback(status::not_found)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(CatchPanicLayer::new())
+        .with_state(state)
+}

@@ -1,0 +1,112 @@
+//! RFC 9457 problem details: every error answer is `application/problem+json`
+//! naming what is wrong and, for input errors, which field.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::event::cloudevents::FieldError;
+
+/// Most field errors listed in one answer.
+const MAX_ERRORS: usize = 20;
+
+/// One problem answer.
+#[derive(Debug, Serialize)]
+pub struct Problem {
+    /// A URI naming the kind of problem.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Short, fixed summary of the kind.
+    pub title: &'static str,
+    /// HTTP status.
+    pub status: u16,
+    /// What happened, for a person.
+    pub detail: String,
+    /// Field-level errors, with JSON pointers into the request body.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldProblem>,
+    #[serde(skip)]
+    retry_after: Option<u32>,
+}
+
+/// One invalid field.
+#[derive(Debug, Serialize)]
+pub struct FieldProblem {
+    /// JSON pointer to the field.
+    pub pointer: String,
+    /// What is wrong with it.
+    pub detail: String,
+}
+
+impl Problem {
+    /// A problem of `status` with a kind slug and details.
+    pub fn new(status: StatusCode, slug: &str, title: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            kind: format!("https://streamplug.dev/problems/{slug}"),
+            title,
+            status: status.as_u16(),
+            detail: detail.into(),
+            errors: Vec::new(),
+            retry_after: None,
+        }
+    }
+
+    /// 400: the body is not what the endpoint takes.
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad-request", "Malformed request", detail)
+    }
+
+    /// 422: events that do not follow the vocabulary.
+    pub fn invalid_events(errors: Vec<FieldError>, total: usize) -> Self {
+        let mut p = Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-event",
+            "Invalid event",
+            format!(
+                "{} of {total} event(s) are invalid; nothing was written. First: {}",
+                errors.len(),
+                errors.first().map(ToString::to_string).unwrap_or_default()
+            ),
+        );
+        p.errors = errors
+            .into_iter()
+            .take(MAX_ERRORS)
+            .map(|e| FieldProblem {
+                pointer: e.pointer,
+                detail: e.message,
+            })
+            .collect();
+        p
+    }
+
+    /// 413.
+    pub fn too_large(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", "Request too large", detail)
+    }
+
+    /// 404.
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail)
+    }
+
+    /// 503 with `Retry-After`: nothing was written; try again.
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        let mut p = Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Temporarily unavailable", detail);
+        p.retry_after = Some(1);
+        p
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let retry_after = self.retry_after;
+        let mut response = (status, axum::Json(self)).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if let Some(secs) = retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
+}

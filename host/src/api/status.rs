@@ -1,0 +1,69 @@
+//! Health, readiness, metrics, the vocabulary's schemas and the plugin list.
+
+use std::sync::atomic::Ordering;
+
+use axum::extract::State;
+use axum::http::{StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::problem::Problem;
+
+/// `GET /healthz`: the process is up.
+pub async fn healthz() -> Response {
+    axum::Json(json!({"status": "ok"})).into_response()
+}
+
+/// `GET /readyz`: plugins are loaded and consuming.
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    if state.ready.load(Ordering::Acquire) {
+        axum::Json(json!({"status": "ready"})).into_response()
+    } else {
+        Problem::unavailable("the gateway is starting or stopping").into_response()
+    }
+}
+
+/// `GET /metrics`: Prometheus text exposition.
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    let body = state.metrics.as_ref().map(|h| h.render()).unwrap_or_default();
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
+}
+
+/// `GET /v1/schemas`: the JSON Schema of every event type's `data`.
+pub async fn schemas() -> Response {
+    axum::Json(crate::event::vocabulary::schemas_json()).into_response()
+}
+
+/// `GET /v1/plugins`: live plugins with their version, grants and limits.
+pub async fn plugins(State(state): State<AppState>) -> Response {
+    let list: Vec<Value> = state
+        .registry
+        .snapshot()
+        .plugins
+        .values()
+        .map(|v| {
+            let m = &v.manifest;
+            json!({
+                "name": m.name,
+                "digest": format!("sha256:{}", v.digest),
+                "subscribe": m.subscribe,
+                "types": m.types,
+                "publish": m.publish,
+                "allowed_hosts": m.allowed_hosts,
+                "dead_letter_topic": m.dead_letter_topic(),
+                "limits": m.limits,
+                "retry": m.retry,
+                "idle_instances": v.idle_instances(),
+            })
+        })
+        .collect();
+    axum::Json(list).into_response()
+}
+
+/// Anything else: a 404 problem.
+pub async fn not_found(uri: Uri) -> Response {
+    let mut r = Problem::not_found(format!("no route for {}", uri.path())).into_response();
+    *r.status_mut() = StatusCode::NOT_FOUND;
+    r
+}

@@ -1,0 +1,119 @@
+//! The read API on the log: `GET /v1/topics` and
+//! `GET /v1/topics/{topic}/events?partition=&offset=&limit=`.
+
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use super::AppState;
+use super::problem::Problem;
+use crate::event::cloudevents::StructuredEvent;
+use crate::storage::StorageError;
+
+/// Most events one read returns.
+pub const MAX_READ: usize = 1000;
+
+/// Query of a read.
+#[derive(Debug, Deserialize)]
+pub struct ReadQuery {
+    /// One partition; every partition when absent.
+    pub partition: Option<u32>,
+    /// First offset to return (in each partition read).
+    #[serde(default)]
+    pub offset: u64,
+    /// Most events to return (per partition read), 1 to 1000; 100 by default.
+    pub limit: Option<usize>,
+}
+
+/// One event with its position.
+#[derive(Debug, Serialize)]
+pub struct PositionedEvent {
+    /// Partition.
+    pub partition: u32,
+    /// Offset.
+    pub offset: u64,
+    /// The event in CloudEvents structured JSON.
+    pub event: StructuredEvent,
+}
+
+/// Answer of a read.
+#[derive(Debug, Serialize)]
+pub struct ReadResult {
+    /// Topic read.
+    pub topic: String,
+    /// The events, by partition then offset.
+    pub events: Vec<PositionedEvent>,
+}
+
+/// One topic in the listing.
+#[derive(Debug, Serialize)]
+pub struct TopicInfo {
+    /// Name.
+    pub name: String,
+    /// Partition count.
+    pub partitions: u32,
+    /// Next offset of each partition.
+    pub end_offsets: Vec<u64>,
+}
+
+fn storage_problem(e: StorageError) -> Problem {
+    match e {
+        StorageError::UnknownTopic(_) | StorageError::UnknownPartition { .. } => Problem::not_found(e.to_string()),
+        other => Problem::unavailable(other.to_string()),
+    }
+}
+
+/// `GET /v1/topics/{topic}/events`.
+pub async fn read_events(State(state): State<AppState>, Path(topic): Path<String>, query: Result<Query<ReadQuery>, axum::extract::rejection::QueryRejection>) -> Response {
+    let result = async {
+        let Query(query) = query.map_err(|e| Problem::bad_request(e.body_text()))?;
+        let limit = query.limit.unwrap_or(100);
+        if limit == 0 || limit > MAX_READ {
+            return Err(Problem::bad_request(format!("limit must be 1 to {MAX_READ}")));
+        }
+        let partitions = state
+            .log
+            .partitions(&topic)
+            .ok_or_else(|| Problem::not_found(format!("unknown topic `{topic}`")))?;
+        let selected: Vec<u32> = match query.partition {
+            Some(p) => vec![p],
+            None => (0..partitions).collect(),
+        };
+        let mut events = Vec::new();
+        for p in selected {
+            let read = state.log.read(&topic, p, query.offset, limit).await.map_err(storage_problem)?;
+            events.extend(read.into_iter().map(|s| PositionedEvent {
+                partition: s.partition,
+                offset: s.offset,
+                event: StructuredEvent::from(&s.event),
+            }));
+        }
+        Ok(ReadResult { topic: topic.clone(), events })
+    }
+    .await;
+    match result {
+        Ok(r) => axum::Json(r).into_response(),
+        Err(p) => p.into_response(),
+    }
+}
+
+/// `GET /v1/topics`.
+pub async fn list_topics(State(state): State<AppState>) -> Response {
+    let mut topics = Vec::new();
+    for name in state.topics.iter() {
+        let partitions = state.log.partitions(name).unwrap_or(0);
+        let mut end_offsets = Vec::new();
+        for p in 0..partitions {
+            match state.log.end_offset(name, p).await {
+                Ok(o) => end_offsets.push(o),
+                Err(e) => return storage_problem(e).into_response(),
+            }
+        }
+        topics.push(TopicInfo {
+            name: name.clone(),
+            partitions,
+            end_offsets,
+        });
+    }
+    axum::Json(topics).into_response()
+}

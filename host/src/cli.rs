@@ -1,0 +1,57 @@
+//! Command-line interface of the `streamplug` binary.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// streamplug: a WebAssembly-extensible event gateway between frontends and Kafka.
+#[derive(Debug, Parser)]
+#[command(name = "streamplug", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the gateway: HTTP ingest, the event log and the plugins.
+    Serve(ServeArgs),
+    /// Print the effective configuration (file, environment and flags merged) as TOML.
+    Config(ServeArgs),
+    /// Print the JSON Schema of every event type's data.
+    Schemas,
+}
+
+/// Where the configuration comes from.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Configuration file (TOML). Without it the embedded default is used: the
+    /// embedded log under ./data and the first-party plugins.
+    #[arg(long, short, env = "STREAMPLUG_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Address of the HTTP API (overrides server.listen).
+    #[arg(long, env = "STREAMPLUG_LISTEN", value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// Directory of the event log, plugin state and compiled-plugin cache
+    /// (overrides storage.data_dir).
+    #[arg(long, env = "STREAMPLUG_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Directory that relative plugin `wasm` paths are resolved against
+    /// (overrides runtime.plugin_dir).
+    #[arg(long, env = "STREAMPLUG_PLUGIN_DIR", value_name = "DIR")]
+    pub plugin_dir: Option<PathBuf>,
+}
+
+impl ServeArgs {
+    /// The flag overrides.
+    pub fn overrides(&self) -> crate::config::Overrides {
+        crate::config::Overrides {
+            listen: self.listen,
+            data_dir: self.data_dir.clone(),
+            plugin_dir: self.plugin_dir.clone(),
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! A plugin's manifest: what it is, what it consumes, what it is granted and
+//! how far it may go. Everything not granted is denied.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// One `[[plugins]]` entry.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginManifest {
+    /// Unique name: lowercase letters, digits and `-`. Also names its KV
+    /// namespace, consumer group and dead-letter topic.
+    pub name: String,
+    /// The component file (absolute, or relative to `runtime.plugin_dir`).
+    pub wasm: PathBuf,
+    /// Topics to consume.
+    #[serde(default)]
+    pub subscribe: Vec<String>,
+    /// Only these event types are handed to the plugin (others are skipped);
+    /// empty means every type.
+    #[serde(default)]
+    pub types: Vec<String>,
+    /// Topics the plugin may publish to.
+    #[serde(default)]
+    pub publish: Vec<String>,
+    /// Outbound HTTP origins the plugin may call (`https://api.example.com`,
+    /// `http://127.0.0.1:8081`); empty denies every host.
+    #[serde(default)]
+    pub allowed_hosts: Vec<String>,
+    /// Where events that cannot be handled go; `dlq.<name>` by default.
+    #[serde(default)]
+    pub dead_letter_topic: Option<String>,
+    /// Resource limits.
+    #[serde(default)]
+    pub limits: PluginLimits,
+    /// Redelivery of events the plugin could not handle.
+    #[serde(default)]
+    pub retry: RetryPolicy,
+    /// Values the plugin reads through the `config` interface.
+    #[serde(default)]
+    pub config: BTreeMap<String, String>,
+}
+
+impl PluginManifest {
+    /// The dead-letter topic of this plugin.
+    pub fn dead_letter_topic(&self) -> String {
+        self.dead_letter_topic
+            .clone()
+            .unwrap_or_else(|| format!("dlq.{}", self.name))
+    }
+
+    /// The consumer group whose offsets this plugin commits.
+    pub fn consumer_group(&self) -> String {
+        format!("streamplug.{}", self.name)
+    }
+
+    /// Whether events of type `ty` are handed to this plugin.
+    pub fn wants(&self, ty: &str) -> bool {
+        self.types.is_empty() || self.types.iter().any(|t| crate::routing::pattern_matches(t, ty))
+    }
+}
+
+/// Resource limits of one plugin; every plugin runs within them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PluginLimits {
+    /// Linear memory of one instance, MiB.
+    pub memory_mib: u64,
+    /// CPU time one event may take inside the plugin, milliseconds.
+    pub cpu_ms: u64,
+    /// Wall-clock time one event may take including host calls, milliseconds.
+    pub timeout_ms: u64,
+    /// Warm instances kept, and so events handled at once.
+    pub instances: u32,
+    /// Bytes (keys and values) the plugin may keep in its KV store.
+    pub kv_quota_bytes: u64,
+    /// Events the plugin may publish while handling one event.
+    pub max_publishes_per_event: u32,
+}
+
+impl Default for PluginLimits {
+    fn default() -> Self {
+        Self {
+            memory_mib: 64,
+            cpu_ms: 200,
+            timeout_ms: 10_000,
+            instances: 2,
+            kv_quota_bytes: 64 * 1024 * 1024,
+            max_publishes_per_event: 100,
+        }
+    }
+}
+
+/// How events the plugin did not accept are redelivered.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetryPolicy {
+    /// Attempts in all (the first delivery included) before dead-lettering.
+    pub max_attempts: u32,
+    /// Backoff before the second attempt, milliseconds; doubles each time.
+    pub initial_backoff_ms: u64,
+    /// Longest backoff, milliseconds.
+    pub max_backoff_ms: u64,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 5,
+            initial_backoff_ms: 100,
+            max_backoff_ms: 10_000,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Backoff before attempt `attempt` (2 = the first retry).
+    pub fn backoff(&self, attempt: u32) -> std::time::Duration {
+        let exp = attempt.saturating_sub(2).min(30);
+        let ms = self
+            .initial_backoff_ms
+            .saturating_mul(1u64 << exp)
+            .min(self.max_backoff_ms);
+        std::time::Duration::from_millis(ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        let p = RetryPolicy {
+            max_attempts: 10,
+            initial_backoff_ms: 100,
+            max_backoff_ms: 500,
+        };
+        let ms: Vec<u128> = (2..7).map(|a| p.backoff(a).as_millis()).collect();
+        assert_eq!(ms, [100, 200, 400, 500, 500]);
+    }
+}

@@ -1,0 +1,228 @@
+//! Gateway settings: one TOML file (or the embedded default), every setting
+//! overridable by an environment variable, then by command-line flags.
+//!
+//! Environment variables: `STREAMPLUG_<SECTION>__<KEY>`, for example
+//! `STREAMPLUG_SERVER__LISTEN=0.0.0.0:8080` or
+//! `STREAMPLUG_STORAGE__DEFAULT_PARTITIONS=8`.
+
+mod manifest;
+mod validate;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use serde::{Deserialize, Serialize};
+
+pub use manifest::{PluginLimits, PluginManifest, RetryPolicy};
+pub use validate::ConfigError;
+
+/// The configuration the gateway starts with when given no file: the
+/// embedded log under `./data`, the standard routes and the first-party plugins.
+pub const EMBEDDED_DEFAULT: &str = include_str!("default.toml");
+
+/// Everything the gateway needs to start.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// HTTP listener and request limits.
+    #[serde(default)]
+    pub server: ServerSettings,
+    /// Where and how events are stored.
+    #[serde(default)]
+    pub storage: StorageSettings,
+    /// Plugin runtime settings shared by all plugins.
+    #[serde(default)]
+    pub runtime: RuntimeSettings,
+    /// Event type pattern (`order.placed` or `order.*`) to topic. The most
+    /// specific pattern wins.
+    #[serde(default)]
+    pub routes: BTreeMap<String, String>,
+    /// Per-topic settings; topics not listed get the defaults.
+    #[serde(default)]
+    pub topics: BTreeMap<String, TopicSettings>,
+    /// The plugins to load.
+    #[serde(default)]
+    pub plugins: Vec<PluginManifest>,
+}
+
+/// HTTP listener and request limits.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSettings {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Largest accepted request body, in bytes (413 above).
+    pub max_body_bytes: usize,
+    /// Most events accepted in one batch request (413 above).
+    pub max_batch_events: usize,
+    /// Time after which a request is answered 503 (milliseconds).
+    pub request_timeout_ms: u64,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            max_body_bytes: 1024 * 1024,
+            max_batch_events: 1000,
+            request_timeout_ms: 10_000,
+        }
+    }
+}
+
+/// Which event log to use and where it lives.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageSettings {
+    /// Directory of the embedded log, the KV store and the compiled-plugin cache.
+    pub data_dir: PathBuf,
+    /// Partitions of a topic that has no `[topics.NAME]` entry.
+    pub default_partitions: u32,
+}
+
+impl Default for StorageSettings {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("data"),
+            default_partitions: 4,
+        }
+    }
+}
+
+/// Settings of one topic.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopicSettings {
+    /// Number of partitions (fixed once the topic exists).
+    pub partitions: u32,
+}
+
+/// Plugin runtime settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RuntimeSettings {
+    /// Directory that relative plugin `wasm` paths are resolved against.
+    pub plugin_dir: PathBuf,
+    /// Granularity of CPU-time accounting (epoch tick), milliseconds.
+    pub epoch_tick_ms: u64,
+    /// Most plugin instances alive at once, across all plugins (pooling allocator slots).
+    pub max_instances: u32,
+    /// Largest memory any plugin may be granted, MiB (a plugin's own limit is in its manifest).
+    pub max_memory_mib: u64,
+}
+
+impl Default for RuntimeSettings {
+    fn default() -> Self {
+        Self {
+            plugin_dir: PathBuf::from("target/wasm32-wasip2/plugin"),
+            epoch_tick_ms: 10,
+            max_instances: 64,
+            max_memory_mib: 512,
+        }
+    }
+}
+
+/// Overrides given on the command line (flags or their environment variables).
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `--listen`.
+    pub listen: Option<SocketAddr>,
+    /// `--data-dir`.
+    pub data_dir: Option<PathBuf>,
+    /// `--plugin-dir`.
+    pub plugin_dir: Option<PathBuf>,
+}
+
+impl Settings {
+    /// Load from `file` (or the embedded default), then `STREAMPLUG_*__*`
+    /// environment variables, then `overrides`; validate the result.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, ConfigError> {
+        let base = match file {
+            Some(path) => {
+                if !path.is_file() {
+                    return Err(ConfigError::Missing(path.to_owned()));
+                }
+                Figment::from(Toml::file_exact(path))
+            }
+            None => Figment::from(Toml::string(EMBEDDED_DEFAULT)),
+        };
+        let env = Env::prefixed("STREAMPLUG_")
+            .filter(|key| key.as_str().contains("__"))
+            .split("__");
+        let mut settings: Settings = base
+            .merge(env)
+            .extract()
+            .map_err(|e| ConfigError::Parse(e.to_string()))?;
+        if let Some(listen) = overrides.listen {
+            settings.server.listen = listen;
+        }
+        if let Some(dir) = &overrides.data_dir {
+            settings.storage.data_dir.clone_from(dir);
+        }
+        if let Some(dir) = &overrides.plugin_dir {
+            settings.runtime.plugin_dir.clone_from(dir);
+        }
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Parse settings from TOML text (no environment, no validation).
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))
+    }
+
+    /// Partitions of `topic`.
+    pub fn partitions(&self, topic: &str) -> u32 {
+        self.topics
+            .get(topic)
+            .map_or(self.storage.default_partitions, |t| t.partitions)
+    }
+
+    /// Every topic the gateway writes to: route targets, plugin grants and
+    /// dead-letter topics, and the explicitly configured ones.
+    pub fn all_topics(&self) -> Vec<String> {
+        let mut topics: Vec<String> = self
+            .routes
+            .values()
+            .cloned()
+            .chain(self.topics.keys().cloned())
+            .chain(self.plugins.iter().flat_map(|p| {
+                p.publish
+                    .iter()
+                    .cloned()
+                    .chain(p.subscribe.iter().cloned())
+                    .chain(std::iter::once(p.dead_letter_topic()))
+            }))
+            .collect();
+        topics.sort();
+        topics.dedup();
+        topics
+    }
+
+    /// Absolute or cwd-relative path of a plugin's component.
+    pub fn wasm_path(&self, plugin: &PluginManifest) -> PathBuf {
+        if plugin.wasm.is_absolute() {
+            plugin.wasm.clone()
+        } else {
+            self.runtime.plugin_dir.join(&plugin.wasm)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_default_parses_and_routes_every_vocabulary_type() {
+        let s = Settings::from_toml(EMBEDDED_DEFAULT).unwrap();
+        s.validate_without_files().unwrap();
+        for t in crate::event::vocabulary::VOCABULARY {
+            assert!(crate::routing::Router::new(&s.routes).topic_for(t.name).is_some(), "{}", t.name);
+        }
+        assert!(s.plugins.iter().any(|p| p.name == "recommend"));
+    }
+}

@@ -1,0 +1,226 @@
+//! Load-time validation: unknown names, missing files and impossible limits
+//! fail when the gateway starts, not when the first event arrives.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+use super::{PluginManifest, Settings};
+use crate::event::vocabulary;
+use crate::routing::{is_valid_pattern, is_valid_topic_name};
+
+/// What is wrong with the configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The named config file does not exist.
+    #[error("config file {0} does not exist")]
+    Missing(PathBuf),
+    /// The file or an environment variable does not parse.
+    #[error("invalid configuration: {0}")]
+    Parse(String),
+    /// A setting has an invalid value.
+    #[error("invalid setting `{setting}`: {reason}")]
+    Invalid {
+        /// Dotted path of the setting.
+        setting: String,
+        /// Why it is invalid.
+        reason: String,
+    },
+    /// A plugin's component file is missing.
+    #[error("plugin `{plugin}`: component {} not found{hint}", path.display())]
+    WasmMissing {
+        /// The plugin.
+        plugin: String,
+        /// Where it was looked for.
+        path: PathBuf,
+        /// How to build it, for the first-party plugins.
+        hint: String,
+    },
+}
+
+fn invalid(setting: impl Into<String>, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        setting: setting.into(),
+        reason: reason.into(),
+    }
+}
+
+impl Settings {
+    /// Validate everything, including that plugin components exist.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.validate_without_files()?;
+        for plugin in &self.plugins {
+            let path = self.wasm_path(plugin);
+            if !path.is_file() {
+                return Err(ConfigError::WasmMissing {
+                    plugin: plugin.name.clone(),
+                    hint: if path.starts_with("target") {
+                        "; build the plugins first with `make plugins`".into()
+                    } else {
+                        String::new()
+                    },
+                    path,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Validate names, grants and limits (not the filesystem).
+    pub fn validate_without_files(&self) -> Result<(), ConfigError> {
+        if self.storage.default_partitions == 0 || self.storage.default_partitions > 1024 {
+            return Err(invalid("storage.default_partitions", "must be 1 to 1024"));
+        }
+        if self.server.max_batch_events == 0 {
+            return Err(invalid("server.max_batch_events", "must be at least 1"));
+        }
+        if self.runtime.epoch_tick_ms == 0 {
+            return Err(invalid("runtime.epoch_tick_ms", "must be at least 1"));
+        }
+        for (pattern, topic) in &self.routes {
+            if !is_valid_pattern(pattern) {
+                return Err(invalid(
+                    format!("routes.{pattern}"),
+                    "a pattern is an event type or a prefix ending in `.*`",
+                ));
+            }
+            check_topic(&format!("routes.{pattern}"), topic)?;
+        }
+        for (name, topic) in &self.topics {
+            check_topic(&format!("topics.{name}"), name)?;
+            if topic.partitions == 0 || topic.partitions > 1024 {
+                return Err(invalid(format!("topics.{name}.partitions"), "must be 1 to 1024"));
+            }
+        }
+        let mut names = HashSet::new();
+        for plugin in &self.plugins {
+            if !names.insert(plugin.name.as_str()) {
+                return Err(invalid("plugins.name", format!("`{}` is declared twice", plugin.name)));
+            }
+            self.validate_plugin(plugin)?;
+        }
+        Ok(())
+    }
+
+    fn validate_plugin(&self, p: &PluginManifest) -> Result<(), ConfigError> {
+        let at = |field: &str| format!("plugins.{}.{field}", p.name);
+        let name_ok = !p.name.is_empty()
+            && p.name.len() <= 64
+            && p.name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !name_ok {
+            return Err(invalid(
+                format!("plugins.{}", p.name),
+                "a plugin name is 1-64 lowercase letters, digits or `-`",
+            ));
+        }
+        if p.subscribe.is_empty() {
+            return Err(invalid(at("subscribe"), "a plugin must subscribe to at least one topic"));
+        }
+        let known = self.all_topics();
+        for topic in &p.subscribe {
+            check_topic(&at("subscribe"), topic)?;
+            let produced = self.routes.values().any(|t| t == topic)
+                || self.topics.contains_key(topic)
+                || self.plugins.iter().any(|o| o.publish.contains(topic));
+            if !produced {
+                return Err(invalid(
+                    at("subscribe"),
+                    format!(
+                        "unknown topic `{topic}`: nothing routes or publishes to it (known topics: {})",
+                        known.join(", ")
+                    ),
+                ));
+            }
+        }
+        for topic in p.publish.iter().chain(p.dead_letter_topic.iter()) {
+            check_topic(&at("publish"), topic)?;
+        }
+        for ty in &p.types {
+            if !is_valid_pattern(ty) {
+                return Err(invalid(at("types"), format!("`{ty}` is not an event type or `prefix.*`")));
+            }
+            let domain = ty.split('.').next().unwrap_or_default();
+            let vocabulary_domain = vocabulary::VOCABULARY
+                .iter()
+                .any(|t| t.name.split('.').next() == Some(domain));
+            let known = ty.ends_with(".*") || vocabulary::lookup(ty).is_some();
+            if vocabulary_domain && !known {
+                return Err(invalid(at("types"), format!("unknown event type `{ty}`")));
+            }
+        }
+        for host in &p.allowed_hosts {
+            crate::runtime::outbound::AllowedOrigin::parse(host)
+                .map_err(|reason| invalid(at("allowed_hosts"), reason))?;
+        }
+        let l = &p.limits;
+        if l.memory_mib == 0 || l.memory_mib > self.runtime.max_memory_mib {
+            return Err(invalid(
+                at("limits.memory_mib"),
+                format!("must be 1 to runtime.max_memory_mib ({})", self.runtime.max_memory_mib),
+            ));
+        }
+        if l.cpu_ms == 0 || l.timeout_ms < l.cpu_ms {
+            return Err(invalid(at("limits"), "cpu_ms must be at least 1 and timeout_ms at least cpu_ms"));
+        }
+        if l.instances == 0 || l.instances > self.runtime.max_instances {
+            return Err(invalid(at("limits.instances"), "must be 1 to runtime.max_instances"));
+        }
+        if p.retry.max_attempts == 0 {
+            return Err(invalid(at("retry.max_attempts"), "must be at least 1"));
+        }
+        Ok(())
+    }
+}
+
+fn check_topic(setting: &str, topic: &str) -> Result<(), ConfigError> {
+    if is_valid_topic_name(topic) {
+        Ok(())
+    } else {
+        Err(invalid(
+            setting,
+            format!("`{topic}` is not a topic name (1-249 of a-z, A-Z, 0-9, `.`, `_`, `-`)"),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(plugin: &str) -> Settings {
+        Settings::from_toml(&format!(
+            "[routes]\n\"product.*\" = \"customer-interactions\"\n[[plugins]]\nname = \"p\"\nwasm = \"p.wasm\"\n{plugin}"
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn unknown_names_are_clear_errors() {
+        let cases = [
+            ("subscribe = [\"nowhere\"]", "unknown topic `nowhere`"),
+            ("subscribe = [\"customer-interactions\"]\ntypes = [\"product.veiwed\"]", "unknown event type"),
+            ("subscribe = [\"customer-interactions\"]\npublish = [\"bad topic\"]", "not a topic name"),
+            ("subscribe = []", "at least one topic"),
+            ("subscribe = [\"customer-interactions\"]\nallowed_hosts = [\"ftp://x\"]", "allowed_hosts"),
+            ("subscribe = [\"customer-interactions\"]\n[plugins.limits]\nmemory_mib = 0", "memory_mib"),
+        ];
+        for (toml, expected) in cases {
+            let err = settings(toml).validate_without_files().unwrap_err().to_string();
+            assert!(err.contains(expected), "{toml}: {err}");
+        }
+    }
+
+    #[test]
+    fn unknown_manifest_fields_are_refused_when_parsing() {
+        let err = Settings::from_toml("[[plugins]]\nname = \"p\"\nwasm = \"p.wasm\"\nsubscibe = []").unwrap_err();
+        assert!(err.to_string().contains("subscibe"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_component_names_the_plugin_and_path() {
+        let s = settings("subscribe = [\"customer-interactions\"]");
+        let err = s.validate().unwrap_err().to_string();
+        assert!(err.contains("plugin `p`") && err.contains("p.wasm"), "{err}");
+    }
+}

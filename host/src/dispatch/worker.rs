@@ -1,0 +1,213 @@
+//! One plugin consuming one partition: read a batch from the committed
+//! offset, hand each event to the plugin, retry with backoff or dead-letter
+//! what fails, then commit the batch's effects and offset as one unit.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use super::BATCH_SIZE;
+use super::dead_letter::dead_letter;
+use crate::event::StoredEvent;
+use crate::registry::Registry;
+use crate::runtime::effects::{Effects, Trigger};
+use crate::runtime::plugin::{Outcome, PluginVersion};
+use crate::storage::{ConsumerCommit, EventLog, StorageError};
+
+/// Counter of plugin invocations by plugin and outcome.
+pub const INVOCATIONS: &str = "streamplug_plugin_invocations_total";
+/// Counter of dead-lettered events by plugin.
+pub const DEAD_LETTERS: &str = "streamplug_dead_letters_total";
+
+/// The consumer of one (plugin, topic, partition).
+pub struct PartitionWorker {
+    /// Plugin name.
+    pub plugin: String,
+    /// Topic consumed.
+    pub topic: String,
+    /// Partition consumed.
+    pub partition: u32,
+    /// The log.
+    pub log: Arc<dyn EventLog>,
+    /// Where the live plugin version is looked up for each batch.
+    pub registry: Arc<Registry>,
+    /// Becomes `true` when the gateway shuts down.
+    pub shutdown: watch::Receiver<bool>,
+}
+
+enum Handled {
+    /// Committed through this offset (exclusive); go on.
+    Continue,
+    /// Shutting down.
+    Stop,
+}
+
+impl PartitionWorker {
+    /// Consume until shutdown.
+    pub async fn run(mut self) {
+        let Some(group) = self.registry.get(&self.plugin).map(|p| p.manifest.consumer_group()) else {
+            return;
+        };
+        let mut changes = self.log.changes();
+        let mut next = loop {
+            match self.log.committed(&group, &self.topic, self.partition).await {
+                Ok(offset) => break offset,
+                Err(e) => {
+                    tracing::warn!(plugin = %self.plugin, topic = %self.topic, error = %e, "cannot read committed offset");
+                    if self.pause(Duration::from_secs(1)).await {
+                        return;
+                    }
+                }
+            }
+        };
+        loop {
+            if *self.shutdown.borrow() {
+                return;
+            }
+            changes.borrow_and_update();
+            let batch = match self.log.read(&self.topic, self.partition, next, BATCH_SIZE).await {
+                Ok(batch) => batch,
+                Err(e) => {
+                    tracing::warn!(plugin = %self.plugin, topic = %self.topic, error = %e, "cannot read the log");
+                    if self.pause(Duration::from_secs(1)).await {
+                        return;
+                    }
+                    continue;
+                }
+            };
+            if batch.is_empty() {
+                tokio::select! {
+                    _ = changes.changed() => {}
+                    _ = self.shutdown.changed() => {}
+                }
+                continue;
+            }
+            let Some(version) = self.registry.get(&self.plugin) else {
+                return;
+            };
+            match self.handle_batch(&version, &group, &batch, &mut next).await {
+                Handled::Continue => {}
+                Handled::Stop => return,
+            }
+        }
+    }
+
+    /// Handle `batch` on `version`; commits as it goes and advances `next`.
+    async fn handle_batch(&mut self, version: &PluginVersion, group: &str, batch: &[StoredEvent], next: &mut u64) -> Handled {
+        let manifest = &version.manifest;
+        let mut effects = Effects::default();
+        for stored in batch {
+            if !manifest.wants(&stored.event.ty) {
+                *next = stored.offset + 1;
+                continue;
+            }
+            effects.trigger = Trigger {
+                id: stored.event.id.clone(),
+                traceparent: stored.event.header("traceparent").map(str::to_owned),
+            };
+            let mut attempt = 1;
+            loop {
+                let (outcome, fx) = version.handle(stored, effects).await;
+                effects = fx;
+                metrics::counter!(INVOCATIONS, "plugin" => self.plugin.clone(), "outcome" => outcome_label(&outcome))
+                    .increment(1);
+                let failure = match outcome {
+                    Outcome::Ok => {
+                        effects.accept_current();
+                        break;
+                    }
+                    Outcome::Reject(reason) => {
+                        effects.discard_current();
+                        self.dead_letter(version, stored, &mut effects, &format!("rejected: {reason}"), attempt);
+                        break;
+                    }
+                    Outcome::Retry(reason) => format!("retry requested: {reason}"),
+                    Outcome::Trap(reason) => format!("trapped: {reason}"),
+                };
+                effects.discard_current();
+                tracing::debug!(plugin = %self.plugin, event = %stored.event.id, attempt, %failure, "event not handled");
+                if attempt >= manifest.retry.max_attempts {
+                    self.dead_letter(version, stored, &mut effects, &failure, attempt);
+                    break;
+                }
+                // Commit what this batch achieved before waiting, so a long
+                // backoff holds nothing back.
+                if !self.commit(group, stored.offset, &mut effects).await {
+                    return Handled::Stop;
+                }
+                attempt += 1;
+                if self.pause(manifest.retry.backoff(attempt)).await {
+                    return Handled::Stop;
+                }
+            }
+            *next = stored.offset + 1;
+        }
+        if self.commit(group, *next, &mut effects).await {
+            Handled::Continue
+        } else {
+            Handled::Stop
+        }
+    }
+
+    fn dead_letter(&self, version: &PluginVersion, stored: &StoredEvent, effects: &mut Effects, reason: &str, attempts: u32) {
+        let topic = version.manifest.dead_letter_topic();
+        tracing::warn!(plugin = %self.plugin, event = %stored.event.id, %topic, attempts, reason = %first_line(reason), "event dead-lettered");
+        metrics::counter!(DEAD_LETTERS, "plugin" => self.plugin.clone()).increment(1);
+        effects
+            .accepted
+            .publishes
+            .push(dead_letter(stored, &self.plugin, &topic, reason, attempts));
+    }
+
+    /// Commit the accepted effects with `next_offset`, retrying while the
+    /// store is unavailable. `false` when shutdown came first (nothing of the
+    /// batch is committed then, so it is delivered again on restart).
+    async fn commit(&mut self, group: &str, next_offset: u64, effects: &mut Effects) -> bool {
+        let accepted = std::mem::take(&mut effects.accepted);
+        let commit = ConsumerCommit {
+            group: group.to_owned(),
+            topic: self.topic.clone(),
+            partition: self.partition,
+            next_offset,
+            publish: accepted.publishes,
+            kv_namespace: self.plugin.clone(),
+            kv_writes: accepted.kv.into_iter().collect(),
+        };
+        loop {
+            match self.log.commit(commit.clone()).await {
+                Ok(_) => return true,
+                Err(e @ StorageError::UnknownTopic(_)) => {
+                    // Only a misconfiguration gets here (topics are created at start).
+                    tracing::error!(plugin = %self.plugin, error = %e, "commit refused");
+                }
+                Err(e) => tracing::warn!(plugin = %self.plugin, error = %e, "commit failed; retrying"),
+            }
+            if self.pause(Duration::from_secs(1)).await {
+                return false;
+            }
+        }
+    }
+
+    /// Sleep for `duration`; `true` if shutdown came first.
+    async fn pause(&mut self, duration: Duration) -> bool {
+        let stopped = tokio::select! {
+            _ = tokio::time::sleep(duration) => false,
+            _ = self.shutdown.wait_for(|stop| *stop) => true,
+        };
+        stopped || *self.shutdown.borrow()
+    }
+}
+
+fn outcome_label(outcome: &Outcome) -> &'static str {
+    match outcome {
+        Outcome::Ok => "ok",
+        Outcome::Retry(_) => "retry",
+        Outcome::Reject(_) => "reject",
+        Outcome::Trap(_) => "trap",
+    }
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or_default()
+}

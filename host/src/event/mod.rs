@@ -1,0 +1,88 @@
+//! The event model: one CloudEvents-shaped record that flows from ingest
+//! through the log to plugins, and its JSON forms.
+
+pub mod cloudevents;
+pub mod vocabulary;
+
+use serde::{Deserialize, Serialize};
+
+/// The CloudEvents spec version every event carries.
+pub const SPEC_VERSION: &str = "1.0";
+/// The content type of every event of the built-in vocabulary.
+pub const JSON_CONTENT_TYPE: &str = "application/json";
+
+/// One event, as stored in the log and handed to plugins.
+///
+/// `subject` is the customer id; `key` is the partition key (the subject
+/// unless the producer set `partitionkey`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// Unique id (CloudEvents `id`).
+    pub id: String,
+    /// Producer of the event (CloudEvents `source`).
+    pub source: String,
+    /// Event type (CloudEvents `type`).
+    pub ty: String,
+    /// Customer id (CloudEvents `subject`).
+    pub subject: Option<String>,
+    /// RFC 3339 time of the occurrence.
+    pub time: Option<String>,
+    /// Topic the event is written to.
+    pub topic: String,
+    /// Partition key.
+    pub key: Option<String>,
+    /// Media type of `data`.
+    pub content_type: Option<String>,
+    /// Payload.
+    pub data: Vec<u8>,
+    /// Extension attributes (`traceparent`, ...) and metadata, names lowercase.
+    pub headers: Vec<(String, String)>,
+}
+
+impl Event {
+    /// A fresh, time-ordered event id (UUID v7).
+    pub fn new_id() -> String {
+        uuid::Uuid::now_v7().to_string()
+    }
+
+    /// The current time in RFC 3339 with millisecond precision.
+    pub fn now() -> String {
+        chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    }
+
+    /// The value of header `name`, if present.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Whether `data` is JSON.
+    pub fn is_json(&self) -> bool {
+        self.content_type
+            .as_deref()
+            .is_none_or(|ct| ct.starts_with(JSON_CONTENT_TYPE) || ct.contains("+json"))
+    }
+}
+
+/// An event as stored at a position of the log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvent {
+    /// Partition within the event's topic.
+    pub partition: u32,
+    /// Offset within the partition.
+    pub offset: u64,
+    /// The event.
+    pub event: Event,
+}
+
+/// Whether `name` is a valid CloudEvents extension attribute name
+/// (lowercase a-z and 0-9, at most 20 characters recommended; we allow 64).
+pub fn is_valid_attribute_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+}

@@ -1,0 +1,346 @@
+//! The event vocabulary: the payload (`data`) of every event type the gateway
+//! accepts at ingest, as Rust types. Their JSON Schemas (generated with
+//! `schemars`, published in `docs/events.md` and at `GET /v1/schemas`) and
+//! the validation at ingest come from the same definitions.
+
+use schemars::{JsonSchema, Schema, schema_for};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::cloudevents::FieldError;
+
+/// A product seen or put in the cart.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct ProductData {
+    /// Product id (SKU).
+    #[schemars(length(min = 1, max = 128))]
+    pub product: String,
+    /// Product category, e.g. `shoes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// Unit price, not negative.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.0))]
+    pub price: Option<f64>,
+    /// Quantity (cart events), at least 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub quantity: Option<u32>,
+}
+
+/// A product removed from the cart.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct CartRemovalData {
+    /// Product id (SKU).
+    #[schemars(length(min = 1, max = 128))]
+    pub product: String,
+    /// Quantity removed; all of it when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub quantity: Option<u32>,
+}
+
+/// A page of the shop seen (for live dashboards of active users).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct PageData {
+    /// Path of the page, e.g. `/checkout`.
+    #[schemars(length(min = 1, max = 2048))]
+    pub page: String,
+    /// Referring page or campaign.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referrer: Option<String>,
+}
+
+/// Contact details of a customer, as entered by them.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct CustomerData {
+    /// Full name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// E-mail address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Phone number in E.164 form, e.g. `+4915112345678`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// Preferred language, e.g. `en`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+}
+
+/// One line of an order.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct OrderItem {
+    /// Product id (SKU).
+    #[schemars(length(min = 1, max = 128))]
+    pub product: String,
+    /// Quantity, at least 1.
+    #[schemars(range(min = 1))]
+    pub quantity: u32,
+    /// Unit price, not negative.
+    #[schemars(range(min = 0.0))]
+    pub price: f64,
+}
+
+/// An order placed by a customer.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct OrderPlacedData {
+    /// Order id.
+    #[schemars(length(min = 1, max = 128))]
+    pub order: String,
+    /// The lines of the order; at least one.
+    #[schemars(length(min = 1))]
+    pub items: Vec<OrderItem>,
+    /// Order total, not negative.
+    #[schemars(range(min = 0.0))]
+    pub total: f64,
+    /// ISO 4217 currency code, e.g. `EUR`.
+    #[schemars(regex(pattern = r"^[A-Z]{3}$"))]
+    pub currency: String,
+}
+
+/// A change of an existing order's status.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct OrderStatusData {
+    /// Order id.
+    #[schemars(length(min = 1, max = 128))]
+    pub order: String,
+    /// Carrier (shipped).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carrier: Option<String>,
+    /// Tracking number (shipped).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracking: Option<String>,
+    /// Expected delivery date, RFC 3339 date (shipped).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eta: Option<String>,
+    /// Why (cancelled).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// A shopper's chat message to support.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct SupportMessageData {
+    /// What the shopper wrote.
+    #[schemars(length(min = 1, max = 4000))]
+    pub text: String,
+    /// Chat session id, to thread replies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
+}
+
+/// One entry of the vocabulary.
+#[derive(Debug, Clone, Copy)]
+pub struct EventType {
+    /// The CloudEvents `type`.
+    pub name: &'static str,
+    /// What it means, one sentence.
+    pub description: &'static str,
+    schema: fn() -> Schema,
+    validate: fn(&Value, &str) -> Result<(), FieldError>,
+}
+
+impl EventType {
+    /// The JSON Schema of this type's `data`.
+    pub fn data_schema(&self) -> Schema {
+        (self.schema)()
+    }
+}
+
+macro_rules! event_type {
+    ($name:literal, $ty:ty, $desc:literal) => {
+        EventType {
+            name: $name,
+            description: $desc,
+            schema: || schema_for!($ty),
+            validate: |v, at| check::<$ty>(v, at),
+        }
+    };
+}
+
+/// Every event type accepted at ingest.
+pub const VOCABULARY: &[EventType] = &[
+    event_type!("page.viewed", PageData, "A customer opened a page of the shop."),
+    event_type!("product.viewed", ProductData, "A customer looked at a product."),
+    event_type!("cart.item_added", ProductData, "A customer put a product in the cart."),
+    event_type!("cart.item_removed", CartRemovalData, "A customer took a product out of the cart."),
+    event_type!("customer.updated", CustomerData, "A customer registered or changed their contact details."),
+    event_type!("order.placed", OrderPlacedData, "A customer placed an order."),
+    event_type!("order.paid", OrderStatusData, "An order was paid."),
+    event_type!("order.shipped", OrderStatusData, "An order left the warehouse."),
+    event_type!("order.delivered", OrderStatusData, "An order reached the customer."),
+    event_type!("order.cancelled", OrderStatusData, "An order was cancelled."),
+    event_type!("support.message", SupportMessageData, "A customer wrote to support (chat)."),
+];
+
+/// Every type with its description and data schema, as JSON (served at
+/// `GET /v1/schemas`, printed by `streamplug schemas`).
+pub fn schemas_json() -> Value {
+    Value::Array(
+        VOCABULARY
+            .iter()
+            .map(|t| serde_json::json!({"type": t.name, "description": t.description, "data": t.data_schema()}))
+            .collect(),
+    )
+}
+
+/// The vocabulary entry for `name`, if it is a known type.
+pub fn lookup(name: &str) -> Option<&'static EventType> {
+    VOCABULARY.iter().find(|t| t.name == name)
+}
+
+/// Validate an ingested event's type, subject and data.
+///
+/// `at` is the JSON pointer of the event within the request body.
+pub fn validate(ty: &str, subject: Option<&str>, data: Option<&Value>, at: &str) -> Result<(), FieldError> {
+    let Some(entry) = lookup(ty) else {
+        let known: Vec<_> = VOCABULARY.iter().map(|t| t.name).collect();
+        return Err(FieldError::new(
+            format!("{at}/type"),
+            format!("unknown event type `{ty}`; known types: {}", known.join(", ")),
+        ));
+    };
+    // Every type of the vocabulary is about one customer.
+    if subject.is_none() {
+        return Err(FieldError::new(
+            format!("{at}/subject"),
+            format!("`{ty}` needs the customer id in `subject` (or `customer`)"),
+        ));
+    }
+    let Some(data) = data else {
+        return Err(FieldError::new(format!("{at}/data"), "JSON `data` is required for this type"));
+    };
+    (entry.validate)(data, &format!("{at}/data"))
+}
+
+/// Deserialize `value` into `T` (naming the failing field), then run the
+/// range and pattern checks serde cannot express.
+fn check<T: DeserializeOwned + JsonSchema>(value: &Value, at: &str) -> Result<(), FieldError> {
+    serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
+        let path = e.path().to_string();
+        let pointer = if path == "." {
+            at.to_owned()
+        } else {
+            format!("{at}/{}", path.replace(['.', '['], "/").replace(']', ""))
+        };
+        FieldError::new(pointer, e.into_inner().to_string())
+    })?;
+    check_against_schema(value, &schema_for!(T), at)
+}
+
+/// The constraints from the schema that serde does not enforce: string
+/// lengths, numeric minimums, array lengths and patterns.
+fn check_against_schema(value: &Value, schema: &Schema, at: &str) -> Result<(), FieldError> {
+    let Some(obj) = schema.as_object() else { return Ok(()) };
+    let defs = obj.get("$defs").cloned().unwrap_or(Value::Null);
+    check_node(value, &Value::Object(obj.clone()), &defs, at)
+}
+
+fn check_node(value: &Value, schema: &Value, defs: &Value, at: &str) -> Result<(), FieldError> {
+    let schema = resolve(schema, defs);
+    if let (Some(props), Some(obj)) = (schema.get("properties").and_then(Value::as_object), value.as_object()) {
+        for (name, sub) in props {
+            if let Some(v) = obj.get(name) {
+                check_node(v, sub, defs, &format!("{at}/{name}"))?;
+            }
+        }
+    }
+    if let (Some(items), Some(arr)) = (schema.get("items"), value.as_array()) {
+        for (i, v) in arr.iter().enumerate() {
+            check_node(v, items, defs, &format!("{at}/{i}"))?;
+        }
+    }
+    let err = |m: String| Err(FieldError::new(at, m));
+    let num = |k: &str| schema.get(k).and_then(Value::as_f64);
+    match value {
+        Value::String(s) => {
+            let len = s.chars().count() as f64;
+            if let Some(min) = num("minLength").filter(|m| len < *m) {
+                return err(format!("must be at least {min} characters long"));
+            }
+            if let Some(max) = num("maxLength").filter(|m| len > *m) {
+                return err(format!("must be at most {max} characters long"));
+            }
+            if let Some(pattern) = schema.get("pattern").and_then(Value::as_str) {
+                if pattern == r"^[A-Z]{3}$" && !(s.len() == 3 && s.bytes().all(|b| b.is_ascii_uppercase())) {
+                    return err("must be a three-letter ISO 4217 code such as EUR".into());
+                }
+            }
+        }
+        Value::Number(n) => {
+            if let (Some(min), Some(v)) = (num("minimum"), n.as_f64()) {
+                if v < min {
+                    return err(format!("must be at least {min}"));
+                }
+            }
+        }
+        Value::Array(a) => {
+            if let Some(min) = num("minItems").filter(|m| (a.len() as f64) < *m) {
+                return err(format!("must have at least {min} entries"));
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Follow a `$ref` into `$defs`, and unwrap `anyOf: [T, null]` (optional fields).
+fn resolve<'a>(schema: &'a Value, defs: &'a Value) -> &'a Value {
+    if let Some(name) = schema.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/$defs/")) {
+        if let Some(def) = defs.get(name) {
+            return def;
+        }
+    }
+    schema
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_valid_order_passes() {
+        let data = json!({"order": "o1", "items": [{"product": "p1", "quantity": 2, "price": 9.5}],
+                          "total": 19.0, "currency": "EUR"});
+        validate("order.placed", Some("c1"), Some(&data), "").unwrap();
+    }
+
+    #[test]
+    fn problems_name_the_field() {
+        let cases = [
+            ("product.viewed", json!({"price": 3}), "/data/product"),
+            ("product.viewed", json!({"product": "p", "price": -1}), "/data/price"),
+            ("product.viewed", json!({"product": ""}), "/data/product"),
+            ("order.placed", json!({"order": "o", "items": [], "total": 1, "currency": "EUR"}), "/data/items"),
+            ("order.placed", json!({"order": "o", "items": [{"product": "p", "quantity": 0, "price": 1}],
+                                    "total": 1, "currency": "EUR"}), "/data/items/0/quantity"),
+            ("order.placed", json!({"order": "o", "items": [{"product": "p", "quantity": 1, "price": 1}],
+                                    "total": 1, "currency": "euro"}), "/data/currency"),
+            ("support.message", json!({"text": 42}), "/data/text"),
+        ];
+        for (ty, data, pointer) in cases {
+            let err = validate(ty, Some("c"), Some(&data), "").unwrap_err();
+            assert_eq!(err.pointer, pointer, "{ty} {data}: {err}");
+        }
+    }
+
+    #[test]
+    fn unknown_types_and_missing_customers_are_refused() {
+        let err = validate("product.teleported", Some("c"), Some(&json!({})), "/2").unwrap_err();
+        assert_eq!(err.pointer, "/2/type");
+        assert!(err.message.contains("product.viewed"));
+        let err = validate("product.viewed", None, Some(&json!({"product": "p"})), "").unwrap_err();
+        assert_eq!(err.pointer, "/subject");
+    }
+
+    #[test]
+    fn every_type_has_an_object_schema() {
+        for t in VOCABULARY {
+            let schema = t.data_schema();
+            assert_eq!(schema.get("type"), Some(&json!("object")), "{}", t.name);
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! Wiring: open the log, load the plugins, start dispatch and the HTTP
+//! server; shut them down in order.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use tokio::sync::watch;
+use tokio::task::{JoinHandle, JoinSet};
+
+use crate::api::{self, AppState, Limits};
+use crate::config::{ConfigError, Settings};
+use crate::registry::Registry;
+use crate::routing::Router;
+use crate::runtime::RuntimeError;
+use crate::runtime::engine::PluginEngine;
+use crate::runtime::plugin::PluginVersion;
+use crate::storage::embedded::EmbeddedStore;
+use crate::storage::{EventLog, KvStore, StorageError};
+
+/// Why the gateway could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// Bad configuration.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The log could not be opened.
+    #[error("event log: {0}")]
+    Storage(#[from] StorageError),
+    /// A plugin could not be loaded.
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+    /// The listener could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// Address asked for.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// A running gateway.
+pub struct Gateway {
+    /// Address the HTTP API listens on.
+    pub addr: SocketAddr,
+    /// Live plugins.
+    pub registry: Arc<Registry>,
+    /// The event log.
+    pub log: Arc<dyn EventLog>,
+    shutdown: watch::Sender<bool>,
+    ready: Arc<AtomicBool>,
+    server: JoinHandle<std::io::Result<()>>,
+    workers: JoinSet<()>,
+}
+
+fn prometheus() -> Option<metrics_exporter_prometheus::PrometheusHandle> {
+    static HANDLE: OnceLock<Option<metrics_exporter_prometheus::PrometheusHandle>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+            let handle = recorder.handle();
+            metrics::set_global_recorder(recorder).ok().map(|()| handle)
+        })
+        .clone()
+}
+
+impl Gateway {
+    /// Start everything `settings` describes.
+    pub async fn start(settings: Settings) -> Result<Self, StartError> {
+        let data_dir = settings.storage.data_dir.clone();
+        let store = Arc::new(EmbeddedStore::open(&data_dir)?);
+        let topics = settings.all_topics();
+        let specs: Vec<(String, u32)> = topics.iter().map(|t| (t.clone(), settings.partitions(t))).collect();
+        store.create_topics(&specs).await?;
+        let log: Arc<dyn EventLog> = store.clone();
+        let kv: Arc<dyn KvStore> = store;
+
+        let engine = PluginEngine::new(&settings.runtime)?;
+        let cache_dir = data_dir.join("compiled");
+        let mut versions = Vec::new();
+        for manifest in &settings.plugins {
+            let wasm = settings.wasm_path(manifest);
+            versions.push(PluginVersion::load(&engine, manifest, &wasm, kv.clone(), Some(&cache_dir)).await?);
+        }
+        let registry = Arc::new(Registry::new(versions));
+
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let workers = crate::dispatch::start(log.clone(), registry.clone(), shutdown_rx.clone());
+
+        let ready = Arc::new(AtomicBool::new(false));
+        let state = AppState {
+            log: log.clone(),
+            router: Arc::new(Router::new(&settings.routes)),
+            topics: Arc::new(topics),
+            registry: registry.clone(),
+            limits: Limits {
+                max_body_bytes: settings.server.max_body_bytes,
+                max_batch_events: settings.server.max_batch_events,
+            },
+            ready: ready.clone(),
+            metrics: prometheus(),
+        };
+        let addr = settings.server.listen;
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartError::Listen { addr, source })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Listen { addr, source })?;
+        let mut stop = shutdown_rx;
+        let server = tokio::spawn(async move {
+            axum::serve(listener, api::app(state))
+                .with_graceful_shutdown(async move {
+                    let _ = stop.wait_for(|s| *s).await;
+                })
+                .await
+        });
+        ready.store(true, Ordering::Release);
+        tracing::info!(%addr, plugins = registry.snapshot().plugins.len(), data_dir = %data_dir.display(), "gateway started");
+        Ok(Self {
+            addr,
+            registry,
+            log,
+            shutdown,
+            ready,
+            server,
+            workers,
+        })
+    }
+
+    /// Stop accepting requests, let in-flight requests and batches finish,
+    /// and release the log.
+    pub async fn shutdown(mut self) {
+        self.ready.store(false, Ordering::Release);
+        let _ = self.shutdown.send(true);
+        match self.server.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "HTTP server stopped with an error"),
+            Err(e) => tracing::warn!(error = %e, "HTTP server task failed"),
+        }
+        while self.workers.join_next().await.is_some() {}
+        tracing::info!("gateway stopped");
+    }
+}

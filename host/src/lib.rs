@@ -1,0 +1,17 @@
+//! streamplug: a WebAssembly-extensible event gateway.
+//!
+//! Data path: [`api`] (HTTP ingest) → [`storage`] (durable event log) →
+//! [`dispatch`] (one consumer per plugin and partition) → [`runtime`]
+//! (sandboxed component instances) → host capabilities (publish, KV, config,
+//! log, outbound HTTP) → back into [`storage`].
+
+pub mod config;
+pub mod event;
+pub mod routing;
+pub mod storage;
+pub mod runtime;
+pub mod dispatch;
+pub mod registry;
+pub mod api;
+pub mod cli;
+pub mod gateway;

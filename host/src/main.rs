@@ -1,0 +1,72 @@
+//! The `streamplug` binary.
+
+use anyhow::Context as _;
+use clap::Parser as _;
+use std::io::Write as _;
+use streamplug::cli::{Cli, Command};
+use streamplug::config::Settings;
+use streamplug::gateway::Gateway;
+use tracing_subscriber::EnvFilter;
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_env("STREAMPLUG_LOG")
+                .or_else(|_| EnvFilter::try_from_default_env())
+                .unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("streamplug")
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => {
+            let settings = Settings::load(args.config.as_deref(), &args.overrides())?;
+            let gateway = Gateway::start(settings).await?;
+            shutdown_signal().await;
+            tracing::info!("shutdown requested");
+            gateway.shutdown().await;
+        }
+        Command::Config(args) => {
+            let settings = Settings::load(args.config.as_deref(), &args.overrides())?;
+            let text = toml::to_string_pretty(&settings).context("cannot render the configuration")?;
+            std::io::stdout().write_all(text.as_bytes())?;
+        }
+        Command::Schemas => {
+            let text = serde_json::to_string_pretty(&streamplug::event::vocabulary::schemas_json())?;
+            writeln!(std::io::stdout(), "{text}")?;
+        }
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

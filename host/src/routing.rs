@@ -1,0 +1,119 @@
+//! Routing of ingested events to topics by type, and the naming rules of
+//! topics and type patterns.
+
+use std::collections::BTreeMap;
+
+/// Maps event types to topics through patterns: an exact type
+/// (`order.placed`) beats a prefix (`order.*`), a longer prefix beats a shorter.
+#[derive(Debug, Clone)]
+pub struct Router {
+    exact: BTreeMap<String, String>,
+    /// Prefixes with their trailing `.` kept, longest first.
+    prefixes: Vec<(String, String)>,
+}
+
+impl Router {
+    /// Build from the `[routes]` table.
+    pub fn new(routes: &BTreeMap<String, String>) -> Self {
+        let mut exact = BTreeMap::new();
+        let mut prefixes = Vec::new();
+        for (pattern, topic) in routes {
+            match pattern.strip_suffix('*') {
+                Some(prefix) => prefixes.push((prefix.to_owned(), topic.clone())),
+                None => {
+                    exact.insert(pattern.clone(), topic.clone());
+                }
+            }
+        }
+        prefixes.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        Self { exact, prefixes }
+    }
+
+    /// The topic events of type `ty` go to, if any route matches.
+    pub fn topic_for(&self, ty: &str) -> Option<&str> {
+        self.exact.get(ty).map(String::as_str).or_else(|| {
+            self.prefixes
+                .iter()
+                .find(|(prefix, _)| ty.starts_with(prefix.as_str()))
+                .map(|(_, topic)| topic.as_str())
+        })
+    }
+}
+
+/// Whether `pattern` (an event type or `prefix.*`) matches `ty`.
+pub fn pattern_matches(pattern: &str, ty: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => ty.starts_with(prefix),
+        None => pattern == ty,
+    }
+}
+
+/// An event type (`a.b_c`) or a prefix pattern (`a.*`).
+pub fn is_valid_pattern(pattern: &str) -> bool {
+    let body = pattern.strip_suffix(".*").unwrap_or(pattern);
+    !body.is_empty()
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// Kafka's topic naming rule, which the embedded log follows too.
+pub fn is_valid_topic_name(topic: &str) -> bool {
+    !topic.is_empty()
+        && topic.len() <= 249
+        && topic != "."
+        && topic != ".."
+        && topic
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// The partition of `key` among `partitions`: a stable FNV-1a hash, so a
+/// key keeps its partition across restarts and versions.
+pub fn partition_for(key: Option<&str>, partitions: u32) -> u32 {
+    let Some(key) = key else { return 0 };
+    let mut hash: u32 = 0x811c_9dc5;
+    for b in key.bytes() {
+        hash ^= u32::from(b);
+        hash = hash.wrapping_mul(0x0100_0193);
+    }
+    hash % partitions.max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exact_beats_prefix_and_longer_prefix_beats_shorter() {
+        let routes: BTreeMap<String, String> = [
+            ("order.*", "orders"),
+            ("order.placed", "placed"),
+            ("order.return.*", "returns"),
+        ]
+        .into_iter()
+        .map(|(a, b)| (a.to_owned(), b.to_owned()))
+        .collect();
+        let r = Router::new(&routes);
+        assert_eq!(r.topic_for("order.placed"), Some("placed"));
+        assert_eq!(r.topic_for("order.paid"), Some("orders"));
+        assert_eq!(r.topic_for("order.return.requested"), Some("returns"));
+        assert_eq!(r.topic_for("cart.item_added"), None);
+    }
+
+    #[test]
+    fn partitioning_is_stable_and_spreads_keys() {
+        assert_eq!(partition_for(Some("customer-1"), 4), partition_for(Some("customer-1"), 4));
+        let used: std::collections::HashSet<u32> =
+            (0..100).map(|i| partition_for(Some(&format!("c{i}")), 4)).collect();
+        assert_eq!(used.len(), 4);
+    }
+
+    #[test]
+    fn topic_names_follow_kafka_rules() {
+        assert!(is_valid_topic_name("order-events"));
+        assert!(is_valid_topic_name("dlq.recommend"));
+        assert!(!is_valid_topic_name("a b"));
+        assert!(!is_valid_topic_name(".."));
+    }
+}

@@ -1,0 +1,97 @@
+//! Effects a plugin stages while handling events: publishes and KV writes.
+//! They become real only when the dispatcher commits the batch they belong
+//! to, atomically with the consumer offset.
+
+use std::collections::BTreeMap;
+
+use crate::event::Event;
+
+/// Effects of one or more handled events.
+#[derive(Debug, Default)]
+pub struct Staged {
+    /// Events to publish, in order.
+    pub publishes: Vec<Event>,
+    /// KV writes: the last write of each key (`None` deletes).
+    pub kv: BTreeMap<String, Option<Vec<u8>>>,
+    /// Change in KV bytes these writes make.
+    pub kv_bytes_delta: i64,
+}
+
+impl Staged {
+    /// Whether there is nothing to apply.
+    pub fn is_empty(&self) -> bool {
+        self.publishes.is_empty() && self.kv.is_empty()
+    }
+
+    fn absorb(&mut self, other: Staged) {
+        self.publishes.extend(other.publishes);
+        self.kv.extend(other.kv);
+        self.kv_bytes_delta += other.kv_bytes_delta;
+    }
+}
+
+/// What the event being handled is, for provenance of published events.
+#[derive(Debug, Default, Clone)]
+pub struct Trigger {
+    /// Id of the event being handled.
+    pub id: String,
+    /// Its `traceparent`, carried to what the plugin publishes.
+    pub traceparent: Option<String>,
+}
+
+/// The effects of a batch: those of events already handled (`accepted`)
+/// and those of the event being handled now (`current`).
+#[derive(Debug, Default)]
+pub struct Effects {
+    /// Effects of events of this batch whose handler returned `ok`.
+    pub accepted: Staged,
+    /// Effects of the event being handled.
+    pub current: Staged,
+    /// The event being handled.
+    pub trigger: Trigger,
+}
+
+impl Effects {
+    /// The staged value of `key`: `Some(None)` if staged as deleted, `None`
+    /// if no write is staged (read the store).
+    pub fn kv_lookup(&self, key: &str) -> Option<Option<&[u8]>> {
+        self.current
+            .kv
+            .get(key)
+            .or_else(|| self.accepted.kv.get(key))
+            .map(Option::as_deref)
+    }
+
+    /// The current event was handled: keep its effects.
+    pub fn accept_current(&mut self) {
+        let current = std::mem::take(&mut self.current);
+        self.accepted.absorb(current);
+    }
+
+    /// The current event failed: drop its effects.
+    pub fn discard_current(&mut self) {
+        self.current = Staged::default();
+    }
+
+    /// Staged KV byte change of the batch so far, the current event included.
+    pub fn kv_bytes_delta(&self) -> i64 {
+        self.accepted.kv_bytes_delta + self.current.kv_bytes_delta
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn current_writes_shadow_accepted_ones_and_are_dropped_on_failure() {
+        let mut fx = Effects::default();
+        fx.current.kv.insert("a".into(), Some(b"1".to_vec()));
+        fx.accept_current();
+        fx.current.kv.insert("a".into(), None);
+        assert_eq!(fx.kv_lookup("a"), Some(None));
+        fx.discard_current();
+        assert_eq!(fx.kv_lookup("a"), Some(Some(&b"1"[..])));
+        assert_eq!(fx.kv_lookup("b"), None);
+    }
+}

@@ -1,0 +1,90 @@
+//! `streamplug:plugin/kv`: the plugin's own namespace, read through its
+//! staged writes, writes staged until the batch commits, within its quota.
+
+use std::collections::BTreeSet;
+
+use crate::runtime::bindings::streamplug::plugin::kv::{Host, KvError};
+use crate::runtime::state::StoreState;
+use crate::storage::embedded::entry_size;
+
+/// Longest key, bytes.
+pub const MAX_KEY: usize = 512;
+
+fn check_key(key: &str) -> Result<(), KvError> {
+    if key.is_empty() || key.len() > MAX_KEY {
+        return Err(KvError::InvalidKey(format!("keys are 1 to {MAX_KEY} bytes")));
+    }
+    Ok(())
+}
+
+impl StoreState {
+    async fn current_value(&mut self, key: &str) -> Result<Option<Vec<u8>>, KvError> {
+        if let Some(staged) = self.effects.kv_lookup(key) {
+            return Ok(staged.map(<[u8]>::to_vec));
+        }
+        let plugin = self.plugin.clone();
+        plugin
+            .kv
+            .get(&plugin.name, key)
+            .await
+            .map_err(|e| KvError::Unavailable(e.to_string()))
+    }
+
+    async fn stage(&mut self, key: String, value: Option<Vec<u8>>) -> Result<(), KvError> {
+        let old = self.current_value(&key).await?;
+        let old_size = old.as_deref().map_or(0, |v| entry_size(&key, v)) as i64;
+        let new_size = value.as_deref().map_or(0, |v| entry_size(&key, v)) as i64;
+        let delta = new_size - old_size;
+        if delta > 0 {
+            let used = self.plugin.kv.usage(&self.plugin.name) as i64 + self.effects.kv_bytes_delta();
+            if used + delta > self.plugin.kv_quota as i64 {
+                return Err(KvError::QuotaExceeded(self.plugin.kv_quota));
+            }
+        }
+        self.effects.current.kv_bytes_delta += delta;
+        self.effects.current.kv.insert(key, value);
+        Ok(())
+    }
+}
+
+impl Host for StoreState {
+    async fn get(&mut self, key: String) -> Result<Option<Vec<u8>>, KvError> {
+        check_key(&key)?;
+        self.current_value(&key).await
+    }
+
+    async fn set(&mut self, key: String, value: Vec<u8>) -> Result<(), KvError> {
+        check_key(&key)?;
+        self.stage(key, Some(value)).await
+    }
+
+    async fn delete(&mut self, key: String) -> Result<(), KvError> {
+        check_key(&key)?;
+        self.stage(key, None).await
+    }
+
+    async fn list_keys(&mut self, prefix: String, limit: u32) -> Result<Vec<String>, KvError> {
+        let limit = limit as usize;
+        let overlay: Vec<String> = self
+            .effects
+            .accepted
+            .kv
+            .keys()
+            .chain(self.effects.current.kv.keys())
+            .filter(|k| k.starts_with(&prefix))
+            .cloned()
+            .collect();
+        let plugin = self.plugin.clone();
+        let committed = plugin
+            .kv
+            .list_keys(&plugin.name, &prefix, limit.saturating_add(overlay.len()))
+            .await
+            .map_err(|e| KvError::Unavailable(e.to_string()))?;
+        let keys: BTreeSet<String> = committed
+            .into_iter()
+            .chain(overlay)
+            .filter(|k| !matches!(self.effects.kv_lookup(k), Some(None)))
+            .collect();
+        Ok(keys.into_iter().take(limit).collect())
+    }
+}

@@ -1,0 +1,38 @@
+//! `streamplug:plugin/log`: plugin log lines into the gateway's tracing
+//! output, under the `streamplug::plugin` target with the plugin's name,
+//! version and the id of the event being handled.
+
+use crate::runtime::bindings::streamplug::plugin::log::{Host, Level};
+use crate::runtime::state::StoreState;
+
+/// Longest plugin log line kept; the rest is cut.
+const MAX_LINE: usize = 4096;
+
+impl Host for StoreState {
+    async fn log(&mut self, level: Level, message: String) {
+        let mut message = message;
+        if message.len() > MAX_LINE {
+            let mut cut = MAX_LINE;
+            while !message.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            message.truncate(cut);
+            message.push('…');
+        }
+        let plugin = self.plugin.name.as_str();
+        let version = self.plugin.version.as_str();
+        let event = self.effects.trigger.id.as_str();
+        macro_rules! emit {
+            ($lvl:expr) => {
+                tracing::event!(target: "streamplug::plugin", $lvl, plugin, version, event, "{message}")
+            };
+        }
+        match level {
+            Level::Trace => emit!(tracing::Level::TRACE),
+            Level::Debug => emit!(tracing::Level::DEBUG),
+            Level::Info => emit!(tracing::Level::INFO),
+            Level::Warn => emit!(tracing::Level::WARN),
+            Level::Error => emit!(tracing::Level::ERROR),
+        }
+    }
+}

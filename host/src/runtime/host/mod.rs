@@ -1,0 +1,10 @@
+//! Host implementations of the plugin world's imports, one file per WIT
+//! interface. Each checks the plugin's grant and delegates to a backend
+//! trait or to the staged effects; a denial is an error value, never a trap.
+
+mod config;
+mod kv;
+mod log;
+mod producer;
+
+impl super::bindings::streamplug::plugin::types::Host for super::state::StoreState {}

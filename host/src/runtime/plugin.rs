@@ -1,0 +1,233 @@
+//! One loaded plugin version: its compiled component, pre-instantiated
+//! against the host's linker, its limits, and its warm instances.
+
+use std::panic::AssertUnwindSafe;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::FutureExt as _;
+use wasmtime::{Store, UpdateDeadline};
+
+use super::RuntimeError;
+use super::bindings::{HandleError, PluginPre, WitEvent};
+use super::component_cache;
+use super::effects::Effects;
+use super::engine::PluginEngine;
+use super::instance_pool::{Instance, InstancePool};
+use super::state::{PluginContext, StoreState};
+use crate::config::PluginManifest;
+use crate::event::StoredEvent;
+use crate::storage::KvStore;
+
+/// How a plugin's handling of one event ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Handled; commit it with its effects.
+    Ok,
+    /// The plugin asked for a later retry.
+    Retry(String),
+    /// The plugin rejected the event: dead-letter it.
+    Reject(String),
+    /// The plugin trapped, ran out of CPU time or memory, or timed out; the
+    /// instance was discarded. Retried like `Retry`.
+    Trap(String),
+}
+
+/// A loaded, validated plugin version.
+pub struct PluginVersion {
+    /// The manifest it was loaded with.
+    pub manifest: PluginManifest,
+    /// sha256 of the component, hex.
+    pub digest: String,
+    /// Shared, read-only state of its instances.
+    pub context: Arc<PluginContext>,
+    engine: PluginEngine,
+    pre: PluginPre<StoreState>,
+    pool: InstancePool,
+}
+
+impl PluginVersion {
+    /// Read, compile (or load from `cache_dir`), link and validate the
+    /// component at `wasm`: every import must be one the host provides, the
+    /// handler must be exported, and `init` must accept the config on a first
+    /// instance (which is kept warm).
+    pub async fn load(
+        engine: &PluginEngine,
+        manifest: &PluginManifest,
+        wasm: &Path,
+        kv: Arc<dyn KvStore>,
+        cache_dir: Option<&Path>,
+    ) -> Result<Arc<Self>, RuntimeError> {
+        let fail = |what: &'static str, reason: String| RuntimeError::Load {
+            plugin: manifest.name.clone(),
+            what,
+            reason,
+        };
+        let bytes = tokio::fs::read(wasm)
+            .await
+            .map_err(|e| fail("its file", format!("{}: {e}", wasm.display())))?;
+        let digest = component_cache::digest(&bytes);
+        let compile_engine = engine.engine.clone();
+        let cache_dir = cache_dir.map(Path::to_path_buf);
+        let compile_digest = digest.clone();
+        let component = tokio::task::spawn_blocking(move || {
+            component_cache::load_or_compile(&compile_engine, &bytes, &compile_digest, cache_dir.as_deref())
+        })
+        .await
+        .map_err(|e| fail("the component", e.to_string()))?
+        .map_err(|e| fail("the component", e))?;
+        let instance_pre = engine
+            .linker
+            .instantiate_pre(&component)
+            .map_err(|e| fail("its imports", format!("{e:#}")))?;
+        let pre = PluginPre::new(instance_pre).map_err(|e| {
+            fail(
+                "its exports",
+                format!("{e:#} (does it target {}?)", super::bindings::WIT_PACKAGE),
+            )
+        })?;
+        let context = PluginContext::new(manifest, digest[..12].to_owned(), kv)
+            .map_err(|e| fail("its manifest", e))?;
+        let version = Arc::new(Self {
+            manifest: manifest.clone(),
+            digest,
+            context: Arc::new(context),
+            engine: engine.clone(),
+            pre,
+            pool: InstancePool::new(manifest.limits.instances),
+        });
+        let first = version.instantiate().await.map_err(|e| match e {
+            InstantiateError::Init(reason) => RuntimeError::Init {
+                plugin: manifest.name.clone(),
+                reason,
+            },
+            InstantiateError::Other(reason) => fail("an instance", reason),
+        })?;
+        version.pool.seed(first);
+        tracing::info!(plugin = %manifest.name, version = %version.context.version, "plugin loaded");
+        Ok(version)
+    }
+
+    /// A new instance with its `init` run.
+    async fn instantiate(&self) -> Result<Instance, InstantiateError> {
+        let limits = &self.manifest.limits;
+        let memory = usize::try_from(limits.memory_mib.saturating_mul(1 << 20)).unwrap_or(usize::MAX);
+        let mut store = Store::new(&self.engine.engine, StoreState::new(self.context.clone(), memory));
+        store.limiter(|s| &mut s.limits);
+        store.epoch_deadline_callback(|mut ctx| {
+            let state = ctx.data_mut();
+            if state.ticks_left == 0 {
+                return Err(wasmtime::Error::msg("CPU time limit exceeded"));
+            }
+            state.ticks_left -= 1;
+            // Let other tasks run between ticks: a busy plugin must not hold a
+            // runtime thread for its whole budget.
+            Ok(UpdateDeadline::Yield(1))
+        });
+        store.data_mut().ticks_left = self.engine.ticks(limits.cpu_ms);
+        store.set_epoch_deadline(1);
+        let bindings = self
+            .pre
+            .instantiate_async(&mut store)
+            .await
+            .map_err(|e| InstantiateError::Other(format!("{e:#}")))?;
+        let config: Vec<(String, String)> = self
+            .manifest
+            .config
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let init = bindings.streamplug_plugin_handler().call_init(&mut store, &config);
+        match tokio::time::timeout(Duration::from_millis(limits.timeout_ms), init).await {
+            Ok(Ok(Ok(()))) => Ok(Instance { store, bindings }),
+            Ok(Ok(Err(reason))) => Err(InstantiateError::Init(reason)),
+            Ok(Err(trap)) => Err(InstantiateError::Init(format!("trapped: {trap:?}"))),
+            Err(_) => Err(InstantiateError::Init(format!("timed out after {} ms", limits.timeout_ms))),
+        }
+    }
+
+    /// Handle one event with `effects` as the batch's staged effects so far.
+    /// Returns how it ended and the effects (the current event's effects are
+    /// staged in `effects.current`; the caller accepts or discards them).
+    pub async fn handle(&self, stored: &StoredEvent, mut effects: Effects) -> (Outcome, Effects) {
+        let lease = self
+            .pool
+            .lease(|| async { self.instantiate().await.map_err(|e| e.to_string()) })
+            .await;
+        let mut lease = match lease {
+            Ok(lease) => lease,
+            Err(reason) => return (Outcome::Trap(format!("cannot instantiate: {reason}")), effects),
+        };
+        let event = to_wit(stored);
+        let limits = &self.manifest.limits;
+        let store = &mut lease.instance.store;
+        effects.current = Default::default();
+        store.data_mut().effects = effects;
+        store.data_mut().ticks_left = self.engine.ticks(limits.cpu_ms);
+        store.set_epoch_deadline(1);
+        let call = lease
+            .instance
+            .bindings
+            .streamplug_plugin_handler()
+            .call_handle(&mut *store, &event);
+        let timed = tokio::time::timeout(Duration::from_millis(limits.timeout_ms), call);
+        // A panic in a host function surfaces here; it fails this event only.
+        let result = AssertUnwindSafe(timed).catch_unwind().await;
+        let effects = std::mem::take(&mut store.data_mut().effects);
+        let outcome = match result {
+            Ok(Ok(Ok(Ok(())))) => Outcome::Ok,
+            Ok(Ok(Ok(Err(HandleError::Retry(reason))))) => Outcome::Retry(reason),
+            Ok(Ok(Ok(Err(HandleError::Reject(reason))))) => Outcome::Reject(reason),
+            Ok(Ok(Err(trap))) => Outcome::Trap(describe_trap(&trap)),
+            Ok(Err(_)) => Outcome::Trap(format!("timed out after {} ms", limits.timeout_ms)),
+            Err(_) => Outcome::Trap("the host failed (panicked) while running the plugin".into()),
+        };
+        if matches!(outcome, Outcome::Trap(_)) {
+            tracing::debug!(plugin = %self.manifest.name, event = %stored.event.id, ?outcome, "instance discarded");
+        } else {
+            self.pool.give_back(lease);
+        }
+        (outcome, effects)
+    }
+
+    /// Idle warm instances.
+    pub fn idle_instances(&self) -> usize {
+        self.pool.idle()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum InstantiateError {
+    #[error("init failed: {0}")]
+    Init(String),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// The trap's message, its cause and the wasm backtrace, on one line each.
+fn describe_trap(err: &wasmtime::Error) -> String {
+    let mut text = format!("{err:#}");
+    if let Some(bt) = err.downcast_ref::<wasmtime::WasmBacktrace>() {
+        text.push_str(&format!("\nwasm backtrace:\n{bt}"));
+    }
+    text
+}
+
+fn to_wit(stored: &StoredEvent) -> WitEvent {
+    let e = &stored.event;
+    WitEvent {
+        id: e.id.clone(),
+        source: e.source.clone(),
+        type_: e.ty.clone(),
+        subject: e.subject.clone(),
+        time: e.time.clone(),
+        topic: e.topic.clone(),
+        key: e.key.clone(),
+        content_type: e.content_type.clone(),
+        data: e.data.clone(),
+        headers: e.headers.clone(),
+        partition: stored.partition,
+        offset: stored.offset,
+    }
+}

@@ -1,0 +1,104 @@
+//! What a plugin instance's store holds: its sandboxed WASI context, its
+//! grants, the effects it is staging, and its resource limits.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+use wasmtime::component::ResourceTable;
+use wasmtime::{StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+use super::effects::Effects;
+use super::outbound::OutboundPolicy;
+use crate::config::PluginManifest;
+use crate::storage::KvStore;
+
+/// The plugin-wide, read-only part of every instance's state.
+pub struct PluginContext {
+    /// Plugin name (also its KV namespace).
+    pub name: String,
+    /// Short digest of the component, naming the version in logs.
+    pub version: String,
+    /// Topics the plugin may publish to.
+    pub publish_grants: HashSet<String>,
+    /// Config values (never secrets).
+    pub config: BTreeMap<String, String>,
+    /// KV quota, bytes.
+    pub kv_quota: u64,
+    /// Publishes allowed per handled event.
+    pub max_publishes: u32,
+    /// Committed plugin state.
+    pub kv: Arc<dyn KvStore>,
+    /// Outbound HTTP grants.
+    pub outbound: Arc<OutboundPolicy>,
+}
+
+impl PluginContext {
+    /// The context of `manifest`'s plugin at version `version`.
+    pub fn new(manifest: &PluginManifest, version: String, kv: Arc<dyn KvStore>) -> Result<Self, String> {
+        Ok(Self {
+            name: manifest.name.clone(),
+            version,
+            publish_grants: manifest.publish.iter().cloned().collect(),
+            config: manifest.config.clone(),
+            kv_quota: manifest.limits.kv_quota_bytes,
+            max_publishes: manifest.limits.max_publishes_per_event,
+            kv,
+            outbound: Arc::new(OutboundPolicy::from_manifest(&manifest.name, &manifest.allowed_hosts)?),
+        })
+    }
+}
+
+/// The `T` of every plugin `Store<T>`.
+pub struct StoreState {
+    pub(crate) plugin: Arc<PluginContext>,
+    pub(crate) effects: Effects,
+    pub(crate) limits: StoreLimits,
+    /// Epoch ticks of CPU time left for the current call.
+    pub(crate) ticks_left: u64,
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    outbound: OutboundPolicy,
+    table: ResourceTable,
+}
+
+impl StoreState {
+    /// Fresh state for a new instance of `plugin` with `memory_bytes` of memory.
+    pub fn new(plugin: Arc<PluginContext>, memory_bytes: usize) -> Self {
+        let outbound = (*plugin.outbound).clone();
+        Self {
+            plugin,
+            effects: Effects::default(),
+            limits: StoreLimitsBuilder::new()
+                .memory_size(memory_bytes)
+                .trap_on_grow_failure(true)
+                .build(),
+            ticks_left: 0,
+            // Deny-all WASI: no files, no environment, no sockets, no stdio.
+            wasi: WasiCtx::builder().build(),
+            http: WasiHttpCtx::new(),
+            outbound,
+            table: ResourceTable::new(),
+        }
+    }
+}
+
+impl WasiView for StoreState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for StoreState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.outbound,
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! The embedded backend: one redb database holding topics, events, consumer
+//! offsets and plugin KV state.
+//!
+//! Durability policy: every write goes through one writer thread that takes
+//! all requests waiting at that moment, applies them in one write transaction
+//! and commits it with `Durability::Immediate` (fsync) before answering any of
+//! them. Concurrent requests therefore share one fsync (group commit); a
+//! request is acknowledged only once its transaction is on disk, and a failed
+//! transaction acknowledges none of its requests.
+
+mod tables;
+pub(crate) use tables::entry_size;
+mod writer;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use async_trait::async_trait;
+use redb::{Database, ReadableDatabase};
+use tokio::sync::{mpsc, oneshot, watch};
+
+use super::{ConsumerCommit, EventLog, KvStore, Position, StorageError};
+use crate::event::{Event, StoredEvent};
+use tables::{EVENTS, KV, OFFSETS, decode_event};
+use writer::{WriteOp, Writer};
+
+/// The embedded log and KV store.
+pub struct EmbeddedStore {
+    db: Arc<Database>,
+    ops: mpsc::Sender<WriteOp>,
+    topics: Arc<Mutex<HashMap<String, u32>>>,
+    kv_usage: Arc<Mutex<HashMap<String, u64>>>,
+    changes: watch::Receiver<u64>,
+}
+
+fn unavailable(e: impl std::fmt::Display) -> StorageError {
+    StorageError::Unavailable(e.to_string())
+}
+
+impl EmbeddedStore {
+    /// Open (or create) the store in `dir`.
+    pub fn open(dir: &Path) -> Result<Self, StorageError> {
+        std::fs::create_dir_all(dir).map_err(|e| unavailable(format!("{}: {e}", dir.display())))?;
+        let db = Arc::new(Database::create(dir.join("streamplug.redb")).map_err(unavailable)?);
+        tables::create_all(&db)?;
+        let (topics, next_offsets) = tables::load_topics(&db)?;
+        let topics = Arc::new(Mutex::new(topics));
+        let kv_usage = Arc::new(Mutex::new(tables::load_kv_usage(&db)?));
+        let (changes_tx, changes) = watch::channel(0);
+        let (ops, rx) = mpsc::channel(4096);
+        Writer {
+            db: db.clone(),
+            topics: topics.clone(),
+            kv_usage: kv_usage.clone(),
+            next_offsets,
+            changes: changes_tx,
+        }
+        .spawn(rx)?;
+        Ok(Self {
+            db,
+            ops,
+            topics,
+            kv_usage,
+            changes,
+        })
+    }
+
+    async fn submit<T>(&self, make: impl FnOnce(oneshot::Sender<Result<T, StorageError>>) -> WriteOp) -> Result<T, StorageError> {
+        let (tx, rx) = oneshot::channel();
+        self.ops
+            .send(make(tx))
+            .await
+            .map_err(|_| unavailable("the log writer has stopped"))?;
+        rx.await.map_err(|_| unavailable("the log writer has stopped"))?
+    }
+
+    fn check_partition(&self, topic: &str, partition: u32) -> Result<(), StorageError> {
+        match self.partitions(topic) {
+            None => Err(StorageError::UnknownTopic(topic.to_owned())),
+            Some(n) if partition >= n => Err(StorageError::UnknownPartition {
+                topic: topic.to_owned(),
+                partition,
+            }),
+            Some(_) => Ok(()),
+        }
+    }
+}
+
+#[async_trait]
+impl EventLog for EmbeddedStore {
+    async fn create_topics(&self, topics: &[(String, u32)]) -> Result<(), StorageError> {
+        let topics = topics.to_vec();
+        self.submit(|reply| WriteOp::CreateTopics { topics, reply }).await
+    }
+
+    fn partitions(&self, topic: &str) -> Option<u32> {
+        self.topics
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(topic)
+            .copied()
+    }
+
+    async fn append(&self, events: Vec<Event>) -> Result<Vec<Position>, StorageError> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.submit(|reply| WriteOp::Append { events, reply }).await
+    }
+
+    async fn read(&self, topic: &str, partition: u32, from: u64, limit: usize) -> Result<Vec<StoredEvent>, StorageError> {
+        self.check_partition(topic, partition)?;
+        let txn = self.db.begin_read().map_err(unavailable)?;
+        let table = txn.open_table(EVENTS).map_err(unavailable)?;
+        let range = table
+            .range((topic, partition, from)..=(topic, partition, u64::MAX))
+            .map_err(unavailable)?;
+        let mut out = Vec::with_capacity(limit.min(1024));
+        for entry in range.take(limit) {
+            let (k, v) = entry.map_err(unavailable)?;
+            let (_, partition, offset) = k.value();
+            out.push(StoredEvent {
+                partition,
+                offset,
+                event: decode_event(v.value())?,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn end_offset(&self, topic: &str, partition: u32) -> Result<u64, StorageError> {
+        self.check_partition(topic, partition)?;
+        let txn = self.db.begin_read().map_err(unavailable)?;
+        let table = txn.open_table(EVENTS).map_err(unavailable)?;
+        let last = table
+            .range((topic, partition, 0)..=(topic, partition, u64::MAX))
+            .map_err(unavailable)?
+            .next_back()
+            .transpose()
+            .map_err(unavailable)?;
+        Ok(last.map_or(0, |(k, _)| k.value().2 + 1))
+    }
+
+    async fn committed(&self, group: &str, topic: &str, partition: u32) -> Result<u64, StorageError> {
+        let txn = self.db.begin_read().map_err(unavailable)?;
+        let table = txn.open_table(OFFSETS).map_err(unavailable)?;
+        let value = table.get((group, topic, partition)).map_err(unavailable)?;
+        Ok(value.map_or(0, |v| v.value()))
+    }
+
+    async fn commit(&self, commit: ConsumerCommit) -> Result<Vec<Position>, StorageError> {
+        self.submit(|reply| WriteOp::Commit { commit, reply }).await
+    }
+
+    fn changes(&self) -> watch::Receiver<u64> {
+        self.changes.clone()
+    }
+}
+
+#[async_trait]
+impl KvStore for EmbeddedStore {
+    async fn get(&self, namespace: &str, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
+        let txn = self.db.begin_read().map_err(unavailable)?;
+        let table = txn.open_table(KV).map_err(unavailable)?;
+        let value = table.get((namespace, key)).map_err(unavailable)?;
+        Ok(value.map(|v| v.value().to_vec()))
+    }
+
+    async fn list_keys(&self, namespace: &str, prefix: &str, limit: usize) -> Result<Vec<String>, StorageError> {
+        let txn = self.db.begin_read().map_err(unavailable)?;
+        let table = txn.open_table(KV).map_err(unavailable)?;
+        let mut keys = Vec::new();
+        for entry in table.range((namespace, prefix)..).map_err(unavailable)? {
+            let (k, _) = entry.map_err(unavailable)?;
+            let (ns, key) = k.value();
+            if ns != namespace || !key.starts_with(prefix) || keys.len() >= limit {
+                break;
+            }
+            keys.push(key.to_owned());
+        }
+        Ok(keys)
+    }
+
+    fn usage(&self, namespace: &str) -> u64 {
+        self.kv_usage
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(namespace)
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,272 @@
+//! The single writer thread of the embedded store: group commit of every
+//! append, topic creation and consumer commit.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use redb::{Database, Durability, WriteTransaction};
+use tokio::sync::{mpsc, oneshot, watch};
+
+use super::tables::{EVENTS, KV, NextOffsets, OFFSETS, TOPICS, encode_event, entry_size};
+use super::unavailable;
+use crate::event::Event;
+use crate::routing::partition_for;
+use crate::storage::{ConsumerCommit, Position, StorageError};
+
+/// Most requests folded into one transaction.
+const MAX_GROUP: usize = 512;
+
+type Reply<T> = oneshot::Sender<Result<T, StorageError>>;
+
+/// One write request.
+pub(super) enum WriteOp {
+    CreateTopics { topics: Vec<(String, u32)>, reply: Reply<()> },
+    Append { events: Vec<Event>, reply: Reply<Vec<Position>> },
+    Commit { commit: ConsumerCommit, reply: Reply<Vec<Position>> },
+}
+
+/// A request applied to the open transaction, waiting for its commit.
+enum Applied {
+    Unit(Reply<()>),
+    Positions(Reply<Vec<Position>>, Vec<Position>),
+}
+
+pub(super) struct Writer {
+    pub(super) db: Arc<Database>,
+    pub(super) topics: Arc<Mutex<HashMap<String, u32>>>,
+    pub(super) kv_usage: Arc<Mutex<HashMap<String, u64>>>,
+    pub(super) next_offsets: NextOffsets,
+    pub(super) changes: watch::Sender<u64>,
+}
+
+/// Changes one transaction makes to the in-memory state, applied only once it committed.
+#[derive(Default)]
+struct Pending {
+    offsets: NextOffsets,
+    topics: HashMap<String, u32>,
+    kv_delta: HashMap<String, i64>,
+    appended: bool,
+}
+
+impl Writer {
+    pub(super) fn spawn(self, rx: mpsc::Receiver<WriteOp>) -> Result<(), StorageError> {
+        std::thread::Builder::new()
+            .name("streamplug-log-writer".into())
+            .spawn(move || self.run(rx))
+            .map(|_| ())
+            .map_err(unavailable)
+    }
+
+    fn run(mut self, mut rx: mpsc::Receiver<WriteOp>) {
+        let mut group = Vec::with_capacity(MAX_GROUP);
+        while let Some(first) = rx.blocking_recv() {
+            group.push(first);
+            while group.len() < MAX_GROUP {
+                match rx.try_recv() {
+                    Ok(op) => group.push(op),
+                    Err(_) => break,
+                }
+            }
+            self.write_group(group.drain(..));
+        }
+        tracing::debug!("log writer stopped");
+    }
+
+    fn write_group(&mut self, ops: impl Iterator<Item = WriteOp>) {
+        let mut txn = match self.db.begin_write() {
+            Ok(txn) => txn,
+            Err(e) => {
+                let err = unavailable(e);
+                ops.for_each(|op| fail(op, &err));
+                return;
+            }
+        };
+        if let Err(e) = txn.set_durability(Durability::Immediate) {
+            tracing::warn!(error = %e, "could not set durability");
+        }
+        let mut pending = Pending::default();
+        let mut applied = Vec::new();
+        let mut broken: Option<StorageError> = None;
+        for op in ops {
+            if let Some(err) = &broken {
+                fail(op, err);
+                continue;
+            }
+            // Each op is validated before it writes anything, so a refused op
+            // leaves the transaction as it was; a storage error aborts the group.
+            match self.apply(&txn, op, &mut pending) {
+                Ok(Some(a)) => applied.push(a),
+                Ok(None) => {}
+                Err(e) => broken = Some(e),
+            }
+        }
+        if let Some(err) = broken {
+            drop(txn);
+            applied.into_iter().for_each(|a| a.fail(&err));
+            return;
+        }
+        if let Err(e) = txn.commit() {
+            let err = unavailable(e);
+            applied.into_iter().for_each(|a| a.fail(&err));
+            return;
+        }
+        self.next_offsets.extend(pending.offsets);
+        if !pending.topics.is_empty() {
+            self.topics
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .extend(pending.topics);
+        }
+        if !pending.kv_delta.is_empty() {
+            let mut usage = self.kv_usage.lock().unwrap_or_else(PoisonError::into_inner);
+            for (ns, delta) in pending.kv_delta {
+                let v = usage.entry(ns).or_default();
+                *v = v.saturating_add_signed(delta);
+            }
+        }
+        if pending.appended {
+            self.changes.send_modify(|n| *n = n.wrapping_add(1));
+        }
+        for a in applied {
+            match a {
+                Applied::Unit(reply) => drop(reply.send(Ok(()))),
+                Applied::Positions(reply, positions) => drop(reply.send(Ok(positions))),
+            }
+        }
+    }
+
+    /// Apply one op to the transaction. `Ok(None)` means the op was refused
+    /// (its requester already has the answer) and nothing was written.
+    fn apply(&mut self, txn: &WriteTransaction, op: WriteOp, pending: &mut Pending) -> Result<Option<Applied>, StorageError> {
+        match op {
+            WriteOp::CreateTopics { topics, reply } => {
+                let mut table = txn.open_table(TOPICS).map_err(unavailable)?;
+                for (topic, partitions) in &topics {
+                    if let Some(existing) = self.partition_count(topic, pending) {
+                        if existing != *partitions {
+                            let _ = reply.send(Err(StorageError::PartitionMismatch {
+                                topic: topic.clone(),
+                                existing,
+                                wanted: *partitions,
+                            }));
+                            return Ok(None);
+                        }
+                    }
+                }
+                for (topic, partitions) in topics {
+                    if self.partition_count(&topic, pending).is_none() {
+                        table.insert(topic.as_str(), partitions).map_err(unavailable)?;
+                        pending.topics.insert(topic, partitions);
+                    }
+                }
+                Ok(Some(Applied::Unit(reply)))
+            }
+            WriteOp::Append { events, reply } => {
+                if let Err(e) = self.check_topics(&events, pending) {
+                    let _ = reply.send(Err(e));
+                    return Ok(None);
+                }
+                let positions = self.append(txn, &events, pending)?;
+                Ok(Some(Applied::Positions(reply, positions)))
+            }
+            WriteOp::Commit { commit, reply } => {
+                if let Err(e) = self.check_topics(&commit.publish, pending) {
+                    let _ = reply.send(Err(e));
+                    return Ok(None);
+                }
+                let positions = self.append(txn, &commit.publish, pending)?;
+                let mut offsets = txn.open_table(OFFSETS).map_err(unavailable)?;
+                offsets
+                    .insert(
+                        (commit.group.as_str(), commit.topic.as_str(), commit.partition),
+                        commit.next_offset,
+                    )
+                    .map_err(unavailable)?;
+                if !commit.kv_writes.is_empty() {
+                    let mut kv = txn.open_table(KV).map_err(unavailable)?;
+                    let ns = commit.kv_namespace.as_str();
+                    let mut delta = 0i64;
+                    for (key, value) in &commit.kv_writes {
+                        let old = match value {
+                            Some(v) => kv.insert((ns, key.as_str()), v.as_slice()).map_err(unavailable)?,
+                            None => kv.remove((ns, key.as_str())).map_err(unavailable)?,
+                        };
+                        if let Some(old) = old {
+                            delta -= entry_size(key, old.value()) as i64;
+                        }
+                        if let Some(v) = value {
+                            delta += entry_size(key, v) as i64;
+                        }
+                    }
+                    *pending.kv_delta.entry(commit.kv_namespace.clone()).or_default() += delta;
+                }
+                Ok(Some(Applied::Positions(reply, positions)))
+            }
+        }
+    }
+
+    fn partition_count(&self, topic: &str, pending: &Pending) -> Option<u32> {
+        pending.topics.get(topic).copied().or_else(|| {
+            self.topics
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(topic)
+                .copied()
+        })
+    }
+
+    fn check_topics(&self, events: &[Event], pending: &Pending) -> Result<(), StorageError> {
+        for e in events {
+            if self.partition_count(&e.topic, pending).is_none() {
+                return Err(StorageError::UnknownTopic(e.topic.clone()));
+            }
+        }
+        Ok(())
+    }
+
+    fn append(&self, txn: &WriteTransaction, events: &[Event], pending: &mut Pending) -> Result<Vec<Position>, StorageError> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut table = txn.open_table(EVENTS).map_err(unavailable)?;
+        let mut positions = Vec::with_capacity(events.len());
+        for event in events {
+            let partitions = self.partition_count(&event.topic, pending).unwrap_or(1);
+            let partition = partition_for(event.key.as_deref(), partitions);
+            let slot = (event.topic.clone(), partition);
+            let offset = pending
+                .offsets
+                .get(&slot)
+                .or_else(|| self.next_offsets.get(&slot))
+                .copied()
+                .unwrap_or(0);
+            table
+                .insert((event.topic.as_str(), partition, offset), encode_event(event)?.as_slice())
+                .map_err(unavailable)?;
+            pending.offsets.insert(slot, offset + 1);
+            positions.push(Position {
+                topic: event.topic.clone(),
+                partition,
+                offset,
+            });
+        }
+        pending.appended = true;
+        Ok(positions)
+    }
+}
+
+fn fail(op: WriteOp, err: &StorageError) {
+    match op {
+        WriteOp::CreateTopics { reply, .. } => drop(reply.send(Err(err.clone()))),
+        WriteOp::Append { reply, .. } | WriteOp::Commit { reply, .. } => drop(reply.send(Err(err.clone()))),
+    }
+}
+
+impl Applied {
+    fn fail(self, err: &StorageError) {
+        match self {
+            Applied::Unit(reply) => drop(reply.send(Err(err.clone()))),
+            Applied::Positions(reply, _) => drop(reply.send(Err(err.clone()))),
+        }
+    }
+}

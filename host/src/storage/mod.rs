@@ -1,0 +1,124 @@
+//! Where events and plugin state live. The gateway talks to the log and the
+//! KV store through the [`EventLog`] and [`KvStore`] traits; the embedded
+//! backend (redb) implements both in one database so that a consumer's batch
+//! (published events, KV writes and its offset) commits atomically. A Kafka
+//! backend is a second implementation of the same traits.
+
+pub mod embedded;
+
+use async_trait::async_trait;
+use tokio::sync::watch;
+
+use crate::event::{Event, StoredEvent};
+
+/// Where an appended event landed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Position {
+    /// Topic.
+    pub topic: String,
+    /// Partition within the topic.
+    pub partition: u32,
+    /// Offset within the partition.
+    pub offset: u64,
+}
+
+/// A KV write: a value to set, or `None` to delete.
+pub type KvWrite = (String, Option<Vec<u8>>);
+
+/// Everything one consumer's batch does, made durable as one unit: the events
+/// it publishes (dead-lettered ones included), its KV writes, and its next offset.
+#[derive(Debug, Clone, Default)]
+pub struct ConsumerCommit {
+    /// Consumer group (one per plugin).
+    pub group: String,
+    /// Topic consumed.
+    pub topic: String,
+    /// Partition consumed.
+    pub partition: u32,
+    /// Offset of the next event to consume.
+    pub next_offset: u64,
+    /// Events to append.
+    pub publish: Vec<Event>,
+    /// KV namespace of the plugin.
+    pub kv_namespace: String,
+    /// KV writes, applied in order.
+    pub kv_writes: Vec<KvWrite>,
+}
+
+/// Errors of a storage backend.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StorageError {
+    /// The topic does not exist.
+    #[error("unknown topic `{0}`")]
+    UnknownTopic(String),
+    /// The partition does not exist.
+    #[error("topic `{topic}` has no partition {partition}")]
+    UnknownPartition {
+        /// Topic.
+        topic: String,
+        /// Partition asked for.
+        partition: u32,
+    },
+    /// A topic exists with another partition count.
+    #[error("topic `{topic}` exists with {existing} partitions, not {wanted}")]
+    PartitionMismatch {
+        /// Topic.
+        topic: String,
+        /// Partitions it has.
+        existing: u32,
+        /// Partitions configured.
+        wanted: u32,
+    },
+    /// The store failed or is shutting down; nothing of the request was written.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// A partitioned, durable, replayable event log.
+#[async_trait]
+pub trait EventLog: Send + Sync + 'static {
+    /// Create the topics that do not exist yet, with their partition counts.
+    async fn create_topics(&self, topics: &[(String, u32)]) -> Result<(), StorageError>;
+
+    /// Partition count of `topic`, if it exists.
+    fn partitions(&self, topic: &str) -> Option<u32>;
+
+    /// Append events (each to its `topic`, partitioned by `key`) durably and
+    /// atomically: when this returns `Ok` every event is on disk; on `Err`
+    /// none is. Positions come back in input order.
+    async fn append(&self, events: Vec<Event>) -> Result<Vec<Position>, StorageError>;
+
+    /// Up to `limit` events of one partition from offset `from` on.
+    async fn read(
+        &self,
+        topic: &str,
+        partition: u32,
+        from: u64,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>, StorageError>;
+
+    /// The offset the next event of the partition will get.
+    async fn end_offset(&self, topic: &str, partition: u32) -> Result<u64, StorageError>;
+
+    /// The committed next offset of `group` on a partition (0 when none).
+    async fn committed(&self, group: &str, topic: &str, partition: u32) -> Result<u64, StorageError>;
+
+    /// Commit a consumer's batch durably and atomically.
+    async fn commit(&self, commit: ConsumerCommit) -> Result<Vec<Position>, StorageError>;
+
+    /// A counter that changes whenever something was appended.
+    fn changes(&self) -> watch::Receiver<u64>;
+}
+
+/// Per-plugin key-value state. Writes go through [`EventLog::commit`].
+#[async_trait]
+pub trait KvStore: Send + Sync + 'static {
+    /// The committed value of `key` in `namespace`.
+    async fn get(&self, namespace: &str, key: &str) -> Result<Option<Vec<u8>>, StorageError>;
+
+    /// Committed keys of `namespace` starting with `prefix`, in order.
+    async fn list_keys(&self, namespace: &str, prefix: &str, limit: usize) -> Result<Vec<String>, StorageError>;
+
+    /// Committed bytes (keys and values) held by `namespace`.
+    fn usage(&self, namespace: &str) -> u64;
+}

@@ -1,0 +1,78 @@
+//! The handler's error: a delivery disposition.
+
+use crate::bindings::exports::streamplug::plugin::handler::HandleError as WitHandleError;
+use crate::bindings::streamplug::plugin::kv::KvError;
+use crate::bindings::streamplug::plugin::producer::PublishError;
+
+/// What the gateway should do with an event the plugin did not handle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HandleError {
+    /// A transient failure: deliver it again later (with backoff, up to the
+    /// manifest's `max_attempts`, then dead-letter it).
+    Retry(String),
+    /// It can never be handled: dead-letter it now.
+    Reject(String),
+}
+
+impl HandleError {
+    /// A retry with a reason.
+    pub fn retry(reason: impl std::fmt::Display) -> Self {
+        Self::Retry(reason.to_string())
+    }
+
+    /// A rejection with a reason.
+    pub fn reject(reason: impl std::fmt::Display) -> Self {
+        Self::Reject(reason.to_string())
+    }
+}
+
+impl std::fmt::Display for HandleError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Retry(r) => write!(f, "retry: {r}"),
+            Self::Reject(r) => write!(f, "reject: {r}"),
+        }
+    }
+}
+
+impl std::error::Error for HandleError {}
+
+impl From<HandleError> for WitHandleError {
+    fn from(e: HandleError) -> Self {
+        match e {
+            HandleError::Retry(r) => Self::Retry(r),
+            HandleError::Reject(r) => Self::Reject(r),
+        }
+    }
+}
+
+/// Malformed event data can never be handled.
+impl From<serde_json::Error> for HandleError {
+    fn from(e: serde_json::Error) -> Self {
+        Self::Reject(format!("invalid JSON: {e}"))
+    }
+}
+
+/// An unreachable store is transient; a full quota or a bad key is not.
+impl From<KvError> for HandleError {
+    fn from(e: KvError) -> Self {
+        match e {
+            KvError::Unavailable(r) => Self::Retry(format!("kv unavailable: {r}")),
+            KvError::Other(r) => Self::Retry(format!("kv: {r}")),
+            KvError::QuotaExceeded(q) => Self::Reject(format!("kv quota of {q} bytes exceeded")),
+            KvError::InvalidKey(r) => Self::Reject(format!("invalid kv key: {r}")),
+        }
+    }
+}
+
+/// A denied or malformed publish will fail again; anything else may not.
+impl From<PublishError> for HandleError {
+    fn from(e: PublishError) -> Self {
+        match e {
+            PublishError::TopicNotGranted(t) => Self::Reject(format!("publishing to `{t}` is not granted")),
+            PublishError::InvalidEvent(r) => Self::Reject(format!("invalid event: {r}")),
+            PublishError::TooManyPublishes(n) => Self::Reject(format!("more than {n} publishes for one event")),
+            PublishError::Other(r) => Self::Retry(format!("publish: {r}")),
+        }
+    }
+}
