@@ -48,6 +48,8 @@ pub struct Gateway {
     pub registry: Arc<Registry>,
     /// The event log.
     pub log: Arc<dyn EventLog>,
+    /// Plugin state.
+    pub kv: Arc<dyn KvStore>,
     shutdown: watch::Sender<bool>,
     ready: Arc<AtomicBool>,
     server: JoinHandle<std::io::Result<()>>,
@@ -55,7 +57,8 @@ pub struct Gateway {
 }
 
 fn prometheus() -> Option<metrics_exporter_prometheus::PrometheusHandle> {
-    static HANDLE: OnceLock<Option<metrics_exporter_prometheus::PrometheusHandle>> = OnceLock::new();
+    static HANDLE: OnceLock<Option<metrics_exporter_prometheus::PrometheusHandle>> =
+        OnceLock::new();
     HANDLE
         .get_or_init(|| {
             let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
@@ -71,7 +74,10 @@ impl Gateway {
         let data_dir = settings.storage.data_dir.clone();
         let store = Arc::new(EmbeddedStore::open(&data_dir)?);
         let topics = settings.all_topics();
-        let specs: Vec<(String, u32)> = topics.iter().map(|t| (t.clone(), settings.partitions(t))).collect();
+        let specs: Vec<(String, u32)> = topics
+            .iter()
+            .map(|t| (t.clone(), settings.partitions(t)))
+            .collect();
         store.create_topics(&specs).await?;
         let log: Arc<dyn EventLog> = store.clone();
         let kv: Arc<dyn KvStore> = store;
@@ -81,11 +87,14 @@ impl Gateway {
         let mut versions = Vec::new();
         for manifest in &settings.plugins {
             let wasm = settings.wasm_path(manifest);
-            versions.push(PluginVersion::load(&engine, manifest, &wasm, kv.clone(), Some(&cache_dir)).await?);
+            versions.push(
+                PluginVersion::load(&engine, manifest, &wasm, kv.clone(), Some(&cache_dir)).await?,
+            );
         }
         let registry = Arc::new(Registry::new(versions));
 
         let (shutdown, shutdown_rx) = watch::channel(false);
+        let kv_handle = kv.clone();
         let workers = crate::dispatch::start(log.clone(), registry.clone(), shutdown_rx.clone());
 
         let ready = Arc::new(AtomicBool::new(false));
@@ -105,7 +114,9 @@ impl Gateway {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|source| StartError::Listen { addr, source })?;
-        let addr = listener.local_addr().map_err(|source| StartError::Listen { addr, source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| StartError::Listen { addr, source })?;
         let mut stop = shutdown_rx;
         let server = tokio::spawn(async move {
             axum::serve(listener, api::app(state))
@@ -120,6 +131,7 @@ impl Gateway {
             addr,
             registry,
             log,
+            kv: kv_handle,
             shutdown,
             ready,
             server,

@@ -5,13 +5,13 @@
 //! (sandboxed component instances) → host capabilities (publish, KV, config,
 //! log, outbound HTTP) → back into [`storage`].
 
-pub mod config;
-pub mod event;
-pub mod routing;
-pub mod storage;
-pub mod runtime;
-pub mod dispatch;
-pub mod registry;
 pub mod api;
 pub mod cli;
+pub mod config;
+pub mod dispatch;
+pub mod event;
 pub mod gateway;
+pub mod registry;
+pub mod routing;
+pub mod runtime;
+pub mod storage;

@@ -37,11 +37,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Config(args) => {
             let settings = Settings::load(args.config.as_deref(), &args.overrides())?;
-            let text = toml::to_string_pretty(&settings).context("cannot render the configuration")?;
+            let text =
+                toml::to_string_pretty(&settings).context("cannot render the configuration")?;
             std::io::stdout().write_all(text.as_bytes())?;
         }
         Command::Schemas => {
-            let text = serde_json::to_string_pretty(&streamplug::event::vocabulary::schemas_json())?;
+            let text =
+                serde_json::to_string_pretty(&streamplug::event::vocabulary::schemas_json())?;
             writeln!(std::io::stdout(), "{text}")?;
         }
     }

@@ -25,7 +25,7 @@ impl Router {
                 }
             }
         }
-        prefixes.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        prefixes.sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
         Self { exact, prefixes }
     }
 
@@ -103,9 +103,13 @@ mod tests {
 
     #[test]
     fn partitioning_is_stable_and_spreads_keys() {
-        assert_eq!(partition_for(Some("customer-1"), 4), partition_for(Some("customer-1"), 4));
-        let used: std::collections::HashSet<u32> =
-            (0..100).map(|i| partition_for(Some(&format!("c{i}")), 4)).collect();
+        assert_eq!(
+            partition_for(Some("customer-1"), 4),
+            partition_for(Some("customer-1"), 4)
+        );
+        let used: std::collections::HashSet<u32> = (0..100)
+            .map(|i| partition_for(Some(&format!("c{i}")), 4))
+            .collect();
         assert_eq!(used.len(), 4);
     }
 

@@ -31,7 +31,9 @@ impl Config {
     {
         match self.get(key) {
             None => Ok(default),
-            Some(v) => v.parse().map_err(|e| format!("config `{key}` = `{v}`: {e}")),
+            Some(v) => v
+                .parse()
+                .map_err(|e| format!("config `{key}` = `{v}`: {e}")),
         }
     }
 }

@@ -69,9 +69,13 @@ impl From<KvError> for HandleError {
 impl From<PublishError> for HandleError {
     fn from(e: PublishError) -> Self {
         match e {
-            PublishError::TopicNotGranted(t) => Self::Reject(format!("publishing to `{t}` is not granted")),
+            PublishError::TopicNotGranted(t) => {
+                Self::Reject(format!("publishing to `{t}` is not granted"))
+            }
             PublishError::InvalidEvent(r) => Self::Reject(format!("invalid event: {r}")),
-            PublishError::TooManyPublishes(n) => Self::Reject(format!("more than {n} publishes for one event")),
+            PublishError::TooManyPublishes(n) => {
+                Self::Reject(format!("more than {n} publishes for one event"))
+            }
             PublishError::Other(r) => Self::Retry(format!("publish: {r}")),
         }
     }

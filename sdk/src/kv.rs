@@ -4,9 +4,9 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-pub use crate::bindings::streamplug::plugin::kv::KvError;
-use crate::bindings::streamplug::plugin::kv as wit;
 use crate::HandleError;
+use crate::bindings::streamplug::plugin::kv as wit;
+pub use crate::bindings::streamplug::plugin::kv::KvError;
 
 /// The bytes under `key`.
 pub fn get(key: &str) -> Result<Option<Vec<u8>>, KvError> {

@@ -39,9 +39,9 @@
 // Lets the generated bindings name this crate the way plugins do.
 extern crate self as streamplug_sdk;
 
+pub mod config;
 mod error;
 mod event;
-pub mod config;
 pub mod kv;
 pub mod log;
 pub mod publish;
@@ -110,5 +110,10 @@ macro_rules! export_plugin {
 
             $crate::bindings::export!(__StreamplugExport with_types_in $crate::bindings);
         };
+
+        // Natively, still check that the type implements `Plugin` (and mark it used).
+        #[cfg(not(target_arch = "wasm32"))]
+        const _: fn($crate::Event) -> ::core::result::Result<(), $crate::HandleError> =
+            <$plugin as $crate::Plugin>::handle;
     };
 }

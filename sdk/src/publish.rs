@@ -3,9 +3,9 @@
 
 use serde::Serialize;
 
+use crate::HandleError;
 pub use crate::bindings::streamplug::plugin::producer::PublishError;
 use crate::bindings::streamplug::plugin::producer::{self as wit, OutgoingEvent};
-use crate::HandleError;
 
 /// An event being built for publication.
 #[derive(Debug, Clone)]

@@ -48,19 +48,32 @@ pub struct IngestReceipt {
 }
 
 /// The handler.
-pub async fn post_events(State(state): State<AppState>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+pub async fn post_events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     match ingest(&state, &headers, body).await {
         Ok(receipt) => (StatusCode::ACCEPTED, axum::Json(receipt)).into_response(),
         Err(problem) => problem.into_response(),
     }
 }
 
-async fn ingest(state: &AppState, headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<IngestReceipt, Problem> {
+async fn ingest(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<IngestReceipt, Problem> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    let media = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let media = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
     if !ACCEPTED_TYPES.contains(&media.as_str()) {
         return Err(Problem::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -82,9 +95,8 @@ async fn ingest(state: &AppState, headers: &HeaderMap, body: Result<Bytes, Bytes
             Problem::bad_request(rejection.body_text())
         }
     })?;
-    let json: Value = serde_json::from_slice(&body).map_err(|e| {
-        Problem::bad_request(format!("the body is not JSON: {e} (line {}, column {})", e.line(), e.column()))
-    })?;
+    let json: Value = serde_json::from_slice(&body)
+        .map_err(|e| Problem::bad_request(format!("the body is not JSON: {e}")))?;
     let (objects, batch) = match json {
         Value::Array(items) => (items, true),
         other => (vec![other], false),
@@ -103,7 +115,11 @@ async fn ingest(state: &AppState, headers: &HeaderMap, body: Result<Bytes, Bytes
     let mut events = Vec::with_capacity(total);
     let mut errors = Vec::new();
     for (i, object) in objects.into_iter().enumerate() {
-        let at = if batch { format!("/{i}") } else { String::new() };
+        let at = if batch {
+            format!("/{i}")
+        } else {
+            String::new()
+        };
         match validate_one(state, object, &at) {
             Ok(event) => events.push(event),
             Err(e) => errors.push(e),
@@ -112,15 +128,19 @@ async fn ingest(state: &AppState, headers: &HeaderMap, body: Result<Bytes, Bytes
     if !errors.is_empty() {
         return Err(Problem::invalid_events(errors, total));
     }
-    let positions = state.log.append(events.clone()).await.map_err(|e| match e {
-        StorageError::UnknownTopic(t) => Problem::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "unknown-topic",
-            "Routing error",
-            format!("the route leads to topic `{t}`, which does not exist"),
-        ),
-        other => Problem::unavailable(format!("the events were not written: {other}")),
-    })?;
+    let positions = state
+        .log
+        .append(events.clone())
+        .await
+        .map_err(|e| match e {
+            StorageError::UnknownTopic(t) => Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "unknown-topic",
+                "Routing error",
+                format!("the route leads to topic `{t}`, which does not exist"),
+            ),
+            other => Problem::unavailable(format!("the events were not written: {other}")),
+        })?;
     let accepted: Vec<Accepted> = events
         .into_iter()
         .zip(positions)
@@ -143,11 +163,18 @@ async fn ingest(state: &AppState, headers: &HeaderMap, body: Result<Bytes, Bytes
 fn validate_one(state: &AppState, object: Value, at: &str) -> Result<Event, FieldError> {
     let incoming = parse_object(object, at)?;
     let mut event = incoming.event;
-    vocabulary::validate(&event.ty, event.subject.as_deref(), incoming.data.as_ref(), at)?;
-    let topic = state
-        .router
-        .topic_for(&event.ty)
-        .ok_or_else(|| FieldError::new(format!("{at}/type"), format!("no route for type `{}`", event.ty)))?;
+    vocabulary::validate(
+        &event.ty,
+        event.subject.as_deref(),
+        incoming.data.as_ref(),
+        at,
+    )?;
+    let topic = state.router.topic_for(&event.ty).ok_or_else(|| {
+        FieldError::new(
+            format!("{at}/type"),
+            format!("no route for type `{}`", event.ty),
+        )
+    })?;
     event.topic = topic.to_owned();
     Ok(event)
 }

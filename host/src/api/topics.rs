@@ -58,18 +58,26 @@ pub struct TopicInfo {
 
 fn storage_problem(e: StorageError) -> Problem {
     match e {
-        StorageError::UnknownTopic(_) | StorageError::UnknownPartition { .. } => Problem::not_found(e.to_string()),
+        StorageError::UnknownTopic(_) | StorageError::UnknownPartition { .. } => {
+            Problem::not_found(e.to_string())
+        }
         other => Problem::unavailable(other.to_string()),
     }
 }
 
 /// `GET /v1/topics/{topic}/events`.
-pub async fn read_events(State(state): State<AppState>, Path(topic): Path<String>, query: Result<Query<ReadQuery>, axum::extract::rejection::QueryRejection>) -> Response {
+pub async fn read_events(
+    State(state): State<AppState>,
+    Path(topic): Path<String>,
+    query: Result<Query<ReadQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
     let result = async {
         let Query(query) = query.map_err(|e| Problem::bad_request(e.body_text()))?;
         let limit = query.limit.unwrap_or(100);
         if limit == 0 || limit > MAX_READ {
-            return Err(Problem::bad_request(format!("limit must be 1 to {MAX_READ}")));
+            return Err(Problem::bad_request(format!(
+                "limit must be 1 to {MAX_READ}"
+            )));
         }
         let partitions = state
             .log
@@ -81,14 +89,21 @@ pub async fn read_events(State(state): State<AppState>, Path(topic): Path<String
         };
         let mut events = Vec::new();
         for p in selected {
-            let read = state.log.read(&topic, p, query.offset, limit).await.map_err(storage_problem)?;
+            let read = state
+                .log
+                .read(&topic, p, query.offset, limit)
+                .await
+                .map_err(storage_problem)?;
             events.extend(read.into_iter().map(|s| PositionedEvent {
                 partition: s.partition,
                 offset: s.offset,
                 event: StructuredEvent::from(&s.event),
             }));
         }
-        Ok(ReadResult { topic: topic.clone(), events })
+        Ok(ReadResult {
+            topic: topic.clone(),
+            events,
+        })
     }
     .await;
     match result {

@@ -58,7 +58,11 @@ impl PluginManifest {
 
     /// Whether events of type `ty` are handed to this plugin.
     pub fn wants(&self, ty: &str) -> bool {
-        self.types.is_empty() || self.types.iter().any(|t| crate::routing::pattern_matches(t, ty))
+        self.types.is_empty()
+            || self
+                .types
+                .iter()
+                .any(|t| crate::routing::pattern_matches(t, ty))
     }
 }
 

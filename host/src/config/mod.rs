@@ -221,7 +221,13 @@ mod tests {
         let s = Settings::from_toml(EMBEDDED_DEFAULT).unwrap();
         s.validate_without_files().unwrap();
         for t in crate::event::vocabulary::VOCABULARY {
-            assert!(crate::routing::Router::new(&s.routes).topic_for(t.name).is_some(), "{}", t.name);
+            assert!(
+                crate::routing::Router::new(&s.routes)
+                    .topic_for(t.name)
+                    .is_some(),
+                "{}",
+                t.name
+            );
         }
         assert!(s.plugins.iter().any(|p| p.name == "recommend"));
     }

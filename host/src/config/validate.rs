@@ -88,13 +88,19 @@ impl Settings {
         for (name, topic) in &self.topics {
             check_topic(&format!("topics.{name}"), name)?;
             if topic.partitions == 0 || topic.partitions > 1024 {
-                return Err(invalid(format!("topics.{name}.partitions"), "must be 1 to 1024"));
+                return Err(invalid(
+                    format!("topics.{name}.partitions"),
+                    "must be 1 to 1024",
+                ));
             }
         }
         let mut names = HashSet::new();
         for plugin in &self.plugins {
             if !names.insert(plugin.name.as_str()) {
-                return Err(invalid("plugins.name", format!("`{}` is declared twice", plugin.name)));
+                return Err(invalid(
+                    "plugins.name",
+                    format!("`{}` is declared twice", plugin.name),
+                ));
             }
             self.validate_plugin(plugin)?;
         }
@@ -115,7 +121,10 @@ impl Settings {
             ));
         }
         if p.subscribe.is_empty() {
-            return Err(invalid(at("subscribe"), "a plugin must subscribe to at least one topic"));
+            return Err(invalid(
+                at("subscribe"),
+                "a plugin must subscribe to at least one topic",
+            ));
         }
         let known = self.all_topics();
         for topic in &p.subscribe {
@@ -138,7 +147,10 @@ impl Settings {
         }
         for ty in &p.types {
             if !is_valid_pattern(ty) {
-                return Err(invalid(at("types"), format!("`{ty}` is not an event type or `prefix.*`")));
+                return Err(invalid(
+                    at("types"),
+                    format!("`{ty}` is not an event type or `prefix.*`"),
+                ));
             }
             let domain = ty.split('.').next().unwrap_or_default();
             let vocabulary_domain = vocabulary::VOCABULARY
@@ -157,14 +169,23 @@ impl Settings {
         if l.memory_mib == 0 || l.memory_mib > self.runtime.max_memory_mib {
             return Err(invalid(
                 at("limits.memory_mib"),
-                format!("must be 1 to runtime.max_memory_mib ({})", self.runtime.max_memory_mib),
+                format!(
+                    "must be 1 to runtime.max_memory_mib ({})",
+                    self.runtime.max_memory_mib
+                ),
             ));
         }
         if l.cpu_ms == 0 || l.timeout_ms < l.cpu_ms {
-            return Err(invalid(at("limits"), "cpu_ms must be at least 1 and timeout_ms at least cpu_ms"));
+            return Err(invalid(
+                at("limits"),
+                "cpu_ms must be at least 1 and timeout_ms at least cpu_ms",
+            ));
         }
         if l.instances == 0 || l.instances > self.runtime.max_instances {
-            return Err(invalid(at("limits.instances"), "must be 1 to runtime.max_instances"));
+            return Err(invalid(
+                at("limits.instances"),
+                "must be 1 to runtime.max_instances",
+            ));
         }
         if p.retry.max_attempts == 0 {
             return Err(invalid(at("retry.max_attempts"), "must be at least 1"));
@@ -199,21 +220,38 @@ mod tests {
     fn unknown_names_are_clear_errors() {
         let cases = [
             ("subscribe = [\"nowhere\"]", "unknown topic `nowhere`"),
-            ("subscribe = [\"customer-interactions\"]\ntypes = [\"product.veiwed\"]", "unknown event type"),
-            ("subscribe = [\"customer-interactions\"]\npublish = [\"bad topic\"]", "not a topic name"),
+            (
+                "subscribe = [\"customer-interactions\"]\ntypes = [\"product.veiwed\"]",
+                "unknown event type",
+            ),
+            (
+                "subscribe = [\"customer-interactions\"]\npublish = [\"bad topic\"]",
+                "not a topic name",
+            ),
             ("subscribe = []", "at least one topic"),
-            ("subscribe = [\"customer-interactions\"]\nallowed_hosts = [\"ftp://x\"]", "allowed_hosts"),
-            ("subscribe = [\"customer-interactions\"]\n[plugins.limits]\nmemory_mib = 0", "memory_mib"),
+            (
+                "subscribe = [\"customer-interactions\"]\nallowed_hosts = [\"ftp://x\"]",
+                "allowed_hosts",
+            ),
+            (
+                "subscribe = [\"customer-interactions\"]\n[plugins.limits]\nmemory_mib = 0",
+                "memory_mib",
+            ),
         ];
         for (toml, expected) in cases {
-            let err = settings(toml).validate_without_files().unwrap_err().to_string();
+            let err = settings(toml)
+                .validate_without_files()
+                .unwrap_err()
+                .to_string();
             assert!(err.contains(expected), "{toml}: {err}");
         }
     }
 
     #[test]
     fn unknown_manifest_fields_are_refused_when_parsing() {
-        let err = Settings::from_toml("[[plugins]]\nname = \"p\"\nwasm = \"p.wasm\"\nsubscibe = []").unwrap_err();
+        let err =
+            Settings::from_toml("[[plugins]]\nname = \"p\"\nwasm = \"p.wasm\"\nsubscibe = []")
+                .unwrap_err();
         assert!(err.to_string().contains("subscibe"), "{err}");
     }
 
@@ -221,6 +259,9 @@ mod tests {
     fn a_missing_component_names_the_plugin_and_path() {
         let s = settings("subscribe = [\"customer-interactions\"]");
         let err = s.validate().unwrap_err().to_string();
-        assert!(err.contains("plugin `p`") && err.contains("p.wasm"), "{err}");
+        assert!(
+            err.contains("plugin `p`") && err.contains("p.wasm"),
+            "{err}"
+        );
     }
 }

@@ -19,7 +19,11 @@ pub use worker::PartitionWorker;
 pub const BATCH_SIZE: usize = 64;
 
 /// Start one worker per (plugin, subscribed topic, partition).
-pub fn start(log: Arc<dyn EventLog>, registry: Arc<Registry>, shutdown: watch::Receiver<bool>) -> JoinSet<()> {
+pub fn start(
+    log: Arc<dyn EventLog>,
+    registry: Arc<Registry>,
+    shutdown: watch::Receiver<bool>,
+) -> JoinSet<()> {
     let mut tasks = JoinSet::new();
     for (name, version) in &registry.snapshot().plugins {
         for topic in &version.manifest.subscribe {

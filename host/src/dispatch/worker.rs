@@ -46,12 +46,20 @@ enum Handled {
 impl PartitionWorker {
     /// Consume until shutdown.
     pub async fn run(mut self) {
-        let Some(group) = self.registry.get(&self.plugin).map(|p| p.manifest.consumer_group()) else {
+        let Some(group) = self
+            .registry
+            .get(&self.plugin)
+            .map(|p| p.manifest.consumer_group())
+        else {
             return;
         };
         let mut changes = self.log.changes();
         let mut next = loop {
-            match self.log.committed(&group, &self.topic, self.partition).await {
+            match self
+                .log
+                .committed(&group, &self.topic, self.partition)
+                .await
+            {
                 Ok(offset) => break offset,
                 Err(e) => {
                     tracing::warn!(plugin = %self.plugin, topic = %self.topic, error = %e, "cannot read committed offset");
@@ -66,7 +74,11 @@ impl PartitionWorker {
                 return;
             }
             changes.borrow_and_update();
-            let batch = match self.log.read(&self.topic, self.partition, next, BATCH_SIZE).await {
+            let batch = match self
+                .log
+                .read(&self.topic, self.partition, next, BATCH_SIZE)
+                .await
+            {
                 Ok(batch) => batch,
                 Err(e) => {
                     tracing::warn!(plugin = %self.plugin, topic = %self.topic, error = %e, "cannot read the log");
@@ -94,7 +106,13 @@ impl PartitionWorker {
     }
 
     /// Handle `batch` on `version`; commits as it goes and advances `next`.
-    async fn handle_batch(&mut self, version: &PluginVersion, group: &str, batch: &[StoredEvent], next: &mut u64) -> Handled {
+    async fn handle_batch(
+        &mut self,
+        version: &PluginVersion,
+        group: &str,
+        batch: &[StoredEvent],
+        next: &mut u64,
+    ) -> Handled {
         let manifest = &version.manifest;
         let mut effects = Effects::default();
         for stored in batch {
@@ -119,7 +137,13 @@ impl PartitionWorker {
                     }
                     Outcome::Reject(reason) => {
                         effects.discard_current();
-                        self.dead_letter(version, stored, &mut effects, &format!("rejected: {reason}"), attempt);
+                        self.dead_letter(
+                            version,
+                            stored,
+                            &mut effects,
+                            &format!("rejected: {reason}"),
+                            attempt,
+                        );
                         break;
                     }
                     Outcome::Retry(reason) => format!("retry requested: {reason}"),
@@ -150,14 +174,24 @@ impl PartitionWorker {
         }
     }
 
-    fn dead_letter(&self, version: &PluginVersion, stored: &StoredEvent, effects: &mut Effects, reason: &str, attempts: u32) {
+    fn dead_letter(
+        &self,
+        version: &PluginVersion,
+        stored: &StoredEvent,
+        effects: &mut Effects,
+        reason: &str,
+        attempts: u32,
+    ) {
         let topic = version.manifest.dead_letter_topic();
         tracing::warn!(plugin = %self.plugin, event = %stored.event.id, %topic, attempts, reason = %first_line(reason), "event dead-lettered");
         metrics::counter!(DEAD_LETTERS, "plugin" => self.plugin.clone()).increment(1);
-        effects
-            .accepted
-            .publishes
-            .push(dead_letter(stored, &self.plugin, &topic, reason, attempts));
+        effects.accepted.publishes.push(dead_letter(
+            stored,
+            &self.plugin,
+            &topic,
+            reason,
+            attempts,
+        ));
     }
 
     /// Commit the accepted effects with `next_offset`, retrying while the
@@ -181,7 +215,9 @@ impl PartitionWorker {
                     // Only a misconfiguration gets here (topics are created at start).
                     tracing::error!(plugin = %self.plugin, error = %e, "commit refused");
                 }
-                Err(e) => tracing::warn!(plugin = %self.plugin, error = %e, "commit failed; retrying"),
+                Err(e) => {
+                    tracing::warn!(plugin = %self.plugin, error = %e, "commit failed; retrying")
+                }
             }
             if self.pause(Duration::from_secs(1)).await {
                 return false;

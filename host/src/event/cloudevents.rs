@@ -66,13 +66,13 @@ pub fn parse_object(value: Value, at: &str) -> Result<IncomingEvent, FieldError>
     };
     let ptr = |field: &str| format!("{at}/{field}");
 
-    if let Some(v) = obj.remove("specversion") {
-        if v.as_str() != Some(SPEC_VERSION) {
-            return Err(FieldError::new(
-                ptr("specversion"),
-                "unsupported CloudEvents specversion; expected \"1.0\"",
-            ));
-        }
+    if let Some(v) = obj.remove("specversion")
+        && v.as_str() != Some(SPEC_VERSION)
+    {
+        return Err(FieldError::new(
+            ptr("specversion"),
+            "unsupported CloudEvents specversion; expected \"1.0\"",
+        ));
     }
     let ty = take_string(&mut obj, "type", at)?
         .ok_or_else(|| FieldError::new(ptr("type"), "required field is missing"))?;
@@ -114,43 +114,56 @@ pub fn parse_object(value: Value, at: &str) -> Result<IncomingEvent, FieldError>
         headers.push(("dataschema".to_owned(), schema));
     }
 
-    let (data_bytes, data_json, content_type) = match (obj.remove("data"), obj.remove("data_base64")) {
-        (Some(_), Some(_)) => {
-            return Err(FieldError::new(
-                ptr("data_base64"),
-                "give either `data` or `data_base64`, not both",
-            ));
-        }
-        (None, Some(Value::String(b64))) => {
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(b64.as_bytes())
-                .map_err(|e| FieldError::new(ptr("data_base64"), format!("not base64: {e}")))?;
-            let ct = content_type.unwrap_or_else(|| "application/octet-stream".into());
-            let json = if ct.starts_with(JSON_CONTENT_TYPE) {
-                Some(serde_json::from_slice(&bytes).map_err(|e| {
-                    FieldError::new(ptr("data_base64"), format!("declared JSON but is not: {e}"))
-                })?)
-            } else {
-                None
-            };
-            (bytes, json, Some(ct))
-        }
-        (None, Some(_)) => return Err(FieldError::new(ptr("data_base64"), "expected a string")),
-        (Some(data), None) => {
-            let ct = content_type.unwrap_or_else(|| JSON_CONTENT_TYPE.into());
-            match (&data, ct.starts_with(JSON_CONTENT_TYPE) || ct.contains("+json")) {
-                (_, true) => (serde_json::to_vec(&data).unwrap_or_default(), Some(data), Some(ct)),
-                (Value::String(s), false) => (s.clone().into_bytes(), None, Some(ct)),
-                (_, false) => {
-                    return Err(FieldError::new(
-                        ptr("data"),
-                        "non-JSON content must be a string or come as `data_base64`",
-                    ));
+    let (data_bytes, data_json, content_type) =
+        match (obj.remove("data"), obj.remove("data_base64")) {
+            (Some(_), Some(_)) => {
+                return Err(FieldError::new(
+                    ptr("data_base64"),
+                    "give either `data` or `data_base64`, not both",
+                ));
+            }
+            (None, Some(Value::String(b64))) => {
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(b64.as_bytes())
+                    .map_err(|e| FieldError::new(ptr("data_base64"), format!("not base64: {e}")))?;
+                let ct = content_type.unwrap_or_else(|| "application/octet-stream".into());
+                let json = if ct.starts_with(JSON_CONTENT_TYPE) {
+                    Some(serde_json::from_slice(&bytes).map_err(|e| {
+                        FieldError::new(
+                            ptr("data_base64"),
+                            format!("declared JSON but is not: {e}"),
+                        )
+                    })?)
+                } else {
+                    None
+                };
+                (bytes, json, Some(ct))
+            }
+            (None, Some(_)) => {
+                return Err(FieldError::new(ptr("data_base64"), "expected a string"));
+            }
+            (Some(data), None) => {
+                let ct = content_type.unwrap_or_else(|| JSON_CONTENT_TYPE.into());
+                match (
+                    &data,
+                    ct.starts_with(JSON_CONTENT_TYPE) || ct.contains("+json"),
+                ) {
+                    (_, true) => (
+                        serde_json::to_vec(&data).unwrap_or_default(),
+                        Some(data),
+                        Some(ct),
+                    ),
+                    (Value::String(s), false) => (s.clone().into_bytes(), None, Some(ct)),
+                    (_, false) => {
+                        return Err(FieldError::new(
+                            ptr("data"),
+                            "non-JSON content must be a string or come as `data_base64`",
+                        ));
+                    }
                 }
             }
-        }
-        (None, None) => (Vec::new(), None, content_type),
-    };
+            (None, None) => (Vec::new(), None, content_type),
+        };
 
     // What is left are extension attributes.
     for (name, value) in obj {
@@ -194,11 +207,18 @@ pub fn parse_object(value: Value, at: &str) -> Result<IncomingEvent, FieldError>
     })
 }
 
-fn take_string(obj: &mut Map<String, Value>, field: &str, at: &str) -> Result<Option<String>, FieldError> {
+fn take_string(
+    obj: &mut Map<String, Value>,
+    field: &str,
+    at: &str,
+) -> Result<Option<String>, FieldError> {
     match obj.remove(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(FieldError::new(format!("{at}/{field}"), "expected a string")),
+        Some(_) => Err(FieldError::new(
+            format!("{at}/{field}"),
+            "expected a string",
+        )),
     }
 }
 
@@ -274,8 +294,11 @@ mod tests {
 
     #[test]
     fn shorthand_fills_in_id_source_time_and_key() {
-        let e = parse_object(json!({"type": "product.viewed", "customer": "c1", "data": {"product": "p1"}}), "")
-            .unwrap();
+        let e = parse_object(
+            json!({"type": "product.viewed", "customer": "c1", "data": {"product": "p1"}}),
+            "",
+        )
+        .unwrap();
         assert_eq!(e.event.subject.as_deref(), Some("c1"));
         assert_eq!(e.event.key.as_deref(), Some("c1"));
         assert_eq!(e.event.source, DEFAULT_SOURCE);

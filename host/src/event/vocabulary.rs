@@ -162,17 +162,57 @@ macro_rules! event_type {
 
 /// Every event type accepted at ingest.
 pub const VOCABULARY: &[EventType] = &[
-    event_type!("page.viewed", PageData, "A customer opened a page of the shop."),
-    event_type!("product.viewed", ProductData, "A customer looked at a product."),
-    event_type!("cart.item_added", ProductData, "A customer put a product in the cart."),
-    event_type!("cart.item_removed", CartRemovalData, "A customer took a product out of the cart."),
-    event_type!("customer.updated", CustomerData, "A customer registered or changed their contact details."),
-    event_type!("order.placed", OrderPlacedData, "A customer placed an order."),
+    event_type!(
+        "page.viewed",
+        PageData,
+        "A customer opened a page of the shop."
+    ),
+    event_type!(
+        "product.viewed",
+        ProductData,
+        "A customer looked at a product."
+    ),
+    event_type!(
+        "cart.item_added",
+        ProductData,
+        "A customer put a product in the cart."
+    ),
+    event_type!(
+        "cart.item_removed",
+        CartRemovalData,
+        "A customer took a product out of the cart."
+    ),
+    event_type!(
+        "customer.updated",
+        CustomerData,
+        "A customer registered or changed their contact details."
+    ),
+    event_type!(
+        "order.placed",
+        OrderPlacedData,
+        "A customer placed an order."
+    ),
     event_type!("order.paid", OrderStatusData, "An order was paid."),
-    event_type!("order.shipped", OrderStatusData, "An order left the warehouse."),
-    event_type!("order.delivered", OrderStatusData, "An order reached the customer."),
-    event_type!("order.cancelled", OrderStatusData, "An order was cancelled."),
-    event_type!("support.message", SupportMessageData, "A customer wrote to support (chat)."),
+    event_type!(
+        "order.shipped",
+        OrderStatusData,
+        "An order left the warehouse."
+    ),
+    event_type!(
+        "order.delivered",
+        OrderStatusData,
+        "An order reached the customer."
+    ),
+    event_type!(
+        "order.cancelled",
+        OrderStatusData,
+        "An order was cancelled."
+    ),
+    event_type!(
+        "support.message",
+        SupportMessageData,
+        "A customer wrote to support (chat)."
+    ),
 ];
 
 /// Every type with its description and data schema, as JSON (served at
@@ -194,12 +234,20 @@ pub fn lookup(name: &str) -> Option<&'static EventType> {
 /// Validate an ingested event's type, subject and data.
 ///
 /// `at` is the JSON pointer of the event within the request body.
-pub fn validate(ty: &str, subject: Option<&str>, data: Option<&Value>, at: &str) -> Result<(), FieldError> {
+pub fn validate(
+    ty: &str,
+    subject: Option<&str>,
+    data: Option<&Value>,
+    at: &str,
+) -> Result<(), FieldError> {
     let Some(entry) = lookup(ty) else {
         let known: Vec<_> = VOCABULARY.iter().map(|t| t.name).collect();
         return Err(FieldError::new(
             format!("{at}/type"),
-            format!("unknown event type `{ty}`; known types: {}", known.join(", ")),
+            format!(
+                "unknown event type `{ty}`; known types: {}",
+                known.join(", ")
+            ),
         ));
     };
     // Every type of the vocabulary is about one customer.
@@ -210,7 +258,10 @@ pub fn validate(ty: &str, subject: Option<&str>, data: Option<&Value>, at: &str)
         ));
     }
     let Some(data) = data else {
-        return Err(FieldError::new(format!("{at}/data"), "JSON `data` is required for this type"));
+        return Err(FieldError::new(
+            format!("{at}/data"),
+            "JSON `data` is required for this type",
+        ));
     };
     (entry.validate)(data, &format!("{at}/data"))
 }
@@ -233,14 +284,19 @@ fn check<T: DeserializeOwned + JsonSchema>(value: &Value, at: &str) -> Result<()
 /// The constraints from the schema that serde does not enforce: string
 /// lengths, numeric minimums, array lengths and patterns.
 fn check_against_schema(value: &Value, schema: &Schema, at: &str) -> Result<(), FieldError> {
-    let Some(obj) = schema.as_object() else { return Ok(()) };
+    let Some(obj) = schema.as_object() else {
+        return Ok(());
+    };
     let defs = obj.get("$defs").cloned().unwrap_or(Value::Null);
     check_node(value, &Value::Object(obj.clone()), &defs, at)
 }
 
 fn check_node(value: &Value, schema: &Value, defs: &Value, at: &str) -> Result<(), FieldError> {
     let schema = resolve(schema, defs);
-    if let (Some(props), Some(obj)) = (schema.get("properties").and_then(Value::as_object), value.as_object()) {
+    if let (Some(props), Some(obj)) = (
+        schema.get("properties").and_then(Value::as_object),
+        value.as_object(),
+    ) {
         for (name, sub) in props {
             if let Some(v) = obj.get(name) {
                 check_node(v, sub, defs, &format!("{at}/{name}"))?;
@@ -263,17 +319,18 @@ fn check_node(value: &Value, schema: &Value, defs: &Value, at: &str) -> Result<(
             if let Some(max) = num("maxLength").filter(|m| len > *m) {
                 return err(format!("must be at most {max} characters long"));
             }
-            if let Some(pattern) = schema.get("pattern").and_then(Value::as_str) {
-                if pattern == r"^[A-Z]{3}$" && !(s.len() == 3 && s.bytes().all(|b| b.is_ascii_uppercase())) {
-                    return err("must be a three-letter ISO 4217 code such as EUR".into());
-                }
+            if let Some(pattern) = schema.get("pattern").and_then(Value::as_str)
+                && pattern == r"^[A-Z]{3}$"
+                && !(s.len() == 3 && s.bytes().all(|b| b.is_ascii_uppercase()))
+            {
+                return err("must be a three-letter ISO 4217 code such as EUR".into());
             }
         }
         Value::Number(n) => {
-            if let (Some(min), Some(v)) = (num("minimum"), n.as_f64()) {
-                if v < min {
-                    return err(format!("must be at least {min}"));
-                }
+            if let (Some(min), Some(v)) = (num("minimum"), n.as_f64())
+                && v < min
+            {
+                return err(format!("must be at least {min}"));
             }
         }
         Value::Array(a) => {
@@ -288,10 +345,13 @@ fn check_node(value: &Value, schema: &Value, defs: &Value, at: &str) -> Result<(
 
 /// Follow a `$ref` into `$defs`, and unwrap `anyOf: [T, null]` (optional fields).
 fn resolve<'a>(schema: &'a Value, defs: &'a Value) -> &'a Value {
-    if let Some(name) = schema.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/$defs/")) {
-        if let Some(def) = defs.get(name) {
-            return def;
-        }
+    if let Some(name) = schema
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| r.strip_prefix("#/$defs/"))
+        && let Some(def) = defs.get(name)
+    {
+        return def;
     }
     schema
 }
@@ -312,13 +372,29 @@ mod tests {
     fn problems_name_the_field() {
         let cases = [
             ("product.viewed", json!({"price": 3}), "/data/product"),
-            ("product.viewed", json!({"product": "p", "price": -1}), "/data/price"),
+            (
+                "product.viewed",
+                json!({"product": "p", "price": -1}),
+                "/data/price",
+            ),
             ("product.viewed", json!({"product": ""}), "/data/product"),
-            ("order.placed", json!({"order": "o", "items": [], "total": 1, "currency": "EUR"}), "/data/items"),
-            ("order.placed", json!({"order": "o", "items": [{"product": "p", "quantity": 0, "price": 1}],
-                                    "total": 1, "currency": "EUR"}), "/data/items/0/quantity"),
-            ("order.placed", json!({"order": "o", "items": [{"product": "p", "quantity": 1, "price": 1}],
-                                    "total": 1, "currency": "euro"}), "/data/currency"),
+            (
+                "order.placed",
+                json!({"order": "o", "items": [], "total": 1, "currency": "EUR"}),
+                "/data/items",
+            ),
+            (
+                "order.placed",
+                json!({"order": "o", "items": [{"product": "p", "quantity": 0, "price": 1}],
+                                    "total": 1, "currency": "EUR"}),
+                "/data/items/0/quantity",
+            ),
+            (
+                "order.placed",
+                json!({"order": "o", "items": [{"product": "p", "quantity": 1, "price": 1}],
+                                    "total": 1, "currency": "euro"}),
+                "/data/currency",
+            ),
             ("support.message", json!({"text": 42}), "/data/text"),
         ];
         for (ty, data, pointer) in cases {

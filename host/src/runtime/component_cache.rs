@@ -21,7 +21,12 @@ fn cache_path(engine: &Engine, dir: &Path, digest: &str) -> PathBuf {
 }
 
 /// Load the compiled form of `bytes` from `dir`, or compile and store it.
-pub fn load_or_compile(engine: &Engine, bytes: &[u8], digest: &str, dir: Option<&Path>) -> Result<Component, String> {
+pub fn load_or_compile(
+    engine: &Engine,
+    bytes: &[u8],
+    digest: &str,
+    dir: Option<&Path>,
+) -> Result<Component, String> {
     let Some(dir) = dir else {
         return compile(engine, bytes);
     };

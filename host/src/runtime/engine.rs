@@ -31,7 +31,8 @@ impl PluginEngine {
         config.max_wasm_stack(1 << 20);
         config.async_stack_size(2 << 20);
 
-        let max_memory = usize::try_from(settings.max_memory_mib.saturating_mul(1 << 20)).unwrap_or(usize::MAX);
+        let max_memory =
+            usize::try_from(settings.max_memory_mib.saturating_mul(1 << 20)).unwrap_or(usize::MAX);
         let instances = settings.max_instances;
         let mut pool = PoolingAllocationConfig::default();
         // Components from other languages (Python, JS) hold dozens of core

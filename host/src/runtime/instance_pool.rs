@@ -40,7 +40,10 @@ impl InstancePool {
 
     /// Put an already-made instance in the pool (the one validated at load).
     pub fn seed(&self, instance: Instance) {
-        self.idle.lock().unwrap_or_else(PoisonError::into_inner).push(instance);
+        self.idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(instance);
     }
 
     /// Wait for a permit, then take an idle instance or make one with `make`.
@@ -56,7 +59,11 @@ impl InstancePool {
             .acquire_owned()
             .await
             .map_err(|_| E::from("instance pool closed"))?;
-        let idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
         let instance = match idle {
             Some(instance) => instance,
             None => make().await?,
@@ -77,6 +84,9 @@ impl InstancePool {
 
     /// Idle instances right now.
     pub fn idle(&self) -> usize {
-        self.idle.lock().unwrap_or_else(PoisonError::into_inner).len()
+        self.idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
     }
 }

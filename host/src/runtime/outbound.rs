@@ -32,10 +32,17 @@ impl AllowedOrigin {
             .host()
             .ok_or_else(|| format!("`{text}`: no host"))?
             .to_ascii_lowercase();
-        if uri.path_and_query().is_some_and(|p| p.as_str() != "/" && !p.as_str().is_empty()) {
-            return Err(format!("`{text}`: give an origin (scheme, host, port) without a path"));
+        if uri
+            .path_and_query()
+            .is_some_and(|p| p.as_str() != "/" && !p.as_str().is_empty())
+        {
+            return Err(format!(
+                "`{text}`: give an origin (scheme, host, port) without a path"
+            ));
         }
-        let port = uri.port_u16().unwrap_or(if scheme == "https" { 443 } else { 80 });
+        let port = uri
+            .port_u16()
+            .unwrap_or(if scheme == "https" { 443 } else { 80 });
         Ok(Self {
             scheme: scheme.to_owned(),
             host,
@@ -71,7 +78,9 @@ impl OutboundPolicy {
     pub fn allows(&self, uri: &http::Uri) -> bool {
         let scheme = uri.scheme_str().unwrap_or("https");
         let Some(host) = uri.host() else { return false };
-        let port = uri.port_u16().unwrap_or(if scheme == "https" { 443 } else { 80 });
+        let port = uri
+            .port_u16()
+            .unwrap_or(if scheme == "https" { 443 } else { 80 });
         self.allowed.iter().any(|o| o.matches(scheme, host, port))
     }
 }
@@ -119,8 +128,14 @@ mod tests {
 
     #[test]
     fn only_granted_origins_pass() {
-        let p = OutboundPolicy::from_manifest("p", &["https://api.example.com".into(), "http://127.0.0.1:8081".into()])
-            .unwrap();
+        let p = OutboundPolicy::from_manifest(
+            "p",
+            &[
+                "https://api.example.com".into(),
+                "http://127.0.0.1:8081".into(),
+            ],
+        )
+        .unwrap();
         let ok = |u: &str| p.allows(&u.parse().unwrap());
         assert!(ok("https://api.example.com/v1/x"));
         assert!(ok("https://API.example.com:443/"));

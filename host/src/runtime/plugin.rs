@@ -72,7 +72,12 @@ impl PluginVersion {
         let cache_dir = cache_dir.map(Path::to_path_buf);
         let compile_digest = digest.clone();
         let component = tokio::task::spawn_blocking(move || {
-            component_cache::load_or_compile(&compile_engine, &bytes, &compile_digest, cache_dir.as_deref())
+            component_cache::load_or_compile(
+                &compile_engine,
+                &bytes,
+                &compile_digest,
+                cache_dir.as_deref(),
+            )
         })
         .await
         .map_err(|e| fail("the component", e.to_string()))?
@@ -112,8 +117,12 @@ impl PluginVersion {
     /// A new instance with its `init` run.
     async fn instantiate(&self) -> Result<Instance, InstantiateError> {
         let limits = &self.manifest.limits;
-        let memory = usize::try_from(limits.memory_mib.saturating_mul(1 << 20)).unwrap_or(usize::MAX);
-        let mut store = Store::new(&self.engine.engine, StoreState::new(self.context.clone(), memory));
+        let memory =
+            usize::try_from(limits.memory_mib.saturating_mul(1 << 20)).unwrap_or(usize::MAX);
+        let mut store = Store::new(
+            &self.engine.engine,
+            StoreState::new(self.context.clone(), memory),
+        );
         store.limiter(|s| &mut s.limits);
         store.epoch_deadline_callback(|mut ctx| {
             let state = ctx.data_mut();
@@ -138,12 +147,17 @@ impl PluginVersion {
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        let init = bindings.streamplug_plugin_handler().call_init(&mut store, &config);
+        let init = bindings
+            .streamplug_plugin_handler()
+            .call_init(&mut store, &config);
         match tokio::time::timeout(Duration::from_millis(limits.timeout_ms), init).await {
             Ok(Ok(Ok(()))) => Ok(Instance { store, bindings }),
             Ok(Ok(Err(reason))) => Err(InstantiateError::Init(reason)),
             Ok(Err(trap)) => Err(InstantiateError::Init(format!("trapped: {trap:?}"))),
-            Err(_) => Err(InstantiateError::Init(format!("timed out after {} ms", limits.timeout_ms))),
+            Err(_) => Err(InstantiateError::Init(format!(
+                "timed out after {} ms",
+                limits.timeout_ms
+            ))),
         }
     }
 
@@ -157,7 +171,12 @@ impl PluginVersion {
             .await;
         let mut lease = match lease {
             Ok(lease) => lease,
-            Err(reason) => return (Outcome::Trap(format!("cannot instantiate: {reason}")), effects),
+            Err(reason) => {
+                return (
+                    Outcome::Trap(format!("cannot instantiate: {reason}")),
+                    effects,
+                );
+            }
         };
         let event = to_wit(stored);
         let limits = &self.manifest.limits;
@@ -205,13 +224,13 @@ enum InstantiateError {
     Other(String),
 }
 
-/// The trap's message, its cause and the wasm backtrace, on one line each.
+/// The trap's cause first (what an author needs), then the wasm backtrace.
 fn describe_trap(err: &wasmtime::Error) -> String {
-    let mut text = format!("{err:#}");
-    if let Some(bt) = err.downcast_ref::<wasmtime::WasmBacktrace>() {
-        text.push_str(&format!("\nwasm backtrace:\n{bt}"));
+    let cause = err.root_cause().to_string();
+    match err.downcast_ref::<wasmtime::WasmBacktrace>() {
+        Some(bt) => format!("{cause}\n{bt}"),
+        None => cause,
     }
-    text
 }
 
 fn to_wit(stored: &StoredEvent) -> WitEvent {

@@ -36,7 +36,11 @@ pub struct PluginContext {
 
 impl PluginContext {
     /// The context of `manifest`'s plugin at version `version`.
-    pub fn new(manifest: &PluginManifest, version: String, kv: Arc<dyn KvStore>) -> Result<Self, String> {
+    pub fn new(
+        manifest: &PluginManifest,
+        version: String,
+        kv: Arc<dyn KvStore>,
+    ) -> Result<Self, String> {
         Ok(Self {
             name: manifest.name.clone(),
             version,
@@ -45,7 +49,10 @@ impl PluginContext {
             kv_quota: manifest.limits.kv_quota_bytes,
             max_publishes: manifest.limits.max_publishes_per_event,
             kv,
-            outbound: Arc::new(OutboundPolicy::from_manifest(&manifest.name, &manifest.allowed_hosts)?),
+            outbound: Arc::new(OutboundPolicy::from_manifest(
+                &manifest.name,
+                &manifest.allowed_hosts,
+            )?),
         })
     }
 }

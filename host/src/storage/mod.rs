@@ -101,7 +101,12 @@ pub trait EventLog: Send + Sync + 'static {
     async fn end_offset(&self, topic: &str, partition: u32) -> Result<u64, StorageError>;
 
     /// The committed next offset of `group` on a partition (0 when none).
-    async fn committed(&self, group: &str, topic: &str, partition: u32) -> Result<u64, StorageError>;
+    async fn committed(
+        &self,
+        group: &str,
+        topic: &str,
+        partition: u32,
+    ) -> Result<u64, StorageError>;
 
     /// Commit a consumer's batch durably and atomically.
     async fn commit(&self, commit: ConsumerCommit) -> Result<Vec<Position>, StorageError>;
@@ -117,7 +122,12 @@ pub trait KvStore: Send + Sync + 'static {
     async fn get(&self, namespace: &str, key: &str) -> Result<Option<Vec<u8>>, StorageError>;
 
     /// Committed keys of `namespace` starting with `prefix`, in order.
-    async fn list_keys(&self, namespace: &str, prefix: &str, limit: usize) -> Result<Vec<String>, StorageError>;
+    async fn list_keys(
+        &self,
+        namespace: &str,
+        prefix: &str,
+        limit: usize,
+    ) -> Result<Vec<String>, StorageError>;
 
     /// Committed bytes (keys and values) held by `namespace`.
     fn usage(&self, namespace: &str) -> u64;

@@ -12,7 +12,9 @@ pub const MAX_KEY: usize = 512;
 
 fn check_key(key: &str) -> Result<(), KvError> {
     if key.is_empty() || key.len() > MAX_KEY {
-        return Err(KvError::InvalidKey(format!("keys are 1 to {MAX_KEY} bytes")));
+        return Err(KvError::InvalidKey(format!(
+            "keys are 1 to {MAX_KEY} bytes"
+        )));
     }
     Ok(())
 }
@@ -36,7 +38,8 @@ impl StoreState {
         let new_size = value.as_deref().map_or(0, |v| entry_size(&key, v)) as i64;
         let delta = new_size - old_size;
         if delta > 0 {
-            let used = self.plugin.kv.usage(&self.plugin.name) as i64 + self.effects.kv_bytes_delta();
+            let used =
+                self.plugin.kv.usage(&self.plugin.name) as i64 + self.effects.kv_bytes_delta();
             if used + delta > self.plugin.kv_quota as i64 {
                 return Err(KvError::QuotaExceeded(self.plugin.kv_quota));
             }

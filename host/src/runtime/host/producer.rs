@@ -13,7 +13,8 @@ impl Host for StoreState {
         if !self.plugin.publish_grants.contains(&event.topic) {
             return Err(PublishError::TopicNotGranted(event.topic));
         }
-        if event.type_.is_empty() || !is_valid_pattern(&event.type_) || event.type_.ends_with(".*") {
+        if event.type_.is_empty() || !is_valid_pattern(&event.type_) || event.type_.ends_with(".*")
+        {
             return Err(PublishError::InvalidEvent(format!(
                 "`{}` is not an event type (letters, digits, `.`, `_`, `-`)",
                 event.type_
@@ -25,7 +26,11 @@ impl Host for StoreState {
                 event.data.len()
             )));
         }
-        if let Some((name, _)) = event.headers.iter().find(|(n, _)| !is_valid_attribute_name(n)) {
+        if let Some((name, _)) = event
+            .headers
+            .iter()
+            .find(|(n, _)| !is_valid_attribute_name(n))
+        {
             return Err(PublishError::InvalidEvent(format!(
                 "header `{name}`: names are lowercase a-z and 0-9"
             )));
@@ -39,10 +44,10 @@ impl Host for StoreState {
         if !trigger.id.is_empty() {
             headers.push(("causationid".into(), trigger.id.clone()));
         }
-        if let Some(tp) = &trigger.traceparent {
-            if !headers.iter().any(|(n, _)| n == "traceparent") {
-                headers.push(("traceparent".into(), tp.clone()));
-            }
+        if let Some(tp) = &trigger.traceparent
+            && !headers.iter().any(|(n, _)| n == "traceparent")
+        {
+            headers.push(("traceparent".into(), tp.clone()));
         }
         let id = Event::new_id();
         self.effects.current.publishes.push(Event {
@@ -53,7 +58,11 @@ impl Host for StoreState {
             subject: event.subject,
             time: Some(Event::now()),
             topic: event.topic,
-            content_type: Some(event.content_type.unwrap_or_else(|| JSON_CONTENT_TYPE.into())),
+            content_type: Some(
+                event
+                    .content_type
+                    .unwrap_or_else(|| JSON_CONTENT_TYPE.into()),
+            ),
             data: event.data,
             headers,
         });

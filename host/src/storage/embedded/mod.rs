@@ -66,13 +66,17 @@ impl EmbeddedStore {
         })
     }
 
-    async fn submit<T>(&self, make: impl FnOnce(oneshot::Sender<Result<T, StorageError>>) -> WriteOp) -> Result<T, StorageError> {
+    async fn submit<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<T, StorageError>>) -> WriteOp,
+    ) -> Result<T, StorageError> {
         let (tx, rx) = oneshot::channel();
         self.ops
             .send(make(tx))
             .await
             .map_err(|_| unavailable("the log writer has stopped"))?;
-        rx.await.map_err(|_| unavailable("the log writer has stopped"))?
+        rx.await
+            .map_err(|_| unavailable("the log writer has stopped"))?
     }
 
     fn check_partition(&self, topic: &str, partition: u32) -> Result<(), StorageError> {
@@ -91,7 +95,8 @@ impl EmbeddedStore {
 impl EventLog for EmbeddedStore {
     async fn create_topics(&self, topics: &[(String, u32)]) -> Result<(), StorageError> {
         let topics = topics.to_vec();
-        self.submit(|reply| WriteOp::CreateTopics { topics, reply }).await
+        self.submit(|reply| WriteOp::CreateTopics { topics, reply })
+            .await
     }
 
     fn partitions(&self, topic: &str) -> Option<u32> {
@@ -109,7 +114,13 @@ impl EventLog for EmbeddedStore {
         self.submit(|reply| WriteOp::Append { events, reply }).await
     }
 
-    async fn read(&self, topic: &str, partition: u32, from: u64, limit: usize) -> Result<Vec<StoredEvent>, StorageError> {
+    async fn read(
+        &self,
+        topic: &str,
+        partition: u32,
+        from: u64,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>, StorageError> {
         self.check_partition(topic, partition)?;
         let txn = self.db.begin_read().map_err(unavailable)?;
         let table = txn.open_table(EVENTS).map_err(unavailable)?;
@@ -142,7 +153,12 @@ impl EventLog for EmbeddedStore {
         Ok(last.map_or(0, |(k, _)| k.value().2 + 1))
     }
 
-    async fn committed(&self, group: &str, topic: &str, partition: u32) -> Result<u64, StorageError> {
+    async fn committed(
+        &self,
+        group: &str,
+        topic: &str,
+        partition: u32,
+    ) -> Result<u64, StorageError> {
         let txn = self.db.begin_read().map_err(unavailable)?;
         let table = txn.open_table(OFFSETS).map_err(unavailable)?;
         let value = table.get((group, topic, partition)).map_err(unavailable)?;
@@ -167,7 +183,12 @@ impl KvStore for EmbeddedStore {
         Ok(value.map(|v| v.value().to_vec()))
     }
 
-    async fn list_keys(&self, namespace: &str, prefix: &str, limit: usize) -> Result<Vec<String>, StorageError> {
+    async fn list_keys(
+        &self,
+        namespace: &str,
+        prefix: &str,
+        limit: usize,
+    ) -> Result<Vec<String>, StorageError> {
         let txn = self.db.begin_read().map_err(unavailable)?;
         let table = txn.open_table(KV).map_err(unavailable)?;
         let mut keys = Vec::new();

@@ -30,7 +30,9 @@ pub(super) fn create_all(db: &Database) -> Result<(), StorageError> {
 }
 
 /// Topics and the next offset of each of their partitions.
-pub(super) fn load_topics(db: &Database) -> Result<(HashMap<String, u32>, NextOffsets), StorageError> {
+pub(super) fn load_topics(
+    db: &Database,
+) -> Result<(HashMap<String, u32>, NextOffsets), StorageError> {
     let txn = db.begin_read().map_err(unavailable)?;
     let topics_table = txn.open_table(TOPICS).map_err(unavailable)?;
     let events = txn.open_table(EVENTS).map_err(unavailable)?;

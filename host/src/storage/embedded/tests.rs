@@ -56,7 +56,10 @@ async fn an_append_to_an_unknown_topic_writes_nothing() {
 async fn a_consumer_commit_applies_publishes_kv_and_offset_together() {
     let dir = tempfile::tempdir().unwrap();
     let store = EmbeddedStore::open(dir.path()).unwrap();
-    store.create_topics(&[("in".into(), 1), ("out".into(), 1)]).await.unwrap();
+    store
+        .create_topics(&[("in".into(), 1), ("out".into(), 1)])
+        .await
+        .unwrap();
     store
         .commit(ConsumerCommit {
             group: "g".into(),
@@ -65,12 +68,18 @@ async fn a_consumer_commit_applies_publishes_kv_and_offset_together() {
             next_offset: 7,
             publish: vec![event("out", "k", "done")],
             kv_namespace: "p".into(),
-            kv_writes: vec![("a".into(), Some(b"123".to_vec())), ("b".into(), Some(b"4".to_vec()))],
+            kv_writes: vec![
+                ("a".into(), Some(b"123".to_vec())),
+                ("b".into(), Some(b"4".to_vec())),
+            ],
         })
         .await
         .unwrap();
     assert_eq!(store.committed("g", "in", 0).await.unwrap(), 7);
-    assert_eq!(store.get("p", "a").await.unwrap().as_deref(), Some(&b"123"[..]));
+    assert_eq!(
+        store.get("p", "a").await.unwrap().as_deref(),
+        Some(&b"123"[..])
+    );
     assert_eq!(store.list_keys("p", "", 10).await.unwrap(), ["a", "b"]);
     assert_eq!(store.usage("p"), 6);
     assert_eq!(store.read("out", 0, 0, 10).await.unwrap().len(), 1);

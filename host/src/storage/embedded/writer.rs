@@ -20,9 +20,18 @@ type Reply<T> = oneshot::Sender<Result<T, StorageError>>;
 
 /// One write request.
 pub(super) enum WriteOp {
-    CreateTopics { topics: Vec<(String, u32)>, reply: Reply<()> },
-    Append { events: Vec<Event>, reply: Reply<Vec<Position>> },
-    Commit { commit: ConsumerCommit, reply: Reply<Vec<Position>> },
+    CreateTopics {
+        topics: Vec<(String, u32)>,
+        reply: Reply<()>,
+    },
+    Append {
+        events: Vec<Event>,
+        reply: Reply<Vec<Position>>,
+    },
+    Commit {
+        commit: ConsumerCommit,
+        reply: Reply<Vec<Position>>,
+    },
 }
 
 /// A request applied to the open transaction, waiting for its commit.
@@ -137,25 +146,32 @@ impl Writer {
 
     /// Apply one op to the transaction. `Ok(None)` means the op was refused
     /// (its requester already has the answer) and nothing was written.
-    fn apply(&mut self, txn: &WriteTransaction, op: WriteOp, pending: &mut Pending) -> Result<Option<Applied>, StorageError> {
+    fn apply(
+        &mut self,
+        txn: &WriteTransaction,
+        op: WriteOp,
+        pending: &mut Pending,
+    ) -> Result<Option<Applied>, StorageError> {
         match op {
             WriteOp::CreateTopics { topics, reply } => {
                 let mut table = txn.open_table(TOPICS).map_err(unavailable)?;
                 for (topic, partitions) in &topics {
-                    if let Some(existing) = self.partition_count(topic, pending) {
-                        if existing != *partitions {
-                            let _ = reply.send(Err(StorageError::PartitionMismatch {
-                                topic: topic.clone(),
-                                existing,
-                                wanted: *partitions,
-                            }));
-                            return Ok(None);
-                        }
+                    if let Some(existing) = self.partition_count(topic, pending)
+                        && existing != *partitions
+                    {
+                        let _ = reply.send(Err(StorageError::PartitionMismatch {
+                            topic: topic.clone(),
+                            existing,
+                            wanted: *partitions,
+                        }));
+                        return Ok(None);
                     }
                 }
                 for (topic, partitions) in topics {
                     if self.partition_count(&topic, pending).is_none() {
-                        table.insert(topic.as_str(), partitions).map_err(unavailable)?;
+                        table
+                            .insert(topic.as_str(), partitions)
+                            .map_err(unavailable)?;
                         pending.topics.insert(topic, partitions);
                     }
                 }
@@ -178,7 +194,11 @@ impl Writer {
                 let mut offsets = txn.open_table(OFFSETS).map_err(unavailable)?;
                 offsets
                     .insert(
-                        (commit.group.as_str(), commit.topic.as_str(), commit.partition),
+                        (
+                            commit.group.as_str(),
+                            commit.topic.as_str(),
+                            commit.partition,
+                        ),
                         commit.next_offset,
                     )
                     .map_err(unavailable)?;
@@ -188,7 +208,9 @@ impl Writer {
                     let mut delta = 0i64;
                     for (key, value) in &commit.kv_writes {
                         let old = match value {
-                            Some(v) => kv.insert((ns, key.as_str()), v.as_slice()).map_err(unavailable)?,
+                            Some(v) => kv
+                                .insert((ns, key.as_str()), v.as_slice())
+                                .map_err(unavailable)?,
                             None => kv.remove((ns, key.as_str())).map_err(unavailable)?,
                         };
                         if let Some(old) = old {
@@ -198,7 +220,10 @@ impl Writer {
                             delta += entry_size(key, v) as i64;
                         }
                     }
-                    *pending.kv_delta.entry(commit.kv_namespace.clone()).or_default() += delta;
+                    *pending
+                        .kv_delta
+                        .entry(commit.kv_namespace.clone())
+                        .or_default() += delta;
                 }
                 Ok(Some(Applied::Positions(reply, positions)))
             }
@@ -224,7 +249,12 @@ impl Writer {
         Ok(())
     }
 
-    fn append(&self, txn: &WriteTransaction, events: &[Event], pending: &mut Pending) -> Result<Vec<Position>, StorageError> {
+    fn append(
+        &self,
+        txn: &WriteTransaction,
+        events: &[Event],
+        pending: &mut Pending,
+    ) -> Result<Vec<Position>, StorageError> {
         if events.is_empty() {
             return Ok(Vec::new());
         }
@@ -241,7 +271,10 @@ impl Writer {
                 .copied()
                 .unwrap_or(0);
             table
-                .insert((event.topic.as_str(), partition, offset), encode_event(event)?.as_slice())
+                .insert(
+                    (event.topic.as_str(), partition, offset),
+                    encode_event(event)?.as_slice(),
+                )
                 .map_err(unavailable)?;
             pending.offsets.insert(slot, offset + 1);
             positions.push(Position {
@@ -258,7 +291,9 @@ impl Writer {
 fn fail(op: WriteOp, err: &StorageError) {
     match op {
         WriteOp::CreateTopics { reply, .. } => drop(reply.send(Err(err.clone()))),
-        WriteOp::Append { reply, .. } | WriteOp::Commit { reply, .. } => drop(reply.send(Err(err.clone()))),
+        WriteOp::Append { reply, .. } | WriteOp::Commit { reply, .. } => {
+            drop(reply.send(Err(err.clone())))
+        }
     }
 }
 

@@ -1,0 +1,39 @@
+# streamplug: the commands a developer and CI use.
+#   make run   - build everything and run the gateway with its plugins on the embedded log
+#   make test  - run the whole test suite (installs what it needs first)
+
+CARGO ?= cargo
+PLUGIN_PROFILE := plugin
+PLUGIN_DIR := target/wasm32-wasip2/$(PLUGIN_PROFILE)
+# First-party plugins that run in the embedded default.
+PLUGINS := recommend
+# Plugins and fixtures the tests load.
+TEST_PLUGINS := $(PLUGINS) fixture-recorder fixture-spin-forever fixture-memory-hog fixture-trap fixture-always-retry
+
+.PHONY: run test setup plugins test-plugins lint docs clean-data
+
+setup:
+	@scripts/setup.sh
+
+plugins: setup
+	$(CARGO) build --target wasm32-wasip2 --profile $(PLUGIN_PROFILE) $(addprefix -p ,$(PLUGINS))
+
+test-plugins: setup
+	$(CARGO) build --target wasm32-wasip2 --profile $(PLUGIN_PROFILE) $(addprefix -p ,$(TEST_PLUGINS))
+
+run: plugins
+	$(CARGO) run -p streamplug -- serve --plugin-dir $(PLUGIN_DIR)
+
+test: test-plugins
+	$(CARGO) test --workspace
+
+lint: setup
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+# Regenerate the JSON Schemas in docs/events.md from the code.
+docs:
+	$(CARGO) run -q -p streamplug -- schemas > docs/schemas.json
+
+clean-data:
+	rm -rf data

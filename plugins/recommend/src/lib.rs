@@ -1,0 +1,148 @@
+//! The `recommend` plugin: on every product view, cart addition and order it
+//! updates its model in KV and publishes the customer's top-N products as a
+//! `recommendation` event. The model is in [`ranking`]; this file is glue.
+//!
+//! KV layout: `cust:<id>` → [`ranking::Profile`], `co:<product>` →
+//! [`ranking::Neighbours`], `pop` → product popularity.
+//!
+//! Config: `top_n` (default 5), `topic` (default `recommendations`).
+
+pub mod ranking;
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+use streamplug_sdk::{Config, Event, HandleError, Plugin, kv, publish};
+
+use ranking::{CART_WEIGHT, MAX_NEIGHBOURS, MAX_POPULAR, Neighbours, Pair, Profile, VIEW_WEIGHT};
+
+struct Settings {
+    top_n: usize,
+    topic: String,
+}
+
+static SETTINGS: OnceLock<Settings> = OnceLock::new();
+
+#[derive(Deserialize)]
+struct ProductData {
+    product: String,
+}
+
+#[derive(Deserialize)]
+struct OrderItem {
+    product: String,
+}
+
+#[derive(Deserialize)]
+struct OrderData {
+    order: String,
+    items: Vec<OrderItem>,
+}
+
+/// The plugin.
+pub struct Recommend;
+
+impl Plugin for Recommend {
+    fn init(config: Config) -> Result<(), String> {
+        let top_n = config.parse_or("top_n", 5usize)?;
+        if top_n == 0 || top_n > 50 {
+            return Err(format!("top_n must be 1 to 50, not {top_n}"));
+        }
+        let topic = config.get("topic").unwrap_or("recommendations").to_owned();
+        let _ = SETTINGS.set(Settings { top_n, topic });
+        Ok(())
+    }
+
+    fn handle(event: Event) -> Result<(), HandleError> {
+        let Some(customer) = event.subject() else {
+            return Ok(());
+        };
+        let profile_key = format!("cust:{customer}");
+        let mut profile: Profile = kv::get_json(&profile_key)?.unwrap_or_default();
+        let (pairs, popular, trigger) = match event.ty() {
+            "product.viewed" | "cart.item_added" => {
+                let data: ProductData = event.json()?;
+                let weight = if event.ty() == "product.viewed" {
+                    VIEW_WEIGHT
+                } else {
+                    CART_WEIGHT
+                };
+                (
+                    profile.interact(&data.product, weight),
+                    vec![(data.product, weight)],
+                    "interaction",
+                )
+            }
+            "order.placed" => {
+                let data: OrderData = event.json()?;
+                let products: Vec<String> = data.items.into_iter().map(|i| i.product).collect();
+                streamplug_sdk::debug!("order {} with {} products", data.order, products.len());
+                let popular = products
+                    .iter()
+                    .map(|p| (p.clone(), ranking::ORDER_WEIGHT))
+                    .collect();
+                (profile.buy(&products), popular, "order")
+            }
+            _ => return Ok(()),
+        };
+        kv::set_json(&profile_key, &profile)?;
+        let mut neighbours = update_neighbours(&pairs)?;
+        let popularity = update_popularity(&popular)?;
+        for item in &profile.recent {
+            if !neighbours.contains_key(item) {
+                let n: Neighbours = kv::get_json(&format!("co:{item}"))?.unwrap_or_default();
+                neighbours.insert(item.clone(), n);
+            }
+        }
+        let settings = SETTINGS.get_or_init(|| Settings {
+            top_n: 5,
+            topic: "recommendations".into(),
+        });
+        let products = ranking::rank(&profile, &neighbours, &popularity, settings.top_n);
+        if products.is_empty() {
+            return Ok(());
+        }
+        let based_on: Vec<&String> = profile.recent.iter().rev().take(5).collect();
+        publish::to(&settings.topic, "recommendation")
+            .subject(customer)
+            .json(&serde_json::json!({
+                "customer": customer,
+                "products": products,
+                "based_on": based_on,
+                "trigger": { "event": event.id(), "kind": trigger },
+            }))?
+            .send()?;
+        Ok(())
+    }
+}
+
+/// Apply co-occurrence pairs to the stored neighbour tables; returns the
+/// updated tables by product.
+fn update_neighbours(pairs: &[Pair]) -> Result<BTreeMap<String, Neighbours>, HandleError> {
+    let mut tables: BTreeMap<String, Neighbours> = BTreeMap::new();
+    for pair in pairs {
+        if !tables.contains_key(&pair.a) {
+            let stored = kv::get_json(&format!("co:{}", pair.a))?.unwrap_or_default();
+            tables.insert(pair.a.clone(), stored);
+        }
+        if let Some(table) = tables.get_mut(&pair.a) {
+            ranking::add_capped(table, &pair.b, pair.weight, MAX_NEIGHBOURS);
+        }
+    }
+    for (product, table) in &tables {
+        kv::set_json(&format!("co:{product}"), table)?;
+    }
+    Ok(tables)
+}
+
+fn update_popularity(signals: &[(String, f64)]) -> Result<BTreeMap<String, f64>, HandleError> {
+    let mut popularity: BTreeMap<String, f64> = kv::get_json("pop")?.unwrap_or_default();
+    for (product, weight) in signals {
+        ranking::add_capped(&mut popularity, product, *weight, MAX_POPULAR);
+    }
+    kv::set_json("pop", &popularity)?;
+    Ok(popularity)
+}
+
+streamplug_sdk::export_plugin!(Recommend);

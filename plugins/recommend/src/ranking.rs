@@ -1,0 +1,279 @@
+//! The recommendation model, as plain functions: item-to-item co-occurrence
+//! within a customer's recent activity and orders, weighted by how strong
+//! the signal is, with global popularity as the fallback.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Weight of a product view.
+pub const VIEW_WEIGHT: f64 = 1.0;
+/// Weight of a cart addition.
+pub const CART_WEIGHT: f64 = 3.0;
+/// Weight of products bought together.
+pub const ORDER_WEIGHT: f64 = 5.0;
+/// Products remembered per customer as recent activity.
+pub const MAX_RECENT: usize = 20;
+/// Products remembered per customer as bought.
+pub const MAX_BOUGHT: usize = 500;
+/// Neighbours kept per product (the strongest).
+pub const MAX_NEIGHBOURS: usize = 50;
+/// Products kept in the popularity table (the most popular).
+pub const MAX_POPULAR: usize = 500;
+/// How much less each older recent item counts.
+pub const RECENCY_DECAY: f64 = 0.8;
+
+/// What the plugin remembers of one customer.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    /// Recently viewed or carted products, oldest first, no repeats.
+    pub recent: Vec<String>,
+    /// Products the customer bought.
+    pub bought: Vec<String>,
+}
+
+/// Weighted neighbours of one product (products seen with it).
+pub type Neighbours = BTreeMap<String, f64>;
+
+/// One co-occurrence to add: `a` was seen with `b` with `weight`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pair {
+    /// One product.
+    pub a: String,
+    /// The other.
+    pub b: String,
+    /// Signal strength.
+    pub weight: f64,
+}
+
+/// One recommended product.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Scored {
+    /// Product id.
+    pub product: String,
+    /// Score (higher is better).
+    pub score: f64,
+    /// `related` (co-occurrence with recent activity) or `popular`.
+    pub reason: &'static str,
+}
+
+impl Profile {
+    /// Record that the customer interacted with `product`; returns the pairs
+    /// (both directions) it forms with their earlier recent products.
+    pub fn interact(&mut self, product: &str, weight: f64) -> Vec<Pair> {
+        let pairs = self
+            .recent
+            .iter()
+            .filter(|p| p.as_str() != product)
+            .flat_map(|p| both_ways(p, product, weight))
+            .collect();
+        self.recent.retain(|p| p != product);
+        self.recent.push(product.to_owned());
+        if self.recent.len() > MAX_RECENT {
+            let excess = self.recent.len() - MAX_RECENT;
+            self.recent.drain(..excess);
+        }
+        pairs
+    }
+
+    /// Record an order of `products`; returns the pairs among them.
+    pub fn buy(&mut self, products: &[String]) -> Vec<Pair> {
+        let mut pairs = Vec::new();
+        for (i, a) in products.iter().enumerate() {
+            for b in &products[i + 1..] {
+                if a != b {
+                    pairs.extend(both_ways(a, b, ORDER_WEIGHT));
+                }
+            }
+        }
+        for p in products {
+            if !self.bought.contains(p) {
+                self.bought.push(p.clone());
+            }
+        }
+        if self.bought.len() > MAX_BOUGHT {
+            let excess = self.bought.len() - MAX_BOUGHT;
+            self.bought.drain(..excess);
+        }
+        pairs
+    }
+}
+
+fn both_ways(a: &str, b: &str, weight: f64) -> [Pair; 2] {
+    [
+        Pair {
+            a: a.to_owned(),
+            b: b.to_owned(),
+            weight,
+        },
+        Pair {
+            a: b.to_owned(),
+            b: a.to_owned(),
+            weight,
+        },
+    ]
+}
+
+/// Add `weight` to `key` in `table`, keeping only the `cap` heaviest entries.
+pub fn add_capped(table: &mut BTreeMap<String, f64>, key: &str, weight: f64, cap: usize) {
+    *table.entry(key.to_owned()).or_default() += weight;
+    while table.len() > cap {
+        let lightest = table
+            .iter()
+            .min_by(|x, y| x.1.total_cmp(y.1).then_with(|| y.0.cmp(x.0)))
+            .map(|(k, _)| k.clone());
+        match lightest {
+            Some(k) => table.remove(&k),
+            None => break,
+        };
+    }
+}
+
+/// The top `n` products for `profile`: products related to its recent
+/// activity (more recent counts more), then popular ones; never what the
+/// customer bought or is looking at right now.
+pub fn rank(
+    profile: &Profile,
+    neighbours: &BTreeMap<String, Neighbours>,
+    popularity: &BTreeMap<String, f64>,
+    n: usize,
+) -> Vec<Scored> {
+    let current = profile.recent.last();
+    let excluded = |p: &String| profile.bought.contains(p) || Some(p) == current;
+    let mut scores: BTreeMap<&String, f64> = BTreeMap::new();
+    for (age, item) in profile.recent.iter().rev().enumerate() {
+        let decay = RECENCY_DECAY.powi(i32::try_from(age).unwrap_or(i32::MAX));
+        for (candidate, weight) in neighbours.get(item).into_iter().flatten() {
+            if !excluded(candidate) {
+                *scores.entry(candidate).or_default() += weight * decay;
+            }
+        }
+    }
+    let mut ranked: Vec<Scored> = scores
+        .into_iter()
+        .map(|(product, score)| Scored {
+            product: product.clone(),
+            score: round(score),
+            reason: "related",
+        })
+        .collect();
+    sort(&mut ranked);
+    ranked.truncate(n);
+    if ranked.len() < n {
+        let mut popular: Vec<Scored> = popularity
+            .iter()
+            .filter(|(p, _)| !excluded(p) && !ranked.iter().any(|r| &r.product == *p))
+            .map(|(p, s)| Scored {
+                product: p.clone(),
+                score: round(*s),
+                reason: "popular",
+            })
+            .collect();
+        sort(&mut popular);
+        ranked.extend(popular.into_iter().take(n - ranked.len()));
+    }
+    ranked
+}
+
+fn sort(list: &mut [Scored]) {
+    list.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then_with(|| a.product.cmp(&b.product))
+    });
+}
+
+fn round(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn apply(pairs: &[Pair], model: &mut BTreeMap<String, Neighbours>) {
+        for p in pairs {
+            add_capped(
+                model.entry(p.a.clone()).or_default(),
+                &p.b,
+                p.weight,
+                MAX_NEIGHBOURS,
+            );
+        }
+    }
+
+    #[test]
+    fn products_viewed_together_recommend_each_other() {
+        let mut model = BTreeMap::new();
+        let mut alice = Profile::default();
+        for p in ["shoes", "socks", "laces"] {
+            let pairs = alice.interact(p, VIEW_WEIGHT);
+            apply(&pairs, &mut model);
+        }
+        let mut bob = Profile::default();
+        apply(&bob.interact("shoes", VIEW_WEIGHT), &mut model);
+        let recs = rank(&bob, &model, &BTreeMap::new(), 5);
+        let names: Vec<_> = recs.iter().map(|r| r.product.as_str()).collect();
+        assert_eq!(names, ["laces", "socks"]);
+        assert!(recs.iter().all(|r| r.reason == "related"));
+    }
+
+    #[test]
+    fn bought_and_current_products_are_never_recommended() {
+        let mut model = BTreeMap::new();
+        let mut c = Profile::default();
+        apply(&c.buy(&["tent".into(), "stove".into()]), &mut model);
+        apply(&c.interact("tent", CART_WEIGHT), &mut model);
+        apply(&c.interact("lamp", VIEW_WEIGHT), &mut model);
+        let recs = rank(
+            &c,
+            &model,
+            &BTreeMap::from([("stove".into(), 9.0), ("mat".into(), 1.0)]),
+            5,
+        );
+        let names: Vec<_> = recs.iter().map(|r| r.product.as_str()).collect();
+        // tent and stove were bought, lamp is on screen: only mat is left.
+        assert_eq!(names, ["mat"]);
+    }
+
+    #[test]
+    fn recent_activity_counts_more_than_old_activity() {
+        let mut model: BTreeMap<String, Neighbours> = BTreeMap::new();
+        model.insert("old".into(), BTreeMap::from([("a".into(), 1.0)]));
+        model.insert("new".into(), BTreeMap::from([("b".into(), 1.0)]));
+        let c = Profile {
+            recent: vec!["old".into(), "new".into(), "now".into()],
+            bought: vec![],
+        };
+        let recs = rank(&c, &model, &BTreeMap::new(), 2);
+        assert_eq!(recs[0].product, "b");
+        assert!(recs[0].score > recs[1].score);
+    }
+
+    #[test]
+    fn popularity_fills_up_to_n_without_repeats() {
+        let pop = BTreeMap::from([("x".into(), 3.0), ("y".into(), 2.0), ("z".into(), 1.0)]);
+        let c = Profile {
+            recent: vec!["x".into()],
+            bought: vec!["y".into()],
+        };
+        let recs = rank(&c, &BTreeMap::new(), &pop, 5);
+        let names: Vec<_> = recs.iter().map(|r| r.product.as_str()).collect();
+        assert_eq!(names, ["z"]);
+    }
+
+    #[test]
+    fn tables_and_histories_stay_bounded() {
+        let mut t = BTreeMap::new();
+        for i in 0..10 {
+            add_capped(&mut t, &format!("p{i}"), f64::from(i), 3);
+        }
+        assert_eq!(t.keys().collect::<Vec<_>>(), ["p7", "p8", "p9"]);
+        let mut c = Profile::default();
+        for i in 0..(MAX_RECENT + 5) {
+            c.interact(&format!("p{i}"), VIEW_WEIGHT);
+        }
+        assert_eq!(c.recent.len(), MAX_RECENT);
+        assert_eq!(c.recent.last().map(String::as_str), Some("p24"));
+    }
+}

@@ -1,0 +1,10 @@
+//! Integration tests: a real gateway on a free loopback port, real plugins
+//! built from source, real HTTP. One binary, so wasmtime links once.
+
+// The whole crate is test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod durability;
+mod ingest;
+mod plugins;
+mod sandbox;

@@ -1,0 +1,220 @@
+//! Dispatch to plugins: every event once, in per-key order, effects
+//! committed only with success, capabilities only as granted.
+
+use serde_json::json;
+use streamplug_tests::{TestGateway, config, view};
+
+const RECORDER: &str = r#"
+[[plugins]]
+name = "recorder"
+wasm = "fixture_recorder.wasm"
+subscribe = ["customer-interactions"]
+publish = ["audit"]
+[plugins.retry]
+max_attempts = 3
+initial_backoff_ms = 10
+"#;
+
+const RECOMMEND: &str = r#"
+[[plugins]]
+name = "recommend"
+wasm = "recommend.wasm"
+subscribe = ["customer-interactions", "order-events"]
+types = ["product.viewed", "cart.item_added", "order.placed"]
+publish = ["recommendations"]
+[plugins.config]
+top_n = "3"
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_event_reaches_the_plugin_once_in_per_key_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let gw = TestGateway::start(&config(dir.path(), RECORDER).unwrap())
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    for round in 0..5 {
+        let batch: Vec<_> = (0..40)
+            .map(|i| view(&format!("c{}", i % 7), &format!("p{round}-{i}")))
+            .collect();
+        let a = gw.post(&json!(batch)).await.unwrap();
+        assert_eq!(a.status, 202);
+        ids.extend(
+            a.json["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["id"].as_str().unwrap().to_owned()),
+        );
+    }
+    let audit = gw.wait_for_events("audit", ids.len()).await.unwrap();
+    assert_eq!(audit.len(), ids.len(), "no event may be handled twice");
+    for id in &ids {
+        assert_eq!(
+            gw.kv("recorder", &format!("seen:{id}")).await.unwrap(),
+            Some(json!(1)),
+            "{id}"
+        );
+    }
+    for c in 0..7 {
+        let order = gw
+            .kv("recorder", &format!("order:c{c}"))
+            .await
+            .unwrap()
+            .unwrap();
+        let offsets: Vec<u64> = order
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o.as_u64().unwrap())
+            .collect();
+        assert!(offsets.windows(2).all(|w| w[0] < w[1]), "c{c}: {offsets:?}");
+    }
+    // Published events carry their cause.
+    assert!(
+        audit
+            .iter()
+            .all(|e| ids.contains(&e["event"]["causationid"].as_str().unwrap().to_owned()))
+    );
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recommend_publishes_related_products_after_views() {
+    let dir = tempfile::tempdir().unwrap();
+    let gw = TestGateway::start(&config(dir.path(), RECOMMEND).unwrap())
+        .await
+        .unwrap();
+    for p in ["tent", "stove", "lamp"] {
+        assert_eq!(gw.post(&view("alice", p)).await.unwrap().status, 202);
+    }
+    gw.wait_for_events("recommendations", 2).await.unwrap();
+    assert_eq!(gw.post(&view("bob", "tent")).await.unwrap().status, 202);
+    let recs = gw.wait_for_events("recommendations", 3).await.unwrap();
+    let bob = recs
+        .iter()
+        .find(|r| r["event"]["subject"] == "bob")
+        .unwrap();
+    let products: Vec<&str> = bob["event"]["data"]["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["product"].as_str().unwrap())
+        .collect();
+    assert_eq!(products, ["lamp", "stove"], "{bob}");
+    // After buying the stove, alice is not offered it any more.
+    let order = json!({"type": "order.placed", "customer": "alice",
+        "data": {"order": "o1", "items": [{"product": "stove", "quantity": 1, "price": 40.0}], "total": 40.0, "currency": "EUR"}});
+    assert_eq!(gw.post(&order).await.unwrap().status, 202);
+    assert_eq!(gw.post(&view("alice", "tent")).await.unwrap().status, 202);
+    let recs = gw.wait_for_events("recommendations", 5).await.unwrap();
+    let last_alice = recs
+        .iter()
+        .filter(|r| r["event"]["subject"] == "alice")
+        .max_by_key(|r| r["offset"].as_u64().unwrap())
+        .unwrap();
+    let products = last_alice["event"]["data"]["products"].to_string();
+    assert!(
+        !products.contains("stove") && products.contains("lamp"),
+        "{products}"
+    );
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn denied_capabilities_are_error_values_and_the_event_still_succeeds() {
+    let dir = tempfile::tempdir().unwrap();
+    // A local server the plugin is not granted: it must never be called.
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = hits.clone();
+    let app = axum::Router::new().fallback(move || {
+        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        async { "hello" }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let server_addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let gw = TestGateway::start(&config(dir.path(), RECORDER).unwrap())
+        .await
+        .unwrap();
+    let a = gw
+        .post(&json!({"type": "product.viewed", "customer": "c1",
+            "data": {"product": "p", "publish_to": "secret-topic", "http": format!("http://{server_addr}/steal")}}))
+        .await
+        .unwrap();
+    let id = a.json["events"][0]["id"].as_str().unwrap().to_owned();
+    gw.wait_for_events("audit", 1).await.unwrap();
+    let publish = gw
+        .kv("recorder", &format!("publish:{id}"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        publish.as_str().unwrap().contains("TopicNotGranted"),
+        "{publish}"
+    );
+    let http = gw
+        .kv("recorder", &format!("http:{id}"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        http.as_str().unwrap().contains("HttpRequestDenied"),
+        "{http}"
+    );
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 0);
+    assert!(gw.events("dlq.recorder").await.unwrap().is_empty());
+    server.abort();
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_attempt_leaves_no_effects_and_ends_in_the_dead_letter_topic() {
+    let dir = tempfile::tempdir().unwrap();
+    let gw = TestGateway::start(&config(dir.path(), RECORDER).unwrap())
+        .await
+        .unwrap();
+    let a = gw
+        .post(&json!({"type": "product.viewed", "customer": "c1", "data": {"product": "p", "fail": true}}))
+        .await
+        .unwrap();
+    let id = a.json["events"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(gw.post(&view("c1", "after")).await.unwrap().status, 202);
+    let dlq = gw.wait_for_events("dlq.recorder", 1).await.unwrap();
+    let dead = &dlq[0]["event"];
+    assert_eq!(dead["id"], id);
+    assert_eq!(dead["deadletterattempts"], "3");
+    assert_eq!(dead["deadletterplugin"], "recorder");
+    assert_eq!(dead["deadlettertopic"], "customer-interactions");
+    assert!(
+        dead["deadletterreason"]
+            .as_str()
+            .unwrap()
+            .contains("asked to fail"),
+        "{dead}"
+    );
+    // The event after it was handled; the failed one left no KV and no publish.
+    let audit = gw.wait_for_events("audit", 1).await.unwrap();
+    assert_eq!(audit.len(), 1);
+    assert_eq!(
+        gw.kv("recorder", &format!("seen:{id}")).await.unwrap(),
+        None
+    );
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plugin_whose_init_fails_is_refused_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugin = format!("{RECORDER}\n[plugins.config]\nfail_init = \"yes\"\n");
+    let err = TestGateway::start(&config(dir.path(), &plugin).unwrap())
+        .await
+        .err()
+        .unwrap();
+    let text = format!("{err:#}");
+    assert!(
+        text.contains("recorder") && text.contains("fail_init is set"),
+        "{text}"
+    );
+}

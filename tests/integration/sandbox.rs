@@ -1,0 +1,92 @@
+//! Misbehaving plugins are contained: their events are retried, then
+//! dead-lettered with the reason, and every other plugin keeps working.
+
+use serde_json::json;
+use streamplug_tests::{TestGateway, config, view};
+
+fn misbehaving(name: &str, wasm: &str, limits: &str) -> String {
+    format!(
+        r#"
+[[plugins]]
+name = "recorder"
+wasm = "fixture_recorder.wasm"
+subscribe = ["customer-interactions"]
+publish = ["audit"]
+
+[[plugins]]
+name = "{name}"
+wasm = "{wasm}"
+subscribe = ["customer-interactions"]
+[plugins.retry]
+max_attempts = 2
+initial_backoff_ms = 10
+[plugins.limits]
+{limits}
+"#
+    )
+}
+
+/// Start the gateway with `plugin` beside the recorder, send events, and
+/// check the recorder handled them all while `plugin`'s went to its DLQ.
+async fn contained(name: &str, wasm: &str, limits: &str, reason: &str) -> Vec<serde_json::Value> {
+    let dir = tempfile::tempdir().unwrap();
+    let gw = TestGateway::start(&config(dir.path(), &misbehaving(name, wasm, limits)).unwrap())
+        .await
+        .unwrap();
+    let batch: Vec<_> = (0..4).map(|i| view(&format!("c{i}"), "p")).collect();
+    assert_eq!(gw.post(&json!(batch)).await.unwrap().status, 202);
+    let dlq = gw.wait_for_events(&format!("dlq.{name}"), 4).await.unwrap();
+    for d in &dlq {
+        let r = d["event"]["deadletterreason"].as_str().unwrap();
+        assert!(r.contains(reason), "{name}: {r}");
+        assert_eq!(d["event"]["deadletterattempts"], "2");
+    }
+    // The other plugin was not held up, and ingest still answers.
+    gw.wait_for_events("audit", 4).await.unwrap();
+    assert_eq!(gw.post(&view("c9", "p")).await.unwrap().status, 202);
+    gw.wait_for_events("audit", 5).await.unwrap();
+    assert_eq!(gw.get("/healthz").await.unwrap().status, 200);
+    gw.stop().await;
+    dlq
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plugin_that_loops_forever_is_stopped_and_gateway_keeps_serving() {
+    let _ = contained(
+        "spin",
+        "fixture_spin_forever.wasm",
+        "cpu_ms = 50\ntimeout_ms = 5000",
+        "CPU time limit exceeded",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plugin_that_allocates_without_bound_is_stopped_at_its_memory_limit() {
+    let _ = contained(
+        "hog",
+        "fixture_memory_hog.wasm",
+        "memory_mib = 16",
+        "growing memory",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plugin_that_traps_is_retried_then_dead_lettered_with_the_trap() {
+    let dlq = contained("trap", "fixture_trap.wasm", "", "unreachable").await;
+    // The reason carries a wasm backtrace naming the plugin's own function.
+    let reason = dlq[0]["event"]["deadletterreason"].as_str().unwrap();
+    assert!(reason.contains("fixture_trap::"), "{reason}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plugin_that_always_asks_for_retry_is_retried_then_dead_lettered() {
+    let _ = contained(
+        "retry",
+        "fixture_always_retry.wasm",
+        "",
+        "retry requested: downstream not ready",
+    )
+    .await;
+}

@@ -1,0 +1,218 @@
+//! Test harness: builds the plugins and fixtures from source once per test
+//! run, starts a real gateway on a free loopback port with its own data
+//! directory, and talks to it over HTTP.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, bail};
+use serde_json::Value;
+use streamplug::config::{Overrides, Settings};
+use streamplug::gateway::Gateway;
+
+/// The plugins and fixtures the tests use (workspace package names).
+pub const PLUGIN_PACKAGES: &[&str] = &[
+    "recommend",
+    "fixture-recorder",
+    "fixture-spin-forever",
+    "fixture-memory-hog",
+    "fixture-trap",
+    "fixture-always-retry",
+];
+
+/// Longest time a test waits for the gateway to do something.
+pub const PATIENCE: Duration = Duration::from_secs(60);
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// Directory of the built components; builds them on first use.
+pub fn plugin_dir() -> Result<PathBuf> {
+    static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    BUILT
+        .get_or_init(|| build_plugins().map_err(|e| format!("{e:#}")))
+        .clone()
+        .map_err(anyhow::Error::msg)
+}
+
+fn build_plugins() -> Result<PathBuf> {
+    let root = workspace_root();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(&root)
+        .args(["build", "--target", "wasm32-wasip2", "--profile", "plugin"]);
+    for p in PLUGIN_PACKAGES {
+        cmd.args(["-p", p]);
+    }
+    let out = cmd.output().context("running cargo to build the plugins")?;
+    if !out.status.success() {
+        bail!(
+            "building plugins failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(root.join("target/wasm32-wasip2/plugin"))
+}
+
+/// The settings every test starts from: standard routes, an `audit` topic,
+/// two partitions per topic, small pools. `plugins` is appended TOML.
+pub fn config(data_dir: &Path, plugins: &str) -> Result<String> {
+    Ok(format!(
+        r#"
+[server]
+listen = "127.0.0.1:0"
+
+[storage]
+data_dir = "{data}"
+default_partitions = 2
+
+[runtime]
+plugin_dir = "{plugins_dir}"
+max_instances = 16
+
+[routes]
+"page.*" = "customer-interactions"
+"product.*" = "customer-interactions"
+"cart.*" = "customer-interactions"
+"customer.*" = "customer-interactions"
+"order.*" = "order-events"
+"support.*" = "support-inquiries"
+
+[topics.audit]
+partitions = 2
+
+{plugins}
+"#,
+        data = data_dir.display(),
+        plugins_dir = plugin_dir()?.display(),
+    ))
+}
+
+/// A gateway running for one test.
+pub struct TestGateway {
+    /// The gateway.
+    pub gateway: Gateway,
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    /// HTTP client.
+    pub client: reqwest::Client,
+}
+
+/// An HTTP answer: status, headers and JSON body (`Null` if not JSON).
+pub struct Answer {
+    /// Status code.
+    pub status: u16,
+    /// Headers.
+    pub headers: reqwest::header::HeaderMap,
+    /// Body as JSON.
+    pub json: Value,
+}
+
+impl TestGateway {
+    /// Start a gateway from TOML settings (validated as `serve` would).
+    pub async fn start(toml: &str) -> Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("streamplug.toml");
+        std::fs::write(&path, toml)?;
+        let settings = Settings::load(Some(&path), &Overrides::default())?;
+        let gateway = Gateway::start(settings).await?;
+        Ok(Self {
+            url: format!("http://{}", gateway.addr),
+            gateway,
+            client: reqwest::Client::new(),
+        })
+    }
+
+    /// POST `body` as JSON to `/v1/events`.
+    pub async fn post(&self, body: &Value) -> Result<Answer> {
+        self.post_raw("application/json", serde_json::to_vec(body)?)
+            .await
+    }
+
+    /// POST raw bytes with a content type to `/v1/events`.
+    pub async fn post_raw(&self, content_type: &str, body: Vec<u8>) -> Result<Answer> {
+        let r = self
+            .client
+            .post(format!("{}/v1/events", self.url))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await?;
+        answer(r).await
+    }
+
+    /// GET a path.
+    pub async fn get(&self, path: &str) -> Result<Answer> {
+        answer(
+            self.client
+                .get(format!("{}{path}", self.url))
+                .send()
+                .await?,
+        )
+        .await
+    }
+
+    /// Every event of `topic` (all partitions, from offset 0).
+    pub async fn events(&self, topic: &str) -> Result<Vec<Value>> {
+        let a = self
+            .get(&format!("/v1/topics/{topic}/events?limit=1000"))
+            .await?;
+        if a.status != 200 {
+            bail!("reading {topic}: {} {}", a.status, a.json);
+        }
+        Ok(a.json["events"].as_array().cloned().unwrap_or_default())
+    }
+
+    /// Wait until `topic` holds at least `n` events; returns them.
+    pub async fn wait_for_events(&self, topic: &str, n: usize) -> Result<Vec<Value>> {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let events = self.events(topic).await?;
+            if events.len() >= n {
+                return Ok(events);
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "{topic} holds {} events, expected {n}: {events:#?}",
+                    events.len()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The committed KV value of `plugin` under `key`, as JSON.
+    pub async fn kv(&self, plugin: &str, key: &str) -> Result<Option<Value>> {
+        match self.gateway.kv.get(plugin, key).await? {
+            Some(bytes) => Ok(Some(serde_json::from_slice(&bytes)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Shut the gateway down.
+    pub async fn stop(self) {
+        self.gateway.shutdown().await;
+    }
+}
+
+async fn answer(r: reqwest::Response) -> Result<Answer> {
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    let bytes = r.bytes().await?;
+    Ok(Answer {
+        status,
+        headers,
+        json: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    })
+}
+
+/// A `product.viewed` event in the shorthand form.
+pub fn view(customer: &str, product: &str) -> Value {
+    serde_json::json!({"type": "product.viewed", "customer": customer, "data": {"product": product}})
+}
