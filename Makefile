@@ -33,7 +33,7 @@ lint: setup
 
 # Regenerate the JSON Schemas in docs/events.md from the code.
 docs:
-	$(CARGO) run -q -p streamplug -- schemas > docs/schemas.json
+	$(CARGO) run -q -p streamplug -- schemas --markdown > docs/events.md
 
 clean-data:
 	rm -rf data

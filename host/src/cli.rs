@@ -22,7 +22,11 @@ pub enum Command {
     /// Print the effective configuration (file, environment and flags merged) as TOML.
     Config(ServeArgs),
     /// Print the JSON Schema of every event type's data.
-    Schemas,
+    Schemas {
+        /// Print the reference page (docs/events.md) instead of JSON.
+        #[arg(long)]
+        markdown: bool,
+    },
 }
 
 /// Where the configuration comes from.

@@ -41,10 +41,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 toml::to_string_pretty(&settings).context("cannot render the configuration")?;
             std::io::stdout().write_all(text.as_bytes())?;
         }
-        Command::Schemas => {
-            let text =
-                serde_json::to_string_pretty(&streamplug::event::vocabulary::schemas_json())?;
-            writeln!(std::io::stdout(), "{text}")?;
+        Command::Schemas { markdown } => {
+            let text = if markdown {
+                streamplug::event::vocabulary::reference_markdown()
+            } else {
+                serde_json::to_string_pretty(&streamplug::event::vocabulary::schemas_json())?
+                    + "
+"
+            };
+            std::io::stdout().write_all(text.as_bytes())?;
         }
     }
     Ok(())

@@ -226,6 +226,24 @@ pub fn schemas_json() -> Value {
     )
 }
 
+/// `docs/events.md`: the vocabulary as a reference page, generated from
+/// these definitions (`streamplug schemas --markdown`).
+pub fn reference_markdown() -> String {
+    let mut md = String::from(include_str!("events_intro.md"));
+    md.push_str("\n| type | meaning |\n|---|---|\n");
+    for t in VOCABULARY {
+        md.push_str(&format!("| `{}` | {} |\n", t.name, t.description));
+    }
+    for t in VOCABULARY {
+        let schema = serde_json::to_string_pretty(&t.data_schema()).unwrap_or_default();
+        md.push_str(&format!(
+            "\n## `{}`\n\n{}\n\n```json\n{schema}\n```\n",
+            t.name, t.description
+        ));
+    }
+    md
+}
+
 /// The vocabulary entry for `name`, if it is a known type.
 pub fn lookup(name: &str) -> Option<&'static EventType> {
     VOCABULARY.iter().find(|t| t.name == name)
@@ -271,12 +289,20 @@ pub fn validate(
 fn check<T: DeserializeOwned + JsonSchema>(value: &Value, at: &str) -> Result<(), FieldError> {
     serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
         let path = e.path().to_string();
-        let pointer = if path == "." {
+        let mut pointer = if path == "." {
             at.to_owned()
         } else {
             format!("{at}/{}", path.replace(['.', '['], "/").replace(']', ""))
         };
-        FieldError::new(pointer, e.into_inner().to_string())
+        let message = e.into_inner().to_string();
+        // serde reports a missing field at its parent: point at the field itself.
+        if let Some(field) = message
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split('`').next())
+        {
+            pointer = format!("{pointer}/{field}");
+        }
+        FieldError::new(pointer, message)
     })?;
     check_against_schema(value, &schema_for!(T), at)
 }
@@ -410,6 +436,16 @@ mod tests {
         assert!(err.message.contains("product.viewed"));
         let err = validate("product.viewed", None, Some(&json!({"product": "p"})), "").unwrap_err();
         assert_eq!(err.pointer, "/subject");
+    }
+
+    #[test]
+    fn docs_events_md_matches_the_vocabulary() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/events.md");
+        let on_disk = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            on_disk == reference_markdown(),
+            "docs/events.md is out of date: run `make docs`"
+        );
     }
 
     #[test]

@@ -29,6 +29,7 @@ use writer::{WriteOp, Writer};
 pub struct EmbeddedStore {
     db: Arc<Database>,
     ops: mpsc::Sender<WriteOp>,
+    writer: Option<std::thread::JoinHandle<()>>,
     topics: Arc<Mutex<HashMap<String, u32>>>,
     kv_usage: Arc<Mutex<HashMap<String, u64>>>,
     changes: watch::Receiver<u64>,
@@ -49,7 +50,7 @@ impl EmbeddedStore {
         let kv_usage = Arc::new(Mutex::new(tables::load_kv_usage(&db)?));
         let (changes_tx, changes) = watch::channel(0);
         let (ops, rx) = mpsc::channel(4096);
-        Writer {
+        let writer = Writer {
             db: db.clone(),
             topics: topics.clone(),
             kv_usage: kv_usage.clone(),
@@ -60,6 +61,7 @@ impl EmbeddedStore {
         Ok(Self {
             db,
             ops,
+            writer: Some(writer),
             topics,
             kv_usage,
             changes,
@@ -87,6 +89,19 @@ impl EmbeddedStore {
                 partition,
             }),
             Some(_) => Ok(()),
+        }
+    }
+}
+
+impl Drop for EmbeddedStore {
+    /// Stop the writer (it finishes the group it is writing) and wait for it,
+    /// so the database file is closed when the store is gone and can be
+    /// opened again at once.
+    fn drop(&mut self) {
+        let (closed, _) = mpsc::channel(1);
+        drop(std::mem::replace(&mut self.ops, closed));
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
         }
     }
 }

@@ -58,11 +58,13 @@ struct Pending {
 }
 
 impl Writer {
-    pub(super) fn spawn(self, rx: mpsc::Receiver<WriteOp>) -> Result<(), StorageError> {
+    pub(super) fn spawn(
+        self,
+        rx: mpsc::Receiver<WriteOp>,
+    ) -> Result<std::thread::JoinHandle<()>, StorageError> {
         std::thread::Builder::new()
             .name("streamplug-log-writer".into())
             .spawn(move || self.run(rx))
-            .map(|_| ())
             .map_err(unavailable)
     }
 
