@@ -10,7 +10,7 @@ PLUGINS := recommend
 # Plugins and fixtures the tests load.
 TEST_PLUGINS := $(PLUGINS) fixture-recorder fixture-spin-forever fixture-memory-hog fixture-trap fixture-always-retry
 
-.PHONY: run test setup plugins test-plugins lint docs clean-data
+.PHONY: run test setup plugins test-plugins lint docs bench clean-data
 
 setup:
 	@scripts/setup.sh
@@ -37,3 +37,7 @@ docs:
 
 clean-data:
 	rm -rf data
+
+# Criterion benches of the plugin runtime (results: docs/BENCHMARKS.md).
+bench: plugins
+	$(CARGO) bench -p streamplug --bench plugin_runtime

@@ -78,6 +78,11 @@ async fn plugin_that_traps_is_retried_then_dead_lettered_with_the_trap() {
     // The reason carries a wasm backtrace naming the plugin's own function.
     let reason = dlq[0]["event"]["deadletterreason"].as_str().unwrap();
     assert!(reason.contains("fixture_trap::"), "{reason}");
+    // ...and what the guest printed when it panicked.
+    assert!(
+        reason.contains("plugin stderr:") && reason.contains("fixture trap on event"),
+        "{reason}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -248,6 +248,17 @@ mod tests {
     }
 
     #[test]
+    fn plugins_cannot_ask_for_more_instances_than_the_pool_holds() {
+        let mut s =
+            settings("subscribe = [\"customer-interactions\"]\n[plugins.limits]\ninstances = 8");
+        s.runtime.max_instances = 8;
+        s.validate_without_files().unwrap();
+        s.runtime.max_instances = 4;
+        let err = s.validate_without_files().unwrap_err().to_string();
+        assert!(err.contains("runtime.max_instances"), "{err}");
+    }
+
+    #[test]
     fn unknown_manifest_fields_are_refused_when_parsing() {
         let err =
             Settings::from_toml("[[plugins]]\nname = \"p\"\nwasm = \"p.wasm\"\nsubscibe = []")

@@ -68,6 +68,11 @@ impl PluginEngine {
         })
     }
 
+    /// The underlying wasmtime engine.
+    pub fn wasmtime(&self) -> &Engine {
+        &self.engine
+    }
+
     /// Ticks of `ms` milliseconds, at least one.
     pub fn ticks(&self, ms: u64) -> u64 {
         let tick = u64::try_from(self.tick.as_millis()).unwrap_or(1).max(1);

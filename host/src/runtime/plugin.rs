@@ -184,6 +184,7 @@ impl PluginVersion {
         effects.current = Default::default();
         store.data_mut().effects = effects;
         store.data_mut().ticks_left = self.engine.ticks(limits.cpu_ms);
+        store.data_mut().stderr.clear();
         store.set_epoch_deadline(1);
         let call = lease
             .instance
@@ -198,7 +199,7 @@ impl PluginVersion {
             Ok(Ok(Ok(Ok(())))) => Outcome::Ok,
             Ok(Ok(Ok(Err(HandleError::Retry(reason))))) => Outcome::Retry(reason),
             Ok(Ok(Ok(Err(HandleError::Reject(reason))))) => Outcome::Reject(reason),
-            Ok(Ok(Err(trap))) => Outcome::Trap(describe_trap(&trap)),
+            Ok(Ok(Err(trap))) => Outcome::Trap(describe_trap(&trap, &store.data().stderr.text())),
             Ok(Err(_)) => Outcome::Trap(format!("timed out after {} ms", limits.timeout_ms)),
             Err(_) => Outcome::Trap("the host failed (panicked) while running the plugin".into()),
         };
@@ -208,6 +209,15 @@ impl PluginVersion {
             self.pool.give_back(lease);
         }
         (outcome, effects)
+    }
+
+    /// Make a fresh instance and run its `init`, then drop it: what serving
+    /// an event would cost without warm instances (used by benchmarks).
+    pub async fn cold_start(&self) -> Result<(), String> {
+        self.instantiate()
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string())
     }
 
     /// Idle warm instances.
@@ -224,13 +234,17 @@ enum InstantiateError {
     Other(String),
 }
 
-/// The trap's cause first (what an author needs), then the wasm backtrace.
-fn describe_trap(err: &wasmtime::Error) -> String {
-    let cause = err.root_cause().to_string();
-    match err.downcast_ref::<wasmtime::WasmBacktrace>() {
-        Some(bt) => format!("{cause}\n{bt}"),
-        None => cause,
+/// The trap's cause first (what an author needs), then what the guest wrote
+/// to stderr (a panic message), then the wasm backtrace.
+fn describe_trap(err: &wasmtime::Error, stderr: &str) -> String {
+    let mut text = err.root_cause().to_string();
+    if !stderr.is_empty() {
+        text.push_str(&format!("\nplugin stderr: {stderr}"));
     }
+    if let Some(bt) = err.downcast_ref::<wasmtime::WasmBacktrace>() {
+        text.push_str(&format!("\n{bt}"));
+    }
+    text
 }
 
 fn to_wit(stored: &StoredEvent) -> WitEvent {

@@ -11,6 +11,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use super::effects::Effects;
 use super::outbound::OutboundPolicy;
+use super::stderr_tail::StderrTail;
 use crate::config::PluginManifest;
 use crate::storage::KvStore;
 
@@ -64,6 +65,8 @@ pub struct StoreState {
     pub(crate) limits: StoreLimits,
     /// Epoch ticks of CPU time left for the current call.
     pub(crate) ticks_left: u64,
+    /// The latest bytes the guest wrote to stderr.
+    pub(crate) stderr: StderrTail,
     wasi: WasiCtx,
     http: WasiHttpCtx,
     outbound: OutboundPolicy,
@@ -74,6 +77,7 @@ impl StoreState {
     /// Fresh state for a new instance of `plugin` with `memory_bytes` of memory.
     pub fn new(plugin: Arc<PluginContext>, memory_bytes: usize) -> Self {
         let outbound = (*plugin.outbound).clone();
+        let stderr = StderrTail::default();
         Self {
             plugin,
             effects: Effects::default(),
@@ -82,8 +86,10 @@ impl StoreState {
                 .trap_on_grow_failure(true)
                 .build(),
             ticks_left: 0,
-            // Deny-all WASI: no files, no environment, no sockets, no stdio.
-            wasi: WasiCtx::builder().build(),
+            // Deny-all WASI: no files, no environment, no sockets, no stdin or
+            // stdout; stderr only into a small in-memory tail for trap reports.
+            wasi: WasiCtx::builder().stderr(stderr.clone()).build(),
+            stderr,
             http: WasiHttpCtx::new(),
             outbound,
             table: ResourceTable::new(),

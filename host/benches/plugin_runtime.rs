@@ -1,0 +1,124 @@
+//! What serving an event on a plugin costs: a warm instance against a fresh
+//! one, and loading a compiled component from the cache against compiling it.
+//!
+//! Needs the plugins built: `make bench` (or `make plugins` first).
+//! Run: `cargo bench -p streamplug --bench plugin_runtime`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use streamplug::config::{RuntimeSettings, Settings};
+use streamplug::event::{Event, StoredEvent};
+use streamplug::runtime::component_cache;
+use streamplug::runtime::effects::Effects;
+use streamplug::runtime::engine::PluginEngine;
+use streamplug::runtime::plugin::{Outcome, PluginVersion};
+use streamplug::storage::KvStore;
+use streamplug::storage::embedded::EmbeddedStore;
+
+fn plugin_path() -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/wasm32-wasip2/plugin/recommend.wasm");
+    assert!(
+        path.is_file(),
+        "{} is missing: run `make plugins` first",
+        path.display()
+    );
+    path
+}
+
+fn view(i: u64) -> StoredEvent {
+    let customer = format!("c{}", i % 1000);
+    StoredEvent {
+        partition: 0,
+        offset: i,
+        event: Event {
+            id: Event::new_id(),
+            source: "/bench".into(),
+            ty: "product.viewed".into(),
+            subject: Some(customer.clone()),
+            time: Some(Event::now()),
+            topic: "customer-interactions".into(),
+            key: Some(customer),
+            content_type: Some("application/json".into()),
+            data: format!(
+                r#"{{"product":"p{}","category":"outdoor","price":19.9}}"#,
+                i % 200
+            )
+            .into_bytes(),
+            headers: vec![],
+        },
+    }
+}
+
+fn benches(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let settings = Settings::from_toml(streamplug::config::EMBEDDED_DEFAULT).unwrap();
+    let manifest = settings.plugins[0].clone();
+    let engine = PluginEngine::new(&RuntimeSettings::default()).unwrap();
+    let kv: Arc<dyn KvStore> = Arc::new(EmbeddedStore::open(dir.path()).unwrap());
+    let wasm = plugin_path();
+    let version = rt
+        .block_on(PluginVersion::load(&engine, &manifest, &wasm, kv, None))
+        .unwrap();
+
+    let mut group = c.benchmark_group("recommend");
+    let mut i = 0u64;
+    group.bench_function("handle_event_warm_instance", |b| {
+        b.to_async(&rt).iter(|| {
+            i += 1;
+            let event = view(i);
+            let version = version.clone();
+            async move {
+                let (outcome, _) = version.handle(&event, Effects::default()).await;
+                assert_eq!(outcome, Outcome::Ok);
+            }
+        });
+    });
+    group.bench_function("fresh_instance_and_init", |b| {
+        b.to_async(&rt).iter(|| {
+            let version = version.clone();
+            async move { version.cold_start().await.unwrap() }
+        });
+    });
+    group.finish();
+
+    let bytes = std::fs::read(&wasm).unwrap();
+    let digest = component_cache::digest(&bytes);
+    let cache = tempfile::tempdir().unwrap();
+    component_cache::load_or_compile(&engine_of(&engine), &bytes, &digest, Some(cache.path()))
+        .unwrap();
+    let mut group = c.benchmark_group("recommend_component");
+    group.sample_size(10);
+    group.bench_function("compile", |b| {
+        b.iter(|| {
+            component_cache::load_or_compile(&engine_of(&engine), &bytes, &digest, None).unwrap()
+        });
+    });
+    group.bench_function("load_from_cache", |b| {
+        b.iter(|| {
+            component_cache::load_or_compile(
+                &engine_of(&engine),
+                &bytes,
+                &digest,
+                Some(cache.path()),
+            )
+            .unwrap()
+        });
+    });
+    group.finish();
+}
+
+fn engine_of(engine: &PluginEngine) -> wasmtime::Engine {
+    engine.wasmtime().clone()
+}
+
+criterion_group!(plugin_runtime, benches);
+criterion_main!(plugin_runtime);
