@@ -2,23 +2,18 @@
 //! committed are delivered again.
 
 use serde_json::json;
-use streamplug_tests::{TestGateway, config, view};
+use streamplug_tests::{TestGateway, config, recorder_manifest, view};
 
 fn recorder(hold: &str) -> String {
-    format!(
-        r#"
-[[plugins]]
-name = "recorder"
-wasm = "fixture_recorder.wasm"
-subscribe = ["customer-interactions"]
-publish = ["audit"]
-[plugins.retry]
+    // A held event waits a minute between attempts: it is still uncommitted
+    // when the gateway stops.
+    recorder_manifest(&format!(
+        "[plugins.retry]
 max_attempts = 100
 initial_backoff_ms = 60000
 [plugins.config]
-hold = "{hold}"
-"#
-    )
+hold = \"{hold}\""
+    ))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

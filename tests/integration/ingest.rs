@@ -2,19 +2,15 @@
 //! that write nothing.
 
 use serde_json::json;
-use streamplug_tests::{TestGateway, config, view};
+use streamplug_tests::{TestGateway, view};
 
-async fn gateway() -> (TestGateway, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let gw = TestGateway::start(&config(dir.path(), "").unwrap())
-        .await
-        .unwrap();
-    (gw, dir)
+async fn gateway() -> TestGateway {
+    TestGateway::with_plugins("").await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_accepted_event_is_acknowledged_with_its_position_and_readable() {
-    let (gw, _dir) = gateway().await;
+    let gw = gateway().await;
     let a = gw
         .post(&json!({
             "specversion": "1.0", "id": "evt-1", "source": "/web/shop", "type": "order.placed",
@@ -45,7 +41,7 @@ async fn an_accepted_event_is_acknowledged_with_its_position_and_readable() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_is_routed_by_type_and_keeps_per_customer_order() {
-    let (gw, _dir) = gateway().await;
+    let gw = gateway().await;
     let batch: Vec<_> = (0..20)
         .map(|i| view(&format!("c{}", i % 3), &format!("p{i}")))
         .chain([json!({"type": "support.message", "customer": "c0", "data": {"text": "where is my order?"}})])
@@ -77,7 +73,7 @@ async fn a_batch_is_routed_by_type_and_keeps_per_customer_order() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_gets_a_problem_naming_the_field_and_writes_nothing() {
-    let (gw, _dir) = gateway().await;
+    let gw = gateway().await;
     let problem = |status: u16, json: &serde_json::Value| {
         assert_eq!(json["status"], status, "{json}");
         assert!(
@@ -148,7 +144,7 @@ async fn bad_input_gets_a_problem_naming_the_field_and_writes_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_readiness_schemas_and_metrics_are_served() {
-    let (gw, _dir) = gateway().await;
+    let gw = gateway().await;
     assert_eq!(gw.get("/healthz").await.unwrap().status, 200);
     assert_eq!(gw.get("/readyz").await.unwrap().status, 200);
     let schemas = gw.get("/v1/schemas").await.unwrap().json;

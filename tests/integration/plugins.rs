@@ -2,18 +2,15 @@
 //! committed only with success, capabilities only as granted.
 
 use serde_json::json;
-use streamplug_tests::{TestGateway, config, view};
+use streamplug_tests::{TestGateway, recorder_manifest, view};
 
-const RECORDER: &str = r#"
-[[plugins]]
-name = "recorder"
-wasm = "fixture_recorder.wasm"
-subscribe = ["customer-interactions"]
-publish = ["audit"]
-[plugins.retry]
+fn recorder() -> String {
+    recorder_manifest(
+        "[plugins.retry]
 max_attempts = 3
-initial_backoff_ms = 10
-"#;
+initial_backoff_ms = 10",
+    )
+}
 
 const RECOMMEND: &str = r#"
 [[plugins]]
@@ -28,10 +25,7 @@ top_n = "3"
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_event_reaches_the_plugin_once_in_per_key_order() {
-    let dir = tempfile::tempdir().unwrap();
-    let gw = TestGateway::start(&config(dir.path(), RECORDER).unwrap())
-        .await
-        .unwrap();
+    let gw = TestGateway::with_plugins(&recorder()).await.unwrap();
     let mut ids = Vec::new();
     for round in 0..5 {
         let batch: Vec<_> = (0..40)
@@ -81,10 +75,7 @@ async fn every_event_reaches_the_plugin_once_in_per_key_order() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn recommend_publishes_related_products_after_views() {
-    let dir = tempfile::tempdir().unwrap();
-    let gw = TestGateway::start(&config(dir.path(), RECOMMEND).unwrap())
-        .await
-        .unwrap();
+    let gw = TestGateway::with_plugins(RECOMMEND).await.unwrap();
     for p in ["tent", "stove", "lamp"] {
         assert_eq!(gw.post(&view("alice", p)).await.unwrap().status, 202);
     }
@@ -123,7 +114,6 @@ async fn recommend_publishes_related_products_after_views() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn denied_capabilities_are_error_values_and_the_event_still_succeeds() {
-    let dir = tempfile::tempdir().unwrap();
     // A local server the plugin is not granted: it must never be called.
     let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counter = hits.clone();
@@ -135,9 +125,7 @@ async fn denied_capabilities_are_error_values_and_the_event_still_succeeds() {
     let server_addr = listener.local_addr().unwrap();
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
 
-    let gw = TestGateway::start(&config(dir.path(), RECORDER).unwrap())
-        .await
-        .unwrap();
+    let gw = TestGateway::with_plugins(&recorder()).await.unwrap();
     let a = gw
         .post(&json!({"type": "product.viewed", "customer": "c1",
             "data": {"product": "p", "publish_to": "secret-topic", "http": format!("http://{server_addr}/steal")}}))
@@ -171,10 +159,7 @@ async fn denied_capabilities_are_error_values_and_the_event_still_succeeds() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_attempt_leaves_no_effects_and_ends_in_the_dead_letter_topic() {
-    let dir = tempfile::tempdir().unwrap();
-    let gw = TestGateway::start(&config(dir.path(), RECORDER).unwrap())
-        .await
-        .unwrap();
+    let gw = TestGateway::with_plugins(&recorder()).await.unwrap();
     let a = gw
         .post(&json!({"type": "product.viewed", "customer": "c1", "data": {"product": "p", "fail": true}}))
         .await
@@ -206,12 +191,8 @@ async fn a_failed_attempt_leaves_no_effects_and_ends_in_the_dead_letter_topic() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_plugin_whose_init_fails_is_refused_with_a_clear_error() {
-    let dir = tempfile::tempdir().unwrap();
-    let plugin = format!("{RECORDER}\n[plugins.config]\nfail_init = \"yes\"\n");
-    let err = TestGateway::start(&config(dir.path(), &plugin).unwrap())
-        .await
-        .err()
-        .unwrap();
+    let plugin = format!("{}\n[plugins.config]\nfail_init = \"yes\"\n", recorder());
+    let err = TestGateway::with_plugins(&plugin).await.err().unwrap();
     let text = format!("{err:#}");
     assert!(
         text.contains("recorder") && text.contains("fail_init is set"),

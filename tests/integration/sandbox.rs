@@ -2,16 +2,11 @@
 //! dead-lettered with the reason, and every other plugin keeps working.
 
 use serde_json::json;
-use streamplug_tests::{TestGateway, config, view};
+use streamplug_tests::{TestGateway, recorder_manifest, view};
 
 fn misbehaving(name: &str, wasm: &str, limits: &str) -> String {
     format!(
-        r#"
-[[plugins]]
-name = "recorder"
-wasm = "fixture_recorder.wasm"
-subscribe = ["customer-interactions"]
-publish = ["audit"]
+        r#"{recorder}
 
 [[plugins]]
 name = "{name}"
@@ -22,15 +17,15 @@ max_attempts = 2
 initial_backoff_ms = 10
 [plugins.limits]
 {limits}
-"#
+"#,
+        recorder = recorder_manifest("")
     )
 }
 
 /// Start the gateway with `plugin` beside the recorder, send events, and
 /// check the recorder handled them all while `plugin`'s went to its DLQ.
 async fn contained(name: &str, wasm: &str, limits: &str, reason: &str) -> Vec<serde_json::Value> {
-    let dir = tempfile::tempdir().unwrap();
-    let gw = TestGateway::start(&config(dir.path(), &misbehaving(name, wasm, limits)).unwrap())
+    let gw = TestGateway::with_plugins(&misbehaving(name, wasm, limits))
         .await
         .unwrap();
     let batch: Vec<_> = (0..4).map(|i| view(&format!("c{i}"), "p")).collect();

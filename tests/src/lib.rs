@@ -94,6 +94,21 @@ partitions = 2
     ))
 }
 
+/// The recorder fixture's manifest (consumes `customer-interactions`,
+/// publishes to `audit`), with `extra` TOML lines appended to it.
+pub fn recorder_manifest(extra: &str) -> String {
+    format!(
+        r#"
+[[plugins]]
+name = "recorder"
+wasm = "fixture_recorder.wasm"
+subscribe = ["customer-interactions"]
+publish = ["audit"]
+{extra}
+"#
+    )
+}
+
 /// A gateway running for one test.
 pub struct TestGateway {
     /// The gateway.
@@ -102,6 +117,8 @@ pub struct TestGateway {
     pub url: String,
     /// HTTP client.
     pub client: reqwest::Client,
+    /// The data directory, when the gateway owns it.
+    data: Option<tempfile::TempDir>,
 }
 
 /// An HTTP answer: status, headers and JSON body (`Null` if not JSON).
@@ -115,6 +132,15 @@ pub struct Answer {
 }
 
 impl TestGateway {
+    /// Start a gateway with `plugins` (TOML) on the test [`config`] and a
+    /// fresh data directory that lives as long as the gateway.
+    pub async fn with_plugins(plugins: &str) -> Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let mut gw = Self::start(&config(dir.path(), plugins)?).await?;
+        gw.data = Some(dir);
+        Ok(gw)
+    }
+
     /// Start a gateway from TOML settings (validated as `serve` would).
     pub async fn start(toml: &str) -> Result<Self> {
         let dir = tempfile::tempdir()?;
@@ -126,6 +152,7 @@ impl TestGateway {
             url: format!("http://{}", gateway.addr),
             gateway,
             client: reqwest::Client::new(),
+            data: None,
         })
     }
 
@@ -195,9 +222,10 @@ impl TestGateway {
         }
     }
 
-    /// Shut the gateway down.
+    /// Shut the gateway down (its own data directory goes with it).
     pub async fn stop(self) {
         self.gateway.shutdown().await;
+        drop(self.data);
     }
 }
 
