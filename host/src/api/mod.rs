@@ -13,6 +13,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
 
 use crate::registry::Registry;
 use crate::routing;
@@ -60,6 +61,8 @@ pub fn app(state: AppState) -> Router {
         .route("/metrics", get(status::metrics))
         .fallback(status::not_found)
         .layer(DefaultBodyLimit::max(body_limit))
+        // One span per request, at DEBUG (nothing per request above DEBUG).
+        .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::new())
         .with_state(state)
 }

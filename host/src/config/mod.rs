@@ -58,8 +58,6 @@ pub struct ServerSettings {
     pub max_body_bytes: usize,
     /// Most events accepted in one batch request (413 above).
     pub max_batch_events: usize,
-    /// Time after which a request is answered 503 (milliseconds).
-    pub request_timeout_ms: u64,
 }
 
 impl Default for ServerSettings {
@@ -68,7 +66,6 @@ impl Default for ServerSettings {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             max_body_bytes: 1024 * 1024,
             max_batch_events: 1000,
-            request_timeout_ms: 10_000,
         }
     }
 }
