@@ -16,6 +16,7 @@ use streamplug::runtime::component_cache;
 use streamplug::runtime::effects::Effects;
 use streamplug::runtime::engine::PluginEngine;
 use streamplug::runtime::plugin::{Outcome, PluginVersion};
+use streamplug::runtime::state::HostServices;
 use streamplug::storage::KvStore;
 use streamplug::storage::embedded::EmbeddedStore;
 
@@ -64,9 +65,14 @@ fn benches(c: &mut Criterion) {
     let manifest = settings.plugins[0].clone();
     let engine = PluginEngine::new(&RuntimeSettings::default()).unwrap();
     let kv: Arc<dyn KvStore> = Arc::new(EmbeddedStore::open(dir.path()).unwrap());
+    let services = HostServices {
+        kv,
+        push_topic: "customer-pushes".into(),
+        cache_dir: None,
+    };
     let wasm = plugin_path();
     let version = rt
-        .block_on(PluginVersion::load(&engine, &manifest, &wasm, kv, None))
+        .block_on(PluginVersion::load(&engine, &manifest, &wasm, &services))
         .unwrap();
 
     let mut group = c.benchmark_group("recommend");

@@ -15,8 +15,10 @@ use crate::routing::Router;
 use crate::runtime::RuntimeError;
 use crate::runtime::engine::PluginEngine;
 use crate::runtime::plugin::PluginVersion;
+use crate::runtime::state::HostServices;
 use crate::storage::embedded::EmbeddedStore;
 use crate::storage::{EventLog, KvStore, StorageError};
+use crate::ws::WsContext;
 
 /// Why the gateway could not start.
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +54,7 @@ pub struct Gateway {
     pub kv: Arc<dyn KvStore>,
     shutdown: watch::Sender<bool>,
     ready: Arc<AtomicBool>,
+    ws: Arc<WsContext>,
     server: JoinHandle<std::io::Result<()>>,
     workers: JoinSet<()>,
 }
@@ -83,19 +86,38 @@ impl Gateway {
         let kv: Arc<dyn KvStore> = store;
 
         let engine = PluginEngine::new(&settings.runtime)?;
-        let cache_dir = data_dir.join("compiled");
+        let services = HostServices {
+            kv: kv.clone(),
+            push_topic: settings.websocket.push_topic.clone(),
+            cache_dir: Some(data_dir.join("compiled")),
+        };
         let mut versions = Vec::new();
         for manifest in &settings.plugins {
             let wasm = settings.wasm_path(manifest);
-            versions.push(
-                PluginVersion::load(&engine, manifest, &wasm, kv.clone(), Some(&cache_dir)).await?,
-            );
+            versions.push(PluginVersion::load(&engine, manifest, &wasm, &services).await?);
         }
         let registry = Arc::new(Registry::new(versions));
 
         let (shutdown, shutdown_rx) = watch::channel(false);
         let kv_handle = kv.clone();
-        let workers = crate::dispatch::start(log.clone(), registry.clone(), shutdown_rx.clone());
+        let mut workers =
+            crate::dispatch::start(log.clone(), registry.clone(), shutdown_rx.clone());
+        let ws = Arc::new(WsContext::new(&settings.websocket, shutdown_rx.clone()));
+        if ws.keys.is_none() {
+            tracing::info!("websocket.jwt_secret is not set: /v1/ws refuses every session");
+        }
+        if settings.websocket.dev_tokens {
+            tracing::warn!(
+                "websocket.dev_tokens is on: anyone can mint customer tokens (demo only)"
+            );
+        }
+        crate::ws::tailer::spawn(
+            &mut workers,
+            log.clone(),
+            ws.hub.clone(),
+            settings.websocket.push_topic.clone(),
+            shutdown_rx.clone(),
+        );
 
         let ready = Arc::new(AtomicBool::new(false));
         let state = AppState {
@@ -109,6 +131,7 @@ impl Gateway {
             },
             ready: ready.clone(),
             metrics: prometheus(),
+            ws: ws.clone(),
         };
         let addr = settings.server.listen;
         let listener = tokio::net::TcpListener::bind(addr)
@@ -134,9 +157,15 @@ impl Gateway {
             kv: kv_handle,
             shutdown,
             ready,
+            ws,
             server,
             workers,
         })
+    }
+
+    /// Live WebSocket sessions of `customer` on this instance.
+    pub fn sessions_of(&self, customer: &str) -> usize {
+        self.ws.hub.sessions_of(customer)
     }
 
     /// Stop accepting requests, let in-flight requests and batches finish,
@@ -144,6 +173,14 @@ impl Gateway {
     pub async fn shutdown(mut self) {
         self.ready.store(false, Ordering::Release);
         let _ = self.shutdown.send(true);
+        // Sessions finish the frame they are handling (its ack included),
+        // then close with "going away".
+        if tokio::time::timeout(std::time::Duration::from_secs(5), self.ws.hub.drained())
+            .await
+            .is_err()
+        {
+            tracing::warn!("some WebSocket sessions did not close within 5 s");
+        }
         match self.server.await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => tracing::warn!(error = %e, "HTTP server stopped with an error"),

@@ -3,6 +3,7 @@
 use crate::bindings::exports::streamplug::plugin::handler::HandleError as WitHandleError;
 use crate::bindings::streamplug::plugin::kv::KvError;
 use crate::bindings::streamplug::plugin::producer::PublishError;
+use crate::bindings::streamplug::plugin::push::PushError;
 
 /// What the gateway should do with an event the plugin did not handle.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +78,22 @@ impl From<PublishError> for HandleError {
                 Self::Reject(format!("more than {n} publishes for one event"))
             }
             PublishError::Other(r) => Self::Retry(format!("publish: {r}")),
+        }
+    }
+}
+
+/// A denied or malformed push will fail again; anything else may not.
+impl From<PushError> for HandleError {
+    fn from(e: PushError) -> Self {
+        match e {
+            PushError::ChannelNotGranted(c) => {
+                Self::Reject(format!("pushing on channel `{c}` is not granted"))
+            }
+            PushError::InvalidMessage(r) => Self::Reject(format!("invalid push: {r}")),
+            PushError::TooManyPushes(n) => {
+                Self::Reject(format!("more than {n} pushes for one event"))
+            }
+            PushError::Other(r) => Self::Retry(format!("push: {r}")),
         }
     }
 }

@@ -45,6 +45,7 @@ mod event;
 pub mod kv;
 pub mod log;
 pub mod publish;
+pub mod push;
 
 pub use config::Config;
 pub use error::HandleError;

@@ -8,3 +8,4 @@ mod durability;
 mod ingest;
 mod plugins;
 mod sandbox;
+mod websocket;

@@ -60,9 +60,21 @@ fn build_plugins() -> Result<PathBuf> {
     Ok(root.join("target/wasm32-wasip2/plugin"))
 }
 
+/// The secret test tokens are signed with.
+pub const JWT_SECRET: &str = "test-secret";
+
+/// The `[websocket]` table tests use unless they bring their own.
+pub const TEST_WEBSOCKET: &str = "[websocket]\njwt_secret = \"test-secret\"\ndev_tokens = true\n";
+
 /// The settings every test starts from: standard routes, an `audit` topic,
-/// two partitions per topic, small pools. `plugins` is appended TOML.
+/// two partitions per topic, small pools, [`TEST_WEBSOCKET`]. `plugins` is
+/// appended TOML; a `[websocket]` table in it replaces the test default.
 pub fn config(data_dir: &Path, plugins: &str) -> Result<String> {
+    let websocket = if plugins.contains("[websocket]") {
+        ""
+    } else {
+        TEST_WEBSOCKET
+    };
     Ok(format!(
         r#"
 [server]
@@ -87,6 +99,7 @@ max_instances = 16
 [topics.audit]
 partitions = 2
 
+{websocket}
 {plugins}
 "#,
         data = data_dir.display(),
@@ -222,6 +235,11 @@ impl TestGateway {
         }
     }
 
+    /// Live WebSocket sessions of `customer` on this gateway.
+    pub fn gateway_sessions(&self, customer: &str) -> usize {
+        self.gateway.sessions_of(customer)
+    }
+
     /// Shut the gateway down (its own data directory goes with it).
     pub async fn stop(self) {
         self.gateway.shutdown().await;
@@ -238,6 +256,110 @@ async fn answer(r: reqwest::Response) -> Result<Answer> {
         headers,
         json: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
     })
+}
+
+/// A WebSocket client connection.
+pub type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+impl TestGateway {
+    /// A customer token from `POST /v1/dev/tokens`.
+    pub async fn token(&self, customer: &str) -> Result<String> {
+        let a = self
+            .client
+            .post(format!("{}/v1/dev/tokens", self.url))
+            .json(&serde_json::json!({ "customer": customer }))
+            .send()
+            .await?;
+        let a = answer(a).await?;
+        a.json["token"]
+            .as_str()
+            .map(str::to_owned)
+            .with_context(|| format!("no token: {} {}", a.status, a.json))
+    }
+
+    /// Open `/v1/ws` with `query` (e.g. `token=...&resume=...`).
+    pub async fn ws(&self, query: &str) -> Result<Ws> {
+        let url = format!("{}/v1/ws?{query}", self.url.replace("http://", "ws://"));
+        let (ws, _) = tokio_tungstenite::connect_async(url).await?;
+        Ok(ws)
+    }
+
+    /// A session of `customer`, past its welcome frame (returned too).
+    pub async fn session(&self, customer: &str, resume: Option<&str>) -> Result<(Ws, Value)> {
+        let token = self.token(customer).await?;
+        let query = match resume {
+            Some(r) => format!("token={token}&resume={r}"),
+            None => format!("token={token}"),
+        };
+        let mut ws = self.ws(&query).await?;
+        let welcome = next_frame(&mut ws).await?;
+        if welcome["kind"] != "welcome" {
+            bail!("expected a welcome frame, got {welcome}");
+        }
+        Ok((ws, welcome))
+    }
+}
+
+/// What a session received next: a JSON frame, or the close.
+#[derive(Debug)]
+pub enum Received {
+    /// A JSON text frame.
+    Frame(Value),
+    /// The close frame's code and reason (0 and empty when the socket just ended).
+    Closed(u16, String),
+}
+
+/// The next frame or close, skipping pings and pongs.
+pub async fn receive(ws: &mut Ws) -> Result<Received> {
+    use futures::StreamExt as _;
+    use tokio_tungstenite::tungstenite::Message;
+    loop {
+        let msg = tokio::time::timeout(PATIENCE, ws.next())
+            .await
+            .context("no frame in time")?;
+        match msg {
+            None => return Ok(Received::Closed(0, String::new())),
+            Some(Err(e)) => bail!("websocket error: {e}"),
+            Some(Ok(Message::Text(t))) => {
+                return Ok(Received::Frame(serde_json::from_str(t.as_str())?));
+            }
+            Some(Ok(Message::Close(frame))) => {
+                return Ok(match frame {
+                    Some(f) => Received::Closed(f.code.into(), f.reason.to_string()),
+                    None => Received::Closed(0, String::new()),
+                });
+            }
+            Some(Ok(_)) => {}
+        }
+    }
+}
+
+/// The next JSON frame (an error if the session closed instead).
+pub async fn next_frame(ws: &mut Ws) -> Result<Value> {
+    match receive(ws).await? {
+        Received::Frame(v) => Ok(v),
+        Received::Closed(code, reason) => bail!("session closed: {code} {reason}"),
+    }
+}
+
+/// Read until the close frame, skipping everything else; its code and reason.
+pub async fn closed(ws: &mut Ws) -> Result<(u16, String)> {
+    loop {
+        if let Received::Closed(code, reason) = receive(ws).await? {
+            return Ok((code, reason));
+        }
+    }
+}
+
+/// Send a JSON text frame.
+pub async fn send_json(ws: &mut Ws, value: &Value) -> Result<()> {
+    use futures::SinkExt as _;
+    ws.send(tokio_tungstenite::tungstenite::Message::Text(
+        value.to_string().into(),
+    ))
+    .await?;
+    Ok(())
 }
 
 /// A `product.viewed` event in the shorthand form.

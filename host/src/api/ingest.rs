@@ -97,6 +97,17 @@ async fn ingest(
     })?;
     let json: Value = serde_json::from_slice(&body)
         .map_err(|e| Problem::bad_request(format!("the body is not JSON: {e}")))?;
+    ingest_value(state, json, None).await
+}
+
+/// Validate, route and durably append the events in `json` (one event or an
+/// array). With `customer` (an authenticated session), events without a
+/// subject get it, and events for anyone else are refused.
+pub async fn ingest_value(
+    state: &AppState,
+    json: Value,
+    customer: Option<&str>,
+) -> Result<IngestReceipt, Problem> {
     let (objects, batch) = match json {
         Value::Array(items) => (items, true),
         other => (vec![other], false),
@@ -120,7 +131,7 @@ async fn ingest(
         } else {
             String::new()
         };
-        match validate_one(state, object, &at) {
+        match validate_one(state, object, &at, customer) {
             Ok(event) => events.push(event),
             Err(e) => errors.push(e),
         }
@@ -160,9 +171,31 @@ async fn ingest(
     })
 }
 
-fn validate_one(state: &AppState, object: Value, at: &str) -> Result<Event, FieldError> {
+fn validate_one(
+    state: &AppState,
+    object: Value,
+    at: &str,
+    customer: Option<&str>,
+) -> Result<Event, FieldError> {
     let incoming = parse_object(object, at)?;
     let mut event = incoming.event;
+    if let Some(customer) = customer {
+        match event.subject.as_deref() {
+            None => {
+                event.subject = Some(customer.to_owned());
+                event.key.get_or_insert_with(|| customer.to_owned());
+            }
+            Some(subject) if subject != customer => {
+                return Err(FieldError::new(
+                    format!("{at}/subject"),
+                    format!(
+                        "this session belongs to customer `{customer}`; events about `{subject}` are refused"
+                    ),
+                ));
+            }
+            Some(_) => {}
+        }
+    }
     vocabulary::validate(
         &event.ty,
         event.subject.as_deref(),

@@ -45,6 +45,8 @@ pub struct AppState {
     pub ready: Arc<AtomicBool>,
     /// Prometheus exposition.
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// WebSocket sessions.
+    pub ws: Arc<crate::ws::WsContext>,
 }
 
 /// The gateway's routes.
@@ -52,6 +54,8 @@ pub fn app(state: AppState) -> Router {
     let body_limit = state.limits.max_body_bytes;
     Router::new()
         .route("/v1/events", post(ingest::post_events))
+        .route("/v1/ws", get(crate::ws::upgrade))
+        .route("/v1/dev/tokens", post(crate::ws::dev_token))
         .route("/v1/topics", get(topics::list_topics))
         .route("/v1/topics/{topic}/events", get(topics::read_events))
         .route("/v1/schemas", get(status::schemas))

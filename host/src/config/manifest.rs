@@ -25,6 +25,10 @@ pub struct PluginManifest {
     /// Topics the plugin may publish to.
     #[serde(default)]
     pub publish: Vec<String>,
+    /// Channels the plugin may push to customers' live sessions on; empty
+    /// denies pushing.
+    #[serde(default)]
+    pub push_channels: Vec<String>,
     /// Outbound HTTP origins the plugin may call (`https://api.example.com`,
     /// `http://127.0.0.1:8081`); empty denies every host.
     #[serde(default)]

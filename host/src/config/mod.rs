@@ -7,6 +7,7 @@
 
 mod manifest;
 mod validate;
+mod websocket;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -18,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 pub use manifest::{PluginLimits, PluginManifest, RetryPolicy};
 pub use validate::ConfigError;
+pub use websocket::WebSocketSettings;
 
 /// The configuration the gateway starts with when given no file: the
 /// embedded log under `./data`, the standard routes and the first-party plugins.
@@ -36,6 +38,9 @@ pub struct Settings {
     /// Plugin runtime settings shared by all plugins.
     #[serde(default)]
     pub runtime: RuntimeSettings,
+    /// WebSocket sessions and the push log.
+    #[serde(default)]
+    pub websocket: WebSocketSettings,
     /// Event type pattern (`order.placed` or `order.*`) to topic. The most
     /// specific pattern wins.
     #[serde(default)]
@@ -186,6 +191,7 @@ impl Settings {
             .values()
             .cloned()
             .chain(self.topics.keys().cloned())
+            .chain(std::iter::once(self.websocket.push_topic.clone()))
             .chain(self.plugins.iter().flat_map(|p| {
                 p.publish
                     .iter()

@@ -39,6 +39,21 @@ pub struct Trigger {
     pub traceparent: Option<String>,
 }
 
+impl Trigger {
+    /// Headers that tie an event the plugin emits to the one it handles:
+    /// `causationid`, and the `traceparent` carried through.
+    pub fn provenance(&self) -> Vec<(String, String)> {
+        let mut headers = Vec::new();
+        if !self.id.is_empty() {
+            headers.push(("causationid".to_owned(), self.id.clone()));
+        }
+        if let Some(tp) = &self.traceparent {
+            headers.push(("traceparent".to_owned(), tp.clone()));
+        }
+        headers
+    }
+}
+
 /// The effects of a batch: those of events already handled (`accepted`)
 /// and those of the event being handled now (`current`).
 #[derive(Debug, Default)]

@@ -11,7 +11,7 @@ pub mod bindings;
 pub mod component_cache;
 pub mod effects;
 pub mod engine;
-mod host;
+pub mod host;
 pub mod instance_pool;
 pub mod outbound;
 pub mod plugin;

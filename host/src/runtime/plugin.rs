@@ -15,10 +15,9 @@ use super::component_cache;
 use super::effects::Effects;
 use super::engine::PluginEngine;
 use super::instance_pool::{Instance, InstancePool};
-use super::state::{PluginContext, StoreState};
+use super::state::{HostServices, PluginContext, StoreState};
 use crate::config::PluginManifest;
 use crate::event::StoredEvent;
-use crate::storage::KvStore;
 
 /// How a plugin's handling of one event ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,8 +55,7 @@ impl PluginVersion {
         engine: &PluginEngine,
         manifest: &PluginManifest,
         wasm: &Path,
-        kv: Arc<dyn KvStore>,
-        cache_dir: Option<&Path>,
+        host: &HostServices,
     ) -> Result<Arc<Self>, RuntimeError> {
         let fail = |what: &'static str, reason: String| RuntimeError::Load {
             plugin: manifest.name.clone(),
@@ -69,7 +67,7 @@ impl PluginVersion {
             .map_err(|e| fail("its file", format!("{}: {e}", wasm.display())))?;
         let digest = component_cache::digest(&bytes);
         let compile_engine = engine.engine.clone();
-        let cache_dir = cache_dir.map(Path::to_path_buf);
+        let cache_dir = host.cache_dir.clone();
         let compile_digest = digest.clone();
         let component = tokio::task::spawn_blocking(move || {
             component_cache::load_or_compile(
@@ -92,7 +90,7 @@ impl PluginVersion {
                 format!("{e:#} (does it target {}?)", super::bindings::WIT_PACKAGE),
             )
         })?;
-        let context = PluginContext::new(manifest, digest[..12].to_owned(), kv)
+        let context = PluginContext::new(manifest, digest[..12].to_owned(), host)
             .map_err(|e| fail("its manifest", e))?;
         let version = Arc::new(Self {
             manifest: manifest.clone(),

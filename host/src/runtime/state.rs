@@ -15,6 +15,17 @@ use super::stderr_tail::StderrTail;
 use crate::config::PluginManifest;
 use crate::storage::KvStore;
 
+/// What the host gives every plugin it loads.
+#[derive(Clone)]
+pub struct HostServices {
+    /// Committed plugin state.
+    pub kv: Arc<dyn KvStore>,
+    /// The topic pushes are written to.
+    pub push_topic: String,
+    /// Where compiled components are cached (none: compile every time).
+    pub cache_dir: Option<std::path::PathBuf>,
+}
+
 /// The plugin-wide, read-only part of every instance's state.
 pub struct PluginContext {
     /// Plugin name (also its KV namespace).
@@ -23,6 +34,10 @@ pub struct PluginContext {
     pub version: String,
     /// Topics the plugin may publish to.
     pub publish_grants: HashSet<String>,
+    /// Channels the plugin may push on.
+    pub push_grants: HashSet<String>,
+    /// The push log topic.
+    pub push_topic: String,
     /// Config values (never secrets).
     pub config: BTreeMap<String, String>,
     /// KV quota, bytes.
@@ -40,16 +55,18 @@ impl PluginContext {
     pub fn new(
         manifest: &PluginManifest,
         version: String,
-        kv: Arc<dyn KvStore>,
+        host: &HostServices,
     ) -> Result<Self, String> {
         Ok(Self {
             name: manifest.name.clone(),
             version,
             publish_grants: manifest.publish.iter().cloned().collect(),
+            push_grants: manifest.push_channels.iter().cloned().collect(),
+            push_topic: host.push_topic.clone(),
             config: manifest.config.clone(),
             kv_quota: manifest.limits.kv_quota_bytes,
             max_publishes: manifest.limits.max_publishes_per_event,
-            kv,
+            kv: host.kv.clone(),
             outbound: Arc::new(OutboundPolicy::from_manifest(
                 &manifest.name,
                 &manifest.allowed_hosts,

@@ -5,7 +5,9 @@
 //! KV layout: `cust:<id>` → [`ranking::Profile`], `co:<product>` →
 //! [`ranking::Neighbours`], `pop` → product popularity.
 //!
-//! Config: `top_n` (default 5), `topic` (default `recommendations`).
+//! Config: `top_n` (default 5), `topic` (default `recommendations`), and
+//! `push_channel`: when set, the recommendation is also pushed to the
+//! customer's live sessions on that channel (grant it in `push_channels`).
 
 pub mod ranking;
 
@@ -13,13 +15,14 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use serde::Deserialize;
-use streamplug_sdk::{Config, Event, HandleError, Plugin, kv, publish};
+use streamplug_sdk::{Config, Event, HandleError, Plugin, kv, publish, push};
 
 use ranking::{CART_WEIGHT, MAX_NEIGHBOURS, MAX_POPULAR, Neighbours, Pair, Profile, VIEW_WEIGHT};
 
 struct Settings {
     top_n: usize,
     topic: String,
+    push_channel: Option<String>,
 }
 
 static SETTINGS: OnceLock<Settings> = OnceLock::new();
@@ -50,7 +53,15 @@ impl Plugin for Recommend {
             return Err(format!("top_n must be 1 to 50, not {top_n}"));
         }
         let topic = config.get("topic").unwrap_or("recommendations").to_owned();
-        let _ = SETTINGS.set(Settings { top_n, topic });
+        let push_channel = config
+            .get("push_channel")
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned);
+        let _ = SETTINGS.set(Settings {
+            top_n,
+            topic,
+            push_channel,
+        });
         Ok(())
     }
 
@@ -98,21 +109,28 @@ impl Plugin for Recommend {
         let settings = SETTINGS.get_or_init(|| Settings {
             top_n: 5,
             topic: "recommendations".into(),
+            push_channel: None,
         });
         let products = ranking::rank(&profile, &neighbours, &popularity, settings.top_n);
         if products.is_empty() {
             return Ok(());
         }
         let based_on: Vec<&String> = profile.recent.iter().rev().take(5).collect();
+        let recommendation = serde_json::json!({
+            "customer": customer,
+            "products": products,
+            "based_on": based_on,
+            "trigger": { "event": event.id(), "kind": trigger },
+        });
         publish::to(&settings.topic, "recommendation")
             .subject(customer)
-            .json(&serde_json::json!({
-                "customer": customer,
-                "products": products,
-                "based_on": based_on,
-                "trigger": { "event": event.id(), "kind": trigger },
-            }))?
+            .json(&recommendation)?
             .send()?;
+        if let Some(channel) = &settings.push_channel {
+            push::to_customer(customer, channel, "recommendation")
+                .json(&recommendation)?
+                .send()?;
+        }
         Ok(())
     }
 }

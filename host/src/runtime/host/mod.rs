@@ -6,5 +6,6 @@ mod config;
 mod kv;
 mod log;
 mod producer;
+pub mod push;
 
 impl super::bindings::streamplug::plugin::types::Host for super::state::StoreState {}

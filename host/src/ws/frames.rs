@@ -1,0 +1,153 @@
+//! The frames the gateway sends on a session (JSON text messages tagged by
+//! `kind`), and resume tokens. Documented in `docs/websocket.md`.
+
+use axum::extract::ws::Utf8Bytes;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::api::ingest::IngestReceipt;
+use crate::api::problem::Problem;
+use crate::event::StoredEvent;
+use crate::runtime::host::push::CHANNEL_HEADER;
+
+/// A position in the push log: the next offset to deliver in the customer's
+/// partition. Written `"<partition>.<offset>"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResumeToken {
+    /// Push log partition of the customer.
+    pub partition: u32,
+    /// Next offset to deliver.
+    pub offset: u64,
+}
+
+impl ResumeToken {
+    /// Parse `"<partition>.<offset>"`.
+    pub fn parse(text: &str) -> Option<Self> {
+        let (p, o) = text.split_once('.')?;
+        Some(Self {
+            partition: p.parse().ok()?,
+            offset: o.parse().ok()?,
+        })
+    }
+}
+
+impl std::fmt::Display for ResumeToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.partition, self.offset)
+    }
+}
+
+/// Sent once the session is open.
+#[derive(Debug, Serialize)]
+pub struct Welcome<'a> {
+    /// Always `welcome`.
+    pub kind: &'static str,
+    /// Session id.
+    pub session: u64,
+    /// The authenticated customer.
+    pub customer: &'a str,
+    /// Token to resume from if this session drops before any push arrives.
+    pub resume: String,
+}
+
+/// Answer to an event frame once its events are on disk.
+#[derive(Debug, Serialize)]
+pub struct Ack<'a> {
+    /// Always `ack`.
+    pub kind: &'static str,
+    /// Where each event went, as `POST /v1/events` answers.
+    #[serde(flatten)]
+    pub receipt: &'a IngestReceipt,
+}
+
+/// Answer to a frame that could not be handled; the session stays open.
+#[derive(Debug, Serialize)]
+pub struct ErrorFrame<'a> {
+    /// Always `error`.
+    pub kind: &'static str,
+    /// The problem, as HTTP would answer it.
+    #[serde(flatten)]
+    pub problem: &'a Problem,
+}
+
+/// Pushes were skipped because they are older than the retention window.
+#[derive(Debug, Serialize)]
+pub struct HistoryLost {
+    /// Always `history_lost`.
+    pub kind: &'static str,
+    /// How many pushes for this customer could not be replayed.
+    pub lost: u64,
+    /// Explanation.
+    pub detail: String,
+}
+
+/// A push, serialized once and shared by every session it goes to.
+#[derive(Debug, Clone)]
+pub struct PushFrame {
+    /// Its position in the push log.
+    pub partition: u32,
+    /// Its offset.
+    pub offset: u64,
+    /// The JSON text of the frame.
+    pub text: Utf8Bytes,
+}
+
+#[derive(Serialize)]
+struct PushBody<'a> {
+    kind: &'static str,
+    seq: u64,
+    resume: String,
+    id: &'a str,
+    channel: &'a str,
+    #[serde(rename = "type")]
+    ty: &'a str,
+    time: Option<&'a str>,
+    data: Value,
+}
+
+impl PushFrame {
+    /// The frame of a push stored in the push log.
+    pub fn from_stored(stored: &StoredEvent) -> Self {
+        let e = &stored.event;
+        let body = PushBody {
+            kind: "push",
+            seq: stored.offset,
+            resume: ResumeToken {
+                partition: stored.partition,
+                offset: stored.offset + 1,
+            }
+            .to_string(),
+            id: &e.id,
+            channel: e.header(CHANNEL_HEADER).unwrap_or("default"),
+            ty: &e.ty,
+            time: e.time.as_deref(),
+            data: serde_json::from_slice(&e.data).unwrap_or(Value::Null),
+        };
+        Self {
+            partition: stored.partition,
+            offset: stored.offset,
+            text: Utf8Bytes::from(serde_json::to_string(&body).unwrap_or_default()),
+        }
+    }
+}
+
+/// JSON text of a frame.
+pub fn text<T: Serialize>(frame: &T) -> Utf8Bytes {
+    Utf8Bytes::from(serde_json::to_string(frame).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_round_trip_and_garbage_is_refused() {
+        let t = ResumeToken {
+            partition: 3,
+            offset: 42,
+        };
+        assert_eq!(ResumeToken::parse(&t.to_string()), Some(t));
+        assert_eq!(ResumeToken::parse("3"), None);
+        assert_eq!(ResumeToken::parse("a.b"), None);
+    }
+}

@@ -1,0 +1,372 @@
+//! One WebSocket session: welcome, replay from the resume token, then live
+//! pushes, inbound event frames, heartbeats and limits until it ends.
+
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures::stream::{SplitSink, SplitStream};
+use futures::{SinkExt as _, StreamExt as _};
+use serde_json::Value;
+
+use super::frames::{Ack, ErrorFrame, HistoryLost, PushFrame, ResumeToken, Welcome, text};
+use super::hub::Registration;
+use super::rate::TokenBucket;
+use crate::api::AppState;
+use crate::api::ingest::ingest_value;
+use crate::api::problem::Problem;
+use crate::routing::partition_for;
+
+/// Close codes the gateway uses (see docs/websocket.md).
+pub mod close {
+    /// The server is shutting down; resume elsewhere or later.
+    pub const GOING_AWAY: u16 = 1001;
+    /// A message above four times `max_message_bytes`.
+    pub const TOO_BIG: u16 = 1009;
+    /// Nothing received within the idle timeout.
+    pub const IDLE: u16 = 4000;
+    /// Missing, invalid or expired token.
+    pub const UNAUTHORIZED: u16 = 4401;
+    /// The session did not keep up with its pushes; resume with the last token.
+    pub const SLOW_CONSUMER: u16 = 4408;
+    /// The customer has too many live sessions.
+    pub const TOO_MANY_SESSIONS: u16 = 4409;
+}
+
+/// Pushes read per replay step.
+const REPLAY_CHUNK: usize = 512;
+
+/// Why a session ends.
+enum Leave {
+    Close(u16, String),
+    /// The peer is gone; nothing to send.
+    Gone,
+}
+
+struct Session {
+    state: AppState,
+    customer: String,
+    sink: SplitSink<WebSocket, Message>,
+    registration: Registration,
+    partition: u32,
+    /// Next push offset to deliver.
+    next: u64,
+    bucket: TokenBucket,
+    last_seen: Instant,
+}
+
+/// Send one close frame and end.
+pub(super) async fn refuse(mut socket: WebSocket, code: u16, reason: String) {
+    let frame = CloseFrame {
+        code,
+        reason: Utf8Bytes::from(reason),
+    };
+    let _ = tokio::time::timeout(
+        Duration::from_secs(1),
+        socket.send(Message::Close(Some(frame))),
+    )
+    .await;
+}
+
+/// Serve a session of `customer`.
+pub(super) async fn run(
+    socket: WebSocket,
+    state: AppState,
+    customer: String,
+    resume: Option<String>,
+) {
+    let registration = match state.ws.hub.register(&customer) {
+        Ok(r) => r,
+        Err(e) => return refuse(socket, close::TOO_MANY_SESSIONS, e.to_string()).await,
+    };
+    let (sink, stream) = socket.split();
+    let settings = &state.ws.settings;
+    let partitions = state.log.partitions(&settings.push_topic).unwrap_or(1);
+    let mut session = Session {
+        bucket: TokenBucket::new(settings.rate_per_sec, settings.rate_burst),
+        partition: partition_for(Some(&customer), partitions),
+        state: state.clone(),
+        customer,
+        sink,
+        registration,
+        next: 0,
+        last_seen: Instant::now(),
+    };
+    let leave = match session.start(resume).await {
+        Ok(()) => session.serve(stream).await,
+        Err(leave) => leave,
+    };
+    if let Leave::Close(code, reason) = leave {
+        tracing::debug!(customer = %session.customer, code, %reason, "session closed");
+        let frame = CloseFrame {
+            code,
+            reason: Utf8Bytes::from(reason),
+        };
+        let _ = tokio::time::timeout(
+            Duration::from_secs(1),
+            session.sink.send(Message::Close(Some(frame))),
+        )
+        .await;
+    }
+}
+
+impl Session {
+    /// Welcome, then replay what the resume token missed.
+    async fn start(&mut self, resume: Option<String>) -> Result<(), Leave> {
+        let topic = self.state.ws.settings.push_topic.clone();
+        let end = self
+            .state
+            .log
+            .end_offset(&topic, self.partition)
+            .await
+            .map_err(|e| Leave::Close(close::GOING_AWAY, format!("push log unavailable: {e}")))?;
+        self.next = end;
+        let mut bad_token = None;
+        if let Some(token) = resume {
+            match ResumeToken::parse(&token) {
+                Some(t) if t.partition == self.partition && t.offset <= end => self.next = t.offset,
+                _ => bad_token = Some(token),
+            }
+        }
+        let welcome = Welcome {
+            kind: "welcome",
+            session: self.registration.handle.id,
+            customer: &self.customer,
+            resume: ResumeToken {
+                partition: self.partition,
+                offset: self.next,
+            }
+            .to_string(),
+        };
+        self.send(text(&welcome)).await?;
+        if let Some(token) = bad_token {
+            let problem = Problem::bad_request(format!(
+                "resume token `{token}` does not belong to this customer's push log; only new pushes will follow"
+            ));
+            self.send(text(&ErrorFrame {
+                kind: "error",
+                problem: &problem,
+            }))
+            .await?;
+        }
+        self.replay(&topic, end).await
+    }
+
+    /// Deliver this customer's pushes from `self.next` up to `end`; pushes
+    /// older than the retention window are reported as lost, not sent.
+    async fn replay(&mut self, topic: &str, end: u64) -> Result<(), Leave> {
+        let horizon = chrono::Utc::now()
+            - chrono::Duration::seconds(
+                i64::try_from(self.state.ws.settings.retention_secs).unwrap_or(i64::MAX),
+            );
+        let mut lost = 0u64;
+        while self.next < end {
+            let batch = self
+                .state
+                .log
+                .read(topic, self.partition, self.next, REPLAY_CHUNK)
+                .await
+                .map_err(|e| {
+                    Leave::Close(close::GOING_AWAY, format!("push log unavailable: {e}"))
+                })?;
+            if batch.is_empty() {
+                break;
+            }
+            for stored in batch.iter().take_while(|s| s.offset < end) {
+                self.next = stored.offset + 1;
+                if stored.event.subject.as_deref() != Some(self.customer.as_str()) {
+                    continue;
+                }
+                let expired = stored
+                    .event
+                    .time
+                    .as_deref()
+                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                    .is_some_and(|t| t < horizon);
+                if expired {
+                    lost += 1;
+                    continue;
+                }
+                self.report_lost(&mut lost).await?;
+                self.send(PushFrame::from_stored(stored).text).await?;
+            }
+        }
+        self.report_lost(&mut lost).await
+    }
+
+    async fn report_lost(&mut self, lost: &mut u64) -> Result<(), Leave> {
+        if *lost == 0 {
+            return Ok(());
+        }
+        let frame = HistoryLost {
+            kind: "history_lost",
+            lost: *lost,
+            detail: format!(
+                "{lost} push(es) since your resume token are older than the retention window ({} s) and cannot be replayed",
+                self.state.ws.settings.retention_secs
+            ),
+        };
+        *lost = 0;
+        self.send(text(&frame)).await
+    }
+
+    /// Live: pushes, inbound frames, heartbeats, limits, shutdown.
+    async fn serve(&mut self, mut stream: SplitStream<WebSocket>) -> Leave {
+        let settings = self.state.ws.settings.clone();
+        let mut ping =
+            tokio::time::interval(Duration::from_millis(settings.ping_interval_ms.max(1)));
+        ping.tick().await;
+        let idle = Duration::from_millis(settings.idle_timeout_ms);
+        let mut shutdown = self.state.ws.shutdown.clone();
+        let handle = self.registration.handle.clone();
+        loop {
+            let step = tokio::select! {
+                biased;
+                () = stopped(&mut shutdown) => Err(Leave::Close(close::GOING_AWAY, "server shutting down; resume with your last token".into())),
+                () = handle.kicked.notified() => Err(slow_consumer()),
+                frame = self.registration.pushes.recv() => match frame {
+                    Some(frame) => self.push(frame).await,
+                    None => Err(Leave::Gone),
+                },
+                msg = stream.next() => self.inbound(msg, &settings).await,
+                _ = ping.tick() => {
+                    if self.last_seen.elapsed() > idle {
+                        Err(Leave::Close(close::IDLE, format!("idle for more than {} ms", settings.idle_timeout_ms)))
+                    } else {
+                        self.send_message(Message::Ping(Default::default())).await
+                    }
+                }
+            };
+            if let Err(leave) = step {
+                return leave;
+            }
+        }
+    }
+
+    async fn push(&mut self, frame: PushFrame) -> Result<(), Leave> {
+        // Already delivered by the replay.
+        if frame.partition == self.partition && frame.offset < self.next {
+            return Ok(());
+        }
+        self.next = frame.offset + 1;
+        self.send(frame.text).await
+    }
+
+    async fn inbound(
+        &mut self,
+        msg: Option<Result<Message, axum::Error>>,
+        settings: &crate::config::WebSocketSettings,
+    ) -> Result<(), Leave> {
+        let msg = match msg {
+            None => return Err(Leave::Gone),
+            Some(Err(e)) => {
+                let reason = e.to_string();
+                return Err(
+                    if reason.contains("too long")
+                        || reason.contains("Space limit")
+                        || reason.contains("too big")
+                    {
+                        Leave::Close(close::TOO_BIG, format!("message too big: {reason}"))
+                    } else {
+                        Leave::Gone
+                    },
+                );
+            }
+            Some(Ok(msg)) => msg,
+        };
+        self.last_seen = Instant::now();
+        match msg {
+            Message::Text(body) => self.event_frame(body.as_str(), settings).await,
+            Message::Binary(_) => {
+                let p = Problem::new(
+                    axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported-media-type",
+                    "Unsupported frame",
+                    "send events as JSON text frames",
+                );
+                self.send(text(&ErrorFrame {
+                    kind: "error",
+                    problem: &p,
+                }))
+                .await
+            }
+            Message::Close(_) => Err(Leave::Gone),
+            Message::Ping(_) | Message::Pong(_) => Ok(()),
+        }
+    }
+
+    /// One client frame: rate limit, size limit, JSON, then the same ingest
+    /// path as `POST /v1/events`; the ack is sent once the append is durable.
+    async fn event_frame(
+        &mut self,
+        body: &str,
+        settings: &crate::config::WebSocketSettings,
+    ) -> Result<(), Leave> {
+        let answer = if !self.bucket.take(Instant::now()) {
+            Err(Problem::new(
+                axum::http::StatusCode::TOO_MANY_REQUESTS,
+                "rate-limited",
+                "Too many messages",
+                format!(
+                    "this connection may send {} messages a second (bursts of {}); the frame was dropped",
+                    settings.rate_per_sec, settings.rate_burst
+                ),
+            ))
+        } else if body.len() > settings.max_message_bytes {
+            Err(Problem::too_large(format!(
+                "the frame is {} bytes; at most {} are accepted (websocket.max_message_bytes)",
+                body.len(),
+                settings.max_message_bytes
+            )))
+        } else {
+            match serde_json::from_str::<Value>(body) {
+                Err(e) => Err(Problem::bad_request(format!("the frame is not JSON: {e}"))),
+                Ok(json) => ingest_value(&self.state, json, Some(&self.customer)).await,
+            }
+        };
+        match answer {
+            Ok(receipt) => {
+                self.send(text(&Ack {
+                    kind: "ack",
+                    receipt: &receipt,
+                }))
+                .await
+            }
+            Err(problem) => {
+                self.send(text(&ErrorFrame {
+                    kind: "error",
+                    problem: &problem,
+                }))
+                .await
+            }
+        }
+    }
+
+    async fn send(&mut self, text: Utf8Bytes) -> Result<(), Leave> {
+        self.send_message(Message::Text(text)).await
+    }
+
+    /// Send, unless the hub declares this session slow while the socket is
+    /// blocked (a peer that stopped reading).
+    async fn send_message(&mut self, msg: Message) -> Result<(), Leave> {
+        let handle = self.registration.handle.clone();
+        if handle.is_slow() {
+            return Err(slow_consumer());
+        }
+        tokio::select! {
+            sent = self.sink.send(msg) => sent.map_err(|_| Leave::Gone),
+            () = handle.kicked.notified() => Err(slow_consumer()),
+        }
+    }
+}
+
+/// Resolves once shutdown is signalled (without holding the watch's lock).
+async fn stopped(shutdown: &mut tokio::sync::watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|stop| *stop).await;
+}
+
+fn slow_consumer() -> Leave {
+    Leave::Close(
+        close::SLOW_CONSUMER,
+        "slow consumer: too many undelivered pushes; reconnect with your last resume token".into(),
+    )
+}

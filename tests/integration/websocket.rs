@@ -1,0 +1,288 @@
+//! WebSocket sessions with a real client (tokio-tungstenite): auth, acks,
+//! pushes to exactly one customer's sessions, resume without loss, limits.
+
+use serde_json::{Value, json};
+use streamplug_tests::{
+    JWT_SECRET, Received, TestGateway, closed, next_frame, receive, recorder_manifest, send_json,
+    view,
+};
+
+const RECOMMEND: &str = r#"
+[[plugins]]
+name = "recommend"
+wasm = "recommend.wasm"
+subscribe = ["customer-interactions", "order-events"]
+types = ["product.viewed", "cart.item_added", "order.placed"]
+publish = ["recommendations"]
+push_channels = ["recommendations"]
+[plugins.config]
+push_channel = "recommendations"
+"#;
+
+fn expired_token(customer: &str) -> String {
+    use jsonwebtoken::{EncodingKey, Header, encode};
+    encode(
+        &Header::default(),
+        &json!({"sub": customer, "exp": 1_000_000_000u64}),
+        &EncodingKey::from_secret(JWT_SECRET.as_bytes()),
+    )
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_without_a_valid_token_are_closed_with_4401_and_a_reason() {
+    let gw = TestGateway::with_plugins("").await.unwrap();
+    let forged = {
+        use jsonwebtoken::{EncodingKey, Header, encode};
+        encode(
+            &Header::default(),
+            &json!({"sub": "a", "exp": 4_000_000_000u64}),
+            &EncodingKey::from_secret(b"wrong"),
+        )
+        .unwrap()
+    };
+    let cases = [
+        (String::new(), "no token"),
+        (format!("token={}", expired_token("alice")), "token expired"),
+        (format!("token={forged}"), "invalid token"),
+    ];
+    for (query, reason) in cases {
+        let mut ws = gw.ws(&query).await.unwrap();
+        let (code, text) = closed(&mut ws).await.unwrap();
+        assert_eq!(code, 4401, "{query}");
+        assert!(text.contains(reason), "{query}: {text}");
+    }
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_frame_is_acked_with_its_offset_and_errors_keep_the_session_open() {
+    let gw = TestGateway::with_plugins(
+        "[websocket]\njwt_secret = \"test-secret\"\ndev_tokens = true\nmax_message_bytes = 1024\n",
+    )
+    .await
+    .unwrap();
+    let (mut ws, welcome) = gw.session("alice", None).await.unwrap();
+    assert_eq!(welcome["customer"], "alice");
+
+    // The customer comes from the token.
+    send_json(
+        &mut ws,
+        &json!({"type": "product.viewed", "data": {"product": "tent"}}),
+    )
+    .await
+    .unwrap();
+    let ack = next_frame(&mut ws).await.unwrap();
+    assert_eq!(ack["kind"], "ack", "{ack}");
+    let pos = &ack["events"][0];
+    let stored = gw.events("customer-interactions").await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0]["offset"], pos["offset"]);
+    assert_eq!(stored[0]["event"]["subject"], "alice");
+    assert_eq!(stored[0]["event"]["id"], pos["id"]);
+
+    // Malformed, foreign, oversized and binary frames get error frames...
+    use futures::SinkExt as _;
+    use tokio_tungstenite::tungstenite::Message;
+    ws.send(Message::Text("{not json".into())).await.unwrap();
+    let e = next_frame(&mut ws).await.unwrap();
+    assert_eq!(
+        (e["kind"].as_str(), e["status"].as_u64()),
+        (Some("error"), Some(400)),
+        "{e}"
+    );
+    send_json(&mut ws, &view("bob", "tent")).await.unwrap();
+    let e = next_frame(&mut ws).await.unwrap();
+    assert_eq!(e["status"], 422, "{e}");
+    assert_eq!(e["errors"][0]["pointer"], "/subject");
+    send_json(
+        &mut ws,
+        &json!({"type": "support.message", "data": {"text": "x".repeat(2000)}}),
+    )
+    .await
+    .unwrap();
+    let e = next_frame(&mut ws).await.unwrap();
+    assert_eq!(e["status"], 413, "{e}");
+    ws.send(Message::Binary(vec![1, 2, 3].into()))
+        .await
+        .unwrap();
+    assert_eq!(next_frame(&mut ws).await.unwrap()["status"], 415);
+    // ...and the session still works.
+    send_json(&mut ws, &view("alice", "stove")).await.unwrap();
+    assert_eq!(next_frame(&mut ws).await.unwrap()["kind"], "ack");
+    assert_eq!(gw.events("customer-interactions").await.unwrap().len(), 2);
+
+    // Far above the limit, the socket itself is closed with 1009.
+    ws.send(Message::Text("y".repeat(8 * 1024).into()))
+        .await
+        .unwrap();
+    let (code, reason) = closed(&mut ws).await.unwrap();
+    assert_eq!(code, 1009, "{reason}");
+    gw.stop().await;
+}
+
+fn push_ids(frames: &[Value]) -> Vec<u64> {
+    frames.iter().map(|f| f["seq"].as_u64().unwrap()).collect()
+}
+
+/// Read frames until `n` pushes arrived; returns the pushes.
+async fn pushes(ws: &mut streamplug_tests::Ws, n: usize) -> Vec<Value> {
+    let mut out = Vec::new();
+    while out.len() < n {
+        let f = next_frame(ws).await.unwrap();
+        if f["kind"] == "push" {
+            out.push(f);
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recommendation_reaches_both_sessions_of_the_customer_and_no_other() {
+    let gw = TestGateway::with_plugins(RECOMMEND).await.unwrap();
+    let (mut tab, _) = gw.session("alice", None).await.unwrap();
+    let (mut phone, _) = gw.session("alice", None).await.unwrap();
+    let (mut bob, _) = gw.session("bob", None).await.unwrap();
+    for p in ["tent", "stove"] {
+        send_json(&mut tab, &view("alice", p)).await.unwrap();
+    }
+    let on_tab = pushes(&mut tab, 1).await;
+    let on_phone = pushes(&mut phone, 1).await;
+    assert_eq!(on_tab[0]["channel"], "recommendations");
+    assert_eq!(on_tab[0]["type"], "recommendation");
+    assert_eq!(on_tab[0]["data"]["customer"], "alice");
+    assert_eq!(on_tab[0]["id"], on_phone[0]["id"]);
+    // Bob's first push is his own: none of alice's reached him.
+    send_json(&mut bob, &view("bob", "tent")).await.unwrap();
+    let on_bob = pushes(&mut bob, 1).await;
+    assert_eq!(on_bob[0]["data"]["customer"], "bob", "{on_bob:?}");
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reconnect_with_the_last_token_replays_exactly_the_missed_pushes_in_order() {
+    let gw = TestGateway::with_plugins(RECOMMEND).await.unwrap();
+    let (mut ws, _) = gw.session("alice", None).await.unwrap();
+    send_json(&mut ws, &view("alice", "p0")).await.unwrap();
+    send_json(&mut ws, &view("alice", "p1")).await.unwrap();
+    let first = pushes(&mut ws, 1).await;
+    let token = first[0]["resume"].as_str().unwrap().to_owned();
+    drop(ws);
+
+    // While away: three more views (three more pushes), plus bob's traffic.
+    for p in ["p2", "p3", "p4"] {
+        assert_eq!(gw.post(&view("alice", p)).await.unwrap().status, 202);
+        assert_eq!(gw.post(&view("bob", p)).await.unwrap().status, 202);
+    }
+    let log = gw.wait_for_events("customer-pushes", 6).await.unwrap();
+    let missed: Vec<u64> = log
+        .iter()
+        .filter(|e| e["event"]["subject"] == "alice")
+        .map(|e| e["offset"].as_u64().unwrap())
+        .filter(|o| *o > first[0]["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(missed.len(), 3, "{log:#?}");
+
+    let (mut ws, welcome) = gw.session("alice", Some(&token)).await.unwrap();
+    assert_eq!(welcome["resume"], token.as_str());
+    let replayed = pushes(&mut ws, 3).await;
+    assert_eq!(
+        push_ids(&replayed),
+        missed,
+        "exactly the missed pushes, in order"
+    );
+    // Live pushes follow without a duplicate.
+    send_json(&mut ws, &view("alice", "p5")).await.unwrap();
+    let live = pushes(&mut ws, 1).await;
+    assert!(live[0]["seq"].as_u64().unwrap() > *missed.last().unwrap());
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resume_beyond_the_retention_window_is_told_history_was_lost() {
+    let plugins = format!(
+        "[websocket]\njwt_secret = \"test-secret\"\ndev_tokens = true\nretention_secs = 0\n{RECOMMEND}"
+    );
+    let gw = TestGateway::with_plugins(&plugins).await.unwrap();
+    let (first, welcome) = gw.session("alice", None).await.unwrap();
+    let token = welcome["resume"].as_str().unwrap().to_owned();
+    drop(first);
+    gw.post(&view("alice", "p0")).await.unwrap();
+    gw.post(&view("alice", "p1")).await.unwrap();
+    gw.wait_for_events("customer-pushes", 1).await.unwrap();
+    // Push times have millisecond resolution: let them fall behind "now".
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let (mut ws, _) = gw.session("alice", Some(&token)).await.unwrap();
+    let frame = next_frame(&mut ws).await.unwrap();
+    assert_eq!(frame["kind"], "history_lost", "{frame}");
+    assert!(frame["lost"].as_u64().unwrap() >= 1);
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_consumer_is_cut_with_a_reason_and_can_resume() {
+    let plugins = format!(
+        "[websocket]\njwt_secret = \"test-secret\"\ndev_tokens = true\nsend_queue = 4\n{}",
+        recorder_manifest(
+            "push_channels = [\"test\"]\n[plugins.limits]\nmax_publishes_per_event = 200"
+        )
+    );
+    let gw = TestGateway::with_plugins(&plugins).await.unwrap();
+    let (mut ws, welcome) = gw.session("alice", None).await.unwrap();
+    // 120 pushes of ~100 KB: far more than the socket buffers and the queue of 4
+    // hold while this client does not read.
+    let burst = json!({"type": "product.viewed", "customer": "alice", "data": {"product": "p", "push": 120, "push_bytes": 100000}});
+    assert_eq!(gw.post(&burst).await.unwrap().status, 202);
+    let (code, reason) = closed(&mut ws).await.unwrap();
+    assert_eq!(code, 4408, "{reason}");
+    assert!(reason.contains("slow consumer"), "{reason}");
+    assert_eq!(
+        gw.gateway_sessions("alice"),
+        0,
+        "the session and its queue are gone"
+    );
+    // It can resume from its welcome token and get everything.
+    let (mut ws, _) = gw
+        .session("alice", welcome["resume"].as_str())
+        .await
+        .unwrap();
+    let all = pushes(&mut ws, 120).await;
+    assert_eq!(all.first().unwrap()["data"]["i"], 0);
+    assert_eq!(all.last().unwrap()["data"]["i"], 119);
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limits_on_sessions_and_rate_are_enforced() {
+    let gw = TestGateway::with_plugins(
+        "[websocket]\njwt_secret = \"test-secret\"\ndev_tokens = true\nmax_sessions_per_customer = 2\nrate_per_sec = 1\nrate_burst = 2\n",
+    )
+    .await
+    .unwrap();
+    let (mut a, _) = gw.session("alice", None).await.unwrap();
+    let (_b, _) = gw.session("alice", None).await.unwrap();
+    let token = gw.token("alice").await.unwrap();
+    let mut third = gw.ws(&format!("token={token}")).await.unwrap();
+    let (code, reason) = closed(&mut third).await.unwrap();
+    assert_eq!(code, 4409, "{reason}");
+    for _ in 0..2 {
+        send_json(&mut a, &view("alice", "p")).await.unwrap();
+        assert_eq!(next_frame(&mut a).await.unwrap()["kind"], "ack");
+    }
+    send_json(&mut a, &view("alice", "p")).await.unwrap();
+    let e = next_frame(&mut a).await.unwrap();
+    assert_eq!(e["status"], 429, "{e}");
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_closes_sessions_with_going_away() {
+    let gw = TestGateway::with_plugins("").await.unwrap();
+    let (mut ws, _) = gw.session("alice", None).await.unwrap();
+    let stopping = tokio::spawn(gw.stop());
+    match receive(&mut ws).await.unwrap() {
+        Received::Closed(code, reason) => assert_eq!(code, 1001, "{reason}"),
+        Received::Frame(f) => panic!("unexpected frame {f}"),
+    }
+    stopping.await.unwrap();
+}
