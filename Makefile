@@ -25,6 +25,7 @@ run: plugins
 	$(CARGO) run -p streamplug -- serve --plugin-dir $(PLUGIN_DIR)
 
 test: test-plugins
+	@scripts/setup-test.sh
 	$(CARGO) test --workspace
 
 lint: setup

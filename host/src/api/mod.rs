@@ -60,6 +60,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/topics/{topic}/events", get(topics::read_events))
         .route("/v1/schemas", get(status::schemas))
         .route("/v1/plugins", get(status::plugins))
+        .route("/demo", get(status::demo))
         .route("/healthz", get(status::healthz))
         .route("/readyz", get(status::readyz))
         .route("/metrics", get(status::metrics))

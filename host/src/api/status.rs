@@ -65,6 +65,12 @@ pub async fn plugins(State(state): State<AppState>) -> Response {
     axum::Json(list).into_response()
 }
 
+/// `GET /demo`: a page that opens a session, shows pushes live and sends
+/// view, cart and order events (needs `websocket.dev_tokens`).
+pub async fn demo() -> Response {
+    axum::response::Html(include_str!("demo.html")).into_response()
+}
+
 /// Anything else: a 404 problem.
 pub async fn not_found(uri: Uri) -> Response {
     let mut r = Problem::not_found(format!("no route for {}", uri.path())).into_response();
