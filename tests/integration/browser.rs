@@ -5,19 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use streamplug_tests::TestGateway;
-
-const RECOMMEND: &str = r#"
-[[plugins]]
-name = "recommend"
-wasm = "recommend.wasm"
-subscribe = ["customer-interactions", "order-events"]
-types = ["product.viewed", "cart.item_added", "order.placed"]
-publish = ["recommendations"]
-push_channels = ["recommendations"]
-[plugins.config]
-push_channel = "recommendations"
-"#;
+use streamplug_tests::{RECOMMEND_MANIFEST, TestGateway};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_page_shows_pushed_recommendations_in_headless_chromium() {
@@ -30,7 +18,7 @@ async fn the_demo_page_shows_pushed_recommendations_in_headless_chromium() {
         browser_dir.join("node_modules/playwright-core").is_dir(),
         "playwright-core is not installed: run `make test` (it runs scripts/setup.sh)"
     );
-    let gw = TestGateway::with_plugins(RECOMMEND).await.unwrap();
+    let gw = TestGateway::with_plugins(RECOMMEND_MANIFEST).await.unwrap();
     let shots = root.join("target/screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     let screenshot = shots.join("demo.png");

@@ -2,7 +2,7 @@
 //! committed only with success, capabilities only as granted.
 
 use serde_json::json;
-use streamplug_tests::{TestGateway, recorder_manifest, view};
+use streamplug_tests::{RECOMMEND_MANIFEST, TestGateway, recorder_manifest, view};
 
 fn recorder() -> String {
     recorder_manifest(
@@ -11,17 +11,6 @@ max_attempts = 3
 initial_backoff_ms = 10",
     )
 }
-
-const RECOMMEND: &str = r#"
-[[plugins]]
-name = "recommend"
-wasm = "recommend.wasm"
-subscribe = ["customer-interactions", "order-events"]
-types = ["product.viewed", "cart.item_added", "order.placed"]
-publish = ["recommendations"]
-[plugins.config]
-top_n = "3"
-"#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_event_reaches_the_plugin_once_in_per_key_order() {
@@ -75,7 +64,7 @@ async fn every_event_reaches_the_plugin_once_in_per_key_order() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn recommend_publishes_related_products_after_views() {
-    let gw = TestGateway::with_plugins(RECOMMEND).await.unwrap();
+    let gw = TestGateway::with_plugins(RECOMMEND_MANIFEST).await.unwrap();
     for p in ["tent", "stove", "lamp"] {
         assert_eq!(gw.post(&view("alice", p)).await.unwrap().status, 202);
     }

@@ -3,28 +3,17 @@
 
 use serde_json::{Value, json};
 use streamplug_tests::{
-    JWT_SECRET, Received, TestGateway, closed, next_frame, receive, recorder_manifest, send_json,
-    view,
+    JWT_SECRET, RECOMMEND_MANIFEST, Received, TestGateway, closed, next_frame, receive,
+    recorder_manifest, send_json, view,
 };
 
-const RECOMMEND: &str = r#"
-[[plugins]]
-name = "recommend"
-wasm = "recommend.wasm"
-subscribe = ["customer-interactions", "order-events"]
-types = ["product.viewed", "cart.item_added", "order.placed"]
-publish = ["recommendations"]
-push_channels = ["recommendations"]
-[plugins.config]
-push_channel = "recommendations"
-"#;
-
-fn expired_token(customer: &str) -> String {
+/// A token for `customer` signed with `secret`, expiring at `exp`.
+fn token(secret: &[u8], customer: &str, exp: u64) -> String {
     use jsonwebtoken::{EncodingKey, Header, encode};
     encode(
         &Header::default(),
-        &json!({"sub": customer, "exp": 1_000_000_000u64}),
-        &EncodingKey::from_secret(JWT_SECRET.as_bytes()),
+        &json!({"sub": customer, "exp": exp}),
+        &EncodingKey::from_secret(secret),
     )
     .unwrap()
 }
@@ -32,18 +21,16 @@ fn expired_token(customer: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sessions_without_a_valid_token_are_closed_with_4401_and_a_reason() {
     let gw = TestGateway::with_plugins("").await.unwrap();
-    let forged = {
-        use jsonwebtoken::{EncodingKey, Header, encode};
-        encode(
-            &Header::default(),
-            &json!({"sub": "a", "exp": 4_000_000_000u64}),
-            &EncodingKey::from_secret(b"wrong"),
-        )
-        .unwrap()
-    };
+    let forged = token(b"wrong", "alice", 4_000_000_000);
     let cases = [
         (String::new(), "no token"),
-        (format!("token={}", expired_token("alice")), "token expired"),
+        (
+            format!(
+                "token={}",
+                token(JWT_SECRET.as_bytes(), "alice", 1_000_000_000)
+            ),
+            "token expired",
+        ),
         (format!("token={forged}"), "invalid token"),
     ];
     for (query, reason) in cases {
@@ -139,7 +126,7 @@ async fn pushes(ws: &mut streamplug_tests::Ws, n: usize) -> Vec<Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_recommendation_reaches_both_sessions_of_the_customer_and_no_other() {
-    let gw = TestGateway::with_plugins(RECOMMEND).await.unwrap();
+    let gw = TestGateway::with_plugins(RECOMMEND_MANIFEST).await.unwrap();
     let (mut tab, _) = gw.session("alice", None).await.unwrap();
     let (mut phone, _) = gw.session("alice", None).await.unwrap();
     let (mut bob, _) = gw.session("bob", None).await.unwrap();
@@ -161,7 +148,7 @@ async fn a_recommendation_reaches_both_sessions_of_the_customer_and_no_other() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reconnect_with_the_last_token_replays_exactly_the_missed_pushes_in_order() {
-    let gw = TestGateway::with_plugins(RECOMMEND).await.unwrap();
+    let gw = TestGateway::with_plugins(RECOMMEND_MANIFEST).await.unwrap();
     let (mut ws, _) = gw.session("alice", None).await.unwrap();
     send_json(&mut ws, &view("alice", "p0")).await.unwrap();
     send_json(&mut ws, &view("alice", "p1")).await.unwrap();
@@ -201,7 +188,7 @@ async fn a_reconnect_with_the_last_token_replays_exactly_the_missed_pushes_in_or
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_resume_beyond_the_retention_window_is_told_history_was_lost() {
     let plugins = format!(
-        "[websocket]\njwt_secret = \"test-secret\"\ndev_tokens = true\nretention_secs = 0\n{RECOMMEND}"
+        "[websocket]\njwt_secret = \"test-secret\"\ndev_tokens = true\nretention_secs = 0\n{RECOMMEND_MANIFEST}"
     );
     let gw = TestGateway::with_plugins(&plugins).await.unwrap();
     let (first, welcome) = gw.session("alice", None).await.unwrap();

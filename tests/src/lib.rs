@@ -122,6 +122,21 @@ publish = ["audit"]
     )
 }
 
+/// The recommend plugin's manifest, pushing its recommendations to the
+/// customer's sessions on channel `recommendations`.
+pub const RECOMMEND_MANIFEST: &str = r#"
+[[plugins]]
+name = "recommend"
+wasm = "recommend.wasm"
+subscribe = ["customer-interactions", "order-events"]
+types = ["product.viewed", "cart.item_added", "order.placed"]
+publish = ["recommendations"]
+push_channels = ["recommendations"]
+[plugins.config]
+top_n = "3"
+push_channel = "recommendations"
+"#;
+
 /// A gateway running for one test.
 pub struct TestGateway {
     /// The gateway.
