@@ -223,11 +223,15 @@ async fn a_slow_consumer_is_cut_with_a_reason_and_can_resume() {
     let (code, reason) = closed(&mut ws).await.unwrap();
     assert_eq!(code, 4408, "{reason}");
     assert!(reason.contains("slow consumer"), "{reason}");
-    assert_eq!(
-        gw.gateway_sessions("alice"),
-        0,
-        "the session and its queue are gone"
-    );
+    // The server drops the session (and its bounded queue) once it closed it.
+    let deadline = std::time::Instant::now() + streamplug_tests::PATIENCE;
+    while gw.gateway_sessions("alice") != 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the slow session was not dropped"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
     // It can resume from its welcome token and get everything.
     let (mut ws, _) = gw
         .session("alice", welcome["resume"].as_str())
@@ -272,4 +276,45 @@ async fn shutdown_closes_sessions_with_going_away() {
         Received::Frame(f) => panic!("unexpected frame {f}"),
     }
     stopping.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_that_answers_nothing_is_closed_after_the_idle_timeout() {
+    let gw = TestGateway::with_plugins(
+        "[websocket]\njwt_secret = \"test-secret\"\ndev_tokens = true\nping_interval_ms = 50\nidle_timeout_ms = 200\n",
+    )
+    .await
+    .unwrap();
+    let (mut ws, _) = gw.session("alice", None).await.unwrap();
+    // Not reading means not answering the server's pings.
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    let (code, reason) = closed(&mut ws).await.unwrap();
+    assert_eq!(code, 4000, "{reason}");
+    assert!(reason.contains("idle"), "{reason}");
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pushes_survive_a_gateway_restart_and_are_replayed_on_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = streamplug_tests::config(dir.path(), RECOMMEND_MANIFEST).unwrap();
+    let gw = TestGateway::start(&config).await.unwrap();
+    let (first, welcome) = gw.session("alice", None).await.unwrap();
+    drop(first);
+    for p in ["p0", "p1", "p2"] {
+        assert_eq!(gw.post(&view("alice", p)).await.unwrap().status, 202);
+    }
+    let written = gw.wait_for_events("customer-pushes", 2).await.unwrap();
+    gw.stop().await;
+
+    let gw = TestGateway::start(&config).await.unwrap();
+    let (mut ws, _) = gw
+        .session("alice", welcome["resume"].as_str())
+        .await
+        .unwrap();
+    let replayed = pushes(&mut ws, written.len()).await;
+    let ids: Vec<&Value> = replayed.iter().map(|f| &f["id"]).collect();
+    let logged: Vec<&Value> = written.iter().map(|e| &e["event"]["id"]).collect();
+    assert_eq!(ids, logged);
+    gw.stop().await;
 }

@@ -78,7 +78,7 @@ pub(super) async fn run(
         Ok(r) => r,
         Err(e) => return refuse(socket, close::TOO_MANY_SESSIONS, e.to_string()).await,
     };
-    let (sink, stream) = socket.split();
+    let (sink, mut stream) = socket.split();
     let settings = &state.ws.settings;
     let partitions = state.log.partitions(&settings.push_topic).unwrap_or(1);
     let mut session = Session {
@@ -92,7 +92,7 @@ pub(super) async fn run(
         last_seen: Instant::now(),
     };
     let leave = match session.start(resume).await {
-        Ok(()) => session.serve(stream).await,
+        Ok(()) => session.serve(&mut stream).await,
         Err(leave) => leave,
     };
     if let Leave::Close(code, reason) = leave {
@@ -101,13 +101,28 @@ pub(super) async fn run(
             code,
             reason: Utf8Bytes::from(reason),
         };
-        let _ = tokio::time::timeout(
-            Duration::from_secs(1),
-            session.sink.send(Message::Close(Some(frame))),
-        )
-        .await;
+        let sent =
+            tokio::time::timeout(CLOSE_LINGER, session.sink.send(Message::Close(Some(frame))))
+                .await;
+        if matches!(sent, Ok(Ok(()))) {
+            // Closing handshake (RFC 6455 section 7.1.1): let the peer read
+            // what is still queued for it (pings included) and answer with its
+            // own close, so it sees our code and reason rather than a reset.
+            let _ = tokio::time::timeout(CLOSE_LINGER, async {
+                while let Some(Ok(msg)) = stream.next().await {
+                    if matches!(msg, Message::Close(_)) {
+                        break;
+                    }
+                }
+            })
+            .await;
+        }
     }
 }
+
+/// How long a closing session waits to send its close frame, and then for
+/// the peer's close reply.
+const CLOSE_LINGER: Duration = Duration::from_secs(2);
 
 impl Session {
     /// Welcome, then replay what the resume token missed.
@@ -210,7 +225,7 @@ impl Session {
     }
 
     /// Live: pushes, inbound frames, heartbeats, limits, shutdown.
-    async fn serve(&mut self, mut stream: SplitStream<WebSocket>) -> Leave {
+    async fn serve(&mut self, stream: &mut SplitStream<WebSocket>) -> Leave {
         let settings = self.state.ws.settings.clone();
         let mut ping =
             tokio::time::interval(Duration::from_millis(settings.ping_interval_ms.max(1)));
