@@ -2,6 +2,7 @@
 //! through the log to plugins, and its JSON forms.
 
 pub mod cloudevents;
+mod schema_check;
 pub mod vocabulary;
 
 use serde::{Deserialize, Serialize};

@@ -1,0 +1,87 @@
+//! The constraints of a JSON Schema that deserializing with serde does not
+//! enforce: string lengths, numeric minimums, array lengths and the
+//! currency-code pattern, checked with a JSON pointer to the field.
+
+use schemars::Schema;
+use serde_json::Value;
+
+use super::cloudevents::FieldError;
+
+/// The constraints from the schema that serde does not enforce: string
+/// lengths, numeric minimums, array lengths and patterns.
+pub(super) fn check_against_schema(
+    value: &Value,
+    schema: &Schema,
+    at: &str,
+) -> Result<(), FieldError> {
+    let Some(obj) = schema.as_object() else {
+        return Ok(());
+    };
+    let defs = obj.get("$defs").cloned().unwrap_or(Value::Null);
+    check_node(value, &Value::Object(obj.clone()), &defs, at)
+}
+
+fn check_node(value: &Value, schema: &Value, defs: &Value, at: &str) -> Result<(), FieldError> {
+    let schema = resolve(schema, defs);
+    if let (Some(props), Some(obj)) = (
+        schema.get("properties").and_then(Value::as_object),
+        value.as_object(),
+    ) {
+        for (name, sub) in props {
+            if let Some(v) = obj.get(name) {
+                check_node(v, sub, defs, &format!("{at}/{name}"))?;
+            }
+        }
+    }
+    if let (Some(items), Some(arr)) = (schema.get("items"), value.as_array()) {
+        for (i, v) in arr.iter().enumerate() {
+            check_node(v, items, defs, &format!("{at}/{i}"))?;
+        }
+    }
+    let err = |m: String| Err(FieldError::new(at, m));
+    let num = |k: &str| schema.get(k).and_then(Value::as_f64);
+    match value {
+        Value::String(s) => {
+            let len = s.chars().count() as f64;
+            if let Some(min) = num("minLength").filter(|m| len < *m) {
+                return err(format!("must be at least {min} characters long"));
+            }
+            if let Some(max) = num("maxLength").filter(|m| len > *m) {
+                return err(format!("must be at most {max} characters long"));
+            }
+            if let Some(pattern) = schema.get("pattern").and_then(Value::as_str)
+                && pattern == r"^[A-Z]{3}$"
+                && !(s.len() == 3 && s.bytes().all(|b| b.is_ascii_uppercase()))
+            {
+                return err("must be a three-letter ISO 4217 code such as EUR".into());
+            }
+        }
+        Value::Number(n) => {
+            if let (Some(min), Some(v)) = (num("minimum"), n.as_f64())
+                && v < min
+            {
+                return err(format!("must be at least {min}"));
+            }
+        }
+        Value::Array(a) => {
+            if let Some(min) = num("minItems").filter(|m| (a.len() as f64) < *m) {
+                return err(format!("must have at least {min} entries"));
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Follow a `$ref` into `$defs`, and unwrap `anyOf: [T, null]` (optional fields).
+fn resolve<'a>(schema: &'a Value, defs: &'a Value) -> &'a Value {
+    if let Some(name) = schema
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| r.strip_prefix("#/$defs/"))
+        && let Some(def) = defs.get(name)
+    {
+        return def;
+    }
+    schema
+}
