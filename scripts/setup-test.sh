@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond the build, skipping what is
-# already there: Debian's chromium, Node.js, and playwright-core for the
-# browser test (tests/browser).
+# already there: the tansu Kafka-compatible broker (the Kafka tests start it
+# on a free loopback port), Debian's chromium, Node.js, and playwright-core
+# for the browser test (tests/browser).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +17,13 @@ apt_install() {
   fi
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
 }
+
+TANSU_VERSION=0.6.0
+tansu_bin="${CARGO_HOME:-$HOME/.cargo}/bin/tansu"
+if [ ! -x "$tansu_bin" ] || ! "$tansu_bin" --version 2>/dev/null | grep -q "$TANSU_VERSION"; then
+  echo "setup-test: installing tansu $TANSU_VERSION (a few minutes, once per machine)"
+  cargo install tansu --version "$TANSU_VERSION" --locked --no-default-features --features dynostore
+fi
 
 command -v chromium >/dev/null 2>&1 || { echo "setup-test: installing chromium"; apt_install chromium; }
 command -v node >/dev/null 2>&1 || { echo "setup-test: installing node"; apt_install nodejs npm; }

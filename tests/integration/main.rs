@@ -7,6 +7,7 @@
 mod browser;
 mod durability;
 mod ingest;
+mod kafka;
 mod plugins;
 mod sandbox;
 mod websocket;

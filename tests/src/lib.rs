@@ -2,6 +2,8 @@
 //! run, starts a real gateway on a free loopback port with its own data
 //! directory, and talks to it over HTTP.
 
+pub mod broker;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;

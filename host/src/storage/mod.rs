@@ -5,6 +5,7 @@
 //! backend is a second implementation of the same traits.
 
 pub mod embedded;
+pub mod kafka;
 
 use async_trait::async_trait;
 use tokio::sync::watch;

@@ -1,0 +1,430 @@
+//! The Kafka backend of [`EventLog`] on rdkafka (librdkafka): any broker that
+//! speaks the Kafka protocol (Kafka, Confluent Cloud, Redpanda, tansu).
+//!
+//! - Appends go through one idempotent producer with `acks=all`; an append
+//!   returns only when the broker acknowledged every record of it. A batch
+//!   is not atomic on Kafka (no transactions): on error some records may be
+//!   written, so a retried request can duplicate them (at-least-once; event
+//!   ids stay the same, so consumers can deduplicate).
+//! - Records are partitioned by the same key hash as the embedded log, and
+//!   carry the CloudEvents binary-mode headers ([`cloudevents`]).
+//! - Reads assign a reader consumer to one partition at an offset; consumer
+//!   groups commit offsets under `streamplug.<plugin>`.
+//!
+//! Not yet here (next steps of the Kafka issue): the `[log] backend` switch,
+//! consumer-group partition assignment for dispatch, and the shared KV store
+//! that KV writes of a [`ConsumerCommit`] need on Kafka.
+
+pub mod cloudevents;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+
+use super::{ConsumerCommit, EventLog, Position, StorageError};
+use crate::event::{Event, StoredEvent};
+use crate::routing::partition_for;
+use cloudevents::{Record, from_record, to_record};
+
+/// Connection settings of the Kafka backend.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KafkaSettings {
+    /// `bootstrap.servers`, e.g. `pkc-xxxx.confluent.cloud:9092`.
+    pub bootstrap_servers: String,
+    /// Replication factor of topics the gateway creates.
+    #[serde(default = "default_replication")]
+    pub replication_factor: i32,
+    /// How long an append may wait for the broker's acknowledgement, ms.
+    #[serde(default = "default_delivery_timeout")]
+    pub delivery_timeout_ms: u64,
+    /// librdkafka options passed through (SASL, SSL, ...).
+    #[serde(default)]
+    pub options: BTreeMap<String, String>,
+}
+
+fn default_replication() -> i32 {
+    1
+}
+
+fn default_delivery_timeout() -> u64 {
+    10_000
+}
+
+/// Timeout of metadata, watermark and offset requests.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn unavailable(e: impl std::fmt::Display) -> StorageError {
+    StorageError::Unavailable(e.to_string())
+}
+
+/// The Kafka event log.
+pub struct KafkaLog {
+    settings: KafkaSettings,
+    producer: FutureProducer,
+    admin: AdminClient<DefaultClientContext>,
+    reader: Arc<Mutex<BaseConsumer>>,
+    groups: Mutex<HashMap<String, Arc<BaseConsumer>>>,
+    partitions: Mutex<HashMap<String, u32>>,
+    changes: watch::Sender<u64>,
+}
+
+impl KafkaLog {
+    /// Connect (lazily: librdkafka connects on first use).
+    pub fn connect(settings: KafkaSettings) -> Result<Self, StorageError> {
+        let delivery = settings.delivery_timeout_ms.to_string();
+        let producer: FutureProducer = client_config(&settings)
+            .set("enable.idempotence", "true")
+            .set("acks", "all")
+            .set("delivery.timeout.ms", &delivery)
+            .set("message.timeout.ms", &delivery)
+            .create()
+            .map_err(unavailable)?;
+        let admin = client_config(&settings).create().map_err(unavailable)?;
+        let reader: BaseConsumer = client_config(&settings)
+            .set("group.id", "streamplug-reader")
+            .set("enable.auto.commit", "false")
+            .set("enable.partition.eof", "true")
+            .create()
+            .map_err(unavailable)?;
+        Ok(Self {
+            settings,
+            producer,
+            admin,
+            reader: Arc::new(Mutex::new(reader)),
+            groups: Mutex::new(HashMap::new()),
+            partitions: Mutex::new(HashMap::new()),
+            changes: watch::channel(0).0,
+        })
+    }
+
+    /// A consumer that reads and commits offsets of `group` (not subscribed:
+    /// offsets are committed for explicit partitions).
+    fn group(&self, group: &str) -> Result<Arc<BaseConsumer>, StorageError> {
+        let mut groups = self.groups.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(c) = groups.get(group) {
+            return Ok(c.clone());
+        }
+        let consumer: BaseConsumer = client_config(&self.settings)
+            .set("group.id", group)
+            .set("enable.auto.commit", "false")
+            .create()
+            .map_err(unavailable)?;
+        let consumer = Arc::new(consumer);
+        groups.insert(group.to_owned(), consumer.clone());
+        Ok(consumer)
+    }
+
+    fn partition_count_from_broker(&self, topic: &str) -> Result<Option<u32>, StorageError> {
+        let metadata = self
+            .producer
+            .client()
+            .fetch_metadata(Some(topic), REQUEST_TIMEOUT)
+            .map_err(unavailable)?;
+        Ok(metadata
+            .topics()
+            .iter()
+            .find(|t| t.name() == topic && t.error().is_none())
+            .map(|t| t.partitions().len() as u32)
+            .filter(|n| *n > 0))
+    }
+
+    fn check_partition(&self, topic: &str, partition: u32) -> Result<(), StorageError> {
+        match self.partitions(topic) {
+            None => Err(StorageError::UnknownTopic(topic.to_owned())),
+            Some(n) if partition >= n => Err(StorageError::UnknownPartition {
+                topic: topic.to_owned(),
+                partition,
+            }),
+            Some(_) => Ok(()),
+        }
+    }
+}
+
+fn client_config(settings: &KafkaSettings) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    config.set("bootstrap.servers", &settings.bootstrap_servers);
+    for (k, v) in &settings.options {
+        config.set(k, v);
+    }
+    config
+}
+
+#[async_trait]
+impl EventLog for KafkaLog {
+    async fn create_topics(&self, topics: &[(String, u32)]) -> Result<(), StorageError> {
+        let mut missing = Vec::new();
+        for (topic, partitions) in topics {
+            match self.partition_count_from_broker(topic)? {
+                Some(existing) => {
+                    if existing != *partitions {
+                        tracing::info!(%topic, existing, configured = partitions, "topic exists with another partition count; using it");
+                    }
+                    self.partitions
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .insert(topic.clone(), existing);
+                }
+                None => missing.push((topic.clone(), *partitions)),
+            }
+        }
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let replication = self.settings.replication_factor;
+        let new: Vec<NewTopic<'_>> = missing
+            .iter()
+            .map(|(t, p)| {
+                NewTopic::new(
+                    t,
+                    i32::try_from(*p).unwrap_or(i32::MAX),
+                    TopicReplication::Fixed(replication),
+                )
+            })
+            .collect();
+        let results = self
+            .admin
+            .create_topics(
+                &new,
+                &AdminOptions::new().operation_timeout(Some(REQUEST_TIMEOUT)),
+            )
+            .await
+            .map_err(unavailable)?;
+        for result in results {
+            match result {
+                Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+                Err((topic, code)) => {
+                    return Err(unavailable(format!(
+                        "topic `{topic}` does not exist and cannot be created ({code}); create it or grant the gateway CreateTopics"
+                    )));
+                }
+            }
+        }
+        for (topic, wanted) in missing {
+            let count = self.partition_count_from_broker(&topic)?.unwrap_or(wanted);
+            self.partitions
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(topic, count);
+        }
+        Ok(())
+    }
+
+    fn partitions(&self, topic: &str) -> Option<u32> {
+        self.partitions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(topic)
+            .copied()
+    }
+
+    async fn append(&self, events: Vec<Event>) -> Result<Vec<Position>, StorageError> {
+        for e in &events {
+            if self.partitions(&e.topic).is_none() {
+                return Err(StorageError::UnknownTopic(e.topic.clone()));
+            }
+        }
+        let queue_timeout = Duration::from_millis(self.settings.delivery_timeout_ms);
+        let sends = events.iter().map(|event| {
+            let partition = partition_for(
+                event.key.as_deref(),
+                self.partitions(&event.topic).unwrap_or(1),
+            );
+            let record = to_record(event);
+            async move {
+                let mut headers = OwnedHeaders::new_with_capacity(record.headers.len());
+                for (key, value) in &record.headers {
+                    headers = headers.insert(Header {
+                        key,
+                        value: Some(value),
+                    });
+                }
+                let mut kafka = FutureRecord::<[u8], [u8]>::to(&event.topic)
+                    .partition(i32::try_from(partition).unwrap_or(0))
+                    .headers(headers);
+                if let Some(key) = &record.key {
+                    kafka = kafka.key(key.as_slice());
+                }
+                if let Some(value) = &record.value {
+                    kafka = kafka.payload(value.as_slice());
+                }
+                self.producer
+                    .send(kafka, queue_timeout)
+                    .await
+                    .map(|delivery| Position {
+                        topic: event.topic.clone(),
+                        partition: u32::try_from(delivery.partition).unwrap_or(0),
+                        offset: u64::try_from(delivery.offset).unwrap_or(0),
+                    })
+                    .map_err(|(e, _)| {
+                        unavailable(format!("the broker did not acknowledge the write: {e}"))
+                    })
+            }
+        });
+        let positions = futures::future::join_all(sends)
+            .await
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()?;
+        self.changes.send_modify(|n| *n = n.wrapping_add(1));
+        Ok(positions)
+    }
+
+    async fn read(
+        &self,
+        topic: &str,
+        partition: u32,
+        from: u64,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>, StorageError> {
+        self.check_partition(topic, partition)?;
+        let reader = self.reader.clone();
+        let topic = topic.to_owned();
+        tokio::task::spawn_blocking(move || read_blocking(&reader, &topic, partition, from, limit))
+            .await
+            .map_err(unavailable)?
+    }
+
+    async fn end_offset(&self, topic: &str, partition: u32) -> Result<u64, StorageError> {
+        self.check_partition(topic, partition)?;
+        let (_, high) = self
+            .producer
+            .client()
+            .fetch_watermarks(
+                topic,
+                i32::try_from(partition).unwrap_or(0),
+                REQUEST_TIMEOUT,
+            )
+            .map_err(unavailable)?;
+        Ok(u64::try_from(high).unwrap_or(0))
+    }
+
+    async fn committed(
+        &self,
+        group: &str,
+        topic: &str,
+        partition: u32,
+    ) -> Result<u64, StorageError> {
+        let consumer = self.group(group)?;
+        let mut tpl = TopicPartitionList::new();
+        tpl.add_partition(topic, i32::try_from(partition).unwrap_or(0));
+        let topic = topic.to_owned();
+        tokio::task::spawn_blocking(move || {
+            let committed = consumer
+                .committed_offsets(tpl, REQUEST_TIMEOUT)
+                .map_err(unavailable)?;
+            Ok(committed
+                .find_partition(&topic, i32::try_from(partition).unwrap_or(0))
+                .and_then(|e| match e.offset() {
+                    Offset::Offset(n) => u64::try_from(n).ok(),
+                    _ => None,
+                })
+                .unwrap_or(0))
+        })
+        .await
+        .map_err(unavailable)?
+    }
+
+    async fn commit(&self, commit: ConsumerCommit) -> Result<Vec<Position>, StorageError> {
+        if !commit.kv_writes.is_empty() {
+            return Err(unavailable(
+                "KV writes need a shared KV store on the Kafka backend, and none is configured",
+            ));
+        }
+        let positions = self.append(commit.publish).await?;
+        let consumer = self.group(&commit.group)?;
+        let mut tpl = TopicPartitionList::new();
+        tpl.add_partition_offset(
+            &commit.topic,
+            i32::try_from(commit.partition).unwrap_or(0),
+            Offset::Offset(i64::try_from(commit.next_offset).unwrap_or(i64::MAX)),
+        )
+        .map_err(unavailable)?;
+        tokio::task::spawn_blocking(move || consumer.commit(&tpl, CommitMode::Sync))
+            .await
+            .map_err(unavailable)?
+            .map_err(unavailable)?;
+        Ok(positions)
+    }
+
+    fn changes(&self) -> watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+}
+
+/// Read up to `limit` records of one partition from `from`, stopping at the
+/// high watermark seen when the read started.
+fn read_blocking(
+    reader: &Mutex<BaseConsumer>,
+    topic: &str,
+    partition: u32,
+    from: u64,
+    limit: usize,
+) -> Result<Vec<StoredEvent>, StorageError> {
+    let reader = reader.lock().unwrap_or_else(PoisonError::into_inner);
+    let p = i32::try_from(partition).unwrap_or(0);
+    let (_, high) = reader
+        .fetch_watermarks(topic, p, REQUEST_TIMEOUT)
+        .map_err(unavailable)?;
+    let high = u64::try_from(high).unwrap_or(0);
+    if from >= high || limit == 0 {
+        return Ok(Vec::new());
+    }
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset(topic, p, Offset::Offset(i64::try_from(from).unwrap_or(0)))
+        .map_err(unavailable)?;
+    reader.assign(&tpl).map_err(unavailable)?;
+    let wanted = usize::try_from(high - from)
+        .unwrap_or(usize::MAX)
+        .min(limit);
+    let mut out = Vec::with_capacity(wanted);
+    let deadline = std::time::Instant::now() + REQUEST_TIMEOUT;
+    while out.len() < wanted && std::time::Instant::now() < deadline {
+        match reader.poll(Duration::from_millis(100)) {
+            None => continue,
+            Some(Err(KafkaError::PartitionEOF(_))) => break,
+            Some(Err(e)) => return Err(unavailable(e)),
+            Some(Ok(msg)) => {
+                let offset = u64::try_from(msg.offset()).unwrap_or(0);
+                if offset < from {
+                    continue;
+                }
+                let record = Record {
+                    key: msg.key().map(<[u8]>::to_vec),
+                    headers: msg
+                        .headers()
+                        .map(|hs| {
+                            hs.iter()
+                                .map(|h| {
+                                    (
+                                        h.key.to_owned(),
+                                        h.value.map(<[u8]>::to_vec).unwrap_or_default(),
+                                    )
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    value: msg.payload().map(<[u8]>::to_vec),
+                };
+                out.push(StoredEvent {
+                    partition,
+                    offset,
+                    event: from_record(topic, partition, offset, &record),
+                });
+            }
+        }
+    }
+    let _ = reader.unassign();
+    Ok(out)
+}
