@@ -84,6 +84,18 @@ pub trait EventLog: Send + Sync + 'static {
     /// Partition count of `topic`, if it exists.
     fn partitions(&self, topic: &str) -> Option<u32>;
 
+    /// `Ok` if `topic` exists and has `partition`.
+    fn check_partition(&self, topic: &str, partition: u32) -> Result<(), StorageError> {
+        match self.partitions(topic) {
+            None => Err(StorageError::UnknownTopic(topic.to_owned())),
+            Some(n) if partition >= n => Err(StorageError::UnknownPartition {
+                topic: topic.to_owned(),
+                partition,
+            }),
+            Some(_) => Ok(()),
+        }
+    }
+
     /// Append events (each to its `topic`, partitioned by `key`) durably and
     /// atomically: when this returns `Ok` every event is on disk; on `Err`
     /// none is. Positions come back in input order.

@@ -80,17 +80,6 @@ impl EmbeddedStore {
         rx.await
             .map_err(|_| unavailable("the log writer has stopped"))?
     }
-
-    fn check_partition(&self, topic: &str, partition: u32) -> Result<(), StorageError> {
-        match self.partitions(topic) {
-            None => Err(StorageError::UnknownTopic(topic.to_owned())),
-            Some(n) if partition >= n => Err(StorageError::UnknownPartition {
-                topic: topic.to_owned(),
-                partition,
-            }),
-            Some(_) => Ok(()),
-        }
-    }
 }
 
 impl Drop for EmbeddedStore {

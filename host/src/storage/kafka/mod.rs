@@ -140,17 +140,6 @@ impl KafkaLog {
             .map(|t| t.partitions().len() as u32)
             .filter(|n| *n > 0))
     }
-
-    fn check_partition(&self, topic: &str, partition: u32) -> Result<(), StorageError> {
-        match self.partitions(topic) {
-            None => Err(StorageError::UnknownTopic(topic.to_owned())),
-            Some(n) if partition >= n => Err(StorageError::UnknownPartition {
-                topic: topic.to_owned(),
-                partition,
-            }),
-            Some(_) => Ok(()),
-        }
-    }
 }
 
 fn client_config(settings: &KafkaSettings) -> ClientConfig {
