@@ -16,6 +16,7 @@
 //! that KV writes of a [`ConsumerCommit`] need on Kafka.
 
 pub mod cloudevents;
+mod reader;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -26,8 +27,8 @@ use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
+use rdkafka::error::RDKafkaErrorCode;
+use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use serde::{Deserialize, Serialize};
@@ -36,7 +37,7 @@ use tokio::sync::watch;
 use super::{ConsumerCommit, EventLog, Position, StorageError};
 use crate::event::{Event, StoredEvent};
 use crate::routing::partition_for;
-use cloudevents::{Record, from_record, to_record};
+use cloudevents::to_record;
 
 /// Connection settings of the Kafka backend.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -280,9 +281,11 @@ impl EventLog for KafkaLog {
         self.check_partition(topic, partition)?;
         let reader = self.reader.clone();
         let topic = topic.to_owned();
-        tokio::task::spawn_blocking(move || read_blocking(&reader, &topic, partition, from, limit))
-            .await
-            .map_err(unavailable)?
+        tokio::task::spawn_blocking(move || {
+            reader::read_blocking(&reader, &topic, partition, from, limit)
+        })
+        .await
+        .map_err(unavailable)?
     }
 
     async fn end_offset(&self, topic: &str, partition: u32) -> Result<u64, StorageError> {
@@ -350,70 +353,4 @@ impl EventLog for KafkaLog {
     fn changes(&self) -> watch::Receiver<u64> {
         self.changes.subscribe()
     }
-}
-
-/// Read up to `limit` records of one partition from `from`, stopping at the
-/// high watermark seen when the read started.
-fn read_blocking(
-    reader: &Mutex<BaseConsumer>,
-    topic: &str,
-    partition: u32,
-    from: u64,
-    limit: usize,
-) -> Result<Vec<StoredEvent>, StorageError> {
-    let reader = reader.lock().unwrap_or_else(PoisonError::into_inner);
-    let p = i32::try_from(partition).unwrap_or(0);
-    let (_, high) = reader
-        .fetch_watermarks(topic, p, REQUEST_TIMEOUT)
-        .map_err(unavailable)?;
-    let high = u64::try_from(high).unwrap_or(0);
-    if from >= high || limit == 0 {
-        return Ok(Vec::new());
-    }
-    let mut tpl = TopicPartitionList::new();
-    tpl.add_partition_offset(topic, p, Offset::Offset(i64::try_from(from).unwrap_or(0)))
-        .map_err(unavailable)?;
-    reader.assign(&tpl).map_err(unavailable)?;
-    let wanted = usize::try_from(high - from)
-        .unwrap_or(usize::MAX)
-        .min(limit);
-    let mut out = Vec::with_capacity(wanted);
-    let deadline = std::time::Instant::now() + REQUEST_TIMEOUT;
-    while out.len() < wanted && std::time::Instant::now() < deadline {
-        match reader.poll(Duration::from_millis(100)) {
-            None => continue,
-            Some(Err(KafkaError::PartitionEOF(_))) => break,
-            Some(Err(e)) => return Err(unavailable(e)),
-            Some(Ok(msg)) => {
-                let offset = u64::try_from(msg.offset()).unwrap_or(0);
-                if offset < from {
-                    continue;
-                }
-                let record = Record {
-                    key: msg.key().map(<[u8]>::to_vec),
-                    headers: msg
-                        .headers()
-                        .map(|hs| {
-                            hs.iter()
-                                .map(|h| {
-                                    (
-                                        h.key.to_owned(),
-                                        h.value.map(<[u8]>::to_vec).unwrap_or_default(),
-                                    )
-                                })
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                    value: msg.payload().map(<[u8]>::to_vec),
-                };
-                out.push(StoredEvent {
-                    partition,
-                    offset,
-                    event: from_record(topic, partition, offset, &record),
-                });
-            }
-        }
-    }
-    let _ = reader.unassign();
-    Ok(out)
 }
