@@ -139,24 +139,22 @@ pub async fn ingest_value(
     if !errors.is_empty() {
         return Err(Problem::invalid_events(errors, total));
     }
-    let positions = state
-        .log
-        .append(events.clone())
-        .await
-        .map_err(|e| match e {
-            StorageError::UnknownTopic(t) => Problem::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "unknown-topic",
-                "Routing error",
-                format!("the route leads to topic `{t}`, which does not exist"),
-            ),
-            other => Problem::unavailable(format!("the events were not written: {other}")),
-        })?;
-    let accepted: Vec<Accepted> = events
+    // Only the ids are needed after the append; the events move into it.
+    let ids: Vec<String> = events.iter().map(|e| e.id.clone()).collect();
+    let positions = state.log.append(events).await.map_err(|e| match e {
+        StorageError::UnknownTopic(t) => Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "unknown-topic",
+            "Routing error",
+            format!("the route leads to topic `{t}`, which does not exist"),
+        ),
+        other => Problem::unavailable(format!("the events were not written: {other}")),
+    })?;
+    let accepted: Vec<Accepted> = ids
         .into_iter()
         .zip(positions)
-        .map(|(event, pos)| Accepted {
-            id: event.id,
+        .map(|(id, pos)| Accepted {
+            id,
             topic: pos.topic,
             partition: pos.partition,
             offset: pos.offset,

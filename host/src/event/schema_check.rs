@@ -2,6 +2,10 @@
 //! enforce: string lengths, numeric minimums, array lengths and the
 //! currency-code pattern, checked with a JSON pointer to the field.
 
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock, PoisonError};
+
+use regex::Regex;
 use schemars::Schema;
 use serde_json::Value;
 
@@ -50,10 +54,12 @@ fn check_node(value: &Value, schema: &Value, defs: &Value, at: &str) -> Result<(
                 return err(format!("must be at most {max} characters long"));
             }
             if let Some(pattern) = schema.get("pattern").and_then(Value::as_str)
-                && pattern == r"^[A-Z]{3}$"
-                && !(s.len() == 3 && s.bytes().all(|b| b.is_ascii_uppercase()))
+                && !matches_pattern(pattern, s)
             {
-                return err("must be a three-letter ISO 4217 code such as EUR".into());
+                return err(match schema.get("description").and_then(Value::as_str) {
+                    Some(what) => format!("must match `{pattern}`: {}", what.trim_end_matches('.')),
+                    None => format!("must match `{pattern}`"),
+                });
             }
         }
         Value::Number(n) => {
@@ -71,6 +77,25 @@ fn check_node(value: &Value, schema: &Value, defs: &Value, at: &str) -> Result<(
         _ => {}
     }
     Ok(())
+}
+
+/// Whether `text` matches the schema `pattern`; each pattern is compiled
+/// once. A pattern that does not compile matches everything (our schemas are
+/// generated from our own types, so this is a bug, logged once).
+fn matches_pattern(pattern: &str, text: &str) -> bool {
+    static COMPILED: OnceLock<Mutex<HashMap<String, Option<Regex>>>> = OnceLock::new();
+    let mut compiled = COMPILED
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    let regex = compiled.entry(pattern.to_owned()).or_insert_with(|| {
+        Regex::new(pattern)
+            .inspect_err(
+                |e| tracing::error!(%pattern, error = %e, "invalid pattern in an event schema"),
+            )
+            .ok()
+    });
+    regex.as_ref().is_none_or(|r| r.is_match(text))
 }
 
 /// Follow a `$ref` into `$defs`, and unwrap `anyOf: [T, null]` (optional fields).

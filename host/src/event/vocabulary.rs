@@ -3,6 +3,9 @@
 //! `schemars`, published in `docs/events.md` and at `GET /v1/schemas`) and
 //! the validation at ingest come from the same definitions.
 
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
 use schemars::{JsonSchema, Schema, schema_for};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -139,13 +142,19 @@ pub struct EventType {
     /// What it means, one sentence.
     pub description: &'static str,
     schema: fn() -> Schema,
-    validate: fn(&Value, &str) -> Result<(), FieldError>,
+    validate: fn(&Value, &Schema, &str) -> Result<(), FieldError>,
 }
 
 impl EventType {
-    /// The JSON Schema of this type's `data`.
-    pub fn data_schema(&self) -> Schema {
-        (self.schema)()
+    /// The JSON Schema of this type's `data`, generated once per process.
+    pub fn data_schema(&self) -> &'static Schema {
+        static SCHEMAS: OnceLock<HashMap<&'static str, Schema>> = OnceLock::new();
+        static ANY: OnceLock<Schema> = OnceLock::new();
+        SCHEMAS
+            .get_or_init(|| VOCABULARY.iter().map(|t| (t.name, (t.schema)())).collect())
+            .get(self.name)
+            // Every EventType is an entry of VOCABULARY; this is never reached.
+            .unwrap_or_else(|| ANY.get_or_init(Schema::default))
     }
 }
 
@@ -155,7 +164,7 @@ macro_rules! event_type {
             name: $name,
             description: $desc,
             schema: || schema_for!($ty),
-            validate: |v, at| check::<$ty>(v, at),
+            validate: |v, schema, at| check::<$ty>(v, schema, at),
         }
     };
 }
@@ -281,12 +290,12 @@ pub fn validate(
             "JSON `data` is required for this type",
         ));
     };
-    (entry.validate)(data, &format!("{at}/data"))
+    (entry.validate)(data, entry.data_schema(), &format!("{at}/data"))
 }
 
 /// Deserialize `value` into `T` (naming the failing field), then run the
-/// range and pattern checks serde cannot express.
-fn check<T: DeserializeOwned + JsonSchema>(value: &Value, at: &str) -> Result<(), FieldError> {
+/// range and pattern checks of `schema` (T's) that serde cannot express.
+fn check<T: DeserializeOwned>(value: &Value, schema: &Schema, at: &str) -> Result<(), FieldError> {
     serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
         let path = e.path().to_string();
         let mut pointer = if path == "." {
@@ -304,7 +313,7 @@ fn check<T: DeserializeOwned + JsonSchema>(value: &Value, at: &str) -> Result<()
         }
         FieldError::new(pointer, message)
     })?;
-    super::schema_check::check_against_schema(value, &schema_for!(T), at)
+    super::schema_check::check_against_schema(value, schema, at)
 }
 
 #[cfg(test)]
@@ -352,6 +361,17 @@ mod tests {
             let err = validate(ty, Some("c"), Some(&data), "").unwrap_err();
             assert_eq!(err.pointer, pointer, "{ty} {data}: {err}");
         }
+    }
+
+    #[test]
+    fn a_pattern_violation_says_what_the_field_is() {
+        let data = json!({"order": "o", "items": [{"product": "p", "quantity": 1, "price": 1}],
+                          "total": 1, "currency": "euro"});
+        let err = validate("order.placed", Some("c"), Some(&data), "").unwrap_err();
+        assert!(
+            err.message.contains("^[A-Z]{3}$") && err.message.contains("ISO 4217"),
+            "{err}"
+        );
     }
 
     #[test]
