@@ -57,6 +57,12 @@ pub fn is_valid_pattern(pattern: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
+/// A concrete event type, as plugins publish and push: a valid pattern that
+/// is not a `prefix.*` wildcard.
+pub fn is_event_type(ty: &str) -> bool {
+    is_valid_pattern(ty) && !ty.ends_with(".*")
+}
+
 /// Kafka's topic naming rule, which the embedded log follows too.
 pub fn is_valid_topic_name(topic: &str) -> bool {
     !topic.is_empty()

@@ -2,7 +2,7 @@
 //! committed only with success, capabilities only as granted.
 
 use serde_json::json;
-use streamplug_tests::{RECOMMEND_MANIFEST, TestGateway, recorder_manifest, view};
+use streamplug_tests::{RECOMMEND_MANIFEST, TestGateway, eventually, recorder_manifest, view};
 
 fn recorder() -> String {
     recorder_manifest(
@@ -101,21 +101,14 @@ async fn recommend_publishes_related_products_after_views() {
 
 /// Wait for the recommendation the event `id` triggered.
 async fn recommendation_for(gw: &TestGateway, id: &serde_json::Value) -> serde_json::Value {
-    let deadline = std::time::Instant::now() + streamplug_tests::PATIENCE;
-    loop {
-        let recs = gw.events("recommendations").await.unwrap();
-        if let Some(r) = recs
+    eventually(&format!("a recommendation for {id}"), || async {
+        let recs = gw.events("recommendations").await?;
+        Ok(recs
             .into_iter()
-            .find(|r| r["event"]["data"]["trigger"]["event"] == *id)
-        {
-            return r;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no recommendation for {id}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+            .find(|r| r["event"]["data"]["trigger"]["event"] == *id))
+    })
+    .await
+    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

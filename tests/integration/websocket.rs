@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 use streamplug_tests::{
-    JWT_SECRET, RECOMMEND_MANIFEST, Received, TestGateway, closed, next_frame, receive,
+    JWT_SECRET, RECOMMEND_MANIFEST, Received, TestGateway, closed, eventually, next_frame, receive,
     recorder_manifest, send_json, view,
 };
 
@@ -224,14 +224,11 @@ async fn a_slow_consumer_is_cut_with_a_reason_and_can_resume() {
     assert_eq!(code, 4408, "{reason}");
     assert!(reason.contains("slow consumer"), "{reason}");
     // The server drops the session (and its bounded queue) once it closed it.
-    let deadline = std::time::Instant::now() + streamplug_tests::PATIENCE;
-    while gw.gateway_sessions("alice") != 0 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the slow session was not dropped"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
+    eventually("the slow session to be dropped", || async {
+        Ok((gw.gateway_sessions("alice") == 0).then_some(()))
+    })
+    .await
+    .unwrap();
     // It can resume from its welcome token and get everything.
     let (mut ws, _) = gw
         .session("alice", welcome["resume"].as_str())

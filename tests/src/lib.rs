@@ -228,20 +228,11 @@ impl TestGateway {
 
     /// Wait until `topic` holds at least `n` events; returns them.
     pub async fn wait_for_events(&self, topic: &str, n: usize) -> Result<Vec<Value>> {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
+        eventually(&format!("{topic} to hold {n} events"), || async {
             let events = self.events(topic).await?;
-            if events.len() >= n {
-                return Ok(events);
-            }
-            if Instant::now() > deadline {
-                bail!(
-                    "{topic} holds {} events, expected {n}: {events:#?}",
-                    events.len()
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+            Ok((events.len() >= n).then_some(events))
+        })
+        .await
     }
 
     /// The committed KV value of `plugin` under `key`, as JSON.
@@ -273,6 +264,25 @@ async fn answer(r: reqwest::Response) -> Result<Answer> {
         headers,
         json: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
     })
+}
+
+/// Poll `probe` every 50 ms until it yields `Some`, for at most [`PATIENCE`];
+/// on timeout the error says what was awaited.
+pub async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Option<T>>>,
+{
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        if let Some(found) = probe().await? {
+            return Ok(found);
+        }
+        if Instant::now() > deadline {
+            bail!("gave up waiting for {what} after {PATIENCE:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// A WebSocket client connection.

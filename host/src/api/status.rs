@@ -3,7 +3,7 @@
 use std::sync::atomic::Ordering;
 
 use axum::extract::State;
-use axum::http::{StatusCode, Uri, header};
+use axum::http::{Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
@@ -73,7 +73,5 @@ pub async fn demo() -> Response {
 
 /// Anything else: a 404 problem.
 pub async fn not_found(uri: Uri) -> Response {
-    let mut r = Problem::not_found(format!("no route for {}", uri.path())).into_response();
-    *r.status_mut() = StatusCode::NOT_FOUND;
-    r
+    Problem::not_found(format!("no route for {}", uri.path())).into_response()
 }

@@ -157,11 +157,7 @@ impl Session {
             let problem = Problem::bad_request(format!(
                 "resume token `{token}` does not belong to this customer's push log; only new pushes will follow"
             ));
-            self.send(text(&ErrorFrame {
-                kind: "error",
-                problem: &problem,
-            }))
-            .await?;
+            self.send_problem(&problem).await?;
         }
         self.replay(&topic, end).await
     }
@@ -298,11 +294,7 @@ impl Session {
                     "Unsupported frame",
                     "send events as JSON text frames",
                 );
-                self.send(text(&ErrorFrame {
-                    kind: "error",
-                    problem: &p,
-                }))
-                .await
+                self.send_problem(&p).await
             }
             Message::Close(_) => Err(Leave::Gone),
             Message::Ping(_) | Message::Pong(_) => Ok(()),
@@ -346,14 +338,17 @@ impl Session {
                 }))
                 .await
             }
-            Err(problem) => {
-                self.send(text(&ErrorFrame {
-                    kind: "error",
-                    problem: &problem,
-                }))
-                .await
-            }
+            Err(problem) => self.send_problem(&problem).await,
         }
+    }
+
+    /// An `error` frame carrying `problem`; the session stays open.
+    async fn send_problem(&mut self, problem: &Problem) -> Result<(), Leave> {
+        self.send(text(&ErrorFrame {
+            kind: "error",
+            problem,
+        }))
+        .await
     }
 
     async fn send(&mut self, text: Utf8Bytes) -> Result<(), Leave> {

@@ -1,7 +1,7 @@
 //! `streamplug:plugin/producer`: stage events on granted topics.
 
 use crate::event::{Event, JSON_CONTENT_TYPE, is_valid_attribute_name};
-use crate::routing::is_valid_pattern;
+use crate::routing::is_event_type;
 use crate::runtime::bindings::streamplug::plugin::producer::{Host, OutgoingEvent, PublishError};
 use crate::runtime::state::StoreState;
 
@@ -13,8 +13,7 @@ impl Host for StoreState {
         if !self.plugin.publish_grants.contains(&event.topic) {
             return Err(PublishError::TopicNotGranted(event.topic));
         }
-        if event.type_.is_empty() || !is_valid_pattern(&event.type_) || event.type_.ends_with(".*")
-        {
+        if !is_event_type(&event.type_) {
             return Err(PublishError::InvalidEvent(format!(
                 "`{}` is not an event type (letters, digits, `.`, `_`, `-`)",
                 event.type_

@@ -2,7 +2,7 @@
 //! on the push log, on a granted channel.
 
 use crate::event::{Event, JSON_CONTENT_TYPE};
-use crate::routing::is_valid_pattern;
+use crate::routing::is_event_type;
 use crate::runtime::bindings::streamplug::plugin::push::{Host, PushError};
 use crate::runtime::state::StoreState;
 
@@ -28,10 +28,7 @@ impl Host for StoreState {
                 "the customer id is 1 to 256 bytes".into(),
             ));
         }
-        if message_type.is_empty()
-            || !is_valid_pattern(&message_type)
-            || message_type.ends_with(".*")
-        {
+        if !is_event_type(&message_type) {
             return Err(PushError::InvalidMessage(format!(
                 "`{message_type}` is not a message type"
             )));
