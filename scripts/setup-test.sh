@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond the build, skipping what is
-# already there: the tansu Kafka-compatible broker (the Kafka tests start it
-# on a free loopback port), Debian's chromium, Node.js, and playwright-core
-# for the browser test (tests/browser).
+# already there: the tansu Kafka-compatible broker and Debian's redis-server
+# (the Kafka-backend tests start both on free loopback ports), Debian's
+# chromium, Node.js, and playwright-core for the browser test (tests/browser).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,6 +25,7 @@ if [ ! -x "$tansu_bin" ] || ! "$tansu_bin" --version 2>/dev/null | grep -q "$TAN
   cargo install tansu --version "$TANSU_VERSION" --locked --no-default-features --features dynostore
 fi
 
+command -v redis-server >/dev/null 2>&1 || { echo "setup-test: installing redis-server"; apt_install redis-server; }
 command -v chromium >/dev/null 2>&1 || { echo "setup-test: installing chromium"; apt_install chromium; }
 command -v node >/dev/null 2>&1 || { echo "setup-test: installing node"; apt_install nodejs npm; }
 if [ ! -d tests/browser/node_modules/playwright-core ]; then

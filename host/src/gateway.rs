@@ -9,7 +9,8 @@ use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
 use crate::api::{self, AppState, Limits};
-use crate::config::{ConfigError, Settings};
+use crate::config::{ConfigError, KvBackend, LogBackend, Settings};
+use crate::dispatch::Ownership;
 use crate::registry::Registry;
 use crate::routing::Router;
 use crate::runtime::RuntimeError;
@@ -17,6 +18,8 @@ use crate::runtime::engine::PluginEngine;
 use crate::runtime::plugin::PluginVersion;
 use crate::runtime::state::HostServices;
 use crate::storage::embedded::EmbeddedStore;
+use crate::storage::kafka::KafkaLog;
+use crate::storage::redis::RedisKv;
 use crate::storage::{EventLog, KvStore, StorageError};
 use crate::ws::WsContext;
 
@@ -52,6 +55,8 @@ pub struct Gateway {
     pub log: Arc<dyn EventLog>,
     /// Plugin state.
     pub kv: Arc<dyn KvStore>,
+    /// Partitions each plugin consumes on this instance.
+    pub ownership: Arc<Ownership>,
     shutdown: watch::Sender<bool>,
     ready: Arc<AtomicBool>,
     ws: Arc<WsContext>,
@@ -71,19 +76,51 @@ fn prometheus() -> Option<metrics_exporter_prometheus::PrometheusHandle> {
         .clone()
 }
 
+/// The event log and KV store `settings` choose.
+async fn open_storage(
+    settings: &Settings,
+) -> Result<(Arc<dyn EventLog>, Arc<dyn KvStore>), StartError> {
+    let mut embedded: Option<Arc<EmbeddedStore>> = None;
+    let mut open_embedded = || -> Result<Arc<EmbeddedStore>, StorageError> {
+        if let Some(store) = &embedded {
+            return Ok(store.clone());
+        }
+        let store = Arc::new(EmbeddedStore::open(&settings.storage.data_dir)?);
+        embedded = Some(store.clone());
+        Ok(store)
+    };
+    let kv: Arc<dyn KvStore> = match settings.kv.backend {
+        KvBackend::Redis => Arc::new(RedisKv::connect(&settings.kv.redis_resolved()?).await?),
+        KvBackend::Embedded => open_embedded()?,
+    };
+    let log: Arc<dyn EventLog> = match settings.log.backend {
+        LogBackend::Kafka => {
+            if settings.kv.backend == KvBackend::Embedded {
+                tracing::warn!(
+                    "log.backend = kafka with kv.backend = embedded: plugin state stays on this machine; run one instance, or set kv.backend = redis"
+                );
+            }
+            Arc::new(KafkaLog::connect(
+                settings.log.kafka_resolved()?,
+                kv.clone(),
+            )?)
+        }
+        LogBackend::Embedded => open_embedded()?,
+    };
+    Ok((log, kv))
+}
+
 impl Gateway {
     /// Start everything `settings` describes.
     pub async fn start(settings: Settings) -> Result<Self, StartError> {
         let data_dir = settings.storage.data_dir.clone();
-        let store = Arc::new(EmbeddedStore::open(&data_dir)?);
+        let (log, kv) = open_storage(&settings).await?;
         let topics = settings.all_topics();
         let specs: Vec<(String, u32)> = topics
             .iter()
             .map(|t| (t.clone(), settings.partitions(t)))
             .collect();
-        store.create_topics(&specs).await?;
-        let log: Arc<dyn EventLog> = store.clone();
-        let kv: Arc<dyn KvStore> = store;
+        log.create_topics(&specs).await?;
 
         let engine = PluginEngine::new(&settings.runtime)?;
         let services = HostServices {
@@ -100,8 +137,13 @@ impl Gateway {
 
         let (shutdown, shutdown_rx) = watch::channel(false);
         let kv_handle = kv.clone();
-        let mut workers =
-            crate::dispatch::start(log.clone(), registry.clone(), shutdown_rx.clone());
+        let ownership = Arc::new(Ownership::default());
+        let mut workers = crate::dispatch::start(
+            log.clone(),
+            registry.clone(),
+            ownership.clone(),
+            shutdown_rx.clone(),
+        );
         let ws = Arc::new(WsContext::new(&settings.websocket, shutdown_rx.clone()));
         if ws.keys.is_none() {
             tracing::info!("websocket.jwt_secret is not set: /v1/ws refuses every session");
@@ -115,9 +157,10 @@ impl Gateway {
             &mut workers,
             log.clone(),
             ws.hub.clone(),
-            settings.websocket.push_topic.clone(),
+            &settings.websocket.push_topic,
             shutdown_rx.clone(),
-        );
+        )
+        .await?;
 
         let ready = Arc::new(AtomicBool::new(false));
         let state = AppState {
@@ -130,6 +173,7 @@ impl Gateway {
                 max_batch_events: settings.server.max_batch_events,
             },
             ready: ready.clone(),
+            ownership: ownership.clone(),
             metrics: prometheus(),
             ws: ws.clone(),
         };
@@ -149,12 +193,13 @@ impl Gateway {
                 .await
         });
         ready.store(true, Ordering::Release);
-        tracing::info!(%addr, plugins = registry.snapshot().plugins.len(), data_dir = %data_dir.display(), "gateway started");
+        tracing::info!(%addr, plugins = registry.snapshot().plugins.len(), log = ?settings.log.backend, kv = ?settings.kv.backend, data_dir = %data_dir.display(), "gateway started");
         Ok(Self {
             addr,
             registry,
             log,
             kv: kv_handle,
+            ownership,
             shutdown,
             ready,
             ws,

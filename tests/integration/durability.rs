@@ -2,7 +2,7 @@
 //! committed are delivered again.
 
 use serde_json::json;
-use streamplug_tests::{TestGateway, config, recorder_manifest, view};
+use streamplug_tests::{Stores, TestGateway, config_on, on_each_backend, recorder_manifest, view};
 
 fn recorder(hold: &str) -> String {
     // A held event waits a minute between attempts: it is still uncommitted
@@ -16,11 +16,12 @@ hold = \"{hold}\""
     ))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn restart_loses_no_acknowledged_event_and_redelivers_uncommitted_ones() {
+on_each_backend! {
+async fn restart_loses_no_acknowledged_event_and_redelivers_uncommitted_ones(backend) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let gw = TestGateway::start(&config(&data, &recorder("on")).unwrap())
+    let stores = Stores::start(backend).unwrap();
+    let gw = TestGateway::start(&config_on(&stores, &data, &recorder("on")).unwrap())
         .await
         .unwrap();
     // One customer, one partition: three events handled, then one the plugin
@@ -39,7 +40,7 @@ async fn restart_loses_no_acknowledged_event_and_redelivers_uncommitted_ones() {
     gw.wait_for_events("audit", 3).await.unwrap();
     gw.stop().await;
 
-    let gw = TestGateway::start(&config(&data, &recorder("off")).unwrap())
+    let gw = TestGateway::start(&config_on(&stores, &data, &recorder("off")).unwrap())
         .await
         .unwrap();
     let stored: Vec<String> = gw
@@ -63,4 +64,5 @@ async fn restart_loses_no_acknowledged_event_and_redelivers_uncommitted_ones() {
         );
     }
     gw.stop().await;
+}
 }

@@ -2,15 +2,15 @@
 //! that write nothing.
 
 use serde_json::json;
-use streamplug_tests::{TestGateway, view};
+use streamplug_tests::{Backend, TestGateway, on_each_backend, view};
 
-async fn gateway() -> TestGateway {
-    TestGateway::with_plugins("").await.unwrap()
+async fn gateway(backend: Backend) -> TestGateway {
+    TestGateway::on(backend, "").await.unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_accepted_event_is_acknowledged_with_its_position_and_readable() {
-    let gw = gateway().await;
+on_each_backend! {
+async fn an_accepted_event_is_acknowledged_with_its_position_and_readable(backend) {
+    let gw = gateway(backend).await;
     let a = gw
         .post(&json!({
             "specversion": "1.0", "id": "evt-1", "source": "/web/shop", "type": "order.placed",
@@ -38,10 +38,11 @@ async fn an_accepted_event_is_acknowledged_with_its_position_and_readable() {
     );
     gw.stop().await;
 }
+}
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_batch_is_routed_by_type_and_keeps_per_customer_order() {
-    let gw = gateway().await;
+on_each_backend! {
+async fn a_batch_is_routed_by_type_and_keeps_per_customer_order(backend) {
+    let gw = gateway(backend).await;
     let batch: Vec<_> = (0..20)
         .map(|i| view(&format!("c{}", i % 3), &format!("p{i}")))
         .chain([json!({"type": "support.message", "customer": "c0", "data": {"text": "where is my order?"}})])
@@ -70,10 +71,11 @@ async fn a_batch_is_routed_by_type_and_keeps_per_customer_order() {
     }
     gw.stop().await;
 }
+}
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_input_gets_a_problem_naming_the_field_and_writes_nothing() {
-    let gw = gateway().await;
+on_each_backend! {
+async fn bad_input_gets_a_problem_naming_the_field_and_writes_nothing(backend) {
+    let gw = gateway(backend).await;
     let problem = |status: u16, json: &serde_json::Value| {
         assert_eq!(json["status"], status, "{json}");
         assert!(
@@ -141,10 +143,11 @@ async fn bad_input_gets_a_problem_naming_the_field_and_writes_nothing() {
     problem(404, &a.json);
     gw.stop().await;
 }
+}
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn health_readiness_schemas_and_metrics_are_served() {
-    let gw = gateway().await;
+on_each_backend! {
+async fn health_readiness_schemas_and_metrics_are_served(backend) {
+    let gw = gateway(backend).await;
     assert_eq!(gw.get("/healthz").await.unwrap().status, 200);
     assert_eq!(gw.get("/readyz").await.unwrap().status, 200);
     let schemas = gw.get("/v1/schemas").await.unwrap().json;
@@ -171,4 +174,5 @@ async fn health_readiness_schemas_and_metrics_are_served() {
         "{metrics}"
     );
     gw.stop().await;
+}
 }

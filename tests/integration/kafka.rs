@@ -2,9 +2,12 @@
 //! loopback port): durable appends with CloudEvents headers, per-key order,
 //! reads by offset, consumer-group offsets.
 
+use std::sync::Arc;
+
 use streamplug::event::Event;
+use streamplug::storage::embedded::EmbeddedStore;
 use streamplug::storage::kafka::{KafkaLog, KafkaSettings};
-use streamplug::storage::{ConsumerCommit, EventLog, StorageError};
+use streamplug::storage::{ConsumerCommit, EventLog, KvStore, StorageError};
 use streamplug_tests::broker::Tansu;
 
 /// Test settings. tansu 0.6 reports a partition's high watermark as the
@@ -18,6 +21,12 @@ fn settings(broker: &Tansu) -> KafkaSettings {
         delivery_timeout_ms: 10_000,
         options: [("batch.num.messages".to_owned(), "1".to_owned())].into(),
     }
+}
+
+/// A Kafka log keeping consumer state in an embedded store in `dir`.
+fn connect(broker: &Tansu, dir: &tempfile::TempDir) -> (KafkaLog, Arc<EmbeddedStore>) {
+    let kv = Arc::new(EmbeddedStore::open(dir.path()).unwrap());
+    (KafkaLog::connect(settings(broker), kv.clone()).unwrap(), kv)
 }
 
 fn event(topic: &str, customer: &str, i: u32) -> Event {
@@ -41,7 +50,8 @@ fn event(topic: &str, customer: &str, i: u32) -> Event {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn appended_events_come_back_in_per_key_order_with_their_attributes() {
     let broker = Tansu::start().unwrap();
-    let log = KafkaLog::connect(settings(&broker)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (log, _kv) = connect(&broker, &dir);
     log.create_topics(&[("interactions".into(), 3)])
         .await
         .unwrap();
@@ -90,9 +100,10 @@ async fn appended_events_come_back_in_per_key_order_with_their_attributes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn consumer_commits_publish_then_move_the_group_offset() {
+async fn consumer_commits_publish_then_apply_state_with_position_then_move_the_group_offset() {
     let broker = Tansu::start().unwrap();
-    let log = KafkaLog::connect(settings(&broker)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (log, kv) = connect(&broker, &dir);
     log.create_topics(&[("in".into(), 1), ("out".into(), 1)])
         .await
         .unwrap();
@@ -104,18 +115,22 @@ async fn consumer_commits_publish_then_move_the_group_offset() {
         next_offset: 7,
         publish: vec![event("out", "c1", 1)],
         kv_namespace: "p".into(),
-        kv_writes: vec![],
+        kv_writes: vec![("k".into(), Some(b"v".to_vec()))],
     })
     .await
     .unwrap();
     assert_eq!(log.committed("streamplug.p", "in", 0).await.unwrap(), 7);
     assert_eq!(log.end_offset("out", 0).await.unwrap(), 1);
+    // The state and the position it reflects were applied together.
+    assert_eq!(kv.get("p", "k").await.unwrap().as_deref(), Some(&b"v"[..]));
+    assert_eq!(kv.position("streamplug.p", "in", 0).await.unwrap(), Some(7));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn appends_to_unknown_topics_are_refused_before_anything_is_sent() {
     let broker = Tansu::start().unwrap();
-    let log = KafkaLog::connect(settings(&broker)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (log, _kv) = connect(&broker, &dir);
     log.create_topics(&[("known".into(), 1)]).await.unwrap();
     let err = log
         .append(vec![event("known", "c", 0), event("unknown", "c", 1)])

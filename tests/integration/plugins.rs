@@ -2,7 +2,9 @@
 //! committed only with success, capabilities only as granted.
 
 use serde_json::json;
-use streamplug_tests::{RECOMMEND_MANIFEST, TestGateway, eventually, recorder_manifest, view};
+use streamplug_tests::{
+    RECOMMEND_MANIFEST, TestGateway, eventually, on_each_backend, recorder_manifest, view,
+};
 
 fn recorder() -> String {
     recorder_manifest(
@@ -12,9 +14,9 @@ initial_backoff_ms = 10",
     )
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_event_reaches_the_plugin_once_in_per_key_order() {
-    let gw = TestGateway::with_plugins(&recorder()).await.unwrap();
+on_each_backend! {
+async fn every_event_reaches_the_plugin_once_in_per_key_order(backend) {
+    let gw = TestGateway::on(backend, &recorder()).await.unwrap();
     let mut ids = Vec::new();
     for round in 0..5 {
         let batch: Vec<_> = (0..40)
@@ -61,10 +63,11 @@ async fn every_event_reaches_the_plugin_once_in_per_key_order() {
     );
     gw.stop().await;
 }
+}
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn recommend_publishes_related_products_after_views() {
-    let gw = TestGateway::with_plugins(RECOMMEND_MANIFEST).await.unwrap();
+on_each_backend! {
+async fn recommend_publishes_related_products_after_views(backend) {
+    let gw = TestGateway::on(backend, RECOMMEND_MANIFEST).await.unwrap();
     for p in ["tent", "stove", "lamp"] {
         assert_eq!(gw.post(&view("alice", p)).await.unwrap().status, 202);
     }
@@ -98,6 +101,7 @@ async fn recommend_publishes_related_products_after_views() {
     );
     gw.stop().await;
 }
+}
 
 /// Wait for the recommendation the event `id` triggered.
 async fn recommendation_for(gw: &TestGateway, id: &serde_json::Value) -> serde_json::Value {
@@ -111,8 +115,8 @@ async fn recommendation_for(gw: &TestGateway, id: &serde_json::Value) -> serde_j
     .unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn denied_capabilities_are_error_values_and_the_event_still_succeeds() {
+on_each_backend! {
+async fn denied_capabilities_are_error_values_and_the_event_still_succeeds(backend) {
     // A local server the plugin is not granted: it must never be called.
     let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counter = hits.clone();
@@ -124,7 +128,7 @@ async fn denied_capabilities_are_error_values_and_the_event_still_succeeds() {
     let server_addr = listener.local_addr().unwrap();
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
 
-    let gw = TestGateway::with_plugins(&recorder()).await.unwrap();
+    let gw = TestGateway::on(backend, &recorder()).await.unwrap();
     let a = gw
         .post(&json!({"type": "product.viewed", "customer": "c1",
             "data": {"product": "p", "publish_to": "secret-topic", "http": format!("http://{server_addr}/steal")}}))
@@ -155,10 +159,11 @@ async fn denied_capabilities_are_error_values_and_the_event_still_succeeds() {
     server.abort();
     gw.stop().await;
 }
+}
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_failed_attempt_leaves_no_effects_and_ends_in_the_dead_letter_topic() {
-    let gw = TestGateway::with_plugins(&recorder()).await.unwrap();
+on_each_backend! {
+async fn a_failed_attempt_leaves_no_effects_and_ends_in_the_dead_letter_topic(backend) {
+    let gw = TestGateway::on(backend, &recorder()).await.unwrap();
     let a = gw
         .post(&json!({"type": "product.viewed", "customer": "c1", "data": {"product": "p", "fail": true}}))
         .await
@@ -186,6 +191,7 @@ async fn a_failed_attempt_leaves_no_effects_and_ends_in_the_dead_letter_topic() 
         None
     );
     gw.stop().await;
+}
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,7 +2,7 @@
 //! dead-lettered with the reason, and every other plugin keeps working.
 
 use serde_json::json;
-use streamplug_tests::{TestGateway, recorder_manifest, view};
+use streamplug_tests::{Backend, TestGateway, on_each_backend, recorder_manifest, view};
 
 fn misbehaving(name: &str, wasm: &str, limits: &str) -> String {
     format!(
@@ -24,8 +24,14 @@ initial_backoff_ms = 10
 
 /// Start the gateway with `plugin` beside the recorder, send events, and
 /// check the recorder handled them all while `plugin`'s went to its DLQ.
-async fn contained(name: &str, wasm: &str, limits: &str, reason: &str) -> Vec<serde_json::Value> {
-    let gw = TestGateway::with_plugins(&misbehaving(name, wasm, limits))
+async fn contained(
+    backend: Backend,
+    name: &str,
+    wasm: &str,
+    limits: &str,
+    reason: &str,
+) -> Vec<serde_json::Value> {
+    let gw = TestGateway::on(backend, &misbehaving(name, wasm, limits))
         .await
         .unwrap();
     let batch: Vec<_> = (0..4).map(|i| view(&format!("c{i}"), "p")).collect();
@@ -45,9 +51,10 @@ async fn contained(name: &str, wasm: &str, limits: &str, reason: &str) -> Vec<se
     dlq
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn plugin_that_loops_forever_is_stopped_and_gateway_keeps_serving() {
+on_each_backend! {
+async fn plugin_that_loops_forever_is_stopped_and_gateway_keeps_serving(backend) {
     let _ = contained(
+        backend,
         "spin",
         "fixture_spin_forever.wasm",
         "cpu_ms = 50\ntimeout_ms = 5000",
@@ -55,10 +62,12 @@ async fn plugin_that_loops_forever_is_stopped_and_gateway_keeps_serving() {
     )
     .await;
 }
+}
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn plugin_that_allocates_without_bound_is_stopped_at_its_memory_limit() {
+on_each_backend! {
+async fn plugin_that_allocates_without_bound_is_stopped_at_its_memory_limit(backend) {
     let _ = contained(
+        backend,
         "hog",
         "fixture_memory_hog.wasm",
         "memory_mib = 16",
@@ -66,10 +75,11 @@ async fn plugin_that_allocates_without_bound_is_stopped_at_its_memory_limit() {
     )
     .await;
 }
+}
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn plugin_that_traps_is_retried_then_dead_lettered_with_the_trap() {
-    let dlq = contained("trap", "fixture_trap.wasm", "", "unreachable").await;
+on_each_backend! {
+async fn plugin_that_traps_is_retried_then_dead_lettered_with_the_trap(backend) {
+    let dlq = contained(backend, "trap", "fixture_trap.wasm", "", "unreachable").await;
     // The reason carries a wasm backtrace naming the plugin's own function.
     let reason = dlq[0]["event"]["deadletterreason"].as_str().unwrap();
     assert!(reason.contains("fixture_trap::"), "{reason}");
@@ -79,14 +89,17 @@ async fn plugin_that_traps_is_retried_then_dead_lettered_with_the_trap() {
         "{reason}"
     );
 }
+}
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn plugin_that_always_asks_for_retry_is_retried_then_dead_lettered() {
+on_each_backend! {
+async fn plugin_that_always_asks_for_retry_is_retried_then_dead_lettered(backend) {
     let _ = contained(
+        backend,
         "retry",
         "fixture_always_retry.wasm",
         "",
         "retry requested: downstream not ready",
     )
     .await;
+}
 }

@@ -3,8 +3,8 @@
 
 use serde_json::{Value, json};
 use streamplug_tests::{
-    JWT_SECRET, RECOMMEND_MANIFEST, Received, TestGateway, closed, eventually, next_frame, receive,
-    recorder_manifest, send_json, view,
+    JWT_SECRET, RECOMMEND_MANIFEST, Received, TestGateway, closed, eventually, next_frame,
+    on_each_backend, receive, recorder_manifest, send_json, view,
 };
 
 /// A token for `customer` signed with `secret`, expiring at `exp`.
@@ -124,9 +124,9 @@ async fn pushes(ws: &mut streamplug_tests::Ws, n: usize) -> Vec<Value> {
     out
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_recommendation_reaches_both_sessions_of_the_customer_and_no_other() {
-    let gw = TestGateway::with_plugins(RECOMMEND_MANIFEST).await.unwrap();
+on_each_backend! {
+async fn a_recommendation_reaches_both_sessions_of_the_customer_and_no_other(backend) {
+    let gw = TestGateway::on(backend, RECOMMEND_MANIFEST).await.unwrap();
     let (mut tab, _) = gw.session("alice", None).await.unwrap();
     let (mut phone, _) = gw.session("alice", None).await.unwrap();
     let (mut bob, _) = gw.session("bob", None).await.unwrap();
@@ -145,10 +145,11 @@ async fn a_recommendation_reaches_both_sessions_of_the_customer_and_no_other() {
     assert_eq!(on_bob[0]["data"]["customer"], "bob", "{on_bob:?}");
     gw.stop().await;
 }
+}
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_reconnect_with_the_last_token_replays_exactly_the_missed_pushes_in_order() {
-    let gw = TestGateway::with_plugins(RECOMMEND_MANIFEST).await.unwrap();
+on_each_backend! {
+async fn a_reconnect_with_the_last_token_replays_exactly_the_missed_pushes_in_order(backend) {
+    let gw = TestGateway::on(backend, RECOMMEND_MANIFEST).await.unwrap();
     let (mut ws, _) = gw.session("alice", None).await.unwrap();
     send_json(&mut ws, &view("alice", "p0")).await.unwrap();
     send_json(&mut ws, &view("alice", "p1")).await.unwrap();
@@ -183,6 +184,7 @@ async fn a_reconnect_with_the_last_token_replays_exactly_the_missed_pushes_in_or
     let live = pushes(&mut ws, 1).await;
     assert!(live[0]["seq"].as_u64().unwrap() > *missed.last().unwrap());
     gw.stop().await;
+}
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -291,10 +293,11 @@ async fn a_session_that_answers_nothing_is_closed_after_the_idle_timeout() {
     gw.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pushes_survive_a_gateway_restart_and_are_replayed_on_resume() {
+on_each_backend! {
+async fn pushes_survive_a_gateway_restart_and_are_replayed_on_resume(backend) {
     let dir = tempfile::tempdir().unwrap();
-    let config = streamplug_tests::config(dir.path(), RECOMMEND_MANIFEST).unwrap();
+    let stores = streamplug_tests::Stores::start(backend).unwrap();
+    let config = streamplug_tests::config_on(&stores, dir.path(), RECOMMEND_MANIFEST).unwrap();
     let gw = TestGateway::start(&config).await.unwrap();
     let (first, welcome) = gw.session("alice", None).await.unwrap();
     drop(first);
@@ -314,4 +317,5 @@ async fn pushes_survive_a_gateway_restart_and_are_replayed_on_resume() {
     let logged: Vec<&Value> = written.iter().map(|e| &e["event"]["id"]).collect();
     assert_eq!(ids, logged);
     gw.stop().await;
+}
 }

@@ -3,6 +3,7 @@
 //! directory, and talks to it over HTTP.
 
 pub mod broker;
+pub mod redis;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -68,10 +69,97 @@ pub const JWT_SECRET: &str = "test-secret";
 /// The `[websocket]` table tests use unless they bring their own.
 pub const TEST_WEBSOCKET: &str = "[websocket]\njwt_secret = \"test-secret\"\ndev_tokens = true\n";
 
-/// The settings every test starts from: standard routes, an `audit` topic,
-/// two partitions per topic, small pools, [`TEST_WEBSOCKET`]. `plugins` is
-/// appended TOML; a `[websocket]` table in it replaces the test default.
+/// Which event log and KV store a test gateway runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded log and KV store.
+    Embedded,
+    /// A real Kafka-compatible broker (tansu) and a real Redis, both started
+    /// for the test on free loopback ports.
+    Kafka,
+}
+
+/// The outside services a [`Backend`] needs, running while this lives.
+pub struct Stores {
+    /// The broker, on [`Backend::Kafka`].
+    pub broker: Option<broker::Tansu>,
+    /// Redis, on [`Backend::Kafka`].
+    pub redis: Option<redis::Redis>,
+}
+
+impl Stores {
+    /// Start what `backend` needs.
+    pub fn start(backend: Backend) -> Result<Self> {
+        Ok(match backend {
+            Backend::Embedded => Self {
+                broker: None,
+                redis: None,
+            },
+            Backend::Kafka => Self {
+                broker: Some(broker::Tansu::start()?),
+                redis: Some(redis::Redis::start()?),
+            },
+        })
+    }
+
+    /// The `[log]` and `[kv]` tables that point a gateway at these stores.
+    /// tansu 0.6 reports a partition's high watermark as the base offset of
+    /// its last record batch + 1, so the tests make librdkafka send one
+    /// record per batch to read exact ends from it (Kafka needs no such option).
+    pub fn toml(&self) -> String {
+        let mut out = String::new();
+        if let Some(broker) = &self.broker {
+            out.push_str(&format!(
+                "[log]\nbackend = \"kafka\"\n[log.kafka]\nbootstrap_servers = \"{}\"\n[log.kafka.options]\n\"batch.num.messages\" = \"1\"\n",
+                broker.bootstrap
+            ));
+        }
+        if let Some(redis) = &self.redis {
+            out.push_str(&format!(
+                "[kv]\nbackend = \"redis\"\n[kv.redis]\nurl = \"{}\"\n",
+                redis.url
+            ));
+        }
+        out
+    }
+}
+
+/// Define a test that runs once per backend: `NAME::embedded` and
+/// `NAME::kafka`, one code path.
+#[macro_export]
+macro_rules! on_each_backend {
+    ($(#[$attr:meta])* async fn $name:ident($backend:ident) $body:block) => {
+        $(#[$attr])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn run($backend: $crate::Backend) $body
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn embedded() {
+                run($crate::Backend::Embedded).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn kafka() {
+                run($crate::Backend::Kafka).await
+            }
+        }
+    };
+}
+
+/// The settings every test starts from on the embedded backend; see
+/// [`config_on`].
 pub fn config(data_dir: &Path, plugins: &str) -> Result<String> {
+    config_on(&Stores::start(Backend::Embedded)?, data_dir, plugins)
+}
+
+/// The settings every test starts from: standard routes, an `audit` topic,
+/// two partitions per topic, small pools, [`TEST_WEBSOCKET`], on `stores`.
+/// `plugins` is appended TOML; a `[websocket]` table in it replaces the test
+/// default.
+pub fn config_on(stores: &Stores, data_dir: &Path, plugins: &str) -> Result<String> {
     let websocket = if plugins.contains("[websocket]") {
         ""
     } else {
@@ -101,9 +189,11 @@ max_instances = 16
 [topics.audit]
 partitions = 2
 
+{stores}
 {websocket}
 {plugins}
 "#,
+        stores = stores.toml(),
         data = data_dir.display(),
         plugins_dir = plugin_dir()?.display(),
     ))
@@ -149,6 +239,8 @@ pub struct TestGateway {
     pub client: reqwest::Client,
     /// The data directory, when the gateway owns it.
     data: Option<tempfile::TempDir>,
+    /// The outside stores, when the gateway owns them.
+    stores: Option<Stores>,
 }
 
 /// An HTTP answer: status, headers and JSON body (`Null` if not JSON).
@@ -165,9 +257,17 @@ impl TestGateway {
     /// Start a gateway with `plugins` (TOML) on the test [`config`] and a
     /// fresh data directory that lives as long as the gateway.
     pub async fn with_plugins(plugins: &str) -> Result<Self> {
+        Self::on(Backend::Embedded, plugins).await
+    }
+
+    /// Start a gateway with `plugins` on `backend`, with its own data
+    /// directory and stores that live as long as the gateway.
+    pub async fn on(backend: Backend, plugins: &str) -> Result<Self> {
         let dir = tempfile::tempdir()?;
-        let mut gw = Self::start(&config(dir.path(), plugins)?).await?;
+        let stores = Stores::start(backend)?;
+        let mut gw = Self::start(&config_on(&stores, dir.path(), plugins)?).await?;
         gw.data = Some(dir);
+        gw.stores = Some(stores);
         Ok(gw)
     }
 
@@ -183,6 +283,7 @@ impl TestGateway {
             gateway,
             client: reqwest::Client::new(),
             data: None,
+            stores: None,
         })
     }
 
@@ -252,6 +353,7 @@ impl TestGateway {
     pub async fn stop(self) {
         self.gateway.shutdown().await;
         drop(self.data);
+        drop(self.stores);
     }
 }
 

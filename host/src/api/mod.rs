@@ -43,6 +43,8 @@ pub struct AppState {
     pub limits: Limits,
     /// Set once plugins are loaded and dispatch runs.
     pub ready: Arc<AtomicBool>,
+    /// Partitions each plugin consumes on this instance.
+    pub ownership: Arc<crate::dispatch::Ownership>,
     /// Prometheus exposition.
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// WebSocket sessions.

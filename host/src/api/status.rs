@@ -59,6 +59,7 @@ pub async fn plugins(State(state): State<AppState>) -> Response {
                 "limits": m.limits,
                 "retry": m.retry,
                 "idle_instances": v.idle_instances(),
+                "partitions": state.ownership.of(&m.name),
             })
         })
         .collect();

@@ -5,6 +5,7 @@
 //! `STREAMPLUG_SERVER__LISTEN=0.0.0.0:8080` or
 //! `STREAMPLUG_STORAGE__DEFAULT_PARTITIONS=8`.
 
+mod backends;
 mod manifest;
 mod validate;
 mod websocket;
@@ -17,6 +18,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::{Deserialize, Serialize};
 
+pub use backends::{KvBackend, KvSettings, LogBackend, LogSettings, expand_env};
 pub use manifest::{PluginLimits, PluginManifest, RetryPolicy};
 pub use validate::ConfigError;
 pub use websocket::WebSocketSettings;
@@ -32,9 +34,15 @@ pub struct Settings {
     /// HTTP listener and request limits.
     #[serde(default)]
     pub server: ServerSettings,
-    /// Where and how events are stored.
+    /// Local data directory and partition defaults.
     #[serde(default)]
     pub storage: StorageSettings,
+    /// Which event log: embedded or Kafka.
+    #[serde(default)]
+    pub log: LogSettings,
+    /// Which KV store holds plugin state: embedded or Redis.
+    #[serde(default)]
+    pub kv: KvSettings,
     /// Plugin runtime settings shared by all plugins.
     #[serde(default)]
     pub runtime: RuntimeSettings,
@@ -75,13 +83,15 @@ impl Default for ServerSettings {
     }
 }
 
-/// Which event log to use and where it lives.
+/// Local storage and topic defaults.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StorageSettings {
-    /// Directory of the embedded log, the KV store and the compiled-plugin cache.
+    /// Directory of the embedded log, the embedded KV store and the
+    /// compiled-plugin cache.
     pub data_dir: PathBuf,
-    /// Partitions of a topic that has no `[topics.NAME]` entry.
+    /// Partitions of a topic that has no `[topics.NAME]` entry (topics the
+    /// gateway creates, on either log).
     pub default_partitions: u32,
 }
 

@@ -73,6 +73,7 @@ impl Settings {
         if self.server.max_batch_events == 0 {
             return Err(invalid("server.max_batch_events", "must be at least 1"));
         }
+        super::backends::validate(&self.log, &self.kv)?;
         if self.runtime.epoch_tick_ms == 0 {
             return Err(invalid("runtime.epoch_tick_ms", "must be at least 1"));
         }

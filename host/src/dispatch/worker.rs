@@ -13,7 +13,7 @@ use crate::event::StoredEvent;
 use crate::registry::Registry;
 use crate::runtime::effects::{Effects, Trigger};
 use crate::runtime::plugin::{Outcome, PluginVersion};
-use crate::storage::{ConsumerCommit, EventLog, StorageError};
+use crate::storage::{ConsumerCommit, EventLog, PartitionStream, StorageError};
 
 /// Counter of plugin invocations by plugin and outcome.
 pub const INVOCATIONS: &str = "streamplug_plugin_invocations_total";
@@ -24,27 +24,26 @@ pub const DEAD_LETTERS: &str = "streamplug_dead_letters_total";
 pub struct PartitionWorker {
     /// Plugin name.
     pub plugin: String,
-    /// Topic consumed.
-    pub topic: String,
-    /// Partition consumed.
-    pub partition: u32,
-    /// The log.
+    /// The partition's events.
+    pub stream: Box<dyn PartitionStream>,
+    /// Where batches commit.
     pub log: Arc<dyn EventLog>,
     /// Where the live plugin version is looked up for each batch.
     pub registry: Arc<Registry>,
-    /// Becomes `true` when the gateway shuts down.
-    pub shutdown: watch::Receiver<bool>,
+    /// Becomes `true` when the worker must stop (shutdown, or its partition
+    /// moves to another member); it finishes and commits its batch first.
+    pub stop: watch::Receiver<bool>,
 }
 
 enum Handled {
     /// Committed through this offset (exclusive); go on.
     Continue,
-    /// Shutting down.
+    /// Stopping.
     Stop,
 }
 
 impl PartitionWorker {
-    /// Consume until shutdown.
+    /// Consume until told to stop.
     pub async fn run(mut self) {
         let Some(group) = self
             .registry
@@ -53,48 +52,25 @@ impl PartitionWorker {
         else {
             return;
         };
-        let mut changes = self.log.changes();
-        let mut next = loop {
-            match self
-                .log
-                .committed(&group, &self.topic, self.partition)
-                .await
-            {
-                Ok(offset) => break offset,
-                Err(e) => {
-                    tracing::warn!(plugin = %self.plugin, topic = %self.topic, error = %e, "cannot read committed offset");
-                    if self.pause(Duration::from_secs(1)).await {
-                        return;
-                    }
-                }
-            }
-        };
+        let mut next = 0;
         loop {
-            if *self.shutdown.borrow() {
+            if *self.stop.borrow() {
                 return;
             }
-            changes.borrow_and_update();
-            let batch = match self
-                .log
-                .read(&self.topic, self.partition, next, BATCH_SIZE)
-                .await
-            {
+            let batch = tokio::select! {
+                batch = self.stream.next_batch(BATCH_SIZE) => batch,
+                _ = self.stop.wait_for(|stop| *stop) => return,
+            };
+            let batch = match batch {
                 Ok(batch) => batch,
                 Err(e) => {
-                    tracing::warn!(plugin = %self.plugin, topic = %self.topic, error = %e, "cannot read the log");
+                    tracing::warn!(plugin = %self.plugin, topic = %self.stream.topic(), error = %e, "cannot read the log");
                     if self.pause(Duration::from_secs(1)).await {
                         return;
                     }
                     continue;
                 }
             };
-            if batch.is_empty() {
-                tokio::select! {
-                    _ = changes.changed() => {}
-                    _ = self.shutdown.changed() => {}
-                }
-                continue;
-            }
             let Some(version) = self.registry.get(&self.plugin) else {
                 return;
             };
@@ -195,14 +171,14 @@ impl PartitionWorker {
     }
 
     /// Commit the accepted effects with `next_offset`, retrying while the
-    /// store is unavailable. `false` when shutdown came first (nothing of the
+    /// store is unavailable. `false` when a stop came first (nothing of the
     /// batch is committed then, so it is delivered again on restart).
     async fn commit(&mut self, group: &str, next_offset: u64, effects: &mut Effects) -> bool {
         let accepted = std::mem::take(&mut effects.accepted);
         let commit = ConsumerCommit {
             group: group.to_owned(),
-            topic: self.topic.clone(),
-            partition: self.partition,
+            topic: self.stream.topic().to_owned(),
+            partition: self.stream.partition(),
             next_offset,
             publish: accepted.publishes,
             kv_namespace: self.plugin.clone(),
@@ -225,13 +201,13 @@ impl PartitionWorker {
         }
     }
 
-    /// Sleep for `duration`; `true` if shutdown came first.
+    /// Sleep for `duration`; `true` if a stop came first.
     async fn pause(&mut self, duration: Duration) -> bool {
         let stopped = tokio::select! {
             _ = tokio::time::sleep(duration) => false,
-            _ = self.shutdown.wait_for(|stop| *stop) => true,
+            _ = self.stop.wait_for(|stop| *stop) => true,
         };
-        stopped || *self.shutdown.borrow()
+        stopped || *self.stop.borrow()
     }
 }
 

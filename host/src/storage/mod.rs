@@ -1,14 +1,22 @@
 //! Where events and plugin state live. The gateway talks to the log and the
 //! KV store through the [`EventLog`] and [`KvStore`] traits; the embedded
 //! backend (redb) implements both in one database so that a consumer's batch
-//! (published events, KV writes and its offset) commits atomically. A Kafka
-//! backend is a second implementation of the same traits.
+//! (published events, KV writes and its offset) commits atomically. The Kafka
+//! backend is a second [`EventLog`]; Redis is a second [`KvStore`], shared by
+//! every gateway instance.
+//!
+//! Consumers do not poll the log: they join a consumer group
+//! ([`EventLog::join`]) and get a [`PartitionStream`] for every partition the
+//! group hands them, until it takes it back.
 
 pub mod embedded;
 pub mod kafka;
+pub mod redis;
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
-use tokio::sync::watch;
+use tokio::sync::oneshot;
 
 use crate::event::{Event, StoredEvent};
 
@@ -75,6 +83,44 @@ pub enum StorageError {
     Unavailable(String),
 }
 
+/// One partition's events handed to a consumer, in offset order, from the
+/// group's position on.
+#[async_trait]
+pub trait PartitionStream: Send {
+    /// Topic.
+    fn topic(&self) -> &str;
+
+    /// Partition.
+    fn partition(&self) -> u32;
+
+    /// Wait for the next events: at least one, at most `max`. Cancel-safe:
+    /// a cancelled call takes nothing.
+    async fn next_batch(&mut self, max: usize) -> Result<Vec<StoredEvent>, StorageError>;
+}
+
+/// A change of the partitions a group member owns.
+pub enum Assignment {
+    /// These partitions are now this member's.
+    Assigned(Vec<Box<dyn PartitionStream>>),
+    /// These partitions are being taken away. Stop their consumers (after
+    /// they committed what they handled), then send on `done` (or drop it):
+    /// the group gives them to another member only after that.
+    Revoked {
+        /// `(topic, partition)` pairs.
+        partitions: Vec<(String, u32)>,
+        /// Signals that their consumers stopped.
+        done: oneshot::Sender<()>,
+    },
+}
+
+/// Membership of one consumer group.
+#[async_trait]
+pub trait GroupMembership: Send {
+    /// The next change of this member's partitions; `None` once the
+    /// membership ended.
+    async fn next(&mut self) -> Option<Assignment>;
+}
+
 /// A partitioned, durable, replayable event log.
 #[async_trait]
 pub trait EventLog: Send + Sync + 'static {
@@ -121,14 +167,29 @@ pub trait EventLog: Send + Sync + 'static {
         partition: u32,
     ) -> Result<u64, StorageError>;
 
-    /// Commit a consumer's batch durably and atomically.
+    /// Commit a consumer's batch: its publishes, its KV writes with its
+    /// position, then its offset. Atomic on the embedded log; on Kafka the
+    /// steps happen in that order (see `docs/ARCHITECTURE.md`).
     async fn commit(&self, commit: ConsumerCommit) -> Result<Vec<Position>, StorageError>;
 
-    /// A counter that changes whenever something was appended.
-    fn changes(&self) -> watch::Receiver<u64>;
+    /// Join consumer group `group` for `topics`. Members of one group share
+    /// the partitions; each event is handed to one member.
+    async fn join(
+        self: Arc<Self>,
+        group: &str,
+        topics: &[String],
+    ) -> Result<Box<dyn GroupMembership>, StorageError>;
+
+    /// Every partition of `topic` from its current end on, outside any group
+    /// (every caller sees every event).
+    async fn tail(
+        self: Arc<Self>,
+        topic: &str,
+    ) -> Result<Vec<Box<dyn PartitionStream>>, StorageError>;
 }
 
-/// Per-plugin key-value state. Writes go through [`EventLog::commit`].
+/// Per-plugin key-value state. Writes go through [`EventLog::commit`], which
+/// applies them with [`KvStore::apply`] unless the log holds the state itself.
 #[async_trait]
 pub trait KvStore: Send + Sync + 'static {
     /// The committed value of `key` in `namespace`.
@@ -143,5 +204,19 @@ pub trait KvStore: Send + Sync + 'static {
     ) -> Result<Vec<String>, StorageError>;
 
     /// Committed bytes (keys and values) held by `namespace`.
-    fn usage(&self, namespace: &str) -> u64;
+    async fn usage(&self, namespace: &str) -> Result<u64, StorageError>;
+
+    /// Apply a batch's KV writes and record its position
+    /// (`group`/`topic`/`partition` → `next_offset`) as one atomic step.
+    /// `commit.publish` is ignored.
+    async fn apply(&self, commit: &ConsumerCommit) -> Result<(), StorageError>;
+
+    /// The position recorded by [`KvStore::apply`], if any: the state holds
+    /// the effects of exactly the events before it.
+    async fn position(
+        &self,
+        group: &str,
+        topic: &str,
+        partition: u32,
+    ) -> Result<Option<u64>, StorageError>;
 }

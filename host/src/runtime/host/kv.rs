@@ -38,8 +38,13 @@ impl StoreState {
         let new_size = value.as_deref().map_or(0, |v| entry_size(&key, v)) as i64;
         let delta = new_size - old_size;
         if delta > 0 {
-            let used =
-                self.plugin.kv.usage(&self.plugin.name) as i64 + self.effects.kv_bytes_delta();
+            let plugin = self.plugin.clone();
+            let committed = plugin
+                .kv
+                .usage(&plugin.name)
+                .await
+                .map_err(|e| KvError::Unavailable(e.to_string()))?;
+            let used = committed as i64 + self.effects.kv_bytes_delta();
             if used + delta > self.plugin.kv_quota as i64 {
                 return Err(KvError::QuotaExceeded(self.plugin.kv_quota));
             }

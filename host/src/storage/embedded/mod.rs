@@ -8,6 +8,7 @@
 //! request is acknowledged only once its transaction is on disk, and a failed
 //! transaction acknowledges none of its requests.
 
+mod stream;
 mod tables;
 pub(crate) use tables::entry_size;
 mod writer;
@@ -20,8 +21,12 @@ use async_trait::async_trait;
 use redb::{Database, ReadableDatabase};
 use tokio::sync::{mpsc, oneshot, watch};
 
-use super::{ConsumerCommit, EventLog, KvStore, Position, StorageError};
+use super::{
+    Assignment, ConsumerCommit, EventLog, GroupMembership, KvStore, PartitionStream, Position,
+    StorageError,
+};
 use crate::event::{Event, StoredEvent};
+use stream::{EmbeddedStream, Start, WholeAssignment};
 use tables::{EVENTS, KV, OFFSETS, decode_event};
 use writer::{WriteOp, Writer};
 
@@ -163,18 +168,57 @@ impl EventLog for EmbeddedStore {
         topic: &str,
         partition: u32,
     ) -> Result<u64, StorageError> {
-        let txn = self.db.begin_read().map_err(unavailable)?;
-        let table = txn.open_table(OFFSETS).map_err(unavailable)?;
-        let value = table.get((group, topic, partition)).map_err(unavailable)?;
-        Ok(value.map_or(0, |v| v.value()))
+        Ok(self.position(group, topic, partition).await?.unwrap_or(0))
     }
 
     async fn commit(&self, commit: ConsumerCommit) -> Result<Vec<Position>, StorageError> {
         self.submit(|reply| WriteOp::Commit { commit, reply }).await
     }
 
-    fn changes(&self) -> watch::Receiver<u64> {
-        self.changes.clone()
+    async fn join(
+        self: Arc<Self>,
+        group: &str,
+        topics: &[String],
+    ) -> Result<Box<dyn GroupMembership>, StorageError> {
+        let mut streams = Vec::new();
+        for topic in topics {
+            for partition in 0..self.partitions(topic).unwrap_or(0) {
+                streams.push(self.stream(topic, partition, Start::Committed(group.to_owned())));
+            }
+        }
+        Ok(Box::new(WholeAssignment {
+            pending: [Assignment::Assigned(streams)].into(),
+        }))
+    }
+
+    async fn tail(
+        self: Arc<Self>,
+        topic: &str,
+    ) -> Result<Vec<Box<dyn PartitionStream>>, StorageError> {
+        let mut streams = Vec::new();
+        for partition in 0..self.partitions(topic).unwrap_or(0) {
+            let end = self.end_offset(topic, partition).await?;
+            streams.push(self.stream(topic, partition, Start::At(end)));
+        }
+        Ok(streams)
+    }
+}
+
+impl EmbeddedStore {
+    fn stream(
+        self: &Arc<Self>,
+        topic: &str,
+        partition: u32,
+        start: Start,
+    ) -> Box<dyn PartitionStream> {
+        Box::new(EmbeddedStream {
+            store: self.clone(),
+            topic: topic.to_owned(),
+            partition,
+            start: Some(start),
+            next: 0,
+            changes: self.changes.clone(),
+        })
     }
 }
 
@@ -207,13 +251,36 @@ impl KvStore for EmbeddedStore {
         Ok(keys)
     }
 
-    fn usage(&self, namespace: &str) -> u64 {
-        self.kv_usage
+    async fn usage(&self, namespace: &str) -> Result<u64, StorageError> {
+        Ok(self
+            .kv_usage
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .get(namespace)
             .copied()
-            .unwrap_or(0)
+            .unwrap_or(0))
+    }
+
+    async fn apply(&self, commit: &ConsumerCommit) -> Result<(), StorageError> {
+        let commit = ConsumerCommit {
+            publish: Vec::new(),
+            ..commit.clone()
+        };
+        self.submit(|reply| WriteOp::Commit { commit, reply })
+            .await
+            .map(drop)
+    }
+
+    async fn position(
+        &self,
+        group: &str,
+        topic: &str,
+        partition: u32,
+    ) -> Result<Option<u64>, StorageError> {
+        let txn = self.db.begin_read().map_err(unavailable)?;
+        let table = txn.open_table(OFFSETS).map_err(unavailable)?;
+        let value = table.get((group, topic, partition)).map_err(unavailable)?;
+        Ok(value.map(|v| v.value()))
     }
 }
 

@@ -81,7 +81,7 @@ async fn a_consumer_commit_applies_publishes_kv_and_offset_together() {
         Some(&b"123"[..])
     );
     assert_eq!(store.list_keys("p", "", 10).await.unwrap(), ["a", "b"]);
-    assert_eq!(store.usage("p"), 6);
+    assert_eq!(store.usage("p").await.unwrap(), 6);
     assert_eq!(store.read("out", 0, 0, 10).await.unwrap().len(), 1);
     // A failing commit (unknown publish topic) changes nothing.
     let err = store
@@ -97,7 +97,7 @@ async fn a_consumer_commit_applies_publishes_kv_and_offset_together() {
         .await;
     assert!(err.is_err());
     assert_eq!(store.committed("g", "in", 0).await.unwrap(), 7);
-    assert_eq!(store.usage("p"), 6);
+    assert_eq!(store.usage("p").await.unwrap(), 6);
 }
 
 #[tokio::test]

@@ -8,33 +8,39 @@
 //!   ids stay the same, so consumers can deduplicate).
 //! - Records are partitioned by the same key hash as the embedded log, and
 //!   carry the CloudEvents binary-mode headers ([`cloudevents`]).
-//! - Reads assign a reader consumer to one partition at an offset; consumer
-//!   groups commit offsets under `streamplug.<plugin>`.
-//!
-//! Not yet here (next steps of the Kafka issue): the `[log] backend` switch,
-//! consumer-group partition assignment for dispatch, and the shared KV store
-//! that KV writes of a [`ConsumerCommit`] need on Kafka.
+//! - Plugins consume through consumer groups (`streamplug.<plugin>`, see
+//!   [`group`]); the read API assigns a reader consumer to one partition at
+//!   an offset.
+//! - A consumer's batch commits in three steps: its publishes (acknowledged
+//!   by the broker), its KV writes with its position (one atomic step in the
+//!   KV store), then the group offset. A crash between the first two
+//!   publishes again on redelivery (at-least-once); the state never holds an
+//!   event's effect twice, because a new owner of the partition skips what
+//!   the KV position says already took effect.
 
 pub mod cloudevents;
+mod group;
 mod reader;
+mod stream;
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext};
 use rdkafka::error::RDKafkaErrorCode;
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use serde::{Deserialize, Serialize};
-use tokio::sync::watch;
 
-use super::{ConsumerCommit, EventLog, Position, StorageError};
+use super::{
+    ConsumerCommit, EventLog, GroupMembership, KvStore, PartitionStream, Position, StorageError,
+};
 use crate::event::{Event, StoredEvent};
 use crate::routing::partition_for;
 use cloudevents::to_record;
@@ -78,13 +84,15 @@ pub struct KafkaLog {
     admin: AdminClient<DefaultClientContext>,
     reader: Arc<Mutex<BaseConsumer>>,
     groups: Mutex<HashMap<String, Arc<BaseConsumer>>>,
+    members: Mutex<HashMap<String, Weak<group::GroupConsumer>>>,
     partitions: Mutex<HashMap<String, u32>>,
-    changes: watch::Sender<u64>,
+    kv: Arc<dyn KvStore>,
 }
 
 impl KafkaLog {
-    /// Connect (lazily: librdkafka connects on first use).
-    pub fn connect(settings: KafkaSettings) -> Result<Self, StorageError> {
+    /// Connect (lazily: librdkafka connects on first use). Consumers keep
+    /// their state, and the position it reflects, in `kv`.
+    pub fn connect(settings: KafkaSettings, kv: Arc<dyn KvStore>) -> Result<Self, StorageError> {
         let delivery = settings.delivery_timeout_ms.to_string();
         let producer: FutureProducer = client_config(&settings)
             .set("enable.idempotence", "true")
@@ -106,9 +114,32 @@ impl KafkaLog {
             admin,
             reader: Arc::new(Mutex::new(reader)),
             groups: Mutex::new(HashMap::new()),
+            members: Mutex::new(HashMap::new()),
             partitions: Mutex::new(HashMap::new()),
-            changes: watch::channel(0).0,
+            kv,
         })
+    }
+
+    /// Commit `next_offset` for `group` through its live member (under the
+    /// member's generation), or a standalone consumer of the group.
+    async fn commit_offset(&self, commit: &ConsumerCommit) -> Result<(), StorageError> {
+        let mut tpl = TopicPartitionList::new();
+        tpl.add_partition_offset(
+            &commit.topic,
+            i32::try_from(commit.partition).unwrap_or(0),
+            Offset::Offset(i64::try_from(commit.next_offset).unwrap_or(i64::MAX)),
+        )
+        .map_err(unavailable)?;
+        let member = self
+            .members
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&commit.group)
+            .and_then(Weak::upgrade);
+        match member {
+            Some(member) => commit_blocking(member, tpl).await,
+            None => commit_blocking(self.group(&commit.group)?, tpl).await,
+        }
     }
 
     /// A consumer that reads and commits offsets of `group` (not subscribed:
@@ -141,6 +172,16 @@ impl KafkaLog {
             .map(|t| t.partitions().len() as u32)
             .filter(|n| *n > 0))
     }
+}
+
+async fn commit_blocking<C: ConsumerContext + 'static>(
+    consumer: Arc<BaseConsumer<C>>,
+    tpl: TopicPartitionList,
+) -> Result<(), StorageError> {
+    tokio::task::spawn_blocking(move || consumer.commit(&tpl, CommitMode::Sync))
+        .await
+        .map_err(unavailable)?
+        .map_err(unavailable)
 }
 
 fn client_config(settings: &KafkaSettings) -> ClientConfig {
@@ -263,12 +304,10 @@ impl EventLog for KafkaLog {
                     })
             }
         });
-        let positions = futures::future::join_all(sends)
+        futures::future::join_all(sends)
             .await
             .into_iter()
-            .collect::<Result<Vec<_>, _>>()?;
-        self.changes.send_modify(|n| *n = n.wrapping_add(1));
-        Ok(positions)
+            .collect::<Result<Vec<_>, _>>()
     }
 
     async fn read(
@@ -329,28 +368,37 @@ impl EventLog for KafkaLog {
     }
 
     async fn commit(&self, commit: ConsumerCommit) -> Result<Vec<Position>, StorageError> {
-        if !commit.kv_writes.is_empty() {
-            return Err(unavailable(
-                "KV writes need a shared KV store on the Kafka backend, and none is configured",
-            ));
-        }
-        let positions = self.append(commit.publish).await?;
-        let consumer = self.group(&commit.group)?;
-        let mut tpl = TopicPartitionList::new();
-        tpl.add_partition_offset(
-            &commit.topic,
-            i32::try_from(commit.partition).unwrap_or(0),
-            Offset::Offset(i64::try_from(commit.next_offset).unwrap_or(i64::MAX)),
-        )
-        .map_err(unavailable)?;
-        tokio::task::spawn_blocking(move || consumer.commit(&tpl, CommitMode::Sync))
-            .await
-            .map_err(unavailable)?
-            .map_err(unavailable)?;
+        let positions = self.append(commit.publish.clone()).await?;
+        self.kv.apply(&commit).await?;
+        self.commit_offset(&commit).await?;
         Ok(positions)
     }
 
-    fn changes(&self) -> watch::Receiver<u64> {
-        self.changes.subscribe()
+    async fn join(
+        self: Arc<Self>,
+        group: &str,
+        topics: &[String],
+    ) -> Result<Box<dyn GroupMembership>, StorageError> {
+        let (membership, consumer) = group::join(
+            &client_config(&self.settings),
+            group,
+            topics,
+            self.kv.clone(),
+        )?;
+        self.members
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(group.to_owned(), consumer);
+        Ok(Box::new(membership))
+    }
+
+    async fn tail(
+        self: Arc<Self>,
+        topic: &str,
+    ) -> Result<Vec<Box<dyn PartitionStream>>, StorageError> {
+        let partitions = self
+            .partitions(topic)
+            .ok_or_else(|| StorageError::UnknownTopic(topic.to_owned()))?;
+        group::tail(&client_config(&self.settings), topic, partitions)
     }
 }

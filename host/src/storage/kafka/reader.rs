@@ -9,10 +9,38 @@ use rdkafka::error::KafkaError;
 use rdkafka::message::{Headers, Message};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 
-use super::cloudevents::{Record, from_record};
 use super::{REQUEST_TIMEOUT, unavailable};
 use crate::event::StoredEvent;
 use crate::storage::StorageError;
+use crate::storage::kafka::cloudevents::{Record, from_record};
+
+/// The stored event in a consumed message (CloudEvents binding).
+pub(super) fn stored_event(msg: &impl Message) -> StoredEvent {
+    let partition = u32::try_from(msg.partition()).unwrap_or(0);
+    let offset = u64::try_from(msg.offset()).unwrap_or(0);
+    let record = Record {
+        key: msg.key().map(<[u8]>::to_vec),
+        headers: msg
+            .headers()
+            .map(|hs| {
+                hs.iter()
+                    .map(|h| {
+                        (
+                            h.key.to_owned(),
+                            h.value.map(<[u8]>::to_vec).unwrap_or_default(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        value: msg.payload().map(<[u8]>::to_vec),
+    };
+    StoredEvent {
+        partition,
+        offset,
+        event: from_record(msg.topic(), partition, offset, &record),
+    }
+}
 
 /// Read up to `limit` records of one partition from `from`, stopping at the
 /// high watermark seen when the read started.
@@ -51,28 +79,7 @@ pub(super) fn read_blocking(
                 if offset < from {
                     continue;
                 }
-                let record = Record {
-                    key: msg.key().map(<[u8]>::to_vec),
-                    headers: msg
-                        .headers()
-                        .map(|hs| {
-                            hs.iter()
-                                .map(|h| {
-                                    (
-                                        h.key.to_owned(),
-                                        h.value.map(<[u8]>::to_vec).unwrap_or_default(),
-                                    )
-                                })
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                    value: msg.payload().map(<[u8]>::to_vec),
-                };
-                out.push(StoredEvent {
-                    partition,
-                    offset,
-                    event: from_record(topic, partition, offset, &record),
-                });
+                out.push(stored_event(&msg));
             }
         }
     }
