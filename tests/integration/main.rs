@@ -10,4 +10,5 @@ mod ingest;
 mod kafka;
 mod plugins;
 mod sandbox;
+mod scale_out;
 mod websocket;
