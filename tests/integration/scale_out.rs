@@ -73,16 +73,21 @@ async fn a_second_instance_takes_half_the_partitions_and_no_event_is_handled_twi
     let b = TestGateway::start(&config_on(&stores, dir_b.path(), &plugins).unwrap())
         .await
         .unwrap();
-    eventually("the partitions to be split between the instances", || async {
-        let (on_a, on_b) = (owned(&a, "recorder"), owned(&b, "recorder"));
-        Ok((on_a.len() == 2 && on_b.len() == 2).then_some((on_a, on_b)))
-    })
+    eventually(
+        "the partitions to be split between the instances",
+        || async {
+            let (on_a, on_b) = (owned(&a, "recorder"), owned(&b, "recorder"));
+            Ok((on_a.len() == 2 && on_b.len() == 2).then_some((on_a, on_b)))
+        },
+    )
     .await
     .unwrap();
     // Both instances take traffic now; let it run past the move.
     let load_b = tokio::spawn(load(b.url.clone(), acked.clone(), 1, stop_rx));
     let handled_at_split = a.events("audit").await.unwrap().len();
-    a.wait_for_events("audit", handled_at_split + 60).await.unwrap();
+    a.wait_for_events("audit", handled_at_split + 60)
+        .await
+        .unwrap();
     stop.send(true).unwrap();
     load_a.await.unwrap();
     load_b.await.unwrap();
@@ -143,7 +148,10 @@ async fn a_second_instance_takes_half_the_partitions_and_no_event_is_handled_twi
             .map(|p| p.as_str().unwrap())
             .collect();
         let last = &products[products.len().saturating_sub(recent.len())..];
-        assert_eq!(recent, last, "{customer}: the recommend profile saw every view");
+        assert_eq!(
+            recent, last,
+            "{customer}: the recommend profile saw every view"
+        );
         assert!(recent.len() == products.len() || recent.len() == 20);
     }
     b.stop().await;

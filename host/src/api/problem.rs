@@ -104,7 +104,8 @@ impl Problem {
         Self::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail)
     }
 
-    /// 503 with `Retry-After`: nothing was written; try again.
+    /// 503 with `Retry-After`: the write was not acknowledged; try again
+    /// (with the same event `id`, so a copy that did land can be dropped).
     pub fn unavailable(detail: impl Into<String>) -> Self {
         let mut p = Self::new(
             StatusCode::SERVICE_UNAVAILABLE,

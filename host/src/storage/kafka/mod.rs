@@ -370,7 +370,13 @@ impl EventLog for KafkaLog {
     async fn commit(&self, commit: ConsumerCommit) -> Result<Vec<Position>, StorageError> {
         let positions = self.append(commit.publish.clone()).await?;
         self.kv.apply(&commit).await?;
-        self.commit_offset(&commit).await?;
+        // The KV position is what the next owner resumes from; the group
+        // offset follows it for Kafka tooling (lag, console consumers). A
+        // failed offset commit is caught up by the next one, and retrying
+        // the whole batch here would publish its events again.
+        if let Err(e) = self.commit_offset(&commit).await {
+            tracing::warn!(group = %commit.group, topic = %commit.topic, partition = commit.partition, error = %e, "group offset not committed; the KV position holds it");
+        }
         Ok(positions)
     }
 

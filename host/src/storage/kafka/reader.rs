@@ -5,7 +5,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::error::KafkaError;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Headers, Message};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 
@@ -73,6 +73,11 @@ pub(super) fn read_blocking(
         match reader.poll(Duration::from_millis(100)) {
             None => continue,
             Some(Err(KafkaError::PartitionEOF(_))) => break,
+            // Connection trouble (maybe left over from an earlier outage):
+            // librdkafka reconnects by itself; keep polling until the deadline.
+            Some(Err(KafkaError::MessageConsumption(
+                RDKafkaErrorCode::BrokerTransportFailure | RDKafkaErrorCode::AllBrokersDown,
+            ))) => continue,
             Some(Err(e)) => return Err(unavailable(e)),
             Some(Ok(msg)) => {
                 let offset = u64::try_from(msg.offset()).unwrap_or(0);

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use rdkafka::consumer::{BaseConsumer, ConsumerContext};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::Message;
 use tokio::sync::{Notify, mpsc};
 
@@ -91,6 +92,12 @@ pub(super) fn spawn_poller<C: ConsumerContext + 'static>(
                         if !routes.deliver(&topic, stored_event(&msg)) {
                             tracing::debug!(consumer = %label, %topic, partition = msg.partition(), "message of a partition no longer owned; it is delivered again to its owner");
                         }
+                    }
+                    Some(Err(KafkaError::MessageConsumption(
+                        RDKafkaErrorCode::BrokerTransportFailure | RDKafkaErrorCode::AllBrokersDown,
+                    ))) => {
+                        // librdkafka reconnects by itself (and logs the cause).
+                        tracing::debug!(consumer = %label, "broker connection lost");
                     }
                     Some(Err(e)) => tracing::warn!(consumer = %label, error = %e, "kafka consumer"),
                 }
