@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond the build, skipping what is
 # already there: the tansu Kafka-compatible broker and Debian's redis-server
-# (the Kafka-backend tests start both on free loopback ports), Debian's
-# chromium, Node.js, and playwright-core for the browser test (tests/browser).
+# (the Kafka-backend tests start both on free loopback ports), kafka-python
+# in a virtualenv (the interop test), Debian's chromium, Node.js, and
+# playwright-core for the browser test (tests/browser).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +27,15 @@ if [ ! -x "$tansu_bin" ] || ! "$tansu_bin" --version 2>/dev/null | grep -q "$TAN
 fi
 
 command -v redis-server >/dev/null 2>&1 || { echo "setup-test: installing redis-server"; apt_install redis-server; }
+# kafka-python, the independent Kafka client of the interop test.
+venv=target/test-venv
+if ! "$venv/bin/python" -c "import kafka" >/dev/null 2>&1; then
+  echo "setup-test: creating $venv with kafka-python"
+  mkdir -p target
+  python3 -m venv "$venv" || { apt_install python3-venv; python3 -m venv "$venv"; }
+  "$venv/bin/pip" install -q --disable-pip-version-check kafka-python==3.0.12
+fi
+
 command -v chromium >/dev/null 2>&1 || { echo "setup-test: installing chromium"; apt_install chromium; }
 command -v node >/dev/null 2>&1 || { echo "setup-test: installing node"; apt_install nodejs npm; }
 if [ ! -d tests/browser/node_modules/playwright-core ]; then

@@ -9,6 +9,7 @@ mod browser;
 mod durability;
 mod ingest;
 mod kafka;
+mod kafka_interop;
 mod plugins;
 mod sandbox;
 mod scale_out;

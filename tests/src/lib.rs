@@ -63,6 +63,35 @@ fn build_plugins() -> Result<PathBuf> {
     Ok(root.join("target/wasm32-wasip2/plugin"))
 }
 
+/// Python with kafka-python, from the virtualenv `scripts/setup-test.sh`
+/// creates under `target/test-venv`.
+pub fn interop_python() -> Result<PathBuf> {
+    let python = workspace_root().join("target/test-venv/bin/python");
+    if !python.is_file() {
+        bail!(
+            "{} is missing; run `make test`, which creates it",
+            python.display()
+        );
+    }
+    Ok(python)
+}
+
+/// Run `tests/interop/kafka_client.py` with `args`; its standard output.
+pub fn kafka_client(args: &[&str]) -> Result<String> {
+    let out = Command::new(interop_python()?)
+        .arg(workspace_root().join("tests/interop/kafka_client.py"))
+        .args(args)
+        .output()
+        .context("running the kafka-python client")?;
+    if !out.status.success() {
+        bail!(
+            "kafka-python client failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8(out.stdout)?)
+}
+
 /// The secret test tokens are signed with.
 pub const JWT_SECRET: &str = "test-secret";
 
@@ -342,6 +371,14 @@ impl TestGateway {
             Some(bytes) => Ok(Some(serde_json::from_slice(&bytes)?)),
             None => Ok(None),
         }
+    }
+
+    /// The broker's `host:port`, when the gateway runs on its own Kafka stores.
+    pub fn bootstrap(&self) -> Option<String> {
+        self.stores
+            .as_ref()
+            .and_then(|s| s.broker.as_ref())
+            .map(|b| b.bootstrap.clone())
     }
 
     /// Live WebSocket sessions of `customer` on this gateway.

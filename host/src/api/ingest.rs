@@ -97,16 +97,18 @@ async fn ingest(
     })?;
     let json: Value = serde_json::from_slice(&body)
         .map_err(|e| Problem::bad_request(format!("the body is not JSON: {e}")))?;
-    ingest_value(state, json, None).await
+    ingest_value(state, json, None, &super::trace::from_headers(headers)).await
 }
 
 /// Validate, route and durably append the events in `json` (one event or an
 /// array). With `customer` (an authenticated session), events without a
-/// subject get it, and events for anyone else are refused.
+/// subject get it, and events for anyone else are refused. Events without a
+/// trace context of their own get `trace` (the request's).
 pub async fn ingest_value(
     state: &AppState,
     json: Value,
     customer: Option<&str>,
+    trace: &[(String, String)],
 ) -> Result<IngestReceipt, Problem> {
     let (objects, batch) = match json {
         Value::Array(items) => (items, true),
@@ -138,6 +140,14 @@ pub async fn ingest_value(
     }
     if !errors.is_empty() {
         return Err(Problem::invalid_events(errors, total));
+    }
+    if !trace.is_empty() {
+        for event in events
+            .iter_mut()
+            .filter(|e| e.header("traceparent").is_none())
+        {
+            event.headers.extend(trace.iter().cloned());
+        }
     }
     // Only the ids are needed after the append; the events move into it.
     let ids: Vec<String> = events.iter().map(|e| e.id.clone()).collect();

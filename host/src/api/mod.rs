@@ -5,6 +5,7 @@ pub mod ingest;
 pub mod problem;
 mod status;
 pub mod topics;
+pub mod trace;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;

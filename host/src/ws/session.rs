@@ -327,7 +327,7 @@ impl Session {
         } else {
             match serde_json::from_str::<Value>(body) {
                 Err(e) => Err(Problem::bad_request(format!("the frame is not JSON: {e}"))),
-                Ok(json) => ingest_value(&self.state, json, Some(&self.customer)).await,
+                Ok(json) => ingest_value(&self.state, json, Some(&self.customer), &[]).await,
             }
         };
         match answer {

@@ -6,8 +6,10 @@
 //!   is not atomic on Kafka (no transactions): on error some records may be
 //!   written, so a retried request can duplicate them (at-least-once; event
 //!   ids stay the same, so consumers can deduplicate).
-//! - Records are partitioned by the same key hash as the embedded log, and
-//!   carry the CloudEvents binary-mode headers ([`cloudevents`]).
+//! - Records are partitioned by librdkafka's `murmur2_random` partitioner,
+//!   the Java client's hash of the key: events of one customer land in the
+//!   same partition whichever Kafka client wrote them. They carry the
+//!   CloudEvents binary-mode headers ([`cloudevents`]).
 //! - Plugins consume through consumer groups (`streamplug.<plugin>`, see
 //!   [`group`]); the read API assigns a reader consumer to one partition at
 //!   an offset.
@@ -42,7 +44,6 @@ use super::{
     ConsumerCommit, EventLog, GroupMembership, KvStore, PartitionStream, Position, StorageError,
 };
 use crate::event::{Event, StoredEvent};
-use crate::routing::partition_for;
 use cloudevents::to_record;
 
 /// Connection settings of the Kafka backend.
@@ -97,6 +98,7 @@ impl KafkaLog {
         let producer: FutureProducer = client_config(&settings)
             .set("enable.idempotence", "true")
             .set("acks", "all")
+            .set("partitioner", "murmur2_random")
             .set("delivery.timeout.ms", &delivery)
             .set("message.timeout.ms", &delivery)
             .create()
@@ -269,10 +271,6 @@ impl EventLog for KafkaLog {
         }
         let queue_timeout = Duration::from_millis(self.settings.delivery_timeout_ms);
         let sends = events.iter().map(|event| {
-            let partition = partition_for(
-                event.key.as_deref(),
-                self.partitions(&event.topic).unwrap_or(1),
-            );
             let record = to_record(event);
             async move {
                 let mut headers = OwnedHeaders::new_with_capacity(record.headers.len());
@@ -282,9 +280,7 @@ impl EventLog for KafkaLog {
                         value: Some(value),
                     });
                 }
-                let mut kafka = FutureRecord::<[u8], [u8]>::to(&event.topic)
-                    .partition(i32::try_from(partition).unwrap_or(0))
-                    .headers(headers);
+                let mut kafka = FutureRecord::<[u8], [u8]>::to(&event.topic).headers(headers);
                 if let Some(key) = &record.key {
                     kafka = kafka.key(key.as_slice());
                 }
