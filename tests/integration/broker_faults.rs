@@ -22,15 +22,51 @@ async fn post_view(gw: &TestGateway, n: usize) -> (u16, Value, Option<String>) {
     (a.status, a.json, retry_after)
 }
 
+/// The topics the test configuration uses.
+const TOPICS: &[&str] = &[
+    "customer-interactions",
+    "order-events",
+    "support-inquiries",
+    "audit",
+    "customer-pushes",
+    "dlq.recorder",
+];
+
+fn kafka_table(cluster: &MockCluster<'_, rdkafka::producer::DefaultProducerContext>) -> String {
+    format!(
+        "[log]\nbackend = \"kafka\"\n[log.kafka]\nbootstrap_servers = \"{}\"\ndelivery_timeout_ms = 1500\n",
+        cluster.bootstrap_servers()
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_topic_that_cannot_be_created_stops_the_start_with_its_name() {
+    // The mock cluster refuses CreateTopics, like a cluster whose ACLs do.
+    let cluster = MockCluster::new(1).unwrap();
+    for topic in TOPICS.iter().filter(|t| **t != "audit") {
+        cluster.create_topic(topic, 2, 1).unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let plugins = format!("{}{}", kafka_table(&cluster), recorder_manifest(""));
+    let err = TestGateway::start(&config(dir.path(), &plugins).unwrap())
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("audit") && err.contains("cannot be created"),
+        "{err}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn while_the_broker_is_down_ingest_answers_503_and_no_acknowledged_event_is_lost() {
     let cluster = MockCluster::new(1).unwrap();
+    for topic in TOPICS {
+        cluster.create_topic(topic, 2, 1).unwrap();
+    }
     let dir = tempfile::tempdir().unwrap();
-    let kafka = format!(
-        "[log]\nbackend = \"kafka\"\n[log.kafka]\nbootstrap_servers = \"{}\"\ndelivery_timeout_ms = 1500\n",
-        cluster.bootstrap_servers()
-    );
-    let plugins = format!("{kafka}{}", recorder_manifest(""));
+    let plugins = format!("{}{}", kafka_table(&cluster), recorder_manifest(""));
     let gw = TestGateway::start(&config(dir.path(), &plugins).unwrap())
         .await
         .unwrap();

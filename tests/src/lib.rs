@@ -345,24 +345,61 @@ impl TestGateway {
         .await
     }
 
-    /// Every event of `topic` (all partitions, from offset 0).
-    pub async fn events(&self, topic: &str) -> Result<Vec<Value>> {
-        let a = self
-            .get(&format!("/v1/topics/{topic}/events?limit=1000"))
-            .await?;
+    /// Partition count and end offsets of `topic` (`GET /v1/topics`).
+    pub async fn ends(&self, topic: &str) -> Result<Vec<u64>> {
+        let a = self.get("/v1/topics").await?;
         if a.status != 200 {
-            bail!("reading {topic}: {} {}", a.status, a.json);
+            bail!("listing topics: {} {}", a.status, a.json);
         }
-        Ok(a.json["events"].as_array().cloned().unwrap_or_default())
+        let info = a
+            .json
+            .as_array()
+            .and_then(|ts| ts.iter().find(|t| t["name"] == topic))
+            .with_context(|| format!("no topic {topic}"))?;
+        Ok(info["end_offsets"]
+            .as_array()
+            .map(|os| os.iter().filter_map(Value::as_u64).collect())
+            .unwrap_or_default())
+    }
+
+    /// Every event of `topic`, partition by partition, paging through each.
+    pub async fn events(&self, topic: &str) -> Result<Vec<Value>> {
+        const PAGE: usize = 1000;
+        let mut all = Vec::new();
+        for partition in 0..self.ends(topic).await?.len() {
+            let mut offset = 0;
+            loop {
+                let a = self
+                    .get(&format!(
+                        "/v1/topics/{topic}/events?partition={partition}&offset={offset}&limit={PAGE}"
+                    ))
+                    .await?;
+                if a.status != 200 {
+                    bail!("reading {topic}: {} {}", a.status, a.json);
+                }
+                let page = a.json["events"].as_array().cloned().unwrap_or_default();
+                let Some(last) = page.last().and_then(|e| e["offset"].as_u64()) else {
+                    break;
+                };
+                let full = page.len() == PAGE;
+                all.extend(page);
+                if !full {
+                    break;
+                }
+                offset = last + 1;
+            }
+        }
+        Ok(all)
     }
 
     /// Wait until `topic` holds at least `n` events; returns them.
     pub async fn wait_for_events(&self, topic: &str, n: usize) -> Result<Vec<Value>> {
         eventually(&format!("{topic} to hold {n} events"), || async {
-            let events = self.events(topic).await?;
-            Ok((events.len() >= n).then_some(events))
+            let held: u64 = self.ends(topic).await?.iter().sum();
+            Ok((held >= n as u64).then_some(()))
         })
-        .await
+        .await?;
+        self.events(topic).await
     }
 
     /// The committed KV value of `plugin` under `key`, as JSON.

@@ -99,6 +99,9 @@ impl KafkaLog {
             .set("enable.idempotence", "true")
             .set("acks", "all")
             .set("partitioner", "murmur2_random")
+            // Topics are created by the gateway with their configured
+            // partitions, never implicitly by a metadata request.
+            .set("allow.auto.create.topics", "false")
             .set("delivery.timeout.ms", &delivery)
             .set("message.timeout.ms", &delivery)
             .create()
@@ -227,14 +230,21 @@ impl EventLog for KafkaLog {
                 )
             })
             .collect();
+        let names: Vec<&str> = missing.iter().map(|(t, _)| t.as_str()).collect();
         let results = self
             .admin
             .create_topics(
                 &new,
-                &AdminOptions::new().operation_timeout(Some(REQUEST_TIMEOUT)),
+                &AdminOptions::new()
+                    .operation_timeout(Some(REQUEST_TIMEOUT))
+                    .request_timeout(Some(REQUEST_TIMEOUT)),
             )
             .await
-            .map_err(unavailable)?;
+            .map_err(|e| {
+                unavailable(format!(
+                    "topics {names:?} do not exist and cannot be created ({e}); create them or grant the gateway CreateTopics"
+                ))
+            })?;
         for result in results {
             match result {
                 Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
