@@ -69,6 +69,7 @@ fn benches(c: &mut Criterion) {
         kv,
         push_topic: "customer-pushes".into(),
         cache_dir: None,
+        credentials: Arc::default(),
     };
     let wasm = plugin_path();
     let version = rt

@@ -15,6 +15,7 @@ use crate::registry::Registry;
 use crate::routing::Router;
 use crate::runtime::RuntimeError;
 use crate::runtime::engine::PluginEngine;
+use crate::runtime::outbound::Credential;
 use crate::runtime::plugin::PluginVersion;
 use crate::runtime::state::HostServices;
 use crate::storage::embedded::EmbeddedStore;
@@ -110,6 +111,26 @@ async fn open_storage(
     Ok((log, kv))
 }
 
+/// The configured credentials, ready to attach.
+fn credentials(
+    settings: &Settings,
+) -> Result<std::collections::BTreeMap<String, Arc<Credential>>, StartError> {
+    settings
+        .credentials_resolved()?
+        .iter()
+        .map(|(name, c)| {
+            Credential::new(name, c)
+                .map(|c| (name.clone(), Arc::new(c)))
+                .map_err(|reason| {
+                    StartError::Config(ConfigError::Invalid {
+                        setting: format!("credentials.{name}"),
+                        reason,
+                    })
+                })
+        })
+        .collect()
+}
+
 impl Gateway {
     /// Start everything `settings` describes.
     pub async fn start(settings: Settings) -> Result<Self, StartError> {
@@ -127,6 +148,7 @@ impl Gateway {
             kv: kv.clone(),
             push_topic: settings.websocket.push_topic.clone(),
             cache_dir: Some(data_dir.join("compiled")),
+            credentials: Arc::new(credentials(&settings)?),
         };
         let mut versions = Vec::new();
         for manifest in &settings.plugins {

@@ -42,6 +42,7 @@ extern crate self as streamplug_sdk;
 pub mod config;
 mod error;
 mod event;
+pub mod http;
 pub mod kv;
 pub mod log;
 pub mod publish;

@@ -10,6 +10,7 @@ mod durability;
 mod ingest;
 mod kafka;
 mod kafka_interop;
+mod outbound;
 mod plugins;
 mod sandbox;
 mod scale_out;

@@ -33,6 +33,15 @@ pub struct PluginManifest {
     /// `http://127.0.0.1:8081`); empty denies every host.
     #[serde(default)]
     pub allowed_hosts: Vec<String>,
+    /// Host names in `allowed_hosts` that may resolve to private, loopback or
+    /// link-local addresses (an intranet CRM). Other names that do are
+    /// refused; an address written in `allowed_hosts` is granted as written.
+    #[serde(default)]
+    pub private_hosts: Vec<String>,
+    /// Origin (one of `allowed_hosts`) → name of a `[credentials.NAME]` the
+    /// host attaches to requests to it. The plugin never sees the secret.
+    #[serde(default)]
+    pub credentials: BTreeMap<String, String>,
     /// Where events that cannot be handled go; `dlq.<name>` by default.
     #[serde(default)]
     pub dead_letter_topic: Option<String>,
@@ -86,6 +95,12 @@ pub struct PluginLimits {
     pub kv_quota_bytes: u64,
     /// Events the plugin may publish while handling one event.
     pub max_publishes_per_event: u32,
+    /// Outbound HTTP requests in flight at once.
+    pub http_concurrency: u32,
+    /// Outbound HTTP requests per second (further requests wait).
+    pub http_requests_per_second: u32,
+    /// Largest outbound HTTP response body, bytes.
+    pub http_max_response_bytes: u64,
 }
 
 impl Default for PluginLimits {
@@ -97,6 +112,9 @@ impl Default for PluginLimits {
             instances: 2,
             kv_quota_bytes: 64 * 1024 * 1024,
             max_publishes_per_event: 100,
+            http_concurrency: 4,
+            http_requests_per_second: 20,
+            http_max_response_bytes: 1024 * 1024,
         }
     }
 }

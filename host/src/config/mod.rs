@@ -18,6 +18,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::{Deserialize, Serialize};
 
+pub use crate::runtime::outbound::CredentialSettings;
 pub use backends::{KvBackend, KvSettings, LogBackend, LogSettings, expand_env};
 pub use manifest::{PluginLimits, PluginManifest, RetryPolicy};
 pub use validate::ConfigError;
@@ -56,6 +57,10 @@ pub struct Settings {
     /// Per-topic settings; topics not listed get the defaults.
     #[serde(default)]
     pub topics: BTreeMap<String, TopicSettings>,
+    /// Credentials the host attaches to plugins' outbound requests, by name
+    /// (bound to origins in plugin manifests). Values may be `${ENV}`.
+    #[serde(default)]
+    pub credentials: BTreeMap<String, CredentialSettings>,
     /// The plugins to load.
     #[serde(default)]
     pub plugins: Vec<PluginManifest>,
@@ -213,6 +218,42 @@ impl Settings {
         topics.sort();
         topics.dedup();
         topics
+    }
+
+    /// Every credential with its `${ENV}` references resolved.
+    pub fn credentials_resolved(
+        &self,
+    ) -> Result<BTreeMap<String, CredentialSettings>, ConfigError> {
+        self.credentials
+            .iter()
+            .map(|(name, c)| {
+                let at = |field: &str| format!("credentials.{name}.{field}");
+                let resolved = match c {
+                    CredentialSettings::Oauth2ClientCredentials {
+                        token_url,
+                        client_id,
+                        client_secret,
+                        scope,
+                    } => CredentialSettings::Oauth2ClientCredentials {
+                        token_url: expand_env(&at("token_url"), token_url)?,
+                        client_id: expand_env(&at("client_id"), client_id)?,
+                        client_secret: expand_env(&at("client_secret"), client_secret)?,
+                        scope: scope
+                            .as_deref()
+                            .map(|s| expand_env(&at("scope"), s))
+                            .transpose()?,
+                    },
+                    CredentialSettings::Header {
+                        name: header,
+                        value,
+                    } => CredentialSettings::Header {
+                        name: header.clone(),
+                        value: expand_env(&at("value"), value)?,
+                    },
+                };
+                Ok((name.clone(), resolved))
+            })
+            .collect()
     }
 
     /// Absolute or cwd-relative path of a plugin's component.

@@ -162,9 +162,42 @@ impl Settings {
                 return Err(invalid(at("types"), format!("unknown event type `{ty}`")));
             }
         }
+        let mut granted = Vec::new();
         for host in &p.allowed_hosts {
-            crate::runtime::outbound::AllowedOrigin::parse(host)
-                .map_err(|reason| invalid(at("allowed_hosts"), reason))?;
+            granted.push(
+                crate::runtime::outbound::AllowedOrigin::parse(host)
+                    .map_err(|reason| invalid(at("allowed_hosts"), reason))?,
+            );
+        }
+        for (origin, credential) in &p.credentials {
+            let parsed = crate::runtime::outbound::AllowedOrigin::parse(origin)
+                .map_err(|reason| invalid(at("credentials"), reason))?;
+            if !granted.contains(&parsed) {
+                return Err(invalid(
+                    at("credentials"),
+                    format!("`{origin}` is not in allowed_hosts"),
+                ));
+            }
+            if !self.credentials.contains_key(credential) {
+                return Err(invalid(
+                    at("credentials"),
+                    format!("no [credentials.{credential}] is configured"),
+                ));
+            }
+        }
+        for host in &p.private_hosts {
+            if !granted.iter().any(|o| o.host.eq_ignore_ascii_case(host)) {
+                return Err(invalid(
+                    at("private_hosts"),
+                    format!("`{host}` is not the host of an origin in allowed_hosts"),
+                ));
+            }
+        }
+        if p.limits.http_concurrency == 0 || p.limits.http_requests_per_second == 0 {
+            return Err(invalid(
+                at("limits.http_concurrency"),
+                "http_concurrency and http_requests_per_second must be at least 1",
+            ));
         }
         let l = &p.limits;
         if l.memory_mib == 0 || l.memory_mib > self.runtime.max_memory_mib {

@@ -10,7 +10,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use super::effects::Effects;
-use super::outbound::OutboundPolicy;
+use super::outbound::{Credential, OutboundGrants, OutboundPolicy};
 use super::stderr_tail::StderrTail;
 use crate::config::PluginManifest;
 use crate::storage::KvStore;
@@ -24,6 +24,8 @@ pub struct HostServices {
     pub push_topic: String,
     /// Where compiled components are cached (none: compile every time).
     pub cache_dir: Option<std::path::PathBuf>,
+    /// Credentials plugins' manifests may bind to origins, by name.
+    pub credentials: Arc<BTreeMap<String, Arc<Credential>>>,
 }
 
 /// The plugin-wide, read-only part of every instance's state.
@@ -67,12 +69,36 @@ impl PluginContext {
             kv_quota: manifest.limits.kv_quota_bytes,
             max_publishes: manifest.limits.max_publishes_per_event,
             kv: host.kv.clone(),
-            outbound: Arc::new(OutboundPolicy::from_manifest(
+            outbound: Arc::new(OutboundPolicy::new(
                 &manifest.name,
-                &manifest.allowed_hosts,
+                &grants(manifest, host)?,
             )?),
         })
     }
+}
+
+/// What `manifest` grants for outbound HTTP, with its credentials looked up.
+fn grants(manifest: &PluginManifest, host: &HostServices) -> Result<OutboundGrants, String> {
+    let credentials = manifest
+        .credentials
+        .iter()
+        .map(|(origin, name)| {
+            host.credentials
+                .get(name)
+                .map(|c| (origin.clone(), c.clone()))
+                .ok_or_else(|| format!("plugin `{}`: no credential `{name}`", manifest.name))
+        })
+        .collect::<Result<_, _>>()?;
+    let limits = &manifest.limits;
+    Ok(OutboundGrants {
+        allowed_hosts: manifest.allowed_hosts.clone(),
+        private_hosts: manifest.private_hosts.clone(),
+        credentials,
+        concurrency: limits.http_concurrency,
+        requests_per_second: limits.http_requests_per_second,
+        max_response_bytes: limits.http_max_response_bytes,
+        timeout: std::time::Duration::from_millis(limits.timeout_ms),
+    })
 }
 
 /// The `T` of every plugin `Store<T>`.
