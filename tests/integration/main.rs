@@ -12,6 +12,7 @@ mod kafka;
 mod kafka_interop;
 mod outbound;
 mod plugins;
+mod salesforce_double;
 mod sandbox;
 mod scale_out;
 mod websocket;

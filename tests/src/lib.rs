@@ -4,6 +4,7 @@
 
 pub mod broker;
 pub mod redis;
+pub mod salesforce;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
