@@ -7,6 +7,7 @@
 mod broker_faults;
 mod browser;
 mod durability;
+mod infobip_double;
 mod ingest;
 mod kafka;
 mod kafka_interop;

@@ -3,6 +3,7 @@
 //! directory, and talks to it over HTTP.
 
 pub mod broker;
+pub mod infobip;
 pub mod redis;
 pub mod salesforce;
 
