@@ -126,24 +126,24 @@ fn service_error(status: StatusCode, id: &str, text: &str) -> Response {
         .into_response()
 }
 
-/// Authenticate and take a pending fault; `Err` is the answer to send.
-fn admit(shared: &Shared, headers: &HeaderMap) -> Result<(), Response> {
+/// Authenticate and take a pending fault: the refusal to send, if any.
+fn refusal(shared: &Shared, headers: &HeaderMap) -> Option<Response> {
     let authorization = headers.get("authorization").and_then(|v| v.to_str().ok());
     if authorization != Some(&format!("App {API_KEY}")) {
-        return Err(service_error(
+        return Some(service_error(
             StatusCode::UNAUTHORIZED,
             "UNAUTHORIZED",
             "Invalid login details",
         ));
     }
     match lock(shared).faults.pop_front() {
-        None => Ok(()),
-        Some(Fault::TooManyRequests) => Err(service_error(
+        None => None,
+        Some(Fault::TooManyRequests) => Some(service_error(
             StatusCode::TOO_MANY_REQUESTS,
             "TOO_MANY_REQUESTS",
             "Too many requests",
         )),
-        Some(Fault::ServerError) => Err(service_error(
+        Some(Fault::ServerError) => Some(service_error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "GENERAL_ERROR",
             "Something went wrong",
@@ -164,7 +164,7 @@ fn accept(shared: &Shared, mut sent: Sent) -> Sent {
 }
 
 async fn sms(State(shared): State<Shared>, headers: HeaderMap, body: String) -> Response {
-    if let Err(answer) = admit(&shared, &headers) {
+    if let Some(answer) = refusal(&shared, &headers) {
         return answer;
     }
     let Ok(request) = serde_json::from_str::<Value>(&body) else {
@@ -237,7 +237,7 @@ async fn sms(State(shared): State<Shared>, headers: HeaderMap, body: String) -> 
 }
 
 async fn email(State(shared): State<Shared>, headers: HeaderMap, mut form: Multipart) -> Response {
-    if let Err(answer) = admit(&shared, &headers) {
+    if let Some(answer) = refusal(&shared, &headers) {
         return answer;
     }
     let mut fields: Vec<(String, String)> = Vec::new();
