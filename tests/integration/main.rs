@@ -16,4 +16,5 @@ mod plugins;
 mod salesforce_double;
 mod sandbox;
 mod scale_out;
+mod support_bot;
 mod websocket;

@@ -112,16 +112,8 @@ fn push_ids(frames: &[Value]) -> Vec<u64> {
     frames.iter().map(|f| f["seq"].as_u64().unwrap()).collect()
 }
 
-/// Read frames until `n` pushes arrived; returns the pushes.
 async fn pushes(ws: &mut streamplug_tests::Ws, n: usize) -> Vec<Value> {
-    let mut out = Vec::new();
-    while out.len() < n {
-        let f = next_frame(ws).await.unwrap();
-        if f["kind"] == "push" {
-            out.push(f);
-        }
-    }
-    out
+    streamplug_tests::pushes(ws, n).await.unwrap()
 }
 
 on_each_backend! {

@@ -20,6 +20,7 @@ use streamplug::gateway::Gateway;
 /// The plugins and fixtures the tests use (workspace package names).
 pub const PLUGIN_PACKAGES: &[&str] = &[
     "recommend",
+    "support-bot",
     "fixture-recorder",
     "fixture-spin-forever",
     "fixture-memory-hog",
@@ -555,6 +556,18 @@ pub async fn closed(ws: &mut Ws) -> Result<(u16, String)> {
             return Ok((code, reason));
         }
     }
+}
+
+/// Read frames until `n` pushes arrived (skipping acks); returns the pushes.
+pub async fn pushes(ws: &mut Ws, n: usize) -> Result<Vec<Value>> {
+    let mut out = Vec::new();
+    while out.len() < n {
+        let f = next_frame(ws).await?;
+        if f["kind"] == "push" {
+            out.push(f);
+        }
+    }
+    Ok(out)
 }
 
 /// Send a JSON text frame.

@@ -1,0 +1,224 @@
+//! support-bot: answers shoppers' chat messages in real time and hands what
+//! it cannot resolve to a human as a Salesforce Service Cloud Case.
+//!
+//! - `order.*` events keep each customer's order state in KV (`orders:<id>`);
+//!   `customer.updated` their name and contact details (`profile:<id>`);
+//!   views, cart changes and chat messages a short history (`recent:<id>`).
+//! - A `support.message` is classified ([`intents`]) and answered
+//!   ([`answers`]) with a push on the configured channel to the shopper's
+//!   live sessions. Escalations create one Case per customer conversation
+//!   ([`crm`]), with the history and orders in its description, and tell the
+//!   shopper the case number.
+//!
+//! Config: `salesforce_url` (required), `api_version` (`v64.0`),
+//! `contact_external_id` (`External_Id__c`), `return_days` (`30`),
+//! `shipping` (`2-4 business days`), `push_channel` (`support`).
+
+pub mod answers;
+pub mod crm;
+pub mod intents;
+pub mod orders;
+
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use streamplug_sdk::{Config, Event, HandleError, Plugin, kv, push};
+
+use answers::{Policy, Reply};
+use crm::{CaseRef, Crm, Profile};
+use orders::Orders;
+
+/// History lines kept per customer for the case description.
+const HISTORY: usize = 15;
+
+struct Settings {
+    crm: Crm,
+    policy: Policy,
+    channel: String,
+}
+
+static SETTINGS: OnceLock<Settings> = OnceLock::new();
+
+#[derive(Deserialize)]
+struct Message {
+    text: String,
+    #[serde(default)]
+    session: Option<String>,
+}
+
+/// The plugin.
+pub struct SupportBot;
+
+fn remember(customer: &str, line: String) -> Result<(), HandleError> {
+    let key = format!("recent:{customer}");
+    let mut recent: Vec<String> = kv::get_json(&key)?.unwrap_or_default();
+    recent.push(line);
+    if recent.len() > HISTORY {
+        recent.drain(..recent.len() - HISTORY);
+    }
+    kv::set_json(&key, &recent)
+}
+
+fn intent_name(intent: &intents::Intent) -> &'static str {
+    match intent {
+        intents::Intent::OrderStatus { .. } => "order_status",
+        intents::Intent::CancelOrder { .. } => "cancel_order",
+        intents::Intent::Returns => "returns",
+        intents::Intent::ShippingTimes => "shipping_times",
+        intents::Intent::Human => "human",
+        intents::Intent::Greeting => "greeting",
+        intents::Intent::Unknown => "unknown",
+    }
+}
+
+/// The case description: the customer's orders and recent history.
+fn description(customer: &str, orders: &Orders, recent: &[String]) -> String {
+    let mut text = format!("Customer {customer}\n\nOrders:\n");
+    if orders.orders.is_empty() {
+        text.push_str("- none\n");
+    }
+    for o in orders.orders.iter().rev() {
+        text.push_str(&format!(
+            "- {} {} {}\n",
+            o.order,
+            o.status,
+            o.items.join(", ")
+        ));
+    }
+    text.push_str("\nRecent activity:\n");
+    for line in recent {
+        text.push_str(&format!("- {line}\n"));
+    }
+    text
+}
+
+fn answer(event: &Event, customer: &str, settings: &Settings) -> Result<(), HandleError> {
+    let message: Message = event.json()?;
+    let when = event.time().unwrap_or_default();
+    remember(customer, format!("{when} chat: {}", message.text))?;
+    let orders: Orders = kv::get_json(&format!("orders:{customer}"))?.unwrap_or_default();
+    let intent = intents::classify(&message.text);
+    let mut reply = json!({
+        "intent": intent_name(&intent),
+        "in_reply_to": event.id(),
+        "session": message.session,
+    });
+    match answers::reply(&intent, &orders, &settings.policy) {
+        Reply::Answer(text) => reply["text"] = json!(text),
+        Reply::Escalate { reason } => {
+            let case_key = format!("case:{customer}");
+            let case = match kv::get_json::<CaseRef>(&case_key)? {
+                Some(open) => open,
+                None => {
+                    let profile: Profile =
+                        kv::get_json(&format!("profile:{customer}"))?.unwrap_or_default();
+                    let recent: Vec<String> =
+                        kv::get_json(&format!("recent:{customer}"))?.unwrap_or_default();
+                    let subject = format!(
+                        "{reason}: \"{}\"",
+                        message.text.chars().take(80).collect::<String>()
+                    );
+                    let case = settings.crm.create_case(
+                        customer,
+                        &profile,
+                        &subject,
+                        &description(customer, &orders, &recent),
+                    )?;
+                    streamplug_sdk::info!("case {} created for {customer}: {reason}", case.number);
+                    kv::set_json(&case_key, &case)?;
+                    case
+                }
+            };
+            reply["text"] = json!(format!(
+                "I have passed this to a colleague who will follow up with you: case {}.",
+                case.number
+            ));
+            reply["case"] = json!(case.number);
+        }
+    }
+    push::to_customer(customer, &settings.channel, "support.reply")
+        .json(&reply)?
+        .send()?;
+    Ok(())
+}
+
+impl Plugin for SupportBot {
+    fn init(config: Config) -> Result<(), String> {
+        let base = config
+            .get("salesforce_url")
+            .filter(|u| u.starts_with("http"))
+            .ok_or("salesforce_url (the org's instance URL) is required")?
+            .trim_end_matches('/')
+            .to_owned();
+        let _ = SETTINGS.set(Settings {
+            crm: Crm {
+                base,
+                version: config.get("api_version").unwrap_or("v64.0").to_owned(),
+                external_id_field: config
+                    .get("contact_external_id")
+                    .unwrap_or("External_Id__c")
+                    .to_owned(),
+            },
+            policy: Policy {
+                return_days: config.parse_or("return_days", 30u32)?,
+                shipping: config
+                    .get("shipping")
+                    .unwrap_or("2-4 business days")
+                    .to_owned(),
+            },
+            channel: config.get("push_channel").unwrap_or("support").to_owned(),
+        });
+        Ok(())
+    }
+
+    fn handle(event: Event) -> Result<(), HandleError> {
+        let Some(customer) = event.subject().map(str::to_owned) else {
+            return Ok(());
+        };
+        let settings = SETTINGS
+            .get()
+            .ok_or_else(|| HandleError::retry("not initialised"))?;
+        let ty = event.ty().to_owned();
+        match ty.as_str() {
+            "support.message" => answer(&event, &customer, settings),
+            t if t.starts_with("order.") => {
+                let key = format!("orders:{customer}");
+                let mut orders: Orders = kv::get_json(&key)?.unwrap_or_default();
+                let data: Value = event.json()?;
+                orders.apply(t, &data, event.time());
+                kv::set_json(&key, &orders)?;
+                remember(
+                    &customer,
+                    format!(
+                        "{} {t} {}",
+                        event.time().unwrap_or_default(),
+                        data["order"].as_str().unwrap_or_default()
+                    ),
+                )
+            }
+            "customer.updated" => {
+                let key = format!("profile:{customer}");
+                let mut profile: Profile = kv::get_json(&key)?.unwrap_or_default();
+                let update: Profile = event.json()?;
+                profile.name = update.name.or(profile.name);
+                profile.email = update.email.or(profile.email);
+                profile.phone = update.phone.or(profile.phone);
+                kv::set_json(&key, &profile)
+            }
+            t => {
+                let data: Value = event.json().unwrap_or(Value::Null);
+                let what = data["product"]
+                    .as_str()
+                    .or(data["path"].as_str())
+                    .unwrap_or_default();
+                remember(
+                    &customer,
+                    format!("{} {t} {what}", event.time().unwrap_or_default()),
+                )
+            }
+        }
+    }
+}
+
+streamplug_sdk::export_plugin!(SupportBot);
