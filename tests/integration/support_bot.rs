@@ -138,3 +138,59 @@ async fn a_crm_outage_is_retried_then_dead_lettered_and_nothing_is_lost() {
     );
     gw.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chat_widget_gets_the_reply_in_the_same_http_exchange() {
+    let sf = Salesforce::start().await.unwrap();
+    let gw = TestGateway::with_plugins(&manifest(&sf, 5)).await.unwrap();
+    place_and_ship(&gw, "carol").await;
+    let ask = |body: Value, wait: &str| {
+        gw.client
+            .post(format!("{}/v1/events?reply_timeout_ms={wait}", gw.url))
+            .json(&body)
+            .send()
+    };
+    let answer = ask(
+        json!({"type": "support.message", "customer": "carol", "data": {"text": "where is my order?"}}),
+        "20000",
+    )
+    .await
+    .unwrap();
+    assert_eq!(answer.status(), 200);
+    let body: Value = answer.json().await.unwrap();
+    let reply = &body["reply"];
+    assert_eq!(reply["channel"], "support");
+    assert_eq!(reply["cause"], body["events"][0]["id"]);
+    assert!(
+        reply["data"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("JD014600003SE"),
+        "{body}"
+    );
+
+    // Nothing answers a product view: acknowledged, no reply.
+    let quiet = ask(view("carol", "stove"), "300").await.unwrap();
+    assert_eq!(quiet.status(), 202);
+    let quiet: Value = quiet.json().await.unwrap();
+    assert_eq!(quiet["accepted"], 1);
+    assert!(quiet["reply"].is_null());
+
+    // A reply belongs to one event.
+    let batch = ask(json!([view("carol", "a"), view("carol", "b")]), "300")
+        .await
+        .unwrap();
+    assert_eq!(batch.status(), 400);
+    let problem: Value = batch.json().await.unwrap();
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("exactly one event"),
+        "{problem}"
+    );
+    let bad = ask(view("carol", "a"), "soon").await.unwrap();
+    assert_eq!(bad.status(), 400);
+    assert_eq!(bad.headers()["content-type"], "application/problem+json");
+    gw.stop().await;
+}

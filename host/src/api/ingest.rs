@@ -1,12 +1,12 @@
 //! `POST /v1/events`: one event or a batch, validated against the vocabulary,
 //! routed by type, appended durably, then acknowledged with `202`.
 
-use axum::extract::State;
-use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::AppState;
@@ -47,23 +47,94 @@ pub struct IngestReceipt {
     pub events: Vec<Accepted>,
 }
 
+/// `POST /v1/events` options.
+#[derive(Debug, Default, Deserialize)]
+pub struct IngestQuery {
+    /// Wait up to this long for the first push the (single) event causes,
+    /// and answer with it: `200` with `reply`, or `202` with `reply: null`
+    /// when none came in time. At most 30 000.
+    pub reply_timeout_ms: Option<u64>,
+}
+
+/// Longest `reply_timeout_ms`.
+const MAX_REPLY_WAIT_MS: u64 = 30_000;
+
 /// The handler.
 pub async fn post_events(
     State(state): State<AppState>,
+    query: Result<Query<IngestQuery>, QueryRejection>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    match ingest(&state, &headers, body).await {
-        Ok(receipt) => (StatusCode::ACCEPTED, axum::Json(receipt)).into_response(),
-        Err(problem) => problem.into_response(),
+    let query = match query {
+        Ok(Query(query)) => query,
+        Err(rejection) => return Problem::bad_request(rejection.body_text()).into_response(),
+    };
+    let events = match parse_request(&state, &headers, body) {
+        Ok(events) => events,
+        Err(problem) => return problem.into_response(),
+    };
+    let Some(wait) = query.reply_timeout_ms else {
+        return match append(&state, events).await {
+            Ok(receipt) => (StatusCode::ACCEPTED, axum::Json(receipt)).into_response(),
+            Err(problem) => problem.into_response(),
+        };
+    };
+    if wait > MAX_REPLY_WAIT_MS {
+        return Problem::bad_request(format!(
+            "reply_timeout_ms must be at most {MAX_REPLY_WAIT_MS}"
+        ))
+        .into_response();
+    }
+    let [event] = events.as_slice() else {
+        return Problem::bad_request("reply_timeout_ms needs exactly one event").into_response();
+    };
+    let id = event.id.clone();
+    let reply = state.ws.hub.replies.expect(&id);
+    let receipt = match append(&state, events).await {
+        Ok(receipt) => receipt,
+        Err(problem) => {
+            state.ws.hub.replies.forget(&id);
+            return problem.into_response();
+        }
+    };
+    match tokio::time::timeout(std::time::Duration::from_millis(wait), reply).await {
+        Ok(Ok(push)) => (
+            StatusCode::OK,
+            axum::Json(Replied {
+                receipt,
+                reply: Some(push),
+            }),
+        )
+            .into_response(),
+        _ => {
+            state.ws.hub.replies.forget(&id);
+            (
+                StatusCode::ACCEPTED,
+                axum::Json(Replied {
+                    receipt,
+                    reply: None,
+                }),
+            )
+                .into_response()
+        }
     }
 }
 
-async fn ingest(
+/// The answer to a request that waited for a reply.
+#[derive(Debug, Serialize)]
+struct Replied {
+    #[serde(flatten)]
+    receipt: IngestReceipt,
+    /// The push frame the event caused, if it came in time.
+    reply: Option<Value>,
+}
+
+fn parse_request(
     state: &AppState,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<IngestReceipt, Problem> {
+) -> Result<Vec<Event>, Problem> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -97,19 +168,29 @@ async fn ingest(
     })?;
     let json: Value = serde_json::from_slice(&body)
         .map_err(|e| Problem::bad_request(format!("the body is not JSON: {e}")))?;
-    ingest_value(state, json, None, &super::trace::from_headers(headers)).await
+    prepare(state, json, None, &super::trace::from_headers(headers))
 }
 
-/// Validate, route and durably append the events in `json` (one event or an
-/// array). With `customer` (an authenticated session), events without a
-/// subject get it, and events for anyone else are refused. Events without a
-/// trace context of their own get `trace` (the request's).
+/// Validate, route and durably append the events in `json`; see [`prepare`].
 pub async fn ingest_value(
     state: &AppState,
     json: Value,
     customer: Option<&str>,
     trace: &[(String, String)],
 ) -> Result<IngestReceipt, Problem> {
+    append(state, prepare(state, json, customer, trace)?).await
+}
+
+/// Validate and route the events in `json` (one event or an array). With
+/// `customer` (an authenticated session), events without a subject get it,
+/// and events for anyone else are refused. Events without a trace context of
+/// their own get `trace` (the request's).
+fn prepare(
+    state: &AppState,
+    json: Value,
+    customer: Option<&str>,
+    trace: &[(String, String)],
+) -> Result<Vec<Event>, Problem> {
     let (objects, batch) = match json {
         Value::Array(items) => (items, true),
         other => (vec![other], false),
@@ -149,6 +230,11 @@ pub async fn ingest_value(
             event.headers.extend(trace.iter().cloned());
         }
     }
+    Ok(events)
+}
+
+/// Append validated events durably; their positions once written.
+async fn append(state: &AppState, events: Vec<Event>) -> Result<IngestReceipt, Problem> {
     // Only the ids are needed after the append; the events move into it.
     let ids: Vec<String> = events.iter().map(|e| e.id.clone()).collect();
     let positions = state.log.append(events).await.map_err(|e| match e {

@@ -102,6 +102,9 @@ struct PushBody<'a> {
     #[serde(rename = "type")]
     ty: &'a str,
     time: Option<&'a str>,
+    /// The event whose handling caused this push.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cause: Option<&'a str>,
     data: Value,
 }
 
@@ -121,6 +124,7 @@ impl PushFrame {
             channel: e.header(CHANNEL_HEADER).unwrap_or("default"),
             ty: &e.ty,
             time: e.time.as_deref(),
+            cause: e.header("causationid"),
             data: serde_json::from_slice(&e.data).unwrap_or(Value::Null),
         };
         Self {

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::{Notify, mpsc, watch};
 
 use super::frames::PushFrame;
+use super::replies::Replies;
 
 /// Gauge of open sessions.
 pub const SESSIONS: &str = "streamplug_ws_sessions";
@@ -44,6 +45,8 @@ pub struct Hub {
     max_per_customer: usize,
     queue: usize,
     live: watch::Sender<usize>,
+    /// HTTP requests waiting for the push their event causes.
+    pub replies: Replies,
 }
 
 /// Membership of one session; leaving the hub when dropped.
@@ -65,6 +68,7 @@ impl Hub {
             max_per_customer,
             queue: queue.max(1),
             live: watch::channel(0).0,
+            replies: Replies::default(),
         }
     }
 

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod frames;
 pub mod hub;
 mod rate;
+pub mod replies;
 pub mod session;
 pub mod tailer;
 

@@ -43,8 +43,12 @@ async fn tail(
         match batch {
             Ok(batch) => {
                 for stored in &batch {
+                    let frame = PushFrame::from_stored(stored);
                     if let Some(customer) = &stored.event.subject {
-                        hub.deliver(customer, &PushFrame::from_stored(stored));
+                        hub.deliver(customer, &frame);
+                    }
+                    if let Some(cause) = stored.event.header("causationid") {
+                        hub.replies.offer(cause, &frame);
                     }
                 }
             }
