@@ -196,6 +196,13 @@ impl Gateway {
             },
             ready: ready.clone(),
             ownership: ownership.clone(),
+            webhook_token: settings
+                .webhooks
+                .infobip_token
+                .as_deref()
+                .map(|t| crate::config::expand_env("webhooks.infobip_token", t))
+                .transpose()?
+                .map(Arc::from),
             metrics: prometheus(),
             ws: ws.clone(),
         };

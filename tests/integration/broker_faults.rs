@@ -27,6 +27,7 @@ const TOPICS: &[&str] = &[
     "customer-interactions",
     "order-events",
     "support-inquiries",
+    "engagement-events",
     "audit",
     "customer-pushes",
     "dlq.recorder",

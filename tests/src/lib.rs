@@ -217,6 +217,7 @@ max_instances = 16
 "customer.*" = "customer-interactions"
 "order.*" = "order-events"
 "support.*" = "support-inquiries"
+"message.*" = "engagement-events"
 
 [topics.audit]
 partitions = 2

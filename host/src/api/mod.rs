@@ -6,6 +6,7 @@ pub mod problem;
 mod status;
 pub mod topics;
 pub mod trace;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -46,6 +47,8 @@ pub struct AppState {
     pub ready: Arc<AtomicBool>,
     /// Partitions each plugin consumes on this instance.
     pub ownership: Arc<crate::dispatch::Ownership>,
+    /// Token inbound webhooks must carry, when configured.
+    pub webhook_token: Option<Arc<str>>,
     /// Prometheus exposition.
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// WebSocket sessions.
@@ -57,6 +60,7 @@ pub fn app(state: AppState) -> Router {
     let body_limit = state.limits.max_body_bytes;
     Router::new()
         .route("/v1/events", post(ingest::post_events))
+        .route("/v1/webhooks/infobip", post(webhooks::infobip))
         .route("/v1/ws", get(crate::ws::upgrade))
         .route("/v1/dev/tokens", post(crate::ws::dev_token))
         .route("/v1/topics", get(topics::list_topics))

@@ -57,6 +57,9 @@ pub struct Settings {
     /// Per-topic settings; topics not listed get the defaults.
     #[serde(default)]
     pub topics: BTreeMap<String, TopicSettings>,
+    /// Inbound webhooks (CPaaS delivery reports).
+    #[serde(default)]
+    pub webhooks: WebhookSettings,
     /// Credentials the host attaches to plugins' outbound requests, by name
     /// (bound to origins in plugin manifests). Values may be `${ENV}`.
     #[serde(default)]
@@ -107,6 +110,15 @@ impl Default for StorageSettings {
             default_partitions: 4,
         }
     }
+}
+
+/// Inbound webhooks.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhookSettings {
+    /// Token `POST /v1/webhooks/infobip` must carry as `?token=` (may be
+    /// `${ENV}`); none: the endpoint is open (put it behind your proxy).
+    pub infobip_token: Option<String>,
 }
 
 /// Settings of one topic.

@@ -123,6 +123,36 @@ pub struct OrderStatusData {
     pub reason: Option<String>,
 }
 
+/// A message sent to a customer changed delivery status (as the CPaaS,
+/// e.g. Infobip, reported it).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct MessageStatusData {
+    /// The provider's message id.
+    #[schemars(length(min = 1, max = 256))]
+    pub message: String,
+    /// `sms` or `email`.
+    #[schemars(length(min = 1, max = 32))]
+    pub channel: String,
+    /// Phone number or address it went to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    /// Status group: `PENDING`, `UNDELIVERABLE`, `DELIVERED`, `EXPIRED`, `REJECTED`.
+    #[schemars(length(min = 1, max = 64))]
+    pub status: String,
+    /// Detailed status, e.g. `DELIVERED_TO_HANDSET`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// Error name when it failed, e.g. `EC_ABSENT_SUBSCRIBER`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// When the final status was reached, as reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub done_at: Option<String>,
+    /// The order the message was about, if the sender said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<String>,
+}
+
 /// A shopper's chat message to support.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct SupportMessageData {
@@ -221,6 +251,11 @@ pub const VOCABULARY: &[EventType] = &[
         "support.message",
         SupportMessageData,
         "A customer wrote to support (chat)."
+    ),
+    event_type!(
+        "message.status",
+        MessageStatusData,
+        "A message sent to a customer (SMS, email) reached a delivery status, as the CPaaS reported it."
     ),
 ];
 

@@ -1,0 +1,133 @@
+//! `POST /v1/webhooks/infobip?channel=sms|email[&token=…]`: Infobip's
+//! delivery reports become `message.status` events, so engagement is
+//! tracked end to end. A report names the customer (and order) through the
+//! `callbackData` the sender set: a JSON object `{"customer": …, "order": …}`.
+//! The answer is `200` only once the events are durably written, so Infobip
+//! retries a report the gateway could not take.
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::ingest::ingest_value;
+use super::problem::Problem;
+
+/// Query parameters.
+#[derive(Debug, Deserialize)]
+pub struct WebhookQuery {
+    /// `sms` (default) or `email`.
+    #[serde(default)]
+    pub channel: Option<String>,
+    /// Must equal `webhooks.infobip_token` when one is configured.
+    #[serde(default)]
+    pub token: Option<String>,
+}
+
+/// Equal without an early exit on the first differing byte.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// One report as a `message.status` event in the shorthand form.
+fn to_event(report: &Value, channel: &str) -> Value {
+    let callback: Value = report["callbackData"]
+        .as_str()
+        .and_then(|c| serde_json::from_str(c).ok())
+        .unwrap_or(Value::Null);
+    let text = |v: &Value| v.as_str().map(str::to_owned);
+    let error = report["error"]["name"]
+        .as_str()
+        .filter(|n| *n != "NO_ERROR")
+        .map(str::to_owned);
+    let mut data = json!({
+        "message": text(&report["messageId"]).unwrap_or_default(),
+        "channel": channel,
+        "status": text(&report["status"]["groupName"]).unwrap_or_default(),
+    });
+    for (field, value) in [
+        ("to", text(&report["to"])),
+        ("detail", text(&report["status"]["name"])),
+        ("error", error),
+        ("done_at", text(&report["doneAt"])),
+        ("order", text(&callback["order"])),
+    ] {
+        if let Some(v) = value {
+            data[field] = json!(v);
+        }
+    }
+    let mut event = json!({"type": "message.status", "data": data});
+    if let Some(customer) = text(&callback["customer"]) {
+        event["customer"] = json!(customer);
+    }
+    event
+}
+
+/// The handler.
+pub async fn infobip(
+    State(state): State<AppState>,
+    query: Result<Query<WebhookQuery>, QueryRejection>,
+    body: Result<axum::Json<Value>, JsonRejection>,
+) -> Response {
+    let query = match query {
+        Ok(Query(q)) => q,
+        Err(e) => return Problem::bad_request(e.body_text()).into_response(),
+    };
+    if let Some(expected) = &state.webhook_token {
+        let given = query.token.as_deref().unwrap_or_default();
+        if !same(given.as_bytes(), expected.as_bytes()) {
+            return Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Unauthorized",
+                "the webhook token is missing or wrong",
+            )
+            .into_response();
+        }
+    }
+    let channel = query.channel.unwrap_or_else(|| "sms".into());
+    if channel != "sms" && channel != "email" {
+        return Problem::bad_request("channel must be sms or email").into_response();
+    }
+    let report = match body {
+        Ok(axum::Json(v)) => v,
+        Err(e) => return Problem::bad_request(e.body_text()).into_response(),
+    };
+    let Some(results) = report["results"].as_array().filter(|r| !r.is_empty()) else {
+        return Problem::bad_request("a delivery report has a non-empty `results` array")
+            .into_response();
+    };
+    let events: Vec<Value> = results.iter().map(|r| to_event(r, &channel)).collect();
+    match ingest_value(&state, Value::Array(events), None, &[]).await {
+        Ok(receipt) => (StatusCode::OK, axum::Json(receipt)).into_response(),
+        Err(problem) => problem.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_report_becomes_a_message_status_event_for_its_customer() {
+        let report = json!({"messageId": "m-1", "to": "41793026727", "doneAt": "2026-11-23T16:10:02.000+0000",
+            "status": {"groupName": "UNDELIVERABLE", "name": "UNDELIVERABLE_NOT_DELIVERED"},
+            "error": {"name": "EC_ABSENT_SUBSCRIBER"},
+            "callbackData": r#"{"customer":"alice","order":"o-1"}"#});
+        let event = to_event(&report, "sms");
+        assert_eq!(event["customer"], "alice");
+        assert_eq!(event["data"]["order"], "o-1");
+        assert_eq!(event["data"]["status"], "UNDELIVERABLE");
+        assert_eq!(event["data"]["error"], "EC_ABSENT_SUBSCRIBER");
+        let anonymous = to_event(
+            &json!({"messageId": "m-2", "status": {"groupName": "DELIVERED"}, "error": {"name": "NO_ERROR"}}),
+            "email",
+        );
+        assert!(anonymous.get("customer").is_none());
+        assert!(anonymous["data"].get("error").is_none());
+        assert!(same(b"abc", b"abc") && !same(b"abc", b"abd") && !same(b"ab", b"abc"));
+    }
+}
