@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use serde_json::{Value, json};
 use streamplug_tests::eventually;
 use streamplug_tests::infobip::{API_KEY, Fault, Infobip};
+use streamplug_tests::local_server::LocalServer;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_infobip_double_sends_validates_and_reports_delivery() {
@@ -23,9 +24,8 @@ async fn the_infobip_double_sends_validates_and_reports_delivery() {
             }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let hook = format!("http://{}/reports", listener.local_addr().unwrap());
-    let receiver = tokio::spawn(async move { axum::serve(listener, app).await });
+    let receiver = LocalServer::start(app).await.unwrap();
+    let hook = format!("{}/reports", receiver.url);
 
     let client = reqwest::Client::new();
     let send = |body: Value, key: &str| {
@@ -105,5 +105,5 @@ async fn the_infobip_double_sends_validates_and_reports_delivery() {
     assert_eq!(sent.len(), 2);
     assert_eq!(sent[1].channel, "email");
     assert_eq!(sent[1].to, "alice@example.com");
-    receiver.abort();
+    drop(receiver);
 }

@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use serde_json::{Value, json};
+use streamplug_tests::local_server::LocalServer;
 use streamplug_tests::{TestGateway, view};
 
 /// What the upstream double saw.
@@ -67,19 +68,14 @@ async fn echo(State(seen): State<Shared>, headers: HeaderMap) -> impl IntoRespon
     )
 }
 
-async fn upstream() -> (String, Shared, tokio::task::JoinHandle<()>) {
+async fn upstream() -> (LocalServer, Shared) {
     let seen = Shared::default();
     let app = axum::Router::new()
         .route("/services/oauth2/token", post(token))
         .route("/echo", get(echo))
         .route("/big", get(|| async { "x".repeat(4096) }))
         .with_state(seen.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app).await.unwrap();
-    });
-    (format!("127.0.0.1:{port}"), seen, server)
+    (LocalServer::start(app).await.unwrap(), seen)
 }
 
 fn recorder(origin: &str, extra: &str) -> String {
@@ -119,8 +115,8 @@ async fn fetch(gw: &TestGateway, url: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_host_attaches_and_refreshes_credentials_the_plugin_never_sees() {
-    let (addr, seen, server) = upstream().await;
-    let origin = format!("http://{addr}");
+    let (server, seen) = upstream().await;
+    let origin = server.url.clone();
     let manifest = recorder(
         &origin,
         &format!("credentials = {{ \"{origin}\" = \"crm\" }}"),
@@ -168,13 +164,13 @@ async fn the_host_attaches_and_refreshes_credentials_the_plugin_never_sees() {
         "{big}"
     );
     gw.stop().await;
-    server.abort();
+    drop(server);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_granted_name_that_resolves_to_a_private_address_is_refused_unless_listed() {
-    let (addr, seen, server) = upstream().await;
-    let port = addr.rsplit_once(':').unwrap().1;
+    let (server, seen) = upstream().await;
+    let port = server.url.rsplit_once(':').unwrap().1;
     let by_name = format!("http://localhost:{port}");
 
     let gw = TestGateway::with_plugins(&recorder(&by_name, ""))
@@ -197,5 +193,5 @@ async fn a_granted_name_that_resolves_to_a_private_address_is_refused_unless_lis
     let outcome = fetch(&gw, &format!("{by_name}/echo")).await;
     assert_eq!(outcome["status"], 200, "{outcome}");
     gw.stop().await;
-    server.abort();
+    drop(server);
 }

@@ -124,14 +124,14 @@ async fn denied_capabilities_are_error_values_and_the_event_still_succeeds(backe
         counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         async { "hello" }
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let server_addr = listener.local_addr().unwrap();
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let server = streamplug_tests::local_server::LocalServer::start(app)
+        .await
+        .unwrap();
 
     let gw = TestGateway::on(backend, &recorder()).await.unwrap();
     let a = gw
         .post(&json!({"type": "product.viewed", "customer": "c1",
-            "data": {"product": "p", "publish_to": "secret-topic", "http": format!("http://{server_addr}/steal")}}))
+            "data": {"product": "p", "publish_to": "secret-topic", "http": format!("{}/steal", server.url)}}))
         .await
         .unwrap();
     let id = a.json["events"][0]["id"].as_str().unwrap().to_owned();
@@ -157,7 +157,7 @@ async fn denied_capabilities_are_error_values_and_the_event_still_succeeds(backe
     );
     assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 0);
     assert!(gw.events("dlq.recorder").await.unwrap().is_empty());
-    server.abort();
+    drop(server);
     gw.stop().await;
 }
 }

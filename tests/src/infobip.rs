@@ -15,6 +15,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Value, json};
 
+use crate::local_server::LocalServer;
+
 /// The API key the double accepts.
 pub const API_KEY: &str = "003026bbc133714df1834b8638bb496e-8f4b3d9a";
 
@@ -63,7 +65,7 @@ pub struct Infobip {
     /// `http://127.0.0.1:PORT` (the account's base URL).
     pub url: String,
     shared: Shared,
-    server: tokio::task::JoinHandle<()>,
+    _server: LocalServer,
 }
 
 impl Infobip {
@@ -74,15 +76,11 @@ impl Infobip {
             .route("/sms/3/messages", post(sms))
             .route("/email/3/send", post(email))
             .with_state(shared.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let url = format!("http://{}", listener.local_addr()?);
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let server = LocalServer::start(app).await?;
         Ok(Self {
-            url,
+            url: server.url.clone(),
             shared,
-            server,
+            _server: server,
         })
     }
 
@@ -109,12 +107,6 @@ impl Infobip {
         for _ in 0..count {
             inner.faults.push_back(fault);
         }
-    }
-}
-
-impl Drop for Infobip {
-    fn drop(&mut self) {
-        self.server.abort();
     }
 }
 

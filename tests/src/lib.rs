@@ -4,8 +4,14 @@
 
 pub mod broker;
 pub mod infobip;
+pub mod local_server;
 pub mod redis;
 pub mod salesforce;
+mod stores;
+mod ws_client;
+
+pub use stores::{Backend, Stores};
+pub use ws_client::{Received, Ws, closed, next_frame, pushes, receive, send_json};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -100,86 +106,6 @@ pub const JWT_SECRET: &str = "test-secret";
 
 /// The `[websocket]` table tests use unless they bring their own.
 pub const TEST_WEBSOCKET: &str = "[websocket]\njwt_secret = \"test-secret\"\ndev_tokens = true\n";
-
-/// Which event log and KV store a test gateway runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    /// The embedded log and KV store.
-    Embedded,
-    /// A real Kafka-compatible broker (tansu) and a real Redis, both started
-    /// for the test on free loopback ports.
-    Kafka,
-}
-
-/// The outside services a [`Backend`] needs, running while this lives.
-pub struct Stores {
-    /// The broker, on [`Backend::Kafka`].
-    pub broker: Option<broker::Tansu>,
-    /// Redis, on [`Backend::Kafka`].
-    pub redis: Option<redis::Redis>,
-}
-
-impl Stores {
-    /// Start what `backend` needs.
-    pub fn start(backend: Backend) -> Result<Self> {
-        Ok(match backend {
-            Backend::Embedded => Self {
-                broker: None,
-                redis: None,
-            },
-            Backend::Kafka => Self {
-                broker: Some(broker::Tansu::start()?),
-                redis: Some(redis::Redis::start()?),
-            },
-        })
-    }
-
-    /// The `[log]` and `[kv]` tables that point a gateway at these stores.
-    /// tansu 0.6 reports a partition's high watermark as the base offset of
-    /// its last record batch + 1, so the tests make librdkafka send one
-    /// record per batch to read exact ends from it (Kafka needs no such option).
-    pub fn toml(&self) -> String {
-        let mut out = String::new();
-        if let Some(broker) = &self.broker {
-            out.push_str(&format!(
-                "[log]\nbackend = \"kafka\"\n[log.kafka]\nbootstrap_servers = \"{}\"\n[log.kafka.options]\n\"batch.num.messages\" = \"1\"\n",
-                broker.bootstrap
-            ));
-        }
-        if let Some(redis) = &self.redis {
-            out.push_str(&format!(
-                "[kv]\nbackend = \"redis\"\n[kv.redis]\nurl = \"{}\"\n",
-                redis.url
-            ));
-        }
-        out
-    }
-}
-
-/// Define a test that runs once per backend: `NAME::embedded` and
-/// `NAME::kafka`, one code path.
-#[macro_export]
-macro_rules! on_each_backend {
-    ($(#[$attr:meta])* async fn $name:ident($backend:ident) $body:block) => {
-        $(#[$attr])*
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            async fn run($backend: $crate::Backend) $body
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn embedded() {
-                run($crate::Backend::Embedded).await
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn kafka() {
-                run($crate::Backend::Kafka).await
-            }
-        }
-    };
-}
 
 /// The settings every test starts from on the embedded backend; see
 /// [`config_on`].
@@ -463,122 +389,6 @@ where
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-/// A WebSocket client connection.
-pub type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-impl TestGateway {
-    /// A customer token from `POST /v1/dev/tokens`.
-    pub async fn token(&self, customer: &str) -> Result<String> {
-        let a = self
-            .client
-            .post(format!("{}/v1/dev/tokens", self.url))
-            .json(&serde_json::json!({ "customer": customer }))
-            .send()
-            .await?;
-        let a = answer(a).await?;
-        a.json["token"]
-            .as_str()
-            .map(str::to_owned)
-            .with_context(|| format!("no token: {} {}", a.status, a.json))
-    }
-
-    /// Open `/v1/ws` with `query` (e.g. `token=...&resume=...`).
-    pub async fn ws(&self, query: &str) -> Result<Ws> {
-        let url = format!("{}/v1/ws?{query}", self.url.replace("http://", "ws://"));
-        let (ws, _) = tokio_tungstenite::connect_async(url).await?;
-        Ok(ws)
-    }
-
-    /// A session of `customer`, past its welcome frame (returned too).
-    pub async fn session(&self, customer: &str, resume: Option<&str>) -> Result<(Ws, Value)> {
-        let token = self.token(customer).await?;
-        let query = match resume {
-            Some(r) => format!("token={token}&resume={r}"),
-            None => format!("token={token}"),
-        };
-        let mut ws = self.ws(&query).await?;
-        let welcome = next_frame(&mut ws).await?;
-        if welcome["kind"] != "welcome" {
-            bail!("expected a welcome frame, got {welcome}");
-        }
-        Ok((ws, welcome))
-    }
-}
-
-/// What a session received next: a JSON frame, or the close.
-#[derive(Debug)]
-pub enum Received {
-    /// A JSON text frame.
-    Frame(Value),
-    /// The close frame's code and reason (0 and empty when the socket just ended).
-    Closed(u16, String),
-}
-
-/// The next frame or close, skipping pings and pongs.
-pub async fn receive(ws: &mut Ws) -> Result<Received> {
-    use futures::StreamExt as _;
-    use tokio_tungstenite::tungstenite::Message;
-    loop {
-        let msg = tokio::time::timeout(PATIENCE, ws.next())
-            .await
-            .context("no frame in time")?;
-        match msg {
-            None => return Ok(Received::Closed(0, String::new())),
-            Some(Err(e)) => bail!("websocket error: {e}"),
-            Some(Ok(Message::Text(t))) => {
-                return Ok(Received::Frame(serde_json::from_str(t.as_str())?));
-            }
-            Some(Ok(Message::Close(frame))) => {
-                return Ok(match frame {
-                    Some(f) => Received::Closed(f.code.into(), f.reason.to_string()),
-                    None => Received::Closed(0, String::new()),
-                });
-            }
-            Some(Ok(_)) => {}
-        }
-    }
-}
-
-/// The next JSON frame (an error if the session closed instead).
-pub async fn next_frame(ws: &mut Ws) -> Result<Value> {
-    match receive(ws).await? {
-        Received::Frame(v) => Ok(v),
-        Received::Closed(code, reason) => bail!("session closed: {code} {reason}"),
-    }
-}
-
-/// Read until the close frame, skipping everything else; its code and reason.
-pub async fn closed(ws: &mut Ws) -> Result<(u16, String)> {
-    loop {
-        if let Received::Closed(code, reason) = receive(ws).await? {
-            return Ok((code, reason));
-        }
-    }
-}
-
-/// Read frames until `n` pushes arrived (skipping acks); returns the pushes.
-pub async fn pushes(ws: &mut Ws, n: usize) -> Result<Vec<Value>> {
-    let mut out = Vec::new();
-    while out.len() < n {
-        let f = next_frame(ws).await?;
-        if f["kind"] == "push" {
-            out.push(f);
-        }
-    }
-    Ok(out)
-}
-
-/// Send a JSON text frame.
-pub async fn send_json(ws: &mut Ws, value: &Value) -> Result<()> {
-    use futures::SinkExt as _;
-    ws.send(tokio_tungstenite::tungstenite::Message::Text(
-        value.to_string().into(),
-    ))
-    .await?;
-    Ok(())
 }
 
 /// A `product.viewed` event in the shorthand form.

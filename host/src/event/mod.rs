@@ -2,6 +2,7 @@
 //! through the log to plugins, and its JSON forms.
 
 pub mod cloudevents;
+pub mod data;
 mod schema_check;
 pub mod vocabulary;
 

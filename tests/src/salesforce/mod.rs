@@ -18,6 +18,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, post};
 use serde_json::{Value, json};
 
+use crate::local_server::LocalServer;
+
 pub use org::Record;
 use org::{Org, resolve_references};
 
@@ -73,7 +75,7 @@ pub struct Salesforce {
     /// `http://127.0.0.1:PORT` (the instance URL).
     pub url: String,
     shared: Shared,
-    server: tokio::task::JoinHandle<()>,
+    _server: LocalServer,
 }
 
 impl Salesforce {
@@ -85,15 +87,11 @@ impl Salesforce {
             .route("/services/data/{version}/composite", post(composite))
             .route("/services/data/{version}/{*rest}", any(rest))
             .with_state(shared.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let url = format!("http://{}", listener.local_addr()?);
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let server = LocalServer::start(app).await?;
         Ok(Self {
-            url,
+            url: server.url.clone(),
             shared,
-            server,
+            _server: server,
         })
     }
 
@@ -136,12 +134,6 @@ impl Salesforce {
         for _ in 0..count {
             inner.faults.push_back(fault);
         }
-    }
-}
-
-impl Drop for Salesforce {
-    fn drop(&mut self) {
-        self.server.abort();
     }
 }
 

@@ -23,53 +23,30 @@
 pub mod cloudevents;
 mod group;
 mod reader;
+mod settings;
 mod stream;
 
-use std::collections::{BTreeMap, HashMap};
+pub use settings::KafkaSettings;
+use settings::client_config;
+
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
-use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext};
 use rdkafka::error::RDKafkaErrorCode;
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
-use serde::{Deserialize, Serialize};
 
 use super::{
     ConsumerCommit, EventLog, GroupMembership, KvStore, PartitionStream, Position, StorageError,
 };
 use crate::event::{Event, StoredEvent};
 use cloudevents::to_record;
-
-/// Connection settings of the Kafka backend.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct KafkaSettings {
-    /// `bootstrap.servers`, e.g. `pkc-xxxx.confluent.cloud:9092`.
-    pub bootstrap_servers: String,
-    /// Replication factor of topics the gateway creates.
-    #[serde(default = "default_replication")]
-    pub replication_factor: i32,
-    /// How long an append may wait for the broker's acknowledgement, ms.
-    #[serde(default = "default_delivery_timeout")]
-    pub delivery_timeout_ms: u64,
-    /// librdkafka options passed through (SASL, SSL, ...).
-    #[serde(default)]
-    pub options: BTreeMap<String, String>,
-}
-
-fn default_replication() -> i32 {
-    1
-}
-
-fn default_delivery_timeout() -> u64 {
-    10_000
-}
 
 /// Timeout of metadata, watermark and offset requests.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -187,15 +164,6 @@ async fn commit_blocking<C: ConsumerContext + 'static>(
         .await
         .map_err(unavailable)?
         .map_err(unavailable)
-}
-
-fn client_config(settings: &KafkaSettings) -> ClientConfig {
-    let mut config = ClientConfig::new();
-    config.set("bootstrap.servers", &settings.bootstrap_servers);
-    for (k, v) in &settings.options {
-        config.set(k, v);
-    }
-    config
 }
 
 #[async_trait]
