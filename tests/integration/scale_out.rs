@@ -118,17 +118,7 @@ async fn a_second_instance_takes_half_the_partitions_and_no_event_is_handled_twi
     }
     let stored = a.events("customer-interactions").await.unwrap();
     for (customer, products) in &by_customer {
-        let order = a
-            .kv("recorder", &format!("order:{customer}"))
-            .await
-            .unwrap()
-            .unwrap();
-        let offsets: Vec<u64> = order
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|o| o.as_u64().unwrap())
-            .collect();
+        let offsets = a.recorded_order(customer).await.unwrap();
         let expected: Vec<u64> = stored
             .iter()
             .filter(|e| e["event"]["subject"] == *customer)

@@ -322,6 +322,33 @@ impl TestGateway {
         Ok(all)
     }
 
+    /// The ids of every event of `topic`, partition by partition, in order.
+    pub async fn event_ids(&self, topic: &str) -> Result<Vec<String>> {
+        self.events(topic)
+            .await?
+            .iter()
+            .map(|e| {
+                e["event"]["id"]
+                    .as_str()
+                    .map(str::to_owned)
+                    .with_context(|| format!("an event of {topic} without an id: {e}"))
+            })
+            .collect()
+    }
+
+    /// The offsets the recorder fixture saw for `key`, in the order it saw
+    /// them (its KV `order:<key>`; empty when it saw none).
+    pub async fn recorded_order(&self, key: &str) -> Result<Vec<u64>> {
+        let order = self.kv("recorder", &format!("order:{key}")).await?;
+        order
+            .as_ref()
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|o| o.as_u64().with_context(|| format!("not an offset: {o}")))
+            .collect()
+    }
+
     /// Wait until `topic` holds at least `n` events; returns them.
     pub async fn wait_for_events(&self, topic: &str, n: usize) -> Result<Vec<Value>> {
         eventually(&format!("{topic} to hold {n} events"), || async {

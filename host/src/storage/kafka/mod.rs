@@ -341,8 +341,9 @@ impl EventLog for KafkaLog {
         .map_err(unavailable)?
     }
 
-    async fn commit(&self, commit: ConsumerCommit) -> Result<Vec<Position>, StorageError> {
-        let positions = self.append(commit.publish.clone()).await?;
+    async fn commit(&self, mut commit: ConsumerCommit) -> Result<Vec<Position>, StorageError> {
+        // `apply` ignores the publishes, so they move into the append.
+        let positions = self.append(std::mem::take(&mut commit.publish)).await?;
         self.kv.apply(&commit).await?;
         // The KV position is what the next owner resumes from; the group
         // offset follows it for Kafka tooling (lag, console consumers). A

@@ -166,17 +166,15 @@ impl<C: ConsumerContext + 'static> KafkaStream<C> {
     }
 
     async fn floor(&mut self) -> Result<u64, StorageError> {
-        if let Floor::KvPosition { kv, group } = &self.floor {
-            let at = kv
+        let at = match &self.floor {
+            Floor::At(at) => *at,
+            Floor::KvPosition { kv, group } => kv
                 .position(group, &self.topic, self.partition)
                 .await?
-                .unwrap_or(0);
-            self.floor = Floor::At(at);
-        }
-        Ok(match self.floor {
-            Floor::At(at) => at,
-            Floor::KvPosition { .. } => 0,
-        })
+                .unwrap_or(0),
+        };
+        self.floor = Floor::At(at);
+        Ok(at)
     }
 }
 
