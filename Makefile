@@ -8,7 +8,7 @@ PLUGIN_DIR := target/wasm32-wasip2/$(PLUGIN_PROFILE)
 # First-party plugins that run in the embedded default.
 PLUGINS := recommend
 # Plugins and fixtures the tests load.
-TEST_PLUGINS := $(PLUGINS) support-bot fixture-recorder fixture-spin-forever fixture-memory-hog fixture-trap fixture-always-retry
+TEST_PLUGINS := $(PLUGINS) support-bot crm-sync fixture-recorder fixture-spin-forever fixture-memory-hog fixture-trap fixture-always-retry
 
 .PHONY: run test setup plugins test-plugins lint docs bench clean-data
 

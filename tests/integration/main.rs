@@ -6,6 +6,7 @@
 
 mod broker_faults;
 mod browser;
+mod crm_sync;
 mod delivery_reports;
 mod durability;
 mod infobip_double;

@@ -110,6 +110,30 @@ async fn the_salesforce_double_speaks_the_rest_shapes_the_plugins_use() {
     );
     assert_eq!(sf.records("Contact").len(), 2, "cust-3 rolled back");
 
+    // Orders need an existing account, a date and a status; emails are checked.
+    let account = sf.seed("Account", json!({"Name": "Web"})).unwrap();
+    let answer: Value = composite(json!({"allOrNone": false, "compositeRequest": [
+        {"method": "PATCH", "url": "/services/data/v64.0/sobjects/Order/External_Id__c/o%2D1", "referenceId": "missing", "body": {"Status": "Draft"}},
+        {"method": "PATCH", "url": "/services/data/v64.0/sobjects/Order/External_Id__c/o-2", "referenceId": "dangling", "body": {"AccountId": "001000000000999AAA", "EffectiveDate": "2026-11-23", "Status": "Draft"}},
+        {"method": "PATCH", "url": "/services/data/v64.0/sobjects/Order/External_Id__c/o-3", "referenceId": "ok", "body": {"AccountId": account, "EffectiveDate": "2026-11-23", "Status": "Draft"}},
+        {"method": "PATCH", "url": "/services/data/v64.0/sobjects/Contact/External_Id__c/cust-4", "referenceId": "email", "body": {"LastName": "Kim", "Email": "kim-at-example"}}
+    ]})).await.unwrap().json().await.unwrap();
+    let codes: Vec<&Value> = answer["compositeResponse"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["body"][0]["errorCode"])
+        .collect();
+    assert_eq!(codes[0], "REQUIRED_FIELD_MISSING");
+    assert_eq!(
+        answer["compositeResponse"][0]["body"][0]["fields"],
+        json!(["AccountId", "EffectiveDate"])
+    );
+    assert_eq!(codes[1], "INVALID_CROSS_REFERENCE_KEY");
+    assert_eq!(answer["compositeResponse"][2]["httpStatusCode"], 201);
+    assert_eq!(codes[3], "INVALID_EMAIL_ADDRESS");
+    assert_eq!(sf.records("Order")[0].fields["External_Id__c"], "o-3");
+
     // Faults and expired sessions.
     sf.fail_next(1, Fault::RequestLimit);
     let limited = upsert(json!({"LastName": "Smith"})).await.unwrap();

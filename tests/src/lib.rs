@@ -27,6 +27,7 @@ use streamplug::gateway::Gateway;
 pub const PLUGIN_PACKAGES: &[&str] = &[
     "recommend",
     "support-bot",
+    "crm-sync",
     "fixture-recorder",
     "fixture-spin-forever",
     "fixture-memory-hog",
@@ -222,9 +223,25 @@ impl TestGateway {
     /// Start a gateway with `plugins` on `backend`, with its own data
     /// directory and stores that live as long as the gateway.
     pub async fn on(backend: Backend, plugins: &str) -> Result<Self> {
+        Self::listening(backend, 0, plugins).await
+    }
+
+    /// Like [`TestGateway::with_plugins`], listening on `port` of loopback
+    /// (for settings that must name the gateway's own URL, such as a
+    /// webhook a plugin hands to a third party); see [`free_port`].
+    pub async fn with_plugins_on_port(port: u16, plugins: &str) -> Result<Self> {
+        Self::listening(Backend::Embedded, port, plugins).await
+    }
+
+    async fn listening(backend: Backend, port: u16, plugins: &str) -> Result<Self> {
         let dir = tempfile::tempdir()?;
         let stores = Stores::start(backend)?;
-        let mut gw = Self::start(&config_on(&stores, dir.path(), plugins)?).await?;
+        let config = config_on(&stores, dir.path(), plugins)?.replacen(
+            "listen = \"127.0.0.1:0\"",
+            &format!("listen = \"127.0.0.1:{port}\""),
+            1,
+        );
+        let mut gw = Self::start(&config).await?;
         gw.data = Some(dir);
         gw.stores = Some(stores);
         Ok(gw)
@@ -416,6 +433,13 @@ where
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// A loopback port free at the time of asking.
+pub fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 /// A `product.viewed` event in the shorthand form.

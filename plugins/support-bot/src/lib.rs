@@ -26,8 +26,9 @@ use serde_json::{Value, json};
 use streamplug_sdk::{Config, Event, HandleError, Plugin, kv, push};
 
 use answers::{Policy, Reply};
-use crm::{CaseRef, Crm, Profile};
+use crm::{CaseRef, Crm};
 use orders::Orders;
+use salesforce_client::{Profile, Salesforce};
 
 /// History lines kept per customer for the case description.
 const HISTORY: usize = 15;
@@ -153,8 +154,10 @@ impl Plugin for SupportBot {
             .to_owned();
         let _ = SETTINGS.set(Settings {
             crm: Crm {
-                base,
-                version: config.get("api_version").unwrap_or("v64.0").to_owned(),
+                org: Salesforce {
+                    base,
+                    version: config.get("api_version").unwrap_or("v64.0").to_owned(),
+                },
                 external_id_field: config
                     .get("contact_external_id")
                     .unwrap_or("External_Id__c")
@@ -200,10 +203,7 @@ impl Plugin for SupportBot {
             "customer.updated" => {
                 let key = format!("profile:{customer}");
                 let mut profile: Profile = kv::get_json(&key)?.unwrap_or_default();
-                let update: Profile = event.json()?;
-                profile.name = update.name.or(profile.name);
-                profile.email = update.email.or(profile.email);
-                profile.phone = update.phone.or(profile.phone);
+                profile.merge(event.json()?);
                 kv::set_json(&key, &profile)
             }
             t => {

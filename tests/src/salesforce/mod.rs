@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -113,6 +113,16 @@ impl Salesforce {
             .collect()
     }
 
+    /// Create an `object` record with `fields` directly, as an admin
+    /// would have; its id.
+    pub fn seed(&self, object: &str, fields: Value) -> Result<String> {
+        let fields = fields.as_object().cloned().unwrap_or_default();
+        lock(&self.shared)
+            .org
+            .seed(object, fields)
+            .with_context(|| format!("seeding a {object}"))
+    }
+
     /// Every data request received, in order.
     pub fn received(&self) -> Vec<Received> {
         lock(&self.shared).received.clone()
@@ -180,6 +190,7 @@ fn url_decode(body: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// Percent-decode (and `+` as space).
 fn decode(s: &str) -> String {
     let bytes = s.replace('+', " ").into_bytes();
     let mut out = Vec::with_capacity(bytes.len());

@@ -50,6 +50,39 @@ fn id_prefix(object: &str) -> &'static str {
 
 const CASE_STATUS: &[&str] = &["New", "Working", "Escalated", "Closed"];
 const CASE_ORIGIN: &[&str] = &["Web", "Email", "Phone", "Chat"];
+const ORDER_STATUS: &[&str] = &["Draft", "Activated"];
+const TASK_STATUS: &[&str] = &[
+    "Not Started",
+    "In Progress",
+    "Completed",
+    "Waiting on someone else",
+    "Deferred",
+];
+
+/// The restricted picklists the double enforces, by object.
+fn picklists(object: &str) -> &'static [(&'static str, &'static [&'static str])] {
+    match object {
+        "Case" => &[("Status", CASE_STATUS), ("Origin", CASE_ORIGIN)],
+        "Order" => &[("Status", ORDER_STATUS)],
+        "Task" => &[("Status", TASK_STATUS)],
+        _ => &[],
+    }
+}
+
+/// Fields Salesforce requires when a record of `object` is created.
+fn required(object: &str) -> &'static [&'static str] {
+    match object {
+        "Contact" => &["LastName"],
+        "Order" => &["AccountId", "EffectiveDate", "Status"],
+        _ => &[],
+    }
+}
+
+fn plausible_email(v: &str) -> bool {
+    v.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty() && domain.contains('.') && !v.contains(' ')
+    })
+}
 
 impl Org {
     /// Records of `object`.
@@ -87,27 +120,55 @@ impl Org {
                 &[],
             ));
         }
-        if object == "Contact" && creating && fields.get("LastName").is_none_or(Value::is_null) {
+        if creating {
+            let missing: Vec<&str> = required(object)
+                .iter()
+                .copied()
+                .filter(|f| fields.get(*f).is_none_or(Value::is_null))
+                .collect();
+            if !missing.is_empty() {
+                return Err(error(
+                    400,
+                    "REQUIRED_FIELD_MISSING",
+                    &format!("Required fields are missing: [{}]", missing.join(", ")),
+                    &missing,
+                ));
+            }
+        }
+        for (field, allowed) in picklists(object) {
+            if let Some(v) = fields.get(*field)
+                && !v.as_str().is_some_and(|s| allowed.contains(&s))
+            {
+                return Err(error(
+                    400,
+                    "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+                    &format!("{field}: bad value for restricted picklist field: {v}"),
+                    &[field],
+                ));
+            }
+        }
+        if let Some(email) = fields.get("Email").and_then(Value::as_str)
+            && !plausible_email(email)
+        {
             return Err(error(
                 400,
-                "REQUIRED_FIELD_MISSING",
-                "Required fields are missing: [LastName]",
-                &["LastName"],
+                "INVALID_EMAIL_ADDRESS",
+                &format!("Email: invalid email address: {email}"),
+                &["Email"],
             ));
         }
-        if object == "Case" {
-            for (field, allowed) in [("Status", CASE_STATUS), ("Origin", CASE_ORIGIN)] {
-                if let Some(v) = fields.get(field)
-                    && !v.as_str().is_some_and(|s| allowed.contains(&s))
-                {
-                    return Err(error(
-                        400,
-                        "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
-                        &format!("{field}: bad value for restricted picklist field: {v}"),
-                        &[field],
-                    ));
-                }
-            }
+        if let Some(account) = fields.get("AccountId").and_then(Value::as_str)
+            && !self
+                .records
+                .iter()
+                .any(|r| r.object == "Account" && r.id == account)
+        {
+            return Err(error(
+                400,
+                "INVALID_CROSS_REFERENCE_KEY",
+                &format!("invalid cross reference id: {account}"),
+                &["AccountId"],
+            ));
         }
         Ok(())
     }
@@ -208,9 +269,20 @@ impl Org {
         }
     }
 
+    /// Create a record directly (test set-up); its id.
+    pub fn seed(&mut self, object: &str, fields: Map<String, Value>) -> Option<String> {
+        let (_, body) = self.create(object, fields);
+        body["id"].as_str().map(str::to_owned)
+    }
+
     /// Apply one REST request (`path` after `/services/data/vNN.N`).
     pub fn apply(&mut self, method: &str, path: &str, body: &Value) -> Answer {
-        let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let decoded: Vec<String> = path
+            .trim_matches('/')
+            .split('/')
+            .map(super::decode)
+            .collect();
+        let segments: Vec<&str> = decoded.iter().map(String::as_str).collect();
         let fields = || body.as_object().cloned().ok_or(());
         match (method, segments.as_slice()) {
             ("POST", ["sobjects", object]) => match fields() {
