@@ -6,51 +6,10 @@
 //! dead-lettered with nothing lost.
 
 use serde_json::{Value, json};
+use streamplug_tests::engagement::{crm_settings, crm_sync_plugin};
 use streamplug_tests::infobip::{self, Infobip};
 use streamplug_tests::salesforce::{Fault, Salesforce};
 use streamplug_tests::{TestGateway, eventually, free_port};
-
-const HOOK_TOKEN: &str = "hook-secret-7";
-
-/// The crm-sync manifest (and its credentials and webhook settings) for a
-/// gateway on `port`.
-pub fn crm_sync_manifest(
-    sf: &Salesforce,
-    ib: &Infobip,
-    account: &str,
-    port: u16,
-    max_attempts: u32,
-) -> String {
-    format!(
-        r#"
-{sf_credential}
-{ib_credential}
-[webhooks]
-infobip_token = "{HOOK_TOKEN}"
-
-[[plugins]]
-name = "crm-sync"
-wasm = "crm_sync.wasm"
-subscribe = ["customer-interactions", "order-events", "engagement-events"]
-allowed_hosts = ["{sf}", "{ib}"]
-credentials = {{ "{sf}" = "salesforce", "{ib}" = "infobip" }}
-[plugins.retry]
-max_attempts = {max_attempts}
-initial_backoff_ms = 20
-[plugins.config]
-salesforce_url = "{sf}"
-account_id = "{account}"
-infobip_url = "{ib}"
-sms_sender = "TrailShop"
-email_from = "TrailShop <orders@trailshop.example>"
-delivery_report_url = "http://127.0.0.1:{port}/v1/webhooks/infobip?token={HOOK_TOKEN}"
-"#,
-        sf_credential = sf.credential_toml("salesforce"),
-        ib_credential = ib.credential_toml("infobip"),
-        sf = sf.url,
-        ib = ib.url,
-    )
-}
 
 struct World {
     sf: Salesforce,
@@ -67,7 +26,18 @@ async fn world(max_attempts: u32) -> World {
     let port = free_port().unwrap();
     let gw = TestGateway::with_plugins_on_port(
         port,
-        &crm_sync_manifest(&sf, &ib, &account, port, max_attempts),
+        &format!(
+            "{}{}",
+            crm_settings(&sf, &ib),
+            crm_sync_plugin(
+                &sf,
+                &ib,
+                &account,
+                port,
+                max_attempts,
+                &["customer-interactions", "order-events", "engagement-events"]
+            )
+        ),
     )
     .await
     .unwrap();

@@ -18,5 +18,6 @@ mod plugins;
 mod salesforce_double;
 mod sandbox;
 mod scale_out;
+mod scenario;
 mod support_bot;
 mod websocket;

@@ -126,11 +126,21 @@ async fn a_second_instance_takes_half_the_partitions_and_no_event_is_handled_twi
             .collect();
         assert_eq!(offsets, expected, "{customer}: every event, in order, once");
 
-        let profile = a
-            .kv("recommend", &format!("cust:{customer}"))
-            .await
-            .unwrap()
-            .unwrap();
+        // recommend consumes on its own; wait until it reached the last view.
+        let key = format!("cust:{customer}");
+        let newest = products.last().copied();
+        let profile = eventually("recommend to catch up", || async {
+            let profile = a.kv("recommend", &key).await?;
+            Ok(profile.filter(|p| {
+                p["recent"]
+                    .as_array()
+                    .and_then(|r| r.last())
+                    .and_then(Value::as_str)
+                    == newest
+            }))
+        })
+        .await
+        .unwrap();
         let recent: Vec<&str> = profile["recent"]
             .as_array()
             .unwrap()

@@ -3,28 +3,15 @@
 //! with the history, and a CRM outage retried then dead-lettered.
 
 use serde_json::{Value, json};
+use streamplug_tests::engagement::support_bot_plugin;
 use streamplug_tests::salesforce::{Fault, Salesforce};
 use streamplug_tests::{TestGateway, eventually, pushes, send_json, view};
 
 fn manifest(sf: &Salesforce, max_attempts: u32) -> String {
     format!(
-        r#"
-{credential}
-[[plugins]]
-name = "support-bot"
-wasm = "support_bot.wasm"
-subscribe = ["support-inquiries", "order-events", "customer-interactions"]
-push_channels = ["support"]
-allowed_hosts = ["{url}"]
-credentials = {{ "{url}" = "salesforce" }}
-[plugins.retry]
-max_attempts = {max_attempts}
-initial_backoff_ms = 20
-[plugins.config]
-salesforce_url = "{url}"
-"#,
-        credential = sf.credential_toml("salesforce"),
-        url = sf.url
+        "{}{}",
+        sf.credential_toml("salesforce"),
+        support_bot_plugin(sf, max_attempts)
     )
 }
 

@@ -7,6 +7,9 @@ use streamplug_tests::{
     on_each_backend, receive, recorder_manifest, send_json, view,
 };
 
+/// Sessions the gateway cut for being slow (a Prometheus counter).
+const SLOW_CONSUMERS: &str = "streamplug_ws_slow_consumers_total";
+
 /// A token for `customer` signed with `secret`, expiring at `exp`.
 fn token(secret: &[u8], customer: &str, exp: u64) -> String {
     use jsonwebtoken::{EncodingKey, Header, encode};
@@ -205,15 +208,25 @@ async fn a_slow_consumer_is_cut_with_a_reason_and_can_resume() {
     let plugins = format!(
         "[websocket]\njwt_secret = \"test-secret\"\ndev_tokens = true\nsend_queue = 4\n{}",
         recorder_manifest(
-            "push_channels = [\"test\"]\n[plugins.limits]\nmax_publishes_per_event = 200"
+            // The host's side of 120 large pushes is slow in a debug build;
+            // the CPU budget counts a tick for each slow host call.
+            "push_channels = [\"test\"]\n[plugins.limits]\nmax_publishes_per_event = 200\ncpu_ms = 5000"
         )
     );
     let gw = TestGateway::with_plugins(&plugins).await.unwrap();
-    let (mut ws, welcome) = gw.session("alice", None).await.unwrap();
+    let (mut ws, welcome) = gw.session_with_small_buffer("alice").await.unwrap();
     // 120 pushes of ~100 KB: far more than the socket buffers and the queue of 4
     // hold while this client does not read.
+    let kicked = gw.metric(SLOW_CONSUMERS).await.unwrap();
     let burst = json!({"type": "product.viewed", "customer": "alice", "data": {"product": "p", "push": 120, "push_bytes": 100000}});
     assert_eq!(gw.post(&burst).await.unwrap().status, 202);
+    // The client reads nothing until the gateway has found it slow; then it
+    // drains what was queued and gets the close.
+    eventually("the session to be found slow", || async {
+        Ok((gw.metric(SLOW_CONSUMERS).await? > kicked).then_some(()))
+    })
+    .await
+    .unwrap();
     let (code, reason) = closed(&mut ws).await.unwrap();
     assert_eq!(code, 4408, "{reason}");
     assert!(reason.contains("slow consumer"), "{reason}");

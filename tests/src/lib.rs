@@ -3,15 +3,20 @@
 //! directory, and talks to it over HTTP.
 
 pub mod broker;
+pub mod engagement;
 pub mod infobip;
 pub mod local_server;
 pub mod redis;
 pub mod salesforce;
+mod settings;
 mod stores;
 mod ws_client;
 
+pub use settings::{
+    JWT_SECRET, RECOMMEND_MANIFEST, TEST_WEBSOCKET, config, config_on, recorder_manifest,
+};
 pub use stores::{Backend, Stores};
-pub use ws_client::{Received, Ws, closed, next_frame, pushes, receive, send_json};
+pub use ws_client::{Received, Ws, ack, closed, next_frame, push_on, pushes, receive, send_json};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -101,93 +106,6 @@ pub fn kafka_client(args: &[&str]) -> Result<String> {
     }
     Ok(String::from_utf8(out.stdout)?)
 }
-
-/// The secret test tokens are signed with.
-pub const JWT_SECRET: &str = "test-secret";
-
-/// The `[websocket]` table tests use unless they bring their own.
-pub const TEST_WEBSOCKET: &str = "[websocket]\njwt_secret = \"test-secret\"\ndev_tokens = true\n";
-
-/// The settings every test starts from on the embedded backend; see
-/// [`config_on`].
-pub fn config(data_dir: &Path, plugins: &str) -> Result<String> {
-    config_on(&Stores::start(Backend::Embedded)?, data_dir, plugins)
-}
-
-/// The settings every test starts from: standard routes, an `audit` topic,
-/// two partitions per topic, small pools, [`TEST_WEBSOCKET`], on `stores`.
-/// `plugins` is appended TOML; a `[websocket]` table in it replaces the test
-/// default.
-pub fn config_on(stores: &Stores, data_dir: &Path, plugins: &str) -> Result<String> {
-    let websocket = if plugins.contains("[websocket]") {
-        ""
-    } else {
-        TEST_WEBSOCKET
-    };
-    Ok(format!(
-        r#"
-[server]
-listen = "127.0.0.1:0"
-
-[storage]
-data_dir = "{data}"
-default_partitions = 2
-
-[runtime]
-plugin_dir = "{plugins_dir}"
-max_instances = 16
-
-[routes]
-"page.*" = "customer-interactions"
-"product.*" = "customer-interactions"
-"cart.*" = "customer-interactions"
-"customer.*" = "customer-interactions"
-"order.*" = "order-events"
-"support.*" = "support-inquiries"
-"message.*" = "engagement-events"
-
-[topics.audit]
-partitions = 2
-
-{stores}
-{websocket}
-{plugins}
-"#,
-        stores = stores.toml(),
-        data = data_dir.display(),
-        plugins_dir = plugin_dir()?.display(),
-    ))
-}
-
-/// The recorder fixture's manifest (consumes `customer-interactions`,
-/// publishes to `audit`), with `extra` TOML lines appended to it.
-pub fn recorder_manifest(extra: &str) -> String {
-    format!(
-        r#"
-[[plugins]]
-name = "recorder"
-wasm = "fixture_recorder.wasm"
-subscribe = ["customer-interactions"]
-publish = ["audit"]
-{extra}
-"#
-    )
-}
-
-/// The recommend plugin's manifest, pushing its recommendations to the
-/// customer's sessions on channel `recommendations`.
-pub const RECOMMEND_MANIFEST: &str = r#"
-[[plugins]]
-name = "recommend"
-wasm = "recommend.wasm"
-subscribe = ["customer-interactions", "order-events"]
-types = ["product.viewed", "cart.item_added", "order.placed"]
-publish = ["recommendations"]
-push_channels = ["recommendations"]
-[plugins.config]
-top_n = "3"
-push_channel = "recommendations"
-"#;
 
 /// A gateway running for one test.
 pub struct TestGateway {
@@ -390,6 +308,25 @@ impl TestGateway {
             .as_ref()
             .and_then(|s| s.broker.as_ref())
             .map(|b| b.bootstrap.clone())
+    }
+
+    /// The value of the sample `name` (as written in the exposition, labels
+    /// included) on `GET /metrics`; 0 when absent. The recorder is global,
+    /// so the value counts every gateway of the test process.
+    pub async fn metric(&self, name: &str) -> Result<f64> {
+        let text = self
+            .client
+            .get(format!("{}/metrics", self.url))
+            .send()
+            .await?
+            .text()
+            .await?;
+        Ok(text
+            .lines()
+            .filter_map(|line| line.rsplit_once(' '))
+            .find(|(sample, _)| *sample == name)
+            .and_then(|(_, value)| value.parse().ok())
+            .unwrap_or(0.0))
     }
 
     /// Live WebSocket sessions of `customer` on this gateway.

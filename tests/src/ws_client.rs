@@ -40,13 +40,33 @@ impl TestGateway {
             Some(r) => format!("token={token}&resume={r}"),
             None => format!("token={token}"),
         };
-        let mut ws = self.ws(&query).await?;
-        let welcome = next_frame(&mut ws).await?;
-        if welcome["kind"] != "welcome" {
-            bail!("expected a welcome frame, got {welcome}");
-        }
-        Ok((ws, welcome))
+        welcomed(self.ws(&query).await?).await
     }
+
+    /// A session of `customer` over a socket whose receive buffer is fixed
+    /// at 64 KiB (no autotuning), so that not reading holds the gateway
+    /// back after a few frames whatever the machine's TCP settings.
+    pub async fn session_with_small_buffer(&self, customer: &str) -> Result<(Ws, Value)> {
+        let token = self.token(customer).await?;
+        let addr: std::net::SocketAddr = self.url.trim_start_matches("http://").parse()?;
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        socket.set_recv_buffer_size(64 * 1024)?;
+        let stream = socket.connect(addr).await?;
+        let url = format!("ws://{addr}/v1/ws?token={token}");
+        let (ws, _) =
+            tokio_tungstenite::client_async(url, tokio_tungstenite::MaybeTlsStream::Plain(stream))
+                .await?;
+        welcomed(ws).await
+    }
+}
+
+/// `ws` past its welcome frame, and the frame.
+async fn welcomed(mut ws: Ws) -> Result<(Ws, Value)> {
+    let welcome = next_frame(&mut ws).await?;
+    if welcome["kind"] != "welcome" {
+        bail!("expected a welcome frame, got {welcome}");
+    }
+    Ok((ws, welcome))
 }
 
 /// What a session received next: a JSON frame, or the close.
@@ -91,13 +111,19 @@ pub async fn next_frame(ws: &mut Ws) -> Result<Value> {
     }
 }
 
-/// Read until the close frame, skipping everything else; its code and reason.
+/// Read until the close frame, skipping everything else; its code and
+/// reason. Gives up after [`PATIENCE`] even if frames (pings) keep coming.
 pub async fn closed(ws: &mut Ws) -> Result<(u16, String)> {
-    loop {
-        if let Received::Closed(code, reason) = receive(ws).await? {
-            return Ok((code, reason));
+    let close = async {
+        loop {
+            if let Received::Closed(code, reason) = receive(ws).await? {
+                return Ok((code, reason));
+            }
         }
-    }
+    };
+    tokio::time::timeout(PATIENCE, close)
+        .await
+        .context("the session was not closed in time")?
 }
 
 /// Read frames until `n` pushes arrived (skipping acks); returns the pushes.
@@ -110,6 +136,30 @@ pub async fn pushes(ws: &mut Ws, n: usize) -> Result<Vec<Value>> {
         }
     }
     Ok(out)
+}
+
+/// Read frames until a push on `channel` arrives (skipping acks and pushes
+/// on other channels); returns it.
+pub async fn push_on(ws: &mut Ws, channel: &str) -> Result<Value> {
+    loop {
+        let f = next_frame(ws).await?;
+        if f["kind"] == "push" && f["channel"] == channel {
+            return Ok(f);
+        }
+    }
+}
+
+/// Read frames until the next `ack` (skipping pushes); returns it, or an
+/// error for an `error` frame.
+pub async fn ack(ws: &mut Ws) -> Result<Value> {
+    loop {
+        let f = next_frame(ws).await?;
+        match f["kind"].as_str() {
+            Some("ack") => return Ok(f),
+            Some("error") => bail!("the event was refused: {f}"),
+            _ => {}
+        }
+    }
 }
 
 /// Send a JSON text frame.

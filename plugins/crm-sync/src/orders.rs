@@ -44,10 +44,23 @@ fn summary(data: &Value) -> String {
     lines.join("\n")
 }
 
+/// How far along an order with `status` is: a status never goes back
+/// (events from the storefront and the warehouse may arrive out of order).
+fn progress(status: &str) -> u8 {
+    match status {
+        "Placed" => 1,
+        "Paid" => 2,
+        "Shipped" => 3,
+        "Delivered" => 4,
+        "Cancelled" => 5,
+        _ => 0,
+    }
+}
+
 impl OrderRecord {
     /// Fold in an `order.*` event of type `ty` with `data`, on `day`.
     pub fn apply(&mut self, ty: &str, data: &Value, day: &str) {
-        self.status = match ty {
+        let status = match ty {
             "order.placed" => {
                 self.placed_on = Some(day.to_owned());
                 self.summary = Some(summary(data));
@@ -66,8 +79,10 @@ impl OrderRecord {
             "order.delivered" => "Delivered",
             "order.cancelled" => "Cancelled",
             _ => return,
+        };
+        if progress(status) >= progress(&self.status) {
+            self.status = status.to_owned();
         }
-        .to_owned();
     }
 
     /// The Order upsert body: on `account` (Salesforce orders need one),
@@ -115,6 +130,24 @@ mod tests {
         assert_eq!(f["Description"], "2 x tent (99.50)\nTotal 199.00 EUR");
         assert_eq!(f["BillToContactId"], "@{contact.id}");
         assert_eq!(f["Status"], "Draft");
+    }
+
+    #[test]
+    fn a_late_placed_event_adds_the_items_but_keeps_the_later_status() {
+        let mut o = OrderRecord::default();
+        o.apply(
+            "order.shipped",
+            &json!({"order": "o-1", "carrier": "DHL", "tracking": "JD01"}),
+            "2026-11-22",
+        );
+        o.apply(
+            "order.placed",
+            &json!({"order": "o-1", "items": [], "total": 5.0, "currency": "EUR"}),
+            "2026-11-21",
+        );
+        assert_eq!(o.status, "Shipped");
+        assert_eq!(o.placed_on.as_deref(), Some("2026-11-21"));
+        assert_eq!(o.summary.as_deref(), Some("Total 5.00 EUR"));
     }
 
     #[test]

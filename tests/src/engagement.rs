@@ -1,0 +1,94 @@
+//! The customer-engagement setup: the support bot and crm-sync wired to
+//! the Salesforce and Infobip doubles, as the integration tests and the
+//! `engagement-demo` binary run them.
+
+use crate::RECOMMEND_MANIFEST;
+use crate::infobip::Infobip;
+use crate::salesforce::Salesforce;
+
+/// The token of the gateway's Infobip webhook.
+pub const HOOK_TOKEN: &str = "hook-secret-7";
+
+/// Every topic crm-sync reads in the full setup.
+pub const CRM_TOPICS: &[&str] = &[
+    "customer-interactions",
+    "order-events",
+    "support-inquiries",
+    "engagement-events",
+];
+
+/// The credentials of both doubles and the webhook token.
+pub fn crm_settings(sf: &Salesforce, ib: &Infobip) -> String {
+    format!(
+        "{}{}[webhooks]\ninfobip_token = \"{HOOK_TOKEN}\"\n",
+        sf.credential_toml("salesforce"),
+        ib.credential_toml("infobip")
+    )
+}
+
+/// The support bot's plugin table, escalating to `sf`.
+pub fn support_bot_plugin(sf: &Salesforce, max_attempts: u32) -> String {
+    format!(
+        r#"
+[[plugins]]
+name = "support-bot"
+wasm = "support_bot.wasm"
+subscribe = ["support-inquiries", "order-events", "customer-interactions"]
+push_channels = ["support"]
+allowed_hosts = ["{url}"]
+credentials = {{ "{url}" = "salesforce" }}
+[plugins.retry]
+max_attempts = {max_attempts}
+initial_backoff_ms = 20
+[plugins.config]
+salesforce_url = "{url}"
+"#,
+        url = sf.url
+    )
+}
+
+/// crm-sync's plugin table: orders on `account`, delivery reports to the
+/// gateway on `port`, subscribed to `topics`.
+pub fn crm_sync_plugin(
+    sf: &Salesforce,
+    ib: &Infobip,
+    account: &str,
+    port: u16,
+    max_attempts: u32,
+    topics: &[&str],
+) -> String {
+    format!(
+        r#"
+[[plugins]]
+name = "crm-sync"
+wasm = "crm_sync.wasm"
+subscribe = {topics:?}
+allowed_hosts = ["{sf}", "{ib}"]
+credentials = {{ "{sf}" = "salesforce", "{ib}" = "infobip" }}
+[plugins.retry]
+max_attempts = {max_attempts}
+initial_backoff_ms = 20
+[plugins.config]
+salesforce_url = "{sf}"
+account_id = "{account}"
+infobip_url = "{ib}"
+sms_sender = "TrailShop"
+email_from = "TrailShop <orders@trailshop.example>"
+delivery_report_url = "http://127.0.0.1:{port}/v1/webhooks/infobip?token={HOOK_TOKEN}"
+"#,
+        sf = sf.url,
+        ib = ib.url,
+    )
+}
+
+/// The three first-party plugins on the doubles: recommend, the support
+/// bot and crm-sync (orders on `account`, reports to the gateway on
+/// `port`), with the credentials they need.
+pub fn engagement_plugins(sf: &Salesforce, ib: &Infobip, account: &str, port: u16) -> String {
+    format!(
+        "{}{RECOMMEND_MANIFEST}{}{}",
+        crm_settings(sf, ib),
+        support_bot_plugin(sf, 5),
+        crm_sync_plugin(sf, ib, account, port, 5, CRM_TOPICS)
+    )
+}

@@ -1,0 +1,96 @@
+//! The gateway settings tests start from, and the manifests of the plugins
+//! several tests load.
+
+use std::path::Path;
+
+use anyhow::Result;
+
+use crate::plugin_dir;
+use crate::stores::{Backend, Stores};
+
+/// The secret test tokens are signed with.
+pub const JWT_SECRET: &str = "test-secret";
+
+/// The `[websocket]` table tests use unless they bring their own.
+pub const TEST_WEBSOCKET: &str = "[websocket]\njwt_secret = \"test-secret\"\ndev_tokens = true\n";
+
+/// The settings every test starts from on the embedded backend; see
+/// [`config_on`].
+pub fn config(data_dir: &Path, plugins: &str) -> Result<String> {
+    config_on(&Stores::start(Backend::Embedded)?, data_dir, plugins)
+}
+
+/// The settings every test starts from: standard routes, an `audit` topic,
+/// two partitions per topic, small pools, [`TEST_WEBSOCKET`], on `stores`.
+/// `plugins` is appended TOML; a `[websocket]` table in it replaces the test
+/// default.
+pub fn config_on(stores: &Stores, data_dir: &Path, plugins: &str) -> Result<String> {
+    let websocket = if plugins.contains("[websocket]") {
+        ""
+    } else {
+        TEST_WEBSOCKET
+    };
+    Ok(format!(
+        r#"
+[server]
+listen = "127.0.0.1:0"
+
+[storage]
+data_dir = "{data}"
+default_partitions = 2
+
+[runtime]
+plugin_dir = "{plugins_dir}"
+max_instances = 16
+
+[routes]
+"page.*" = "customer-interactions"
+"product.*" = "customer-interactions"
+"cart.*" = "customer-interactions"
+"customer.*" = "customer-interactions"
+"order.*" = "order-events"
+"support.*" = "support-inquiries"
+"message.*" = "engagement-events"
+
+[topics.audit]
+partitions = 2
+
+{stores}
+{websocket}
+{plugins}
+"#,
+        stores = stores.toml(),
+        data = data_dir.display(),
+        plugins_dir = plugin_dir()?.display(),
+    ))
+}
+
+/// The recorder fixture's manifest (consumes `customer-interactions`,
+/// publishes to `audit`), with `extra` TOML lines appended to it.
+pub fn recorder_manifest(extra: &str) -> String {
+    format!(
+        r#"
+[[plugins]]
+name = "recorder"
+wasm = "fixture_recorder.wasm"
+subscribe = ["customer-interactions"]
+publish = ["audit"]
+{extra}
+"#
+    )
+}
+
+/// The recommend plugin's manifest, pushing its recommendations to the
+/// customer's sessions on channel `recommendations`.
+pub const RECOMMEND_MANIFEST: &str = r#"
+[[plugins]]
+name = "recommend"
+wasm = "recommend.wasm"
+subscribe = ["customer-interactions", "order-events"]
+types = ["product.viewed", "cart.item_added", "order.placed"]
+publish = ["recommendations"]
+push_channels = ["recommendations"]
+[plugins.config]
+top_n = "3"
+push_channel = "recommendations"
+"#;
