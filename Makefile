@@ -1,6 +1,7 @@
 # streamplug: the commands a developer and CI use.
 #   make run   - build everything and run the gateway with its plugins on the embedded log
 #   make test  - run the whole test suite (installs what it needs first)
+#   make engagement - the support bot and crm-sync against local CRM/CPaaS doubles
 
 CARGO ?= cargo
 PLUGIN_PROFILE := plugin
@@ -10,7 +11,7 @@ PLUGINS := recommend
 # Plugins and fixtures the tests load.
 TEST_PLUGINS := $(PLUGINS) support-bot crm-sync fixture-recorder fixture-spin-forever fixture-memory-hog fixture-trap fixture-always-retry
 
-.PHONY: run test setup plugins test-plugins lint docs bench clean-data
+.PHONY: run test setup plugins test-plugins lint docs bench clean-data engagement
 
 setup:
 	@scripts/setup.sh
@@ -27,6 +28,11 @@ run: plugins
 test: test-plugins
 	@scripts/setup-test.sh
 	$(CARGO) test --workspace
+
+# The customer-engagement demo: recommend, support-bot and crm-sync on
+# 127.0.0.1:8080 against local Salesforce and Infobip doubles.
+engagement: setup
+	$(CARGO) run -p streamplug-tests --bin engagement-demo
 
 lint: setup
 	$(CARGO) fmt --all --check

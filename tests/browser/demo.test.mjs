@@ -1,5 +1,6 @@
 // The /demo page in headless Chromium: it connects a session, sends product
-// views over the WebSocket, and shows the recommendation pushed back.
+// views over the WebSocket and shows the recommendation pushed back, then
+// asks the support bot a question and shows its answer.
 // Run by tests/integration/browser.rs, which starts the gateway and passes
 // STREAMPLUG_URL and SCREENSHOT.
 import { test } from "node:test";
@@ -35,6 +36,10 @@ test("the demo page shows a recommendation pushed after a few views", async () =
     const shown = await page.$$eval("#pushes .product", (els) => els.map((e) => e.textContent));
     assert.ok(shown.includes("tent") || shown.includes("stove"), `pushed products: ${shown}`);
     assert.match(await page.textContent("#who"), /as dana/);
+    await page.fill("#question", "What is your return policy?");
+    await page.click("#ask");
+    await page.waitForSelector("#pushes li .text");
+    assert.match(await page.textContent("#pushes li .text"), /within 30 days/);
     if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
   } finally {
     await browser.close();

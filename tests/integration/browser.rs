@@ -1,14 +1,17 @@
 //! The `/demo` page in headless Chromium (playwright-core driving Debian's
 //! `chromium`): connect, send views over the WebSocket, see the pushed
-//! recommendation. The test saves a screenshot to `target/screenshots/`.
+//! recommendation, ask the support bot and see its answer. The test saves
+//! a screenshot to `target/screenshots/`.
 
 use std::path::Path;
 use std::process::Command;
 
+use streamplug_tests::engagement::support_bot_plugin;
+use streamplug_tests::salesforce::Salesforce;
 use streamplug_tests::{RECOMMEND_MANIFEST, TestGateway};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_demo_page_shows_pushed_recommendations_in_headless_chromium() {
+async fn the_demo_page_shows_pushed_recommendations_and_bot_answers_in_headless_chromium() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .unwrap()
@@ -18,7 +21,13 @@ async fn the_demo_page_shows_pushed_recommendations_in_headless_chromium() {
         browser_dir.join("node_modules/playwright-core").is_dir(),
         "playwright-core is not installed: run `make test` (it runs scripts/setup.sh)"
     );
-    let gw = TestGateway::with_plugins(RECOMMEND_MANIFEST).await.unwrap();
+    let sf = Salesforce::start().await.unwrap();
+    let plugins = format!(
+        "{}{RECOMMEND_MANIFEST}{}",
+        sf.credential_toml("salesforce"),
+        support_bot_plugin(&sf, 5)
+    );
+    let gw = TestGateway::with_plugins(&plugins).await.unwrap();
     let shots = root.join("target/screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     let screenshot = shots.join("demo.png");

@@ -1,0 +1,139 @@
+//! The customer-engagement demo on one machine: the gateway with recommend,
+//! the support bot and crm-sync, wired to the local Salesforce and Infobip
+//! doubles the tests use (no accounts needed). It prints what reaches the
+//! CRM and the CPaaS as it happens; Ctrl-C stops everything.
+
+use std::io::Write as _;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::Parser;
+use serde_json::{Value, json};
+use streamplug_tests::TestGateway;
+use streamplug_tests::engagement::engagement_plugins;
+use streamplug_tests::infobip::{Infobip, Sent};
+use streamplug_tests::salesforce::{Received, Salesforce};
+use tracing_subscriber::EnvFilter;
+
+/// Run the gateway with the first-party plugins against local Salesforce
+/// and Infobip doubles.
+#[derive(Parser)]
+struct Args {
+    /// Loopback port of the gateway.
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_env("STREAMPLUG_LOG").unwrap_or_else(|_| EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let sf = Salesforce::start().await?;
+    let ib = Infobip::start().await?;
+    let account = sf.seed("Account", json!({"Name": "TrailShop web customers"}))?;
+    let plugins = engagement_plugins(&sf, &ib, &account, args.port);
+    let gw = TestGateway::with_plugins_on_port(args.port, &plugins)
+        .await
+        .with_context(|| format!("starting the gateway on 127.0.0.1:{}", args.port))?;
+    say(&format!(
+        "gateway    {url}  (demo page: {url}/demo)\nsalesforce {}  (Account {account})\ninfobip    {}\nplugins    recommend, support-bot, crm-sync; Ctrl-C stops\n",
+        sf.url,
+        ib.url,
+        url = gw.url
+    ));
+
+    let (mut crm_seen, mut cpaas_seen) = (0, 0);
+    let mut tick = tokio::time::interval(Duration::from_millis(200));
+    let stop = tokio::signal::ctrl_c();
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            _ = &mut stop => break,
+            _ = tick.tick() => {
+                let received = sf.received();
+                for request in &received[crm_seen..] {
+                    print_crm(request);
+                }
+                crm_seen = received.len();
+                let sent = ib.sent();
+                for message in &sent[cpaas_seen..] {
+                    print_cpaas(message);
+                }
+                cpaas_seen = sent.len();
+            }
+        }
+    }
+    gw.stop().await;
+    Ok(())
+}
+
+/// One line per record the request touched (composite subrequests each).
+fn print_crm(request: &Received) {
+    let status = request.status;
+    match request.body["compositeRequest"].as_array() {
+        Some(parts) => {
+            for part in parts {
+                let method = part["method"].as_str().unwrap_or_default();
+                let url = part["url"].as_str().unwrap_or_default();
+                say(&format!(
+                    "salesforce {status} {method} {} {}",
+                    short(url),
+                    summary(&part["body"])
+                ));
+            }
+        }
+        None => say(&format!(
+            "salesforce {status} {} {} {}",
+            request.method,
+            short(&request.path),
+            summary(&request.body)
+        )),
+    }
+}
+
+fn print_cpaas(message: &Sent) {
+    say(&format!(
+        "infobip    {} to {}: {}",
+        message.channel,
+        message.to,
+        message.text.replace('\n', " / ")
+    ));
+}
+
+/// One line on stdout (a closed stdout is not worth stopping the demo).
+fn say(line: &str) {
+    let _ = writeln!(std::io::stdout().lock(), "{line}");
+}
+
+/// The path from `sobjects/` on.
+fn short(url: &str) -> &str {
+    url.find("sobjects/").map_or(url, |at| &url[at..])
+}
+
+/// The record's fields but its long description, on one line, abbreviated.
+fn summary(body: &Value) -> String {
+    let Some(fields) = body.as_object() else {
+        return String::new();
+    };
+    let text = fields
+        .iter()
+        .filter(|(name, _)| name.as_str() != "Description")
+        .map(|(name, value)| match value.as_str() {
+            Some(s) => format!("{name}={}", s.replace('\n', " ")),
+            None => format!("{name}={value}"),
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut chars = text.chars();
+    let head: String = chars.by_ref().take(120).collect();
+    if chars.next().is_some() {
+        format!("{head}…")
+    } else {
+        head
+    }
+}
