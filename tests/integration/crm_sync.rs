@@ -6,7 +6,7 @@
 //! dead-lettered with nothing lost.
 
 use serde_json::{Value, json};
-use streamplug_tests::engagement::{crm_settings, crm_sync_plugin};
+use streamplug_tests::engagement::{Doubles, crm_settings, crm_sync_plugin};
 use streamplug_tests::infobip::{self, Infobip};
 use streamplug_tests::salesforce::{Fault, Salesforce};
 use streamplug_tests::{TestGateway, eventually, free_port};
@@ -18,11 +18,7 @@ struct World {
 }
 
 async fn world(max_attempts: u32) -> World {
-    let sf = Salesforce::start().await.unwrap();
-    let ib = Infobip::start().await.unwrap();
-    let account = sf
-        .seed("Account", json!({"Name": "TrailShop web customers"}))
-        .unwrap();
+    let Doubles { sf, ib, account } = Doubles::start().await.unwrap();
     let port = free_port().unwrap();
     let gw = TestGateway::with_plugins_on_port(
         port,
@@ -61,10 +57,6 @@ async fn post_all(gw: &TestGateway, events: &[Value]) {
     }
 }
 
-fn field<'a>(record: &'a streamplug_tests::salesforce::Record, name: &str) -> &'a Value {
-    record.fields.get(name).unwrap_or(&Value::Null)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn contacts_orders_and_interactions_reach_salesforce_and_orders_are_confirmed() {
     let World { sf, ib, gw } = world(5).await;
@@ -90,10 +82,7 @@ async fn contacts_orders_and_interactions_reach_salesforce_and_orders_are_confir
     })
     .await
     .unwrap();
-    let subjects: Vec<&str> = tasks
-        .iter()
-        .filter_map(|t| field(t, "Subject").as_str())
-        .collect();
+    let subjects: Vec<&str> = tasks.iter().map(|t| t.text("Subject")).collect();
     assert!(subjects.contains(&"Added tent to cart"), "{subjects:?}");
     assert!(
         subjects.contains(&"SMS delivered (order o-1001)"),
@@ -108,30 +97,21 @@ async fn contacts_orders_and_interactions_reach_salesforce_and_orders_are_confir
     let contacts = sf.records("Contact");
     assert_eq!(contacts.len(), 1);
     let contact = &contacts[0];
-    assert_eq!(field(contact, "External_Id__c"), "alice");
-    assert_eq!(field(contact, "LastName"), "Alice Martin");
-    assert_eq!(field(contact, "Email"), "alice@example.com");
-    assert_eq!(field(contact, "MobilePhone"), "41793026727");
-    assert!(
-        tasks
-            .iter()
-            .all(|t| field(t, "WhoId") == contact.id.as_str())
-    );
+    assert_eq!(contact.text("External_Id__c"), "alice");
+    assert_eq!(contact.text("LastName"), "Alice Martin");
+    assert_eq!(contact.text("Email"), "alice@example.com");
+    assert_eq!(contact.text("MobilePhone"), "41793026727");
+    assert!(tasks.iter().all(|t| t.text("WhoId") == contact.id.as_str()));
 
     let orders = sf.records("Order");
     assert_eq!(orders.len(), 1, "placed and shipped update one order");
     let order = &orders[0];
-    assert_eq!(field(order, "External_Id__c"), "o-1001");
-    assert_eq!(field(order, "Shop_Status__c"), "Shipped");
-    assert_eq!(field(order, "Tracking_Number__c"), "DHL JD014600003SE");
-    assert_eq!(field(order, "BillToContactId"), contact.id.as_str());
-    assert_eq!(field(order, "Status"), "Draft");
-    assert!(
-        field(order, "Description")
-            .as_str()
-            .unwrap()
-            .contains("1 x tent (199.00)")
-    );
+    assert_eq!(order.text("External_Id__c"), "o-1001");
+    assert_eq!(order.text("Shop_Status__c"), "Shipped");
+    assert_eq!(order.text("Tracking_Number__c"), "DHL JD014600003SE");
+    assert_eq!(order.text("BillToContactId"), contact.id.as_str());
+    assert_eq!(order.text("Status"), "Draft");
+    assert!(order.text("Description").contains("1 x tent (199.00)"));
 
     let sent = ib.sent();
     assert_eq!(sent.len(), 2, "{sent:?}");
@@ -239,7 +219,7 @@ async fn limits_and_expired_sessions_are_retried_validation_errors_dead_lettered
         Ok(sf
             .records("Contact")
             .iter()
-            .any(|c| field(c, "External_Id__c") == "dave")
+            .any(|c| c.text("External_Id__c") == "dave")
             .then_some(()))
     })
     .await
@@ -247,7 +227,7 @@ async fn limits_and_expired_sessions_are_retried_validation_errors_dead_lettered
     assert!(
         !sf.records("Contact")
             .iter()
-            .any(|c| field(c, "External_Id__c") == "carol")
+            .any(|c| c.text("External_Id__c") == "carol")
     );
     gw.stop().await;
 }
@@ -280,6 +260,6 @@ async fn a_crm_outage_is_retried_then_dead_lettered_and_nothing_is_lost() {
     })
     .await
     .unwrap();
-    assert_eq!(field(&sf.records("Order")[0], "External_Id__c"), "o-3002");
+    assert_eq!(sf.records("Order")[0].text("External_Id__c"), "o-3002");
     gw.stop().await;
 }

@@ -7,9 +7,7 @@
 //! confirmation SMS is delivered and its report comes back as an event.
 
 use serde_json::{Value, json};
-use streamplug_tests::engagement::engagement_plugins;
-use streamplug_tests::infobip::Infobip;
-use streamplug_tests::salesforce::{Record, Salesforce};
+use streamplug_tests::engagement::{Doubles, engagement_plugins};
 use streamplug_tests::{TestGateway, Ws, ack, eventually, free_port, push_on, send_json, view};
 
 async fn say(ws: &mut Ws, text: &str) -> Value {
@@ -22,21 +20,9 @@ async fn say(ws: &mut Ws, text: &str) -> Value {
     push_on(ws, "support").await.unwrap()["data"].clone()
 }
 
-fn field<'a>(record: &'a Record, name: &str) -> &'a str {
-    record
-        .fields
-        .get(name)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shopper_browses_orders_asks_and_is_handed_to_a_human_with_the_crm_in_sync() {
-    let sf = Salesforce::start().await.unwrap();
-    let ib = Infobip::start().await.unwrap();
-    let account = sf
-        .seed("Account", json!({"Name": "TrailShop web customers"}))
-        .unwrap();
+    let Doubles { sf, ib, account } = Doubles::start().await.unwrap();
     let port = free_port().unwrap();
     let plugins = engagement_plugins(&sf, &ib, &account, port);
     let gw = TestGateway::with_plugins_on_port(port, &plugins)
@@ -100,8 +86,8 @@ async fn a_shopper_browses_orders_asks_and_is_handed_to_a_human_with_the_crm_in_
     let number = handed_over["case"].as_str().unwrap().to_owned();
     let cases = sf.records("Case");
     assert_eq!(cases.len(), 1);
-    assert_eq!(field(&cases[0], "CaseNumber"), number);
-    let description = field(&cases[0], "Description");
+    assert_eq!(cases[0].text("CaseNumber"), number);
+    let description = cases[0].text("Description");
     for seen in [
         "product.viewed tent",
         "o-1001 shipped tent",
@@ -118,12 +104,12 @@ async fn a_shopper_browses_orders_asks_and_is_handed_to_a_human_with_the_crm_in_
             let tasks = sf.records("Task");
             let delivered = ["SMS", "EMAIL"].iter().all(|channel| {
                 let subject = format!("{channel} delivered (order o-1001)");
-                tasks.iter().any(|t| field(t, "Subject") == subject)
+                tasks.iter().any(|t| t.text("Subject") == subject)
             });
             let shipped = sf
                 .records("Order")
                 .iter()
-                .any(|o| field(o, "Shop_Status__c") == "Shipped");
+                .any(|o| o.text("Shop_Status__c") == "Shipped");
             Ok((delivered && shipped).then_some(tasks))
         },
     )
@@ -132,14 +118,14 @@ async fn a_shopper_browses_orders_asks_and_is_handed_to_a_human_with_the_crm_in_
     let contacts = sf.records("Contact");
     assert_eq!(contacts.len(), 1, "both plugins upsert the same contact");
     let contact = &contacts[0];
-    assert_eq!(field(contact, "External_Id__c"), "alice");
-    assert_eq!(field(contact, "MobilePhone"), "41793026727");
-    assert_eq!(field(&cases[0], "ContactId"), contact.id);
+    assert_eq!(contact.text("External_Id__c"), "alice");
+    assert_eq!(contact.text("MobilePhone"), "41793026727");
+    assert_eq!(cases[0].text("ContactId"), contact.id);
     let order = &sf.records("Order")[0];
-    assert_eq!(field(order, "External_Id__c"), "o-1001");
-    assert_eq!(field(order, "Shop_Status__c"), "Shipped");
-    assert_eq!(field(order, "BillToContactId"), contact.id);
-    let subjects: Vec<&str> = tasks.iter().map(|t| field(t, "Subject")).collect();
+    assert_eq!(order.text("External_Id__c"), "o-1001");
+    assert_eq!(order.text("Shop_Status__c"), "Shipped");
+    assert_eq!(order.text("BillToContactId"), contact.id);
+    let subjects: Vec<&str> = tasks.iter().map(|t| t.text("Subject")).collect();
     for expected in [
         "Added tent to cart",
         "Chat: Hi! Where is my order?",

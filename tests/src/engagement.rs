@@ -2,9 +2,33 @@
 //! the Salesforce and Infobip doubles, as the integration tests and the
 //! `engagement-demo` binary run them.
 
+use anyhow::Result;
+use serde_json::json;
+
 use crate::RECOMMEND_MANIFEST;
 use crate::infobip::Infobip;
 use crate::salesforce::Salesforce;
+
+/// A Salesforce and an Infobip double, and the Account web-shop orders
+/// belong to.
+pub struct Doubles {
+    /// The CRM.
+    pub sf: Salesforce,
+    /// The CPaaS.
+    pub ib: Infobip,
+    /// Id of the seeded Account.
+    pub account: String,
+}
+
+impl Doubles {
+    /// Start both on free loopback ports and seed the Account.
+    pub async fn start() -> Result<Self> {
+        let sf = Salesforce::start().await?;
+        let ib = Infobip::start().await?;
+        let account = sf.seed("Account", json!({"Name": "TrailShop web customers"}))?;
+        Ok(Self { sf, ib, account })
+    }
+}
 
 /// The token of the gateway's Infobip webhook.
 pub const HOOK_TOKEN: &str = "hook-secret-7";

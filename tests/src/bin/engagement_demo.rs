@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Parser;
-use serde_json::{Value, json};
+use serde_json::Value;
 use streamplug_tests::TestGateway;
-use streamplug_tests::engagement::engagement_plugins;
-use streamplug_tests::infobip::{Infobip, Sent};
-use streamplug_tests::salesforce::{Received, Salesforce};
+use streamplug_tests::engagement::{Doubles, engagement_plugins};
+use streamplug_tests::infobip::Sent;
+use streamplug_tests::salesforce::Received;
 use tracing_subscriber::EnvFilter;
 
 /// Run the gateway with the first-party plugins against local Salesforce
@@ -33,9 +33,7 @@ async fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    let sf = Salesforce::start().await?;
-    let ib = Infobip::start().await?;
-    let account = sf.seed("Account", json!({"Name": "TrailShop web customers"}))?;
+    let Doubles { sf, ib, account } = Doubles::start().await?;
     let plugins = engagement_plugins(&sf, &ib, &account, args.port);
     let gw = TestGateway::with_plugins_on_port(args.port, &plugins)
         .await

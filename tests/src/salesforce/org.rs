@@ -18,6 +18,16 @@ pub struct Record {
     pub fields: Map<String, Value>,
 }
 
+impl Record {
+    /// The text of field `name` (empty when absent or not text).
+    pub fn text(&self, name: &str) -> &str {
+        self.fields
+            .get(name)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+}
+
 /// The org's data.
 #[derive(Debug, Clone, Default)]
 pub struct Org {
