@@ -9,7 +9,7 @@ use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
 use crate::api::{self, AppState, Limits};
-use crate::config::{ConfigError, KvBackend, LogBackend, Settings};
+use crate::config::{ConfigError, KvBackend, LogBackend, PluginManifest, Settings};
 use crate::dispatch::Ownership;
 use crate::registry::Registry;
 use crate::routing::Router;
@@ -63,6 +63,26 @@ pub struct Gateway {
     ws: Arc<WsContext>,
     server: JoinHandle<std::io::Result<()>>,
     workers: JoinSet<()>,
+    loader: VersionLoader,
+}
+
+/// What loading a new plugin version takes: the engine, the host services
+/// and the settings it is checked against.
+struct VersionLoader {
+    engine: PluginEngine,
+    services: HostServices,
+    settings: Settings,
+}
+
+/// Why a new plugin version was not loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum VersionError {
+    /// The manifest is invalid, or grants topics the gateway does not have.
+    #[error(transparent)]
+    Manifest(#[from] ConfigError),
+    /// The component did not compile, link or initialise.
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
 }
 
 fn prometheus() -> Option<metrics_exporter_prometheus::PrometheusHandle> {
@@ -156,6 +176,11 @@ impl Gateway {
             versions.push(PluginVersion::load(&engine, manifest, &wasm, &services).await?);
         }
         let registry = Arc::new(Registry::new(versions));
+        let loader = VersionLoader {
+            engine,
+            services,
+            settings: settings.clone(),
+        };
 
         let (shutdown, shutdown_rx) = watch::channel(false);
         let kv_handle = kv.clone();
@@ -234,7 +259,39 @@ impl Gateway {
             ws,
             server,
             workers,
+            loader,
         })
+    }
+
+    /// Load a new version of a plugin from `manifest` (its component
+    /// resolved against `runtime.plugin_dir`): the manifest is checked like
+    /// the configuration's (and may only use topics the gateway has), the
+    /// component compiled and linked, and `init` run. It is not live until
+    /// [`Registry::deploy`] makes it so.
+    pub async fn load_version(
+        &self,
+        manifest: &PluginManifest,
+    ) -> Result<Arc<PluginVersion>, VersionError> {
+        let settings = &self.loader.settings;
+        settings.validate_plugin(manifest)?;
+        let known = settings.all_topics();
+        let used = manifest.publish.iter().chain(&manifest.subscribe);
+        if let Some(topic) = used
+            .cloned()
+            .chain(std::iter::once(manifest.dead_letter_topic()))
+            .find(|t| !known.contains(t))
+        {
+            return Err(ConfigError::Invalid {
+                setting: format!("plugins.{}", manifest.name),
+                reason: format!("topic `{topic}` does not exist on this gateway"),
+            }
+            .into());
+        }
+        let wasm = settings.wasm_path(manifest);
+        Ok(
+            PluginVersion::load(&self.loader.engine, manifest, &wasm, &self.loader.services)
+                .await?,
+        )
     }
 
     /// Live WebSocket sessions of `customer` on this instance.

@@ -13,6 +13,7 @@ mod infobip_double;
 mod ingest;
 mod kafka;
 mod kafka_interop;
+mod lifecycle;
 mod outbound;
 mod plugins;
 mod salesforce_double;

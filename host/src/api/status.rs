@@ -39,18 +39,20 @@ pub async fn schemas() -> Response {
     axum::Json(crate::event::vocabulary::schemas_json()).into_response()
 }
 
-/// `GET /v1/plugins`: live plugins with their version, grants and limits.
+/// `GET /v1/plugins`: deployed plugins with their version, state, grants,
+/// limits and what the live version did since it was loaded.
 pub async fn plugins(State(state): State<AppState>) -> Response {
     let list: Vec<Value> = state
         .registry
         .snapshot()
         .plugins
         .values()
-        .map(|v| {
-            let m = &v.manifest;
+        .map(|d| {
+            let (v, m) = (&d.live, &d.live.manifest);
             json!({
                 "name": m.name,
                 "digest": format!("sha256:{}", v.digest),
+                "state": if d.paused { "paused" } else { "running" },
                 "subscribe": m.subscribe,
                 "types": m.types,
                 "publish": m.publish,
@@ -59,6 +61,8 @@ pub async fn plugins(State(state): State<AppState>) -> Response {
                 "limits": m.limits,
                 "retry": m.retry,
                 "idle_instances": v.idle_instances(),
+                "stats": v.stats.read(),
+                "previous": d.previous.as_ref().map(|p| format!("sha256:{}", p.digest)),
                 "partitions": state.ownership.of(&m.name),
             })
         })

@@ -108,7 +108,8 @@ impl Settings {
         Ok(())
     }
 
-    fn validate_plugin(&self, p: &PluginManifest) -> Result<(), ConfigError> {
+    /// Validate one plugin's manifest against these settings.
+    pub fn validate_plugin(&self, p: &PluginManifest) -> Result<(), ConfigError> {
         let at = |field: &str| format!("plugins.{}.{field}", p.name);
         let name_ok = !p.name.is_empty()
             && p.name.len() <= 64

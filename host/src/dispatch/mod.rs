@@ -32,11 +32,12 @@ pub fn start(
     shutdown: watch::Receiver<bool>,
 ) -> JoinSet<()> {
     let mut tasks = JoinSet::new();
-    for (name, version) in &registry.snapshot().plugins {
+    for (name, deployment) in &registry.snapshot().plugins {
+        let manifest = &deployment.live.manifest;
         let member = PluginMember {
             plugin: name.clone(),
-            group: version.manifest.consumer_group(),
-            topics: version.manifest.subscribe.clone(),
+            group: manifest.consumer_group(),
+            topics: manifest.subscribe.clone(),
             log: log.clone(),
             registry: registry.clone(),
             ownership: ownership.clone(),
@@ -78,6 +79,7 @@ impl PluginMember {
                 }
             }
         };
+        let mut registry_changes = self.registry.changes();
         loop {
             tokio::select! {
                 change = membership.next() => match change {
@@ -85,6 +87,12 @@ impl PluginMember {
                     None => break,
                 },
                 _ = stopped(&mut shutdown) => break,
+                changed = registry_changes.changed() => {
+                    if changed.is_err() || self.registry.get(&self.plugin).is_none() {
+                        tracing::info!(plugin = %self.plugin, "plugin removed; leaving its consumer group");
+                        break;
+                    }
+                }
             }
         }
         // Stop every worker (each commits its batch) before leaving the group.

@@ -71,39 +71,63 @@ impl PartitionWorker {
                     continue;
                 }
             };
-            let Some(version) = self.registry.get(&self.plugin) else {
+            // A paused plugin takes no new batch; what was read waits.
+            if !self.wait_while_paused().await {
                 return;
-            };
-            match self.handle_batch(&version, &group, &batch, &mut next).await {
+            }
+            match self.handle_batch(&group, &batch, &mut next).await {
                 Handled::Continue => {}
                 Handled::Stop => return,
             }
         }
     }
 
-    /// Handle `batch` on `version`; commits as it goes and advances `next`.
+    /// Wait while the plugin is paused; `false` when the worker must stop
+    /// instead (a stop signal, or the plugin was removed).
+    async fn wait_while_paused(&mut self) -> bool {
+        let mut changes = self.registry.changes();
+        loop {
+            match self.registry.deployment(&self.plugin) {
+                None => return false,
+                Some(d) if !d.paused => return true,
+                Some(_) => {}
+            }
+            tokio::select! {
+                changed = changes.changed() => if changed.is_err() { return false },
+                _ = self.stop.wait_for(|stop| *stop) => return false,
+            }
+        }
+    }
+
+    /// Handle `batch`, each attempt on the version live when it starts
+    /// (a swap takes effect at the next event); commits as it goes and
+    /// advances `next`.
     async fn handle_batch(
         &mut self,
-        version: &PluginVersion,
         group: &str,
         batch: &[StoredEvent],
         next: &mut u64,
     ) -> Handled {
-        let manifest = &version.manifest;
         let mut effects = Effects::default();
         for stored in batch {
-            if !manifest.wants(&stored.event.ty) {
-                *next = stored.offset + 1;
-                continue;
-            }
             effects.trigger = Trigger {
                 id: stored.event.id.clone(),
                 traceparent: stored.event.header("traceparent").map(str::to_owned),
             };
             let mut attempt = 1;
             loop {
+                let Some(version) = self.registry.get(&self.plugin) else {
+                    // Removed: keep what the batch achieved, then stop.
+                    self.commit(group, *next, &mut effects).await;
+                    return Handled::Stop;
+                };
+                let manifest = &version.manifest;
+                if !manifest.wants(&stored.event.ty) {
+                    break;
+                }
                 let (outcome, fx) = version.handle(stored, effects).await;
                 effects = fx;
+                version.stats.record(&outcome);
                 metrics::counter!(INVOCATIONS, "plugin" => self.plugin.clone(), "outcome" => outcome_label(&outcome))
                     .increment(1);
                 let failure = match outcome {
@@ -114,7 +138,7 @@ impl PartitionWorker {
                     Outcome::Reject(reason) => {
                         effects.discard_current();
                         self.dead_letter(
-                            version,
+                            &version,
                             stored,
                             &mut effects,
                             &format!("rejected: {reason}"),
@@ -128,7 +152,7 @@ impl PartitionWorker {
                 effects.discard_current();
                 tracing::debug!(plugin = %self.plugin, event = %stored.event.id, attempt, %failure, "event not handled");
                 if attempt >= manifest.retry.max_attempts {
-                    self.dead_letter(version, stored, &mut effects, &failure, attempt);
+                    self.dead_letter(&version, stored, &mut effects, &failure, attempt);
                     break;
                 }
                 // Commit what this batch achieved before waiting, so a long
@@ -161,6 +185,7 @@ impl PartitionWorker {
         let topic = version.manifest.dead_letter_topic();
         tracing::warn!(plugin = %self.plugin, event = %stored.event.id, %topic, attempts, reason = %first_line(reason), "event dead-lettered");
         metrics::counter!(DEAD_LETTERS, "plugin" => self.plugin.clone()).increment(1);
+        version.stats.record_dead_letter();
         effects.accepted.publishes.push(dead_letter(
             stored,
             &self.plugin,

@@ -16,6 +16,7 @@ pub mod instance_pool;
 pub mod outbound;
 pub mod plugin;
 pub mod state;
+pub mod stats;
 pub mod stderr_tail;
 
 /// Errors of loading or running plugins.

@@ -16,6 +16,7 @@ use super::effects::Effects;
 use super::engine::PluginEngine;
 use super::instance_pool::{Instance, InstancePool};
 use super::state::{HostServices, PluginContext, StoreState};
+use super::stats::VersionStats;
 use crate::config::PluginManifest;
 use crate::event::StoredEvent;
 
@@ -41,9 +42,20 @@ pub struct PluginVersion {
     pub digest: String,
     /// Shared, read-only state of its instances.
     pub context: Arc<PluginContext>,
+    /// What it did since it was loaded.
+    pub stats: VersionStats,
     engine: PluginEngine,
     pre: PluginPre<StoreState>,
     pool: InstancePool,
+}
+
+impl std::fmt::Debug for PluginVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PluginVersion")
+            .field("plugin", &self.manifest.name)
+            .field("digest", &self.digest)
+            .finish_non_exhaustive()
+    }
 }
 
 impl PluginVersion {
@@ -99,6 +111,7 @@ impl PluginVersion {
             engine: engine.clone(),
             pre,
             pool: InstancePool::new(manifest.limits.instances),
+            stats: VersionStats::default(),
         });
         let first = version.instantiate().await.map_err(|e| match e {
             InstantiateError::Init(reason) => RuntimeError::Init {

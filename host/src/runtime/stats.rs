@@ -1,0 +1,89 @@
+//! What one plugin version did since it was loaded: invocations by
+//! outcome and events dead-lettered. Lock-free counters, read by the status
+//! API (and by a canary's health check).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::Serialize;
+
+use super::plugin::Outcome;
+
+/// Counters of one plugin version.
+#[derive(Debug, Default)]
+pub struct VersionStats {
+    ok: AtomicU64,
+    retry: AtomicU64,
+    reject: AtomicU64,
+    trap: AtomicU64,
+    dead_lettered: AtomicU64,
+}
+
+/// A reading of [`VersionStats`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct StatsReading {
+    /// Handled.
+    pub ok: u64,
+    /// Attempts the plugin asked to retry.
+    pub retry: u64,
+    /// Events the plugin rejected.
+    pub reject: u64,
+    /// Attempts that trapped, ran out of CPU or memory, or timed out.
+    pub trap: u64,
+    /// Events sent to the dead-letter topic.
+    pub dead_lettered: u64,
+}
+
+impl VersionStats {
+    /// Count one invocation.
+    pub fn record(&self, outcome: &Outcome) {
+        let counter = match outcome {
+            Outcome::Ok => &self.ok,
+            Outcome::Retry(_) => &self.retry,
+            Outcome::Reject(_) => &self.reject,
+            Outcome::Trap(_) => &self.trap,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Count one dead-lettered event.
+    pub fn record_dead_letter(&self) {
+        self.dead_lettered.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The counts now.
+    pub fn read(&self) -> StatsReading {
+        StatsReading {
+            ok: self.ok.load(Ordering::Relaxed),
+            retry: self.retry.load(Ordering::Relaxed),
+            reject: self.reject.load(Ordering::Relaxed),
+            trap: self.trap.load(Ordering::Relaxed),
+            dead_lettered: self.dead_lettered.load(Ordering::Relaxed),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcomes_are_counted_apart() {
+        let stats = VersionStats::default();
+        stats.record(&Outcome::Ok);
+        stats.record(&Outcome::Ok);
+        stats.record(&Outcome::Trap("boom".into()));
+        stats.record(&Outcome::Retry("later".into()));
+        stats.record(&Outcome::Reject("bad".into()));
+        stats.record_dead_letter();
+        assert_eq!(
+            stats.read(),
+            StatsReading {
+                ok: 2,
+                retry: 1,
+                reject: 1,
+                trap: 1,
+                dead_lettered: 1
+            }
+        );
+    }
+}
