@@ -78,12 +78,14 @@ pub enum Received {
     Closed(u16, String),
 }
 
-/// The next frame or close, skipping pings and pongs.
+/// The next frame or close, skipping pings and pongs; an error after
+/// [`PATIENCE`] (pings do not extend it).
 pub async fn receive(ws: &mut Ws) -> Result<Received> {
     use futures::StreamExt as _;
     use tokio_tungstenite::tungstenite::Message;
+    let deadline = tokio::time::Instant::now() + PATIENCE;
     loop {
-        let msg = tokio::time::timeout(PATIENCE, ws.next())
+        let msg = tokio::time::timeout_at(deadline, ws.next())
             .await
             .context("no frame in time")?;
         match msg {

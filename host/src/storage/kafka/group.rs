@@ -172,12 +172,14 @@ impl Drop for KafkaMembership {
     }
 }
 
-/// Every partition of `topic` from its end, outside any group.
+/// Every partition of `topic` from `starts[partition]` (its end when the
+/// tail began), outside any group.
 pub(super) fn tail(
     config: &ClientConfig,
     topic: &str,
-    partitions: u32,
+    starts: &[u64],
 ) -> Result<Vec<Box<dyn PartitionStream>>, StorageError> {
+    let partitions = u32::try_from(starts.len()).unwrap_or(u32::MAX);
     let consumer: BaseConsumer = config
         .clone()
         .set("group.id", "streamplug-tail")
@@ -186,8 +188,9 @@ pub(super) fn tail(
         .map_err(unavailable)?;
     let consumer = Arc::new(consumer);
     let mut tpl = TopicPartitionList::new();
-    for p in 0..partitions {
-        tpl.add_partition_offset(topic, i32::try_from(p).unwrap_or(0), Offset::End)
+    for (p, start) in starts.iter().enumerate() {
+        let offset = Offset::Offset(i64::try_from(*start).unwrap_or(i64::MAX));
+        tpl.add_partition_offset(topic, i32::try_from(p).unwrap_or(0), offset)
             .map_err(unavailable)?;
     }
     consumer.assign(&tpl).map_err(unavailable)?;

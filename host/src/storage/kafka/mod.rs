@@ -380,6 +380,12 @@ impl EventLog for KafkaLog {
         let partitions = self
             .partitions(topic)
             .ok_or_else(|| StorageError::UnknownTopic(topic.to_owned()))?;
-        group::tail(&client_config(&self.settings), topic, partitions)
+        // Resolve the ends now: `Offset::End` would be resolved at the first
+        // fetch, and what is written before that would be skipped.
+        let mut ends = Vec::new();
+        for partition in 0..partitions {
+            ends.push(self.end_offset(topic, partition).await?);
+        }
+        group::tail(&client_config(&self.settings), topic, &ends)
     }
 }
