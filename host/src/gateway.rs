@@ -8,6 +8,7 @@ use std::sync::{Arc, OnceLock};
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
+use crate::admin::{self, AdminState};
 use crate::api::{self, AppState, Limits};
 use crate::config::{ConfigError, KvBackend, LogBackend, PluginManifest, Settings};
 use crate::dispatch::Ownership;
@@ -22,6 +23,7 @@ use crate::storage::embedded::EmbeddedStore;
 use crate::storage::kafka::KafkaLog;
 use crate::storage::redis::RedisKv;
 use crate::storage::{EventLog, KvStore, StorageError};
+use crate::versions::{VersionError, VersionLoader};
 use crate::ws::WsContext;
 
 /// Why the gateway could not start.
@@ -63,27 +65,54 @@ pub struct Gateway {
     ws: Arc<WsContext>,
     server: JoinHandle<std::io::Result<()>>,
     workers: JoinSet<()>,
-    loader: VersionLoader,
+    /// Validates candidate versions and keeps every version on disk.
+    pub loader: Arc<VersionLoader>,
+    /// Address of the admin API, when `admin.token` is set.
+    pub admin_addr: Option<SocketAddr>,
+    admin_server: Option<JoinHandle<std::io::Result<()>>>,
 }
 
-/// What loading a new plugin version takes: the engine, the host services
-/// and the settings it is checked against.
-struct VersionLoader {
-    engine: PluginEngine,
-    services: HostServices,
-    settings: Settings,
+/// Start the admin API when `admin.token` is set: its address and task.
+async fn start_admin(
+    settings: &Settings,
+    registry: &Arc<Registry>,
+    loader: &Arc<VersionLoader>,
+    ownership: &Arc<Ownership>,
+    shutdown: &watch::Receiver<bool>,
+) -> Result<AdminServer, StartError> {
+    let Some(token) = &settings.admin.token else {
+        return Ok((None, None));
+    };
+    let token = crate::config::expand_env("admin.token", token)?;
+    let state = AdminState {
+        registry: registry.clone(),
+        loader: loader.clone(),
+        ownership: ownership.clone(),
+        token: Arc::from(token),
+        candidates: Arc::default(),
+    };
+    let (listener, addr) = bind(settings.admin.listen).await?;
+    let app = admin::app(state, settings.admin.max_upload_bytes);
+    tracing::info!(admin = %admin::describe(addr), "admin API listening");
+    Ok((
+        Some(addr),
+        Some(admin::serve(listener, app, shutdown.clone())),
+    ))
 }
 
-/// Why a new plugin version was not loaded.
-#[derive(Debug, thiserror::Error)]
-pub enum VersionError {
-    /// The manifest is invalid, or grants topics the gateway does not have.
-    #[error(transparent)]
-    Manifest(#[from] ConfigError),
-    /// The component did not compile, link or initialise.
-    #[error(transparent)]
-    Runtime(#[from] RuntimeError),
+/// A listener on `addr`, and the address it got (a port of 0 picks one).
+async fn bind(addr: SocketAddr) -> Result<(tokio::net::TcpListener, SocketAddr), StartError> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Listen { addr, source })?;
+    let bound = listener
+        .local_addr()
+        .map_err(|source| StartError::Listen { addr, source })?;
+    Ok((listener, bound))
 }
+
+/// The admin API's address and server task, when it runs.
+type AdminServer = (Option<SocketAddr>, Option<JoinHandle<std::io::Result<()>>>);
 
 fn prometheus() -> Option<metrics_exporter_prometheus::PrometheusHandle> {
     static HANDLE: OnceLock<Option<metrics_exporter_prometheus::PrometheusHandle>> =
@@ -176,11 +205,20 @@ impl Gateway {
             versions.push(PluginVersion::load(&engine, manifest, &wasm, &services).await?);
         }
         let registry = Arc::new(Registry::new(versions));
-        let loader = VersionLoader {
-            engine,
-            services,
-            settings: settings.clone(),
-        };
+        let loader = Arc::new(VersionLoader::new(engine, services, settings.clone()));
+        for manifest in &settings.plugins {
+            let stored = std::fs::read(settings.wasm_path(manifest))
+                .map_err(|e| e.to_string())
+                .and_then(|wasm| {
+                    loader
+                        .store
+                        .put(manifest, &wasm, "config")
+                        .map_err(|e| e.to_string())
+                });
+            if let Err(error) = stored {
+                tracing::warn!(plugin = %manifest.name, %error, "cannot keep the configured version in the version store");
+            }
+        }
 
         let (shutdown, shutdown_rx) = watch::channel(false);
         let kv_handle = kv.clone();
@@ -231,13 +269,8 @@ impl Gateway {
             metrics: prometheus(),
             ws: ws.clone(),
         };
-        let addr = settings.server.listen;
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|source| StartError::Listen { addr, source })?;
-        let addr = listener
-            .local_addr()
-            .map_err(|source| StartError::Listen { addr, source })?;
+        let (listener, addr) = bind(settings.server.listen).await?;
+        let stop_admin = shutdown_rx.clone();
         let mut stop = shutdown_rx;
         let server = tokio::spawn(async move {
             axum::serve(listener, api::app(state))
@@ -246,6 +279,8 @@ impl Gateway {
                 })
                 .await
         });
+        let (admin_addr, admin_server) =
+            start_admin(&settings, &registry, &loader, &ownership, &stop_admin).await?;
         ready.store(true, Ordering::Release);
         tracing::info!(%addr, plugins = registry.snapshot().plugins.len(), log = ?settings.log.backend, kv = ?settings.kv.backend, data_dir = %data_dir.display(), "gateway started");
         Ok(Self {
@@ -260,38 +295,18 @@ impl Gateway {
             server,
             workers,
             loader,
+            admin_addr,
+            admin_server,
         })
     }
 
-    /// Load a new version of a plugin from `manifest` (its component
-    /// resolved against `runtime.plugin_dir`): the manifest is checked like
-    /// the configuration's (and may only use topics the gateway has), the
-    /// component compiled and linked, and `init` run. It is not live until
-    /// [`Registry::deploy`] makes it so.
+    /// Validate and load a new version of a plugin (see
+    /// [`VersionLoader::load`]); not live until deployed.
     pub async fn load_version(
         &self,
         manifest: &PluginManifest,
     ) -> Result<Arc<PluginVersion>, VersionError> {
-        let settings = &self.loader.settings;
-        settings.validate_plugin(manifest)?;
-        let known = settings.all_topics();
-        let used = manifest.publish.iter().chain(&manifest.subscribe);
-        if let Some(topic) = used
-            .cloned()
-            .chain(std::iter::once(manifest.dead_letter_topic()))
-            .find(|t| !known.contains(t))
-        {
-            return Err(ConfigError::Invalid {
-                setting: format!("plugins.{}", manifest.name),
-                reason: format!("topic `{topic}` does not exist on this gateway"),
-            }
-            .into());
-        }
-        let wasm = settings.wasm_path(manifest);
-        Ok(
-            PluginVersion::load(&self.loader.engine, manifest, &wasm, &self.loader.services)
-                .await?,
-        )
+        self.loader.load(manifest).await
     }
 
     /// Live WebSocket sessions of `customer` on this instance.
@@ -316,6 +331,11 @@ impl Gateway {
             Ok(Ok(())) => {}
             Ok(Err(e)) => tracing::warn!(error = %e, "HTTP server stopped with an error"),
             Err(e) => tracing::warn!(error = %e, "HTTP server task failed"),
+        }
+        if let Some(admin) = self.admin_server
+            && let Err(e) = admin.await
+        {
+            tracing::warn!(error = %e, "admin server task failed");
         }
         while self.workers.join_next().await.is_some() {}
         tracing::info!("gateway stopped");

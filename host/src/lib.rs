@@ -5,6 +5,7 @@
 //! (sandboxed component instances) → host capabilities (publish, KV, config,
 //! log, outbound HTTP) → back into [`storage`].
 
+pub mod admin;
 pub mod api;
 pub mod cli;
 pub mod config;
@@ -15,4 +16,5 @@ pub mod registry;
 pub mod routing;
 pub mod runtime;
 pub mod storage;
+pub mod versions;
 pub mod ws;

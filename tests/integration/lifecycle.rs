@@ -1,8 +1,8 @@
 //! Plugin lifecycle through the gateway's registry: a new version takes the
 //! next event and a rollback the one after; a paused plugin holds its events
-//! and loses none; a version that fails `init` or names a topic the gateway
-//! does not have is refused while the live one keeps serving; a removed
-//! plugin stops consuming.
+//! and loses none; a version that fails `init`, names a topic the gateway
+//! does not have or imports what it is not granted is refused while the
+//! live one keeps serving; a removed plugin stops consuming.
 
 use std::time::Duration;
 
@@ -11,7 +11,7 @@ use streamplug_tests::{TestGateway, recorder_manifest, view};
 
 /// The `tag` of every `audit.seen` so far, in order of the events' offsets
 /// (one customer, so one partition).
-async fn tags(gw: &TestGateway, n: usize) -> Vec<String> {
+pub async fn tags(gw: &TestGateway, n: usize) -> Vec<String> {
     let mut audit = gw.wait_for_events("audit", n).await.unwrap();
     audit.sort_by_key(|e| e["event"]["data"]["offset"].as_u64());
     audit
@@ -25,12 +25,16 @@ async fn tags(gw: &TestGateway, n: usize) -> Vec<String> {
         .collect()
 }
 
-async fn post_views(gw: &TestGateway, n: usize) {
+pub async fn post_views(gw: &TestGateway, n: usize) {
     for i in 0..n {
         let a = gw.post(&view("alice", &format!("p{i}"))).await.unwrap();
         assert_eq!(a.status, 202, "{}", a.json);
     }
 }
+
+/// The recorder imports push and outbound HTTP: a candidate must be
+/// granted both.
+pub const GRANTS: &str = "push_channels = [\"test\"]\nallowed_hosts = [\"http://127.0.0.1:9\"]\n[plugins.config]\ntag = \"v1\"";
 
 /// Long enough for a running plugin to have handled an event; used only to
 /// show that a paused or removed one did not.
@@ -38,7 +42,7 @@ const SETTLE: Duration = Duration::from_millis(500);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn versions_swap_roll_back_pause_and_are_refused_without_disturbing_the_live_one() {
-    let gw = TestGateway::with_plugins(&recorder_manifest("[plugins.config]\ntag = \"v1\""))
+    let gw = TestGateway::with_plugins(&recorder_manifest(GRANTS))
         .await
         .unwrap();
     let registry = gw.gateway.registry.clone();
@@ -81,6 +85,13 @@ async fn versions_swap_roll_back_pause_and_are_refused_without_disturbing_the_li
     let err = gw.gateway.load_version(&unknown_topic).await.unwrap_err();
     assert!(
         err.to_string().contains("`nowhere` does not exist"),
+        "{err}"
+    );
+    let mut ungranted = v1.clone();
+    ungranted.push_channels.clear();
+    let err = gw.gateway.load_version(&ungranted).await.unwrap_err();
+    assert!(
+        err.to_string().contains("grants no `push_channels`"),
         "{err}"
     );
     post_views(&gw, 1).await;

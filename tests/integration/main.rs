@@ -4,6 +4,7 @@
 // The whole crate is test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod admin;
 mod broker_faults;
 mod browser;
 mod crm_sync;

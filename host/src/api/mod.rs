@@ -3,7 +3,7 @@
 
 pub mod ingest;
 pub mod problem;
-mod status;
+pub mod status;
 pub mod topics;
 pub mod trace;
 pub mod webhooks;

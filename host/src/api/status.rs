@@ -9,6 +9,8 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::problem::Problem;
+use crate::dispatch::Ownership;
+use crate::registry::{Deployment, Registry};
 
 /// `GET /healthz`: the process is up.
 pub async fn healthz() -> Response {
@@ -42,32 +44,40 @@ pub async fn schemas() -> Response {
 /// `GET /v1/plugins`: deployed plugins with their version, state, grants,
 /// limits and what the live version did since it was loaded.
 pub async fn plugins(State(state): State<AppState>) -> Response {
-    let list: Vec<Value> = state
-        .registry
+    axum::Json(deployments_json(&state.registry, &state.ownership)).into_response()
+}
+
+/// Every deployment as the status and admin APIs list them.
+pub fn deployments_json(registry: &Registry, ownership: &Ownership) -> Vec<Value> {
+    registry
         .snapshot()
         .plugins
         .values()
-        .map(|d| {
-            let (v, m) = (&d.live, &d.live.manifest);
-            json!({
-                "name": m.name,
-                "digest": format!("sha256:{}", v.digest),
-                "state": if d.paused { "paused" } else { "running" },
-                "subscribe": m.subscribe,
-                "types": m.types,
-                "publish": m.publish,
-                "allowed_hosts": m.allowed_hosts,
-                "dead_letter_topic": m.dead_letter_topic(),
-                "limits": m.limits,
-                "retry": m.retry,
-                "idle_instances": v.idle_instances(),
-                "stats": v.stats.read(),
-                "previous": d.previous.as_ref().map(|p| format!("sha256:{}", p.digest)),
-                "partitions": state.ownership.of(&m.name),
-            })
-        })
-        .collect();
-    axum::Json(list).into_response()
+        .map(|d| deployment_json(d, ownership))
+        .collect()
+}
+
+/// One deployment as the status and admin APIs show it.
+pub fn deployment_json(d: &Deployment, ownership: &Ownership) -> Value {
+    let (v, m) = (&d.live, &d.live.manifest);
+    json!({
+        "name": m.name,
+        "version": v.id,
+        "digest": format!("sha256:{}", v.digest),
+        "state": if d.paused { "paused" } else { "running" },
+        "previous": d.previous.as_ref().map(|p| p.id.clone()),
+        "subscribe": m.subscribe,
+        "types": m.types,
+        "publish": m.publish,
+        "push_channels": m.push_channels,
+        "allowed_hosts": m.allowed_hosts,
+        "dead_letter_topic": m.dead_letter_topic(),
+        "limits": m.limits,
+        "retry": m.retry,
+        "idle_instances": v.idle_instances(),
+        "stats": v.stats.read(),
+        "partitions": ownership.of(&m.name),
+    })
 }
 
 /// `GET /demo`: a page that opens a session, shows pushes live and sends

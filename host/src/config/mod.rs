@@ -5,6 +5,7 @@
 //! `STREAMPLUG_SERVER__LISTEN=0.0.0.0:8080` or
 //! `STREAMPLUG_STORAGE__DEFAULT_PARTITIONS=8`.
 
+mod admin;
 mod backends;
 mod manifest;
 mod validate;
@@ -19,6 +20,7 @@ use figment::providers::{Env, Format, Toml};
 use serde::{Deserialize, Serialize};
 
 pub use crate::runtime::outbound::CredentialSettings;
+pub use admin::AdminSettings;
 pub use backends::{KvBackend, KvSettings, LogBackend, LogSettings, expand_env};
 pub use manifest::{PluginLimits, PluginManifest, RetryPolicy};
 pub use validate::ConfigError;
@@ -60,6 +62,9 @@ pub struct Settings {
     /// Inbound webhooks (CPaaS delivery reports).
     #[serde(default)]
     pub webhooks: WebhookSettings,
+    /// The admin API.
+    #[serde(default)]
+    pub admin: AdminSettings,
     /// Credentials the host attaches to plugins' outbound requests, by name
     /// (bound to origins in plugin manifests). Values may be `${ENV}`.
     #[serde(default)]

@@ -18,6 +18,7 @@ pub mod plugin;
 pub mod state;
 pub mod stats;
 pub mod stderr_tail;
+pub mod world;
 
 /// Errors of loading or running plugins.
 #[derive(Debug, thiserror::Error)]

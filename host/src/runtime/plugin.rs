@@ -17,6 +17,7 @@ use super::engine::PluginEngine;
 use super::instance_pool::{Instance, InstancePool};
 use super::state::{HostServices, PluginContext, StoreState};
 use super::stats::VersionStats;
+use super::world::Interfaces;
 use crate::config::PluginManifest;
 use crate::event::StoredEvent;
 
@@ -40,10 +41,15 @@ pub struct PluginVersion {
     pub manifest: PluginManifest,
     /// sha256 of the component, hex.
     pub digest: String,
+    /// Version id: the component together with its manifest
+    /// ([`crate::versions::version_id`]).
+    pub id: String,
     /// Shared, read-only state of its instances.
     pub context: Arc<PluginContext>,
     /// What it did since it was loaded.
     pub stats: VersionStats,
+    /// What its component imports and exports.
+    pub interfaces: Interfaces,
     engine: PluginEngine,
     pre: PluginPre<StoreState>,
     pool: InstancePool,
@@ -92,6 +98,10 @@ impl PluginVersion {
         .await
         .map_err(|e| fail("the component", e.to_string()))?
         .map_err(|e| fail("the component", e))?;
+        let interfaces = Interfaces::of(&engine.engine, &component);
+        interfaces
+            .check_world()
+            .map_err(|reason| fail("its WIT world", reason))?;
         let instance_pre = engine
             .linker
             .instantiate_pre(&component)
@@ -106,12 +116,14 @@ impl PluginVersion {
             .map_err(|e| fail("its manifest", e))?;
         let version = Arc::new(Self {
             manifest: manifest.clone(),
+            id: crate::versions::version_id(&digest, manifest),
             digest,
             context: Arc::new(context),
             engine: engine.clone(),
             pre,
             pool: InstancePool::new(manifest.limits.instances),
             stats: VersionStats::default(),
+            interfaces,
         });
         let first = version.instantiate().await.map_err(|e| match e {
             InstantiateError::Init(reason) => RuntimeError::Init {

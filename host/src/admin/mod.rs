@@ -1,0 +1,95 @@
+//! The admin API: plugin versions, deploys, rollbacks, pause and resume,
+//! on its own listener (`admin.listen`) behind a bearer token
+//! (`admin.token`; without one the API is off). Every answer is JSON; every
+//! refusal a problem body.
+//!
+//! | route | what it does |
+//! |---|---|
+//! | `GET /admin/v1/plugins` | deployments with version, state, limits, grants, stats |
+//! | `GET /admin/v1/plugins/{name}/versions` | every stored version of a plugin |
+//! | `POST /admin/v1/plugins/{name}/versions` | upload and validate a version (multipart `component`, optional `manifest`) |
+//! | `POST /admin/v1/plugins/{name}/deploy` | make a stored version live (`{"version": id}`) |
+//! | `POST /admin/v1/plugins/{name}/rollback` | back to the version the last deploy replaced |
+//! | `POST /admin/v1/plugins/{name}/pause`, `/resume` | stop and restart consumption |
+//! | `DELETE /admin/v1/plugins/{name}` | stop running the plugin |
+
+mod auth;
+mod handlers;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::dispatch::Ownership;
+use crate::registry::Registry;
+use crate::runtime::plugin::PluginVersion;
+use crate::versions::VersionLoader;
+
+/// What the admin handlers work on.
+#[derive(Clone)]
+pub struct AdminState {
+    /// The deployments.
+    pub registry: Arc<Registry>,
+    /// Validates candidates; the version store.
+    pub loader: Arc<VersionLoader>,
+    /// Partitions each plugin consumes here.
+    pub ownership: Arc<Ownership>,
+    /// The bearer token requests must carry.
+    pub token: Arc<str>,
+    /// The latest validated upload of each plugin, ready to deploy.
+    pub candidates: Arc<Mutex<HashMap<String, Arc<PluginVersion>>>>,
+}
+
+/// The admin routes.
+pub fn app(state: AdminState, max_upload_bytes: usize) -> Router {
+    Router::new()
+        .route("/admin/v1/plugins", get(handlers::list))
+        .route(
+            "/admin/v1/plugins/{name}",
+            axum::routing::delete(handlers::remove),
+        )
+        .route(
+            "/admin/v1/plugins/{name}/versions",
+            get(handlers::versions).post(handlers::upload),
+        )
+        .route("/admin/v1/plugins/{name}/deploy", post(handlers::deploy))
+        .route(
+            "/admin/v1/plugins/{name}/rollback",
+            post(handlers::rollback),
+        )
+        .route("/admin/v1/plugins/{name}/pause", post(handlers::pause))
+        .route("/admin/v1/plugins/{name}/resume", post(handlers::resume))
+        .fallback(handlers::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_token,
+        ))
+        .layer(DefaultBodyLimit::max(max_upload_bytes))
+        .with_state(state)
+}
+
+/// Serve the admin API on `listener` until `shutdown`.
+pub fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    mut shutdown: watch::Receiver<bool>,
+) -> JoinHandle<std::io::Result<()>> {
+    tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = shutdown.wait_for(|s| *s).await;
+            })
+            .await
+    })
+}
+
+/// The address an admin listener bound to, for logs.
+pub fn describe(addr: SocketAddr) -> String {
+    format!("http://{addr}/admin/v1")
+}

@@ -1,0 +1,93 @@
+//! Validation of a candidate version: its manifest is checked like the
+//! configuration's and may only use topics the gateway has; its component
+//! must target the host's WIT world, import nothing its manifest does not
+//! grant, compile, link, and accept its config in `init`. Only then can the
+//! registry deploy it.
+
+use std::sync::Arc;
+
+use super::store::{StoreError, VersionStore};
+use crate::config::{ConfigError, PluginManifest, Settings};
+use crate::runtime::RuntimeError;
+use crate::runtime::engine::PluginEngine;
+use crate::runtime::plugin::PluginVersion;
+use crate::runtime::state::HostServices;
+
+/// Why a candidate version was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum VersionError {
+    /// The manifest is invalid, or uses topics the gateway does not have.
+    #[error(transparent)]
+    Manifest(#[from] ConfigError),
+    /// The component did not compile, link or initialise.
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+    /// The component imports a capability its manifest does not grant.
+    #[error("plugin `{plugin}`: {reason}")]
+    Ungranted {
+        /// Plugin.
+        plugin: String,
+        /// Which import, and which grant it needs.
+        reason: String,
+    },
+    /// The version store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Loads and validates plugin versions for a running gateway.
+pub struct VersionLoader {
+    engine: PluginEngine,
+    services: HostServices,
+    settings: Settings,
+    /// Every version, on disk (`<data_dir>/versions`).
+    pub store: VersionStore,
+}
+
+impl VersionLoader {
+    /// A loader for the gateway started with `settings`.
+    pub fn new(engine: PluginEngine, services: HostServices, settings: Settings) -> Self {
+        let store = VersionStore::new(settings.storage.data_dir.join("versions"));
+        Self {
+            engine,
+            services,
+            settings,
+            store,
+        }
+    }
+
+    /// Validate and load the version `manifest` describes (its component
+    /// resolved against `runtime.plugin_dir`). It is not live until the
+    /// registry deploys it.
+    pub async fn load(
+        &self,
+        manifest: &PluginManifest,
+    ) -> Result<Arc<PluginVersion>, VersionError> {
+        let settings = &self.settings;
+        settings.validate_plugin(manifest)?;
+        let known = settings.all_topics();
+        if let Some(topic) = manifest
+            .publish
+            .iter()
+            .chain(&manifest.subscribe)
+            .cloned()
+            .chain(std::iter::once(manifest.dead_letter_topic()))
+            .find(|t| !known.contains(t))
+        {
+            return Err(ConfigError::Invalid {
+                setting: format!("plugins.{}", manifest.name),
+                reason: format!("topic `{topic}` does not exist on this gateway"),
+            }
+            .into());
+        }
+        let wasm = settings.wasm_path(manifest);
+        let version = PluginVersion::load(&self.engine, manifest, &wasm, &self.services).await?;
+        if let Some(reason) = version.interfaces.ungranted(manifest) {
+            return Err(VersionError::Ungranted {
+                plugin: manifest.name.clone(),
+                reason,
+            });
+        }
+        Ok(version)
+    }
+}
