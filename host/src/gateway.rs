@@ -206,7 +206,14 @@ impl Gateway {
         }
         let registry = Arc::new(Registry::new(versions));
         let loader = Arc::new(VersionLoader::new(engine, services, settings.clone()));
+        // Keep each configured version (read again only the first time).
         for manifest in &settings.plugins {
+            let known = registry
+                .get(&manifest.name)
+                .is_some_and(|v| loader.store.contains(&manifest.name, &v.id));
+            if known {
+                continue;
+            }
             let stored = std::fs::read(settings.wasm_path(manifest))
                 .map_err(|e| e.to_string())
                 .and_then(|wasm| {

@@ -157,16 +157,11 @@ pub async fn upload(
         component.ok_or_else(|| Problem::bad_request("the form has no `component` field"))?;
     let manifest = manifest.unwrap_or_else(|| live.manifest.clone());
     let store = state.loader.store.clone();
-    let known: Vec<String> = store
-        .list(&name)
-        .map_err(|e| version_problem(e.into()))?
-        .into_iter()
-        .map(|v| v.id)
-        .collect();
-    let stored = tokio::task::spawn_blocking(move || store.put(&manifest, &component, "upload"))
-        .await
-        .map_err(|e| conflict(format!("storing the upload failed: {e}")))?
-        .map_err(|e| version_problem(e.into()))?;
+    let (stored, created) =
+        tokio::task::spawn_blocking(move || store.put(&manifest, &component, "upload"))
+            .await
+            .map_err(|e| conflict(format!("storing the upload failed: {e}")))?
+            .map_err(|e| version_problem(e.into()))?;
     match state.loader.load(&stored.manifest).await {
         Ok(version) => {
             tracing::info!(plugin = %name, version = %stored.id, digest = %stored.digest, "plugin version uploaded and validated");
@@ -179,7 +174,7 @@ pub async fn upload(
         }
         Err(e) => {
             tracing::warn!(plugin = %name, version = %stored.id, error = %e, "plugin version refused");
-            if !known.contains(&stored.id) {
+            if created {
                 let _ = state.loader.store.delete(&stored);
             }
             Err(version_problem(e))

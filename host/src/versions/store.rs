@@ -96,21 +96,31 @@ impl VersionStore {
         Self { dir: dir.into() }
     }
 
+    /// Whether version `id` of `plugin` is stored.
+    pub fn contains(&self, plugin: &str, id: &str) -> bool {
+        self.record_path(plugin, id).is_file()
+    }
+
+    fn record_path(&self, plugin: &str, id: &str) -> PathBuf {
+        self.dir.join(plugin).join(format!("{id}.json"))
+    }
+
     /// Store `wasm` with `manifest` (its `wasm` is replaced by the stored
-    /// file). Storing a version again returns the existing record.
+    /// file); the record, and whether this call created it (storing a
+    /// version again returns the existing record).
     pub fn put(
         &self,
         manifest: &PluginManifest,
         wasm: &[u8],
         source: &str,
-    ) -> Result<StoredVersion, StoreError> {
+    ) -> Result<(StoredVersion, bool), StoreError> {
         let component = digest(wasm);
         let id = version_id(&component, manifest);
         let mut manifest = manifest.clone();
         let dir = self.dir.join(&manifest.name);
-        let record_path = dir.join(format!("{id}.json"));
+        let record_path = self.record_path(&manifest.name, &id);
         if record_path.is_file() {
-            return read_record(&record_path);
+            return Ok((read_record(&record_path)?, false));
         }
         std::fs::create_dir_all(&dir).map_err(io(&dir))?;
         let wasm_path = dir.join(format!("{id}.wasm"));
@@ -127,7 +137,7 @@ impl VersionStore {
         };
         let json = serde_json::to_vec_pretty(&record).unwrap_or_default();
         write_atomically(&record_path, &json)?;
-        Ok(record)
+        Ok((record, true))
     }
 
     /// Every version of `plugin`, oldest first.
@@ -212,15 +222,17 @@ mod tests {
     fn versions_are_kept_with_digest_and_found_by_id_prefix() {
         let dir = tempfile::tempdir().unwrap();
         let store = VersionStore::new(dir.path());
-        let v1 = store.put(&manifest("v1"), b"component", "config").unwrap();
+        let (v1, created) = store.put(&manifest("v1"), b"component", "config").unwrap();
+        assert!(created && store.contains("rec", &v1.id));
         assert_eq!(v1.digest, digest(b"component"));
         assert_eq!(v1.size, 9);
         assert!(v1.manifest.wasm.is_absolute() && v1.manifest.wasm.is_file());
         // Same component, other config: another version.
-        let v2 = store.put(&manifest("v2"), b"component", "upload").unwrap();
+        let (v2, _) = store.put(&manifest("v2"), b"component", "upload").unwrap();
         assert_ne!(v1.id, v2.id);
         // Storing again keeps the first record.
-        let again = store.put(&manifest("v1"), b"component", "upload").unwrap();
+        let (again, created) = store.put(&manifest("v1"), b"component", "upload").unwrap();
+        assert!(!created);
         assert_eq!(
             (
                 again.id.as_str(),
@@ -250,6 +262,7 @@ mod tests {
         ));
         store.delete(&v2).unwrap();
         assert_eq!(store.list("rec").unwrap().len(), 1);
+        assert!(!store.contains("rec", &v2.id));
         assert!(store.list("other").unwrap().is_empty());
     }
 }
