@@ -236,6 +236,7 @@ impl Gateway {
             ownership.clone(),
             shutdown_rx.clone(),
         );
+        crate::registry::CanaryWatch::spawn(&mut workers, registry.clone(), shutdown_rx.clone());
         let ws = Arc::new(WsContext::new(&settings.websocket, shutdown_rx.clone()));
         if ws.keys.is_none() {
             tracing::info!("websocket.jwt_secret is not set: /v1/ws refuses every session");

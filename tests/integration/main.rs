@@ -7,6 +7,7 @@
 mod admin;
 mod broker_faults;
 mod browser;
+mod canary;
 mod crm_sync;
 mod delivery_reports;
 mod durability;

@@ -14,7 +14,7 @@ use super::AdminState;
 use crate::api::problem::Problem;
 use crate::api::status::{deployment_json, deployments_json};
 use crate::config::PluginManifest;
-use crate::registry::RegistryError;
+use crate::registry::{CanaryPolicy, Deployment, RegistryError};
 use crate::runtime::plugin::PluginVersion;
 use crate::versions::{StoreError, StoredVersion, VersionError};
 
@@ -27,9 +27,12 @@ fn conflict(detail: String) -> Problem {
 fn registry_problem(e: RegistryError) -> Problem {
     match e {
         RegistryError::Unknown(_) => Problem::not_found(e.to_string()),
-        RegistryError::NoPrevious(_) | RegistryError::Subscriptions { .. } => {
-            conflict(e.to_string())
-        }
+        RegistryError::Share(_) => Problem::bad_request(e.to_string()),
+        RegistryError::NoPrevious(_)
+        | RegistryError::NoCanary(_)
+        | RegistryError::CanaryRunning { .. }
+        | RegistryError::AlreadyLive { .. }
+        | RegistryError::Subscriptions { .. } => conflict(e.to_string()),
     }
 }
 
@@ -61,17 +64,37 @@ fn deployment(state: &AdminState, name: &str) -> Answer {
         .ok_or_else(|| registry_problem(RegistryError::Unknown(name.to_owned())))
 }
 
-fn version_json(v: &StoredVersion, live: Option<&str>, previous: Option<&str>) -> Value {
+/// A stored version, and its role in the deployment.
+fn version_json(v: &StoredVersion, roles: &Roles) -> Value {
     json!({
         "id": v.id,
         "digest": format!("sha256:{}", v.digest),
         "uploaded_at": v.uploaded_at,
         "size": v.size,
         "source": v.source,
-        "live": live == Some(v.id.as_str()),
-        "previous": previous == Some(v.id.as_str()),
+        "live": roles.live.as_deref() == Some(v.id.as_str()),
+        "canary": roles.canary.as_deref() == Some(v.id.as_str()),
+        "previous": roles.previous.as_deref() == Some(v.id.as_str()),
         "config": v.manifest.config,
     })
+}
+
+/// Which versions are live, the canary and the previous one.
+#[derive(Default)]
+struct Roles {
+    live: Option<String>,
+    canary: Option<String>,
+    previous: Option<String>,
+}
+
+impl Roles {
+    fn of(d: &Deployment) -> Self {
+        Self {
+            live: Some(d.live.id.clone()),
+            canary: d.canary.as_ref().map(|c| c.version.id.clone()),
+            previous: d.previous.as_ref().map(|p| p.id.clone()),
+        }
+    }
 }
 
 /// `GET /admin/v1/plugins`.
@@ -85,16 +108,13 @@ pub async fn versions(State(state): State<AdminState>, Path(name): Path<String>)
         .registry
         .deployment(&name)
         .ok_or_else(|| registry_problem(RegistryError::Unknown(name.clone())))?;
-    let previous = d.previous.as_ref().map(|p| p.id.as_str());
+    let roles = Roles::of(&d);
     let stored = state
         .loader
         .store
         .list(&name)
         .map_err(|e| version_problem(e.into()))?;
-    let list: Vec<Value> = stored
-        .iter()
-        .map(|v| version_json(v, Some(d.live.id.as_str()), previous))
-        .collect();
+    let list: Vec<Value> = stored.iter().map(|v| version_json(v, &roles)).collect();
     Ok(Json(list).into_response())
 }
 
@@ -170,7 +190,11 @@ pub async fn upload(
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .insert(name, version);
-            Ok((StatusCode::CREATED, Json(version_json(&stored, None, None))).into_response())
+            Ok((
+                StatusCode::CREATED,
+                Json(version_json(&stored, &Roles::default())),
+            )
+                .into_response())
         }
         Err(e) => {
             tracing::warn!(plugin = %name, version = %stored.id, error = %e, "plugin version refused");
@@ -227,7 +251,52 @@ pub async fn deploy(
     deployment(&state, &name)
 }
 
-/// `POST /admin/v1/plugins/{name}/rollback`.
+/// Body of `canary`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CanaryRequest {
+    /// Version id (or an unambiguous prefix).
+    version: String,
+    /// Share of the keys (customers) it takes, in percent.
+    percent: f64,
+    /// When it is rolled back on its own (defaults: more than 5 % of at
+    /// least 20 invocations in 60 s trapped or were rejected).
+    #[serde(flatten)]
+    policy: CanaryPolicy,
+}
+
+/// `POST /admin/v1/plugins/{name}/canary` with `{"version": id, "percent":
+/// 10}` and optionally `max_error_rate`, `window_secs`, `min_events`.
+pub async fn canary(
+    State(state): State<AdminState>,
+    Path(name): Path<String>,
+    Json(request): Json<CanaryRequest>,
+) -> Answer {
+    if !(0.0..=1.0).contains(&request.policy.max_error_rate) {
+        return Err(Problem::bad_request(format!(
+            "max_error_rate is a share between 0 and 1, not {}",
+            request.policy.max_error_rate
+        )));
+    }
+    let version = loaded(&state, &name, &request.version).await?;
+    let id = version.id.clone();
+    state
+        .registry
+        .start_canary(version, request.percent, request.policy)
+        .map_err(registry_problem)?;
+    tracing::info!(plugin = %name, version = %id, percent = request.percent, "canary started");
+    deployment(&state, &name)
+}
+
+/// `POST /admin/v1/plugins/{name}/promote`: the canary becomes live.
+pub async fn promote(State(state): State<AdminState>, Path(name): Path<String>) -> Answer {
+    let live = state.registry.promote(&name).map_err(registry_problem)?;
+    tracing::info!(plugin = %name, version = %live.id, "canary promoted");
+    deployment(&state, &name)
+}
+
+/// `POST /admin/v1/plugins/{name}/rollback`: ends the canary when one runs,
+/// otherwise goes back to the version the last deploy replaced.
 pub async fn rollback(State(state): State<AdminState>, Path(name): Path<String>) -> Answer {
     let live = state.registry.rollback(&name).map_err(registry_problem)?;
     tracing::info!(plugin = %name, version = %live.id, "plugin rolled back");

@@ -9,7 +9,9 @@
 //! | `GET /admin/v1/plugins/{name}/versions` | every stored version of a plugin |
 //! | `POST /admin/v1/plugins/{name}/versions` | upload and validate a version (multipart `component`, optional `manifest`) |
 //! | `POST /admin/v1/plugins/{name}/deploy` | make a stored version live (`{"version": id}`) |
-//! | `POST /admin/v1/plugins/{name}/rollback` | back to the version the last deploy replaced |
+//! | `POST /admin/v1/plugins/{name}/canary` | send a share of the keys to a stored version (`{"version": id, "percent": 10}`) |
+//! | `POST /admin/v1/plugins/{name}/promote` | make the canary live |
+//! | `POST /admin/v1/plugins/{name}/rollback` | end the canary, or back to the version the last deploy replaced |
 //! | `POST /admin/v1/plugins/{name}/pause`, `/resume` | stop and restart consumption |
 //! | `DELETE /admin/v1/plugins/{name}` | stop running the plugin |
 
@@ -59,6 +61,8 @@ pub fn app(state: AdminState, max_upload_bytes: usize) -> Router {
             get(handlers::versions).post(handlers::upload),
         )
         .route("/admin/v1/plugins/{name}/deploy", post(handlers::deploy))
+        .route("/admin/v1/plugins/{name}/canary", post(handlers::canary))
+        .route("/admin/v1/plugins/{name}/promote", post(handlers::promote))
         .route(
             "/admin/v1/plugins/{name}/rollback",
             post(handlers::rollback),

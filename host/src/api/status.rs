@@ -66,6 +66,14 @@ pub fn deployment_json(d: &Deployment, ownership: &Ownership) -> Value {
         "digest": format!("sha256:{}", v.digest),
         "state": if d.paused { "paused" } else { "running" },
         "previous": d.previous.as_ref().map(|p| p.id.clone()),
+        "canary": d.canary.as_ref().map(|c| json!({
+            "version": c.version.id,
+            "digest": format!("sha256:{}", c.version.digest),
+            "percent": c.percent(),
+            "policy": c.policy,
+            "started_at": c.started_at,
+            "stats": c.version.stats.read().since(&c.started.1),
+        })),
         "subscribe": m.subscribe,
         "types": m.types,
         "publish": m.publish,
@@ -77,6 +85,7 @@ pub fn deployment_json(d: &Deployment, ownership: &Ownership) -> Value {
         "idle_instances": v.idle_instances(),
         "stats": v.stats.read(),
         "partitions": ownership.of(&m.name),
+        "history": d.history,
     })
 }
 

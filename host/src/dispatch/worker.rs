@@ -28,7 +28,7 @@ pub struct PartitionWorker {
     pub stream: Box<dyn PartitionStream>,
     /// Where batches commit.
     pub log: Arc<dyn EventLog>,
-    /// Where the live plugin version is looked up for each batch.
+    /// Where the plugin version is looked up for each event attempt.
     pub registry: Arc<Registry>,
     /// Becomes `true` when the worker must stop (shutdown, or its partition
     /// moves to another member); it finishes and commits its batch first.
@@ -114,9 +114,10 @@ impl PartitionWorker {
                 id: stored.event.id.clone(),
                 traceparent: stored.event.header("traceparent").map(str::to_owned),
             };
+            let key = routing_key(stored);
             let mut attempt = 1;
             loop {
-                let Some(version) = self.registry.get(&self.plugin) else {
+                let Some(version) = self.registry.route(&self.plugin, key) else {
                     // Removed: keep what the batch achieved, then stop.
                     self.commit(group, *next, &mut effects).await;
                     return Handled::Stop;
@@ -234,6 +235,17 @@ impl PartitionWorker {
         };
         stopped || *self.stop.borrow()
     }
+}
+
+/// What a canary splits on: the event's key (the customer), else its
+/// subject, else its id.
+fn routing_key(stored: &StoredEvent) -> &str {
+    let event = &stored.event;
+    event
+        .key
+        .as_deref()
+        .or(event.subject.as_deref())
+        .unwrap_or(&event.id)
 }
 
 fn outcome_label(outcome: &Outcome) -> &'static str {

@@ -62,6 +62,31 @@ impl VersionStats {
     }
 }
 
+impl StatsReading {
+    /// What happened between `earlier` and this reading.
+    pub fn since(&self, earlier: &Self) -> Self {
+        Self {
+            ok: self.ok.saturating_sub(earlier.ok),
+            retry: self.retry.saturating_sub(earlier.retry),
+            reject: self.reject.saturating_sub(earlier.reject),
+            trap: self.trap.saturating_sub(earlier.trap),
+            dead_lettered: self.dead_lettered.saturating_sub(earlier.dead_lettered),
+        }
+    }
+
+    /// Invocations, whatever their outcome.
+    pub fn invocations(&self) -> u64 {
+        self.ok + self.retry + self.reject + self.trap
+    }
+
+    /// Invocations that were the plugin's fault: traps (including CPU,
+    /// memory and time limits) and rejections. Retries are left out: they
+    /// are mostly a dependency being down, which the live version meets too.
+    pub fn failures(&self) -> u64 {
+        self.reject + self.trap
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
