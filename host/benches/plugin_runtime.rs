@@ -70,6 +70,7 @@ fn benches(c: &mut Criterion) {
         push_topic: "customer-pushes".into(),
         cache_dir: None,
         credentials: Arc::default(),
+        logs: Arc::default(),
     };
     let wasm = plugin_path();
     let version = rt

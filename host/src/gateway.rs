@@ -198,6 +198,7 @@ impl Gateway {
             push_topic: settings.websocket.push_topic.clone(),
             cache_dir: Some(data_dir.join("compiled")),
             credentials: Arc::new(credentials(&settings)?),
+            logs: Arc::default(),
         };
         let mut versions = Vec::new();
         for manifest in &settings.plugins {

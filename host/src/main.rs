@@ -8,8 +8,19 @@ use streamplug::config::Settings;
 use streamplug::gateway::Gateway;
 use tracing_subscriber::EnvFilter;
 
-fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+fn main() -> std::process::ExitCode {
+    match start(Cli::parse()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // The chain of causes on one line; no backtrace for an error
+            // the user can act on.
+            let _ = writeln!(std::io::stderr(), "error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn start(cli: Cli) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_env("STREAMPLUG_LOG")
@@ -34,6 +45,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             shutdown_signal().await;
             tracing::info!("shutdown requested");
             gateway.shutdown().await;
+        }
+        Command::Plugin(args) => {
+            let mut stdout = std::io::stdout();
+            streamplug::cli::plugin::run(args, &mut stdout).await?;
         }
         Command::Config(args) => {
             let settings = Settings::load(args.config.as_deref(), &args.overrides())?;

@@ -10,7 +10,7 @@ use streamplug_tests::{TestGateway, plugin_dir, recorder_manifest};
 
 use crate::lifecycle::{GRANTS, post_views, tags};
 
-const TOKEN: &str = "admin-secret-1";
+pub const TOKEN: &str = "admin-secret-1";
 
 struct Admin {
     url: String,
@@ -59,7 +59,7 @@ impl Admin {
 
 /// The recorder's manifest as an upload: its topics and grants, `extra`
 /// appended.
-fn manifest(extra: &str) -> String {
+pub fn manifest(extra: &str) -> String {
     format!(
         "subscribe = [\"customer-interactions\"]\npublish = [\"audit\"]\npush_channels = [\"test\"]\nallowed_hosts = [\"http://127.0.0.1:9\"]\n{extra}"
     )

@@ -150,6 +150,13 @@ async fn a_canary_that_traps_is_rolled_back_and_the_live_version_handles_its_eve
     assert!(audit.iter().all(|e| e["event"]["data"]["tag"] == "v1"));
     assert!(v2.stats.read().trap >= 4, "{:?}", v2.stats.read());
     assert!(gw.events("dlq.recorder").await.unwrap().is_empty());
+    // The host noted the traps in the plugin's log, under the canary's id.
+    let logs = gw.gateway.loader.logs().read("recorder", 0, 1000);
+    assert!(
+        logs.iter()
+            .any(|l| l.source == "host" && l.version == v2.id && l.message.contains("trapped")),
+        "{logs:?}"
+    );
     let history = &registry.deployment("recorder").unwrap().history;
     let last = &history.back().unwrap().what;
     assert!(

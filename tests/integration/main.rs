@@ -8,6 +8,7 @@ mod admin;
 mod broker_faults;
 mod browser;
 mod canary;
+mod cli;
 mod crm_sync;
 mod delivery_reports;
 mod durability;

@@ -4,7 +4,7 @@
 use std::sync::{Arc, PoisonError};
 
 use axum::Json;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -15,6 +15,7 @@ use crate::api::problem::Problem;
 use crate::api::status::{deployment_json, deployments_json};
 use crate::config::PluginManifest;
 use crate::registry::{CanaryPolicy, Deployment, RegistryError};
+use crate::runtime::log_book::LINES_PER_PLUGIN;
 use crate::runtime::plugin::PluginVersion;
 use crate::versions::{StoreError, StoredVersion, VersionError};
 
@@ -328,6 +329,36 @@ pub async fn remove(State(state): State<AdminState>, Path(name): Path<String>) -
     state.registry.remove(&name).map_err(registry_problem)?;
     tracing::info!(plugin = %name, "plugin removed");
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Query of `logs`.
+#[derive(Deserialize)]
+pub struct LogsQuery {
+    /// Only lines after this `seq`.
+    #[serde(default)]
+    after: u64,
+    /// At most this many (the latest).
+    limit: Option<usize>,
+}
+
+/// `GET /admin/v1/plugins/{name}/logs?after=SEQ&limit=N`: the plugin's
+/// recent log lines (its own and the host's notes on traps and dead
+/// letters), oldest first, and the `seq` to ask after next.
+pub async fn logs(
+    State(state): State<AdminState>,
+    Path(name): Path<String>,
+    Query(query): Query<LogsQuery>,
+) -> Answer {
+    if state.registry.deployment(&name).is_none() {
+        return Err(registry_problem(RegistryError::Unknown(name)));
+    }
+    let lines = state.loader.logs().read(
+        &name,
+        query.after,
+        query.limit.unwrap_or(100).min(LINES_PER_PLUGIN),
+    );
+    let next = lines.last().map_or(query.after, |l| l.seq);
+    Ok(Json(json!({ "plugin": name, "lines": lines, "next": next })).into_response())
 }
 
 /// Anything else: 404.

@@ -13,9 +13,11 @@
 //! | `POST /admin/v1/plugins/{name}/promote` | make the canary live |
 //! | `POST /admin/v1/plugins/{name}/rollback` | end the canary, or back to the version the last deploy replaced |
 //! | `POST /admin/v1/plugins/{name}/pause`, `/resume` | stop and restart consumption |
+//! | `GET /admin/v1/plugins/{name}/logs?after=SEQ&limit=N` | its recent log lines |
 //! | `DELETE /admin/v1/plugins/{name}` | stop running the plugin |
 
 mod auth;
+pub mod client;
 mod handlers;
 
 use std::collections::HashMap;
@@ -68,6 +70,7 @@ pub fn app(state: AdminState, max_upload_bytes: usize) -> Router {
             post(handlers::rollback),
         )
         .route("/admin/v1/plugins/{name}/pause", post(handlers::pause))
+        .route("/admin/v1/plugins/{name}/logs", get(handlers::logs))
         .route("/admin/v1/plugins/{name}/resume", post(handlers::resume))
         .fallback(handlers::not_found)
         .layer(axum::middleware::from_fn_with_state(

@@ -12,6 +12,7 @@ use super::dead_letter::dead_letter;
 use crate::event::StoredEvent;
 use crate::registry::Registry;
 use crate::runtime::effects::{Effects, Trigger};
+use crate::runtime::log_book::LineOf;
 use crate::runtime::plugin::{Outcome, PluginVersion};
 use crate::storage::{ConsumerCommit, EventLog, PartitionStream, StorageError};
 
@@ -152,6 +153,12 @@ impl PartitionWorker {
                 };
                 effects.discard_current();
                 tracing::debug!(plugin = %self.plugin, event = %stored.event.id, attempt, %failure, "event not handled");
+                note(
+                    &version,
+                    stored,
+                    "warn",
+                    &format!("attempt {attempt}: {failure}"),
+                );
                 if attempt >= manifest.retry.max_attempts {
                     self.dead_letter(&version, stored, &mut effects, &failure, attempt);
                     break;
@@ -186,6 +193,12 @@ impl PartitionWorker {
         let topic = version.manifest.dead_letter_topic();
         tracing::warn!(plugin = %self.plugin, event = %stored.event.id, %topic, attempts, reason = %first_line(reason), "event dead-lettered");
         metrics::counter!(DEAD_LETTERS, "plugin" => self.plugin.clone()).increment(1);
+        note(
+            version,
+            stored,
+            "error",
+            &format!("dead-lettered to {topic} after {attempts} attempt(s): {reason}"),
+        );
         version.stats.record_dead_letter();
         effects.accepted.publishes.push(dead_letter(
             stored,
@@ -235,6 +248,17 @@ impl PartitionWorker {
         };
         stopped || *self.stop.borrow()
     }
+}
+
+/// Keep a host line about `stored` in the plugin's log book.
+fn note(version: &PluginVersion, stored: &StoredEvent, level: &'static str, message: &str) {
+    let of = LineOf {
+        plugin: &version.manifest.name,
+        version: &version.id,
+        event: &stored.event.id,
+        source: "host",
+    };
+    version.context.logs.record(of, level, message);
 }
 
 /// What a canary splits on: the event's key (the customer), else its

@@ -13,6 +13,7 @@ pub mod effects;
 pub mod engine;
 pub mod host;
 pub mod instance_pool;
+pub mod log_book;
 pub mod outbound;
 pub mod plugin;
 pub mod state;

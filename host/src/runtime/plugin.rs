@@ -112,11 +112,12 @@ impl PluginVersion {
                 format!("{e:#} (does it target {}?)", super::bindings::WIT_PACKAGE),
             )
         })?;
-        let context = PluginContext::new(manifest, digest[..12].to_owned(), host)
-            .map_err(|e| fail("its manifest", e))?;
+        let id = crate::versions::version_id(&digest, manifest);
+        let context =
+            PluginContext::new(manifest, id.clone(), host).map_err(|e| fail("its manifest", e))?;
         let version = Arc::new(Self {
             manifest: manifest.clone(),
-            id: crate::versions::version_id(&digest, manifest),
+            id,
             digest,
             context: Arc::new(context),
             engine: engine.clone(),

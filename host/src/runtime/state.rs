@@ -10,6 +10,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use super::effects::Effects;
+use super::log_book::LogBook;
 use super::outbound::{Credential, OutboundGrants, OutboundPolicy};
 use super::stderr_tail::StderrTail;
 use crate::config::PluginManifest;
@@ -26,13 +27,15 @@ pub struct HostServices {
     pub cache_dir: Option<std::path::PathBuf>,
     /// Credentials plugins' manifests may bind to origins, by name.
     pub credentials: Arc<BTreeMap<String, Arc<Credential>>>,
+    /// The plugins' recent log lines.
+    pub logs: Arc<LogBook>,
 }
 
 /// The plugin-wide, read-only part of every instance's state.
 pub struct PluginContext {
     /// Plugin name (also its KV namespace).
     pub name: String,
-    /// Short digest of the component, naming the version in logs.
+    /// The version id, naming the version in logs.
     pub version: String,
     /// Topics the plugin may publish to.
     pub publish_grants: HashSet<String>,
@@ -50,6 +53,8 @@ pub struct PluginContext {
     pub kv: Arc<dyn KvStore>,
     /// Outbound HTTP grants.
     pub outbound: Arc<OutboundPolicy>,
+    /// Where its log lines are kept.
+    pub logs: Arc<LogBook>,
 }
 
 impl PluginContext {
@@ -73,6 +78,7 @@ impl PluginContext {
                 &manifest.name,
                 &grants(manifest, host)?,
             )?),
+            logs: host.logs.clone(),
         })
     }
 }

@@ -10,6 +10,7 @@ use super::store::{StoreError, VersionStore};
 use crate::config::{ConfigError, PluginManifest, Settings};
 use crate::runtime::RuntimeError;
 use crate::runtime::engine::PluginEngine;
+use crate::runtime::log_book::LogBook;
 use crate::runtime::plugin::PluginVersion;
 use crate::runtime::state::HostServices;
 
@@ -54,6 +55,11 @@ impl VersionLoader {
             settings,
             store,
         }
+    }
+
+    /// The plugins' recent log lines.
+    pub fn logs(&self) -> Arc<LogBook> {
+        self.services.logs.clone()
     }
 
     /// Validate and load the version `manifest` describes (its component

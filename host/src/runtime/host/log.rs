@@ -1,8 +1,10 @@
 //! `streamplug:plugin/log`: plugin log lines into the gateway's tracing
 //! output, under the `streamplug::plugin` target with the plugin's name,
-//! version and the id of the event being handled.
+//! version and the id of the event being handled, and into the plugin's
+//! log book (what `GET /admin/v1/plugins/{name}/logs` shows).
 
 use crate::runtime::bindings::streamplug::plugin::log::{Host, Level};
+use crate::runtime::log_book::LineOf;
 use crate::runtime::state::StoreState;
 
 /// Longest plugin log line kept; the rest is cut.
@@ -27,12 +29,34 @@ impl Host for StoreState {
                 tracing::event!(target: "streamplug::plugin", $lvl, plugin, version, event, "{message}")
             };
         }
-        match level {
-            Level::Trace => emit!(tracing::Level::TRACE),
-            Level::Debug => emit!(tracing::Level::DEBUG),
-            Level::Info => emit!(tracing::Level::INFO),
-            Level::Warn => emit!(tracing::Level::WARN),
-            Level::Error => emit!(tracing::Level::ERROR),
-        }
+        let name = match level {
+            Level::Trace => {
+                emit!(tracing::Level::TRACE);
+                "trace"
+            }
+            Level::Debug => {
+                emit!(tracing::Level::DEBUG);
+                "debug"
+            }
+            Level::Info => {
+                emit!(tracing::Level::INFO);
+                "info"
+            }
+            Level::Warn => {
+                emit!(tracing::Level::WARN);
+                "warn"
+            }
+            Level::Error => {
+                emit!(tracing::Level::ERROR);
+                "error"
+            }
+        };
+        let of = LineOf {
+            plugin,
+            version,
+            event,
+            source: "plugin",
+        };
+        self.plugin.logs.record(of, name, &message);
     }
 }

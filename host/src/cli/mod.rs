@@ -5,6 +5,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+pub mod plugin;
+mod tables;
+
 /// streamplug: a WebAssembly-extensible event gateway between frontends and Kafka.
 #[derive(Debug, Parser)]
 #[command(name = "streamplug", version, about, long_about = None)]
@@ -19,6 +22,9 @@ pub struct Cli {
 pub enum Command {
     /// Run the gateway: HTTP ingest, the event log and the plugins.
     Serve(ServeArgs),
+    /// Operate the plugins of a running gateway through its admin API:
+    /// list, deploy, canary, promote, roll back, pause, resume, logs.
+    Plugin(plugin::PluginArgs),
     /// Print the effective configuration (file, environment and flags merged) as TOML.
     Config(ServeArgs),
     /// Print the JSON Schema of every event type's data.

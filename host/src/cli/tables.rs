@@ -1,0 +1,149 @@
+//! How the `streamplug plugin` commands print what the admin API answers:
+//! aligned tables (kubectl-style, no borders, so they read and grep well)
+//! and one-line summaries.
+
+use comfy_table::{Table, presets};
+use serde_json::Value;
+
+fn table(header: &[&str]) -> Table {
+    let mut table = Table::new();
+    table.load_preset(presets::NOTHING).set_header(header);
+    table
+}
+
+/// `v` as text: strings bare, null as `-`.
+fn text(v: &Value) -> String {
+    match v {
+        Value::Null => "-".into(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The deployments, one row each.
+pub fn plugins(list: &Value) -> String {
+    let mut t = table(&[
+        "PLUGIN", "VERSION", "STATE", "CANARY", "PREVIOUS", "OK", "RETRY", "REJECT", "TRAP", "DLQ",
+    ]);
+    for p in list.as_array().into_iter().flatten() {
+        let canary = &p["canary"];
+        let canary = if canary.is_null() {
+            "-".to_owned()
+        } else {
+            format!(
+                "{} ({}%)",
+                text(&canary["version"]),
+                text(&canary["percent"])
+            )
+        };
+        let stats = &p["stats"];
+        t.add_row(vec![
+            text(&p["name"]),
+            text(&p["version"]),
+            text(&p["state"]),
+            canary,
+            text(&p["previous"]),
+            text(&stats["ok"]),
+            text(&stats["retry"]),
+            text(&stats["reject"]),
+            text(&stats["trap"]),
+            text(&stats["dead_lettered"]),
+        ]);
+    }
+    t.to_string()
+}
+
+/// The stored versions of a plugin, newest last.
+pub fn versions(list: &Value) -> String {
+    let mut t = table(&["VERSION", "ROLE", "UPLOADED", "SIZE", "SOURCE", "DIGEST"]);
+    for v in list.as_array().into_iter().flatten() {
+        let role = ["live", "canary", "previous"]
+            .into_iter()
+            .find(|r| v[r] == Value::Bool(true))
+            .unwrap_or("-");
+        t.add_row(vec![
+            text(&v["id"]),
+            role.to_owned(),
+            text(&v["uploaded_at"]),
+            size(v["size"].as_u64().unwrap_or(0)),
+            text(&v["source"]),
+            text(&v["digest"]),
+        ]);
+    }
+    t.to_string()
+}
+
+/// A deployment in one line: what is live, the canary, the state.
+pub fn deployment(d: &Value) -> String {
+    let mut line = format!(
+        "{}: {} live ({})",
+        text(&d["name"]),
+        text(&d["version"]),
+        text(&d["state"])
+    );
+    if !d["canary"].is_null() {
+        line += &format!(
+            ", canary {} on {}% of keys",
+            text(&d["canary"]["version"]),
+            text(&d["canary"]["percent"])
+        );
+    }
+    if !d["previous"].is_null() {
+        line += &format!(", previous {}", text(&d["previous"]));
+    }
+    line
+}
+
+/// Log lines, one per line.
+pub fn log_lines(lines: &Value) -> String {
+    let mut out = String::new();
+    for l in lines.as_array().into_iter().flatten() {
+        out += &format!(
+            "{} {:<5} {} {} {}: {}\n",
+            text(&l["at"]),
+            text(&l["level"]).to_uppercase(),
+            text(&l["version"]),
+            text(&l["event"]),
+            text(&l["source"]),
+            text(&l["message"]),
+        );
+    }
+    out
+}
+
+/// `bytes` for people.
+pub fn size(bytes: u64) -> String {
+    const KIB: u64 = 1024;
+    match bytes {
+        b if b >= KIB * KIB => format!("{:.1} MiB", b as f64 / (KIB * KIB) as f64),
+        b if b >= KIB => format!("{:.1} KiB", b as f64 / KIB as f64),
+        b => format!("{b} B"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn tables_show_what_runs() {
+        let list = json!([{"name": "recommend", "version": "abc", "state": "running",
+            "canary": {"version": "def", "percent": 10.0}, "previous": null,
+            "stats": {"ok": 5, "retry": 0, "reject": 1, "trap": 2, "dead_lettered": 1}}]);
+        let text = plugins(&list);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].trim_start().starts_with("PLUGIN"), "{text}");
+        assert!(
+            lines[1].contains("recommend") && lines[1].contains("def (10.0%)"),
+            "{text}"
+        );
+        assert_eq!(
+            deployment(&list[0]),
+            "recommend: abc live (running), canary def on 10.0% of keys"
+        );
+        assert_eq!(size(3 * 1024 * 1024 / 2), "1.5 MiB");
+        assert_eq!(size(10), "10 B");
+    }
+}
