@@ -38,6 +38,9 @@ pub enum StartError {
     /// A plugin could not be loaded.
     #[error(transparent)]
     Runtime(#[from] RuntimeError),
+    /// `runtime.watch` is on and the plugin files cannot be watched.
+    #[error(transparent)]
+    Watch(#[from] crate::versions::watch::WatchError),
     /// The listener could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Listen {
@@ -238,6 +241,15 @@ impl Gateway {
             shutdown_rx.clone(),
         );
         crate::registry::CanaryWatch::spawn(&mut workers, registry.clone(), shutdown_rx.clone());
+        if settings.runtime.watch {
+            crate::versions::watch::spawn(
+                &mut workers,
+                &settings,
+                registry.clone(),
+                loader.clone(),
+                shutdown_rx.clone(),
+            )?;
+        }
         let ws = Arc::new(WsContext::new(&settings.websocket, shutdown_rx.clone()));
         if ws.keys.is_none() {
             tracing::info!("websocket.jwt_secret is not set: /v1/ws refuses every session");

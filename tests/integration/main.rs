@@ -24,4 +24,5 @@ mod sandbox;
 mod scale_out;
 mod scenario;
 mod support_bot;
+mod watch;
 mod websocket;

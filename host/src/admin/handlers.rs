@@ -177,14 +177,12 @@ pub async fn upload(
     let component =
         component.ok_or_else(|| Problem::bad_request("the form has no `component` field"))?;
     let manifest = manifest.unwrap_or_else(|| live.manifest.clone());
-    let store = state.loader.store.clone();
-    let (stored, created) =
-        tokio::task::spawn_blocking(move || store.put(&manifest, &component, "upload"))
-            .await
-            .map_err(|e| conflict(format!("storing the upload failed: {e}")))?
-            .map_err(|e| version_problem(e.into()))?;
-    match state.loader.load(&stored.manifest).await {
-        Ok(version) => {
+    match state
+        .loader
+        .store_and_load(&manifest, component.to_vec(), "upload")
+        .await
+    {
+        Ok((stored, version)) => {
             tracing::info!(plugin = %name, version = %stored.id, digest = %stored.digest, "plugin version uploaded and validated");
             state
                 .candidates
@@ -198,10 +196,7 @@ pub async fn upload(
                 .into_response())
         }
         Err(e) => {
-            tracing::warn!(plugin = %name, version = %stored.id, error = %e, "plugin version refused");
-            if created {
-                let _ = state.loader.store.delete(&stored);
-            }
+            tracing::warn!(plugin = %name, error = %e, "plugin version refused");
             Err(version_problem(e))
         }
     }

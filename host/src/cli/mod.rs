@@ -53,6 +53,10 @@ pub struct ServeArgs {
     /// (overrides runtime.plugin_dir).
     #[arg(long, env = "STREAMPLUG_PLUGIN_DIR", value_name = "DIR")]
     pub plugin_dir: Option<PathBuf>,
+    /// Reload a plugin when its `.wasm` file changes (validated like an
+    /// upload; a refused build leaves the running version serving).
+    #[arg(long)]
+    pub watch: bool,
 }
 
 impl ServeArgs {
@@ -62,6 +66,7 @@ impl ServeArgs {
             listen: self.listen,
             data_dir: self.data_dir.clone(),
             plugin_dir: self.plugin_dir.clone(),
+            watch: self.watch,
         }
     }
 }

@@ -146,6 +146,9 @@ pub struct RuntimeSettings {
     pub max_instances: u32,
     /// Largest memory any plugin may be granted, MiB (a plugin's own limit is in its manifest).
     pub max_memory_mib: u64,
+    /// Reload a configured plugin when its `.wasm` file changes (through
+    /// the same validation as an upload). For development.
+    pub watch: bool,
 }
 
 impl Default for RuntimeSettings {
@@ -155,6 +158,7 @@ impl Default for RuntimeSettings {
             epoch_tick_ms: 10,
             max_instances: 64,
             max_memory_mib: 512,
+            watch: false,
         }
     }
 }
@@ -168,6 +172,8 @@ pub struct Overrides {
     pub data_dir: Option<PathBuf>,
     /// `--plugin-dir`.
     pub plugin_dir: Option<PathBuf>,
+    /// `--watch`.
+    pub watch: bool,
 }
 
 impl Settings {
@@ -199,6 +205,7 @@ impl Settings {
         if let Some(dir) = &overrides.plugin_dir {
             settings.runtime.plugin_dir.clone_from(dir);
         }
+        settings.runtime.watch |= overrides.watch;
         settings.validate()?;
         Ok(settings)
     }

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use super::store::{StoreError, VersionStore};
+use super::store::{StoreError, StoredVersion, VersionStore};
 use crate::config::{ConfigError, PluginManifest, Settings};
 use crate::runtime::RuntimeError;
 use crate::runtime::engine::PluginEngine;
@@ -95,5 +95,34 @@ impl VersionLoader {
             });
         }
         Ok(version)
+    }
+
+    /// Keep `component` with `manifest` in the store (from `source`), then
+    /// validate and load it. A refused version is not kept (unless it was
+    /// stored before).
+    pub async fn store_and_load(
+        &self,
+        manifest: &PluginManifest,
+        component: Vec<u8>,
+        source: &'static str,
+    ) -> Result<(StoredVersion, Arc<PluginVersion>), VersionError> {
+        let store = self.store.clone();
+        let manifest = manifest.clone();
+        let (stored, created) =
+            tokio::task::spawn_blocking(move || store.put(&manifest, &component, source))
+                .await
+                .map_err(|e| StoreError::Io {
+                    path: self.settings.storage.data_dir.join("versions"),
+                    source: std::io::Error::other(e),
+                })??;
+        match self.load(&stored.manifest).await {
+            Ok(version) => Ok((stored, version)),
+            Err(e) => {
+                if created {
+                    let _ = self.store.delete(&stored);
+                }
+                Err(e)
+            }
+        }
     }
 }

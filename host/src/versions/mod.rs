@@ -4,6 +4,7 @@
 
 pub mod loader;
 pub mod store;
+pub mod watch;
 
 pub use loader::{VersionError, VersionLoader};
 pub use store::{StoreError, StoredVersion, VersionStore, version_id};
