@@ -24,5 +24,6 @@ mod sandbox;
 mod scale_out;
 mod scenario;
 mod support_bot;
+mod swaps;
 mod watch;
 mod websocket;
