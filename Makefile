@@ -46,5 +46,5 @@ clean-data:
 	rm -rf data
 
 # Criterion benches of the plugin runtime (results: docs/BENCHMARKS.md).
-bench: plugins
-	$(CARGO) bench -p streamplug --bench plugin_runtime
+bench: plugins test-plugins
+	$(CARGO) bench -p streamplug --bench plugin_runtime --bench hot_swap
