@@ -15,6 +15,7 @@ pub mod gateway;
 pub mod registry;
 pub mod routing;
 pub mod runtime;
+pub mod shadow;
 pub mod storage;
 pub mod versions;
 pub mod ws;

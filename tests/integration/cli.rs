@@ -11,7 +11,7 @@ use crate::lifecycle::{GRANTS, post_views, tags};
 
 /// Run `streamplug plugin ARGS…` against `gw`: what it printed, or the
 /// error it ended with.
-async fn plugin(gw: &TestGateway, args: &[&str]) -> Result<String, String> {
+pub async fn plugin(gw: &TestGateway, args: &[&str]) -> Result<String, String> {
     let admin = format!("http://{}", gw.gateway.admin_addr.unwrap());
     let argv = [
         &["streamplug", "plugin", "--admin", &admin, "--token", TOKEN],

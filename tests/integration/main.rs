@@ -23,6 +23,7 @@ mod salesforce_double;
 mod sandbox;
 mod scale_out;
 mod scenario;
+mod shadow;
 mod support_bot;
 mod swaps;
 mod watch;

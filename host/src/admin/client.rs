@@ -119,6 +119,17 @@ impl AdminClient {
         self.send(request).await
     }
 
+    /// The shadow report of `plugin`; with `stop`, stop the shadow too.
+    pub async fn shadow(&self, plugin: &str, stop: bool) -> Result<Value, ClientError> {
+        let url = self.url(&format!("/plugins/{plugin}/shadow"));
+        let request = if stop {
+            self.http.delete(url)
+        } else {
+            self.http.get(url)
+        };
+        self.send(request).await
+    }
+
     /// Stop running `plugin`.
     pub async fn remove(&self, plugin: &str) -> Result<Value, ClientError> {
         let url = self.url(&format!("/plugins/{plugin}"));

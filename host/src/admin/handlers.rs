@@ -14,23 +14,24 @@ use super::AdminState;
 use crate::api::problem::Problem;
 use crate::api::status::{deployment_json, deployments_json};
 use crate::config::PluginManifest;
-use crate::registry::{CanaryPolicy, Deployment, RegistryError};
+use crate::registry::{Deployment, RegistryError};
 use crate::runtime::log_book::LINES_PER_PLUGIN;
 use crate::runtime::plugin::PluginVersion;
 use crate::versions::{StoreError, StoredVersion, VersionError};
 
-type Answer = Result<Response, Problem>;
+pub(super) type Answer = Result<Response, Problem>;
 
 fn conflict(detail: String) -> Problem {
     Problem::new(StatusCode::CONFLICT, "conflict", "Conflict", detail)
 }
 
-fn registry_problem(e: RegistryError) -> Problem {
+pub(super) fn registry_problem(e: RegistryError) -> Problem {
     match e {
         RegistryError::Unknown(_) => Problem::not_found(e.to_string()),
         RegistryError::Share(_) => Problem::bad_request(e.to_string()),
         RegistryError::NoPrevious(_)
         | RegistryError::NoCanary(_)
+        | RegistryError::NoShadow(_)
         | RegistryError::CanaryRunning { .. }
         | RegistryError::AlreadyLive { .. }
         | RegistryError::Subscriptions { .. } => conflict(e.to_string()),
@@ -57,7 +58,7 @@ fn version_problem(e: VersionError) -> Problem {
 }
 
 /// The deployment of `name` as JSON, or 404.
-fn deployment(state: &AdminState, name: &str) -> Answer {
+pub(super) fn deployment(state: &AdminState, name: &str) -> Answer {
     state
         .registry
         .deployment(name)
@@ -211,7 +212,11 @@ pub struct DeployRequest {
 
 /// The stored version `id` of `name`, loaded (the validated upload when it
 /// is that one).
-async fn loaded(state: &AdminState, name: &str, id: &str) -> Result<Arc<PluginVersion>, Problem> {
+pub(super) async fn loaded(
+    state: &AdminState,
+    name: &str,
+    id: &str,
+) -> Result<Arc<PluginVersion>, Problem> {
     let stored = state
         .loader
         .store
@@ -244,50 +249,6 @@ pub async fn deploy(
     let id = version.id.clone();
     state.registry.deploy(version).map_err(registry_problem)?;
     tracing::info!(plugin = %name, version = %id, "plugin version deployed");
-    deployment(&state, &name)
-}
-
-/// Body of `canary`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CanaryRequest {
-    /// Version id (or an unambiguous prefix).
-    version: String,
-    /// Share of the keys (customers) it takes, in percent.
-    percent: f64,
-    /// When it is rolled back on its own (defaults: more than 5 % of at
-    /// least 20 invocations in 60 s trapped or were rejected).
-    #[serde(flatten)]
-    policy: CanaryPolicy,
-}
-
-/// `POST /admin/v1/plugins/{name}/canary` with `{"version": id, "percent":
-/// 10}` and optionally `max_error_rate`, `window_secs`, `min_events`.
-pub async fn canary(
-    State(state): State<AdminState>,
-    Path(name): Path<String>,
-    Json(request): Json<CanaryRequest>,
-) -> Answer {
-    if !(0.0..=1.0).contains(&request.policy.max_error_rate) {
-        return Err(Problem::bad_request(format!(
-            "max_error_rate is a share between 0 and 1, not {}",
-            request.policy.max_error_rate
-        )));
-    }
-    let version = loaded(&state, &name, &request.version).await?;
-    let id = version.id.clone();
-    state
-        .registry
-        .start_canary(version, request.percent, request.policy)
-        .map_err(registry_problem)?;
-    tracing::info!(plugin = %name, version = %id, percent = request.percent, "canary started");
-    deployment(&state, &name)
-}
-
-/// `POST /admin/v1/plugins/{name}/promote`: the canary becomes live.
-pub async fn promote(State(state): State<AdminState>, Path(name): Path<String>) -> Answer {
-    let live = state.registry.promote(&name).map_err(registry_problem)?;
-    tracing::info!(plugin = %name, version = %live.id, "canary promoted");
     deployment(&state, &name)
 }
 

@@ -11,6 +11,8 @@
 //! | `POST /admin/v1/plugins/{name}/deploy` | make a stored version live (`{"version": id}`) |
 //! | `POST /admin/v1/plugins/{name}/canary` | send a share of the keys to a stored version (`{"version": id, "percent": 10}`) |
 //! | `POST /admin/v1/plugins/{name}/promote` | make the canary live |
+//! | `POST /admin/v1/plugins/{name}/shadow` | a stored version gets copies of the events, effects captured (`{"version": id}`) |
+//! | `GET`, `DELETE /admin/v1/plugins/{name}/shadow` | how its effects differ from the live version's; stop it |
 //! | `POST /admin/v1/plugins/{name}/rollback` | end the canary, or back to the version the last deploy replaced |
 //! | `POST /admin/v1/plugins/{name}/pause`, `/resume` | stop and restart consumption |
 //! | `GET /admin/v1/plugins/{name}/logs?after=SEQ&limit=N` | its recent log lines |
@@ -19,6 +21,7 @@
 mod auth;
 pub mod client;
 mod handlers;
+mod releases;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -63,8 +66,14 @@ pub fn app(state: AdminState, max_upload_bytes: usize) -> Router {
             get(handlers::versions).post(handlers::upload),
         )
         .route("/admin/v1/plugins/{name}/deploy", post(handlers::deploy))
-        .route("/admin/v1/plugins/{name}/canary", post(handlers::canary))
-        .route("/admin/v1/plugins/{name}/promote", post(handlers::promote))
+        .route("/admin/v1/plugins/{name}/canary", post(releases::canary))
+        .route("/admin/v1/plugins/{name}/promote", post(releases::promote))
+        .route(
+            "/admin/v1/plugins/{name}/shadow",
+            post(releases::start_shadow)
+                .get(releases::shadow_report)
+                .delete(releases::stop_shadow),
+        )
         .route(
             "/admin/v1/plugins/{name}/rollback",
             post(handlers::rollback),

@@ -84,6 +84,17 @@ pub fn deployment_json(d: &Deployment, ownership: &Ownership) -> Value {
         "retry": m.retry,
         "idle_instances": v.idle_instances(),
         "stats": v.stats.read(),
+        "shadow": d.shadow.as_ref().map(|s| {
+            let (compared, same, different) = s.report.counts();
+            json!({
+                "version": s.version.id,
+                "percent": s.percent(),
+                "started_at": s.started_at,
+                "compared": compared,
+                "same": same,
+                "different": different,
+            })
+        }),
         "partitions": ownership.of(&m.name),
         "history": d.history,
     })

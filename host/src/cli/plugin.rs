@@ -79,6 +79,32 @@ pub enum PluginCommand {
         #[arg(long, default_value_t = 20)]
         min_events: u64,
     },
+    /// Give a version a copy of the live events with its effects captured
+    /// (publishes, pushes, KV writes, HTTP requests recorded, never
+    /// executed); `diff` shows how they differ from the live version's.
+    Shadow {
+        /// Plugin name.
+        name: String,
+        /// Which version.
+        #[command(flatten)]
+        source: VersionSource,
+        /// Share of the keys it shadows, in percent.
+        #[arg(long, default_value_t = 100.0)]
+        percent: f64,
+    },
+    /// How the shadow's effects differ from the live version's.
+    Diff {
+        /// Plugin name.
+        name: String,
+        /// How many of the latest differences to show.
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+    },
+    /// Stop the shadow (prints its final report).
+    ShadowStop {
+        /// Plugin name.
+        name: String,
+    },
     /// Make the canary live for every key.
     Promote {
         /// Plugin name.
@@ -190,6 +216,29 @@ pub async fn run(args: PluginArgs, out: &mut (dyn Write + Send)) -> Result<(), P
             });
             let d = admin.act(&name, "canary", Some(body)).await?;
             writeln!(out, "{}", tables::deployment(&d))?;
+        }
+        PluginCommand::Shadow {
+            name,
+            source,
+            percent,
+        } => {
+            let id = version_id(&admin, &name, &source, out).await?;
+            let body = json!({ "version": id, "percent": percent });
+            let d = admin.act(&name, "shadow", Some(body)).await?;
+            writeln!(out, "{}", tables::deployment(&d))?;
+        }
+        PluginCommand::Diff { name, limit } => {
+            let report = admin.shadow(&name, false).await?;
+            write!(out, "{}", tables::shadow_report(&report, limit))?;
+        }
+        PluginCommand::ShadowStop { name } => {
+            let report = admin.shadow(&name, true).await?;
+            writeln!(
+                out,
+                "{name}: shadow {} stopped",
+                report["version"].as_str().unwrap_or("?")
+            )?;
+            write!(out, "{}", tables::shadow_report(&report, 0))?;
         }
         PluginCommand::Promote { name } => act(&admin, &name, "promote", out).await?,
         PluginCommand::Rollback { name } => act(&admin, &name, "rollback", out).await?,

@@ -88,10 +88,88 @@ pub fn deployment(d: &Value) -> String {
             text(&d["canary"]["percent"])
         );
     }
+    if !d["shadow"].is_null() {
+        line += &format!(
+            ", shadow {} on {}% of keys",
+            text(&d["shadow"]["version"]),
+            text(&d["shadow"]["percent"])
+        );
+    }
     if !d["previous"].is_null() {
         line += &format!(", previous {}", text(&d["previous"]));
     }
     line
+}
+
+/// A shadow report: the counts, then the latest `limit` differences, each
+/// side by side.
+pub fn shadow_report(report: &Value, limit: usize) -> String {
+    let outcomes = &report["shadow_outcomes"];
+    let mut out = format!(
+        "shadow {} against live {}: {} events compared, {} the same, {} different\nshadow outcomes: ok {}, retry {}, reject {}, trap {}\n",
+        text(&report["version"]),
+        text(&report["live"]),
+        text(&report["compared"]),
+        text(&report["same"]),
+        text(&report["different"]),
+        text(&outcomes["ok"]),
+        text(&outcomes["retry"]),
+        text(&outcomes["reject"]),
+        text(&outcomes["trap"]),
+    );
+    let differences = report["differences"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for d in differences.iter().rev().take(limit) {
+        out += &format!(
+            "\nevent {} ({}, key {})\n",
+            text(&d["event"]),
+            text(&d["type"]),
+            text(&d["key"])
+        );
+        for side in ["live", "shadow"] {
+            out += &effects(side, &d[side]);
+        }
+    }
+    out
+}
+
+/// One side of a difference: outcome, then one line per effect.
+fn effects(side: &str, s: &Value) -> String {
+    let mut out = format!("  {side:<6} {}", text(&s["outcome"]));
+    if !s["reason"].is_null() {
+        out += &format!(": {}", text(&s["reason"]));
+    }
+    out.push('\n');
+    for p in s["publishes"].as_array().into_iter().flatten() {
+        out += &format!(
+            "         publish {} {} {}\n",
+            text(&p["topic"]),
+            text(&p["type"]),
+            p["data"]
+        );
+    }
+    for p in s["pushes"].as_array().into_iter().flatten() {
+        out += &format!(
+            "         push    {} to {} {} {}\n",
+            text(&p["channel"]),
+            text(&p["key"]),
+            text(&p["type"]),
+            p["data"]
+        );
+    }
+    for (key, value) in s["kv"].as_object().into_iter().flatten() {
+        out += &format!("         kv      {key} = {value}\n");
+    }
+    for h in s["http"].as_array().into_iter().flatten() {
+        out += &format!(
+            "         http    {} {}\n",
+            text(&h["method"]),
+            text(&h["url"])
+        );
+    }
+    out
 }
 
 /// Log lines, one per line.

@@ -130,6 +130,12 @@ impl PartitionWorker {
                 let (outcome, fx) = version.handle(stored, effects).await;
                 effects = fx;
                 version.stats.record(&outcome);
+                if matches!(outcome, Outcome::Ok | Outcome::Reject(_))
+                    && let Some(shadow) = self.registry.shadow_for(&self.plugin, key)
+                {
+                    let live = (version.as_ref(), &outcome, &effects);
+                    crate::shadow::compare(&shadow.version, &shadow.report, stored, live).await;
+                }
                 metrics::counter!(INVOCATIONS, "plugin" => self.plugin.clone(), "outcome" => outcome_label(&outcome))
                     .increment(1);
                 let failure = match outcome {

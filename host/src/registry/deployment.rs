@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::PluginManifest;
 use crate::runtime::plugin::PluginVersion;
 use crate::runtime::stats::StatsReading;
+use crate::shadow::ShadowReport;
 
 /// A plugin version as the registry sees it.
 pub trait Versioned {
@@ -118,6 +119,36 @@ pub fn key_bucket(key: &str) -> u32 {
     u32::try_from((hash ^ (hash >> 32)) % 10_000).unwrap_or(0)
 }
 
+/// A candidate version getting copies of the events, its effects captured.
+pub struct Shadow<V = PluginVersion> {
+    /// The candidate.
+    pub version: Arc<V>,
+    /// The share of the keys it shadows, in basis points.
+    pub basis_points: u32,
+    /// When it started (RFC 3339).
+    pub started_at: String,
+    /// How its effects compared with the live version's.
+    pub report: Arc<ShadowReport>,
+}
+
+impl<V> Clone for Shadow<V> {
+    fn clone(&self) -> Self {
+        Self {
+            version: self.version.clone(),
+            basis_points: self.basis_points,
+            started_at: self.started_at.clone(),
+            report: self.report.clone(),
+        }
+    }
+}
+
+impl<V> Shadow<V> {
+    /// Its share of the keys in percent.
+    pub fn percent(&self) -> f64 {
+        f64::from(self.basis_points) / 100.0
+    }
+}
+
 /// One remembered change.
 #[derive(Debug, Clone, Serialize)]
 pub struct Change {
@@ -137,6 +168,8 @@ pub struct Deployment<V = PluginVersion> {
     pub previous: Option<Arc<V>>,
     /// A candidate taking a share of the keys.
     pub canary: Option<Canary<V>>,
+    /// A candidate shadowing the live version.
+    pub shadow: Option<Shadow<V>>,
     /// Paused: its workers take no new batch until it is resumed.
     pub paused: bool,
     /// Recent changes, oldest first.
@@ -149,6 +182,7 @@ impl<V> Clone for Deployment<V> {
             live: self.live.clone(),
             previous: self.previous.clone(),
             canary: self.canary.clone(),
+            shadow: self.shadow.clone(),
             paused: self.paused,
             history: self.history.clone(),
         }
@@ -162,6 +196,7 @@ impl<V> Deployment<V> {
             live,
             previous: None,
             canary: None,
+            shadow: None,
             paused: false,
             history: VecDeque::new(),
         }
@@ -173,6 +208,13 @@ impl<V> Deployment<V> {
             Some(canary) if canary.takes(key) => &canary.version,
             _ => &self.live,
         }
+    }
+
+    /// The shadow that gets a copy of the events of `key`, if any.
+    pub fn shadow_for(&self, key: &str) -> Option<&Shadow<V>> {
+        self.shadow
+            .as_ref()
+            .filter(|s| key_bucket(key) < s.basis_points)
     }
 
     /// Remember `what`.

@@ -18,7 +18,7 @@ use tokio::sync::watch;
 
 pub use canary_watch::{CANARY_ROLLBACKS, CanaryWatch};
 pub use deployment::{
-    Canary, CanaryPolicy, Change, Deployment, Versioned, key_bucket, now_rfc3339,
+    Canary, CanaryPolicy, Change, Deployment, Shadow, Versioned, key_bucket, now_rfc3339,
 };
 
 use crate::runtime::plugin::PluginVersion;
@@ -38,6 +38,9 @@ pub enum RegistryError {
     /// Rollback without an earlier version.
     #[error("{0} has no previous version to roll back to")]
     NoPrevious(String),
+    /// Stop a shadow that is not running.
+    #[error("{0} has no shadow")]
+    NoShadow(String),
     /// Promote without a canary.
     #[error("{0} has no canary to promote")]
     NoCanary(String),
@@ -203,6 +206,54 @@ impl<V: Versioned> Registry<V> {
             d.note(format!("canary {id} on {percent}% of keys"));
             Ok(())
         })
+    }
+
+    /// Give `version` a copy of the events of `percent` of its plugin's keys
+    /// in shadow mode (replacing any shadow before it).
+    pub fn start_shadow(&self, version: Arc<V>, percent: f64) -> Result<(), RegistryError> {
+        let name = version.manifest().name.clone();
+        let basis_points = share(percent)?;
+        self.change(&name, |d| {
+            same_subscriptions(d, &version)?;
+            if d.live.id() == version.id() {
+                return Err(RegistryError::AlreadyLive {
+                    plugin: name.clone(),
+                    version: version.id().to_owned(),
+                });
+            }
+            d.note(format!("shadow {} on {percent}% of keys", version.id()));
+            d.shadow = Some(Shadow {
+                version,
+                basis_points,
+                started_at: now_rfc3339(),
+                report: Arc::default(),
+            });
+            Ok(())
+        })
+    }
+
+    /// End the shadow of `name`; the shadow, with its final report.
+    pub fn stop_shadow(&self, name: &str) -> Result<Shadow<V>, RegistryError> {
+        let mut stopped = None;
+        self.change(name, |d| {
+            let shadow = d
+                .shadow
+                .take()
+                .ok_or_else(|| RegistryError::NoShadow(name.to_owned()))?;
+            d.note(format!("stopped shadow {}", shadow.version.id()));
+            stopped = Some(shadow);
+            Ok(())
+        })?;
+        stopped.ok_or_else(|| RegistryError::NoShadow(name.to_owned()))
+    }
+
+    /// The shadow of `name` that gets a copy of the events of `key`.
+    pub fn shadow_for(&self, name: &str, key: &str) -> Option<Shadow<V>> {
+        self.current
+            .load()
+            .plugins
+            .get(name)
+            .and_then(|d| d.shadow_for(key).cloned())
     }
 
     /// Make the canary of `name` the live version (the live one becomes the

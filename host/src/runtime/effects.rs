@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use super::outbound::HttpCall;
 use crate::event::Event;
 
 /// Effects of one or more handled events.
@@ -15,6 +16,9 @@ pub struct Staged {
     pub kv: BTreeMap<String, Option<Vec<u8>>>,
     /// Change in KV bytes these writes make.
     pub kv_bytes_delta: i64,
+    /// Outbound requests made (a record; they were sent, or captured in
+    /// shadow mode, and are not applied at commit).
+    pub http: Vec<HttpCall>,
 }
 
 impl Staged {
@@ -27,6 +31,14 @@ impl Staged {
         self.publishes.extend(other.publishes);
         self.kv.extend(other.kv);
         self.kv_bytes_delta += other.kv_bytes_delta;
+    }
+
+    /// A copy of the KV writes only: what a shadow call starts from.
+    pub fn kv_view(&self) -> Self {
+        Self {
+            kv: self.kv.clone(),
+            ..Self::default()
+        }
     }
 }
 

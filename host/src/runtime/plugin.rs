@@ -15,6 +15,7 @@ use super::component_cache;
 use super::effects::Effects;
 use super::engine::PluginEngine;
 use super::instance_pool::{Instance, InstancePool};
+use super::outbound::CallMode;
 use super::state::{HostServices, PluginContext, StoreState};
 use super::stats::VersionStats;
 use super::world::Interfaces;
@@ -188,7 +189,19 @@ impl PluginVersion {
     /// Handle one event with `effects` as the batch's staged effects so far.
     /// Returns how it ended and the effects (the current event's effects are
     /// staged in `effects.current`; the caller accepts or discards them).
-    pub async fn handle(&self, stored: &StoredEvent, mut effects: Effects) -> (Outcome, Effects) {
+    pub async fn handle(&self, stored: &StoredEvent, effects: Effects) -> (Outcome, Effects) {
+        self.handle_as(stored, effects, CallMode::Live).await
+    }
+
+    /// [`PluginVersion::handle`] in `mode`: in shadow mode outbound requests
+    /// are recorded, never sent (the caller discards the staged publishes,
+    /// pushes and KV writes).
+    pub async fn handle_as(
+        &self,
+        stored: &StoredEvent,
+        mut effects: Effects,
+        mode: CallMode,
+    ) -> (Outcome, Effects) {
         let lease = self
             .pool
             .lease(|| async { self.instantiate().await.map_err(|e| e.to_string()) })
@@ -209,6 +222,7 @@ impl PluginVersion {
         store.data_mut().effects = effects;
         store.data_mut().ticks_left = self.engine.ticks(limits.cpu_ms);
         store.data_mut().stderr.clear();
+        store.data_mut().outbound.begin(mode);
         store.set_epoch_deadline(1);
         let call = lease
             .instance
@@ -218,7 +232,8 @@ impl PluginVersion {
         let timed = tokio::time::timeout(Duration::from_millis(limits.timeout_ms), call);
         // A panic in a host function surfaces here; it fails this event only.
         let result = AssertUnwindSafe(timed).catch_unwind().await;
-        let effects = std::mem::take(&mut store.data_mut().effects);
+        let mut effects = std::mem::take(&mut store.data_mut().effects);
+        effects.current.http = store.data().outbound.take_calls();
         let outcome = match result {
             Ok(Ok(Ok(Ok(())))) => Outcome::Ok,
             Ok(Ok(Ok(Err(HandleError::Retry(reason))))) => Outcome::Retry(reason),

@@ -11,7 +11,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use super::effects::Effects;
 use super::log_book::LogBook;
-use super::outbound::{Credential, OutboundGrants, OutboundPolicy};
+use super::outbound::{Credential, OutboundGrants, OutboundHooks, OutboundPolicy};
 use super::stderr_tail::StderrTail;
 use crate::config::PluginManifest;
 use crate::storage::KvStore;
@@ -118,14 +118,14 @@ pub struct StoreState {
     pub(crate) stderr: StderrTail,
     wasi: WasiCtx,
     http: WasiHttpCtx,
-    outbound: OutboundPolicy,
+    pub(crate) outbound: OutboundHooks,
     table: ResourceTable,
 }
 
 impl StoreState {
     /// Fresh state for a new instance of `plugin` with `memory_bytes` of memory.
     pub fn new(plugin: Arc<PluginContext>, memory_bytes: usize) -> Self {
-        let outbound = (*plugin.outbound).clone();
+        let outbound = OutboundHooks::new((*plugin.outbound).clone());
         let stderr = StderrTail::default();
         Self {
             plugin,

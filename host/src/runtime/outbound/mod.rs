@@ -6,6 +6,7 @@
 //! it is async in the host: a slow CRM holds only the calling plugin.
 //! A refused request is a WASI error value the guest sees, never a trap.
 
+pub mod capture;
 pub mod credentials;
 pub mod origin;
 mod resolver;
@@ -17,11 +18,11 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use http::uri::Scheme;
 use http_body_util::{BodyExt, Full};
 use tokio::sync::Semaphore;
-use wasmtime_wasi_http::{Error as HttpError, WasiBody, WasiHttpHooks};
+use wasmtime_wasi_http::{Error as HttpError, WasiBody};
 
+pub use capture::{CallMode, HttpCall, OutboundHooks};
 pub use credentials::{Credential, CredentialSettings};
 pub use origin::AllowedOrigin;
 use resolver::{GuardedResolver, PrivateAddress};
@@ -46,6 +47,31 @@ pub struct OutboundGrants {
     pub max_response_bytes: u64,
     /// Longest a request may take.
     pub timeout: Duration,
+}
+
+/// An answer as the plugin gets it (redacted, bounded).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordedResponse {
+    /// Status.
+    pub status: http::StatusCode,
+    /// Headers.
+    pub headers: http::HeaderMap,
+    /// Body.
+    pub body: Bytes,
+}
+
+impl RecordedResponse {
+    /// As a `wasi:http` response.
+    pub fn to_response(&self) -> http::Response<WasiBody> {
+        let mut out = http::Response::new(
+            Full::new(self.body.clone())
+                .map_err(|never| match never {})
+                .boxed_unsync(),
+        );
+        *out.status_mut() = self.status;
+        *out.headers_mut() = self.headers.clone();
+        out
+    }
 }
 
 struct Shared {
@@ -118,6 +144,17 @@ impl OutboundPolicy {
         self.0.allowed.iter().any(|o| o.matches(uri))
     }
 
+    /// Send `request` (its origin granted) with the credential bound to
+    /// its origin; the answer as the plugin gets it.
+    pub fn send(
+        &self,
+        request: http::Request<WasiBody>,
+    ) -> impl Future<Output = Result<RecordedResponse, HttpError>> + Send + 'static {
+        let credential = self.credential_for(request.uri());
+        let shared = self.0.clone();
+        async move { shared.send(request, credential).await }
+    }
+
     fn credential_for(&self, uri: &http::Uri) -> Option<Arc<Credential>> {
         self.0
             .credentials
@@ -132,7 +169,7 @@ impl Shared {
         &self,
         request: http::Request<WasiBody>,
         credential: Option<Arc<Credential>>,
-    ) -> Result<http::Response<WasiBody>, HttpError> {
+    ) -> Result<RecordedResponse, HttpError> {
         let _permit = self
             .in_flight
             .acquire()
@@ -191,14 +228,11 @@ impl Shared {
         let body = credentials::redact(&body, &secrets).map_or(body, Bytes::from);
         headers.remove(http::header::CONTENT_LENGTH);
         headers.remove(http::header::TRANSFER_ENCODING);
-        let mut out = http::Response::new(
-            Full::new(body)
-                .map_err(|never| match never {})
-                .boxed_unsync(),
-        );
-        *out.status_mut() = status;
-        *out.headers_mut() = headers;
-        Ok(out)
+        Ok(RecordedResponse {
+            status,
+            headers,
+            body,
+        })
     }
 
     fn error(&self, uri: &http::Uri, e: &reqwest::Error) -> HttpError {
@@ -242,44 +276,6 @@ async fn read_limited(mut response: reqwest::Response, limit: u64) -> Result<Byt
         out.extend_from_slice(&chunk);
     }
     Ok(Bytes::from(out))
-}
-
-impl WasiHttpHooks for OutboundPolicy {
-    fn is_supported_scheme(&mut self, scheme: &Scheme) -> bool {
-        *scheme == Scheme::HTTP || *scheme == Scheme::HTTPS
-    }
-
-    fn send_request(
-        &mut self,
-        request: http::Request<WasiBody>,
-        _options: Option<wasmtime_wasi_http::RequestOptions>,
-        fut: Box<dyn Future<Output = Result<(), HttpError>> + Send>,
-    ) -> Box<
-        dyn Future<
-                Output = Result<
-                    (
-                        http::Response<WasiBody>,
-                        Box<dyn Future<Output = Result<(), HttpError>> + Send>,
-                    ),
-                    HttpError,
-                >,
-            > + Send,
-    > {
-        drop(fut);
-        if !self.allows(request.uri()) {
-            tracing::info!(plugin = %self.0.plugin, host = ?request.uri().host(), "outbound request denied: host not granted");
-            return Box::new(async { Err(HttpError::HttpRequestDenied) });
-        }
-        let credential = self.credential_for(request.uri());
-        let shared = self.0.clone();
-        Box::new(async move {
-            let response = shared.send(request, credential).await?;
-            Ok((
-                response,
-                Box::new(async { Ok(()) }) as Box<dyn Future<Output = _> + Send>,
-            ))
-        })
-    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,119 @@
+//! The admin handlers of gradual releases: canary and promote, and shadow
+//! mode (start, report, stop).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::response::IntoResponse;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::AdminState;
+use super::handlers::{Answer, deployment, loaded, registry_problem};
+use crate::api::problem::Problem;
+use crate::registry::{CanaryPolicy, RegistryError};
+
+/// Body of `canary`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CanaryRequest {
+    /// Version id (or an unambiguous prefix).
+    version: String,
+    /// Share of the keys (customers) it takes, in percent.
+    percent: f64,
+    /// When it is rolled back on its own (defaults: more than 5 % of at
+    /// least 20 invocations in 60 s trapped or were rejected).
+    #[serde(flatten)]
+    policy: CanaryPolicy,
+}
+
+/// `POST /admin/v1/plugins/{name}/canary` with `{"version": id, "percent":
+/// 10}` and optionally `max_error_rate`, `window_secs`, `min_events`.
+pub async fn canary(
+    State(state): State<AdminState>,
+    Path(name): Path<String>,
+    Json(request): Json<CanaryRequest>,
+) -> Answer {
+    if !(0.0..=1.0).contains(&request.policy.max_error_rate) {
+        return Err(Problem::bad_request(format!(
+            "max_error_rate is a share between 0 and 1, not {}",
+            request.policy.max_error_rate
+        )));
+    }
+    let version = loaded(&state, &name, &request.version).await?;
+    let id = version.id.clone();
+    state
+        .registry
+        .start_canary(version, request.percent, request.policy)
+        .map_err(registry_problem)?;
+    tracing::info!(plugin = %name, version = %id, percent = request.percent, "canary started");
+    deployment(&state, &name)
+}
+
+/// `POST /admin/v1/plugins/{name}/promote`: the canary becomes live.
+pub async fn promote(State(state): State<AdminState>, Path(name): Path<String>) -> Answer {
+    let live = state.registry.promote(&name).map_err(registry_problem)?;
+    tracing::info!(plugin = %name, version = %live.id, "canary promoted");
+    deployment(&state, &name)
+}
+
+/// Body of `shadow`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShadowRequest {
+    /// Version id (or an unambiguous prefix).
+    version: String,
+    /// Share of the keys it shadows, in percent (all by default).
+    #[serde(default = "all")]
+    percent: f64,
+}
+
+fn all() -> f64 {
+    100.0
+}
+
+/// `POST /admin/v1/plugins/{name}/shadow` with `{"version": id}`: the
+/// version gets copies of the live events, its effects captured.
+pub async fn start_shadow(
+    State(state): State<AdminState>,
+    Path(name): Path<String>,
+    Json(request): Json<ShadowRequest>,
+) -> Answer {
+    let version = loaded(&state, &name, &request.version).await?;
+    let id = version.id.clone();
+    state
+        .registry
+        .start_shadow(version, request.percent)
+        .map_err(registry_problem)?;
+    tracing::info!(plugin = %name, version = %id, percent = request.percent, "shadow started");
+    deployment(&state, &name)
+}
+
+/// `GET /admin/v1/plugins/{name}/shadow`: how the shadow's effects differ
+/// from the live version's.
+pub async fn shadow_report(State(state): State<AdminState>, Path(name): Path<String>) -> Answer {
+    let d = state
+        .registry
+        .deployment(&name)
+        .ok_or_else(|| registry_problem(RegistryError::Unknown(name.clone())))?;
+    let shadow = d
+        .shadow
+        .ok_or_else(|| Problem::not_found(format!("{name} has no shadow")))?;
+    let mut report = shadow.report.json();
+    report["version"] = json!(shadow.version.id);
+    report["live"] = json!(d.live.id);
+    report["percent"] = json!(shadow.percent());
+    report["started_at"] = json!(shadow.started_at);
+    Ok(Json(report).into_response())
+}
+
+/// `DELETE /admin/v1/plugins/{name}/shadow`: stop it; the final report.
+pub async fn stop_shadow(State(state): State<AdminState>, Path(name): Path<String>) -> Answer {
+    let shadow = state
+        .registry
+        .stop_shadow(&name)
+        .map_err(registry_problem)?;
+    tracing::info!(plugin = %name, version = %shadow.version.id, "shadow stopped");
+    let mut report = shadow.report.json();
+    report["version"] = json!(shadow.version.id);
+    Ok(Json(report).into_response())
+}
