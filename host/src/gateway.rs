@@ -1,6 +1,7 @@
 //! Wiring: open the log, load the plugins, start dispatch and the HTTP
 //! server; shut them down in order.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -231,6 +232,14 @@ impl Gateway {
             }
         }
 
+        let configured: HashMap<String, String> = registry
+            .snapshot()
+            .plugins
+            .iter()
+            .map(|(name, d)| (name.clone(), d.live.id.clone()))
+            .collect();
+        crate::versions::persist::restore(&registry, &loader, &configured).await;
+
         let (shutdown, shutdown_rx) = watch::channel(false);
         let kv_handle = kv.clone();
         let ownership = Arc::new(Ownership::default());
@@ -241,6 +250,13 @@ impl Gateway {
             shutdown_rx.clone(),
         );
         crate::registry::CanaryWatch::spawn(&mut workers, registry.clone(), shutdown_rx.clone());
+        crate::versions::persist::spawn_recorder(
+            &mut workers,
+            registry.clone(),
+            loader.store.clone(),
+            configured,
+            shutdown_rx.clone(),
+        );
         if settings.runtime.watch {
             crate::versions::watch::spawn(
                 &mut workers,

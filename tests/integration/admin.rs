@@ -1,7 +1,8 @@
 //! The admin API over HTTP: a bearer token guards it; an uploaded version
 //! is validated and kept with its digest; deploy, rollback, pause and
 //! resume change what handles the next event; refused candidates (failing
-//! init, not a component, ungranted import) leave the live version serving
+//! init, not a component, ungranted import, another WIT world version)
+//! leave the live version serving
 //! and are not kept; remove stops the plugin.
 
 use reqwest::multipart::{Form, Part};
@@ -55,6 +56,28 @@ impl Admin {
         )
         .await
     }
+}
+
+/// `component` as if built against `streamplug:plugin@0.9.0`: every
+/// occurrence of the package version rewritten (same length, so the binary
+/// stays well-formed and only its interface names change).
+fn other_world(component: &[u8]) -> Vec<u8> {
+    let (from, to) = (b"streamplug:plugin/", b"@0.1.0");
+    let mut out = component.to_vec();
+    let mut rewritten = 0;
+    let mut i = 0;
+    while let Some(at) = out[i..].windows(from.len()).position(|w| w == from) {
+        let start = i + at;
+        // The interface name runs to the version: `producer@0.1.0`.
+        let end = (start..out.len().min(start + 64)).find(|&j| out[j..].starts_with(to));
+        if let Some(end) = end {
+            out[end..end + to.len()].copy_from_slice(b"@0.9.0");
+            rewritten += 1;
+        }
+        i = start + from.len();
+    }
+    assert!(rewritten > 0, "no interface names found");
+    out
 }
 
 /// The recorder's manifest as an upload: its topics and grants, `extra`
@@ -138,6 +161,11 @@ async fn operators_upload_deploy_roll_back_and_pause_versions_over_the_admin_api
             wasm.clone(),
             "subscribe = [\"customer-interactions\"]\npublish = [\"audit\"]".to_owned(),
             "grants no `push_channels`",
+        ),
+        (
+            other_world(&wasm),
+            manifest(""),
+            "is from streamplug:plugin@0.9.0; this gateway supports streamplug:plugin@0.1.0",
         ),
     ] {
         let (status, problem) = admin.upload(component, &manifest).await;

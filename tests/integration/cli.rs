@@ -159,3 +159,75 @@ async fn operators_swap_canary_and_roll_back_with_the_cli() {
     assert!(err.contains("Plugin version refused (422"), "{err}");
     gw.stop().await;
 }
+
+/// The recorder with the admin API on, `tag` in its config.
+fn admin_recorder(tag: &str) -> String {
+    format!(
+        "[admin]\nlisten = \"127.0.0.1:0\"\ntoken = \"{TOKEN}\"\n{}",
+        recorder_manifest(&GRANTS.replace("tag = \"v1\"", &format!("tag = \"{tag}\"")))
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deploy_survives_a_restart_until_the_configuration_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let start = |tag: &'static str| {
+        let toml = streamplug_tests::config(&data, &admin_recorder(tag)).unwrap();
+        async move { TestGateway::start(&toml).await.unwrap() }
+    };
+    let gw = start("v1").await;
+    let v1 = gw.gateway.registry.get("recorder").unwrap().id.clone();
+    let manifest_file = dir.path().join("recorder.toml");
+    std::fs::write(&manifest_file, manifest("[config]\ntag = \"v2\"")).unwrap();
+    let wasm = plugin_dir().unwrap().join("fixture_recorder.wasm");
+    let out = plugin(
+        &gw,
+        &[
+            "deploy",
+            "recorder",
+            "--wasm",
+            wasm.to_str().unwrap(),
+            "--manifest",
+            manifest_file.to_str().unwrap(),
+        ],
+    )
+    .await
+    .unwrap();
+    let v2 = uploaded_id(&out);
+    gw.stop().await;
+
+    // Same configuration: the deployed version runs again, v1 before it.
+    let gw = start("v1").await;
+    // (A version holds the store open: none may outlive its gateway.)
+    let d = gw.gateway.registry.deployment("recorder").unwrap();
+    let ids = (d.live.id.clone(), d.previous.unwrap().id.clone());
+    drop(d.live);
+    assert_eq!(ids, (v2.clone(), v1.clone()));
+    post_views(&gw, 1).await;
+    assert_eq!(tags(&gw, 1).await, ["v2"]);
+    plugin(&gw, &["rollback", "recorder"]).await.unwrap();
+    gw.stop().await;
+
+    // Rolled back before the restart: the configured version.
+    let gw = start("v1").await;
+    assert_eq!(gw.gateway.registry.get("recorder").unwrap().id, v1);
+    plugin(&gw, &["deploy", "recorder", "--version", &v2])
+        .await
+        .unwrap();
+    gw.stop().await;
+
+    // Another configuration: it wins over the earlier deploy.
+    let gw = start("v3").await;
+    let tag = gw.gateway.registry.get("recorder").unwrap().manifest.config["tag"].clone();
+    assert_eq!(tag, "v3");
+    assert!(
+        gw.gateway
+            .registry
+            .deployment("recorder")
+            .unwrap()
+            .previous
+            .is_none()
+    );
+    gw.stop().await;
+}

@@ -178,6 +178,11 @@ impl PartitionWorker {
                 if self.pause(manifest.retry.backoff(attempt)).await {
                     return Handled::Stop;
                 }
+                // Paused meanwhile: the next attempt waits for the resume
+                // (removed: the lookup above ends the batch).
+                if self.registry.get(&self.plugin).is_some() && !self.wait_while_paused().await {
+                    return Handled::Stop;
+                }
             }
             *next = stored.offset + 1;
         }

@@ -3,6 +3,7 @@
 //! candidate before it may go live.
 
 pub mod loader;
+pub mod persist;
 pub mod store;
 pub mod watch;
 

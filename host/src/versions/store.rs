@@ -96,6 +96,11 @@ impl VersionStore {
         Self { dir: dir.into() }
     }
 
+    /// The directory it keeps versions in.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// Whether version `id` of `plugin` is stored.
     pub fn contains(&self, plugin: &str, id: &str) -> bool {
         self.record_path(plugin, id).is_file()
@@ -201,7 +206,7 @@ fn read_record(path: &Path) -> Result<StoredVersion, StoreError> {
     })
 }
 
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+pub(super) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, bytes).map_err(io(&tmp))?;
     std::fs::rename(&tmp, path).map_err(io(path))
