@@ -131,6 +131,20 @@ fn benches(c: &mut Criterion) {
             })
         });
     });
+    group.bench_function("event_right_after_redeploying_the_same_version", |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(async {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    i += 1;
+                    let start = Instant::now();
+                    registry.deploy(v1.clone()).unwrap();
+                    total += start.elapsed() + one_event(&gateway, audit.as_mut(), i).await;
+                }
+                total
+            })
+        });
+    });
     group.bench_function("registry_deploy", |b| {
         let mut n = 0u64;
         b.iter(|| {
