@@ -11,7 +11,12 @@ PLUGINS := recommend
 # Plugins and fixtures the tests load.
 TEST_PLUGINS := $(PLUGINS) support-bot crm-sync fixture-recorder fixture-spin-forever fixture-memory-hog fixture-trap fixture-always-retry
 
-.PHONY: run test setup plugins test-plugins lint docs bench clean-data engagement
+# Example plugins in Python (componentize-py, installed by scripts/setup-polyglot.sh).
+PY_VENV := target/py-plugins
+PY_SDK := $(wildcard sdk/python/streamplug/*.py)
+PY_PLUGINS := $(PLUGIN_DIR)/fraud_flagger.wasm
+
+.PHONY: run test setup plugins test-plugins py-plugins lint docs bench clean-data engagement
 
 setup:
 	@scripts/setup.sh
@@ -22,10 +27,18 @@ plugins: setup
 test-plugins: setup
 	$(CARGO) build --target wasm32-wasip2 --profile $(PLUGIN_PROFILE) $(addprefix -p ,$(TEST_PLUGINS))
 
+py-plugins: $(PY_PLUGINS)
+
+# One component per example: its app.py with the Python SDK, against wit/.
+$(PLUGIN_DIR)/fraud_flagger.wasm: examples/fraud-flagger/app.py $(PY_SDK) $(wildcard wit/*.wit)
+	@scripts/setup-polyglot.sh
+	@mkdir -p $(PLUGIN_DIR)
+	$(PY_VENV)/bin/componentize-py -d wit -w plugin componentize app -p sdk/python -p examples/fraud-flagger -o $@
+
 run: plugins
 	$(CARGO) run -p streamplug -- serve --plugin-dir $(PLUGIN_DIR)
 
-test: test-plugins
+test: test-plugins py-plugins
 	@scripts/setup-test.sh
 	$(CARGO) test --workspace
 

@@ -7,17 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_install() {
-  if [ "$(id -u)" != 0 ]; then
-    echo "setup-test: please install $* (e.g. sudo apt-get install -y $*)" >&2
-    exit 1
-  fi
-  if [ -z "${APT_UPDATED:-}" ]; then
-    apt-get update -qq
-    APT_UPDATED=1
-  fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
-}
+source scripts/lib.sh
 
 TANSU_VERSION=0.6.0
 tansu_bin="${CARGO_HOME:-$HOME/.cargo}/bin/tansu"
@@ -31,8 +21,7 @@ command -v redis-server >/dev/null 2>&1 || { echo "setup-test: installing redis-
 venv=target/test-venv
 if ! "$venv/bin/python" -c "import kafka" >/dev/null 2>&1; then
   echo "setup-test: creating $venv with kafka-python"
-  mkdir -p target
-  python3 -m venv "$venv" || { apt_install python3-venv; python3 -m venv "$venv"; }
+  make_venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check kafka-python==3.0.12
 fi
 

@@ -200,7 +200,13 @@ impl Gateway {
         let services = HostServices {
             kv: kv.clone(),
             push_topic: settings.websocket.push_topic.clone(),
-            cache_dir: Some(data_dir.join("compiled")),
+            cache_dir: Some(
+                settings
+                    .runtime
+                    .cache_dir
+                    .clone()
+                    .unwrap_or_else(|| data_dir.join("compiled")),
+            ),
             credentials: Arc::new(credentials(&settings)?),
             logs: Arc::default(),
         };

@@ -19,6 +19,7 @@ mod kafka_interop;
 mod lifecycle;
 mod outbound;
 mod plugins;
+mod polyglot;
 mod salesforce_double;
 mod sandbox;
 mod scale_out;

@@ -41,6 +41,7 @@ default_partitions = 2
 
 [runtime]
 plugin_dir = "{plugins_dir}"
+cache_dir = "{plugins_dir}/../../tmp/compiled-plugins"
 max_instances = 16
 
 [routes]

@@ -146,6 +146,9 @@ pub struct RuntimeSettings {
     pub max_instances: u32,
     /// Largest memory any plugin may be granted, MiB (a plugin's own limit is in its manifest).
     pub max_memory_mib: u64,
+    /// Where compiled components are kept (default `<data_dir>/compiled`).
+    /// Several gateways may share one; only streamplug may write to it.
+    pub cache_dir: Option<PathBuf>,
     /// Reload a configured plugin when its `.wasm` file changes (through
     /// the same validation as an upload). For development.
     pub watch: bool,
@@ -158,6 +161,7 @@ impl Default for RuntimeSettings {
             epoch_tick_ms: 10,
             max_instances: 64,
             max_memory_mib: 512,
+            cache_dir: None,
             watch: false,
         }
     }

@@ -54,7 +54,11 @@ fn compile(engine: &Engine, bytes: &[u8]) -> Result<Component, String> {
 fn store(component: &Component, dir: &Path, path: &Path) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     let bytes = component.serialize().map_err(|e| format!("{e:#}"))?;
-    let tmp = path.with_extension("tmp");
+    // A name of its own: gateways sharing the cache may store the same
+    // component at once.
+    static STORED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = STORED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = path.with_extension(format!("{}-{n}.tmp", std::process::id()));
     std::fs::write(&tmp, bytes).map_err(|e| e.to_string())?;
     std::fs::rename(&tmp, path).map_err(|e| e.to_string())
 }
@@ -63,7 +67,8 @@ fn store(component: &Component, dir: &Path, path: &Path) -> Result<(), String> {
 fn deserialize(engine: &Engine, path: &Path) -> Result<Component, String> {
     // SAFETY: the file was written by `store` above from `Component::serialize`
     // of an engine with the same compatibility hash (it is part of the file
-    // name), inside the gateway's own data directory; wasmtime additionally
-    // checks its header against the engine's configuration.
+    // name), complete before its rename, in the gateway's cache directory
+    // (`runtime.cache_dir`, which only streamplug writes); wasmtime
+    // additionally checks its header against the engine's configuration.
     unsafe { Component::deserialize_file(engine, path) }.map_err(|e| format!("{e:#}"))
 }

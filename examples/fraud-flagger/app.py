@@ -1,0 +1,79 @@
+"""Fraud and abuse flagger: watches a customer's orders and raises an
+``order.flagged`` alert when an order looks risky.
+
+Rules (thresholds from the plugin config):
+- velocity: more than ``max_orders_per_hour`` orders within an hour;
+- first order too large: a customer's first order above ``first_order_limit``;
+- serial canceller: at least ``max_cancellations`` cancelled orders before.
+
+State per customer in KV (``customer:<id>``): the times of recent orders,
+how many orders and cancellations it had.
+"""
+
+from datetime import datetime
+
+import streamplug as sp
+
+HOUR = 3600.0
+
+
+def seconds(time: str) -> float:
+    """An RFC 3339 time as seconds since the epoch."""
+    return datetime.fromisoformat(time.replace("Z", "+00:00")).timestamp()
+
+
+class FraudFlagger(sp.Plugin):
+    def init(self, config):
+        self.max_orders = int(config.get("max_orders_per_hour", "3"))
+        self.first_order_limit = float(config.get("first_order_limit", "500"))
+        self.max_cancellations = int(config.get("max_cancellations", "2"))
+        self.alert_topic = config.get("alert_topic", "risk-alerts")
+
+    def handle(self, event: sp.Event) -> None:
+        customer = event.subject or event.key
+        if customer is None:
+            return
+        key = f"customer:{customer}"
+        state = sp.kv.get_json(key) or {"recent": [], "orders": 0, "cancelled": 0}
+        if event.type == "order.placed":
+            self.order_placed(event, customer, state)
+        elif event.type == "order.cancelled":
+            state["cancelled"] += 1
+        else:
+            return
+        sp.kv.set_json(key, state)
+
+    def order_placed(self, event: sp.Event, customer: str, state: dict) -> None:
+        order = event.json()
+        now = seconds(event.time) if event.time else 0.0
+        recent = [t for t in state["recent"] if now - t < HOUR] + [now]
+        reasons = []
+        if len(recent) > self.max_orders:
+            reasons.append(f"{len(recent)} orders within an hour (limit {self.max_orders})")
+        if state["orders"] == 0 and order["total"] > self.first_order_limit:
+            reasons.append(
+                f"first order of {order['total']:.2f} {order['currency']} "
+                f"exceeds {self.first_order_limit:.2f}"
+            )
+        if state["cancelled"] >= self.max_cancellations:
+            reasons.append(f"{state['cancelled']} cancelled orders before")
+        state["recent"] = recent[-self.max_orders - 1:]
+        state["orders"] += 1
+        if not reasons:
+            return
+        sp.publish(
+            self.alert_topic,
+            "order.flagged",
+            {
+                "order": order["order"],
+                "customer": customer,
+                "total": order["total"],
+                "currency": order["currency"],
+                "reasons": reasons,
+            },
+            subject=customer,
+        )
+        sp.log.warn(f"order {order['order']} of {customer} flagged: {'; '.join(reasons)}")
+
+
+Handler = sp.export(FraudFlagger)

@@ -1,0 +1,49 @@
+"""Write streamplug plugins in Python.
+
+A plugin is a class with ``handle(self, event)`` (and optionally
+``init(self, config)``), exported with one line::
+
+    import streamplug as sp
+
+    class ViewCounter(sp.Plugin):
+        def handle(self, event: sp.Event) -> None:
+            product = event.json()["product"]
+            views = (sp.kv.get_json(f"views:{product}") or 0) + 1
+            sp.kv.set_json(f"views:{product}", views)
+            sp.publish("product-stats", "product.view_count",
+                       {"product": product, "views": views}, subject=event.subject)
+
+    Handler = sp.export(ViewCounter)
+
+Raise ``sp.Retry(reason)`` for a transient failure (the event is delivered
+again with backoff) and ``sp.Reject(reason)`` for an event that can never be
+handled (it goes to the dead-letter topic). Host errors map to one or the
+other the way the Rust SDK maps them; any other exception is a trap: the
+event is retried on a fresh instance and its traceback reaches the
+dead-letter reason.
+
+Build with componentize-py against the gateway's ``wit/``::
+
+    componentize-py -d wit -w plugin componentize app -p sdk/python -p . -o plugin.wasm
+"""
+
+from . import config, kv, log
+from .errors import HostError, Reject, Retry
+from .event import Event
+from .export import Plugin, export
+from .publish import publish
+from .push import push
+
+__all__ = [
+    "Event",
+    "HostError",
+    "Plugin",
+    "Reject",
+    "Retry",
+    "config",
+    "export",
+    "kv",
+    "log",
+    "publish",
+    "push",
+]

@@ -1,0 +1,51 @@
+"""The plugin's own key-value store. Writes are staged and applied with the
+event's offset when ``handle`` returns; reads see the plugin's own staged
+writes."""
+
+import json
+from typing import Any, List, Optional
+
+from componentize_py_types import Err
+
+from .errors import from_wit
+
+
+def _call(what: str, f, *args):
+    from wit_world.imports import kv as wit_kv
+
+    try:
+        return getattr(wit_kv, f)(*args)
+    except Err as e:
+        raise from_wit(what, e.value) from None
+
+
+def get(key: str) -> Optional[bytes]:
+    """The value under ``key``, if any."""
+    value = _call(f"kv get {key!r}", "get", key)
+    return None if value is None else bytes(value)
+
+
+def set(key: str, value: bytes) -> None:  # noqa: A001 (mirrors the WIT name)
+    """Store ``value`` under ``key``."""
+    _call(f"kv set {key!r}", "set", key, bytes(value))
+
+
+def delete(key: str) -> None:
+    """Remove ``key`` (a missing key is not an error)."""
+    _call(f"kv delete {key!r}", "delete", key)
+
+
+def list_keys(prefix: str, limit: int = 100) -> List[str]:
+    """Keys starting with ``prefix``, in byte order, at most ``limit``."""
+    return list(_call(f"kv list {prefix!r}", "list_keys", prefix, limit))
+
+
+def get_json(key: str) -> Any:
+    """The JSON value under ``key``, or ``None``."""
+    value = get(key)
+    return None if value is None else json.loads(value)
+
+
+def set_json(key: str, value: Any) -> None:
+    """Store ``value`` as JSON under ``key``."""
+    set(key, json.dumps(value, separators=(",", ":")).encode())
