@@ -83,6 +83,11 @@ async fn plugin_that_traps_is_retried_then_dead_lettered_with_the_trap(backend) 
     // The reason carries a wasm backtrace naming the plugin's own function.
     let reason = dlq[0]["event"]["deadletterreason"].as_str().unwrap();
     assert!(reason.contains("fixture_trap::"), "{reason}");
+    // It names the WIT function, the plugin and its version.
+    assert!(
+        reason.contains("trapped: in `streamplug:plugin/handler@0.1.0#handle` of plugin `trap` ("),
+        "{reason}"
+    );
     // ...and what the guest printed when it panicked.
     assert!(
         reason.contains("plugin stderr:") && reason.contains("fixture trap on event"),

@@ -10,6 +10,7 @@ use futures::FutureExt as _;
 use wasmtime::{Store, UpdateDeadline};
 
 use super::RuntimeError;
+use super::bindings::WIT_PACKAGE;
 use super::bindings::{HandleError, PluginPre, WitEvent};
 use super::component_cache;
 use super::effects::Effects;
@@ -178,7 +179,10 @@ impl PluginVersion {
         match tokio::time::timeout(Duration::from_millis(limits.timeout_ms), init).await {
             Ok(Ok(Ok(()))) => Ok(Instance { store, bindings }),
             Ok(Ok(Err(reason))) => Err(InstantiateError::Init(reason)),
-            Ok(Err(trap)) => Err(InstantiateError::Init(format!("trapped: {trap:?}"))),
+            Ok(Err(trap)) => Err(InstantiateError::Init(format!(
+                "trapped {}",
+                describe_trap(&trap, &store.data().stderr.text(), &self.export("init"))
+            ))),
             Err(_) => Err(InstantiateError::Init(format!(
                 "timed out after {} ms",
                 limits.timeout_ms
@@ -238,7 +242,11 @@ impl PluginVersion {
             Ok(Ok(Ok(Ok(())))) => Outcome::Ok,
             Ok(Ok(Ok(Err(HandleError::Retry(reason))))) => Outcome::Retry(reason),
             Ok(Ok(Ok(Err(HandleError::Reject(reason))))) => Outcome::Reject(reason),
-            Ok(Ok(Err(trap))) => Outcome::Trap(describe_trap(&trap, &store.data().stderr.text())),
+            Ok(Ok(Err(trap))) => Outcome::Trap(describe_trap(
+                &trap,
+                &store.data().stderr.text(),
+                &self.export("handle"),
+            )),
             Ok(Err(_)) => Outcome::Trap(format!("timed out after {} ms", limits.timeout_ms)),
             Err(_) => Outcome::Trap("the host failed (panicked) while running the plugin".into()),
         };
@@ -248,6 +256,16 @@ impl PluginVersion {
             self.pool.give_back(lease);
         }
         (outcome, effects)
+    }
+
+    /// `function` of the handler interface, with this plugin and version,
+    /// as a trap message names it.
+    fn export(&self, function: &str) -> String {
+        let (package, version) = WIT_PACKAGE.split_once('@').unwrap_or((WIT_PACKAGE, ""));
+        format!(
+            "`{package}/handler@{version}#{function}` of plugin `{}` ({})",
+            self.manifest.name, self.id
+        )
     }
 
     /// Make a fresh instance and run its `init`, then drop it: what serving
@@ -275,8 +293,11 @@ enum InstantiateError {
 
 /// The trap's cause first (what an author needs), then what the guest wrote
 /// to stderr (a panic message), then the wasm backtrace.
-fn describe_trap(err: &wasmtime::Error, stderr: &str) -> String {
-    let mut text = err.root_cause().to_string();
+/// A trap for the people who wrote the plugin: where (`in` the WIT
+/// function, of which plugin and version), why, what the guest wrote to
+/// stderr (a panic message, a traceback) and the wasm backtrace.
+fn describe_trap(err: &wasmtime::Error, stderr: &str, place: &str) -> String {
+    let mut text = format!("in {place}: {}", err.root_cause());
     if !stderr.is_empty() {
         text.push_str(&format!("\nplugin stderr: {stderr}"));
     }

@@ -77,8 +77,14 @@ impl EffectSummary {
             Outcome::Reject(r) => ("reject", Some(r)),
             Outcome::Trap(r) => ("trap", Some(r)),
         };
-        let (pushes, publishes): (Vec<&Event>, Vec<&Event>) =
-            staged.publishes.iter().partition(|e| e.topic == push_topic);
+        // Only an `ok` call's staged effects happen; its requests went out
+        // (or were recorded) either way.
+        let applied = outcome == "ok";
+        let (pushes, publishes): (Vec<&Event>, Vec<&Event>) = staged
+            .publishes
+            .iter()
+            .filter(|_| applied)
+            .partition(|e| e.topic == push_topic);
         Self {
             outcome,
             reason: reason.map(|r| r.lines().next().unwrap_or_default().to_owned()),
@@ -87,6 +93,7 @@ impl EffectSummary {
             kv: staged
                 .kv
                 .iter()
+                .filter(|_| applied)
                 .map(|(k, v)| (k.clone(), v.as_deref().map_or(Value::Null, data)))
                 .collect(),
             http: staged.http.clone(),
@@ -160,5 +167,9 @@ mod tests {
             "pushes",
         );
         assert!(!a.same_as(&retry));
+        assert!(
+            retry.publishes.is_empty() && retry.pushes.is_empty(),
+            "nothing staged by a failed call happens"
+        );
     }
 }
