@@ -26,15 +26,7 @@ async fn views(gw: &TestGateway, customers: &[String], extra: Value) -> Vec<Stri
                 v
             })
             .collect();
-        let a = gw.post(&json!(batch)).await.unwrap();
-        assert_eq!(a.status, 202, "{}", a.json);
-        ids.extend(
-            a.json["events"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|e| e["id"].as_str().unwrap().to_owned()),
-        );
+        ids.extend(gw.post_batch(&batch).await.unwrap());
     }
     ids
 }

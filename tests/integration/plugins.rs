@@ -22,15 +22,7 @@ async fn every_event_reaches_the_plugin_once_in_per_key_order(backend) {
         let batch: Vec<_> = (0..40)
             .map(|i| view(&format!("c{}", i % 7), &format!("p{round}-{i}")))
             .collect();
-        let a = gw.post(&json!(batch)).await.unwrap();
-        assert_eq!(a.status, 202);
-        ids.extend(
-            a.json["events"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|e| e["id"].as_str().unwrap().to_owned()),
-        );
+        ids.extend(gw.post_batch(&batch).await.unwrap());
     }
     let audit = gw.wait_for_events("audit", ids.len()).await.unwrap();
     assert_eq!(audit.len(), ids.len(), "no event may be handled twice");

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use streamplug_tests::{TestGateway, recorder_manifest, view};
 
 use crate::lifecycle::GRANTS;
@@ -25,15 +25,7 @@ async fn load(gw: Arc<TestGateway>, stop: Arc<AtomicBool>, min_batches: usize) -
         let batch: Vec<Value> = (0..2 * CUSTOMERS)
             .map(|i| view(&format!("c{}", i % CUSTOMERS), &format!("p{batch_no}-{i}")))
             .collect();
-        let a = gw.post(&json!(batch)).await.unwrap();
-        assert_eq!(a.status, 202, "{}", a.json);
-        ids.extend(
-            a.json["events"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|e| e["id"].as_str().unwrap().to_owned()),
-        );
+        ids.extend(gw.post_batch(&batch).await.unwrap());
         batch_no += 1;
         tokio::time::sleep(Duration::from_millis(5)).await;
     }

@@ -284,6 +284,26 @@ impl TestGateway {
             .collect()
     }
 
+    /// POST `events` as one batch, expecting `202`; the ids the gateway
+    /// acknowledged, in order.
+    pub async fn post_batch(&self, events: &[Value]) -> Result<Vec<String>> {
+        let a = self.post(&Value::Array(events.to_vec())).await?;
+        if a.status != 202 {
+            bail!("batch refused: {} {}", a.status, a.json);
+        }
+        a.json["events"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| {
+                e["id"]
+                    .as_str()
+                    .map(str::to_owned)
+                    .with_context(|| format!("an acknowledgement without an id: {e}"))
+            })
+            .collect()
+    }
+
     /// Wait until `topic` holds at least `n` events; returns them.
     pub async fn wait_for_events(&self, topic: &str, n: usize) -> Result<Vec<Value>> {
         eventually(&format!("{topic} to hold {n} events"), || async {

@@ -98,6 +98,19 @@ fn same_subscriptions<V: Versioned>(d: &Deployment<V>, new: &V) -> Result<(), Re
     }
 }
 
+/// Refuse `new` as a canary or shadow of `d` unless it consumes the same
+/// topics and is not the live version itself.
+fn beside_live<V: Versioned>(d: &Deployment<V>, new: &V) -> Result<(), RegistryError> {
+    same_subscriptions(d, new)?;
+    if d.live.id() == new.id() {
+        return Err(RegistryError::AlreadyLive {
+            plugin: new.manifest().name.clone(),
+            version: new.id().to_owned(),
+        });
+    }
+    Ok(())
+}
+
 impl<V: Versioned> Registry<V> {
     /// A registry running `versions`, none paused.
     pub fn new(versions: impl IntoIterator<Item = Arc<V>>) -> Self {
@@ -178,13 +191,7 @@ impl<V: Versioned> Registry<V> {
         let name = version.manifest().name.clone();
         let basis_points = share(percent)?;
         self.change(&name, |d| {
-            same_subscriptions(d, &version)?;
-            if d.live.id() == version.id() {
-                return Err(RegistryError::AlreadyLive {
-                    plugin: name.clone(),
-                    version: version.id().to_owned(),
-                });
-            }
+            beside_live(d, &version)?;
             // The same canary again keeps its window; another replaces it.
             let (version, started, started_at) =
                 match d.canary.take().filter(|c| c.version.id() == version.id()) {
@@ -214,13 +221,7 @@ impl<V: Versioned> Registry<V> {
         let name = version.manifest().name.clone();
         let basis_points = share(percent)?;
         self.change(&name, |d| {
-            same_subscriptions(d, &version)?;
-            if d.live.id() == version.id() {
-                return Err(RegistryError::AlreadyLive {
-                    plugin: name.clone(),
-                    version: version.id().to_owned(),
-                });
-            }
+            beside_live(d, &version)?;
             d.note(format!("shadow {} on {percent}% of keys", version.id()));
             d.shadow = Some(Shadow {
                 version,
