@@ -24,32 +24,20 @@ impl Host for StoreState {
         let plugin = self.plugin.name.as_str();
         let version = self.plugin.version.as_str();
         let event = self.effects.trigger.id.as_str();
+        // One tracing event at the plugin's level; the level's name for the
+        // log book.
         macro_rules! emit {
-            ($lvl:expr) => {
-                tracing::event!(target: "streamplug::plugin", $lvl, plugin, version, event, "{message}")
-            };
+            ($lvl:ident, $name:literal) => {{
+                tracing::event!(target: "streamplug::plugin", tracing::Level::$lvl, plugin, version, event, "{message}");
+                $name
+            }};
         }
         let name = match level {
-            Level::Trace => {
-                emit!(tracing::Level::TRACE);
-                "trace"
-            }
-            Level::Debug => {
-                emit!(tracing::Level::DEBUG);
-                "debug"
-            }
-            Level::Info => {
-                emit!(tracing::Level::INFO);
-                "info"
-            }
-            Level::Warn => {
-                emit!(tracing::Level::WARN);
-                "warn"
-            }
-            Level::Error => {
-                emit!(tracing::Level::ERROR);
-                "error"
-            }
+            Level::Trace => emit!(TRACE, "trace"),
+            Level::Debug => emit!(DEBUG, "debug"),
+            Level::Info => emit!(INFO, "info"),
+            Level::Warn => emit!(WARN, "warn"),
+            Level::Error => emit!(ERROR, "error"),
         };
         let of = LineOf {
             plugin,
