@@ -15,8 +15,12 @@ TEST_PLUGINS := $(PLUGINS) support-bot crm-sync fixture-recorder fixture-spin-fo
 PY_VENV := target/py-plugins
 PY_SDK := $(wildcard sdk/python/streamplug/*.py)
 PY_PLUGINS := $(PLUGIN_DIR)/fraud_flagger.wasm
+# ... and in JavaScript (componentize-js, installed from sdk/js/package-lock.json).
+JS_SDK := $(wildcard sdk/js/streamplug/*.js)
+JS_PLUGINS := $(PLUGIN_DIR)/cart_nudger.wasm
+COMPONENTIZE_JS := sdk/js/node_modules/.bin/componentize-js
 
-.PHONY: run test setup plugins test-plugins py-plugins lint docs bench clean-data engagement
+.PHONY: run test setup plugins test-plugins py-plugins js-plugins lint docs bench clean-data engagement
 
 setup:
 	@scripts/setup.sh
@@ -31,14 +35,22 @@ py-plugins: $(PY_PLUGINS)
 
 # One component per example: its app.py with the Python SDK, against wit/.
 $(PLUGIN_DIR)/fraud_flagger.wasm: examples/fraud-flagger/app.py $(PY_SDK) $(wildcard wit/*.wit)
-	@scripts/setup-polyglot.sh
+	@scripts/setup-polyglot.sh py
 	@mkdir -p $(PLUGIN_DIR)
 	$(PY_VENV)/bin/componentize-py -d wit -w plugin componentize app -p sdk/python -p examples/fraud-flagger -o $@
+
+js-plugins: $(JS_PLUGINS)
+
+# One component per example: its app.js with the JavaScript SDK, against wit/.
+$(PLUGIN_DIR)/cart_nudger.wasm: examples/cart-nudger/app.js $(JS_SDK) $(wildcard wit/*.wit)
+	@scripts/setup-polyglot.sh js
+	@mkdir -p $(PLUGIN_DIR)
+	$(COMPONENTIZE_JS) --wit wit --world-name plugin -d fetch-event -o $@ examples/cart-nudger/app.js
 
 run: plugins
 	$(CARGO) run -p streamplug -- serve --plugin-dir $(PLUGIN_DIR)
 
-test: test-plugins py-plugins
+test: test-plugins py-plugins js-plugins
 	@scripts/setup-test.sh
 	$(CARGO) test --workspace
 

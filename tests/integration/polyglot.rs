@@ -3,10 +3,12 @@
 //! same paths as the Rust plugins.
 //!
 //! Python: `examples/fraud-flagger` (componentize-py and the Python SDK in
-//! `sdk/python`), with the manifest from its `plugin.toml`.
+//! `sdk/python`); JavaScript: `examples/cart-nudger` (componentize-js and
+//! the JavaScript SDK in `sdk/js`); each with the manifest from its
+//! `plugin.toml`.
 
 use serde_json::{Value, json};
-use streamplug_tests::TestGateway;
+use streamplug_tests::{TestGateway, eventually, push_on};
 
 fn example_manifest(example: &str) -> String {
     let path = format!(
@@ -79,7 +81,7 @@ async fn a_python_plugin_flags_risky_orders() {
         ]
     );
     // Every event handled (the last one too), none dead-lettered.
-    streamplug_tests::eventually("alice's order to be handled", || async {
+    eventually("alice's order to be handled", || async {
         gw.kv("fraud-flagger", "customer:alice").await
     })
     .await
@@ -91,6 +93,116 @@ async fn a_python_plugin_flags_risky_orders() {
         logged
             .iter()
             .any(|l| l.level == "warn" && l.message.contains("order m-4 of mallory flagged")),
+        "{logged:?}"
+    );
+    gw.stop().await;
+}
+
+/// A CloudEvent of `customer` at `minute` minutes past 10:00.
+fn at(minute: u32, customer: &str, ty: &str, data: Value) -> Value {
+    json!({"specversion": "1.0", "id": format!("{customer}-{ty}-{minute}"), "source": "/web/shop",
+           "type": ty, "subject": customer, "time": format!("2026-11-30T{:02}:{:02}:00Z", 10 + minute / 60, minute % 60),
+           "datacontenttype": "application/json", "data": data})
+}
+
+fn added(minute: u32, customer: &str, product: &str, quantity: u32, price: f64) -> Value {
+    at(
+        minute,
+        customer,
+        "cart.item_added",
+        json!({"product": product, "quantity": quantity, "price": price}),
+    )
+}
+
+fn visit(minute: u32, customer: &str) -> Value {
+    at(minute, customer, "page.viewed", json!({"page": "/"}))
+}
+
+/// Milliseconds since the epoch of `minute` past 10:00 (the nudger's clock).
+fn millis(minute: u32) -> i64 {
+    1_796_032_800_000 + i64::from(minute) * 60_000
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_javascript_plugin_reminds_customers_of_abandoned_carts() {
+    let gw = TestGateway::with_plugins(&example_manifest("cart-nudger"))
+        .await
+        .unwrap();
+    let (mut ws, _) = gw.session("alice", None).await.unwrap();
+    let events = [
+        // alice leaves two products for 44 minutes, comes back twice, then
+        // changes her cart.
+        added(0, "alice", "tent", 1, 199.0),
+        added(1, "alice", "pegs", 2, 4.5),
+        at(10, "alice", "product.viewed", json!({"product": "stove"})),
+        visit(45, "alice"),
+        visit(50, "alice"),
+        added(51, "alice", "stove", 1, 39.0),
+        // bob orders what he put in his cart.
+        added(0, "bob", "tent", 1, 199.0),
+        at(
+            5,
+            "bob",
+            "order.placed",
+            json!({"order": "b-1", "total": 199.0, "currency": "EUR",
+            "items": [{"product": "tent", "quantity": 1, "price": 199.0}]}),
+        ),
+        visit(60, "bob"),
+        added(61, "bob", "lamp", 1, 15.0),
+        // carol empties her cart.
+        added(0, "carol", "tent", 1, 199.0),
+        at(2, "carol", "cart.item_removed", json!({"product": "tent"})),
+        visit(60, "carol"),
+        added(61, "carol", "lamp", 1, 15.0),
+    ];
+    for event in &events {
+        let a = gw.post(event).await.unwrap();
+        assert_eq!(a.status, 202, "{}", a.json);
+    }
+
+    let push = push_on(&mut ws, "notifications").await.unwrap();
+    assert_eq!(push["type"], "cart.reminder", "{push}");
+    assert_eq!(
+        push["data"]["text"], "You left 2 items in your cart",
+        "{push}"
+    );
+    assert_eq!(push["data"]["total"], 208.0, "{push}");
+    assert_eq!(push["cause"], "alice-page.viewed-45", "{push}");
+
+    // Every customer's last event handled (it changed the cart after the
+    // visits), so every visit before it was too.
+    for customer in ["alice", "bob", "carol"] {
+        eventually(&format!("{customer}'s last change"), || async {
+            let cart = gw.kv("cart-nudger", &format!("cart:{customer}")).await?;
+            Ok(cart.filter(|c| c["updated"] == millis(if customer == "alice" { 51 } else { 61 })))
+        })
+        .await
+        .unwrap();
+    }
+    let abandoned = gw.events("engagement-events").await.unwrap();
+    assert_eq!(abandoned.len(), 1, "{abandoned:?}");
+    let event = &abandoned[0]["event"];
+    assert_eq!(event["type"], "cart.abandoned");
+    assert_eq!(event["subject"], "alice");
+    assert_eq!(
+        event["data"],
+        // JavaScript numbers: whole ones come back as integers.
+        json!({"customer": "alice", "total": 208, "idle_minutes": 44, "items": [
+            {"product": "tent", "quantity": 1, "price": 199},
+            {"product": "pegs", "quantity": 2, "price": 4.5}]})
+    );
+    let alice = gw.kv("cart-nudger", "cart:alice").await.unwrap().unwrap();
+    assert_eq!(
+        alice["reminded"], false,
+        "a changed cart can be reminded of again: {alice}"
+    );
+    assert!(gw.events("dlq.cart-nudger").await.unwrap().is_empty());
+    let logged = gw.gateway.loader.logs().read("cart-nudger", 0, 100);
+    assert!(
+        logged
+            .iter()
+            .any(|l| l.level == "info"
+                && l.message == "reminded alice of a cart of 208 idle for 44 min"),
         "{logged:?}"
     );
     gw.stop().await;

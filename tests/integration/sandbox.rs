@@ -90,7 +90,7 @@ async fn plugin_that_traps_is_retried_then_dead_lettered_with_the_trap(backend) 
     );
     // ...and what the guest printed when it panicked.
     assert!(
-        reason.contains("plugin stderr:") && reason.contains("fixture trap on event"),
+        reason.contains("plugin output:") && reason.contains("fixture trap on event"),
         "{reason}"
     );
 }

@@ -11,7 +11,7 @@ mod manifest;
 mod validate;
 mod websocket;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -224,6 +224,16 @@ impl Settings {
         self.topics
             .get(topic)
             .map_or(self.storage.default_partitions, |t| t.partitions)
+    }
+
+    /// The topics events can reach: routed to, declared, or published to by
+    /// a plugin.
+    pub fn produced_topics(&self) -> BTreeSet<&String> {
+        self.routes
+            .values()
+            .chain(self.topics.keys())
+            .chain(self.plugins.iter().flat_map(|p| &p.publish))
+            .collect()
     }
 
     /// Every topic the gateway writes to: route targets, plugin grants and

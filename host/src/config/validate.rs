@@ -128,18 +128,21 @@ impl Settings {
                 "a plugin must subscribe to at least one topic",
             ));
         }
-        let known = self.all_topics();
+        let produced = self.produced_topics();
         for topic in &p.subscribe {
             check_topic(&at("subscribe"), topic)?;
-            let produced = self.routes.values().any(|t| t == topic)
-                || self.topics.contains_key(topic)
-                || self.plugins.iter().any(|o| o.publish.contains(topic));
-            if !produced {
+            if !produced.contains(topic) {
                 return Err(invalid(
                     at("subscribe"),
                     format!(
-                        "unknown topic `{topic}`: nothing routes or publishes to it (known topics: {})",
-                        known.join(", ")
+                        "unknown topic `{topic}`: nothing routes or publishes to it \
+                         (topics events reach: {}); route event types to it in `[routes]` \
+                         or declare it as `[topics.{topic}]`",
+                        produced
+                            .iter()
+                            .map(|t| t.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 ));
             }

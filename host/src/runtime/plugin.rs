@@ -291,15 +291,14 @@ enum InstantiateError {
     Other(String),
 }
 
-/// The trap's cause first (what an author needs), then what the guest wrote
-/// to stderr (a panic message), then the wasm backtrace.
 /// A trap for the people who wrote the plugin: where (`in` the WIT
-/// function, of which plugin and version), why, what the guest wrote to
-/// stderr (a panic message, a traceback) and the wasm backtrace.
+/// function, of which plugin and version), why, what the guest said (stderr:
+/// a panic message, a traceback; error log lines: a JavaScript exception's
+/// stack) and the wasm backtrace.
 fn describe_trap(err: &wasmtime::Error, stderr: &str, place: &str) -> String {
     let mut text = format!("in {place}: {}", err.root_cause());
     if !stderr.is_empty() {
-        text.push_str(&format!("\nplugin stderr: {stderr}"));
+        text.push_str(&format!("\nplugin output: {stderr}"));
     }
     if let Some(bt) = err.downcast_ref::<wasmtime::WasmBacktrace>() {
         text.push_str(&format!("\n{bt}"));

@@ -1,7 +1,8 @@
-//! The tail of a plugin instance's stderr: the last few KiB it wrote, kept
-//! in memory so a trap's dead-letter reason can say what the guest said
-//! (a Rust plugin's panic message, a Python traceback). Nothing else of WASI
-//! stdio reaches the host.
+//! The tail of a plugin instance's output: the last few KiB it wrote to
+//! stderr and the error lines it logged, kept in memory so a trap's
+//! dead-letter reason can say what the guest said (a Rust plugin's panic
+//! message, a Python traceback, a JavaScript exception's stack). Nothing
+//! else of WASI stdio reaches the host.
 
 use std::collections::VecDeque;
 use std::pin::Pin;
@@ -35,6 +36,11 @@ impl StderrTail {
         let mut all = a.to_vec();
         all.extend_from_slice(b);
         String::from_utf8_lossy(&all).trim().to_owned()
+    }
+
+    /// Add a line the host writes on the guest's behalf.
+    pub fn note(&self, line: &str) {
+        self.append(line.as_bytes());
     }
 
     fn append(&self, data: &[u8]) {

@@ -1,7 +1,8 @@
 //! `streamplug:plugin/log`: plugin log lines into the gateway's tracing
 //! output, under the `streamplug::plugin` target with the plugin's name,
 //! version and the id of the event being handled, and into the plugin's
-//! log book (what `GET /admin/v1/plugins/{name}/logs` shows).
+//! log book (what `GET /admin/v1/plugins/{name}/logs` shows). Error lines
+//! also join the instance's output tail that trap reasons quote.
 
 use crate::runtime::bindings::streamplug::plugin::log::{Host, Level};
 use crate::runtime::log_book::LineOf;
@@ -39,6 +40,12 @@ impl Host for StoreState {
             Level::Warn => emit!(WARN, "warn"),
             Level::Error => emit!(ERROR, "error"),
         };
+        if matches!(level, Level::Error) {
+            // What a plugin logs as an error before it traps belongs in the
+            // trap's reason, like a panic message on stderr (runtimes such as
+            // componentize-js have no stderr to write an exception to).
+            self.stderr.note(&format!("error log: {message}\n"));
+        }
         let of = LineOf {
             plugin,
             version,

@@ -1,0 +1,53 @@
+import { Reject } from './errors.js';
+
+const decoder = new TextDecoder();
+
+/** One event, as the gateway delivers it: CloudEvents attributes, the data
+ * bytes, extension headers, and its position in the log. */
+export class Event {
+  constructor(wit) {
+    this.id = wit.id;
+    this.source = wit.source;
+    this.type = wit.type;
+    /** The customer the event is about, or `null`. */
+    this.subject = wit.subject ?? null;
+    /** RFC 3339 time of the occurrence, or `null`. */
+    this.time = wit.time ?? null;
+    this.topic = wit.topic;
+    this.key = wit.key ?? null;
+    this.contentType = wit.contentType ?? null;
+    /** The payload bytes (a Uint8Array). */
+    this.data = wit.data;
+    /** Extension attributes as `[name, value]` pairs. */
+    this.headers = wit.headers;
+    this.partition = wit.partition;
+    /** Offset in the partition (a BigInt). */
+    this.offset = wit.offset;
+  }
+
+  /** The extension attribute `name`, or `null`. */
+  header(name) {
+    const found = this.headers.find(([key]) => key === name);
+    return found ? found[1] : null;
+  }
+
+  /** The data as text. */
+  text() {
+    return decoder.decode(this.data);
+  }
+
+  /** The data parsed as JSON; data that is not JSON rejects the event (it
+   * can never be handled). */
+  json() {
+    try {
+      return JSON.parse(this.text());
+    } catch (e) {
+      throw new Reject(`invalid JSON: ${e.message}`);
+    }
+  }
+
+  /** The time as milliseconds since the epoch, or `null`. */
+  timeMillis() {
+    return this.time === null ? null : Date.parse(this.time);
+  }
+}

@@ -1,0 +1,41 @@
+// The plugin's own key-value store. Writes are staged and applied with the
+// event's offset when `handle` returns; reads see the plugin's own staged
+// writes.
+import * as wit from 'streamplug:plugin/kv@0.1.0';
+import { hostCall } from './errors.js';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** The value under `key` (a Uint8Array), or `null`. */
+export function get(key) {
+  return hostCall(`kv get '${key}'`, () => wit.get(key)) ?? null;
+}
+
+/** Store `value` (bytes or a string) under `key`. */
+export function set(key, value) {
+  const bytes = typeof value === 'string' ? encoder.encode(value) : value;
+  hostCall(`kv set '${key}'`, () => wit.set(key, bytes));
+}
+
+/** Remove `key` (a missing key is not an error). */
+function remove(key) {
+  hostCall(`kv delete '${key}'`, () => wit.delete(key));
+}
+export { remove as delete };
+
+/** Keys starting with `prefix`, in byte order, at most `limit`. */
+export function listKeys(prefix, limit = 100) {
+  return hostCall(`kv list '${prefix}'`, () => wit.listKeys(prefix, limit));
+}
+
+/** The JSON value under `key`, or `null`. */
+export function getJson(key) {
+  const value = get(key);
+  return value === null ? null : JSON.parse(decoder.decode(value));
+}
+
+/** Store `value` as JSON under `key`. */
+export function setJson(key, value) {
+  set(key, JSON.stringify(value));
+}
