@@ -45,7 +45,7 @@ js-plugins: $(JS_PLUGINS)
 $(PLUGIN_DIR)/cart_nudger.wasm: examples/cart-nudger/app.js $(JS_SDK) $(wildcard wit/*.wit)
 	@scripts/setup-polyglot.sh js
 	@mkdir -p $(PLUGIN_DIR)
-	$(COMPONENTIZE_JS) --wit wit --world-name plugin -d fetch-event -o $@ examples/cart-nudger/app.js
+	$(COMPONENTIZE_JS) --wit wit --world-name plugin -d http fetch-event -o $@ examples/cart-nudger/app.js
 
 run: plugins
 	$(CARGO) run -p streamplug -- serve --plugin-dir $(PLUGIN_DIR)

@@ -12,6 +12,7 @@ pub mod config;
 pub mod dispatch;
 pub mod event;
 pub mod gateway;
+pub mod harness;
 pub mod registry;
 pub mod routing;
 pub mod runtime;

@@ -21,11 +21,17 @@ fn main() -> std::process::ExitCode {
 }
 
 fn start(cli: Cli) -> anyhow::Result<()> {
+    // The plugin commands print what matters themselves (an offline run
+    // shows the plugin's log lines in its report): only warnings of the host.
+    let default = match cli.command {
+        Command::Plugin(_) => "warn,streamplug::plugin=off",
+        _ => "info",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_env("STREAMPLUG_LOG")
                 .or_else(|_| EnvFilter::try_from_default_env())
-                .unwrap_or_else(|_| EnvFilter::new("info")),
+                .unwrap_or_else(|_| EnvFilter::new(default)),
         )
         .with_writer(std::io::stderr)
         .init();

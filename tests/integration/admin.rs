@@ -159,8 +159,9 @@ async fn operators_upload_deploy_roll_back_and_pause_versions_over_the_admin_api
         ),
         (
             wasm.clone(),
-            "subscribe = [\"customer-interactions\"]\npublish = [\"audit\"]".to_owned(),
-            "grants no `push_channels`",
+            "subscribe = [\"customer-interactions\"]\npublish = [\"audit\"]\npush_channels = [\"test\"]"
+                .to_owned(),
+            "imports `wasi:http/outgoing-handler@0.2.",
         ),
         (
             other_world(&wasm),

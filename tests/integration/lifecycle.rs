@@ -88,10 +88,10 @@ async fn versions_swap_roll_back_pause_and_are_refused_without_disturbing_the_li
         "{err}"
     );
     let mut ungranted = v1.clone();
-    ungranted.push_channels.clear();
+    ungranted.allowed_hosts.clear();
     let err = gw.gateway.load_version(&ungranted).await.unwrap_err();
     assert!(
-        err.to_string().contains("grants no `push_channels`"),
+        err.to_string().contains("grants no `allowed_hosts`"),
         "{err}"
     );
     post_views(&gw, 1).await;

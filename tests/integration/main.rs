@@ -12,6 +12,7 @@ mod cli;
 mod crm_sync;
 mod delivery_reports;
 mod durability;
+mod harness;
 mod infobip_double;
 mod ingest;
 mod kafka;

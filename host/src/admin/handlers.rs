@@ -120,11 +120,11 @@ pub async fn versions(State(state): State<AdminState>, Path(name): Path<String>)
     Ok(Json(list).into_response())
 }
 
-/// An uploaded manifest: a plugin table in TOML; `name` and `wasm` may be
-/// left out.
+/// An uploaded manifest: a plugin table in TOML (or a configuration
+/// fragment with one `[[plugins]]` table); `name` and `wasm` may be left out.
 fn parse_manifest(text: &str, name: &str) -> Result<PluginManifest, Problem> {
     let bad = |e: String| Problem::bad_request(format!("the manifest: {e}"));
-    let mut table: toml::Table = toml::from_str(text).map_err(|e| bad(e.to_string()))?;
+    let mut table = crate::config::plugin_table(text).map_err(bad)?;
     let given = table
         .entry("name")
         .or_insert_with(|| name.into())

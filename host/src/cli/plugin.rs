@@ -42,6 +42,9 @@ pub struct PluginArgs {
 /// The plugin commands.
 #[derive(Debug, Subcommand)]
 pub enum PluginCommand {
+    /// Run a plugin offline on a file of events: in-memory KV, captured
+    /// publishes and pushes, HTTP answered from fixtures. No gateway needed.
+    Test(super::plugin_test::TestArgs),
     /// Every plugin: live version, state, canary, previous version, outcomes.
     List,
     /// The stored versions of a plugin.
@@ -179,13 +182,29 @@ pub enum PluginCliError {
     /// Writing the output failed.
     #[error("cannot write the output: {0}")]
     Output(#[from] std::io::Error),
+    /// An input file or the plugin is not valid.
+    #[error("{0}")]
+    Invalid(String),
+    /// An offline run did not do what its expectations say.
+    #[error("{failed} of {checked} expectations do not hold")]
+    Expectations {
+        /// How many do not hold.
+        failed: usize,
+        /// How many there are.
+        checked: usize,
+    },
 }
 
 /// Run `args`, writing what it shows to `out`.
 pub async fn run(args: PluginArgs, out: &mut (dyn Write + Send)) -> Result<(), PluginCliError> {
+    let command = match args.command {
+        PluginCommand::Test(test) => return super::plugin_test::run(test, out).await,
+        command => command,
+    };
     let token = args.token.as_deref().ok_or(PluginCliError::NoToken)?;
     let admin = AdminClient::new(&args.admin, token);
-    match args.command {
+    match command {
+        PluginCommand::Test(_) => {}
         PluginCommand::List => {
             write!(out, "{}", tables::plugins(&admin.plugins().await?))?;
             writeln!(out)?;

@@ -56,6 +56,25 @@ pub struct PluginManifest {
     pub config: BTreeMap<String, String>,
 }
 
+/// The plugin table of a manifest file: the file itself, or the one
+/// `[[plugins]]` table of a configuration fragment (like an example's
+/// `plugin.toml`).
+pub fn plugin_table(text: &str) -> Result<toml::Table, String> {
+    let mut table: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
+    match table.remove("plugins") {
+        None => Ok(table),
+        Some(toml::Value::Array(entries)) => match <[_; 1]>::try_from(entries) {
+            Ok([toml::Value::Table(plugin)]) => Ok(plugin),
+            Ok(_) => Err("`plugins` is not a table".into()),
+            Err(entries) => Err(format!(
+                "the file declares {} plugins (`[[plugins]]`); a manifest is one",
+                entries.len()
+            )),
+        },
+        Some(_) => Err("`plugins` is not an array of tables (`[[plugins]]`)".into()),
+    }
+}
+
 impl PluginManifest {
     /// The dead-letter topic of this plugin.
     pub fn dead_letter_topic(&self) -> String {

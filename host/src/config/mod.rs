@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::runtime::outbound::CredentialSettings;
 pub use admin::AdminSettings;
 pub use backends::{KvBackend, KvSettings, LogBackend, LogSettings, expand_env};
-pub use manifest::{PluginLimits, PluginManifest, RetryPolicy};
+pub use manifest::{PluginLimits, PluginManifest, RetryPolicy, plugin_table};
 pub use validate::ConfigError;
 pub use websocket::WebSocketSettings;
 

@@ -19,6 +19,7 @@ pub mod plugin;
 pub mod state;
 pub mod stats;
 pub mod stderr_tail;
+pub mod summary;
 pub mod world;
 
 /// Errors of loading or running plugins.

@@ -4,7 +4,8 @@
 //! outbound requests recorded and never sent (a request the live version
 //! made too gets the live answer replayed, any other a `503`). What it
 //! did is compared with what the live version did on the same event (see
-//! [`summary`]); the report counts both and keeps the latest differences.
+//! [`EffectSummary`]); the report counts both and keeps the latest
+//! differences.
 //!
 //! The shadow runs inline, right after the live version's final attempt of
 //! an event and before that event's effects are accepted, so it sees the KV
@@ -12,15 +13,13 @@
 //! stream pays the shadow's handling time while shadow mode is on; a share
 //! of the keys can be shadowed instead of all of them.
 
-pub mod summary;
-
 use std::collections::VecDeque;
 use std::sync::{Mutex, PoisonError};
 
 use serde::Serialize;
 use serde_json::{Value, json};
 
-pub use summary::EffectSummary;
+pub use crate::runtime::summary::EffectSummary;
 
 use crate::event::StoredEvent;
 use crate::runtime::effects::{Effects, Staged};

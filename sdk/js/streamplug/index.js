@@ -23,10 +23,10 @@
 // dead-letter reason.
 //
 // Build with componentize-js against the gateway's `wit/` (`-d fetch-event`:
-// a plugin exports the handler, not an HTTP server; `fetch` stays available
-// for the hosts the manifest grants):
+// a plugin exports the handler, not an HTTP server; `-d http`: no `fetch`,
+// leave it out when the manifest grants `allowed_hosts`):
 //
-//   npx componentize-js --wit wit --world-name plugin -d fetch-event -o plugin.wasm app.js
+//   npx componentize-js --wit wit --world-name plugin -d http fetch-event -o plugin.wasm app.js
 
 export * as config from './config.js';
 export * as kv from './kv.js';

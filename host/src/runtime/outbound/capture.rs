@@ -3,7 +3,9 @@
 //! records each answer. A shadow call sends nothing: a request the live
 //! version also made (same method and URL) gets the live version's answer
 //! replayed, any other is answered `503` with `x-streamplug-shadow:
-//! not-sent`; each is recorded with its body.
+//! not-sent`. An offline call (the plugin test harness) sends nothing
+//! either: its fixtures answer, or a `503` with `x-streamplug-harness:
+//! no-fixture`. Requests not sent are recorded with their body.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -11,9 +13,9 @@ use bytes::Bytes;
 use serde::Serialize;
 use wasmtime_wasi_http::{Error as HttpError, WasiBody, WasiHttpHooks};
 
-use super::{MAX_REQUEST_BYTES, OutboundPolicy, RecordedResponse, collect_limited};
+use super::{HttpFixtures, MAX_REQUEST_BYTES, OutboundPolicy, RecordedResponse, collect_limited};
 
-/// Bytes of a shadow request's body kept in the record.
+/// Bytes of a request's body kept in the record of a request not sent.
 const BODY_KEPT: usize = 2048;
 
 /// One outbound request of a call.
@@ -26,12 +28,12 @@ pub struct HttpCall {
     /// The answer's status, if there was one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
-    /// Whether it went out (shadow calls never do).
+    /// Whether it went out (shadow and offline calls never do).
     pub sent: bool,
     /// Refused by the policy (host not granted).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub denied: bool,
-    /// The request body (shadow calls; the first 2 KiB, as text).
+    /// The request body of a request not sent (the first 2 KiB, as text).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
     /// The answer (for a shadow to replay).
@@ -47,6 +49,8 @@ pub enum CallMode {
     Live,
     /// Send nothing; replay the answers of these live requests.
     Shadow(Vec<HttpCall>),
+    /// Send nothing; answer from these fixtures.
+    Offline(Arc<HttpFixtures>),
 }
 
 #[derive(Debug, Default)]
@@ -104,27 +108,42 @@ fn done(response: http::Response<WasiBody>) -> SendResult {
     ))
 }
 
-/// The answer to a request a shadow made: the live one's to the same
-/// request (taken, so two alike requests replay two answers), or a 503.
-fn shadow_answer(mode: &mut CallMode, method: &str, url: &str) -> RecordedResponse {
-    if let CallMode::Shadow(live) = mode
-        && let Some(at) = live
-            .iter()
-            .position(|c| c.method == method && c.url == url && c.response.is_some())
-        && let Some(response) = live.remove(at).response
-    {
-        return response;
-    }
-    let mut headers = http::HeaderMap::new();
-    headers.insert(
-        "x-streamplug-shadow",
-        http::HeaderValue::from_static("not-sent"),
-    );
-    RecordedResponse {
-        status: http::StatusCode::SERVICE_UNAVAILABLE,
-        headers,
-        body: Bytes::from_static(br#"{"error":"shadow mode: the request was recorded, not sent"}"#),
-    }
+/// The answer to a request a call does not send, or `None` (a live call
+/// sends it). A shadow gets the live answer to the same request (taken, so
+/// two alike requests replay two answers), an offline call its fixture's;
+/// otherwise a 503 that says why.
+fn captured_answer(
+    mode: &mut CallMode,
+    method: &str,
+    url: &str,
+    body: &[u8],
+) -> Option<RecordedResponse> {
+    let (found, header, value, text): (_, _, _, &'static [u8]) = match mode {
+        CallMode::Live => return None,
+        CallMode::Shadow(live) => (
+            live.iter()
+                .position(|c| c.method == method && c.url == url && c.response.is_some())
+                .and_then(|at| live.remove(at).response),
+            "x-streamplug-shadow",
+            "not-sent",
+            br#"{"error":"shadow mode: the request was recorded, not sent"}"#,
+        ),
+        CallMode::Offline(fixtures) => (
+            fixtures.answer(method, url, body),
+            "x-streamplug-harness",
+            "no-fixture",
+            br#"{"error":"offline run: no fixture answers this request"}"#,
+        ),
+    };
+    Some(found.unwrap_or_else(|| {
+        let mut headers = http::HeaderMap::new();
+        headers.insert(header, http::HeaderValue::from_static(value));
+        RecordedResponse {
+            status: http::StatusCode::SERVICE_UNAVAILABLE,
+            headers,
+            body: Bytes::from_static(text),
+        }
+    }))
 }
 
 impl WasiHttpHooks for OutboundHooks {
@@ -142,13 +161,12 @@ impl WasiHttpHooks for OutboundHooks {
         let (method, url) = (request.method().to_string(), request.uri().to_string());
         let denied = !self.policy.allows(request.uri());
         let mut call = lock(&self.call);
-        let shadow = matches!(call.mode, CallMode::Shadow(_));
-        let replay = (shadow && !denied).then(|| shadow_answer(&mut call.mode, &method, &url));
+        let live = matches!(call.mode, CallMode::Live);
         call.requests.push(HttpCall {
-            method,
-            url,
-            status: replay.as_ref().map(|r| r.status.as_u16()),
-            sent: !shadow && !denied,
+            method: method.clone(),
+            url: url.clone(),
+            status: None,
+            sent: live && !denied,
             denied,
             body: None,
             response: None,
@@ -160,14 +178,20 @@ impl WasiHttpHooks for OutboundHooks {
             tracing::info!(plugin = %self.policy.0.plugin, host = ?request.uri().host(), "outbound request denied: host not granted");
             return Box::new(async { Err(HttpError::HttpRequestDenied) });
         }
-        if let Some(answer) = replay {
+        if !live {
+            // Not sent: answered once its body is read (a fixture may
+            // depend on it), and recorded with it.
             return Box::new(async move {
                 let body = collect_limited(request.into_body(), MAX_REQUEST_BYTES as u64)
                     .await
                     .unwrap_or_default();
-                let kept = &body[..body.len().min(BODY_KEPT)];
-                if let Some(call) = lock(&shared).requests.get_mut(index) {
-                    call.body = Some(String::from_utf8_lossy(kept).into_owned());
+                let mut call = lock(&shared);
+                let answer = captured_answer(&mut call.mode, &method, &url, &body)
+                    .ok_or(HttpError::HttpRequestDenied)?;
+                if let Some(record) = call.requests.get_mut(index) {
+                    let kept = &body[..body.len().min(BODY_KEPT)];
+                    record.body = Some(String::from_utf8_lossy(kept).into_owned());
+                    record.status = Some(answer.status.as_u16());
                 }
                 done(answer.to_response())
             });
@@ -204,18 +228,32 @@ mod tests {
         }
     }
 
+    fn answer(mode: &mut CallMode, method: &str, url: &str) -> RecordedResponse {
+        captured_answer(mode, method, url, b"").unwrap()
+    }
+
     #[test]
     fn a_shadow_gets_each_live_answer_once_and_a_503_for_anything_else() {
         let mut mode =
             CallMode::Shadow(vec![live("https://crm/a", 200), live("https://crm/a", 201)]);
-        assert_eq!(shadow_answer(&mut mode, "GET", "https://crm/a").status, 200);
-        assert_eq!(shadow_answer(&mut mode, "GET", "https://crm/a").status, 201);
-        let other = shadow_answer(&mut mode, "GET", "https://crm/a");
+        assert_eq!(answer(&mut mode, "GET", "https://crm/a").status, 200);
+        assert_eq!(answer(&mut mode, "GET", "https://crm/a").status, 201);
+        let other = answer(&mut mode, "GET", "https://crm/a");
         assert_eq!(other.status, 503);
         assert_eq!(other.headers["x-streamplug-shadow"], "not-sent");
-        assert_eq!(
-            shadow_answer(&mut mode, "POST", "https://crm/b").status,
-            503
-        );
+        assert_eq!(answer(&mut mode, "POST", "https://crm/b").status, 503);
+    }
+
+    #[test]
+    fn an_offline_call_gets_its_fixtures_answers_and_a_live_one_none() {
+        let fixtures =
+            HttpFixtures::from_json(r#"[{"url": "https://crm/*", "status": 201}]"#).unwrap();
+        let mut mode = CallMode::Offline(Arc::new(fixtures));
+        assert_eq!(answer(&mut mode, "PUT", "https://crm/a").status, 201);
+        assert_eq!(answer(&mut mode, "PUT", "https://crm/a").status, 201);
+        let none = answer(&mut mode, "GET", "https://sms/");
+        assert_eq!(none.status, 503);
+        assert_eq!(none.headers["x-streamplug-harness"], "no-fixture");
+        assert!(captured_answer(&mut CallMode::Live, "GET", "https://crm/a", b"").is_none());
     }
 }

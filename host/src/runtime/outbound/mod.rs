@@ -8,6 +8,7 @@
 
 pub mod capture;
 pub mod credentials;
+pub mod fixtures;
 pub mod origin;
 mod resolver;
 
@@ -24,6 +25,7 @@ use wasmtime_wasi_http::{Error as HttpError, WasiBody};
 
 pub use capture::{CallMode, HttpCall, OutboundHooks};
 pub use credentials::{Credential, CredentialSettings};
+pub use fixtures::HttpFixtures;
 pub use origin::AllowedOrigin;
 use resolver::{GuardedResolver, PrivateAddress};
 

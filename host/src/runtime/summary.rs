@@ -1,7 +1,8 @@
-//! What one call did, in a form two versions can be compared on: its
-//! outcome, what it published and pushed, the KV writes it staged and the
-//! requests it made. Ids and timestamps the host assigns are left out; data
-//! is JSON when it parses as JSON.
+//! What one call did, in a form two versions can be compared on (shadow
+//! mode) and a plugin author can read and write expectations against (the
+//! offline harness): its outcome, what it published and pushed, the KV
+//! writes it staged and the requests it made. Ids and timestamps the host
+//! assigns are left out; data is JSON when it parses as JSON.
 
 use std::collections::BTreeMap;
 
@@ -50,7 +51,8 @@ pub struct EffectSummary {
     pub http: Vec<HttpCall>,
 }
 
-fn data(bytes: &[u8]) -> Value {
+/// `bytes` as JSON when they parse as JSON, else as (lossy) text.
+pub fn json_or_text(bytes: &[u8]) -> Value {
     serde_json::from_slice(bytes)
         .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned()))
 }
@@ -63,7 +65,7 @@ fn message(event: &Event, push: bool) -> Message {
             .flatten(),
         ty: event.ty.clone(),
         key: event.key.clone(),
-        data: data(&event.data),
+        data: json_or_text(&event.data),
     }
 }
 
@@ -94,7 +96,7 @@ impl EffectSummary {
                 .kv
                 .iter()
                 .filter(|_| applied)
-                .map(|(k, v)| (k.clone(), v.as_deref().map_or(Value::Null, data)))
+                .map(|(k, v)| (k.clone(), v.as_deref().map_or(Value::Null, json_or_text)))
                 .collect(),
             http: staged.http.clone(),
         }

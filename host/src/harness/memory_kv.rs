@@ -1,0 +1,123 @@
+//! Plugin state in memory for the offline harness: the same reads and
+//! writes as the gateway's stores, gone when the run ends.
+
+use std::collections::BTreeMap;
+use std::sync::{Mutex, PoisonError};
+
+use async_trait::async_trait;
+
+use crate::storage::{ConsumerCommit, KvStore, StorageError, embedded::entry_size};
+
+/// A [`KvStore`] in a map: namespace → key → value.
+#[derive(Debug, Default)]
+pub struct MemoryKv {
+    namespaces: Mutex<BTreeMap<String, BTreeMap<String, Vec<u8>>>>,
+}
+
+impl MemoryKv {
+    /// Apply the writes of one handled event (`None` deletes).
+    pub fn write<'a>(
+        &self,
+        namespace: &str,
+        writes: impl IntoIterator<Item = (&'a String, &'a Option<Vec<u8>>)>,
+    ) {
+        let mut all = self.lock();
+        let keys = all.entry(namespace.to_owned()).or_default();
+        for (key, value) in writes {
+            match value {
+                Some(v) => keys.insert(key.clone(), v.clone()),
+                None => keys.remove(key),
+            };
+        }
+    }
+
+    /// Every key and value of `namespace`, in key order.
+    pub fn entries(&self, namespace: &str) -> BTreeMap<String, Vec<u8>> {
+        self.lock().get(namespace).cloned().unwrap_or_default()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, BTreeMap<String, Vec<u8>>>> {
+        self.namespaces
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[async_trait]
+impl KvStore for MemoryKv {
+    async fn get(&self, namespace: &str, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self.lock().get(namespace).and_then(|k| k.get(key)).cloned())
+    }
+
+    async fn list_keys(
+        &self,
+        namespace: &str,
+        prefix: &str,
+        limit: usize,
+    ) -> Result<Vec<String>, StorageError> {
+        Ok(self
+            .lock()
+            .get(namespace)
+            .map(|keys| {
+                keys.range(prefix.to_owned()..)
+                    .take_while(|(k, _)| k.starts_with(prefix))
+                    .take(limit)
+                    .map(|(k, _)| k.clone())
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    async fn usage(&self, namespace: &str) -> Result<u64, StorageError> {
+        Ok(self
+            .lock()
+            .get(namespace)
+            .map(|keys| keys.iter().map(|(k, v)| entry_size(k, v)).sum())
+            .unwrap_or(0))
+    }
+
+    async fn apply(&self, commit: &ConsumerCommit) -> Result<(), StorageError> {
+        self.write(
+            &commit.kv_namespace,
+            commit.kv_writes.iter().map(|(k, v)| (k, v)),
+        );
+        Ok(())
+    }
+
+    async fn position(
+        &self,
+        _group: &str,
+        _topic: &str,
+        _partition: u32,
+    ) -> Result<Option<u64>, StorageError> {
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn writes_are_read_back_listed_and_counted_per_namespace() {
+        let kv = MemoryKv::default();
+        let (a, b, gone) = ("cart:a".to_owned(), "cart:b".to_owned(), "x".to_owned());
+        kv.write(
+            "p",
+            [
+                (&a, &Some(b"1".to_vec())),
+                (&b, &Some(b"22".to_vec())),
+                (&gone, &Some(vec![])),
+            ],
+        );
+        kv.write("p", [(&gone, &None)]);
+        assert_eq!(kv.get("p", "cart:a").await.unwrap(), Some(b"1".to_vec()));
+        assert_eq!(kv.get("q", "cart:a").await.unwrap(), None);
+        assert_eq!(kv.list_keys("p", "cart:", 1).await.unwrap(), ["cart:a"]);
+        assert_eq!(
+            kv.list_keys("p", "cart:", 10).await.unwrap(),
+            ["cart:a", "cart:b"]
+        );
+        assert_eq!(kv.usage("p").await.unwrap(), 6 + 1 + 6 + 2);
+    }
+}
