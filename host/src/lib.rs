@@ -16,6 +16,7 @@ pub mod harness;
 pub mod registry;
 pub mod routing;
 pub mod runtime;
+pub mod scaffold;
 pub mod shadow;
 pub mod storage;
 pub mod versions;

@@ -28,5 +28,6 @@ mod scenario;
 mod shadow;
 mod support_bot;
 mod swaps;
+mod templates;
 mod watch;
 mod websocket;

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 pub mod plugin;
+pub mod plugin_new;
 pub mod plugin_test;
 mod tables;
 
@@ -24,8 +25,8 @@ pub enum Command {
     /// Run the gateway: HTTP ingest, the event log and the plugins.
     Serve(ServeArgs),
     /// Operate the plugins of a running gateway through its admin API
-    /// (list, deploy, canary, promote, roll back, pause, resume, logs), or
-    /// test one offline.
+    /// (list, deploy, canary, promote, roll back, pause, resume, logs);
+    /// create a new one, or test one offline.
     Plugin(plugin::PluginArgs),
     /// Print the effective configuration (file, environment and flags merged) as TOML.
     Config(ServeArgs),

@@ -45,6 +45,9 @@ pub enum PluginCommand {
     /// Run a plugin offline on a file of events: in-memory KV, captured
     /// publishes and pushes, HTTP answered from fixtures. No gateway needed.
     Test(super::plugin_test::TestArgs),
+    /// Create a new plugin project (Rust, Python or JavaScript): manifest,
+    /// handler, events to try it on, expectations, build instructions.
+    New(super::plugin_new::NewArgs),
     /// Every plugin: live version, state, canary, previous version, outcomes.
     List,
     /// The stored versions of a plugin.
@@ -199,12 +202,13 @@ pub enum PluginCliError {
 pub async fn run(args: PluginArgs, out: &mut (dyn Write + Send)) -> Result<(), PluginCliError> {
     let command = match args.command {
         PluginCommand::Test(test) => return super::plugin_test::run(test, out).await,
+        PluginCommand::New(new) => return super::plugin_new::run(new, out),
         command => command,
     };
     let token = args.token.as_deref().ok_or(PluginCliError::NoToken)?;
     let admin = AdminClient::new(&args.admin, token);
     match command {
-        PluginCommand::Test(_) => {}
+        PluginCommand::Test(_) | PluginCommand::New(_) => {}
         PluginCommand::List => {
             write!(out, "{}", tables::plugins(&admin.plugins().await?))?;
             writeln!(out)?;

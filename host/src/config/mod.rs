@@ -53,8 +53,9 @@ pub struct Settings {
     #[serde(default)]
     pub websocket: WebSocketSettings,
     /// Event type pattern (`order.placed` or `order.*`) to topic. The most
-    /// specific pattern wins.
-    #[serde(default)]
+    /// specific pattern wins. Without a `[routes]` table, the standard
+    /// routes ([`standard_routes`]).
+    #[serde(default = "standard_routes")]
     pub routes: BTreeMap<String, String>,
     /// Per-topic settings; topics not listed get the defaults.
     #[serde(default)]
@@ -178,6 +179,25 @@ pub struct Overrides {
     pub plugin_dir: Option<PathBuf>,
     /// `--watch`.
     pub watch: bool,
+}
+
+/// Where the vocabulary's events go unless `[routes]` says otherwise:
+/// interactions to `customer-interactions`, orders to `order-events`,
+/// support messages to `support-inquiries`, message statuses to
+/// `engagement-events`.
+pub fn standard_routes() -> BTreeMap<String, String> {
+    [
+        ("page.*", "customer-interactions"),
+        ("product.*", "customer-interactions"),
+        ("cart.*", "customer-interactions"),
+        ("customer.*", "customer-interactions"),
+        ("order.*", "order-events"),
+        ("support.*", "support-inquiries"),
+        ("message.*", "engagement-events"),
+    ]
+    .into_iter()
+    .map(|(pattern, topic)| (pattern.to_owned(), topic.to_owned()))
+    .collect()
 }
 
 impl Settings {
@@ -322,5 +342,14 @@ mod tests {
             );
         }
         assert!(s.plugins.iter().any(|p| p.name == "recommend"));
+        assert_eq!(s.routes, standard_routes());
+    }
+
+    #[test]
+    fn a_file_without_routes_gets_the_standard_ones() {
+        let s = Settings::from_toml("[server]\nlisten = \"127.0.0.1:0\"").unwrap();
+        assert_eq!(s.routes, standard_routes());
+        let s = Settings::from_toml("[routes]\n\"order.*\" = \"orders\"").unwrap();
+        assert_eq!(s.routes.len(), 1, "a [routes] table replaces them");
     }
 }
