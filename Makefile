@@ -70,6 +70,8 @@ docs:
 clean-data:
 	rm -rf data
 
-# Criterion benches of the plugin runtime (results: docs/BENCHMARKS.md).
-bench: plugins test-plugins
-	$(CARGO) bench -p streamplug --bench plugin_runtime --bench hot_swap
+# Criterion benches of the plugin runtime (results: docs/BENCHMARKS.md); the
+# polyglot bench runs the same plugin built from Rust, Python and JavaScript.
+bench: plugins test-plugins py-plugins js-plugins
+	@scripts/build-bench-plugins.sh
+	$(CARGO) bench -p streamplug --bench plugin_runtime --bench hot_swap --bench polyglot

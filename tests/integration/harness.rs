@@ -272,3 +272,72 @@ async fn plugin_authors_get_errors_that_say_what_went_wrong() {
         "a fresh instance for the next event: {out}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plugin_built_against_an_interface_the_host_lacks_is_named_with_it() {
+    // A JavaScript plugin built against a `wit/` with one interface more
+    // than the gateway's (an author on a newer or forked world).
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("harness/extra-import");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("wit")).unwrap();
+    for entry in std::fs::read_dir(repo("wit")).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let text = text.replace(
+            "    import log;\n",
+            "    import log;\n    import metrics;\n",
+        );
+        std::fs::write(dir.join("wit").join(path.file_name().unwrap()), text).unwrap();
+    }
+    std::fs::write(
+        dir.join("wit/metrics.wit"),
+        "package streamplug:plugin@0.1.0;\n\ninterface metrics {\n    count: func(name: string, by: u64);\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("app.js"),
+        "import { count } from 'streamplug:plugin/metrics@0.1.0';\n\
+         export const handler = { init(config) {}, handle(event) { count('seen', 1n); } };\n",
+    )
+    .unwrap();
+    let tool = repo("sdk/js/node_modules/.bin/componentize-js");
+    let built = std::process::Command::new(&tool)
+        .args([
+            "--wit",
+            "wit",
+            "--world-name",
+            "plugin",
+            "-d",
+            "http",
+            "fetch-event",
+            "-o",
+            "p.wasm",
+            "app.js",
+        ])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+
+    let manifest = scratch(
+        "metrics.toml",
+        "name = \"counter\"\nsubscribe = [\"customer-interactions\"]\n",
+    );
+    let events = scratch(
+        "one-view.jsonl",
+        "{\"type\":\"product.viewed\",\"customer\":\"a\",\"data\":{\"product\":\"tent\"}}\n",
+    );
+    let wasm = dir.join("p.wasm").display().to_string();
+    let (_, ended) = plugin_test(&[&wasm, "--manifest", &manifest, "--events", &events]).await;
+    let err = ended.unwrap_err();
+    assert!(
+        err.starts_with("plugin `counter`: cannot load its imports: "),
+        "{err}"
+    );
+    assert!(err.contains("`streamplug:plugin/metrics@0.1.0`"), "{err}");
+    assert!(err.contains("this gateway provides the world `plugin` of streamplug:plugin@0.1.0 (build against its `wit/`)"), "{err}");
+}

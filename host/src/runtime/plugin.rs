@@ -107,7 +107,15 @@ impl PluginVersion {
         let instance_pre = engine
             .linker
             .instantiate_pre(&component)
-            .map_err(|e| fail("its imports", format!("{e:#}")))?;
+            .map_err(|e| {
+                fail(
+                    "its imports",
+                    format!(
+                        "{e:#}; this gateway provides the world `plugin` of {} (build against its `wit/`), WASI 0.2 and `wasi:http/outgoing-handler`",
+                        super::bindings::WIT_PACKAGE
+                    ),
+                )
+            })?;
         let pre = PluginPre::new(instance_pre).map_err(|e| {
             fail(
                 "its exports",
