@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod admin;
+mod author_errors;
 mod broker_faults;
 mod browser;
 mod canary;

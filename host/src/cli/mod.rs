@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+mod error;
 pub mod plugin;
 pub mod plugin_new;
 pub mod plugin_test;

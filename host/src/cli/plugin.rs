@@ -12,8 +12,9 @@ use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 
+pub use super::error::PluginCliError;
 use super::tables;
-use crate::admin::client::{AdminClient, ClientError};
+use crate::admin::client::AdminClient;
 
 /// Where the admin API is and the command.
 #[derive(Debug, Args)]
@@ -163,39 +164,6 @@ pub struct VersionSource {
     /// otherwise).
     #[arg(long, value_name = "FILE.toml", conflicts_with = "version")]
     pub manifest: Option<PathBuf>,
-}
-
-/// Why a plugin command failed.
-#[derive(Debug, thiserror::Error)]
-pub enum PluginCliError {
-    /// No token.
-    #[error("no admin token: pass --token or set STREAMPLUG_ADMIN_TOKEN")]
-    NoToken,
-    /// A file could not be read.
-    #[error("cannot read {path}: {source}")]
-    File {
-        /// The file.
-        path: PathBuf,
-        /// What went wrong.
-        source: std::io::Error,
-    },
-    /// The admin API refused or could not be reached.
-    #[error(transparent)]
-    Admin(#[from] ClientError),
-    /// Writing the output failed.
-    #[error("cannot write the output: {0}")]
-    Output(#[from] std::io::Error),
-    /// An input file or the plugin is not valid.
-    #[error("{0}")]
-    Invalid(String),
-    /// An offline run did not do what its expectations say.
-    #[error("{failed} of {checked} expectations do not hold")]
-    Expectations {
-        /// How many do not hold.
-        failed: usize,
-        /// How many there are.
-        checked: usize,
-    },
 }
 
 /// Run `args`, writing what it shows to `out`.

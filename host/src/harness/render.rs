@@ -44,11 +44,10 @@ fn effects(out: &mut String, run: &EventRun, fx: &EffectSummary) {
         message(out, "push", m);
     }
     for (key, value) in &fx.kv {
-        match value {
+        let _ = match value {
             Value::Null => writeln!(out, "    {:<8}{key}", "kv del"),
             v => writeln!(out, "    {:<8}{key} = {}", "kv set", compact(v)),
-        }
-        .unwrap_or_default();
+        };
     }
     for call in &fx.http {
         let answer = match (call.denied, call.status) {
