@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use crate::harness::{crm_sync, example, plugin_test, repo, scratch, strs, wasm};
+use crate::harness::{componentize_js, crm_sync, example, plugin_test, repo, scratch, strs, wasm};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plugin_authors_get_errors_that_say_what_went_wrong() {
@@ -108,28 +108,7 @@ async fn a_plugin_built_against_an_interface_the_host_lacks_is_named_with_it() {
          export const handler = { init(config) {}, handle(event) { count('seen', 1n); } };\n",
     )
     .unwrap();
-    let tool = repo("sdk/js/node_modules/.bin/componentize-js");
-    let built = std::process::Command::new(&tool)
-        .args([
-            "--wit",
-            "wit",
-            "--world-name",
-            "plugin",
-            "-d",
-            "http",
-            "fetch-event",
-            "-o",
-            "p.wasm",
-            "app.js",
-        ])
-        .current_dir(&dir)
-        .output()
-        .unwrap();
-    assert!(
-        built.status.success(),
-        "{}",
-        String::from_utf8_lossy(&built.stderr)
-    );
+    componentize_js(&dir, "wit", &["http", "fetch-event"]);
 
     let manifest = scratch(
         "metrics.toml",

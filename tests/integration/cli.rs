@@ -2,9 +2,7 @@
 //! deploy an uploaded component, roll back, canary and promote, pause and
 //! resume, logs, and the errors an operator sees.
 
-use clap::Parser as _;
-use streamplug::cli::{Cli, Command};
-use streamplug_tests::{TestGateway, plugin_dir, recorder_manifest};
+use streamplug_tests::{TestGateway, plugin_dir, recorder_manifest, streamplug_plugin};
 
 use crate::admin::{TOKEN, manifest};
 use crate::lifecycle::{GRANTS, post_views, tags};
@@ -13,19 +11,9 @@ use crate::lifecycle::{GRANTS, post_views, tags};
 /// error it ended with.
 pub async fn plugin(gw: &TestGateway, args: &[&str]) -> Result<String, String> {
     let admin = format!("http://{}", gw.gateway.admin_addr.unwrap());
-    let argv = [
-        &["streamplug", "plugin", "--admin", &admin, "--token", TOKEN],
-        args,
-    ]
-    .concat();
-    let Command::Plugin(args) = Cli::try_parse_from(argv).unwrap().command else {
-        unreachable!("parsed a plugin command")
-    };
-    let mut out = Vec::new();
-    match streamplug::cli::plugin::run(args, &mut out).await {
-        Ok(()) => Ok(String::from_utf8(out).unwrap()),
-        Err(e) => Err(format!("{e:#}")),
-    }
+    let argv = [&["--admin", &admin, "--token", TOKEN], args].concat();
+    let (out, ended) = streamplug_plugin(&argv).await;
+    ended.map(|()| out)
 }
 
 /// The id in `uploaded recorder <id> (...)`.

@@ -5,12 +5,10 @@
 //! JavaScript `fetch` answered by one (the errors a plugin author meets are
 //! in `author_errors.rs`). No gateway, broker or server runs.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use clap::Parser as _;
 use serde_json::Value;
-use streamplug::cli::{Cli, Command};
-use streamplug_tests::plugin_dir;
+use streamplug_tests::{plugin_dir, streamplug_plugin};
 
 pub fn repo(path: &str) -> String {
     format!("{}/../{path}", env!("CARGO_MANIFEST_DIR"))
@@ -20,23 +18,12 @@ pub fn wasm(file: &str) -> String {
     plugin_dir().unwrap().join(file).display().to_string()
 }
 
-/// Run `streamplug plugin test ARGS…`: what it printed, and how it ended.
+/// Run `streamplug plugin test ARGS…` with the tests' compiled-component
+/// cache: what it printed, and how it ended.
 pub async fn plugin_test(args: &[&str]) -> (String, Result<(), String>) {
     let cache = plugin_dir().unwrap().join("../../tmp/compiled-plugins");
     let cache = cache.display().to_string();
-    let argv = [
-        &["streamplug", "plugin", "test", "--cache-dir", &cache],
-        args,
-    ]
-    .concat();
-    let Command::Plugin(args) = Cli::try_parse_from(argv).unwrap().command else {
-        unreachable!("parsed a plugin command")
-    };
-    let mut out = Vec::new();
-    let ended = streamplug::cli::plugin::run(args, &mut out)
-        .await
-        .map_err(|e| format!("{e:#}"));
-    (String::from_utf8(out).unwrap(), ended)
+    streamplug_plugin(&[&["test", "--cache-dir", &cache], args].concat()).await
 }
 
 /// A file under the test's own temporary directory.
@@ -63,6 +50,24 @@ pub fn example(name: &str, wasm_file: &str, file: &str) -> Vec<String> {
 
 pub fn strs(args: &[String]) -> Vec<&str> {
     args.iter().map(String::as_str).collect()
+}
+
+/// Build `dir/app.js` into `dir/p.wasm` with the componentize-js `make
+/// test` installed, against the WIT at `wit`, disabling `features`.
+pub fn componentize_js(dir: &Path, wit: &str, features: &[&str]) {
+    let tool = repo("sdk/js/node_modules/.bin/componentize-js");
+    let built = std::process::Command::new(&tool)
+        .args(["--wit", wit, "--world-name", "plugin", "-d"])
+        .args(features)
+        .args(["-o", "p.wasm", "app.js"])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -233,28 +238,8 @@ export const handler = sp.plugin({
 "#,
     )
     .unwrap();
-    let tool = repo("sdk/js/node_modules/.bin/componentize-js");
-    let wit = repo("wit");
-    let built = std::process::Command::new(&tool)
-        .args([
-            "--wit",
-            &wit,
-            "--world-name",
-            "plugin",
-            "-d",
-            "fetch-event",
-            "-o",
-            "p.wasm",
-            "app.js",
-        ])
-        .current_dir(&dir)
-        .output()
-        .unwrap();
-    assert!(
-        built.status.success(),
-        "{}",
-        String::from_utf8_lossy(&built.stderr)
-    );
+    // With outbound HTTP: only the HTTP-server export left out.
+    componentize_js(&dir, &repo("wit"), &["fetch-event"]);
     let manifest = scratch(
         "stock.toml",
         "name = \"stock\"\nsubscribe = [\"customer-interactions\"]\npublish = [\"stock-signals\"]\nallowed_hosts = [\"https://stock.example.com\"]\n[limits]\nmemory_mib = 64\n",

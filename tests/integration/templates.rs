@@ -6,26 +6,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 
-use clap::Parser as _;
 use serde_json::{Value, json};
-use streamplug::cli::{Cli, Command};
-use streamplug_tests::{TestGateway, plugin_dir};
+use streamplug_tests::{TestGateway, plugin_dir, streamplug_plugin};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// Run `streamplug plugin ARGS…`: what it printed, and how it ended.
-async fn streamplug(args: &[&str]) -> (String, Result<(), String>) {
-    let argv = [&["streamplug", "plugin"], args].concat();
-    let Command::Plugin(args) = Cli::try_parse_from(argv).unwrap().command else {
-        unreachable!("parsed a plugin command")
-    };
-    let mut out = Vec::new();
-    let ended = streamplug::cli::plugin::run(args, &mut out)
-        .await
-        .map_err(|e| format!("{e:#}"));
-    (String::from_utf8(out).unwrap(), ended)
 }
 
 fn run(dir: &Path, program: &Path, args: &[&str], env: &[(&str, &Path)]) {
@@ -54,7 +39,7 @@ async fn new_build_and_test(lang: &str) {
         .join(&name);
     let _ = std::fs::remove_dir_all(&dir);
     let dir_text = dir.display().to_string();
-    let (out, ended) = streamplug(&["new", &name, "--lang", lang, "--dir", &dir_text]).await;
+    let (out, ended) = streamplug_plugin(&["new", &name, "--lang", lang, "--dir", &dir_text]).await;
     assert_eq!(ended, Ok(()), "{out}");
     let lang_name = match lang {
         "rust" => "Rust",
@@ -120,7 +105,7 @@ async fn new_build_and_test(lang: &str) {
         .display()
         .to_string();
     let file = |f: &str| dir.join(f).display().to_string();
-    let (out, ended) = streamplug(&[
+    let (out, ended) = streamplug_plugin(&[
         "test",
         &wasm.display().to_string(),
         "--manifest",
@@ -168,7 +153,7 @@ async fn new_build_and_test(lang: &str) {
     gw.stop().await;
 
     // A second project in the same place is refused.
-    let (_, ended) = streamplug(&["new", &name, "--lang", lang, "--dir", &dir_text]).await;
+    let (_, ended) = streamplug_plugin(&["new", &name, "--lang", lang, "--dir", &dir_text]).await;
     assert!(ended.unwrap_err().ends_with("exists and is not empty"));
 }
 
@@ -189,7 +174,7 @@ async fn a_new_javascript_plugin_builds_and_meets_its_expectations() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_plugin_name_must_follow_the_rules() {
-    let (_, ended) = streamplug(&["new", "View_Counter", "--lang", "js"]).await;
+    let (_, ended) = streamplug_plugin(&["new", "View_Counter", "--lang", "js"]).await;
     let err = ended.unwrap_err();
     assert!(
         err.starts_with("`View_Counter` cannot name a plugin"),

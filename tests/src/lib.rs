@@ -3,6 +3,7 @@
 //! directory, and talks to it over HTTP.
 
 pub mod broker;
+mod cli;
 pub mod engagement;
 pub mod infobip;
 pub mod local_server;
@@ -12,6 +13,7 @@ mod settings;
 mod stores;
 mod ws_client;
 
+pub use cli::streamplug_plugin;
 pub use settings::{
     JWT_SECRET, RECOMMEND_MANIFEST, TEST_WEBSOCKET, config, config_on, recorder_manifest,
 };

@@ -37,6 +37,7 @@ use crate::runtime::outbound::{CallMode, HttpFixtures};
 use crate::runtime::plugin::{Outcome, PluginVersion};
 use crate::runtime::state::HostServices;
 use crate::runtime::summary::{EffectSummary, json_or_text};
+use crate::runtime::world::Ungranted;
 
 /// Why a run could not start.
 #[derive(Debug, thiserror::Error)]
@@ -51,13 +52,8 @@ pub enum HarnessError {
     #[error(transparent)]
     Runtime(#[from] RuntimeError),
     /// The component imports a capability its manifest does not grant.
-    #[error("plugin `{plugin}`: {reason}")]
-    Ungranted {
-        /// Plugin.
-        plugin: String,
-        /// Which import, and which grant it needs.
-        reason: String,
-    },
+    #[error(transparent)]
+    Ungranted(#[from] Ungranted),
 }
 
 /// What one event did.
@@ -158,12 +154,7 @@ impl Harness {
         };
         let wasm = manifest.wasm.clone();
         let version = PluginVersion::load(&engine, &manifest, &wasm, &services).await?;
-        if let Some(reason) = version.interfaces.ungranted(&manifest) {
-            return Err(HarnessError::Ungranted {
-                plugin: manifest.name,
-                reason,
-            });
-        }
+        version.check_grants()?;
         Ok(Self {
             version,
             kv,

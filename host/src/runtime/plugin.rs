@@ -19,7 +19,7 @@ use super::instance_pool::{Instance, InstancePool};
 use super::outbound::CallMode;
 use super::state::{HostServices, PluginContext, StoreState};
 use super::stats::VersionStats;
-use super::world::Interfaces;
+use super::world::{Interfaces, Ungranted};
 use crate::config::PluginManifest;
 use crate::event::StoredEvent;
 
@@ -283,6 +283,18 @@ impl PluginVersion {
             .await
             .map(drop)
             .map_err(|e| e.to_string())
+    }
+
+    /// Refuse a component that imports a capability its manifest does not
+    /// grant (see [`Interfaces::ungranted`]).
+    pub fn check_grants(&self) -> Result<(), Ungranted> {
+        match self.interfaces.ungranted(&self.manifest) {
+            Some(reason) => Err(Ungranted {
+                plugin: self.manifest.name.clone(),
+                reason,
+            }),
+            None => Ok(()),
+        }
     }
 
     /// Idle warm instances.

@@ -72,6 +72,16 @@ impl Interfaces {
     }
 }
 
+/// A component importing a capability its manifest does not grant.
+#[derive(Debug, thiserror::Error)]
+#[error("plugin `{plugin}`: {reason}")]
+pub struct Ungranted {
+    /// Plugin.
+    pub plugin: String,
+    /// Which import, and which grant it needs.
+    pub reason: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,6 +13,7 @@ use crate::runtime::engine::PluginEngine;
 use crate::runtime::log_book::LogBook;
 use crate::runtime::plugin::PluginVersion;
 use crate::runtime::state::HostServices;
+use crate::runtime::world::Ungranted;
 
 /// Why a candidate version was refused.
 #[derive(Debug, thiserror::Error)]
@@ -24,13 +25,8 @@ pub enum VersionError {
     #[error(transparent)]
     Runtime(#[from] RuntimeError),
     /// The component imports a capability its manifest does not grant.
-    #[error("plugin `{plugin}`: {reason}")]
-    Ungranted {
-        /// Plugin.
-        plugin: String,
-        /// Which import, and which grant it needs.
-        reason: String,
-    },
+    #[error(transparent)]
+    Ungranted(#[from] Ungranted),
     /// The version store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -88,12 +84,7 @@ impl VersionLoader {
         }
         let wasm = settings.wasm_path(manifest);
         let version = PluginVersion::load(&self.engine, manifest, &wasm, &self.services).await?;
-        if let Some(reason) = version.interfaces.ungranted(manifest) {
-            return Err(VersionError::Ungranted {
-                plugin: manifest.name.clone(),
-                reason,
-            });
-        }
+        version.check_grants()?;
         Ok(version)
     }
 
