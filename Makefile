@@ -9,7 +9,7 @@ PLUGIN_DIR := target/wasm32-wasip2/$(PLUGIN_PROFILE)
 # First-party plugins that run in the embedded default.
 PLUGINS := recommend
 # Plugins and fixtures the tests load.
-TEST_PLUGINS := $(PLUGINS) support-bot crm-sync fixture-recorder fixture-spin-forever fixture-memory-hog fixture-trap fixture-always-retry
+TEST_PLUGINS := $(PLUGINS) support-bot crm-sync fixture-recorder fixture-spin-forever fixture-memory-hog fixture-trap fixture-always-retry fixture-checksum
 
 # Example plugins in Python (componentize-py, installed by scripts/setup-polyglot.sh).
 PY_VENV := target/py-plugins
@@ -19,8 +19,10 @@ PY_PLUGINS := $(PLUGIN_DIR)/fraud_flagger.wasm
 JS_SDK := $(wildcard sdk/js/streamplug/*.js)
 JS_PLUGINS := $(PLUGIN_DIR)/cart_nudger.wasm
 COMPONENTIZE_JS := sdk/js/node_modules/.bin/componentize-js
+# The WIT the guests build against, with its WASI HTTP dependencies.
+WIT := $(wildcard wit/*.wit wit/deps/*.wit)
 
-.PHONY: run test setup plugins test-plugins py-plugins js-plugins lint docs bench clean-data engagement
+.PHONY: run test setup plugins test-plugins py-plugins js-plugins lint docs bench bench-check clean-data engagement
 
 setup:
 	@scripts/setup.sh
@@ -34,7 +36,7 @@ test-plugins: setup
 py-plugins: $(PY_PLUGINS)
 
 # One component per example: its app.py with the Python SDK, against wit/.
-$(PLUGIN_DIR)/fraud_flagger.wasm: examples/fraud-flagger/app.py $(PY_SDK) $(wildcard wit/*.wit)
+$(PLUGIN_DIR)/fraud_flagger.wasm: examples/fraud-flagger/app.py $(PY_SDK) $(WIT)
 	@scripts/setup-polyglot.sh py
 	@mkdir -p $(PLUGIN_DIR)
 	$(PY_VENV)/bin/componentize-py -d wit -w plugin componentize app -p sdk/python -p examples/fraud-flagger -o $@
@@ -42,7 +44,7 @@ $(PLUGIN_DIR)/fraud_flagger.wasm: examples/fraud-flagger/app.py $(PY_SDK) $(wild
 js-plugins: $(JS_PLUGINS)
 
 # One component per example: its app.js with the JavaScript SDK, against wit/.
-$(PLUGIN_DIR)/cart_nudger.wasm: examples/cart-nudger/app.js $(JS_SDK) $(wildcard wit/*.wit)
+$(PLUGIN_DIR)/cart_nudger.wasm: examples/cart-nudger/app.js $(JS_SDK) $(WIT)
 	@scripts/setup-polyglot.sh js
 	@mkdir -p $(PLUGIN_DIR)
 	$(COMPONENTIZE_JS) --wit wit --world-name plugin -d http fetch-event -o $@ examples/cart-nudger/app.js
@@ -53,6 +55,7 @@ run: plugins
 test: test-plugins py-plugins js-plugins
 	@scripts/setup-test.sh
 	$(CARGO) test --workspace
+	$(MAKE) --no-print-directory bench-check
 
 # The customer-engagement demo: recommend, support-bot and crm-sync on
 # 127.0.0.1:8080 against local Salesforce and Infobip doubles.
@@ -70,8 +73,19 @@ docs:
 clean-data:
 	rm -rf data
 
-# Criterion benches of the plugin runtime (results: docs/BENCHMARKS.md); the
-# polyglot bench runs the same plugin built from Rust, Python and JavaScript.
+# Everything in docs/BENCHMARKS.md: the criterion benches (dispatch steps,
+# the plugin runtime, hot swap, one plugin in three languages), then the load
+# harness against a release gateway and its baselines (JSON in target/bench).
 bench: plugins test-plugins py-plugins js-plugins
 	@scripts/build-bench-plugins.sh
-	$(CARGO) bench -p streamplug --bench plugin_runtime --bench hot_swap --bench polyglot
+	$(CARGO) bench -p streamplug --bench dispatch --bench plugin_runtime --bench hot_swap --bench polyglot
+	$(CARGO) build --release -p streamplug -p streamplug-bench
+	target/release/streamplug-bench run --json target/bench/load.json
+
+# The benches and the load harness in quick mode (each criterion bench run
+# once, one second per load scenario against a debug gateway): proves they
+# work, measures nothing. Part of `make test`.
+bench-check: test-plugins
+	$(CARGO) test -p streamplug --bench dispatch --bench plugin_runtime --bench hot_swap
+	$(CARGO) build -p streamplug -p streamplug-bench
+	target/debug/streamplug-bench run --quick

@@ -52,6 +52,9 @@ const WIT: &[(&str, &str)] = embed!(
     "wit/push.wit" => "../../wit/push.wit",
     "wit/types.wit" => "../../wit/types.wit",
     "wit/world.wit" => "../../wit/world.wit",
+    "wit/deps/clocks.wit" => "../../wit/deps/clocks.wit",
+    "wit/deps/http.wit" => "../../wit/deps/http.wit",
+    "wit/deps/io.wit" => "../../wit/deps/io.wit",
 );
 
 const COMMON: &[(&str, &str)] = embed!(
@@ -80,10 +83,12 @@ const RUST: &[(&str, &str)] = embed!(
 const PYTHON: &[(&str, &str)] = embed!(
     "app.py" => "../templates/python/app.py",
     "streamplug/__init__.py" => "../../sdk/python/streamplug/__init__.py",
+    "streamplug/_bindings.py" => "../../sdk/python/streamplug/_bindings.py",
     "streamplug/config.py" => "../../sdk/python/streamplug/config.py",
     "streamplug/errors.py" => "../../sdk/python/streamplug/errors.py",
     "streamplug/event.py" => "../../sdk/python/streamplug/event.py",
     "streamplug/export.py" => "../../sdk/python/streamplug/export.py",
+    "streamplug/http.py" => "../../sdk/python/streamplug/http.py",
     "streamplug/kv.py" => "../../sdk/python/streamplug/kv.py",
     "streamplug/log.py" => "../../sdk/python/streamplug/log.py",
     "streamplug/publish.py" => "../../sdk/python/streamplug/publish.py",
@@ -247,7 +252,12 @@ mod tests {
 
     #[test]
     fn every_sdk_and_wit_file_is_in_the_templates() {
-        assert_eq!(embedded(WIT, "wit/"), files_in("wit", ".wit"));
+        assert_eq!(embedded(WIT, "wit/deps/"), files_in("wit/deps", ".wit"));
+        let top: BTreeSet<_> = embedded(WIT, "wit/")
+            .into_iter()
+            .filter(|f| !f.contains('/'))
+            .collect();
+        assert_eq!(top, files_in("wit", ".wit"));
         assert_eq!(
             embedded(RUST, "streamplug-sdk/src/"),
             files_in("sdk/src", ".rs")

@@ -87,9 +87,16 @@ async fn a_plugin_built_against_an_interface_the_host_lacks_is_named_with_it() {
     // than the gateway's (an author on a newer or forked world).
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("harness/extra-import");
     let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("wit")).unwrap();
+    std::fs::create_dir_all(dir.join("wit/deps")).unwrap();
+    for entry in std::fs::read_dir(repo("wit/deps")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.join("wit/deps").join(path.file_name().unwrap())).unwrap();
+    }
     for entry in std::fs::read_dir(repo("wit")).unwrap() {
         let path = entry.unwrap().path();
+        if path.is_dir() {
+            continue;
+        }
         let text = std::fs::read_to_string(&path).unwrap();
         let text = text.replace(
             "    import log;\n",

@@ -1,9 +1,10 @@
 //! `streamplug plugin test`, the offline harness, on a plugin of each
 //! language: the Python and JavaScript examples against the events and
 //! expectations in their directories (and a JavaScript run that misses one),
-//! crm-sync (Rust) with its Salesforce answers from a fixtures file, and a
-//! JavaScript `fetch` answered by one (the errors a plugin author meets are
-//! in `author_errors.rs`). No gateway, broker or server runs.
+//! and crm-sync (Rust) with its Salesforce answers from a fixtures file
+//! (outbound HTTP from Python and JavaScript is in `harness_http.rs`, the
+//! errors a plugin author meets in `author_errors.rs`). No gateway, broker
+//! or server runs.
 
 use std::path::{Path, PathBuf};
 
@@ -202,84 +203,5 @@ async fn a_rust_plugin_gets_its_http_answers_from_fixtures_and_sends_nothing() {
     assert!(
         report["kv"].as_object().unwrap().is_empty(),
         "a retried event writes nothing: {report}"
-    );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_javascript_plugin_fetches_from_granted_hosts_through_the_fixtures() {
-    // `fetch` in a plugin built with outbound HTTP (no `-d http`): a stock
-    // lookup, answered by a fixture; the answer ends up in what it publishes.
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("harness/fetch");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("streamplug")).unwrap();
-    for entry in std::fs::read_dir(repo("sdk/js/streamplug")).unwrap() {
-        let path = entry.unwrap().path();
-        std::fs::copy(
-            &path,
-            dir.join("streamplug").join(path.file_name().unwrap()),
-        )
-        .unwrap();
-    }
-    std::fs::write(
-        dir.join("app.js"),
-        r#"import * as sp from './streamplug/index.js';
-export const handler = sp.plugin({
-  async handle(event) {
-    const { product } = event.json();
-    const answer = await fetch(`https://stock.example.com/v1/stock/${product}`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ customer: event.subject }),
-    });
-    if (!answer.ok) throw new sp.Retry(`stock service answered ${answer.status}`);
-    const { available } = await answer.json();
-    sp.publish('stock-signals', 'product.stock_seen', { product, available }, { subject: event.subject });
-  },
-});
-"#,
-    )
-    .unwrap();
-    // With outbound HTTP: only the HTTP-server export left out.
-    componentize_js(&dir, &repo("wit"), &["fetch-event"]);
-    let manifest = scratch(
-        "stock.toml",
-        "name = \"stock\"\nsubscribe = [\"customer-interactions\"]\npublish = [\"stock-signals\"]\nallowed_hosts = [\"https://stock.example.com\"]\n[limits]\nmemory_mib = 64\n",
-    );
-    let events = scratch(
-        "stock.jsonl",
-        "{\"type\":\"product.viewed\",\"customer\":\"a\",\"data\":{\"product\":\"tent\"}}\n{\"type\":\"product.viewed\",\"customer\":\"a\",\"data\":{\"product\":\"stove\"}}\n",
-    );
-    let fixtures = scratch(
-        "stock.fixtures.json",
-        r#"[{"method": "POST", "url": "https://stock.example.com/v1/stock/tent", "body": {"available": 3}}]"#,
-    );
-    let wasm = dir.join("p.wasm").display().to_string();
-    let (out, ended) = plugin_test(&[
-        &wasm,
-        "--manifest",
-        &manifest,
-        "--events",
-        &events,
-        "--fixtures",
-        &fixtures,
-        "--json",
-    ])
-    .await;
-    assert_eq!(ended, Ok(()), "{out}");
-    let report: Value = serde_json::from_str(&out).unwrap();
-    let tent = &report["events"][0];
-    assert_eq!(tent["outcome"], "ok", "{tent}");
-    assert_eq!(
-        tent["publishes"][0]["data"],
-        serde_json::json!({"product": "tent", "available": 3})
-    );
-    assert_eq!(tent["http"][0]["body"], "{\"customer\":\"a\"}", "{tent}");
-    let stove = &report["events"][1];
-    assert_eq!(
-        (&stove["outcome"], &stove["reason"]),
-        (
-            &Value::from("retry"),
-            &Value::from("stock service answered 503")
-        ),
-        "{stove}"
     );
 }

@@ -14,6 +14,7 @@ mod crm_sync;
 mod delivery_reports;
 mod durability;
 mod harness;
+mod harness_http;
 mod infobip_double;
 mod ingest;
 mod kafka;

@@ -73,6 +73,12 @@ impl PluginEngine {
         &self.engine
     }
 
+    /// The linker with every host capability (what plugins are
+    /// instantiated against).
+    pub fn linker(&self) -> &Linker<StoreState> {
+        &self.linker
+    }
+
     /// Ticks of `ms` milliseconds, at least one.
     pub fn ticks(&self, ms: u64) -> u64 {
         let tick = u64::try_from(self.tick.as_millis()).unwrap_or(1).max(1);

@@ -326,7 +326,8 @@ fn describe_trap(err: &wasmtime::Error, stderr: &str, place: &str) -> String {
     text
 }
 
-fn to_wit(stored: &StoredEvent) -> WitEvent {
+/// The event as the WIT `event` record the handler is called with.
+pub fn to_wit(stored: &StoredEvent) -> WitEvent {
     let e = &stored.event;
     WitEvent {
         id: e.id.clone(),

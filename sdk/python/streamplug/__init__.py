@@ -22,12 +22,16 @@ other the way the Rust SDK maps them; any other exception is a trap: the
 event is retried on a fresh instance and its traceback reaches the
 dead-letter reason.
 
+Outbound HTTP (``sp.http.get/post/...``) goes to the manifest's
+``allowed_hosts`` only, and needs the ``plugin-http`` world.
+
 Build with componentize-py against the gateway's ``wit/``::
 
     componentize-py -d wit -w plugin componentize app -p sdk/python -p . -o plugin.wasm
+    componentize-py -d wit -w plugin-http componentize app ...   # with sp.http
 """
 
-from . import config, kv, log
+from . import config, http, kv, log
 from .errors import HostError, Reject, Retry
 from .event import Event
 from .export import Plugin, export
@@ -42,6 +46,7 @@ __all__ = [
     "Retry",
     "config",
     "export",
+    "http",
     "kv",
     "log",
     "publish",

@@ -2,17 +2,15 @@
 
 from typing import Dict, Optional
 
+from ._bindings import config as wit_config
+
 
 def get(key: str, default: Optional[str] = None) -> Optional[str]:
     """The value of ``key``, or ``default``."""
-    from wit_world.imports import config as wit_config
-
     value = wit_config.get(key)
     return default if value is None else value
 
 
 def get_all() -> Dict[str, str]:
     """Every configured key and value."""
-    from wit_world.imports import config as wit_config
-
     return dict(wit_config.get_all())

@@ -2,6 +2,8 @@
 that: retry for what may pass (an unreachable store), reject for what never
 will (a topic not granted, a full quota, a malformed event)."""
 
+from typing import Optional
+
 
 class Retry(Exception):
     """A transient failure: deliver the event again later, with backoff, up
@@ -28,9 +30,18 @@ class HostError(Exception):
 _TRANSIENT = {"Unavailable", "Other"}
 
 
-def from_wit(what: str, error: object) -> HostError:
+def wit_case(error: object) -> str:
+    """The case name of a generated WIT variant value (``QuotaExceeded`` for
+    ``KvError_QuotaExceeded``)."""
+    return type(error).__name__.split("_", 1)[-1]
+
+
+def from_wit(what: str, error: object, retry: Optional[bool] = None) -> HostError:
     """The HostError for the WIT error value ``error`` of call ``what`` (a
-    generated dataclass such as ``KvError_QuotaExceeded``)."""
-    case = type(error).__name__.split("_", 1)[-1]
+    generated dataclass such as ``KvError_QuotaExceeded``); it retries the
+    event when ``retry`` says so or, by default, for the transient cases."""
+    case = wit_case(error)
     kind = "".join("-" + c.lower() if c.isupper() else c for c in case).lstrip("-")
-    return HostError(what, kind, getattr(error, "value", None), case in _TRANSIENT)
+    if retry is None:
+        retry = case in _TRANSIENT
+    return HostError(what, kind, getattr(error, "value", None), retry)

@@ -5,6 +5,7 @@ from typing import Dict
 
 from componentize_py_types import Err
 
+from ._bindings import handler as wit_handler
 from .errors import HostError, Reject, Retry
 from .event import Event
 
@@ -24,8 +25,6 @@ class Plugin:
 
 def export(plugin_class: type) -> type:
     """The ``Handler`` class of the component: ``Handler = export(MyPlugin)``."""
-    from wit_world.exports import handler as wit_handler
-
     class Handler:
         _plugin = None
 

@@ -7,12 +7,11 @@ from typing import Any, List, Optional
 
 from componentize_py_types import Err
 
+from ._bindings import kv as wit_kv
 from .errors import from_wit
 
 
 def _call(what: str, f, *args):
-    from wit_world.imports import kv as wit_kv
-
     try:
         return getattr(wit_kv, f)(*args)
     except Err as e:

@@ -1,10 +1,10 @@
 """Log lines into the gateway's log and the plugin's log book, tagged with
 the plugin, its version and the event being handled."""
 
+from ._bindings import log as wit_log
+
 
 def _log(level_name: str, message: str) -> None:
-    from wit_world.imports import log as wit_log
-
     wit_log.log(getattr(wit_log.Level, level_name), str(message))
 
 

@@ -6,6 +6,7 @@ from typing import Any, Iterable, Optional, Tuple
 
 from componentize_py_types import Err
 
+from ._bindings import producer
 from .errors import from_wit
 
 
@@ -21,8 +22,6 @@ def publish(
 ) -> str:
     """Stage an event of ``type`` on ``topic``; ``data`` is sent as JSON
     unless it is ``bytes``. Returns the id the event will carry."""
-    from wit_world.imports import producer
-
     if isinstance(data, (bytes, bytearray)):
         payload = bytes(data)
     else:

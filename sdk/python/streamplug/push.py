@@ -6,14 +6,13 @@ from typing import Any
 
 from componentize_py_types import Err
 
+from ._bindings import push as wit_push
 from .errors import from_wit
 
 
 def push(customer: str, channel: str, message_type: str, data: Any) -> None:
     """Stage a push of ``message_type`` with ``data`` (JSON) on ``channel``
     to every session of ``customer``."""
-    from wit_world.imports import push as wit_push
-
     payload = json.dumps(data, separators=(",", ":")).encode()
     try:
         wit_push.to_customer(customer, channel, message_type, payload)

@@ -1,0 +1,77 @@
+//! HTTP ingest load: each worker holds one keep-alive HTTP/1.1 connection
+//! (hyper's client connection, no pool in between) and sends `POST
+//! /v1/events` back to back, a single event or a batch per request.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context as _, Result, bail};
+use bytes::Bytes;
+use hdrhistogram::Histogram;
+use http_body_util::{BodyExt as _, Full};
+use hyper_util::rt::TokioIo;
+
+use crate::meter::{self, Measured, Meter, Timing};
+use crate::payload;
+
+/// Request bodies each worker cycles through (made before the clock runs).
+const BODIES: u64 = 64;
+
+/// Run `connections` workers posting `batch` events a request to `addr`.
+pub async fn ingest(
+    name: &str,
+    addr: SocketAddr,
+    connections: usize,
+    batch: usize,
+    timing: Timing,
+) -> Result<Measured> {
+    let setup = format!("{connections} connections, {batch} event(s) a request");
+    meter::run(name, setup, connections, timing, move |meter, worker| {
+        let bodies: Vec<Bytes> = (0..BODIES)
+            .map(|n| payload::body(worker, n, batch))
+            .collect();
+        post_until_done(addr, meter, bodies, batch as u64)
+    })
+    .await
+}
+
+async fn post_until_done(
+    addr: SocketAddr,
+    meter: Arc<Meter>,
+    bodies: Vec<Bytes>,
+    events: u64,
+) -> Result<Histogram<u64>> {
+    let stream = tokio::net::TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(connection);
+    let mut latencies = meter::histogram()?;
+    let host = addr.to_string();
+    for body in bodies.iter().cycle() {
+        if !meter.running() {
+            break;
+        }
+        sender.ready().await.context("connection closed")?;
+        let request = http::Request::post("/v1/events")
+            .header(http::header::HOST, &host)
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .body(Full::new(body.clone()))?;
+        let started = Instant::now();
+        let answer = sender.send_request(request).await?;
+        let status = answer.status();
+        let answer = answer.into_body().collect().await?.to_bytes();
+        if status.is_success() {
+            meter.record(&mut latencies, started, events);
+        } else if status.is_server_error() || status == http::StatusCode::TOO_MANY_REQUESTS {
+            meter.error();
+        } else {
+            bail!(
+                "POST /v1/events answered {status}: {}",
+                String::from_utf8_lossy(&answer)
+            );
+        }
+    }
+    Ok(latencies)
+}

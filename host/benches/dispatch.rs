@@ -1,0 +1,184 @@
+//! What each step of an event's way through the gateway costs on its own:
+//! decoding and encoding its JSON, lowering it into a plugin and lifting the
+//! result, the same trivial logic as a Wasm call and as a native function,
+//! a fresh pooled instance, and the embedded log's append and read.
+//!
+//! The plugin is `tests/fixtures/checksum` (an FNV-1a of the data, so the
+//! plugin's own work is a few hundred instructions); its `verdict` is also
+//! called natively, the baseline the Wasm call is measured against.
+//!
+//! Needs the fixture built: `make bench` (or `make test-plugins`). Run:
+//! `cargo bench -p streamplug --bench dispatch`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use serde_json::Value;
+use streamplug::config::{RuntimeSettings, Settings};
+use streamplug::event::StoredEvent;
+use streamplug::event::cloudevents::{StructuredEvent, parse_object};
+use streamplug::harness::memory_kv::MemoryKv;
+use streamplug::runtime::bindings::PluginPre;
+use streamplug::runtime::effects::Effects;
+use streamplug::runtime::engine::PluginEngine;
+use streamplug::runtime::plugin::{Outcome, PluginVersion, to_wit};
+use streamplug::runtime::state::{HostServices, PluginContext, StoreState};
+use streamplug::storage::EventLog;
+use streamplug::storage::embedded::EmbeddedStore;
+use wasmtime::Store;
+use wasmtime::component::Component;
+
+/// A ~300-byte ingest request body: a cart change with a few attributes.
+const INGEST_JSON: &str = r#"{"type":"cart.item_added","source":"/web/shop","subject":"customer-4711","id":"0192f0c4-7d2e-7000-8000-000000000001","time":"2026-11-23T10:15:00Z","traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01","data":{"product":"tent-2p-ultralight","quantity":1,"price":249.9,"currency":"EUR","cart":"cart-88"}}"#;
+
+const MANIFEST: &str = r#"
+name = "checksum"
+subscribe = ["customer-interactions"]
+"#;
+
+fn wasm() -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/wasm32-wasip2/plugin/fixture_checksum.wasm");
+    assert!(
+        path.is_file(),
+        "{} is missing: run `make bench` (or `make test-plugins`) first",
+        path.display()
+    );
+    path
+}
+
+/// The ingest body as the event the log stores and plugins get.
+fn stored() -> StoredEvent {
+    let json: Value = serde_json::from_str(INGEST_JSON).unwrap();
+    let mut event = parse_object(json, "").unwrap().event;
+    event.topic = "customer-interactions".into();
+    StoredEvent {
+        partition: 0,
+        offset: 42,
+        event,
+    }
+}
+
+fn event_json(c: &mut Criterion) {
+    let mut group = c.benchmark_group("event_json");
+    group.throughput(Throughput::Bytes(INGEST_JSON.len() as u64));
+    group.bench_function("decode (ingest body to event)", |b| {
+        b.iter(|| {
+            let json: Value = serde_json::from_str(black_box(INGEST_JSON)).unwrap();
+            parse_object(json, "").unwrap()
+        });
+    });
+    let event = stored().event;
+    group.bench_function("encode (event to CloudEvents JSON)", |b| {
+        b.iter(|| serde_json::to_vec(&StructuredEvent::from(black_box(&event))).unwrap());
+    });
+    group.finish();
+}
+
+fn dispatch(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let engine = PluginEngine::new(&RuntimeSettings::default()).unwrap();
+    let wasm = wasm();
+    let manifest = streamplug::harness::manifest(MANIFEST, &wasm).unwrap();
+    let services = HostServices {
+        kv: Arc::new(MemoryKv::default()),
+        push_topic: "customer-pushes".into(),
+        cache_dir: None,
+        credentials: Arc::default(),
+        logs: Arc::default(),
+    };
+    let event = stored();
+
+    // The bare call on a store of our own: lowering the event, the call,
+    // lifting the result; no pool, no limits reset, no effects.
+    let component = Component::from_file(engine.wasmtime(), &wasm).unwrap();
+    let pre = PluginPre::new(engine.linker().instantiate_pre(&component).unwrap()).unwrap();
+    let context = Arc::new(PluginContext::new(&manifest, "bench".into(), &services).unwrap());
+    let mut store = Store::new(engine.wasmtime(), StoreState::new(context, 64 << 20));
+    store.set_epoch_deadline(u64::MAX / 2);
+    let bindings = rt.block_on(pre.instantiate_async(&mut store)).unwrap();
+    let handler = bindings.streamplug_plugin_handler();
+    rt.block_on(handler.call_init(&mut store, &[]))
+        .unwrap()
+        .unwrap();
+
+    let mut group = c.benchmark_group("dispatch");
+    group.bench_function("native function (the baseline)", |b| {
+        b.iter(|| {
+            let e = &black_box(&event).event;
+            fixture_checksum::verdict(&e.ty, &e.data).unwrap()
+        });
+    });
+    group.bench_function("to_wit (the event record, host side)", |b| {
+        b.iter(|| to_wit(black_box(&event)));
+    });
+    group.bench_function("wasm call (to_wit, lower, call, lift)", |b| {
+        b.iter(|| {
+            let wit = to_wit(black_box(&event));
+            rt.block_on(handler.call_handle(&mut store, &wit))
+                .unwrap()
+                .unwrap()
+        });
+    });
+    let version = rt
+        .block_on(PluginVersion::load(&engine, &manifest, &wasm, &services))
+        .unwrap();
+    group.bench_function("PluginVersion::handle (warm pool, limits, effects)", |b| {
+        b.to_async(&rt).iter(|| async {
+            let (outcome, _) = version.handle(&event, Effects::default()).await;
+            assert_eq!(outcome, Outcome::Ok);
+        });
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("instantiate");
+    group.bench_function("fresh pooled instance + init (InstancePre)", |b| {
+        b.to_async(&rt)
+            .iter(|| async { version.cold_start().await.unwrap() });
+    });
+    group.finish();
+}
+
+fn embedded_log(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let log = EmbeddedStore::open(dir.path()).unwrap();
+    let settings = Settings::from_toml(streamplug::config::EMBEDDED_DEFAULT).unwrap();
+    let topics: Vec<(String, u32)> = settings.all_topics().into_iter().map(|t| (t, 1)).collect();
+    rt.block_on(log.create_topics(&topics)).unwrap();
+    let event = stored().event;
+
+    let mut group = c.benchmark_group("embedded_log");
+    group.sample_size(20);
+    for batch in [1usize, 100] {
+        group.throughput(Throughput::Elements(batch as u64));
+        group.bench_function(format!("append {batch} (one fsynced commit)"), |b| {
+            b.to_async(&rt).iter_batched(
+                || vec![event.clone(); batch],
+                |events| async { log.append(events).await.unwrap() },
+                BatchSize::SmallInput,
+            );
+        });
+    }
+    group.throughput(Throughput::Elements(100));
+    group.bench_function("read 100", |b| {
+        b.to_async(&rt).iter(|| async {
+            let read = log.read("customer-interactions", 0, 0, 100).await.unwrap();
+            assert_eq!(read.len(), 100);
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, event_json, dispatch, embedded_log);
+criterion_main!(benches);
