@@ -77,10 +77,11 @@ clean-data:
 # the plugin runtime, hot swap, one plugin in three languages), then the load
 # harness against a release gateway and its baselines (JSON in target/bench).
 bench: plugins test-plugins py-plugins js-plugins
+	@scripts/setup-test.sh
 	@scripts/build-bench-plugins.sh
 	$(CARGO) bench -p streamplug --bench dispatch --bench plugin_runtime --bench hot_swap --bench polyglot
 	$(CARGO) build --release -p streamplug -p streamplug-bench
-	target/release/streamplug-bench run --json target/bench/load.json
+	target/release/streamplug-bench run --kafka --json target/bench/load.json
 
 # The benches and the load harness in quick mode (each criterion bench run
 # once, one second per load scenario against a debug gateway): proves they
@@ -88,4 +89,4 @@ bench: plugins test-plugins py-plugins js-plugins
 bench-check: test-plugins
 	$(CARGO) test -p streamplug --bench dispatch --bench plugin_runtime --bench hot_swap
 	$(CARGO) build -p streamplug -p streamplug-bench
-	target/debug/streamplug-bench run --quick
+	target/debug/streamplug-bench run --quick --kafka

@@ -8,9 +8,12 @@
 
 mod bare;
 mod http_load;
+mod kafka_load;
+mod memory;
 mod meter;
 mod payload;
 mod report;
+mod scenarios;
 mod target;
 mod ws_load;
 
@@ -21,9 +24,9 @@ use std::time::Duration;
 use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand};
 
-use meter::{Measured, Timing};
+use meter::Timing;
 use report::Report;
-use target::Target;
+use scenarios::Gateway;
 
 #[derive(Debug, Parser)]
 #[command(version, about = "Load harness for the streamplug gateway")]
@@ -74,9 +77,26 @@ struct RunArgs {
     /// WebSocket sessions.
     #[arg(long, default_value_t = 64)]
     sessions: usize,
-    /// Events per second in all for the end-to-end scenario.
-    #[arg(long, default_value_t = 10_000)]
-    rate: u32,
+    /// Events per second in all for the end-to-end scenario, one run (on a
+    /// fresh gateway) per rate.
+    #[arg(long, value_delimiter = ',', default_values_t = [10_000, 1_000])]
+    rates: Vec<u32>,
+    /// Also measure the Kafka path: start the test broker (tansu, installed
+    /// by `make test`), the raw rdkafka producer baseline against it, and a
+    /// gateway whose log is that broker.
+    #[arg(long)]
+    kafka: bool,
+    /// Sends in flight for the raw producer baseline.
+    #[arg(long, default_value_t = 256)]
+    producer_in_flight: usize,
+    /// Idle WebSocket sessions for the memory measurement.
+    #[arg(long, default_value_t = 1000)]
+    idle_sessions: usize,
+    /// Run only these groups of scenarios (`baseline`, `ingest`, `e2e`,
+    /// `memory`, `plugins`, `kafka`; `kafka` also needs `--kafka`). All by
+    /// default.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
     /// Write the report as JSON here too.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
@@ -105,64 +125,39 @@ async fn run(args: RunArgs) -> Result<()> {
             measure: Duration::from_secs_f64(args.seconds),
         }
     };
-    let mut results = Vec::new();
-
-    let bare = Target::bare().await?;
-    results.push(
-        http_load::ingest(
-            "bare axum (baseline)",
-            bare.addr,
-            args.connections,
-            1,
-            timing,
-        )
-        .await?,
-    );
-    drop(bare);
-
     let gateway = match args.gateway {
-        Some(addr) => Target::running(addr),
-        None => {
-            let bin = args
+        Some(addr) => Gateway::Running(addr),
+        None => Gateway::Start {
+            bin: args
                 .gateway_bin
                 .clone()
                 .or_else(target::sibling_gateway)
-                .context("no streamplug binary beside this one: build it (`cargo build --release -p streamplug`) or pass --gateway-bin")?;
-            Target::gateway(&bin, &args.plugin_dir).await?
-        }
+                .context("no streamplug binary beside this one: build it (`cargo build --release -p streamplug`) or pass --gateway-bin")?,
+            plugin_dir: args.plugin_dir.clone(),
+        },
     };
-    let single =
-        http_load::ingest("http ingest", gateway.addr, args.connections, 1, timing).await?;
-    results.push(against(single, "bare axum (baseline)"));
-    let batch_connections = (args.connections / 4).max(1);
-    results.push(
-        http_load::ingest(
-            "http batch ingest",
-            gateway.addr,
-            batch_connections,
-            args.batch,
-            timing,
-        )
-        .await?,
-    );
-    results.push(ws_load::ingest(gateway.addr, args.sessions, timing).await?);
-    results.push(ws_load::end_to_end(gateway.addr, args.sessions, args.rate, timing).await?);
-    drop(gateway);
-
+    let plan = scenarios::Plan {
+        gateway,
+        timing,
+        connections: args.connections,
+        batch: args.batch,
+        sessions: args.sessions,
+        rates: args.rates.clone(),
+        kafka: args.kafka.then_some(args.producer_in_flight),
+        only: args.only.clone(),
+        idle_sessions: if args.quick { 10 } else { args.idle_sessions },
+    };
+    let (results, idle) = plan.run().await?;
     let report = Report {
         cores: std::thread::available_parallelism().map_or(1, usize::from),
         warmup_secs: timing.warmup.as_secs_f64(),
         measure_secs: timing.measure.as_secs_f64(),
         results,
+        idle,
     };
     report.print()?;
     if let Some(path) = &args.json {
         report.write_json(path)?;
     }
     Ok(())
-}
-
-fn against(mut measured: Measured, baseline: &str) -> Measured {
-    measured.baseline = Some(baseline.to_owned());
-    measured
 }

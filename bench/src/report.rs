@@ -7,6 +7,7 @@ use anyhow::Result;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use serde::Serialize;
 
+use crate::memory::IdleMemory;
 use crate::meter::Measured;
 
 /// Everything one run measured.
@@ -19,6 +20,8 @@ pub struct Report {
     pub measure_secs: f64,
     /// The scenarios, in the order they ran.
     pub results: Vec<Measured>,
+    /// The idle gateway's memory, if measured.
+    pub idle: Option<IdleMemory>,
 }
 
 impl Report {
@@ -49,6 +52,7 @@ impl Report {
                 .baseline
                 .as_deref()
                 .and_then(|b| self.rate_of(b))
+                .filter(|b| *b > 0.0)
                 .map(|b| {
                     format!(
                         "{:.2}× {}",
@@ -76,6 +80,13 @@ impl Report {
     pub fn print(&self) -> Result<()> {
         let mut out = std::io::stdout().lock();
         writeln!(out, "{}", self.table())?;
+        if let Some(m) = &self.idle {
+            writeln!(
+                out,
+                "idle gateway with its plugins: {:.1} MiB resident; {} idle WebSocket sessions: {:.1} MiB ({:.1} KiB each)",
+                m.idle_rss_mib, m.sessions, m.with_sessions_rss_mib, m.per_session_kib
+            )?;
+        }
         Ok(())
     }
 

@@ -16,7 +16,7 @@ use tokio::process::{Child, Command};
 pub struct Target {
     /// Its address.
     pub addr: SocketAddr,
-    _child: Option<Child>,
+    child: Option<Child>,
     _data: Option<tempfile::TempDir>,
 }
 
@@ -25,19 +25,35 @@ impl Target {
     pub fn running(addr: SocketAddr) -> Self {
         Self {
             addr,
-            _child: None,
+            child: None,
             _data: None,
         }
     }
 
-    /// Start `gateway` (`streamplug`) with the embedded default (the
-    /// first-party plugins from `plugin_dir`) on a fresh data directory,
-    /// WebSocket rate limits lifted, and wait until it is ready.
-    pub async fn gateway(gateway: &Path, plugin_dir: &Path) -> Result<Self> {
+    /// Start `gateway` (`streamplug`) on a fresh data directory with the
+    /// embedded default (the first-party plugins from `plugin_dir`), or
+    /// without its plugins when `plugins` is false; WebSocket rate limits
+    /// lifted, and `env` (configuration overrides such as
+    /// `STREAMPLUG_LOG__BACKEND`). Waits until it is ready.
+    pub async fn gateway(
+        gateway: &Path,
+        plugin_dir: &Path,
+        plugins: bool,
+        env: &[(&str, &str)],
+    ) -> Result<Self> {
         let addr = free_addr()?;
         let data = tempfile::tempdir()?;
-        let child = Command::new(gateway)
-            .arg("serve")
+        let mut command = Command::new(gateway);
+        command.arg("serve");
+        if !plugins {
+            let mut config: toml::Table = streamplug::config::EMBEDDED_DEFAULT.parse()?;
+            config.remove("plugins");
+            let path = data.path().join("no-plugins.toml");
+            std::fs::write(&path, toml::to_string(&config)?)?;
+            command.arg("--config").arg(path);
+        }
+        let child = command
+            .envs(env.iter().copied())
             .arg("--listen")
             .arg(addr.to_string())
             .arg("--data-dir")
@@ -51,9 +67,9 @@ impl Target {
             .kill_on_drop(true)
             .spawn()
             .with_context(|| format!("starting {}", gateway.display()))?;
-        let target = Self {
+        let mut target = Self {
             addr,
-            _child: Some(child),
+            child: Some(child),
             _data: Some(data),
         };
         target
@@ -72,9 +88,9 @@ impl Target {
             .arg(addr.to_string())
             .kill_on_drop(true)
             .spawn()?;
-        let target = Self {
+        let mut target = Self {
             addr,
-            _child: Some(child),
+            child: Some(child),
             _data: None,
         };
         target
@@ -83,15 +99,28 @@ impl Target {
         Ok(target)
     }
 
+    /// The process id of a server the harness started.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref()?.id()
+    }
+
     /// `http://addr`.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
 
-    async fn wait_ready(&self, path: &str, patience: Duration) -> Result<()> {
+    async fn wait_ready(&mut self, path: &str, patience: Duration) -> Result<()> {
         let client = reqwest::Client::new();
         let started = Instant::now();
         loop {
+            if let Some(child) = &mut self.child
+                && let Some(status) = child.try_wait()?
+            {
+                bail!(
+                    "the server at {} exited before it was ready: {status}",
+                    self.url()
+                );
+            }
             if let Ok(answer) = client.get(format!("{}{path}", self.url())).send().await
                 && answer.status().is_success()
             {

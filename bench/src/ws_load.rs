@@ -17,11 +17,11 @@ use tokio_tungstenite::tungstenite::Message;
 use crate::meter::{self, Measured, Meter, Timing};
 use crate::payload;
 
-type Socket =
+pub type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// Open a session of `customer` (dev token) and read its `welcome`.
-async fn session(addr: SocketAddr, customer: &str) -> Result<Socket> {
+pub async fn session(addr: SocketAddr, customer: &str) -> Result<Socket> {
     let token: Value = reqwest::Client::new()
         .post(format!("http://{addr}/v1/dev/tokens"))
         .json(&serde_json::json!({ "customer": customer }))
@@ -117,13 +117,10 @@ pub async fn end_to_end(
     let per_session = Duration::from_secs_f64(sessions as f64 / f64::from(rate.max(1)));
     let sent = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let counted_sent = sent.clone();
-    let mut measured = meter::run(
-        "ws end to end",
-        setup,
-        sessions,
-        timing,
-        move |meter, worker| round_trips(addr, meter, worker, per_session, counted_sent.clone()),
-    )
+    let name = format!("ws end to end @{rate}/s");
+    let mut measured = meter::run(&name, setup, sessions, timing, move |meter, worker| {
+        round_trips(addr, meter, worker, per_session, counted_sent.clone())
+    })
     .await?;
     let sent = sent.load(std::sync::atomic::Ordering::Relaxed);
     measured.setup = format!(

@@ -111,10 +111,7 @@ impl PartitionWorker {
     ) -> Handled {
         let mut effects = Effects::default();
         for stored in batch {
-            effects.trigger = Trigger {
-                id: stored.event.id.clone(),
-                traceparent: stored.event.header("traceparent").map(str::to_owned),
-            };
+            effects.trigger = Trigger::of(&stored.event);
             let key = routing_key(stored);
             let mut attempt = 1;
             loop {

@@ -229,10 +229,7 @@ impl Harness {
             return run;
         }
         let effects = Effects {
-            trigger: Trigger {
-                id: event.id.clone(),
-                traceparent: event.header("traceparent").map(str::to_owned),
-            },
+            trigger: Trigger::of(event),
             ..Effects::default()
         };
         let seen = self

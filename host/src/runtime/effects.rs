@@ -52,6 +52,14 @@ pub struct Trigger {
 }
 
 impl Trigger {
+    /// The trigger of handling `event`.
+    pub fn of(event: &crate::event::Event) -> Self {
+        Self {
+            id: event.id.clone(),
+            traceparent: event.header("traceparent").map(str::to_owned),
+        }
+    }
+
     /// Headers that tie an event the plugin emits to the one it handles:
     /// `causationid`, and the `traceparent` carried through.
     pub fn provenance(&self) -> Vec<(String, String)> {

@@ -76,6 +76,14 @@ pub struct WsQuery {
     pub resume: Option<String>,
 }
 
+/// A session's read buffer: tungstenite allocates it up front (128 KiB by
+/// default), which made an idle session cost ~136 KiB (`streamplug-bench`,
+/// docs/BENCHMARKS.md). Frames are small; a larger one is read in several
+/// chunks.
+const READ_BUFFER_BYTES: usize = 4 * 1024;
+/// Pushes are written once this much is buffered, or on flush.
+const WRITE_BUFFER_BYTES: usize = 8 * 1024;
+
 /// `GET /v1/ws`.
 pub async fn upgrade(
     ws: WebSocketUpgrade,
@@ -88,6 +96,8 @@ pub async fn upgrade(
     let auth = ctx.authenticate(&query, &headers);
     ws.max_message_size(hard_limit)
         .max_frame_size(hard_limit)
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .write_buffer_size(WRITE_BUFFER_BYTES)
         .on_upgrade(move |socket| async move {
             match auth {
                 Ok(customer) => session::run(socket, state, customer, query.resume).await,
