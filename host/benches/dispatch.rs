@@ -22,7 +22,7 @@ use streamplug::config::{RuntimeSettings, Settings};
 use streamplug::event::StoredEvent;
 use streamplug::event::cloudevents::{StructuredEvent, parse_object};
 use streamplug::harness::memory_kv::MemoryKv;
-use streamplug::runtime::bindings::PluginPre;
+use streamplug::runtime::bindings::{PluginPre, WitEvent};
 use streamplug::runtime::effects::Effects;
 use streamplug::runtime::engine::PluginEngine;
 use streamplug::runtime::plugin::{Outcome, PluginVersion, to_wit};
@@ -126,6 +126,41 @@ fn dispatch(c: &mut Criterion) {
                 .unwrap()
                 .unwrap()
         });
+    });
+    // The call split up: the WIT record built once (lowering, call, lifting),
+    // an event with nothing to lower (the fixed cost of an async call), and
+    // the `block_on` that drives every call here.
+    let record = to_wit(&event);
+    group.bench_function("wasm call, record built once (lower, call, lift)", |b| {
+        b.iter(|| {
+            rt.block_on(handler.call_handle(&mut store, black_box(&record)))
+                .unwrap()
+                .unwrap()
+        });
+    });
+    let empty = WitEvent {
+        id: String::new(),
+        source: String::new(),
+        type_: record.type_.clone(),
+        subject: None,
+        time: None,
+        topic: String::new(),
+        key: None,
+        content_type: None,
+        data: Vec::new(),
+        headers: Vec::new(),
+        partition: 0,
+        offset: 0,
+    };
+    group.bench_function("wasm call, empty event (the call's fixed cost)", |b| {
+        b.iter(|| {
+            rt.block_on(handler.call_handle(&mut store, black_box(&empty)))
+                .unwrap()
+                .unwrap()
+        });
+    });
+    group.bench_function("block_on (a ready future)", |b| {
+        b.iter(|| rt.block_on(async { black_box(1) }));
     });
     let version = rt
         .block_on(PluginVersion::load(&engine, &manifest, &wasm, &services))
