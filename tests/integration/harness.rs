@@ -56,14 +56,26 @@ pub fn strs(args: &[String]) -> Vec<&str> {
 /// Build `dir/app.js` into `dir/p.wasm` with the componentize-js `make
 /// test` installed, against the WIT at `wit`, disabling `features`.
 pub fn componentize_js(dir: &Path, wit: &str, features: &[&str]) {
-    let tool = repo("sdk/js/node_modules/.bin/componentize-js");
-    let built = std::process::Command::new(&tool)
-        .args(["--wit", wit, "--world-name", "plugin", "-d"])
+    let mut tool = std::process::Command::new(repo("sdk/js/node_modules/.bin/componentize-js"));
+    tool.args(["--wit", wit, "--world-name", "plugin", "-d"])
         .args(features)
-        .args(["-o", "p.wasm", "app.js"])
-        .current_dir(dir)
-        .output()
-        .unwrap();
+        .args(["-o", "p.wasm", "app.js"]);
+    build_in(dir, tool);
+}
+
+/// Build `dir/app.py` into `dir/p.wasm` with the componentize-py `make
+/// test` installed and the Python SDK, against the repository's WIT world
+/// `world`.
+pub fn componentize_py(dir: &Path, world: &str) {
+    let mut tool = std::process::Command::new(repo("target/py-plugins/bin/componentize-py"));
+    tool.args(["-d", &repo("wit"), "-w", world, "componentize", "app"])
+        .args(["-p", &repo("sdk/python"), "-p", ".", "-o", "p.wasm"]);
+    build_in(dir, tool);
+}
+
+/// Run a toolchain `tool` in `dir`; its errors fail the test.
+fn build_in(dir: &Path, mut tool: std::process::Command) {
+    let built = tool.current_dir(dir).output().unwrap();
     assert!(
         built.status.success(),
         "{}",

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::harness::{componentize_js, plugin_test, repo, scratch};
+use crate::harness::{componentize_js, componentize_py, plugin_test, repo, scratch};
 
 /// A fresh directory for one test's plugin project.
 fn project(name: &str) -> PathBuf {
@@ -108,25 +108,7 @@ Handler = sp.export(Stock)
 "#,
     )
     .unwrap();
-    let tool = repo("target/py-plugins/bin/componentize-py");
-    let built = std::process::Command::new(&tool)
-        .args([
-            "-d",
-            &repo("wit"),
-            "-w",
-            "plugin-http",
-            "componentize",
-            "app",
-        ])
-        .args(["-p", &repo("sdk/python"), "-p", ".", "-o", "p.wasm"])
-        .current_dir(&dir)
-        .output()
-        .unwrap();
-    assert!(
-        built.status.success(),
-        "{}",
-        String::from_utf8_lossy(&built.stderr)
-    );
+    componentize_py(&dir, "plugin-http");
     let more =
         "{\"type\":\"product.viewed\",\"customer\":\"a\",\"data\":{\"product\":\"gift-card\"}}\n";
     let report = stock_lookups_are_answered_by_the_fixtures(&dir, more).await;
