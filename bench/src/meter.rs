@@ -63,12 +63,10 @@ impl Meter {
     /// has just finished.
     pub fn record(&self, latencies: &mut Histogram<u64>, started: Instant, events: u64) {
         let now = Instant::now();
-        if now < self.counting_from || now > self.until {
-            return;
+        if self.counting_at(now) {
+            self.record_latency(latencies, now - started);
+            self.count(events);
         }
-        self.record_latency(latencies, now - started);
-        self.events.fetch_add(events, Ordering::Relaxed);
-        self.operations.fetch_add(1, Ordering::Relaxed);
     }
 
     /// A latency observed now (for operations whose start is known elsewhere).
