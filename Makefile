@@ -22,7 +22,7 @@ COMPONENTIZE_JS := sdk/js/node_modules/.bin/componentize-js
 # The WIT the guests build against, with its WASI HTTP dependencies.
 WIT := $(wildcard wit/*.wit wit/deps/*.wit)
 
-.PHONY: run test setup plugins test-plugins py-plugins js-plugins lint docs bench bench-check clean-data engagement
+.PHONY: run test setup plugins test-plugins peer-plugins py-plugins js-plugins lint docs bench bench-check clean-data engagement
 
 setup:
 	@scripts/setup.sh
@@ -32,6 +32,12 @@ plugins: setup
 
 test-plugins: setup
 	$(CARGO) build --target wasm32-wasip2 --profile $(PLUGIN_PROFILE) $(addprefix -p ,$(TEST_PLUGINS))
+
+# The benchmark peers' builds of the checksum plugin: with the Extism PDK,
+# and as a wasi:http component for `wasmtime serve`.
+peer-plugins: setup
+	$(CARGO) build --target wasm32-unknown-unknown --profile $(PLUGIN_PROFILE) -p fixture-checksum-extism
+	$(CARGO) build --target wasm32-wasip2 --profile $(PLUGIN_PROFILE) -p fixture-checksum-http
 
 py-plugins: $(PY_PLUGINS)
 
@@ -76,17 +82,22 @@ clean-data:
 # Everything in docs/BENCHMARKS.md: the criterion benches (dispatch steps,
 # the plugin runtime, hot swap, one plugin in three languages), then the load
 # harness against a release gateway and its baselines (JSON in target/bench).
-bench: plugins test-plugins py-plugins js-plugins
+bench: plugins test-plugins peer-plugins py-plugins js-plugins
 	@scripts/setup-test.sh
+	@scripts/setup-wasmtime-cli.sh
 	@scripts/build-bench-plugins.sh
 	$(CARGO) bench -p streamplug --bench dispatch --bench plugin_runtime --bench hot_swap --bench polyglot
+	$(CARGO) bench -p streamplug-bench --bench extism_call
 	$(CARGO) build --release -p streamplug -p streamplug-bench
 	target/release/streamplug-bench run --kafka --json target/bench/load.json
 
 # The benches and the load harness in quick mode (each criterion bench run
 # once, one second per load scenario against a debug gateway): proves they
-# work, measures nothing. Part of `make test`.
-bench-check: test-plugins
+# work, measures nothing. Part of `make test`. The `wasmtime serve` peer runs
+# only where the wasmtime CLI is installed (`make bench` builds it: ~10
+# minutes on two cores, too long for every test run).
+bench-check: test-plugins peer-plugins
 	$(CARGO) test -p streamplug --bench dispatch --bench plugin_runtime --bench hot_swap
+	$(CARGO) test -p streamplug-bench --bench extism_call
 	$(CARGO) build -p streamplug -p streamplug-bench
 	target/debug/streamplug-bench run --quick --kafka

@@ -7,11 +7,15 @@
 //! `--json`. Results and the commands behind them: `docs/BENCHMARKS.md`.
 
 mod bare;
+mod cpu;
+mod cpu_cost;
+mod extism_peer;
 mod http_load;
 mod kafka_load;
 mod memory;
 mod meter;
 mod payload;
+mod peers;
 mod report;
 mod scenarios;
 mod target;
@@ -38,11 +42,19 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the scenarios and print the table.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Serve the bare axum baseline (started by `run`).
     Bare {
         #[arg(long)]
         listen: SocketAddr,
+    },
+    /// Serve the Extism peer: an Extism plugin's `handle` per request
+    /// (started by `run`).
+    Extism {
+        #[arg(long)]
+        listen: SocketAddr,
+        #[arg(long)]
+        plugin: PathBuf,
     },
 }
 
@@ -92,9 +104,25 @@ struct RunArgs {
     /// Idle WebSocket sessions for the memory measurement.
     #[arg(long, default_value_t = 1000)]
     idle_sessions: usize,
+    /// The `wasmtime` CLI for the `wasmtime serve` peer (`make bench`
+    /// installs it there); the peer is skipped, with a note, without it.
+    #[arg(long, default_value = "target/tools/bin/wasmtime")]
+    wasmtime: PathBuf,
+    /// Where the peers' builds of the checksum plugin are: the Extism
+    /// plugin (`wasm32-unknown-unknown`) and the `wasi:http` component.
+    #[arg(
+        long,
+        default_value = "target/wasm32-unknown-unknown/plugin/fixture_checksum_extism.wasm"
+    )]
+    extism_plugin: PathBuf,
+    #[arg(
+        long,
+        default_value = "target/wasm32-wasip2/plugin/fixture_checksum_http.wasm"
+    )]
+    wasi_http_component: PathBuf,
     /// Run only these groups of scenarios (`baseline`, `ingest`, `e2e`,
-    /// `memory`, `plugins`, `kafka`; `kafka` also needs `--kafka`). All by
-    /// default.
+    /// `memory`, `plugins`, `kafka`, `peers`; `kafka` also needs
+    /// `--kafka`). All by default.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Write the report as JSON here too.
@@ -109,7 +137,8 @@ fn main() -> Result<()> {
         .build()?;
     match cli.command {
         Command::Bare { listen } => runtime.block_on(bare::serve(listen)),
-        Command::Run(args) => runtime.block_on(run(args)),
+        Command::Extism { listen, plugin } => runtime.block_on(extism_peer::serve(listen, &plugin)),
+        Command::Run(args) => runtime.block_on(run(*args)),
     }
 }
 
@@ -146,6 +175,11 @@ async fn run(args: RunArgs) -> Result<()> {
         kafka: args.kafka.then_some(args.producer_in_flight),
         only: args.only.clone(),
         idle_sessions: if args.quick { 10 } else { args.idle_sessions },
+        peers: peers::Peers {
+            wasmtime: args.wasmtime.clone(),
+            extism_plugin: args.extism_plugin.clone(),
+            wasi_http_component: args.wasi_http_component.clone(),
+        },
     };
     let (results, idle) = plan.run().await?;
     let report = Report {

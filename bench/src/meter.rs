@@ -123,6 +123,10 @@ pub struct Measured {
     pub p99_us: u64,
     pub p999_us: u64,
     pub max_us: u64,
+    /// CPU time the server spent per event (user + system, all threads,
+    /// including work the window's events caused after it), microseconds;
+    /// only for servers the harness started.
+    pub cpu_us_per_event: Option<f64>,
     /// Free-form notes (connections, batch size, rate).
     pub setup: String,
 }
@@ -172,6 +176,7 @@ where
         p99_us: latencies.value_at_quantile(0.99),
         p999_us: latencies.value_at_quantile(0.999),
         max_us: latencies.max(),
+        cpu_us_per_event: None,
         setup,
     })
 }

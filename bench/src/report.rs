@@ -44,6 +44,7 @@ impl Report {
             "p99.9",
             "max",
             "errors",
+            "CPU/event",
             "vs baseline",
             "setup",
         ]);
@@ -69,6 +70,9 @@ impl Report {
                 micros(m.p999_us),
                 micros(m.max_us),
                 m.errors.to_string(),
+                m.cpu_us_per_event
+                    .map(|us| format!("{us:.1} µs"))
+                    .unwrap_or_default(),
                 ratio,
                 m.setup.clone(),
             ]);

@@ -9,8 +9,13 @@
 //!    handle every event;
 //!    Before that, the memory of an idle gateway with its plugins, and
 //!    with `idle_sessions` idle WebSocket sessions open;
-//! 4. with `--kafka`: the raw rdkafka producer to a fresh test broker, then
+//! 4. the peers: the trivial checksum plugin on streamplug, on Extism and on
+//!    `wasmtime serve`, HTTP single-event ingest each (`peers`);
+//! 5. with `--kafka`: the raw rdkafka producer to a fresh test broker, then
 //!    the gateway (no plugins) on that broker, HTTP single and batch ingest.
+//!
+//! Every scenario against a server the harness started also reports that
+//! server's CPU time per event.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -19,10 +24,11 @@ use anyhow::{Context as _, Result};
 
 use crate::memory::{self, IdleMemory};
 use crate::meter::{Measured, Timing};
-use crate::target::Target;
-use crate::{http_load, kafka_load, ws_load};
+use crate::peers::Peers;
+use crate::target::{Plugins, Target};
+use crate::{cpu_cost, http_load, kafka_load, ws_load};
 
-const BARE: &str = "bare axum (baseline)";
+pub(crate) const BARE: &str = "bare axum (baseline)";
 const RAW_PRODUCER: &str = "raw rdkafka producer (baseline)";
 
 /// The gateway to drive.
@@ -49,6 +55,8 @@ pub struct Plan {
     pub idle_sessions: usize,
     /// Groups to run; all when empty.
     pub only: Vec<String>,
+    /// The peers' builds and tools.
+    pub peers: Peers,
 }
 
 impl Plan {
@@ -56,40 +64,49 @@ impl Plan {
     /// gateway with that many idle sessions.
     pub async fn run(&self) -> Result<(Vec<Measured>, Option<IdleMemory>)> {
         let t = self.timing;
-        let batch_connections = (self.connections / 4).max(1);
+        let conns = self.connections;
+        let batch_connections = (conns / 4).max(1);
         let mut results = Vec::new();
 
         if self.wants("baseline") {
             let bare = Target::bare().await?;
-            results.push(http_load::ingest(BARE, bare.addr, self.connections, 1, t).await?);
+            let single = http_load::ingest(BARE, bare.addr, conns, 1, t);
+            results.push(cpu_cost::measured(&bare, t, single).await?);
         }
         if self.wants("ingest") {
-            let log_only = self.gateway(false, &[]).await?;
-            let addr = log_only.addr;
-            let single = http_load::ingest("http ingest", addr, self.connections, 1, t).await?;
-            results.push(against(single, BARE));
-            let batch =
-                http_load::ingest("http batch ingest", addr, batch_connections, self.batch, t);
-            results.push(batch.await?);
-            results.push(ws_load::ingest(addr, self.sessions, t).await?);
+            let gw = self.gateway(Plugins::None, &[]).await?;
+            let single = http_load::ingest("http ingest", gw.addr, conns, 1, t);
+            results.push(against(cpu_cost::measured(&gw, t, single).await?, BARE));
+            let batch = http_load::ingest(
+                "http batch ingest",
+                gw.addr,
+                batch_connections,
+                self.batch,
+                t,
+            );
+            results.push(cpu_cost::measured(&gw, t, batch).await?);
+            let ws = ws_load::ingest(gw.addr, self.sessions, t);
+            results.push(cpu_cost::measured(&gw, t, ws).await?);
         }
         if self.wants("e2e") {
             for rate in &self.rates {
-                let with_plugins = self.gateway(true, &[]).await?;
-                let e2e = ws_load::end_to_end(with_plugins.addr, self.sessions, *rate, t);
-                results.push(e2e.await?);
+                let gw = self.gateway(Plugins::FirstParty, &[]).await?;
+                let e2e = ws_load::end_to_end(gw.addr, self.sessions, *rate, t);
+                results.push(cpu_cost::measured(&gw, t, e2e).await?);
             }
         }
         let mut idle = None;
         if self.wants("memory") && matches!(self.gateway, Gateway::Start { .. }) {
-            let gateway = self.gateway(true, &[]).await?;
+            let gateway = self.gateway(Plugins::FirstParty, &[]).await?;
             idle = Some(memory::idle(&gateway, self.idle_sessions).await?);
         }
         if self.wants("plugins") {
-            let with_plugins = self.gateway(true, &[]).await?;
-            let name = "http ingest, plugins on";
-            let single = http_load::ingest(name, with_plugins.addr, self.connections, 1, t).await?;
-            results.push(against(single, BARE));
+            let gw = self.gateway(Plugins::FirstParty, &[]).await?;
+            let single = http_load::ingest("http ingest, plugins on", gw.addr, conns, 1, t);
+            results.push(against(cpu_cost::measured(&gw, t, single).await?, BARE));
+        }
+        if self.wants("peers") {
+            results.extend(self.peers.run(self, t).await?);
         }
         if let Some(in_flight) = self.kafka.filter(|_| self.wants("kafka")) {
             let broker = streamplug_tests::broker::Tansu::start()?;
@@ -102,21 +119,21 @@ impl Plan {
                 ),
                 ("STREAMPLUG_LOG__KAFKA__REPLICATION_FACTOR", "1"),
             ];
-            let on_kafka = self.gateway(false, &env).await?;
-            let addr = on_kafka.addr;
+            let gw = self.gateway(Plugins::None, &env).await?;
+            let single = http_load::ingest("http ingest (kafka)", gw.addr, conns, 1, t);
             results.push(against(
-                http_load::ingest("http ingest (kafka)", addr, self.connections, 1, t).await?,
+                cpu_cost::measured(&gw, t, single).await?,
                 RAW_PRODUCER,
             ));
+            let batch = http_load::ingest(
+                "http batch ingest (kafka)",
+                gw.addr,
+                batch_connections,
+                self.batch,
+                t,
+            );
             results.push(against(
-                http_load::ingest(
-                    "http batch ingest (kafka)",
-                    addr,
-                    batch_connections,
-                    self.batch,
-                    t,
-                )
-                .await?,
+                cpu_cost::measured(&gw, t, batch).await?,
                 RAW_PRODUCER,
             ));
         }
@@ -128,7 +145,7 @@ impl Plan {
     }
 
     /// A fresh gateway (or the running one, whatever it was asked for).
-    async fn gateway(&self, plugins: bool, env: &[(&str, &str)]) -> Result<Target> {
+    pub(crate) async fn gateway(&self, plugins: Plugins, env: &[(&str, &str)]) -> Result<Target> {
         match &self.gateway {
             Gateway::Start { bin, plugin_dir } => {
                 Target::gateway(bin, plugin_dir, plugins, env).await
@@ -141,7 +158,7 @@ impl Plan {
     }
 }
 
-fn against(mut measured: Measured, baseline: &str) -> Measured {
+pub(crate) fn against(mut measured: Measured, baseline: &str) -> Measured {
     measured.baseline = Some(baseline.to_owned());
     measured
 }

@@ -1,7 +1,8 @@
 //! What the harness drives: a gateway it starts (`streamplug serve` with the
-//! first-party plugins on a fresh embedded log) or one already running, and
-//! the bare axum baseline, started as a process of its own like the gateway
-//! so that both pay the same for their process and runtime.
+//! first-party plugins on a fresh embedded log) or one already running, the
+//! bare axum baseline and the peers (Extism, `wasmtime serve`), each started
+//! as a process of its own like the gateway so that all pay the same for
+//! their process and runtime.
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -31,24 +32,29 @@ impl Target {
     }
 
     /// Start `gateway` (`streamplug`) on a fresh data directory with the
-    /// embedded default (the first-party plugins from `plugin_dir`), or
-    /// without its plugins when `plugins` is false; WebSocket rate limits
-    /// lifted, and `env` (configuration overrides such as
+    /// embedded default and `plugins` (from `plugin_dir`); WebSocket rate
+    /// limits lifted, and `env` (configuration overrides such as
     /// `STREAMPLUG_LOG__BACKEND`). Waits until it is ready.
     pub async fn gateway(
         gateway: &Path,
         plugin_dir: &Path,
-        plugins: bool,
+        plugins: Plugins,
         env: &[(&str, &str)],
     ) -> Result<Self> {
         let addr = free_addr()?;
         let data = tempfile::tempdir()?;
         let mut command = Command::new(gateway);
         command.arg("serve");
-        if !plugins {
+        if plugins != Plugins::FirstParty {
             let mut config: toml::Table = streamplug::config::EMBEDDED_DEFAULT.parse()?;
             config.remove("plugins");
-            let path = data.path().join("no-plugins.toml");
+            if plugins == Plugins::Checksum {
+                config.insert(
+                    "plugins".into(),
+                    toml::Value::Array(vec![checksum_plugin()?]),
+                );
+            }
+            let path = data.path().join("plugins.toml");
             std::fs::write(&path, toml::to_string(&config)?)?;
             command.arg("--config").arg(path);
         }
@@ -81,21 +87,60 @@ impl Target {
     /// Start this binary's `bare` subcommand: the baseline HTTP server.
     pub async fn bare() -> Result<Self> {
         let addr = free_addr()?;
-        let me = std::env::current_exe()?;
-        let child = Command::new(me)
-            .arg("bare")
+        let mut command = Command::new(std::env::current_exe()?);
+        command.arg("bare").arg("--listen").arg(addr.to_string());
+        Self::server(addr, command, Ready::Healthy).await
+    }
+
+    /// Start this binary's `extism` subcommand: the Extism peer hosting
+    /// `plugin`.
+    pub async fn extism(plugin: &Path) -> Result<Self> {
+        let addr = free_addr()?;
+        let mut command = Command::new(std::env::current_exe()?);
+        command
+            .arg("extism")
             .arg("--listen")
             .arg(addr.to_string())
+            .arg("--plugin")
+            .arg(plugin);
+        Self::server(addr, command, Ready::Healthy).await
+    }
+
+    /// Start `wasmtime serve` (the CLI at `wasmtime`) with `component`, a
+    /// `wasi:http/proxy` component: as it ships, one fresh instance per
+    /// request, plus the `wasi:cli` imports Rust's standard library needs.
+    pub async fn wasmtime_serve(wasmtime: &Path, component: &Path) -> Result<Self> {
+        let addr = free_addr()?;
+        let mut command = Command::new(wasmtime);
+        command
+            .arg("serve")
+            .arg("-S")
+            .arg("cli")
+            .arg("--addr")
+            .arg(addr.to_string())
+            .arg(component)
+            .stderr(Stdio::null());
+        Self::server(addr, command, Ready::Answering).await
+    }
+
+    async fn server(addr: SocketAddr, mut command: Command, ready: Ready) -> Result<Self> {
+        let child = command
             .kill_on_drop(true)
-            .spawn()?;
+            .spawn()
+            .with_context(|| format!("starting {:?}", command.as_std().get_program()))?;
         let mut target = Self {
             addr,
             child: Some(child),
             _data: None,
         };
-        target
-            .wait_ready("/healthz", Duration::from_secs(10))
-            .await?;
+        match ready {
+            Ready::Healthy => {
+                target
+                    .wait_ready("/healthz", Duration::from_secs(60))
+                    .await?
+            }
+            Ready::Answering => target.wait_answering(Duration::from_secs(120)).await?,
+        }
         Ok(target)
     }
 
@@ -110,6 +155,21 @@ impl Target {
     }
 
     async fn wait_ready(&mut self, path: &str, patience: Duration) -> Result<()> {
+        self.wait_for(path, patience, |status| status.is_success())
+            .await
+    }
+
+    /// Wait for any HTTP answer (a server with no health endpoint).
+    async fn wait_answering(&mut self, patience: Duration) -> Result<()> {
+        self.wait_for("/", patience, |_| true).await
+    }
+
+    async fn wait_for(
+        &mut self,
+        path: &str,
+        patience: Duration,
+        ready: impl Fn(reqwest::StatusCode) -> bool,
+    ) -> Result<()> {
         let client = reqwest::Client::new();
         let started = Instant::now();
         loop {
@@ -122,7 +182,7 @@ impl Target {
                 );
             }
             if let Ok(answer) = client.get(format!("{}{path}", self.url())).send().await
-                && answer.status().is_success()
+                && ready(answer.status())
             {
                 return Ok(());
             }
@@ -132,6 +192,37 @@ impl Target {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
+}
+
+/// Which plugins a gateway the harness starts runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plugins {
+    /// None: the ingest path alone.
+    None,
+    /// The embedded default's: recommend, support-bot, crm-sync.
+    FirstParty,
+    /// Only the checksum fixture (`fixture_checksum.wasm`) on
+    /// `customer-interactions`: the trivial plugin the peers also run.
+    Checksum,
+}
+
+/// How a started server shows it is ready.
+enum Ready {
+    /// `GET /healthz` answers 2xx.
+    Healthy,
+    /// Anything answers.
+    Answering,
+}
+
+/// The checksum fixture's manifest entry.
+fn checksum_plugin() -> Result<toml::Value> {
+    Ok(toml::Value::Table(toml::from_str(
+        r#"
+        name = "checksum"
+        wasm = "fixture_checksum.wasm"
+        subscribe = ["customer-interactions"]
+        "#,
+    )?))
 }
 
 /// A free port on 127.0.0.1.

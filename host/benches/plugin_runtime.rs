@@ -32,8 +32,12 @@ fn plugin_path() -> PathBuf {
     path
 }
 
+/// The `i`th product view: customer `i % 1000`, whose successive views go
+/// through the catalogue's 200 products in a customer-specific order (so
+/// customers share co-views without all seeing the same sequence).
 fn view(i: u64) -> StoredEvent {
     let customer = format!("c{}", i % 1000);
+    let product = (i % 1000 * 7 + i / 1000 * 37) % 200;
     StoredEvent {
         partition: 0,
         offset: i,
@@ -46,11 +50,8 @@ fn view(i: u64) -> StoredEvent {
             topic: "customer-interactions".into(),
             key: Some(customer),
             content_type: Some("application/json".into()),
-            data: format!(
-                r#"{{"product":"p{}","category":"outdoor","price":19.9}}"#,
-                i % 200
-            )
-            .into_bytes(),
+            data: format!(r#"{{"product":"p{product}","category":"outdoor","price":19.9}}"#)
+                .into_bytes(),
             headers: vec![],
         },
     }

@@ -131,6 +131,30 @@ impl IntoResponse for Problem {
         if let Some(secs) = retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
+        // The rest of an oversized body is never read, so the connection
+        // cannot carry another request: say so, or a client reusing it
+        // sees its next request fail with the connection closed under it.
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_oversized_body_closes_the_connection_and_other_problems_keep_it() {
+        let too_large = Problem::too_large("big").into_response();
+        assert_eq!(too_large.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(too_large.headers()[header::CONNECTION], "close");
+        assert_eq!(
+            too_large.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+        let bad = Problem::bad_request("no").into_response();
+        assert!(bad.headers().get(header::CONNECTION).is_none());
     }
 }

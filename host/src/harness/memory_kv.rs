@@ -8,10 +8,18 @@ use async_trait::async_trait;
 
 use crate::storage::{ConsumerCommit, KvStore, StorageError, embedded::entry_size};
 
-/// A [`KvStore`] in a map: namespace → key → value.
+/// A [`KvStore`] in a map: namespace → key → value, with each namespace's
+/// usage kept as it changes (as the embedded store does), so the quota check
+/// on every write does not scan the namespace.
 #[derive(Debug, Default)]
 pub struct MemoryKv {
-    namespaces: Mutex<BTreeMap<String, BTreeMap<String, Vec<u8>>>>,
+    namespaces: Mutex<BTreeMap<String, Namespace>>,
+}
+
+#[derive(Debug, Default, Clone)]
+struct Namespace {
+    keys: BTreeMap<String, Vec<u8>>,
+    usage: u64,
 }
 
 impl MemoryKv {
@@ -22,21 +30,30 @@ impl MemoryKv {
         writes: impl IntoIterator<Item = (&'a String, &'a Option<Vec<u8>>)>,
     ) {
         let mut all = self.lock();
-        let keys = all.entry(namespace.to_owned()).or_default();
+        let ns = all.entry(namespace.to_owned()).or_default();
         for (key, value) in writes {
-            match value {
-                Some(v) => keys.insert(key.clone(), v.clone()),
-                None => keys.remove(key),
+            let old = match value {
+                Some(v) => {
+                    ns.usage += entry_size(key, v);
+                    ns.keys.insert(key.clone(), v.clone())
+                }
+                None => ns.keys.remove(key),
             };
+            if let Some(old) = old {
+                ns.usage -= entry_size(key, &old);
+            }
         }
     }
 
     /// Every key and value of `namespace`, in key order.
     pub fn entries(&self, namespace: &str) -> BTreeMap<String, Vec<u8>> {
-        self.lock().get(namespace).cloned().unwrap_or_default()
+        self.lock()
+            .get(namespace)
+            .map(|ns| ns.keys.clone())
+            .unwrap_or_default()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, BTreeMap<String, Vec<u8>>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Namespace>> {
         self.namespaces
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -46,7 +63,11 @@ impl MemoryKv {
 #[async_trait]
 impl KvStore for MemoryKv {
     async fn get(&self, namespace: &str, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
-        Ok(self.lock().get(namespace).and_then(|k| k.get(key)).cloned())
+        Ok(self
+            .lock()
+            .get(namespace)
+            .and_then(|ns| ns.keys.get(key))
+            .cloned())
     }
 
     async fn list_keys(
@@ -58,8 +79,9 @@ impl KvStore for MemoryKv {
         Ok(self
             .lock()
             .get(namespace)
-            .map(|keys| {
-                keys.range(prefix.to_owned()..)
+            .map(|ns| {
+                ns.keys
+                    .range(prefix.to_owned()..)
                     .take_while(|(k, _)| k.starts_with(prefix))
                     .take(limit)
                     .map(|(k, _)| k.clone())
@@ -69,11 +91,7 @@ impl KvStore for MemoryKv {
     }
 
     async fn usage(&self, namespace: &str) -> Result<u64, StorageError> {
-        Ok(self
-            .lock()
-            .get(namespace)
-            .map(|keys| keys.iter().map(|(k, v)| entry_size(k, v)).sum())
-            .unwrap_or(0))
+        Ok(self.lock().get(namespace).map_or(0, |ns| ns.usage))
     }
 
     async fn apply(&self, commit: &ConsumerCommit) -> Result<(), StorageError> {
@@ -110,7 +128,8 @@ mod tests {
                 (&gone, &Some(vec![])),
             ],
         );
-        kv.write("p", [(&gone, &None)]);
+        kv.write("p", [(&gone, &None), (&b, &Some(b"2".to_vec()))]);
+        kv.write("p", [(&b, &Some(b"22".to_vec()))]);
         assert_eq!(kv.get("p", "cart:a").await.unwrap(), Some(b"1".to_vec()));
         assert_eq!(kv.get("q", "cart:a").await.unwrap(), None);
         assert_eq!(kv.list_keys("p", "cart:", 1).await.unwrap(), ["cart:a"]);

@@ -3,7 +3,8 @@
 //! `recommendation` event. The model is in [`ranking`]; this file is glue.
 //!
 //! KV layout: `cust:<id>` → [`ranking::Profile`], `co:<product>` →
-//! [`ranking::Neighbours`], `pop` → product popularity.
+//! [`ranking::Neighbours`], `pop:<shard>` → the popularity of the products
+//! whose name hashes to that shard ([`ranking::popularity_shard`]).
 //!
 //! Config: `top_n` (default 5), `topic` (default `recommendations`), and
 //! `push_channel`: when set, the recommendation is also pushed to the
@@ -14,10 +15,13 @@ pub mod ranking;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use streamplug_sdk::{Config, Event, HandleError, Plugin, kv, publish, push};
 
-use ranking::{CART_WEIGHT, MAX_NEIGHBOURS, MAX_POPULAR, Neighbours, Pair, Profile, VIEW_WEIGHT};
+use ranking::{
+    CART_WEIGHT, MAX_NEIGHBOURS, MAX_POPULAR_PER_SHARD, Neighbours, POPULARITY_SHARDS, Pair,
+    Profile, VIEW_WEIGHT,
+};
 
 struct Settings {
     top_n: usize,
@@ -41,6 +45,22 @@ struct OrderItem {
 struct OrderData {
     order: String,
     items: Vec<OrderItem>,
+}
+
+/// The `recommendation` event's data (published, and pushed when configured).
+#[derive(Serialize)]
+struct Recommendation<'a> {
+    customer: &'a str,
+    products: &'a [ranking::Scored],
+    based_on: Vec<&'a String>,
+    trigger: Trigger<'a>,
+}
+
+/// What the recommendation answers: an event's id and its kind.
+#[derive(Serialize)]
+struct Trigger<'a> {
+    event: &'a str,
+    kind: &'static str,
 }
 
 /// The plugin.
@@ -99,8 +119,8 @@ impl Plugin for Recommend {
         };
         kv::set_json(&profile_key, &profile)?;
         let mut neighbours = update_neighbours(&pairs)?;
-        let popularity = update_popularity(&popular)?;
-        for item in &profile.recent {
+        update_popularity(&popular)?;
+        for item in profile.recent.iter().rev().take(ranking::RANK_WINDOW) {
             if !neighbours.contains_key(item) {
                 let n: Neighbours = kv::get_json(&format!("co:{item}"))?.unwrap_or_default();
                 neighbours.insert(item.clone(), n);
@@ -111,17 +131,23 @@ impl Plugin for Recommend {
             topic: "recommendations".into(),
             push_channel: None,
         });
-        let products = ranking::rank(&profile, &neighbours, &popularity, settings.top_n);
+        let mut products = ranking::related(&profile, &neighbours, settings.top_n);
+        if products.len() < settings.top_n {
+            let popularity = read_popularity()?;
+            ranking::fill_with_popular(&mut products, &profile, &popularity, settings.top_n);
+        }
         if products.is_empty() {
             return Ok(());
         }
-        let based_on: Vec<&String> = profile.recent.iter().rev().take(5).collect();
-        let recommendation = serde_json::json!({
-            "customer": customer,
-            "products": products,
-            "based_on": based_on,
-            "trigger": { "event": event.id(), "kind": trigger },
-        });
+        let recommendation = Recommendation {
+            customer,
+            products: &products,
+            based_on: profile.recent.iter().rev().take(5).collect(),
+            trigger: Trigger {
+                event: event.id(),
+                kind: trigger,
+            },
+        };
         publish::to(&settings.topic, "recommendation")
             .subject(customer)
             .json(&recommendation)?
@@ -154,12 +180,35 @@ fn update_neighbours(pairs: &[Pair]) -> Result<BTreeMap<String, Neighbours>, Han
     Ok(tables)
 }
 
-fn update_popularity(signals: &[(String, f64)]) -> Result<BTreeMap<String, f64>, HandleError> {
-    let mut popularity: BTreeMap<String, f64> = kv::get_json("pop")?.unwrap_or_default();
+/// Add popularity signals, each to its product's shard: an event rewrites
+/// one small table, not the whole popularity list.
+fn update_popularity(signals: &[(String, f64)]) -> Result<(), HandleError> {
+    let mut shards: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
     for (product, weight) in signals {
-        ranking::add_capped(&mut popularity, product, *weight, MAX_POPULAR);
+        let key = ranking::popularity_shard(product);
+        if !shards.contains_key(&key) {
+            let stored = kv::get_json(&key)?.unwrap_or_default();
+            shards.insert(key.clone(), stored);
+        }
+        if let Some(shard) = shards.get_mut(&key) {
+            ranking::add_capped(shard, product, *weight, MAX_POPULAR_PER_SHARD);
+        }
     }
-    kv::set_json("pop", &popularity)?;
+    for (key, shard) in &shards {
+        kv::set_json(key, shard)?;
+    }
+    Ok(())
+}
+
+/// The whole popularity table (every shard), read only when related
+/// products do not fill the recommendation.
+fn read_popularity() -> Result<BTreeMap<String, f64>, HandleError> {
+    let mut popularity = BTreeMap::new();
+    for shard in 0..POPULARITY_SHARDS {
+        let stored: BTreeMap<String, f64> =
+            kv::get_json(&format!("pop:{shard}"))?.unwrap_or_default();
+        popularity.extend(stored);
+    }
     Ok(popularity)
 }
 

@@ -19,7 +19,17 @@ pub const MAX_BOUGHT: usize = 500;
 /// Neighbours kept per product (the strongest).
 pub const MAX_NEIGHBOURS: usize = 50;
 /// Products kept in the popularity table (the most popular).
-pub const MAX_POPULAR: usize = 500;
+pub const MAX_POPULAR: usize = 512;
+/// Shards of the popularity table: a product's signal rewrites only its own.
+pub const POPULARITY_SHARDS: u32 = 8;
+/// Products kept per popularity shard.
+pub const MAX_POPULAR_PER_SHARD: usize = MAX_POPULAR / POPULARITY_SHARDS as usize;
+/// Recent products a new interaction forms co-occurrence pairs with (the
+/// latest ones): what a customer looked at just before counts as related.
+pub const PAIR_WINDOW: usize = 5;
+/// Recent products whose neighbours the ranking consults (the latest ones;
+/// older ones would count less than `RECENCY_DECAY^RANK_WINDOW`).
+pub const RANK_WINDOW: usize = 10;
 /// How much less each older recent item counts.
 pub const RECENCY_DECAY: f64 = 0.8;
 
@@ -59,12 +69,15 @@ pub struct Scored {
 
 impl Profile {
     /// Record that the customer interacted with `product`; returns the pairs
-    /// (both directions) it forms with their earlier recent products.
+    /// (both directions) it forms with the latest [`PAIR_WINDOW`] other
+    /// recent products.
     pub fn interact(&mut self, product: &str, weight: f64) -> Vec<Pair> {
         let pairs = self
             .recent
             .iter()
+            .rev()
             .filter(|p| p.as_str() != product)
+            .take(PAIR_WINDOW)
             .flat_map(|p| both_ways(p, product, weight))
             .collect();
         self.recent.retain(|p| p != product);
@@ -129,6 +142,15 @@ pub fn add_capped(table: &mut BTreeMap<String, f64>, key: &str, weight: f64, cap
     }
 }
 
+/// The KV key of the popularity shard `product` belongs to (FNV-1a of its
+/// name, so every instance and version agrees).
+pub fn popularity_shard(product: &str) -> String {
+    let hash = product.bytes().fold(0x811c_9dc5_u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
+    format!("pop:{}", hash % POPULARITY_SHARDS)
+}
+
 /// The top `n` products for `profile`: products related to its recent
 /// activity (more recent counts more), then popular ones; never what the
 /// customer bought or is looking at right now.
@@ -138,13 +160,29 @@ pub fn rank(
     popularity: &BTreeMap<String, f64>,
     n: usize,
 ) -> Vec<Scored> {
-    let current = profile.recent.last();
-    let excluded = |p: &String| profile.bought.contains(p) || Some(p) == current;
+    let mut ranked = related(profile, neighbours, n);
+    fill_with_popular(&mut ranked, profile, popularity, n);
+    ranked
+}
+
+/// Whether `product` must not be recommended to `profile`: bought, or on
+/// screen right now.
+fn excluded(profile: &Profile, product: &String) -> bool {
+    profile.bought.contains(product) || profile.recent.last() == Some(product)
+}
+
+/// Up to `n` products related to the recent activity of `profile`, best
+/// first.
+pub fn related(
+    profile: &Profile,
+    neighbours: &BTreeMap<String, Neighbours>,
+    n: usize,
+) -> Vec<Scored> {
     let mut scores: BTreeMap<&String, f64> = BTreeMap::new();
-    for (age, item) in profile.recent.iter().rev().enumerate() {
+    for (age, item) in profile.recent.iter().rev().take(RANK_WINDOW).enumerate() {
         let decay = RECENCY_DECAY.powi(i32::try_from(age).unwrap_or(i32::MAX));
         for (candidate, weight) in neighbours.get(item).into_iter().flatten() {
-            if !excluded(candidate) {
+            if !excluded(profile, candidate) {
                 *scores.entry(candidate).or_default() += weight * decay;
             }
         }
@@ -159,10 +197,20 @@ pub fn rank(
         .collect();
     sort(&mut ranked);
     ranked.truncate(n);
+    ranked
+}
+
+/// Fill `ranked` up to `n` with the most popular products it lacks.
+pub fn fill_with_popular(
+    ranked: &mut Vec<Scored>,
+    profile: &Profile,
+    popularity: &BTreeMap<String, f64>,
+    n: usize,
+) {
     if ranked.len() < n {
         let mut popular: Vec<Scored> = popularity
             .iter()
-            .filter(|(p, _)| !excluded(p) && !ranked.iter().any(|r| &r.product == *p))
+            .filter(|(p, _)| !excluded(profile, p) && !ranked.iter().any(|r| &r.product == *p))
             .map(|(p, s)| Scored {
                 product: p.clone(),
                 score: round(*s),
@@ -170,9 +218,9 @@ pub fn rank(
             })
             .collect();
         sort(&mut popular);
-        ranked.extend(popular.into_iter().take(n - ranked.len()));
+        let missing = n - ranked.len();
+        ranked.extend(popular.into_iter().take(missing));
     }
-    ranked
 }
 
 fn sort(list: &mut [Scored]) {
@@ -275,5 +323,49 @@ mod tests {
         }
         assert_eq!(c.recent.len(), MAX_RECENT);
         assert_eq!(c.recent.last().map(String::as_str), Some("p24"));
+    }
+
+    #[test]
+    fn pairs_form_only_with_the_latest_recent_products() {
+        let mut c = Profile::default();
+        for i in 0..10 {
+            c.interact(&format!("p{i}"), VIEW_WEIGHT);
+        }
+        let pairs = c.interact("now", VIEW_WEIGHT);
+        assert_eq!(pairs.len(), 2 * PAIR_WINDOW);
+        let partners: Vec<_> = pairs
+            .iter()
+            .filter(|p| p.a == "now")
+            .map(|p| p.b.as_str())
+            .collect();
+        assert_eq!(partners, ["p9", "p8", "p7", "p6", "p5"]);
+    }
+
+    #[test]
+    fn ranking_consults_only_the_latest_recent_products() {
+        let mut model: BTreeMap<String, Neighbours> = BTreeMap::new();
+        let recent: Vec<String> = (0..=RANK_WINDOW).map(|i| format!("r{i}")).collect();
+        // The oldest recent product, outside the window, has a neighbour.
+        model.insert("r0".into(), BTreeMap::from([("old-news".into(), 9.0)]));
+        model.insert("r1".into(), BTreeMap::from([("fresh".into(), 1.0)]));
+        let c = Profile {
+            recent,
+            bought: vec![],
+        };
+        let names: Vec<_> = related(&c, &model, 5)
+            .into_iter()
+            .map(|r| r.product)
+            .collect();
+        assert_eq!(names, ["fresh"]);
+    }
+
+    #[test]
+    fn every_product_has_one_stable_popularity_shard() {
+        let shards: std::collections::BTreeSet<_> = (0..200)
+            .map(|i| popularity_shard(&format!("p{i}")))
+            .collect();
+        assert_eq!(shards.len(), POPULARITY_SHARDS as usize);
+        assert!(shards.iter().all(|s| s.starts_with("pop:")));
+        assert_eq!(popularity_shard("tent"), popularity_shard("tent"));
     }
 }
