@@ -12,9 +12,8 @@ use std::path::PathBuf;
 use anyhow::Result;
 
 use crate::meter::{Measured, Timing};
-use crate::scenarios::{BARE, Plan, against};
+use crate::scenarios::{Plan, single_against_bare as load};
 use crate::target::{Plugins, Target};
-use crate::{cpu_cost, http_load};
 
 /// Where the peers' builds and tools are.
 #[derive(Debug, Clone)]
@@ -52,9 +51,4 @@ impl Peers {
         }
         Ok(results)
     }
-}
-
-async fn load(name: &str, target: &Target, conns: usize, t: Timing) -> Result<Measured> {
-    let single = http_load::ingest(name, target.addr, conns, 1, t);
-    Ok(against(cpu_cost::measured(target, t, single).await?, BARE))
 }

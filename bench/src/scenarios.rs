@@ -28,7 +28,7 @@ use crate::peers::Peers;
 use crate::target::{Plugins, Target};
 use crate::{cpu_cost, http_load, kafka_load, ws_load};
 
-pub(crate) const BARE: &str = "bare axum (baseline)";
+const BARE: &str = "bare axum (baseline)";
 const RAW_PRODUCER: &str = "raw rdkafka producer (baseline)";
 
 /// The gateway to drive.
@@ -75,8 +75,7 @@ impl Plan {
         }
         if self.wants("ingest") {
             let gw = self.gateway(Plugins::None, &[]).await?;
-            let single = http_load::ingest("http ingest", gw.addr, conns, 1, t);
-            results.push(against(cpu_cost::measured(&gw, t, single).await?, BARE));
+            results.push(single_against_bare("http ingest", &gw, conns, t).await?);
             let batch = http_load::ingest(
                 "http batch ingest",
                 gw.addr,
@@ -102,8 +101,8 @@ impl Plan {
         }
         if self.wants("plugins") {
             let gw = self.gateway(Plugins::FirstParty, &[]).await?;
-            let single = http_load::ingest("http ingest, plugins on", gw.addr, conns, 1, t);
-            results.push(against(cpu_cost::measured(&gw, t, single).await?, BARE));
+            let name = "http ingest, plugins on";
+            results.push(single_against_bare(name, &gw, conns, t).await?);
         }
         if self.wants("peers") {
             results.extend(self.peers.run(self, t).await?);
@@ -158,7 +157,19 @@ impl Plan {
     }
 }
 
-pub(crate) fn against(mut measured: Measured, baseline: &str) -> Measured {
+/// HTTP single-event ingest into `target`, with its CPU time per event,
+/// against the bare axum baseline.
+pub(crate) async fn single_against_bare(
+    name: &str,
+    target: &Target,
+    connections: usize,
+    t: Timing,
+) -> Result<Measured> {
+    let single = http_load::ingest(name, target.addr, connections, 1, t);
+    Ok(against(cpu_cost::measured(target, t, single).await?, BARE))
+}
+
+fn against(mut measured: Measured, baseline: &str) -> Measured {
     measured.baseline = Some(baseline.to_owned());
     measured
 }
