@@ -206,7 +206,7 @@ fn read_popularity() -> Result<BTreeMap<String, f64>, HandleError> {
     let mut popularity = BTreeMap::new();
     for shard in 0..POPULARITY_SHARDS {
         let stored: BTreeMap<String, f64> =
-            kv::get_json(&format!("pop:{shard}"))?.unwrap_or_default();
+            kv::get_json(&ranking::popularity_key(shard))?.unwrap_or_default();
         popularity.extend(stored);
     }
     Ok(popularity)

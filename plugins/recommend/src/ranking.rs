@@ -148,7 +148,12 @@ pub fn popularity_shard(product: &str) -> String {
     let hash = product.bytes().fold(0x811c_9dc5_u32, |h, b| {
         (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
     });
-    format!("pop:{}", hash % POPULARITY_SHARDS)
+    popularity_key(hash % POPULARITY_SHARDS)
+}
+
+/// The KV key of popularity shard `shard`.
+pub fn popularity_key(shard: u32) -> String {
+    format!("pop:{shard}")
 }
 
 /// The top `n` products for `profile`: products related to its recent
