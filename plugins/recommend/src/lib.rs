@@ -13,6 +13,7 @@
 pub mod ranking;
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
@@ -122,7 +123,8 @@ impl Plugin for Recommend {
         update_popularity(&popular)?;
         for item in profile.recent.iter().rev().take(ranking::RANK_WINDOW) {
             if !neighbours.contains_key(item) {
-                let n: Neighbours = kv::get_json(&format!("co:{item}"))?.unwrap_or_default();
+                let n: Neighbours =
+                    kv::get_json(&ranking::neighbours_key(item))?.unwrap_or_default();
                 neighbours.insert(item.clone(), n);
             }
         }
@@ -164,40 +166,48 @@ impl Plugin for Recommend {
 /// Apply co-occurrence pairs to the stored neighbour tables; returns the
 /// updated tables by product.
 fn update_neighbours(pairs: &[Pair]) -> Result<BTreeMap<String, Neighbours>, HandleError> {
-    let mut tables: BTreeMap<String, Neighbours> = BTreeMap::new();
-    for pair in pairs {
-        if !tables.contains_key(&pair.a) {
-            let stored = kv::get_json(&format!("co:{}", pair.a))?.unwrap_or_default();
-            tables.insert(pair.a.clone(), stored);
-        }
-        if let Some(table) = tables.get_mut(&pair.a) {
-            ranking::add_capped(table, &pair.b, pair.weight, MAX_NEIGHBOURS);
-        }
-    }
-    for (product, table) in &tables {
-        kv::set_json(&format!("co:{product}"), table)?;
-    }
-    Ok(tables)
+    let updates = pairs.iter().map(|p| (p.a.clone(), p.b.as_str(), p.weight));
+    update_tables(updates, ranking::neighbours_key, MAX_NEIGHBOURS)
 }
 
 /// Add popularity signals, each to its product's shard: an event rewrites
 /// one small table, not the whole popularity list.
 fn update_popularity(signals: &[(String, f64)]) -> Result<(), HandleError> {
-    let mut shards: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
-    for (product, weight) in signals {
-        let key = ranking::popularity_shard(product);
-        if !shards.contains_key(&key) {
-            let stored = kv::get_json(&key)?.unwrap_or_default();
-            shards.insert(key.clone(), stored);
-        }
-        if let Some(shard) = shards.get_mut(&key) {
-            ranking::add_capped(shard, product, *weight, MAX_POPULAR_PER_SHARD);
-        }
-    }
-    for (key, shard) in &shards {
-        kv::set_json(key, shard)?;
-    }
+    let updates = signals.iter().map(|(product, weight)| {
+        (
+            ranking::popularity_shard(product),
+            product.as_str(),
+            *weight,
+        )
+    });
+    update_tables(updates, str::to_owned, MAX_POPULAR_PER_SHARD)?;
     Ok(())
+}
+
+/// Add weighted entries to stored tables, `(table, entry, weight)` each:
+/// every touched table is read once (its KV key is `kv_key(table)`), capped
+/// to its `cap` heaviest entries, and written back once. Returns the
+/// updated tables by name.
+fn update_tables<'a>(
+    updates: impl IntoIterator<Item = (String, &'a str, f64)>,
+    kv_key: impl Fn(&str) -> String,
+    cap: usize,
+) -> Result<BTreeMap<String, BTreeMap<String, f64>>, HandleError> {
+    let mut tables: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
+    for (name, entry, weight) in updates {
+        let table = match tables.entry(name) {
+            Entry::Occupied(stored) => stored.into_mut(),
+            Entry::Vacant(slot) => {
+                let stored = kv::get_json(&kv_key(slot.key()))?.unwrap_or_default();
+                slot.insert(stored)
+            }
+        };
+        ranking::add_capped(table, entry, weight, cap);
+    }
+    for (name, table) in &tables {
+        kv::set_json(&kv_key(name), table)?;
+    }
+    Ok(tables)
 }
 
 /// The whole popularity table (every shard), read only when related

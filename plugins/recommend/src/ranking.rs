@@ -151,6 +151,11 @@ pub fn popularity_shard(product: &str) -> String {
     popularity_key(hash % POPULARITY_SHARDS)
 }
 
+/// The KV key of `product`'s neighbour table.
+pub fn neighbours_key(product: &str) -> String {
+    format!("co:{product}")
+}
+
 /// The KV key of popularity shard `shard`.
 pub fn popularity_key(shard: u32) -> String {
     format!("pop:{shard}")
