@@ -6,373 +6,40 @@ pub mod broker;
 mod cli;
 pub mod engagement;
 pub mod infobip;
+mod interop;
 pub mod local_server;
+mod plugin_build;
 pub mod redis;
 pub mod salesforce;
 mod settings;
 mod stores;
+mod test_gateway;
 mod ws_client;
 
 pub use cli::streamplug_plugin;
+pub use interop::{interop_python, kafka_client};
+pub use plugin_build::{PLUGIN_PACKAGES, plugin_dir};
 pub use settings::{
     JWT_SECRET, RECOMMEND_MANIFEST, TEST_WEBSOCKET, config, config_on, recorder_manifest,
 };
 pub use stores::{Backend, Stores};
+pub use test_gateway::{Answer, TestGateway};
 pub use ws_client::{Received, Ws, ack, closed, next_frame, push_on, pushes, receive, send_json};
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Result, bail};
 use serde_json::Value;
-use streamplug::config::{Overrides, Settings};
-use streamplug::gateway::Gateway;
-
-/// The plugins and fixtures the tests use (workspace package names).
-pub const PLUGIN_PACKAGES: &[&str] = &[
-    "recommend",
-    "support-bot",
-    "crm-sync",
-    "fixture-recorder",
-    "fixture-spin-forever",
-    "fixture-memory-hog",
-    "fixture-trap",
-    "fixture-always-retry",
-];
 
 /// Longest time a test waits for the gateway to do something.
 pub const PATIENCE: Duration = Duration::from_secs(60);
 
-fn workspace_root() -> PathBuf {
+pub(crate) fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default()
-}
-
-/// Directory of the built components; builds them on first use.
-pub fn plugin_dir() -> Result<PathBuf> {
-    static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    BUILT
-        .get_or_init(|| build_plugins().map_err(|e| format!("{e:#}")))
-        .clone()
-        .map_err(anyhow::Error::msg)
-}
-
-fn build_plugins() -> Result<PathBuf> {
-    let root = workspace_root();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.current_dir(&root)
-        .args(["build", "--target", "wasm32-wasip2", "--profile", "plugin"]);
-    for p in PLUGIN_PACKAGES {
-        cmd.args(["-p", p]);
-    }
-    let out = cmd.output().context("running cargo to build the plugins")?;
-    if !out.status.success() {
-        bail!(
-            "building plugins failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    Ok(root.join("target/wasm32-wasip2/plugin"))
-}
-
-/// Python with kafka-python, from the virtualenv `scripts/setup-test.sh`
-/// creates under `target/test-venv`.
-pub fn interop_python() -> Result<PathBuf> {
-    let python = workspace_root().join("target/test-venv/bin/python");
-    if !python.is_file() {
-        bail!(
-            "{} is missing; run `make test`, which creates it",
-            python.display()
-        );
-    }
-    Ok(python)
-}
-
-/// Run `tests/interop/kafka_client.py` with `args`; its standard output.
-pub fn kafka_client(args: &[&str]) -> Result<String> {
-    let out = Command::new(interop_python()?)
-        .arg(workspace_root().join("tests/interop/kafka_client.py"))
-        .args(args)
-        .output()
-        .context("running the kafka-python client")?;
-    if !out.status.success() {
-        bail!(
-            "kafka-python client failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    Ok(String::from_utf8(out.stdout)?)
-}
-
-/// A gateway running for one test.
-pub struct TestGateway {
-    /// The gateway.
-    pub gateway: Gateway,
-    /// `http://127.0.0.1:PORT`.
-    pub url: String,
-    /// HTTP client.
-    pub client: reqwest::Client,
-    /// The data directory, when the gateway owns it.
-    data: Option<tempfile::TempDir>,
-    /// The outside stores, when the gateway owns them.
-    stores: Option<Stores>,
-}
-
-/// An HTTP answer: status, headers and JSON body (`Null` if not JSON).
-pub struct Answer {
-    /// Status code.
-    pub status: u16,
-    /// Headers.
-    pub headers: reqwest::header::HeaderMap,
-    /// Body as JSON.
-    pub json: Value,
-}
-
-impl TestGateway {
-    /// Start a gateway with `plugins` (TOML) on the test [`config`] and a
-    /// fresh data directory that lives as long as the gateway.
-    pub async fn with_plugins(plugins: &str) -> Result<Self> {
-        Self::on(Backend::Embedded, plugins).await
-    }
-
-    /// Start a gateway with `plugins` on `backend`, with its own data
-    /// directory and stores that live as long as the gateway.
-    pub async fn on(backend: Backend, plugins: &str) -> Result<Self> {
-        Self::listening(backend, 0, plugins).await
-    }
-
-    /// Like [`TestGateway::with_plugins`], listening on `port` of loopback
-    /// (for settings that must name the gateway's own URL, such as a
-    /// webhook a plugin hands to a third party); see [`free_port`].
-    pub async fn with_plugins_on_port(port: u16, plugins: &str) -> Result<Self> {
-        Self::listening(Backend::Embedded, port, plugins).await
-    }
-
-    async fn listening(backend: Backend, port: u16, plugins: &str) -> Result<Self> {
-        let dir = tempfile::tempdir()?;
-        let stores = Stores::start(backend)?;
-        let config = config_on(&stores, dir.path(), plugins)?.replacen(
-            "listen = \"127.0.0.1:0\"",
-            &format!("listen = \"127.0.0.1:{port}\""),
-            1,
-        );
-        let mut gw = Self::start(&config).await?;
-        gw.data = Some(dir);
-        gw.stores = Some(stores);
-        Ok(gw)
-    }
-
-    /// Start a gateway from TOML settings (validated as `serve` would).
-    pub async fn start(toml: &str) -> Result<Self> {
-        let dir = tempfile::tempdir()?;
-        let path = dir.path().join("streamplug.toml");
-        std::fs::write(&path, toml)?;
-        let settings = Settings::load(Some(&path), &Overrides::default())?;
-        let gateway = Gateway::start(settings).await?;
-        Ok(Self {
-            url: format!("http://{}", gateway.addr),
-            gateway,
-            client: reqwest::Client::new(),
-            data: None,
-            stores: None,
-        })
-    }
-
-    /// POST `body` as JSON to `/v1/events`.
-    pub async fn post(&self, body: &Value) -> Result<Answer> {
-        self.post_raw("application/json", serde_json::to_vec(body)?)
-            .await
-    }
-
-    /// POST raw bytes with a content type to `/v1/events`.
-    pub async fn post_raw(&self, content_type: &str, body: Vec<u8>) -> Result<Answer> {
-        let r = self
-            .client
-            .post(format!("{}/v1/events", self.url))
-            .header("content-type", content_type)
-            .body(body)
-            .send()
-            .await?;
-        answer(r).await
-    }
-
-    /// GET a path.
-    pub async fn get(&self, path: &str) -> Result<Answer> {
-        answer(
-            self.client
-                .get(format!("{}{path}", self.url))
-                .send()
-                .await?,
-        )
-        .await
-    }
-
-    /// Partition count and end offsets of `topic` (`GET /v1/topics`).
-    pub async fn ends(&self, topic: &str) -> Result<Vec<u64>> {
-        let a = self.get("/v1/topics").await?;
-        if a.status != 200 {
-            bail!("listing topics: {} {}", a.status, a.json);
-        }
-        let info = a
-            .json
-            .as_array()
-            .and_then(|ts| ts.iter().find(|t| t["name"] == topic))
-            .with_context(|| format!("no topic {topic}"))?;
-        Ok(info["end_offsets"]
-            .as_array()
-            .map(|os| os.iter().filter_map(Value::as_u64).collect())
-            .unwrap_or_default())
-    }
-
-    /// Every event of `topic`, partition by partition, paging through each.
-    pub async fn events(&self, topic: &str) -> Result<Vec<Value>> {
-        const PAGE: usize = 1000;
-        let mut all = Vec::new();
-        for partition in 0..self.ends(topic).await?.len() {
-            let mut offset = 0;
-            loop {
-                let a = self
-                    .get(&format!(
-                        "/v1/topics/{topic}/events?partition={partition}&offset={offset}&limit={PAGE}"
-                    ))
-                    .await?;
-                if a.status != 200 {
-                    bail!("reading {topic}: {} {}", a.status, a.json);
-                }
-                let page = a.json["events"].as_array().cloned().unwrap_or_default();
-                let Some(last) = page.last().and_then(|e| e["offset"].as_u64()) else {
-                    break;
-                };
-                let full = page.len() == PAGE;
-                all.extend(page);
-                if !full {
-                    break;
-                }
-                offset = last + 1;
-            }
-        }
-        Ok(all)
-    }
-
-    /// The ids of every event of `topic`, partition by partition, in order.
-    pub async fn event_ids(&self, topic: &str) -> Result<Vec<String>> {
-        self.events(topic)
-            .await?
-            .iter()
-            .map(|e| {
-                e["event"]["id"]
-                    .as_str()
-                    .map(str::to_owned)
-                    .with_context(|| format!("an event of {topic} without an id: {e}"))
-            })
-            .collect()
-    }
-
-    /// The offsets the recorder fixture saw for `key`, in the order it saw
-    /// them (its KV `order:<key>`; empty when it saw none).
-    pub async fn recorded_order(&self, key: &str) -> Result<Vec<u64>> {
-        let order = self.kv("recorder", &format!("order:{key}")).await?;
-        order
-            .as_ref()
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .map(|o| o.as_u64().with_context(|| format!("not an offset: {o}")))
-            .collect()
-    }
-
-    /// POST `events` as one batch, expecting `202`; the ids the gateway
-    /// acknowledged, in order.
-    pub async fn post_batch(&self, events: &[Value]) -> Result<Vec<String>> {
-        let a = self.post(&Value::Array(events.to_vec())).await?;
-        if a.status != 202 {
-            bail!("batch refused: {} {}", a.status, a.json);
-        }
-        a.json["events"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|e| {
-                e["id"]
-                    .as_str()
-                    .map(str::to_owned)
-                    .with_context(|| format!("an acknowledgement without an id: {e}"))
-            })
-            .collect()
-    }
-
-    /// Wait until `topic` holds at least `n` events; returns them.
-    pub async fn wait_for_events(&self, topic: &str, n: usize) -> Result<Vec<Value>> {
-        eventually(&format!("{topic} to hold {n} events"), || async {
-            let held: u64 = self.ends(topic).await?.iter().sum();
-            Ok((held >= n as u64).then_some(()))
-        })
-        .await?;
-        self.events(topic).await
-    }
-
-    /// The committed KV value of `plugin` under `key`, as JSON.
-    pub async fn kv(&self, plugin: &str, key: &str) -> Result<Option<Value>> {
-        match self.gateway.kv.get(plugin, key).await? {
-            Some(bytes) => Ok(Some(serde_json::from_slice(&bytes)?)),
-            None => Ok(None),
-        }
-    }
-
-    /// The broker's `host:port`, when the gateway runs on its own Kafka stores.
-    pub fn bootstrap(&self) -> Option<String> {
-        self.stores
-            .as_ref()
-            .and_then(|s| s.broker.as_ref())
-            .map(|b| b.bootstrap.clone())
-    }
-
-    /// The value of the sample `name` (as written in the exposition, labels
-    /// included) on `GET /metrics`; 0 when absent. The recorder is global,
-    /// so the value counts every gateway of the test process.
-    pub async fn metric(&self, name: &str) -> Result<f64> {
-        let text = self
-            .client
-            .get(format!("{}/metrics", self.url))
-            .send()
-            .await?
-            .text()
-            .await?;
-        Ok(text
-            .lines()
-            .filter_map(|line| line.rsplit_once(' '))
-            .find(|(sample, _)| *sample == name)
-            .and_then(|(_, value)| value.parse().ok())
-            .unwrap_or(0.0))
-    }
-
-    /// Live WebSocket sessions of `customer` on this gateway.
-    pub fn gateway_sessions(&self, customer: &str) -> usize {
-        self.gateway.sessions_of(customer)
-    }
-
-    /// Shut the gateway down (its own data directory goes with it).
-    pub async fn stop(self) {
-        self.gateway.shutdown().await;
-        drop(self.data);
-        drop(self.stores);
-    }
-}
-
-async fn answer(r: reqwest::Response) -> Result<Answer> {
-    let status = r.status().as_u16();
-    let headers = r.headers().clone();
-    let bytes = r.bytes().await?;
-    Ok(Answer {
-        status,
-        headers,
-        json: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    })
 }
 
 /// Poll `probe` every 50 ms until it yields `Some`, for at most [`PATIENCE`];

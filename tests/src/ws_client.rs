@@ -4,7 +4,8 @@
 use anyhow::{Context as _, Result, bail};
 use serde_json::Value;
 
-use crate::{PATIENCE, TestGateway, answer};
+use crate::test_gateway::answer;
+use crate::{PATIENCE, TestGateway};
 
 /// A WebSocket client connection.
 pub type Ws =
