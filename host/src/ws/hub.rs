@@ -1,12 +1,17 @@
 //! The live sessions of this gateway instance, by customer. Pushes are
 //! delivered to a session through its bounded queue; a session whose queue
 //! is full is a slow consumer and is told to leave (it can resume).
+//!
+//! The queue is a `VecDeque` under a mutex with a `Notify`, not a tokio
+//! channel: a tokio `mpsc` channel allocates its first block of 32 slots
+//! (1.5 KiB of `PushFrame`s) when it is made, and most sessions sit idle;
+//! an empty `VecDeque` holds no allocation (docs/BENCHMARKS.md, idle memory).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use tokio::sync::{Notify, mpsc, watch};
+use tokio::sync::{Notify, watch};
 
 use super::frames::PushFrame;
 use super::replies::Replies;
@@ -20,7 +25,11 @@ pub const SLOW_CONSUMERS: &str = "streamplug_ws_slow_consumers_total";
 pub struct SessionHandle {
     /// Session id.
     pub id: u64,
-    queue: mpsc::Sender<PushFrame>,
+    /// Pushes not yet taken by the session, at most `capacity`.
+    queue: Mutex<VecDeque<PushFrame>>,
+    capacity: usize,
+    /// Woken when a push is queued.
+    queued: Notify,
     slow: AtomicBool,
     /// Woken when the session must leave for being slow.
     pub kicked: Notify,
@@ -30,6 +39,34 @@ impl SessionHandle {
     /// Whether the hub found this session's queue full.
     pub fn is_slow(&self) -> bool {
         self.slow.load(Ordering::Acquire)
+    }
+
+    /// The next push queued for this session, waiting for one. Cancel safe:
+    /// a push leaves the queue only in the poll that returns it.
+    pub async fn next_push(&self) -> PushFrame {
+        loop {
+            if let Some(frame) = self.lock_queue().pop_front() {
+                return frame;
+            }
+            // A push queued since the check left a permit: no lost wake-up.
+            self.queued.notified().await;
+        }
+    }
+
+    /// Queue `frame`; false when the queue is full.
+    fn offer(&self, frame: PushFrame) -> bool {
+        let mut queue = self.lock_queue();
+        if queue.len() >= self.capacity {
+            return false;
+        }
+        queue.push_back(frame);
+        drop(queue);
+        self.queued.notify_one();
+        true
+    }
+
+    fn lock_queue(&self) -> MutexGuard<'_, VecDeque<PushFrame>> {
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -53,10 +90,8 @@ pub struct Hub {
 pub struct Registration {
     hub: Arc<Hub>,
     customer: String,
-    /// The session's handle.
+    /// The session's handle (its pushes: [`SessionHandle::next_push`]).
     pub handle: Arc<SessionHandle>,
-    /// Pushes for this session.
-    pub pushes: mpsc::Receiver<PushFrame>,
 }
 
 impl Hub {
@@ -79,10 +114,11 @@ impl Hub {
         if list.len() >= self.max_per_customer {
             return Err(TooManySessions(list.len()));
         }
-        let (tx, rx) = mpsc::channel(self.queue);
         let handle = Arc::new(SessionHandle {
             id: self.next_id.fetch_add(1, Ordering::Relaxed),
-            queue: tx,
+            queue: Mutex::new(VecDeque::new()),
+            capacity: self.queue,
+            queued: Notify::new(),
             slow: AtomicBool::new(false),
             kicked: Notify::new(),
         });
@@ -94,7 +130,6 @@ impl Hub {
             hub: self.clone(),
             customer: customer.to_owned(),
             handle,
-            pushes: rx,
         })
     }
 
@@ -102,10 +137,7 @@ impl Hub {
     pub fn deliver(&self, customer: &str, frame: &PushFrame) {
         let sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
         for session in sessions.get(customer).into_iter().flatten() {
-            let full = matches!(
-                session.queue.try_send(frame.clone()),
-                Err(mpsc::error::TrySendError::Full(_))
-            );
+            let full = !session.offer(frame.clone());
             // First overflow: count it and tell the session to leave.
             if full && !session.slow.swap(true, Ordering::AcqRel) {
                 metrics::counter!(SLOW_CONSUMERS).increment(1);
@@ -164,13 +196,35 @@ mod tests {
     #[tokio::test]
     async fn pushes_reach_every_session_of_the_customer_and_no_other() {
         let hub = Arc::new(Hub::new(4, 8));
-        let mut a1 = hub.register("a").unwrap();
-        let mut a2 = hub.register("a").unwrap();
-        let mut b = hub.register("b").unwrap();
+        let a1 = hub.register("a").unwrap();
+        let a2 = hub.register("a").unwrap();
+        let b = hub.register("b").unwrap();
         hub.deliver("a", &frame(1));
-        assert_eq!(a1.pushes.recv().await.unwrap().offset, 1);
-        assert_eq!(a2.pushes.recv().await.unwrap().offset, 1);
-        assert!(b.pushes.try_recv().is_err());
+        hub.deliver("a", &frame(2));
+        for a in [&a1, &a2] {
+            assert_eq!(a.handle.next_push().await.offset, 1);
+            assert_eq!(a.handle.next_push().await.offset, 2);
+        }
+        assert!(b.handle.lock_queue().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_waiting_session_wakes_for_a_push_and_a_cancelled_wait_loses_nothing() {
+        let hub = Arc::new(Hub::new(1, 4));
+        let r = hub.register("a").unwrap();
+        // Cancelled wait (as when another select! branch wins).
+        let cancelled =
+            tokio::time::timeout(std::time::Duration::from_millis(10), r.handle.next_push()).await;
+        assert!(cancelled.is_err());
+        let waiting = tokio::spawn({
+            let handle = r.handle.clone();
+            async move { handle.next_push().await.offset }
+        });
+        tokio::task::yield_now().await;
+        hub.deliver("a", &frame(7));
+        assert_eq!(waiting.await.unwrap(), 7);
+        hub.deliver("a", &frame(8));
+        assert_eq!(r.handle.next_push().await.offset, 8);
     }
 
     #[tokio::test]

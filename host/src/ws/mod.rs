@@ -76,11 +76,11 @@ pub struct WsQuery {
     pub resume: Option<String>,
 }
 
-/// A session's read buffer: tungstenite allocates it up front (128 KiB by
-/// default), which made an idle session cost ~136 KiB (`streamplug-bench`,
-/// docs/BENCHMARKS.md). Frames are small; a larger one is read in several
-/// chunks.
-const READ_BUFFER_BYTES: usize = 4 * 1024;
+/// A session's read buffer: tungstenite allocates it up front and fills it
+/// (128 KiB by default), which made an idle session cost ~136 KiB
+/// (`streamplug-bench`, docs/BENCHMARKS.md). Event frames are a few hundred
+/// bytes; a larger one makes the buffer grow to its size.
+const READ_BUFFER_BYTES: usize = 2 * 1024;
 /// Pushes are written once this much is buffered, or on flush.
 const WRITE_BUFFER_BYTES: usize = 8 * 1024;
 

@@ -96,14 +96,24 @@ pub(super) async fn run(
         Err(leave) => leave,
     };
     if let Leave::Close(code, reason) = leave {
-        tracing::debug!(customer = %session.customer, code, %reason, "session closed");
+        session.close(&mut stream, code, reason).await;
+    }
+}
+
+/// How long a closing session waits to send its close frame, and then for
+/// the peer's close reply.
+const CLOSE_LINGER: Duration = Duration::from_secs(2);
+
+impl Session {
+    /// Send the close frame, then wait briefly for the peer's.
+    async fn close(&mut self, stream: &mut SplitStream<WebSocket>, code: u16, reason: String) {
+        tracing::debug!(customer = %self.customer, code, %reason, "session closed");
         let frame = CloseFrame {
             code,
             reason: Utf8Bytes::from(reason),
         };
         let sent =
-            tokio::time::timeout(CLOSE_LINGER, session.sink.send(Message::Close(Some(frame))))
-                .await;
+            tokio::time::timeout(CLOSE_LINGER, self.sink.send(Message::Close(Some(frame)))).await;
         if matches!(sent, Ok(Ok(()))) {
             // Closing handshake (RFC 6455 section 7.1.1): let the peer read
             // what is still queued for it (pings included) and answer with its
@@ -118,13 +128,7 @@ pub(super) async fn run(
             .await;
         }
     }
-}
 
-/// How long a closing session waits to send its close frame, and then for
-/// the peer's close reply.
-const CLOSE_LINGER: Duration = Duration::from_secs(2);
-
-impl Session {
     /// Welcome, then replay what the resume token missed.
     async fn start(&mut self, resume: Option<String>) -> Result<(), Leave> {
         let topic = self.state.ws.settings.push_topic.clone();
@@ -234,10 +238,7 @@ impl Session {
                 biased;
                 () = stopped(&mut shutdown) => Err(Leave::Close(close::GOING_AWAY, "server shutting down; resume with your last token".into())),
                 () = handle.kicked.notified() => Err(slow_consumer()),
-                frame = self.registration.pushes.recv() => match frame {
-                    Some(frame) => self.push(frame).await,
-                    None => Err(Leave::Gone),
-                },
+                frame = handle.next_push() => self.push(frame).await,
                 msg = stream.next() => self.inbound(msg, &settings).await,
                 _ = ping.tick() => {
                     if self.last_seen.elapsed() > idle {
