@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
@@ -20,9 +20,15 @@ use crate::payload;
 pub type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
+/// One HTTP client (one connection pool) for every session's dev token.
+fn token_client() -> &'static reqwest::Client {
+    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
+    CLIENT.get_or_init(reqwest::Client::new)
+}
+
 /// Open a session of `customer` (dev token) and read its `welcome`.
 pub async fn session(addr: SocketAddr, customer: &str) -> Result<Socket> {
-    let token: Value = reqwest::Client::new()
+    let token: Value = token_client()
         .post(format!("http://{addr}/v1/dev/tokens"))
         .json(&serde_json::json!({ "customer": customer }))
         .send()
