@@ -25,9 +25,9 @@ pub const SLOW_CONSUMERS: &str = "streamplug_ws_slow_consumers_total";
 pub struct SessionHandle {
     /// Session id.
     pub id: u64,
-    /// Pushes not yet taken by the session, at most `capacity`.
+    /// Pushes not yet taken by the session, at most the hub's
+    /// `queue_capacity`.
     queue: Mutex<VecDeque<PushFrame>>,
-    capacity: usize,
     /// Woken when a push is queued.
     queued: Notify,
     slow: AtomicBool,
@@ -53,10 +53,10 @@ impl SessionHandle {
         }
     }
 
-    /// Queue `frame`; false when the queue is full.
-    fn offer(&self, frame: PushFrame) -> bool {
+    /// Queue `frame`; false when `capacity` frames are already waiting.
+    fn offer(&self, frame: PushFrame, capacity: usize) -> bool {
         let mut queue = self.lock_queue();
-        if queue.len() >= self.capacity {
+        if queue.len() >= capacity {
             return false;
         }
         queue.push_back(frame);
@@ -80,7 +80,7 @@ pub struct Hub {
     sessions: Mutex<HashMap<String, Vec<Arc<SessionHandle>>>>,
     next_id: AtomicU64,
     max_per_customer: usize,
-    queue: usize,
+    queue_capacity: usize,
     live: watch::Sender<usize>,
     /// HTTP requests waiting for the push their event causes.
     pub replies: Replies,
@@ -101,7 +101,7 @@ impl Hub {
             sessions: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(1),
             max_per_customer,
-            queue: queue.max(1),
+            queue_capacity: queue.max(1),
             live: watch::channel(0).0,
             replies: Replies::default(),
         }
@@ -117,7 +117,6 @@ impl Hub {
         let handle = Arc::new(SessionHandle {
             id: self.next_id.fetch_add(1, Ordering::Relaxed),
             queue: Mutex::new(VecDeque::new()),
-            capacity: self.queue,
             queued: Notify::new(),
             slow: AtomicBool::new(false),
             kicked: Notify::new(),
@@ -137,7 +136,7 @@ impl Hub {
     pub fn deliver(&self, customer: &str, frame: &PushFrame) {
         let sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
         for session in sessions.get(customer).into_iter().flatten() {
-            let full = !session.offer(frame.clone());
+            let full = !session.offer(frame.clone(), self.queue_capacity);
             // First overflow: count it and tell the session to leave.
             if full && !session.slow.swap(true, Ordering::AcqRel) {
                 metrics::counter!(SLOW_CONSUMERS).increment(1);
