@@ -14,30 +14,36 @@ use hyper_util::rt::TokioIo;
 
 use crate::meter::{self, Measured, Meter, Timing};
 use crate::payload;
+use crate::target::Target;
 
 /// Request bodies each worker cycles through (made before the clock runs).
 const BODIES: u64 = 64;
 
-/// Run `connections` workers posting `batch` events a request to `addr`.
+/// Run `connections` workers posting `batch` events a request to `target`
+/// (with its API key, when it has one).
 pub async fn ingest(
     name: &str,
-    addr: SocketAddr,
+    target: &Target,
     connections: usize,
     batch: usize,
     timing: Timing,
 ) -> Result<Measured> {
     let setup = format!("{connections} connections, {batch} event(s) a request");
+    let addr = target.addr;
+    let authorization: Option<Arc<str>> =
+        target.key.as_deref().map(|k| format!("Bearer {k}").into());
     meter::run(name, setup, connections, timing, move |meter, worker| {
         let bodies: Vec<Bytes> = (0..BODIES)
             .map(|n| payload::body(worker, n, batch))
             .collect();
-        post_until_done(addr, meter, bodies, batch as u64)
+        post_until_done(addr, authorization.clone(), meter, bodies, batch as u64)
     })
     .await
 }
 
 async fn post_until_done(
     addr: SocketAddr,
+    authorization: Option<Arc<str>>,
     meter: Arc<Meter>,
     bodies: Vec<Bytes>,
     events: u64,
@@ -54,10 +60,13 @@ async fn post_until_done(
             break;
         }
         sender.ready().await.context("connection closed")?;
-        let request = http::Request::post("/v1/events")
+        let mut request = http::Request::post("/v1/events")
             .header(http::header::HOST, &host)
-            .header(http::header::CONTENT_TYPE, "application/json")
-            .body(Full::new(body.clone()))?;
+            .header(http::header::CONTENT_TYPE, "application/json");
+        if let Some(value) = &authorization {
+            request = request.header(http::header::AUTHORIZATION, value.as_ref());
+        }
+        let request = request.body(Full::new(body.clone()))?;
         let started = Instant::now();
         let answer = sender.send_request(request).await?;
         let status = answer.status();

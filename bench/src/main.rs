@@ -64,6 +64,10 @@ struct RunArgs {
     /// starting one (the baseline still runs beside it).
     #[arg(long, value_name = "ADDR")]
     gateway: Option<SocketAddr>,
+    /// The API key ingest requests carry against `--gateway` (a gateway the
+    /// harness starts mints its demo key).
+    #[arg(long, env = "STREAMPLUG_BENCH_KEY", hide_env_values = true)]
+    key: Option<String>,
     /// The `streamplug` binary to start (default: the one beside this binary).
     #[arg(long, value_name = "FILE")]
     gateway_bin: Option<PathBuf>,
@@ -155,7 +159,7 @@ async fn run(args: RunArgs) -> Result<()> {
         }
     };
     let gateway = match args.gateway {
-        Some(addr) => Gateway::Running(addr),
+        Some(addr) => Gateway::Running(addr, args.key.clone()),
         None => Gateway::Start {
             bin: args
                 .gateway_bin

@@ -36,8 +36,9 @@ const RAW_PRODUCER: &str = "raw rdkafka producer (baseline)";
 pub enum Gateway {
     /// Start `bin` for each group, plugins from `plugin_dir`.
     Start { bin: PathBuf, plugin_dir: PathBuf },
-    /// Drive the one at this address (its configuration is what it is).
-    Running(SocketAddr),
+    /// Drive the one at this address (its configuration is what it is),
+    /// with this API key.
+    Running(SocketAddr, Option<String>),
 }
 
 /// What to run.
@@ -70,19 +71,14 @@ impl Plan {
 
         if self.wants("baseline") {
             let bare = Target::bare().await?;
-            let single = http_load::ingest(BARE, bare.addr, conns, 1, t);
+            let single = http_load::ingest(BARE, &bare, conns, 1, t);
             results.push(cpu_cost::measured(&bare, t, single).await?);
         }
         if self.wants("ingest") {
             let gw = self.gateway(Plugins::None, &[]).await?;
             results.push(single_against_bare("http ingest", &gw, conns, t).await?);
-            let batch = http_load::ingest(
-                "http batch ingest",
-                gw.addr,
-                batch_connections,
-                self.batch,
-                t,
-            );
+            let batch =
+                http_load::ingest("http batch ingest", &gw, batch_connections, self.batch, t);
             results.push(cpu_cost::measured(&gw, t, batch).await?);
             let ws = ws_load::ingest(gw.addr, self.sessions, t);
             results.push(cpu_cost::measured(&gw, t, ws).await?);
@@ -119,14 +115,14 @@ impl Plan {
                 ("STREAMPLUG_LOG__KAFKA__REPLICATION_FACTOR", "1"),
             ];
             let gw = self.gateway(Plugins::None, &env).await?;
-            let single = http_load::ingest("http ingest (kafka)", gw.addr, conns, 1, t);
+            let single = http_load::ingest("http ingest (kafka)", &gw, conns, 1, t);
             results.push(against(
                 cpu_cost::measured(&gw, t, single).await?,
                 RAW_PRODUCER,
             ));
             let batch = http_load::ingest(
                 "http batch ingest (kafka)",
-                gw.addr,
+                &gw,
                 batch_connections,
                 self.batch,
                 t,
@@ -149,8 +145,10 @@ impl Plan {
             Gateway::Start { bin, plugin_dir } => {
                 Target::gateway(bin, plugin_dir, plugins, env).await
             }
-            Gateway::Running(addr) if env.is_empty() => Ok(Target::running(*addr)),
-            Gateway::Running(_) => {
+            Gateway::Running(addr, key) if env.is_empty() => {
+                Ok(Target::running(*addr, key.clone()))
+            }
+            Gateway::Running(..) => {
                 None.context("the Kafka scenarios start their own gateway: leave out --gateway")
             }
         }
@@ -165,7 +163,7 @@ pub(crate) async fn single_against_bare(
     connections: usize,
     t: Timing,
 ) -> Result<Measured> {
-    let single = http_load::ingest(name, target.addr, connections, 1, t);
+    let single = http_load::ingest(name, target, connections, 1, t);
     Ok(against(cpu_cost::measured(target, t, single).await?, BARE))
 }
 

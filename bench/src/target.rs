@@ -17,15 +17,18 @@ use tokio::process::{Child, Command};
 pub struct Target {
     /// Its address.
     pub addr: SocketAddr,
+    /// The API key its ingest requests carry (a started gateway's demo key).
+    pub key: Option<String>,
     child: Option<Child>,
     _data: Option<tempfile::TempDir>,
 }
 
 impl Target {
-    /// A gateway already running at `addr`.
-    pub fn running(addr: SocketAddr) -> Self {
+    /// A gateway already running at `addr`, driven with `key`.
+    pub fn running(addr: SocketAddr, key: Option<String>) -> Self {
         Self {
             addr,
+            key,
             child: None,
             _data: None,
         }
@@ -73,14 +76,20 @@ impl Target {
             .kill_on_drop(true)
             .spawn()
             .with_context(|| format!("starting {}", gateway.display()))?;
+        let key_file = streamplug::auth::demo_key::path(data.path());
         let mut target = Self {
             addr,
+            key: None,
             child: Some(child),
             _data: Some(data),
         };
         target
             .wait_ready("/readyz", Duration::from_secs(120))
             .await?;
+        // The embedded default minted its demo key at start.
+        let key = std::fs::read_to_string(&key_file)
+            .with_context(|| format!("the gateway's demo key {}", key_file.display()))?;
+        target.key = Some(key.trim().to_owned());
         Ok(target)
     }
 
@@ -130,6 +139,7 @@ impl Target {
             .with_context(|| format!("starting {:?}", command.as_std().get_program()))?;
         let mut target = Self {
             addr,
+            key: None,
             child: Some(child),
             _data: None,
         };

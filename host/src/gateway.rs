@@ -11,6 +11,7 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use crate::admin::{self, AdminState};
 use crate::api::{self, AppState, Limits};
+use crate::auth::Authenticator;
 use crate::config::{ConfigError, KvBackend, LogBackend, PluginManifest, Settings};
 use crate::dispatch::Ownership;
 use crate::registry::Registry;
@@ -184,6 +185,33 @@ fn credentials(
         .collect()
 }
 
+/// The authenticator of `[auth]`, with the demo key minted when asked for.
+async fn authenticator(settings: &Settings) -> Result<Authenticator, StartError> {
+    let auth = &settings.auth;
+    let demo = if auth.demo_key {
+        let digest =
+            crate::auth::demo_key::load_or_mint(&settings.storage.data_dir).map_err(|e| {
+                ConfigError::Invalid {
+                    setting: "auth.demo_key".into(),
+                    reason: format!("cannot keep the demo key: {e}"),
+                }
+            })?;
+        Some(digest)
+    } else {
+        None
+    };
+    let authenticator = Authenticator::from_settings(auth, demo).await?;
+    if auth.jwt_secret.is_none() && auth.jwks.is_none() {
+        tracing::info!("auth.jwt_secret and auth.jwks are not set: customer tokens are refused");
+    }
+    if auth.dev_tokens {
+        tracing::warn!(
+            "auth.dev_tokens is on: anyone on this machine can mint customer tokens (demo only)"
+        );
+    }
+    Ok(authenticator)
+}
+
 impl Gateway {
     /// Start everything `settings` describes.
     pub async fn start(settings: Settings) -> Result<Self, StartError> {
@@ -272,13 +300,16 @@ impl Gateway {
                 shutdown_rx.clone(),
             )?;
         }
-        let ws = Arc::new(WsContext::new(&settings.websocket, shutdown_rx.clone()));
-        if ws.keys.is_none() {
-            tracing::info!("websocket.jwt_secret is not set: /v1/ws refuses every session");
-        }
-        if settings.websocket.dev_tokens {
-            tracing::warn!(
-                "websocket.dev_tokens is on: anyone can mint customer tokens (demo only)"
+        let ws = Arc::new(WsContext::new(
+            &settings.websocket,
+            settings.server.max_reply_waits_per_principal,
+            shutdown_rx.clone(),
+        ));
+        let auth = Arc::new(authenticator(&settings).await?);
+        if let Some(jwks) = auth.jwks() {
+            jwks.spawn_refresh(
+                std::time::Duration::from_secs(settings.auth.jwks_refresh_secs),
+                shutdown_rx.clone(),
             );
         }
         crate::ws::tailer::spawn(
@@ -311,6 +342,11 @@ impl Gateway {
                 .map(Arc::from),
             metrics: prometheus(),
             ws: ws.clone(),
+            auth,
+            dev_token_max_ttl: settings
+                .auth
+                .dev_tokens
+                .then_some(settings.auth.dev_token_max_ttl_secs),
         };
         let (listener, addr) = bind(settings.server.listen).await?;
         let stop_admin = shutdown_rx.clone();
@@ -350,6 +386,11 @@ impl Gateway {
         manifest: &PluginManifest,
     ) -> Result<Arc<PluginVersion>, VersionError> {
         self.loader.load(manifest).await
+    }
+
+    /// Requests waiting for a reply (`reply_timeout_ms`) on this instance.
+    pub fn reply_waiters(&self) -> usize {
+        self.ws.hub.replies.len()
     }
 
     /// Live WebSocket sessions of `customer` on this instance.

@@ -57,9 +57,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             streamplug::cli::plugin::run(args, &mut stdout).await?;
         }
         Command::Config(args) => {
-            let settings = Settings::load(args.config.as_deref(), &args.overrides())?;
-            let text =
-                toml::to_string_pretty(&settings).context("cannot render the configuration")?;
+            let text = streamplug::cli::effective_config(&args)?;
+            std::io::stdout().write_all(text.as_bytes())?;
+        }
+        Command::Keys(args) => {
+            let text = streamplug::cli::keys::run(&args).map_err(anyhow::Error::msg)?;
             std::io::stdout().write_all(text.as_bytes())?;
         }
         Command::Schemas { markdown } => {

@@ -27,6 +27,7 @@ mod salesforce_double;
 mod sandbox;
 mod scale_out;
 mod scenario;
+mod security;
 mod shadow;
 mod support_bot;
 mod swaps;

@@ -19,7 +19,7 @@ type Acked = Arc<Mutex<Vec<(String, String, String)>>>;
 
 /// Post one view at a time to `url` until `stop`, recording what was acknowledged.
 async fn load(url: String, acked: Acked, start: usize, stop: tokio::sync::watch::Receiver<bool>) {
-    let client = reqwest::Client::new();
+    let client = streamplug_tests::keyed_client(streamplug_tests::TEST_KEY).unwrap();
     let mut n = start;
     while !*stop.borrow() {
         let customer = format!("c{}", n % CUSTOMERS);

@@ -26,7 +26,7 @@ async fn sessions_without_a_valid_token_are_closed_with_4401_and_a_reason() {
     let gw = TestGateway::with_plugins("").await.unwrap();
     let forged = token(b"wrong", "alice", 4_000_000_000);
     let cases = [
-        (String::new(), "no token"),
+        (String::new(), "authentication required"),
         (
             format!(
                 "token={}",
@@ -47,11 +47,9 @@ async fn sessions_without_a_valid_token_are_closed_with_4401_and_a_reason() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_event_frame_is_acked_with_its_offset_and_errors_keep_the_session_open() {
-    let gw = TestGateway::with_plugins(
-        "[websocket]\njwt_secret = \"test-secret\"\ndev_tokens = true\nmax_message_bytes = 1024\n",
-    )
-    .await
-    .unwrap();
+    let gw = TestGateway::with_plugins("[websocket]\nmax_message_bytes = 1024\n")
+        .await
+        .unwrap();
     let (mut ws, welcome) = gw.session("alice", None).await.unwrap();
     assert_eq!(welcome["customer"], "alice");
 
@@ -83,8 +81,18 @@ async fn an_event_frame_is_acked_with_its_offset_and_errors_keep_the_session_ope
     );
     send_json(&mut ws, &view("bob", "tent")).await.unwrap();
     let e = next_frame(&mut ws).await.unwrap();
-    assert_eq!(e["status"], 422, "{e}");
+    assert_eq!(e["status"], 403, "{e}");
     assert_eq!(e["errors"][0]["pointer"], "/subject");
+    // A backend-only type is refused to a customer, about itself or not.
+    send_json(
+        &mut ws,
+        &json!({"type": "order.cancelled", "customer": "bob", "data": {"order": "o-bob-1"}}),
+    )
+    .await
+    .unwrap();
+    let e = next_frame(&mut ws).await.unwrap();
+    assert_eq!(e["status"], 403, "{e}");
+    assert_eq!(e["errors"][0]["pointer"], "/type");
     send_json(
         &mut ws,
         &json!({"type": "support.message", "data": {"text": "x".repeat(2000)}}),
@@ -184,9 +192,7 @@ async fn a_reconnect_with_the_last_token_replays_exactly_the_missed_pushes_in_or
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_resume_beyond_the_retention_window_is_told_history_was_lost() {
-    let plugins = format!(
-        "[websocket]\njwt_secret = \"test-secret\"\ndev_tokens = true\nretention_secs = 0\n{RECOMMEND_MANIFEST}"
-    );
+    let plugins = format!("[websocket]\nretention_secs = 0\n{RECOMMEND_MANIFEST}");
     let gw = TestGateway::with_plugins(&plugins).await.unwrap();
     let (first, welcome) = gw.session("alice", None).await.unwrap();
     let token = welcome["resume"].as_str().unwrap().to_owned();
@@ -206,7 +212,7 @@ async fn a_resume_beyond_the_retention_window_is_told_history_was_lost() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_consumer_is_cut_with_a_reason_and_can_resume() {
     let plugins = format!(
-        "[websocket]\njwt_secret = \"test-secret\"\ndev_tokens = true\nsend_queue = 4\n{}",
+        "[websocket]\nsend_queue = 4\n{}",
         recorder_manifest(
             // The host's side of 120 large pushes is slow in a debug build;
             // the CPU budget counts a tick for each slow host call.
@@ -250,7 +256,7 @@ async fn a_slow_consumer_is_cut_with_a_reason_and_can_resume() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn limits_on_sessions_and_rate_are_enforced() {
     let gw = TestGateway::with_plugins(
-        "[websocket]\njwt_secret = \"test-secret\"\ndev_tokens = true\nmax_sessions_per_customer = 2\nrate_per_sec = 1\nrate_burst = 2\n",
+        "[websocket]\nmax_sessions_per_customer = 2\nrate_per_sec = 1\nrate_burst = 2\n",
     )
     .await
     .unwrap();
@@ -284,11 +290,10 @@ async fn shutdown_closes_sessions_with_going_away() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_that_answers_nothing_is_closed_after_the_idle_timeout() {
-    let gw = TestGateway::with_plugins(
-        "[websocket]\njwt_secret = \"test-secret\"\ndev_tokens = true\nping_interval_ms = 50\nidle_timeout_ms = 200\n",
-    )
-    .await
-    .unwrap();
+    let gw =
+        TestGateway::with_plugins("[websocket]\nping_interval_ms = 50\nidle_timeout_ms = 200\n")
+            .await
+            .unwrap();
     let (mut ws, _) = gw.session("alice", None).await.unwrap();
     // Not reading means not answering the server's pings.
     tokio::time::sleep(std::time::Duration::from_millis(600)).await;

@@ -20,10 +20,10 @@ pub use cli::streamplug_plugin;
 pub use interop::{interop_python, kafka_client};
 pub use plugin_build::{PLUGIN_PACKAGES, plugin_dir};
 pub use settings::{
-    JWT_SECRET, RECOMMEND_MANIFEST, TEST_WEBSOCKET, config, config_on, recorder_manifest,
+    JWT_SECRET, RECOMMEND_MANIFEST, TEST_KEY, config, config_on, recorder_manifest, test_auth,
 };
 pub use stores::{Backend, Stores};
-pub use test_gateway::{Answer, TestGateway};
+pub use test_gateway::{Answer, TestGateway, keyed_client};
 pub use ws_client::{Received, Ws, ack, closed, next_frame, push_on, pushes, receive, send_json};
 
 use std::path::{Path, PathBuf};
@@ -40,6 +40,11 @@ pub(crate) fn workspace_root() -> PathBuf {
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default()
+}
+
+/// A path of the workspace, from its root.
+pub fn workspace_path(relative: &str) -> PathBuf {
+    workspace_root().join(relative)
 }
 
 /// Poll `probe` every 50 ms until it yields `Some`, for at most [`PATIENCE`];

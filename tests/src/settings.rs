@@ -9,10 +9,20 @@ use crate::plugin_dir;
 use crate::stores::{Backend, Stores};
 
 /// The secret test tokens are signed with.
-pub const JWT_SECRET: &str = "test-secret";
+pub const JWT_SECRET: &str = "test-secret-0123456789";
 
-/// The `[websocket]` table tests use unless they bring their own.
-pub const TEST_WEBSOCKET: &str = "[websocket]\njwt_secret = \"test-secret\"\ndev_tokens = true\n";
+/// The API key every [`crate::TestGateway`]'s client sends: every scope.
+pub const TEST_KEY: &str = "spk_tests_0123456789abcdefghijklmnopqrstuvwxyzAB";
+
+/// The `[auth]` table tests use unless they bring their own: the test
+/// secret, dev tokens, and [`TEST_KEY`] with every scope.
+pub fn test_auth() -> String {
+    format!(
+        "[auth]\njwt_secret = \"{JWT_SECRET}\"\ndev_tokens = true\n\
+         [[auth.api_keys]]\nname = \"tests\"\nsha256 = \"{}\"\nscopes = [\"operator\"]\n",
+        streamplug::auth::api_keys::hex_digest(TEST_KEY)
+    )
+}
 
 /// The settings every test starts from on the embedded backend; see
 /// [`config_on`].
@@ -21,14 +31,14 @@ pub fn config(data_dir: &Path, plugins: &str) -> Result<String> {
 }
 
 /// The settings every test starts from: standard routes, an `audit` topic,
-/// two partitions per topic, small pools, [`TEST_WEBSOCKET`], on `stores`.
-/// `plugins` is appended TOML; a `[websocket]` table in it replaces the test
+/// two partitions per topic, small pools, [`test_auth`], on `stores`.
+/// `plugins` is appended TOML; an `[auth]` table in it replaces the test
 /// default.
 pub fn config_on(stores: &Stores, data_dir: &Path, plugins: &str) -> Result<String> {
-    let websocket = if plugins.contains("[websocket]") {
-        ""
+    let auth = if plugins.contains("[auth]") {
+        String::new()
     } else {
-        TEST_WEBSOCKET
+        test_auth()
     };
     Ok(format!(
         r#"
@@ -57,7 +67,7 @@ max_instances = 16
 partitions = 2
 
 {stores}
-{websocket}
+{auth}
 {plugins}
 "#,
         stores = stores.toml(),

@@ -14,7 +14,7 @@ pub struct TestGateway {
     pub gateway: Gateway,
     /// `http://127.0.0.1:PORT`.
     pub url: String,
-    /// HTTP client.
+    /// HTTP client sending [`crate::TEST_KEY`] (every scope) with each request.
     pub client: reqwest::Client,
     /// The data directory, when the gateway owns it.
     data: Option<tempfile::TempDir>,
@@ -76,7 +76,7 @@ impl TestGateway {
         Ok(Self {
             url: format!("http://{}", gateway.addr),
             gateway,
-            client: reqwest::Client::new(),
+            client: keyed_client(crate::TEST_KEY)?,
             data: None,
             stores: None,
         })
@@ -261,6 +261,17 @@ impl TestGateway {
         drop(self.data);
         drop(self.stores);
     }
+}
+
+/// An HTTP client that sends `Authorization: Bearer <key>` with every request.
+pub fn keyed_client(key: &str) -> Result<reqwest::Client> {
+    let mut headers = reqwest::header::HeaderMap::new();
+    let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {key}"))?;
+    value.set_sensitive(true);
+    headers.insert(reqwest::header::AUTHORIZATION, value);
+    Ok(reqwest::Client::builder()
+        .default_headers(headers)
+        .build()?)
 }
 
 pub(crate) async fn answer(r: reqwest::Response) -> Result<Answer> {

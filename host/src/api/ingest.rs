@@ -10,9 +10,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::AppState;
+use super::caller::{Caller, forbidden};
 use super::problem::Problem;
+use crate::auth::{Principal, Scope};
+use crate::event::Event;
 use crate::event::cloudevents::{FieldError, parse_object};
-use crate::event::{Event, vocabulary};
+use crate::event::vocabulary::{self, Origin};
 use crate::storage::StorageError;
 
 /// Content types `POST /v1/events` accepts.
@@ -62,6 +65,7 @@ const MAX_REPLY_WAIT_MS: u64 = 30_000;
 /// The handler.
 pub async fn post_events(
     State(state): State<AppState>,
+    Caller(principal): Caller,
     query: Result<Query<IngestQuery>, QueryRejection>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -70,7 +74,7 @@ pub async fn post_events(
         Ok(Query(query)) => query,
         Err(rejection) => return Problem::bad_request(rejection.body_text()).into_response(),
     };
-    let events = match parse_request(&state, &headers, body) {
+    let events = match parse_request(&state, &principal, &headers, body) {
         Ok(events) => events,
         Err(problem) => return problem.into_response(),
     };
@@ -89,14 +93,24 @@ pub async fn post_events(
     let [event] = events.as_slice() else {
         return Problem::bad_request("reply_timeout_ms needs exactly one event").into_response();
     };
-    let id = event.id.clone();
-    let reply = state.ws.hub.replies.expect(&id);
+    // A customer waits for replies to its own events (the chat widget);
+    // anyone else needs the scope.
+    if principal.customer().is_none() && !principal.has(&Scope::Reply) {
+        return forbidden(format!(
+            "reply_timeout_ms needs the `reply` scope, which {} does not hold",
+            principal.label()
+        ))
+        .into_response();
+    }
+    // Registered before the append, so the reply cannot come first; the
+    // wait is dropped, and forgotten, when the client goes away.
+    let reply = match state.ws.hub.replies.expect(&event.id, &principal.label()) {
+        Ok(wait) => wait,
+        Err(e) => return e.problem().into_response(),
+    };
     let receipt = match append(&state, events).await {
         Ok(receipt) => receipt,
-        Err(problem) => {
-            state.ws.hub.replies.forget(&id);
-            return problem.into_response();
-        }
+        Err(problem) => return problem.into_response(),
     };
     match tokio::time::timeout(std::time::Duration::from_millis(wait), reply).await {
         Ok(Ok(push)) => (
@@ -107,17 +121,14 @@ pub async fn post_events(
             }),
         )
             .into_response(),
-        _ => {
-            state.ws.hub.replies.forget(&id);
-            (
-                StatusCode::ACCEPTED,
-                axum::Json(Replied {
-                    receipt,
-                    reply: None,
-                }),
-            )
-                .into_response()
-        }
+        _ => (
+            StatusCode::ACCEPTED,
+            axum::Json(Replied {
+                receipt,
+                reply: None,
+            }),
+        )
+            .into_response(),
     }
 }
 
@@ -132,6 +143,7 @@ struct Replied {
 
 fn parse_request(
     state: &AppState,
+    principal: &Principal,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Vec<Event>, Problem> {
@@ -168,27 +180,37 @@ fn parse_request(
     })?;
     let json: Value = serde_json::from_slice(&body)
         .map_err(|e| Problem::bad_request(format!("the body is not JSON: {e}")))?;
-    prepare(state, json, None, &super::trace::from_headers(headers))
+    prepare(state, json, principal, &super::trace::from_headers(headers))
 }
 
-/// Validate, route and durably append the events in `json`; see [`prepare`].
+/// Validate, authorise, route and durably append the events in `json`;
+/// see [`prepare`].
 pub async fn ingest_value(
     state: &AppState,
     json: Value,
-    customer: Option<&str>,
+    principal: &Principal,
     trace: &[(String, String)],
 ) -> Result<IngestReceipt, Problem> {
-    append(state, prepare(state, json, customer, trace)?).await
+    append(state, prepare(state, json, principal, trace)?).await
 }
 
-/// Validate and route the events in `json` (one event or an array). With
-/// `customer` (an authenticated session), events without a subject get it,
-/// and events for anyone else are refused. Events without a trace context of
-/// their own get `trace` (the request's).
+/// Why one event of a request is refused.
+enum Refusal {
+    /// It breaks the vocabulary (422).
+    Invalid(FieldError),
+    /// The caller may not send it (403).
+    Forbidden(FieldError),
+}
+
+/// Validate and route the events in `json` (one event or an array), as
+/// `principal` may send them: a customer sends customer-origin types about
+/// itself only (events without a subject get it), a key or staff the types
+/// its scopes name. Events without a trace context of their own get `trace`
+/// (the request's). Nothing is written if any event is refused.
 fn prepare(
     state: &AppState,
     json: Value,
-    customer: Option<&str>,
+    principal: &Principal,
     trace: &[(String, String)],
 ) -> Result<Vec<Event>, Problem> {
     let (objects, batch) = match json {
@@ -207,20 +229,25 @@ fn prepare(
     }
     let total = objects.len();
     let mut events = Vec::with_capacity(total);
-    let mut errors = Vec::new();
+    let (mut invalid, mut refused) = (Vec::new(), Vec::new());
     for (i, object) in objects.into_iter().enumerate() {
         let at = if batch {
             format!("/{i}")
         } else {
             String::new()
         };
-        match validate_one(state, object, &at, customer) {
+        match validate_one(state, object, &at, principal) {
             Ok(event) => events.push(event),
-            Err(e) => errors.push(e),
+            Err(Refusal::Invalid(e)) => invalid.push(e),
+            Err(Refusal::Forbidden(e)) => refused.push(e),
         }
     }
-    if !errors.is_empty() {
-        return Err(Problem::invalid_events(errors, total));
+    if !refused.is_empty() {
+        metrics::counter!(super::caller::REFUSED, "reason" => "forbidden").increment(1);
+        return Err(Problem::forbidden_events(refused, total));
+    }
+    if !invalid.is_empty() {
+        return Err(Problem::invalid_events(invalid, total));
     }
     if !trace.is_empty() {
         for event in events
@@ -269,39 +296,69 @@ fn validate_one(
     state: &AppState,
     object: Value,
     at: &str,
-    customer: Option<&str>,
-) -> Result<Event, FieldError> {
-    let incoming = parse_object(object, at)?;
+    principal: &Principal,
+) -> Result<Event, Refusal> {
+    let incoming = parse_object(object, at).map_err(Refusal::Invalid)?;
     let mut event = incoming.event;
-    if let Some(customer) = customer {
-        match event.subject.as_deref() {
-            None => {
-                event.subject = Some(customer.to_owned());
-                event.key.get_or_insert_with(|| customer.to_owned());
-            }
-            Some(subject) if subject != customer => {
-                return Err(FieldError::new(
-                    format!("{at}/subject"),
-                    format!(
-                        "this session belongs to customer `{customer}`; events about `{subject}` are refused"
-                    ),
-                ));
-            }
-            Some(_) => {}
-        }
-    }
+    authorize(&mut event, principal, at).map_err(Refusal::Forbidden)?;
     vocabulary::validate(
         &event.ty,
         event.subject.as_deref(),
         incoming.data.as_ref(),
         at,
-    )?;
+    )
+    .map_err(Refusal::Invalid)?;
     let topic = state.router.topic_for(&event.ty).ok_or_else(|| {
-        FieldError::new(
+        Refusal::Invalid(FieldError::new(
             format!("{at}/type"),
             format!("no route for type `{}`", event.ty),
-        )
+        ))
     })?;
     event.topic = topic.to_owned();
     Ok(event)
+}
+
+/// Whether `principal` may send `event`; a customer's event gets the
+/// customer as subject and partition key when it names none.
+fn authorize(event: &mut Event, principal: &Principal, at: &str) -> Result<(), FieldError> {
+    let Some(customer) = principal.customer() else {
+        let scopes = principal.scopes();
+        return if scopes.is_some_and(|s| s.may_ingest(&event.ty)) {
+            Ok(())
+        } else {
+            Err(FieldError::new(
+                format!("{at}/type"),
+                format!(
+                    "{} may not send `{}`: no `ingest:` scope names it",
+                    principal.label(),
+                    event.ty
+                ),
+            ))
+        };
+    };
+    let origin = vocabulary::lookup(&event.ty).map(|t| t.origin);
+    if origin == Some(Origin::Backend) {
+        return Err(FieldError::new(
+            format!("{at}/type"),
+            format!(
+                "`{}` is sent by the shop's backend, not by a customer",
+                event.ty
+            ),
+        ));
+    }
+    match event.subject.as_deref() {
+        None => event.subject = Some(customer.to_owned()),
+        Some(subject) if subject != customer => {
+            return Err(FieldError::new(
+                format!("{at}/subject"),
+                format!(
+                    "this token belongs to customer `{customer}`; events about `{subject}` are refused"
+                ),
+            ));
+        }
+        Some(_) => {}
+    }
+    // A customer's events are keyed by the customer, whatever it asked.
+    event.key = Some(customer.to_owned());
+    Ok(())
 }

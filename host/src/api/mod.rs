@@ -1,6 +1,7 @@
 //! The HTTP API. [`app`] builds the whole router from an [`AppState`]; it
 //! does no I/O itself, so tests drive it with `oneshot` or a real socket.
 
+pub mod caller;
 pub mod ingest;
 pub mod problem;
 pub mod status;
@@ -53,6 +54,10 @@ pub struct AppState {
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// WebSocket sessions.
     pub ws: Arc<crate::ws::WsContext>,
+    /// Turns credentials into principals.
+    pub auth: Arc<crate::auth::Authenticator>,
+    /// Longest dev token, when `POST /v1/dev/tokens` is on.
+    pub dev_token_max_ttl: Option<u64>,
 }
 
 /// The gateway's routes.

@@ -27,6 +27,8 @@ pub struct Problem {
     pub errors: Vec<FieldProblem>,
     #[serde(skip)]
     retry_after: Option<u32>,
+    #[serde(skip)]
+    challenge: bool,
 }
 
 /// One invalid field.
@@ -53,7 +55,49 @@ impl Problem {
             detail: detail.into(),
             errors: Vec::new(),
             retry_after: None,
+            challenge: false,
         }
+    }
+
+    /// 401 with `WWW-Authenticate: Bearer`: no credential, or one refused.
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        let mut p = Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Unauthorized",
+            detail,
+        );
+        p.challenge = true;
+        p
+    }
+
+    /// 403: the caller is known but not granted this.
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", detail)
+    }
+
+    /// 403 naming the events (JSON pointers) the caller may not send.
+    pub fn forbidden_events(errors: Vec<FieldError>, total: usize) -> Self {
+        let mut p = Self::invalid_events(errors, total);
+        p.status = StatusCode::FORBIDDEN.as_u16();
+        p.kind = Self::forbidden("").kind;
+        p.title = "Forbidden";
+        p.detail = p
+            .detail
+            .replacen("are invalid", "are not allowed to this caller", 1);
+        p
+    }
+
+    /// 429 with `Retry-After`.
+    pub fn rate_limited(detail: impl Into<String>, retry_after_secs: u32) -> Self {
+        let mut p = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate-limited",
+            "Too many requests",
+            detail,
+        );
+        p.retry_after = Some(retry_after_secs.max(1));
+        p
     }
 
     /// 400: the body is not what the endpoint takes.
@@ -122,6 +166,7 @@ impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let retry_after = self.retry_after;
+        let challenge = self.challenge;
         let mut response = (status, axum::Json(self)).into_response();
         let headers = response.headers_mut();
         headers.insert(
@@ -130,6 +175,9 @@ impl IntoResponse for Problem {
         );
         if let Some(secs) = retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        if challenge {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         // The rest of an oversized body is never read, so the connection
         // cannot carry another request: say so, or a client reusing it

@@ -8,7 +8,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::AppState;
+use super::caller::Caller;
 use super::problem::Problem;
+use crate::auth::Scope;
 use crate::dispatch::Ownership;
 use crate::registry::{Deployment, Registry};
 
@@ -26,8 +28,13 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-/// `GET /metrics`: Prometheus text exposition.
-pub async fn metrics(State(state): State<AppState>) -> Response {
+/// `GET /metrics`: Prometheus text exposition, for a key (or staff) with
+/// the `metrics` scope: Prometheus scrapes with
+/// `authorization: {credentials: <key>}`.
+pub async fn metrics(State(state): State<AppState>, caller: Caller) -> Response {
+    if let Err(p) = caller.require(&Scope::Metrics, "scraping metrics") {
+        return p.into_response();
+    }
     let body = state
         .metrics
         .as_ref()
@@ -36,14 +43,18 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }
 
-/// `GET /v1/schemas`: the JSON Schema of every event type's `data`.
-pub async fn schemas() -> Response {
+/// `GET /v1/schemas`: the JSON Schema of every event type's `data`, for
+/// any authenticated caller.
+pub async fn schemas(_: Caller) -> Response {
     axum::Json(crate::event::vocabulary::schemas_json()).into_response()
 }
 
 /// `GET /v1/plugins`: deployed plugins with their version, state, grants,
 /// limits and what the live version did since it was loaded.
-pub async fn plugins(State(state): State<AppState>) -> Response {
+pub async fn plugins(State(state): State<AppState>, caller: Caller) -> Response {
+    if let Err(p) = caller.require(&Scope::Plugins, "listing plugins") {
+        return p.into_response();
+    }
     axum::Json(deployments_json(&state.registry, &state.ownership)).into_response()
 }
 
@@ -101,7 +112,7 @@ pub fn deployment_json(d: &Deployment, ownership: &Ownership) -> Value {
 }
 
 /// `GET /demo`: a page that opens a session, shows pushes live and sends
-/// view, cart and order events (needs `websocket.dev_tokens`).
+/// view, cart and support events (needs `auth.dev_tokens`).
 pub async fn demo() -> Response {
     axum::response::Html(include_str!("demo.html")).into_response()
 }

@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
+use super::caller::{Caller, forbidden};
 use super::problem::Problem;
 use crate::event::cloudevents::StructuredEvent;
 use crate::storage::StorageError;
@@ -65,12 +66,21 @@ fn storage_problem(e: StorageError) -> Problem {
     }
 }
 
-/// `GET /v1/topics/{topic}/events`.
+/// `GET /v1/topics/{topic}/events`: a key or staff with `read:<topic>`
+/// (customers read their own pushes over `/v1/ws`, never a topic).
 pub async fn read_events(
     State(state): State<AppState>,
+    Caller(principal): Caller,
     Path(topic): Path<String>,
     query: Result<Query<ReadQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
+    if !principal.may_read(&topic) {
+        return forbidden(format!(
+            "reading `{topic}` needs the `read:{topic}` scope, which {} does not hold",
+            principal.label()
+        ))
+        .into_response();
+    }
     let result = async {
         let Query(query) = query.map_err(|e| Problem::bad_request(e.body_text()))?;
         let limit = query.limit.unwrap_or(100);
@@ -112,10 +122,20 @@ pub async fn read_events(
     }
 }
 
-/// `GET /v1/topics`.
-pub async fn list_topics(State(state): State<AppState>) -> Response {
+/// `GET /v1/topics`: the topics the caller may read.
+pub async fn list_topics(State(state): State<AppState>, Caller(principal): Caller) -> Response {
+    if !principal
+        .scopes()
+        .is_some_and(crate::auth::Scopes::reads_any)
+    {
+        return forbidden(format!(
+            "listing topics needs a `read:` scope, which {} does not hold",
+            principal.label()
+        ))
+        .into_response();
+    }
     let mut topics = Vec::new();
-    for name in state.topics.iter() {
+    for name in state.topics.iter().filter(|t| principal.may_read(t)) {
         let partitions = state.log.partitions(name).unwrap_or(0);
         let mut end_offsets = Vec::new();
         for p in 0..partitions {

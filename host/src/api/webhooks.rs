@@ -3,7 +3,8 @@
 //! tracked end to end. A report names the customer (and order) through the
 //! `callbackData` the sender set: a JSON object `{"customer": …, "order": …}`.
 //! The answer is `200` only once the events are durably written, so Infobip
-//! retries a report the gateway could not take.
+//! retries a report the gateway could not take. The endpoint is off unless
+//! `webhooks.infobip_token` is set; it then writes `message.status` only.
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Query, State};
@@ -15,6 +16,7 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::ingest::ingest_value;
 use super::problem::Problem;
+use crate::auth::Principal;
 
 /// Query parameters.
 #[derive(Debug, Deserialize)]
@@ -25,11 +27,6 @@ pub struct WebhookQuery {
     /// Must equal `webhooks.infobip_token` when one is configured.
     #[serde(default)]
     pub token: Option<String>,
-}
-
-/// Equal without an early exit on the first differing byte.
-fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// One report as a `message.status` event in the shorthand form.
@@ -66,6 +63,20 @@ fn to_event(report: &Value, channel: &str) -> Value {
     event
 }
 
+/// Who a verified report writes as: `message.status` only.
+fn sender() -> std::sync::Arc<crate::auth::ApiKey> {
+    static SENDER: std::sync::OnceLock<std::sync::Arc<crate::auth::ApiKey>> =
+        std::sync::OnceLock::new();
+    SENDER
+        .get_or_init(|| {
+            crate::auth::ApiKey::internal(
+                "infobip-webhook",
+                crate::auth::Scopes::single(crate::auth::Scope::Ingest("message.status".into())),
+            )
+        })
+        .clone()
+}
+
 /// The handler.
 pub async fn infobip(
     State(state): State<AppState>,
@@ -76,17 +87,20 @@ pub async fn infobip(
         Ok(Query(q)) => q,
         Err(e) => return Problem::bad_request(e.body_text()).into_response(),
     };
-    if let Some(expected) = &state.webhook_token {
-        let given = query.token.as_deref().unwrap_or_default();
-        if !same(given.as_bytes(), expected.as_bytes()) {
-            return Problem::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "Unauthorized",
-                "the webhook token is missing or wrong",
-            )
-            .into_response();
-        }
+    // Deny by default: the endpoint writes events about customers, so it
+    // is off until a token is configured.
+    let Some(expected) = &state.webhook_token else {
+        return Problem::not_found(
+            "the Infobip webhook is off: set webhooks.infobip_token and put it in the notifyUrl",
+        )
+        .into_response();
+    };
+    let given = query.token.as_deref().unwrap_or_default();
+    if !crate::auth::same(given.as_bytes(), expected.as_bytes()) {
+        return super::caller::unauthorized(&crate::auth::AuthError::Invalid(
+            "the webhook token is missing or wrong".into(),
+        ))
+        .into_response();
     }
     let channel = query.channel.unwrap_or_else(|| "sms".into());
     if channel != "sms" && channel != "email" {
@@ -101,7 +115,8 @@ pub async fn infobip(
             .into_response();
     };
     let events: Vec<Value> = results.iter().map(|r| to_event(r, &channel)).collect();
-    match ingest_value(&state, Value::Array(events), None, &[]).await {
+    let sender = Principal::Key(sender());
+    match ingest_value(&state, Value::Array(events), &sender, &[]).await {
         Ok(receipt) => (StatusCode::OK, axum::Json(receipt)).into_response(),
         Err(problem) => problem.into_response(),
     }
@@ -128,6 +143,5 @@ mod tests {
         );
         assert!(anonymous.get("customer").is_none());
         assert!(anonymous["data"].get("error").is_none());
-        assert!(same(b"abc", b"abc") && !same(b"abc", b"abd") && !same(b"ab", b"abc"));
     }
 }

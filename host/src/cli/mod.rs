@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 mod error;
+pub mod keys;
 pub mod plugin;
 pub mod plugin_new;
 pub mod plugin_test;
@@ -31,6 +32,9 @@ pub enum Command {
     Plugin(plugin::PluginArgs),
     /// Print the effective configuration (file, environment and flags merged) as TOML.
     Config(ServeArgs),
+    /// Make a backend API key: prints the key once (give it to the service)
+    /// and the `[[auth.api_keys]]` table holding only its SHA-256.
+    Keys(keys::KeysArgs),
     /// Print the JSON Schema of every event type's data.
     Schemas {
         /// Print the reference page (docs/events.md) instead of JSON.
@@ -73,4 +77,12 @@ impl ServeArgs {
             watch: self.watch,
         }
     }
+}
+
+/// `streamplug config`: the effective configuration as TOML, every secret
+/// shown as its `${ENV}` reference or hidden.
+pub fn effective_config(args: &ServeArgs) -> Result<String, crate::config::ConfigError> {
+    let settings = crate::config::Settings::load(args.config.as_deref(), &args.overrides())?;
+    toml::to_string_pretty(&settings.redacted())
+        .map_err(|e| crate::config::ConfigError::Parse(e.to_string()))
 }

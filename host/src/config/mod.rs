@@ -6,8 +6,10 @@
 //! `STREAMPLUG_STORAGE__DEFAULT_PARTITIONS=8`.
 
 mod admin;
+mod auth;
 mod backends;
 mod manifest;
+mod redact;
 mod validate;
 mod websocket;
 
@@ -21,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::runtime::outbound::CredentialSettings;
 pub use admin::AdminSettings;
+pub use auth::{ApiKeySettings, AuthSettings};
 pub use backends::{KvBackend, KvSettings, LogBackend, LogSettings, expand_env};
 pub use manifest::{PluginLimits, PluginManifest, RetryPolicy, plugin_table};
 pub use validate::ConfigError;
@@ -37,6 +40,9 @@ pub struct Settings {
     /// HTTP listener and request limits.
     #[serde(default)]
     pub server: ServerSettings,
+    /// Who may call the public listener: API keys, tokens, roles.
+    #[serde(default)]
+    pub auth: AuthSettings,
     /// Local data directory and partition defaults.
     #[serde(default)]
     pub storage: StorageSettings,
@@ -85,6 +91,24 @@ pub struct ServerSettings {
     pub max_body_bytes: usize,
     /// Most events accepted in one batch request (413 above).
     pub max_batch_events: usize,
+    /// A connection must send a request's headers within this, ms.
+    pub header_read_timeout_ms: u64,
+    /// A request's body must arrive within this, ms (408 after).
+    pub body_read_timeout_ms: u64,
+    /// An idle keep-alive connection is closed after this, ms.
+    pub keep_alive_idle_ms: u64,
+    /// Most open connections (HTTP and WebSocket) at once; more wait unaccepted.
+    pub max_connections: usize,
+    /// Most open connections from one client address; more are closed at once.
+    pub max_connections_per_address: usize,
+    /// Ingest requests a second one client address may make (sustained),
+    /// 0: no limit. Requests with an API key count against the key's own
+    /// `rate_per_sec` instead (a backend sends for many shoppers).
+    pub ingest_rate_per_address: u32,
+    /// Burst of ingest requests one client address may make.
+    pub ingest_burst_per_address: u32,
+    /// Requests of one principal waiting for a reply at once (`reply_timeout_ms`).
+    pub max_reply_waits_per_principal: usize,
 }
 
 impl Default for ServerSettings {
@@ -93,6 +117,14 @@ impl Default for ServerSettings {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             max_body_bytes: 1024 * 1024,
             max_batch_events: 1000,
+            header_read_timeout_ms: 10_000,
+            body_read_timeout_ms: 30_000,
+            keep_alive_idle_ms: 60_000,
+            max_connections: 20_000,
+            max_connections_per_address: 512,
+            ingest_rate_per_address: 200,
+            ingest_burst_per_address: 400,
+            max_reply_waits_per_principal: 64,
         }
     }
 }

@@ -74,6 +74,7 @@ impl Settings {
             return Err(invalid("server.max_batch_events", "must be at least 1"));
         }
         super::backends::validate(&self.log, &self.kv)?;
+        super::auth::validate(&self.auth, self.server.listen)?;
         if self.runtime.epoch_tick_ms == 0 {
             return Err(invalid("runtime.epoch_tick_ms", "must be at least 1"));
         }

@@ -8,13 +8,11 @@ use serde::{Deserialize, Serialize};
 pub struct WebSocketSettings {
     /// The push log: a topic keyed by customer that every push is written to.
     pub push_topic: String,
-    /// HS256 secret that customer tokens are signed with. Without one,
-    /// `/v1/ws` refuses every connection. Set it from the environment:
-    /// `STREAMPLUG_WEBSOCKET__JWT_SECRET`.
-    pub jwt_secret: Option<String>,
-    /// Serve `POST /v1/dev/tokens` (mints tokens for any customer). For
-    /// local demos only; never enable it in production.
-    pub dev_tokens: bool,
+    /// Browser origins allowed to open sessions (`https://shop.example`);
+    /// a handshake with another `Origin` header is refused with 403. Empty:
+    /// any origin (sessions still need a token). Clients that send no
+    /// `Origin` (servers, apps) are not browsers and are let through.
+    pub allowed_origins: Vec<String>,
     /// Largest inbound message the gateway handles, bytes; a larger one gets
     /// an error frame (four times larger closes the socket with 1009).
     pub max_message_bytes: usize,
@@ -40,8 +38,7 @@ impl Default for WebSocketSettings {
     fn default() -> Self {
         Self {
             push_topic: "customer-pushes".into(),
-            jwt_secret: None,
-            dev_tokens: false,
+            allowed_origins: Vec::new(),
             max_message_bytes: 64 * 1024,
             send_queue: 256,
             ping_interval_ms: 20_000,

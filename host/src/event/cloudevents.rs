@@ -190,19 +190,21 @@ pub fn parse_object(value: Value, at: &str) -> Result<IncomingEvent, FieldError>
         headers.push((name, text));
     }
 
+    let event = Event {
+        id,
+        source,
+        ty,
+        subject,
+        time,
+        topic: String::new(),
+        key,
+        content_type,
+        data: data_bytes,
+        headers,
+    };
+    super::limits::check(&event, at)?;
     Ok(IncomingEvent {
-        event: Event {
-            id,
-            source,
-            ty,
-            subject,
-            time,
-            topic: String::new(),
-            key,
-            content_type,
-            data: data_bytes,
-            headers,
-        },
+        event,
         data: data_json,
     })
 }

@@ -3,10 +3,13 @@
 
 pub mod cloudevents;
 pub mod data;
+pub mod limits;
 mod schema_check;
 pub mod vocabulary;
 
 use serde::{Deserialize, Serialize};
+
+pub use limits::MAX_SUBJECT_BYTES;
 
 /// The CloudEvents spec version every event carries.
 pub const SPEC_VERSION: &str = "1.0";

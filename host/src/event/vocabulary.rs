@@ -14,11 +14,35 @@ use super::cloudevents::FieldError;
 
 pub use super::data::*;
 
+/// Who may send a type at ingest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// A customer's own session or token may send it, about itself
+    /// (views, cart changes, support messages); keys and staff too, as
+    /// their scopes allow.
+    Customer,
+    /// Only the shop's backend (a key or staff whose scopes name it):
+    /// orders, profile changes, delivery reports.
+    Backend,
+}
+
+impl Origin {
+    /// As written in the reference.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Customer => "customer",
+            Self::Backend => "backend",
+        }
+    }
+}
+
 /// One entry of the vocabulary.
 #[derive(Debug, Clone, Copy)]
 pub struct EventType {
     /// The CloudEvents `type`.
     pub name: &'static str,
+    /// Who may send it.
+    pub origin: Origin,
     /// What it means, one sentence.
     pub description: &'static str,
     schema: fn() -> Schema,
@@ -39,9 +63,10 @@ impl EventType {
 }
 
 macro_rules! event_type {
-    ($name:literal, $ty:ty, $desc:literal) => {
+    ($name:literal, $ty:ty, $origin:ident, $desc:literal) => {
         EventType {
             name: $name,
+            origin: Origin::$origin,
             description: $desc,
             schema: || schema_for!($ty),
             validate: |v, schema, at| check::<$ty>(v, schema, at),
@@ -54,57 +79,68 @@ pub const VOCABULARY: &[EventType] = &[
     event_type!(
         "page.viewed",
         PageData,
+        Customer,
         "A customer opened a page of the shop."
     ),
     event_type!(
         "product.viewed",
         ProductData,
+        Customer,
         "A customer looked at a product."
     ),
     event_type!(
         "cart.item_added",
         ProductData,
+        Customer,
         "A customer put a product in the cart."
     ),
     event_type!(
         "cart.item_removed",
         CartRemovalData,
+        Customer,
         "A customer took a product out of the cart."
     ),
     event_type!(
         "customer.updated",
         CustomerData,
+        Backend,
         "A customer registered or changed their contact details."
     ),
     event_type!(
         "order.placed",
         OrderPlacedData,
+        Backend,
         "A customer placed an order."
     ),
-    event_type!("order.paid", OrderStatusData, "An order was paid."),
+    event_type!("order.paid", OrderStatusData, Backend, "An order was paid."),
     event_type!(
         "order.shipped",
         OrderStatusData,
+        Backend,
         "An order left the warehouse."
     ),
     event_type!(
         "order.delivered",
         OrderStatusData,
+        Backend,
         "An order reached the customer."
     ),
     event_type!(
         "order.cancelled",
         OrderStatusData,
+        Backend,
         "An order was cancelled."
     ),
     event_type!(
         "support.message",
         SupportMessageData,
+        Customer,
         "A customer wrote to support (chat)."
     ),
     event_type!(
         "message.status",
         MessageStatusData,
+        Backend,
         "A message sent to a customer (SMS, email) reached a delivery status, as the CPaaS reported it."
     ),
 ];
@@ -115,7 +151,7 @@ pub fn schemas_json() -> Value {
     Value::Array(
         VOCABULARY
             .iter()
-            .map(|t| serde_json::json!({"type": t.name, "description": t.description, "data": t.data_schema()}))
+            .map(|t| serde_json::json!({"type": t.name, "origin": t.origin.as_str(), "description": t.description, "data": t.data_schema()}))
             .collect(),
     )
 }
@@ -124,9 +160,14 @@ pub fn schemas_json() -> Value {
 /// these definitions (`streamplug schemas --markdown`).
 pub fn reference_markdown() -> String {
     let mut md = String::from(include_str!("events_intro.md"));
-    md.push_str("\n| type | meaning |\n|---|---|\n");
+    md.push_str("\n| type | sent by | meaning |\n|---|---|---|\n");
     for t in VOCABULARY {
-        md.push_str(&format!("| `{}` | {} |\n", t.name, t.description));
+        md.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            t.name,
+            t.origin.as_str(),
+            t.description
+        ));
     }
     for t in VOCABULARY {
         let schema = serde_json::to_string_pretty(&t.data_schema()).unwrap_or_default();

@@ -155,3 +155,35 @@ mod tests {
         assert_eq!(ResumeToken::parse("a.b"), None);
     }
 }
+
+/// Longest close reason, bytes: a close frame's payload is at most 125
+/// bytes, two of them the code (RFC 6455 section 5.5); a client fails the
+/// connection with 1002 on a longer one.
+pub const MAX_CLOSE_REASON_BYTES: usize = 123;
+
+/// A close frame whose reason is cut to [`MAX_CLOSE_REASON_BYTES`] on a
+/// character boundary.
+pub fn close_frame(code: u16, reason: &str) -> axum::extract::ws::CloseFrame {
+    let mut end = reason.len().min(MAX_CLOSE_REASON_BYTES);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    axum::extract::ws::CloseFrame {
+        code,
+        reason: Utf8Bytes::from(&reason[..end]),
+    }
+}
+
+#[cfg(test)]
+mod close_tests {
+    use super::*;
+
+    #[test]
+    fn close_reasons_fit_a_control_frame_on_a_character_boundary() {
+        let long = "é".repeat(100);
+        let frame = close_frame(4401, &long);
+        assert!(frame.reason.len() <= MAX_CLOSE_REASON_BYTES);
+        assert_eq!(frame.reason.len(), 122);
+        assert_eq!(close_frame(1000, "bye").reason.as_str(), "bye");
+    }
+}

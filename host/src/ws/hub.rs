@@ -83,7 +83,7 @@ pub struct Hub {
     queue_capacity: usize,
     live: watch::Sender<usize>,
     /// HTTP requests waiting for the push their event causes.
-    pub replies: Replies,
+    pub replies: Arc<Replies>,
 }
 
 /// Membership of one session; leaving the hub when dropped.
@@ -95,15 +95,16 @@ pub struct Registration {
 }
 
 impl Hub {
-    /// A hub allowing `max_per_customer` sessions with queues of `queue` frames.
-    pub fn new(max_per_customer: usize, queue: usize) -> Self {
+    /// A hub allowing `max_per_customer` sessions with queues of `queue`
+    /// frames, and `reply_waits` waiting requests per principal.
+    pub fn new(max_per_customer: usize, queue: usize, reply_waits: usize) -> Self {
         Self {
             sessions: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(1),
             max_per_customer,
             queue_capacity: queue.max(1),
             live: watch::channel(0).0,
-            replies: Replies::default(),
+            replies: Arc::new(Replies::new(reply_waits)),
         }
     }
 
@@ -194,7 +195,7 @@ mod tests {
 
     #[tokio::test]
     async fn pushes_reach_every_session_of_the_customer_and_no_other() {
-        let hub = Arc::new(Hub::new(4, 8));
+        let hub = Arc::new(Hub::new(4, 8, 8));
         let a1 = hub.register("a").unwrap();
         let a2 = hub.register("a").unwrap();
         let b = hub.register("b").unwrap();
@@ -209,7 +210,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_waiting_session_wakes_for_a_push_and_a_cancelled_wait_loses_nothing() {
-        let hub = Arc::new(Hub::new(1, 4));
+        let hub = Arc::new(Hub::new(1, 4, 8));
         let r = hub.register("a").unwrap();
         // Cancelled wait (as when another select! branch wins).
         let cancelled =
@@ -228,7 +229,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_full_queue_marks_the_session_slow_and_sessions_are_capped() {
-        let hub = Arc::new(Hub::new(1, 2));
+        let hub = Arc::new(Hub::new(1, 2, 8));
         let r = hub.register("a").unwrap();
         assert!(hub.register("a").is_err());
         for i in 0..3 {

@@ -3,7 +3,6 @@
 //! and receives the pushes plugins address to that customer, resuming
 //! without loss after a reconnect. Protocol: `docs/websocket.md`.
 
-pub mod auth;
 pub mod frames;
 pub mod hub;
 mod rate;
@@ -21,17 +20,16 @@ use serde::Deserialize;
 use tokio::sync::watch;
 
 use crate::api::AppState;
+use crate::api::caller::{forbidden, unauthorized};
 use crate::api::problem::Problem;
+use crate::auth::{AuthError, Principal};
 use crate::config::WebSocketSettings;
-use auth::{AuthError, TokenKeys};
 use hub::Hub;
 
 /// What sessions share.
 pub struct WsContext {
     /// Settings.
     pub settings: WebSocketSettings,
-    /// Token keys, when a secret is configured.
-    pub keys: Option<TokenKeys>,
     /// Local sessions.
     pub hub: Arc<Hub>,
     /// Becomes `true` at shutdown.
@@ -39,31 +37,54 @@ pub struct WsContext {
 }
 
 impl WsContext {
-    /// The context for `settings`.
-    pub fn new(settings: &WebSocketSettings, shutdown: watch::Receiver<bool>) -> Self {
+    /// The context for `settings`; `reply_waits` bounds each principal's
+    /// requests waiting for a reply.
+    pub fn new(
+        settings: &WebSocketSettings,
+        reply_waits: usize,
+        shutdown: watch::Receiver<bool>,
+    ) -> Self {
         Self {
-            keys: settings.jwt_secret.as_deref().map(TokenKeys::new),
             hub: Arc::new(Hub::new(
                 settings.max_sessions_per_customer,
                 settings.send_queue,
+                reply_waits,
             )),
             settings: settings.clone(),
             shutdown,
         }
     }
 
-    fn authenticate(&self, query: &WsQuery, headers: &HeaderMap) -> Result<String, AuthError> {
-        let keys = self.keys.as_ref().ok_or(AuthError::Disabled)?;
-        let bearer = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        let token = query
-            .token
-            .as_deref()
-            .or(bearer)
-            .ok_or(AuthError::Missing)?;
-        keys.verify(token)
+    /// Whether a browser at `origin` may open a session.
+    fn origin_allowed(&self, headers: &HeaderMap) -> bool {
+        let allowed = &self.settings.allowed_origins;
+        match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+            None => true,
+            Some(_) if allowed.is_empty() => true,
+            Some(origin) => allowed
+                .iter()
+                .any(|a| a.trim_end_matches('/').eq_ignore_ascii_case(origin)),
+        }
+    }
+}
+
+/// The customer a session's token names (`?token=` or `Authorization: Bearer`).
+async fn authenticate(
+    state: &AppState,
+    query: &WsQuery,
+    headers: &HeaderMap,
+) -> Result<String, AuthError> {
+    let token = query
+        .token
+        .as_deref()
+        .or_else(|| crate::auth::bearer(headers))
+        .ok_or(AuthError::Missing)?;
+    match state.auth.principal(token).await? {
+        Principal::Customer(id) => Ok(id),
+        other => Err(AuthError::Invalid(format!(
+            "sessions are for customers; {} is not one",
+            other.label()
+        ))),
     }
 }
 
@@ -92,8 +113,17 @@ pub async fn upgrade(
     headers: HeaderMap,
 ) -> Response {
     let ctx = state.ws.clone();
+    if !ctx.origin_allowed(&headers) {
+        return forbidden("this Origin may not open sessions (websocket.allowed_origins)")
+            .into_response();
+    }
     let hard_limit = ctx.settings.max_message_bytes.saturating_mul(4);
-    let auth = ctx.authenticate(&query, &headers);
+    // A refused token still gets the upgrade, then a close frame with 4401
+    // and the reason: a browser cannot read a refused handshake's status.
+    let auth = authenticate(&state, &query, &headers)
+        .await
+        // Counted like an HTTP refusal.
+        .inspect_err(|e| drop(unauthorized(e)));
     ws.max_message_size(hard_limit)
         .max_frame_size(hard_limit)
         .read_buffer_size(READ_BUFFER_BYTES)
@@ -113,29 +143,38 @@ pub async fn upgrade(
 pub struct TokenRequest {
     /// Customer id the token is for.
     pub customer: String,
-    /// Lifetime, seconds (default one hour).
+    /// Lifetime, seconds (default one hour, at most `auth.dev_token_max_ttl_secs`).
     pub ttl_secs: Option<u64>,
 }
 
-/// `POST /v1/dev/tokens`: mint a customer token (only with `websocket.dev_tokens`).
+/// `POST /v1/dev/tokens`: mint a customer token (only with `auth.dev_tokens`,
+/// which is refused at start unless the listener is on loopback).
 pub async fn dev_token(
     State(state): State<AppState>,
     body: Result<axum::Json<TokenRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
-    let ctx = &state.ws;
-    let Some(keys) = ctx.keys.as_ref().filter(|_| ctx.settings.dev_tokens) else {
-        return Problem::not_found("dev tokens are disabled (websocket.dev_tokens)")
-            .into_response();
+    let Some(max_ttl) = state.dev_token_max_ttl else {
+        return Problem::not_found("dev tokens are disabled (auth.dev_tokens)").into_response();
     };
     let axum::Json(req) = match body {
         Ok(b) => b,
         Err(e) => return Problem::bad_request(e.body_text()).into_response(),
     };
-    if req.customer.is_empty() {
-        return Problem::bad_request("customer must not be empty").into_response();
+    if req.customer.is_empty() || req.customer.len() > crate::event::MAX_SUBJECT_BYTES {
+        return Problem::bad_request(format!(
+            "customer must be 1 to {} bytes",
+            crate::event::MAX_SUBJECT_BYTES
+        ))
+        .into_response();
     }
     let ttl = req.ttl_secs.unwrap_or(3600);
-    match keys.sign(&req.customer, ttl) {
+    if ttl == 0 || ttl > max_ttl {
+        return Problem::bad_request(format!(
+            "ttl_secs must be 1 to {max_ttl} (auth.dev_token_max_ttl_secs)"
+        ))
+        .into_response();
+    }
+    match state.auth.tokens.sign(&req.customer, ttl) {
         Ok(token) => (
             StatusCode::CREATED,
             axum::Json(

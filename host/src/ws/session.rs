@@ -3,12 +3,14 @@
 
 use std::time::{Duration, Instant};
 
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
 use futures::stream::{SplitSink, SplitStream};
 use futures::{SinkExt as _, StreamExt as _};
 use serde_json::Value;
 
-use super::frames::{Ack, ErrorFrame, HistoryLost, PushFrame, ResumeToken, Welcome, text};
+use super::frames::{
+    Ack, ErrorFrame, HistoryLost, PushFrame, ResumeToken, Welcome, close_frame, text,
+};
 use super::hub::Registration;
 use super::rate::TokenBucket;
 use crate::api::AppState;
@@ -45,6 +47,8 @@ enum Leave {
 struct Session {
     state: AppState,
     customer: String,
+    /// The customer as a principal, for the ingest path.
+    principal: crate::auth::Principal,
     sink: SplitSink<WebSocket, Message>,
     registration: Registration,
     partition: u32,
@@ -56,10 +60,7 @@ struct Session {
 
 /// Send one close frame and end.
 pub(super) async fn refuse(mut socket: WebSocket, code: u16, reason: String) {
-    let frame = CloseFrame {
-        code,
-        reason: Utf8Bytes::from(reason),
-    };
+    let frame = close_frame(code, &reason);
     let _ = tokio::time::timeout(
         Duration::from_secs(1),
         socket.send(Message::Close(Some(frame))),
@@ -85,6 +86,7 @@ pub(super) async fn run(
         bucket: TokenBucket::new(settings.rate_per_sec, settings.rate_burst),
         partition: partition_for(Some(&customer), partitions),
         state: state.clone(),
+        principal: crate::auth::Principal::Customer(customer.clone()),
         customer,
         sink,
         registration,
@@ -108,10 +110,7 @@ impl Session {
     /// Send the close frame, then wait briefly for the peer's.
     async fn close(&mut self, stream: &mut SplitStream<WebSocket>, code: u16, reason: String) {
         tracing::debug!(customer = %self.customer, code, %reason, "session closed");
-        let frame = CloseFrame {
-            code,
-            reason: Utf8Bytes::from(reason),
-        };
+        let frame = close_frame(code, &reason);
         let sent =
             tokio::time::timeout(CLOSE_LINGER, self.sink.send(Message::Close(Some(frame)))).await;
         if matches!(sent, Ok(Ok(()))) {
@@ -328,7 +327,7 @@ impl Session {
         } else {
             match serde_json::from_str::<Value>(body) {
                 Err(e) => Err(Problem::bad_request(format!("the frame is not JSON: {e}"))),
-                Ok(json) => ingest_value(&self.state, json, Some(&self.customer), &[]).await,
+                Ok(json) => ingest_value(&self.state, json, &self.principal, &[]).await,
             }
         };
         match answer {

@@ -38,8 +38,12 @@ async fn main() -> anyhow::Result<()> {
     let gw = TestGateway::with_plugins_on_port(args.port, &plugins)
         .await
         .with_context(|| format!("starting the gateway on 127.0.0.1:{}", args.port))?;
+    // The gateway's key with every scope, for the README's curl examples.
+    let key_file = streamplug_tests::workspace_path("target/engagement-api-key");
+    std::fs::write(&key_file, streamplug_tests::TEST_KEY)
+        .with_context(|| format!("writing {}", key_file.display()))?;
     say(&format!(
-        "gateway    {url}  (demo page: {url}/demo)\nsalesforce {}  (Account {account})\ninfobip    {}\nplugins    recommend, support-bot, crm-sync; Ctrl-C stops\n",
+        "gateway    {url}  (demo page: {url}/demo; API key in target/engagement-api-key)\nsalesforce {}  (Account {account})\ninfobip    {}\nplugins    recommend, support-bot, crm-sync; Ctrl-C stops\n",
         sf.url,
         ib.url,
         url = gw.url
