@@ -5,11 +5,14 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
 use crate::admin::{self, AdminState};
+use crate::api::listener::ConnectionLimits;
+use crate::api::rate_limit::IngestLimits;
 use crate::api::{self, AppState, Limits};
 use crate::auth::Authenticator;
 use crate::config::{ConfigError, KvBackend, LogBackend, PluginManifest, Settings};
@@ -321,6 +324,11 @@ impl Gateway {
         )
         .await?;
 
+        let ingest_limits = Arc::new(IngestLimits::new(
+            settings.server.ingest_rate_per_address,
+            settings.server.ingest_burst_per_address,
+        ));
+        ingest_limits.spawn_forgetting(shutdown_rx.clone());
         let ready = Arc::new(AtomicBool::new(false));
         let state = AppState {
             log: log.clone(),
@@ -330,6 +338,7 @@ impl Gateway {
             limits: Limits {
                 max_body_bytes: settings.server.max_body_bytes,
                 max_batch_events: settings.server.max_batch_events,
+                body_read_timeout: Duration::from_millis(settings.server.body_read_timeout_ms),
             },
             ready: ready.clone(),
             ownership: ownership.clone(),
@@ -347,17 +356,20 @@ impl Gateway {
                 .auth
                 .dev_tokens
                 .then_some(settings.auth.dev_token_max_ttl_secs),
+            ingest_limits: ingest_limits.clone(),
         };
         let (listener, addr) = bind(settings.server.listen).await?;
         let stop_admin = shutdown_rx.clone();
-        let mut stop = shutdown_rx;
-        let server = tokio::spawn(async move {
-            axum::serve(listener, api::app(state))
-                .with_graceful_shutdown(async move {
-                    let _ = stop.wait_for(|s| *s).await;
-                })
-                .await
-        });
+        let server = api::listener::serve(
+            listener,
+            api::app(state),
+            ConnectionLimits {
+                header_read_timeout: Duration::from_millis(settings.server.header_read_timeout_ms),
+                max_connections: settings.server.max_connections,
+                max_per_address: settings.server.max_connections_per_address,
+            },
+            shutdown_rx,
+        );
         let (admin_addr, admin_server) =
             start_admin(&settings, &registry, &loader, &ownership, &stop_admin).await?;
         ready.store(true, Ordering::Release);

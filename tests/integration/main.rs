@@ -20,6 +20,7 @@ mod ingest;
 mod kafka;
 mod kafka_interop;
 mod lifecycle;
+mod listener;
 mod outbound;
 mod plugins;
 mod polyglot;

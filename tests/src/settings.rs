@@ -33,18 +33,19 @@ pub fn config(data_dir: &Path, plugins: &str) -> Result<String> {
 /// The settings every test starts from: standard routes, an `audit` topic,
 /// two partitions per topic, small pools, [`test_auth`], on `stores`.
 /// `plugins` is appended TOML; an `[auth]` table in it replaces the test
-/// default.
+/// default, and the settings of a `[server]` table in it join the test's.
 pub fn config_on(stores: &Stores, data_dir: &Path, plugins: &str) -> Result<String> {
     let auth = if plugins.contains("[auth]") {
         String::new()
     } else {
         test_auth()
     };
+    let (server, plugins) = split_server(plugins);
     Ok(format!(
         r#"
 [server]
 listen = "127.0.0.1:0"
-
+{server}
 [storage]
 data_dir = "{data}"
 default_partitions = 2
@@ -74,6 +75,24 @@ partitions = 2
         data = data_dir.display(),
         plugins_dir = plugin_dir()?.display(),
     ))
+}
+
+/// The lines of a `[server]` table in `toml`, and `toml` without them.
+fn split_server(toml: &str) -> (String, String) {
+    let (mut server, mut rest) = (String::new(), String::new());
+    let mut in_server = false;
+    for line in toml.lines() {
+        if line.trim_start().starts_with('[') {
+            in_server = line.trim() == "[server]";
+            if in_server {
+                continue;
+            }
+        }
+        let out = if in_server { &mut server } else { &mut rest };
+        out.push_str(line);
+        out.push('\n');
+    }
+    (server, rest)
 }
 
 /// The recorder fixture's manifest (consumes `customer-interactions`,

@@ -2,7 +2,10 @@
 //! routed by type, appended durably, then acknowledged with `202`.
 
 use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{Query, State};
+use std::net::SocketAddr;
+
+use axum::Extension;
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
@@ -66,10 +69,15 @@ const MAX_REPLY_WAIT_MS: u64 = 30_000;
 pub async fn post_events(
     State(state): State<AppState>,
     Caller(principal): Caller,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     query: Result<Query<IngestQuery>, QueryRejection>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let peer = peer.map(|Extension(ConnectInfo(addr))| addr.ip());
+    if let Err(problem) = state.ingest_limits.check(&principal, peer) {
+        return problem.into_response();
+    }
     let query = match query {
         Ok(Query(query)) => query,
         Err(rejection) => return Problem::bad_request(rejection.body_text()).into_response(),
@@ -169,7 +177,17 @@ fn parse_request(
         ));
     }
     let body = body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        if is_timeout(&rejection) {
+            Problem::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "timeout",
+                "Request timeout",
+                format!(
+                    "the body did not arrive within {} ms (server.body_read_timeout_ms)",
+                    state.limits.body_read_timeout.as_millis()
+                ),
+            )
+        } else if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             Problem::too_large(format!(
                 "the body is larger than {} bytes (server.max_body_bytes)",
                 state.limits.max_body_bytes
@@ -181,6 +199,18 @@ fn parse_request(
     let json: Value = serde_json::from_slice(&body)
         .map_err(|e| Problem::bad_request(format!("the body is not JSON: {e}")))?;
     prepare(state, json, principal, &super::trace::from_headers(headers))
+}
+
+/// Whether reading the body failed because it took too long.
+fn is_timeout(rejection: &BytesRejection) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(rejection);
+    while let Some(error) = source {
+        if error.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        source = error.source();
+    }
+    false
 }
 
 /// Validate, authorise, route and durably append the events in `json`;

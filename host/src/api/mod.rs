@@ -3,7 +3,9 @@
 
 pub mod caller;
 pub mod ingest;
+pub mod listener;
 pub mod problem;
+pub mod rate_limit;
 pub mod status;
 pub mod topics;
 pub mod trace;
@@ -16,6 +18,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::registry::Registry;
@@ -29,6 +32,8 @@ pub struct Limits {
     pub max_body_bytes: usize,
     /// Most events per batch.
     pub max_batch_events: usize,
+    /// Time a request's body has to arrive.
+    pub body_read_timeout: std::time::Duration,
 }
 
 /// What the handlers share.
@@ -58,6 +63,8 @@ pub struct AppState {
     pub auth: Arc<crate::auth::Authenticator>,
     /// Longest dev token, when `POST /v1/dev/tokens` is on.
     pub dev_token_max_ttl: Option<u64>,
+    /// Ingest rate limits per key and per client address.
+    pub ingest_limits: Arc<rate_limit::IngestLimits>,
 }
 
 /// The gateway's routes.
@@ -78,6 +85,8 @@ pub fn app(state: AppState) -> Router {
         .route("/metrics", get(status::metrics))
         .fallback(status::not_found)
         .layer(DefaultBodyLimit::max(body_limit))
+        // A body that trickles in is cut off (the handler answers 408).
+        .layer(RequestBodyTimeoutLayer::new(state.limits.body_read_timeout))
         // One span per request, at DEBUG (nothing per request above DEBUG).
         .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::new())

@@ -16,15 +16,23 @@ use crate::config::{ApiKeySettings, ConfigError, expand_env};
 pub const KEY_PREFIX: &str = "spk_";
 
 /// A configured key, without its secret.
-#[derive(Debug)]
 pub struct ApiKey {
     /// Who holds it.
     pub name: String,
     /// What it may do.
     pub scopes: Arc<Scopes>,
-    /// Its own ingest rate, requests a second.
-    pub rate_per_sec: Option<u32>,
+    /// Its own ingest rate limit (`rate_per_sec`, bursts of twice that).
+    pub limiter: Option<governor::DefaultDirectRateLimiter>,
     digest: [u8; 32],
+}
+
+impl std::fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiKey")
+            .field("name", &self.name)
+            .field("scopes", &self.scopes)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ApiKey {
@@ -34,7 +42,7 @@ impl ApiKey {
         Arc::new(Self {
             name: name.to_owned(),
             scopes: Arc::new(scopes),
-            rate_per_sec: None,
+            limiter: None,
             digest: [0; 32],
         })
     }
@@ -126,7 +134,14 @@ impl ApiKeys {
         let key = ApiKey {
             name: name.to_owned(),
             scopes: Arc::new(scopes),
-            rate_per_sec,
+            limiter: rate_per_sec
+                .and_then(std::num::NonZeroU32::new)
+                .map(|rate| {
+                    let burst = rate.saturating_mul(std::num::NonZeroU32::MIN.saturating_add(1));
+                    governor::RateLimiter::direct(
+                        governor::Quota::per_second(rate).allow_burst(burst),
+                    )
+                }),
             digest,
         };
         if self.by_digest.insert(digest, Arc::new(key)).is_some() {

@@ -91,12 +91,11 @@ pub struct ServerSettings {
     pub max_body_bytes: usize,
     /// Most events accepted in one batch request (413 above).
     pub max_batch_events: usize,
-    /// A connection must send a request's headers within this, ms.
+    /// A connection must send a request's head within this, ms; the same
+    /// timer closes a keep-alive connection idle for this long.
     pub header_read_timeout_ms: u64,
     /// A request's body must arrive within this, ms (408 after).
     pub body_read_timeout_ms: u64,
-    /// An idle keep-alive connection is closed after this, ms.
-    pub keep_alive_idle_ms: u64,
     /// Most open connections (HTTP and WebSocket) at once; more wait unaccepted.
     pub max_connections: usize,
     /// Most open connections from one client address; more are closed at once.
@@ -119,7 +118,6 @@ impl Default for ServerSettings {
             max_batch_events: 1000,
             header_read_timeout_ms: 10_000,
             body_read_timeout_ms: 30_000,
-            keep_alive_idle_ms: 60_000,
             max_connections: 20_000,
             max_connections_per_address: 512,
             ingest_rate_per_address: 200,

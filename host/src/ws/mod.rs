@@ -5,7 +5,6 @@
 
 pub mod frames;
 pub mod hub;
-mod rate;
 pub mod replies;
 pub mod session;
 pub mod tailer;

@@ -12,7 +12,6 @@ use super::frames::{
     Ack, ErrorFrame, HistoryLost, PushFrame, ResumeToken, Welcome, close_frame, text,
 };
 use super::hub::Registration;
-use super::rate::TokenBucket;
 use crate::api::AppState;
 use crate::api::ingest::ingest_value;
 use crate::api::problem::Problem;
@@ -54,7 +53,8 @@ struct Session {
     partition: u32,
     /// Next push offset to deliver.
     next: u64,
-    bucket: TokenBucket,
+    /// The connection's inbound rate (none when `rate_per_sec` is 0).
+    bucket: Option<governor::DefaultDirectRateLimiter>,
     last_seen: Instant,
 }
 
@@ -83,7 +83,8 @@ pub(super) async fn run(
     let settings = &state.ws.settings;
     let partitions = state.log.partitions(&settings.push_topic).unwrap_or(1);
     let mut session = Session {
-        bucket: TokenBucket::new(settings.rate_per_sec, settings.rate_burst),
+        bucket: crate::api::rate_limit::quota(settings.rate_per_sec, settings.rate_burst)
+            .map(governor::RateLimiter::direct),
         partition: partition_for(Some(&customer), partitions),
         state: state.clone(),
         principal: crate::auth::Principal::Customer(customer.clone()),
@@ -308,7 +309,7 @@ impl Session {
         body: &str,
         settings: &crate::config::WebSocketSettings,
     ) -> Result<(), Leave> {
-        let answer = if !self.bucket.take(Instant::now()) {
+        let answer = if self.bucket.as_ref().is_some_and(|b| b.check().is_err()) {
             Err(Problem::new(
                 axum::http::StatusCode::TOO_MANY_REQUESTS,
                 "rate-limited",
