@@ -14,6 +14,7 @@ pub mod dispatch;
 pub mod event;
 pub mod gateway;
 pub mod harness;
+pub mod rate;
 pub mod registry;
 pub mod routing;
 pub mod runtime;

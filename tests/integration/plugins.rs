@@ -145,6 +145,44 @@ async fn denied_capabilities_are_error_values_and_the_event_still_succeeds(backe
 }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_publish_beyond_the_event_bounds_is_an_error_value() {
+    let gw = TestGateway::with_plugins(&recorder()).await.unwrap();
+    let mut ids = Vec::new();
+    for (headers, bytes) in [(40, 1), (1, 4096), (3, 10)] {
+        let a = gw
+            .post(&json!({"type": "product.viewed", "customer": "c1",
+                "data": {"product": "p", "publish_headers": headers, "header_bytes": bytes}}))
+            .await
+            .unwrap();
+        ids.push(a.json["events"][0]["id"].as_str().unwrap().to_owned());
+    }
+    let results = eventually("the three publish results", || async {
+        let mut out = Vec::new();
+        for id in &ids {
+            match gw.kv("recorder", &format!("publish:{id}")).await? {
+                Some(v) => out.push(v.as_str().unwrap_or_default().to_owned()),
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(out))
+    })
+    .await
+    .unwrap();
+    assert!(
+        results[0].contains("InvalidEvent") && results[0].contains("extension attributes"),
+        "{}",
+        results[0]
+    );
+    assert!(
+        results[1].contains("InvalidEvent") && results[1].contains("/h0"),
+        "{}",
+        results[1]
+    );
+    assert!(results[2].starts_with("Ok"), "{}", results[2]);
+    gw.stop().await;
+}
+
 on_each_backend! {
 async fn a_failed_attempt_leaves_no_effects_and_ends_in_the_dead_letter_topic(backend) {
     let gw = TestGateway::on(backend, &recorder()).await.unwrap();

@@ -67,6 +67,15 @@ pub struct AppState {
     pub ingest_limits: Arc<rate_limit::IngestLimits>,
 }
 
+/// The span of one request: method and path, never the query.
+fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
+    tracing::debug_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+    )
+}
+
 /// The gateway's routes.
 pub fn app(state: AppState) -> Router {
     let body_limit = state.limits.max_body_bytes;
@@ -87,8 +96,51 @@ pub fn app(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(body_limit))
         // A body that trickles in is cut off (the handler answers 408).
         .layer(RequestBodyTimeoutLayer::new(state.limits.body_read_timeout))
-        // One span per request, at DEBUG (nothing per request above DEBUG).
-        .layer(TraceLayer::new_for_http())
+        // One span per request, at DEBUG (nothing per request above DEBUG),
+        // naming the path only: a query may carry a token (`/v1/ws?token=`,
+        // the webhook's `?token=`), and logs never hold secrets.
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(CatchPanicLayer::new())
         .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    /// Log output captured in memory.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn request_spans_name_the_path_and_never_the_query() {
+        let out = Captured::default();
+        let writer = out.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            let request = axum::http::Request::get("/v1/ws?token=eyJsecret.part.sig&resume=2.1")
+                .body(())
+                .unwrap();
+            super::request_span(&request).in_scope(|| tracing::debug!("handled"));
+        });
+        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        assert!(
+            text.contains("/v1/ws") && text.contains("handled"),
+            "{text}"
+        );
+        assert!(!text.contains("eyJsecret"), "{text}");
+    }
 }

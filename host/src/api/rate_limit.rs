@@ -5,12 +5,11 @@
 //! so it stays bounded under many addresses.
 
 use std::net::IpAddr;
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
 use governor::clock::{Clock as _, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, NotUntil, Quota, RateLimiter};
+use governor::{DefaultKeyedRateLimiter, NotUntil, RateLimiter};
 
 use super::problem::Problem;
 use crate::auth::Principal;
@@ -24,13 +23,6 @@ const FORGET_EVERY: Duration = Duration::from_secs(60);
 /// The limits of one listener.
 pub struct IngestLimits {
     per_address: Option<DefaultKeyedRateLimiter<IpAddr>>,
-}
-
-/// A quota of `rate` a second with bursts of `burst`, if `rate` is not 0.
-pub fn quota(rate: u32, burst: u32) -> Option<Quota> {
-    let rate = NonZeroU32::new(rate)?;
-    let burst = NonZeroU32::new(burst).unwrap_or(rate);
-    Some(Quota::per_second(rate).allow_burst(burst))
 }
 
 fn refused(
@@ -53,7 +45,7 @@ impl IngestLimits {
     /// `rate` requests a second per address with bursts of `burst` (0: none).
     pub fn new(rate: u32, burst: u32) -> Self {
         Self {
-            per_address: quota(rate, burst).map(RateLimiter::keyed),
+            per_address: crate::rate::quota(rate, burst).map(RateLimiter::keyed),
         }
     }
 

@@ -134,14 +134,7 @@ impl ApiKeys {
         let key = ApiKey {
             name: name.to_owned(),
             scopes: Arc::new(scopes),
-            limiter: rate_per_sec
-                .and_then(std::num::NonZeroU32::new)
-                .map(|rate| {
-                    let burst = rate.saturating_mul(std::num::NonZeroU32::MIN.saturating_add(1));
-                    governor::RateLimiter::direct(
-                        governor::Quota::per_second(rate).allow_burst(burst),
-                    )
-                }),
+            limiter: rate_per_sec.and_then(|r| crate::rate::limiter(r, r.saturating_mul(2))),
             digest,
         };
         if self.by_digest.insert(digest, Arc::new(key)).is_some() {

@@ -114,6 +114,9 @@ pub struct PluginLimits {
     pub kv_quota_bytes: u64,
     /// Events the plugin may publish while handling one event.
     pub max_publishes_per_event: u32,
+    /// Log lines a second the plugin may write (bursts of twice that); more
+    /// are dropped and counted (`streamplug_plugin_log_lines_dropped_total`).
+    pub log_lines_per_second: u32,
     /// Outbound HTTP requests in flight at once.
     pub http_concurrency: u32,
     /// Outbound HTTP requests per second (further requests wait).
@@ -131,6 +134,7 @@ impl Default for PluginLimits {
             instances: 2,
             kv_quota_bytes: 64 * 1024 * 1024,
             max_publishes_per_event: 100,
+            log_lines_per_second: 100,
             http_concurrency: 4,
             http_requests_per_second: 20,
             http_max_response_bytes: 1024 * 1024,

@@ -55,6 +55,8 @@ pub struct PluginContext {
     pub outbound: Arc<OutboundPolicy>,
     /// Where its log lines are kept.
     pub logs: Arc<LogBook>,
+    /// Its log lines' rate (a plugin cannot flood the gateway's logs).
+    pub log_rate: Option<governor::DefaultDirectRateLimiter>,
 }
 
 impl PluginContext {
@@ -79,6 +81,10 @@ impl PluginContext {
                 &grants(manifest, host)?,
             )?),
             logs: host.logs.clone(),
+            log_rate: crate::rate::limiter(
+                manifest.limits.log_lines_per_second,
+                manifest.limits.log_lines_per_second.saturating_mul(2),
+            ),
         })
     }
 }

@@ -83,8 +83,7 @@ pub(super) async fn run(
     let settings = &state.ws.settings;
     let partitions = state.log.partitions(&settings.push_topic).unwrap_or(1);
     let mut session = Session {
-        bucket: crate::api::rate_limit::quota(settings.rate_per_sec, settings.rate_burst)
-            .map(governor::RateLimiter::direct),
+        bucket: crate::rate::limiter(settings.rate_per_sec, settings.rate_burst),
         partition: partition_for(Some(&customer), partitions),
         state: state.clone(),
         principal: crate::auth::Principal::Customer(customer.clone()),

@@ -11,8 +11,17 @@ use crate::runtime::state::StoreState;
 /// Longest plugin log line kept; the rest is cut.
 const MAX_LINE: usize = 4096;
 
+/// Counter of plugin log lines dropped over `log_lines_per_second`, by plugin.
+pub const DROPPED: &str = "streamplug_plugin_log_lines_dropped_total";
+
 impl Host for StoreState {
     async fn log(&mut self, level: Level, message: String) {
+        if let Some(rate) = &self.plugin.log_rate
+            && rate.check().is_err()
+        {
+            metrics::counter!(DROPPED, "plugin" => self.plugin.name.clone()).increment(1);
+            return;
+        }
         let mut message = message;
         if message.len() > MAX_LINE {
             let mut cut = MAX_LINE;

@@ -49,7 +49,7 @@ impl Host for StoreState {
             headers.push(("traceparent".into(), tp.clone()));
         }
         let id = Event::new_id();
-        self.effects.current.publishes.push(Event {
+        let event = Event {
             id: id.clone(),
             source: format!("plugin:{}", self.plugin.name),
             ty: event.type_,
@@ -64,7 +64,12 @@ impl Host for StoreState {
             ),
             data: event.data,
             headers,
-        });
+        };
+        // The bounds every ingested event has: header count and size,
+        // subject and key length.
+        crate::event::limits::check(&event, "")
+            .map_err(|e| PublishError::InvalidEvent(format!("{}: {}", e.pointer, e.message)))?;
+        self.effects.current.publishes.push(event);
         Ok(id)
     }
 }
