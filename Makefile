@@ -86,7 +86,7 @@ bench: plugins test-plugins peer-plugins py-plugins js-plugins
 	@scripts/setup-test.sh
 	@scripts/setup-wasmtime-cli.sh
 	@scripts/build-bench-plugins.sh
-	$(CARGO) bench -p streamplug --bench dispatch --bench plugin_runtime --bench hot_swap --bench polyglot
+	$(CARGO) bench -p streamplug --bench dispatch --bench plugin_runtime --bench hot_swap --bench polyglot --bench auth
 	$(CARGO) bench -p streamplug-bench --bench extism_call
 	$(CARGO) build --release -p streamplug -p streamplug-bench
 	target/release/streamplug-bench run --kafka --json target/bench/load.json
@@ -97,7 +97,7 @@ bench: plugins test-plugins peer-plugins py-plugins js-plugins
 # only where the wasmtime CLI is installed (`make bench` builds it: ~10
 # minutes on two cores, too long for every test run).
 bench-check: test-plugins peer-plugins
-	$(CARGO) test -p streamplug --bench dispatch --bench plugin_runtime --bench hot_swap
+	$(CARGO) test -p streamplug --bench dispatch --bench plugin_runtime --bench hot_swap --bench auth
 	$(CARGO) test -p streamplug-bench --bench extism_call
 	$(CARGO) build -p streamplug -p streamplug-bench
 	target/debug/streamplug-bench run --quick --kafka

@@ -160,6 +160,35 @@ async fn contacts_orders_and_interactions_reach_salesforce_and_orders_are_confir
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contact_details_that_are_no_address_get_no_message() {
+    let World { sf, ib, gw } = world(5).await;
+    post_all(
+        &gw,
+        &[
+            json!({"type": "customer.updated", "customer": "mallory", "data": {
+                "name": "Mallory", "phone": "call me maybe",
+                "email": "m@example.com, eve@evil.example\r\nBcc: eve@evil.example"}}),
+            placed("mallory", "o-666"),
+        ],
+    )
+    .await;
+    let orders = eventually("the order to reach Salesforce", || async {
+        let orders = sf.records("Order");
+        Ok((!orders.is_empty()).then_some(orders))
+    })
+    .await
+    .unwrap();
+    assert_eq!(orders[0].text("External_Id__c"), "o-666");
+    eventually("the order to be handled", || async {
+        gw.kv("crm-sync", "order:o-666").await
+    })
+    .await
+    .unwrap();
+    assert!(ib.sent().is_empty(), "{:?}", ib.sent());
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn limits_and_expired_sessions_are_retried_validation_errors_dead_lettered() {
     let World { sf, ib, gw } = world(5).await;
     post_all(&gw, &[profile("bob", "bob@example.com")]).await;

@@ -142,7 +142,10 @@ async fn new_build_and_test(lang: &str) {
         "[server]\nlisten = \"127.0.0.1:0\"\n[storage]\ndata_dir = \"{}\"\n{config}",
         data.path().display()
     );
-    let gw = TestGateway::start(&config).await.unwrap();
+    let mut gw = TestGateway::start(&config).await.unwrap();
+    // The project's gateway minted its local key, as its README uses it.
+    let key = std::fs::read_to_string(data.path().join("demo-api-key")).unwrap();
+    gw.client = streamplug_tests::keyed_client(key.trim()).unwrap();
     for product in ["tent", "tent"] {
         let a = gw.post(&json!({"type": "product.viewed", "customer": "alice", "data": {"product": product}})).await.unwrap();
         assert_eq!(a.status, 202, "{}", a.json);

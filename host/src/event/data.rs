@@ -51,12 +51,15 @@ pub struct PageData {
 pub struct CustomerData {
     /// Full name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 200))]
     pub name: Option<String>,
     /// E-mail address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 254))]
     pub email: Option<String>,
     /// Phone number in E.164 form, e.g. `+4915112345678`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 32))]
     pub phone: Option<String>,
     /// Preferred language, e.g. `en`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

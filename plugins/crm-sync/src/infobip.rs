@@ -58,18 +58,31 @@ pub fn classify_failure(status: u16, body: &Value) -> HandleError {
     }
 }
 
-/// A multipart/form-data body of text fields (Infobip's email API takes no JSON).
+/// A multipart/form-data body of text fields (Infobip's email API takes no
+/// JSON). The boundary is checked against every field so no value can end
+/// its part early and add fields (RFC 2046 section 5.1.1: it must not occur
+/// in the parts); the field names are this plugin's constants.
 fn form(fields: &[(&str, &str)]) -> (String, Vec<u8>) {
-    const BOUNDARY: &str = "streamplug-crm-sync-4f1c2d7a9b";
+    let mut boundary = String::from("streamplug-crm-sync");
+    let mut n: u64 = fields
+        .iter()
+        .flat_map(|(_, v)| v.bytes())
+        .fold(0xcbf2_9ce4_8422_2325, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+    while fields.iter().any(|(_, v)| v.contains(&boundary)) || boundary.len() < 40 {
+        boundary.push_str(&format!("-{:016x}", n));
+        n = n.rotate_left(17) ^ 0x9e37_79b9_7f4a_7c15;
+    }
     let mut body = String::new();
     for (name, value) in fields {
         body.push_str(&format!(
-            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
         ));
     }
-    body.push_str(&format!("--{BOUNDARY}--\r\n"));
+    body.push_str(&format!("--{boundary}--\r\n"));
     (
-        format!("multipart/form-data; boundary={BOUNDARY}"),
+        format!("multipart/form-data; boundary={boundary}"),
         body.into_bytes(),
     )
 }
@@ -127,6 +140,14 @@ impl Infobip {
         let Some(from) = &self.email_from else {
             return Ok(None);
         };
+        // The address, sender and subject become the email's headers.
+        for (field, value) in [("to", to), ("from", from.as_str()), ("subject", subject)] {
+            if !crate::address::is_header_safe(value) {
+                return Err(HandleError::reject(format!(
+                    "the email's {field} holds a line break; not sent"
+                )));
+            }
+        }
         let callback = about.callback_data();
         let report = self.report_url("email");
         let mut fields = vec![
@@ -219,5 +240,20 @@ mod tests {
             "--{boundary}\r\nContent-Disposition: form-data; name=\"to\"\r\n\r\na@example.com\r\n"
         )));
         assert!(body.ends_with(&format!("--{boundary}--\r\n")));
+    }
+
+    #[test]
+    fn no_value_can_close_its_part_and_add_a_recipient() {
+        let (content_type, _) = form(&[("text", "x")]);
+        let first = content_type.split("boundary=").nth(1).unwrap().to_owned();
+        let attack = format!(
+            "hi\r\n--{first}\r\nContent-Disposition: form-data; name=\"to\"\r\n\r\neve@evil.example"
+        );
+        let (content_type, body) = form(&[("to", "alice@example.com"), ("text", &attack)]);
+        let boundary = content_type.split("boundary=").nth(1).unwrap();
+        let body = String::from_utf8(body).unwrap();
+        assert!(!attack.contains(boundary));
+        let parts = body.matches(&format!("--{boundary}\r\n")).count();
+        assert_eq!(parts, 2, "only the two fields given");
     }
 }

@@ -21,6 +21,7 @@
 //! `notable` (comma-separated types); `infobip_url` (no confirmations
 //! without it), `sms_sender` (`Shop`), `email_from`, `delivery_report_url`.
 
+pub mod address;
 pub mod infobip;
 pub mod interactions;
 pub mod orders;
@@ -119,7 +120,25 @@ impl Settings {
             .as_deref()
             .map_or(String::new(), |n| format!(" {n}"));
         let summary = order.summary.as_deref().unwrap_or_default();
-        if let Some(phone) = &profile.phone {
+        let phone = profile.phone.as_deref().and_then(|p| {
+            let valid = address::e164(p);
+            if valid.is_none() {
+                streamplug_sdk::warn!(
+                    "order {order_id}: {customer}'s phone is not an E.164 number; no SMS"
+                );
+            }
+            valid
+        });
+        let email = profile.email.as_deref().filter(|e| {
+            let valid = address::is_email(e);
+            if !valid {
+                streamplug_sdk::warn!(
+                    "order {order_id}: {customer}'s email is not one plain address; no email"
+                );
+            }
+            valid
+        });
+        if let Some(phone) = &phone {
             let text = format!(
                 "Thank you{greeting}! Your order {order_id} is confirmed. {}",
                 summary.replace('\n', ", ")
@@ -127,7 +146,7 @@ impl Settings {
             let id = infobip.send_sms(phone, &text, about)?;
             streamplug_sdk::info!("order {order_id} confirmed to {customer} by SMS {id}");
         }
-        if let Some(email) = &profile.email {
+        if let Some(email) = email {
             let text = format!(
                 "Hello{greeting},\n\nwe have received your order {order_id}:\n\n{summary}\n"
             );
