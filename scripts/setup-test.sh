@@ -17,12 +17,13 @@ if [ ! -x "$tansu_bin" ] || ! "$tansu_bin" --version 2>/dev/null | grep -q "$TAN
 fi
 
 command -v redis-server >/dev/null 2>&1 || { echo "setup-test: installing redis-server"; apt_install redis-server; }
-# kafka-python, the independent Kafka client of the interop test.
+# kafka-python and websockets, the independent Kafka and WebSocket clients
+# of the interop tests.
 venv=target/test-venv
-if ! "$venv/bin/python" -c "import kafka" >/dev/null 2>&1; then
-  echo "setup-test: creating $venv with kafka-python"
-  make_venv "$venv"
-  "$venv/bin/pip" install -q --disable-pip-version-check kafka-python==3.0.12
+if ! "$venv/bin/python" -c "import kafka, websockets" >/dev/null 2>&1; then
+  echo "setup-test: creating $venv with kafka-python and websockets"
+  [ -x "$venv/bin/pip" ] || make_venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check kafka-python==3.0.12 websockets==17.4
 fi
 
 command -v chromium >/dev/null 2>&1 || { echo "setup-test: installing chromium"; apt_install chromium; }

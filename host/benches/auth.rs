@@ -45,7 +45,15 @@ fn authenticator(runtime: &tokio::runtime::Runtime) -> Authenticator {
         .unwrap()
 }
 
-fn signed(alg: jsonwebtoken::Algorithm, kid: &str, key: jsonwebtoken::EncodingKey) -> String {
+/// A token of the identity provider, signed with the test key `kid`
+/// (`tests/keys/<kid without "test-">.pem`).
+fn signed(alg: jsonwebtoken::Algorithm, kid: &str) -> String {
+    let pem = std::fs::read(keys_dir().join(format!("{}.pem", &kid[5..]))).unwrap();
+    let key = match alg {
+        jsonwebtoken::Algorithm::ES256 => jsonwebtoken::EncodingKey::from_ec_pem(&pem),
+        _ => jsonwebtoken::EncodingKey::from_rsa_pem(&pem),
+    }
+    .unwrap();
     let mut header = jsonwebtoken::Header::new(alg);
     header.kid = Some(kid.to_owned());
     let claims = serde_json::json!({"sub": "customer-4711", "exp": 4_000_000_000u64,
@@ -59,22 +67,8 @@ fn bench(c: &mut Criterion) {
         .unwrap();
     let auth = authenticator(&runtime);
     let hs256 = auth.tokens.sign("customer-4711", 3600).unwrap();
-    let es256 = signed(
-        jsonwebtoken::Algorithm::ES256,
-        "test-es256",
-        jsonwebtoken::EncodingKey::from_ec_pem(
-            &std::fs::read(keys_dir().join("es256.pem")).unwrap(),
-        )
-        .unwrap(),
-    );
-    let rs256 = signed(
-        jsonwebtoken::Algorithm::RS256,
-        "test-rs256",
-        jsonwebtoken::EncodingKey::from_rsa_pem(
-            &std::fs::read(keys_dir().join("rs256.pem")).unwrap(),
-        )
-        .unwrap(),
-    );
+    let es256 = signed(jsonwebtoken::Algorithm::ES256, "test-es256");
+    let rs256 = signed(jsonwebtoken::Algorithm::RS256, "test-rs256");
     let key = format!("{KEY}7");
     let mut group = c.benchmark_group("authenticate");
     for (name, credential) in [

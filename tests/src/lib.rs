@@ -17,7 +17,7 @@ mod test_gateway;
 mod ws_client;
 
 pub use cli::streamplug_plugin;
-pub use interop::{interop_python, kafka_client};
+pub use interop::{interop_python, kafka_client, websockets_close};
 pub use plugin_build::{PLUGIN_PACKAGES, plugin_dir};
 pub use settings::{
     JWT_SECRET, RECOMMEND_MANIFEST, TEST_KEY, config, config_on, recorder_manifest, test_auth,
