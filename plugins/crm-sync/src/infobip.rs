@@ -59,21 +59,18 @@ pub fn classify_failure(status: u16, body: &Value) -> HandleError {
 }
 
 /// A multipart/form-data body of text fields (Infobip's email API takes no
-/// JSON). The boundary is checked against every field so no value can end
-/// its part early and add fields (RFC 2046 section 5.1.1: it must not occur
-/// in the parts); the field names are this plugin's constants.
+/// JSON). The boundary is random (128 bits from the host's `wasi:random`,
+/// through std's `RandomState`), and drawn again should a field contain it,
+/// so no value can end its part early and add fields (RFC 2046 section
+/// 5.1.1: it must not occur in the parts); the field names are this
+/// plugin's constants.
 fn form(fields: &[(&str, &str)]) -> (String, Vec<u8>) {
-    let mut boundary = String::from("streamplug-crm-sync");
-    let mut n: u64 = fields
-        .iter()
-        .flat_map(|(_, v)| v.bytes())
-        .fold(0xcbf2_9ce4_8422_2325, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        });
-    while fields.iter().any(|(_, v)| v.contains(&boundary)) || boundary.len() < 40 {
-        boundary.push_str(&format!("-{:016x}", n));
-        n = n.rotate_left(17) ^ 0x9e37_79b9_7f4a_7c15;
-    }
+    let boundary = loop {
+        let candidate = format!("streamplug-{:016x}{:016x}", random_u64(), random_u64());
+        if !fields.iter().any(|(_, v)| v.contains(&candidate)) {
+            break candidate;
+        }
+    };
     let mut body = String::new();
     for (name, value) in fields {
         body.push_str(&format!(
@@ -85,6 +82,15 @@ fn form(fields: &[(&str, &str)]) -> (String, Vec<u8>) {
         format!("multipart/form-data; boundary={boundary}"),
         body.into_bytes(),
     )
+}
+
+/// 64 random bits: a fresh SipHash key (std seeds it from the system's
+/// randomness) hashing nothing.
+fn random_u64() -> u64 {
+    use std::hash::{BuildHasher as _, Hasher as _};
+    std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish()
 }
 
 impl Infobip {
