@@ -27,6 +27,20 @@ fn profile(customer: &str) -> Value {
         "data": {"name": "Mallory", "email": "m@example.com", "phone": "41793026727"}})
 }
 
+/// POST `body` to `/v1/events` with `Authorization: Bearer <credential>`;
+/// the status.
+async fn post_as(gw: &TestGateway, credential: &str, body: &Value) -> u16 {
+    keyed_client(credential)
+        .unwrap()
+        .post(format!("{}/v1/events", gw.url))
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
 async fn held(gw: &TestGateway, topic: &str) -> u64 {
     gw.ends(topic).await.unwrap().iter().sum()
 }
@@ -277,14 +291,8 @@ async fn identity_provider_tokens_are_verified_against_its_jwks() {
         "es256.pem",
         &claims("alice", "streamplug", &[]),
     );
-    let a = keyed_client(&customer)
-        .unwrap()
-        .post(format!("{}/v1/events", gw.url))
-        .json(&json!({"type": "product.viewed", "data": {"product": "tent"}}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(a.status(), 202);
+    let mine = json!({"type": "product.viewed", "data": {"product": "tent"}});
+    assert_eq!(post_as(&gw, &customer, &mine).await, 202);
     let staff = signed(
         Algorithm::RS256,
         "test-rs256",
@@ -320,14 +328,7 @@ async fn identity_provider_tokens_are_verified_against_its_jwks() {
             &claims("alice", "streamplug", &[]),
         ),
     ] {
-        let a = keyed_client(&bad)
-            .unwrap()
-            .post(format!("{}/v1/events", gw.url))
-            .json(&view("alice", "tent"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(a.status(), 401);
+        assert_eq!(post_as(&gw, &bad, &view("alice", "tent")).await, 401);
     }
     gw.stop().await;
 }
