@@ -78,14 +78,13 @@ impl Problem {
 
     /// 403 naming the events (JSON pointers) the caller may not send.
     pub fn forbidden_events(errors: Vec<FieldError>, total: usize) -> Self {
-        let mut p = Self::invalid_events(errors, total);
-        p.status = StatusCode::FORBIDDEN.as_u16();
-        p.kind = Self::forbidden("").kind;
-        p.title = "Forbidden";
-        p.detail = p
-            .detail
-            .replacen("are invalid", "are not allowed to this caller", 1);
-        p
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Forbidden",
+            field_summary(&errors, total, "are not allowed to this caller"),
+        )
+        .with_fields(errors)
     }
 
     /// 429 with `Retry-After`.
@@ -112,17 +111,18 @@ impl Problem {
 
     /// 422: events that do not follow the vocabulary.
     pub fn invalid_events(errors: Vec<FieldError>, total: usize) -> Self {
-        let mut p = Self::new(
+        Self::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid-event",
             "Invalid event",
-            format!(
-                "{} of {total} event(s) are invalid; nothing was written. First: {}",
-                errors.len(),
-                errors.first().map(ToString::to_string).unwrap_or_default()
-            ),
-        );
-        p.errors = errors
+            field_summary(&errors, total, "are invalid"),
+        )
+        .with_fields(errors)
+    }
+
+    /// This problem with `errors` listed (at most [`MAX_ERRORS`]).
+    fn with_fields(mut self, errors: Vec<FieldError>) -> Self {
+        self.errors = errors
             .into_iter()
             .take(MAX_ERRORS)
             .map(|e| FieldProblem {
@@ -130,7 +130,7 @@ impl Problem {
                 detail: e.message,
             })
             .collect();
-        p
+        self
     }
 
     /// 413.
@@ -160,6 +160,15 @@ impl Problem {
         p.retry_after = Some(1);
         p
     }
+}
+
+/// "N of M event(s) <what>; nothing was written. First: <error>".
+fn field_summary(errors: &[FieldError], total: usize, what: &str) -> String {
+    format!(
+        "{} of {total} event(s) {what}; nothing was written. First: {}",
+        errors.len(),
+        errors.first().map(ToString::to_string).unwrap_or_default()
+    )
 }
 
 impl IntoResponse for Problem {
