@@ -188,33 +188,6 @@ fn credentials(
         .collect()
 }
 
-/// The authenticator of `[auth]`, with the demo key minted when asked for.
-async fn authenticator(settings: &Settings) -> Result<Authenticator, StartError> {
-    let auth = &settings.auth;
-    let demo = if auth.demo_key {
-        let digest =
-            crate::auth::demo_key::load_or_mint(&settings.storage.data_dir).map_err(|e| {
-                ConfigError::Invalid {
-                    setting: "auth.demo_key".into(),
-                    reason: format!("cannot keep the demo key: {e}"),
-                }
-            })?;
-        Some(digest)
-    } else {
-        None
-    };
-    let authenticator = Authenticator::from_settings(auth, demo).await?;
-    if auth.jwt_secret.is_none() && auth.jwks.is_none() {
-        tracing::info!("auth.jwt_secret and auth.jwks are not set: customer tokens are refused");
-    }
-    if auth.dev_tokens {
-        tracing::warn!(
-            "auth.dev_tokens is on: anyone on this machine can mint customer tokens (demo only)"
-        );
-    }
-    Ok(authenticator)
-}
-
 impl Gateway {
     /// Start everything `settings` describes.
     pub async fn start(settings: Settings) -> Result<Self, StartError> {
@@ -308,13 +281,9 @@ impl Gateway {
             settings.server.max_reply_waits_per_principal,
             shutdown_rx.clone(),
         ));
-        let auth = Arc::new(authenticator(&settings).await?);
-        if let Some(jwks) = auth.jwks() {
-            jwks.spawn_refresh(
-                std::time::Duration::from_secs(settings.auth.jwks_refresh_secs),
-                shutdown_rx.clone(),
-            );
-        }
+        let auth = Arc::new(
+            Authenticator::start(&settings.auth, &settings.storage.data_dir, &shutdown_rx).await?,
+        );
         crate::ws::tailer::spawn(
             &mut workers,
             log.clone(),
@@ -363,11 +332,7 @@ impl Gateway {
         let server = api::listener::serve(
             listener,
             api::app(state),
-            ConnectionLimits {
-                header_read_timeout: Duration::from_millis(settings.server.header_read_timeout_ms),
-                max_connections: settings.server.max_connections,
-                max_per_address: settings.server.max_connections_per_address,
-            },
+            ConnectionLimits::of(&settings.server),
             shutdown_rx,
         );
         let (admin_addr, admin_server) =

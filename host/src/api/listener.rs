@@ -55,6 +55,17 @@ pub struct ConnectionLimits {
     pub max_per_address: usize,
 }
 
+impl ConnectionLimits {
+    /// The bounds `[server]` sets.
+    pub fn of(server: &crate::config::ServerSettings) -> Self {
+        Self {
+            header_read_timeout: Duration::from_millis(server.header_read_timeout_ms),
+            max_connections: server.max_connections,
+            max_per_address: server.max_connections_per_address,
+        }
+    }
+}
+
 /// Connections open per client address.
 struct PerAddress {
     open: Mutex<HashMap<IpAddr, usize>>,

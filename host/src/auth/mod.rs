@@ -182,9 +182,41 @@ impl Authenticator {
         })
     }
 
-    /// The JWKS, to keep it refreshed.
-    pub fn jwks(&self) -> Option<Arc<jwks::Jwks>> {
-        self.tokens.jwks()
+    /// The gateway's authenticator: [`Authenticator::from_settings`] with
+    /// the demo key of `data_dir` minted when `demo_key` asks for it, and a
+    /// JWKS URL kept refreshed until `shutdown`.
+    pub async fn start(
+        settings: &AuthSettings,
+        data_dir: &std::path::Path,
+        shutdown: &tokio::sync::watch::Receiver<bool>,
+    ) -> Result<Self, ConfigError> {
+        let demo = if settings.demo_key {
+            let digest = demo_key::load_or_mint(data_dir).map_err(|e| ConfigError::Invalid {
+                setting: "auth.demo_key".into(),
+                reason: format!("cannot keep the demo key: {e}"),
+            })?;
+            Some(digest)
+        } else {
+            None
+        };
+        let authenticator = Self::from_settings(settings, demo).await?;
+        if let Some(jwks) = authenticator.tokens.jwks() {
+            jwks.spawn_refresh(
+                std::time::Duration::from_secs(settings.jwks_refresh_secs),
+                shutdown.clone(),
+            );
+        }
+        if settings.jwt_secret.is_none() && settings.jwks.is_none() {
+            tracing::info!(
+                "auth.jwt_secret and auth.jwks are not set: customer tokens are refused"
+            );
+        }
+        if settings.dev_tokens {
+            tracing::warn!(
+                "auth.dev_tokens is on: anyone on this machine can mint customer tokens (demo only)"
+            );
+        }
+        Ok(authenticator)
     }
 
     /// The principal `credential` (a bearer value) proves.
