@@ -74,18 +74,6 @@ pub fn is_valid_topic_name(topic: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
-/// The partition of `key` among `partitions`: a stable FNV-1a hash, so a
-/// key keeps its partition across restarts and versions.
-pub fn partition_for(key: Option<&str>, partitions: u32) -> u32 {
-    let Some(key) = key else { return 0 };
-    let mut hash: u32 = 0x811c_9dc5;
-    for b in key.bytes() {
-        hash ^= u32::from(b);
-        hash = hash.wrapping_mul(0x0100_0193);
-    }
-    hash % partitions.max(1)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,18 +93,6 @@ mod tests {
         assert_eq!(r.topic_for("order.paid"), Some("orders"));
         assert_eq!(r.topic_for("order.return.requested"), Some("returns"));
         assert_eq!(r.topic_for("cart.item_added"), None);
-    }
-
-    #[test]
-    fn partitioning_is_stable_and_spreads_keys() {
-        assert_eq!(
-            partition_for(Some("customer-1"), 4),
-            partition_for(Some("customer-1"), 4)
-        );
-        let used: std::collections::HashSet<u32> = (0..100)
-            .map(|i| partition_for(Some(&format!("c{i}")), 4))
-            .collect();
-        assert_eq!(used.len(), 4);
     }
 
     #[test]

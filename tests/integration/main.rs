@@ -22,6 +22,7 @@ mod kafka_interop;
 mod lifecycle;
 mod listener;
 mod outbound;
+mod partitioning;
 mod plugins;
 mod polyglot;
 mod salesforce_double;

@@ -11,7 +11,10 @@
 
 pub mod embedded;
 pub mod kafka;
+mod partitioner;
 pub mod redis;
+
+pub use partitioner::Partitioner;
 
 use std::sync::Arc;
 
@@ -129,6 +132,15 @@ pub trait EventLog: Send + Sync + 'static {
 
     /// Partition count of `topic`, if it exists.
     fn partitions(&self, topic: &str) -> Option<u32>;
+
+    /// How this log places keys in partitions.
+    fn partitioner(&self) -> Partitioner;
+
+    /// The partition of `topic` that holds `key`'s events, if the topic exists.
+    fn partition_of(&self, topic: &str, key: &str) -> Option<u32> {
+        let partitions = self.partitions(topic)?;
+        Some(self.partitioner().partition(Some(key), partitions))
+    }
 
     /// `Ok` if `topic` exists and has `partition`.
     fn check_partition(&self, topic: &str, partition: u32) -> Result<(), StorageError> {

@@ -15,7 +15,6 @@ use super::hub::Registration;
 use crate::api::AppState;
 use crate::api::ingest::ingest_value;
 use crate::api::problem::Problem;
-use crate::routing::partition_for;
 
 /// Close codes the gateway uses (see docs/websocket.md).
 pub mod close {
@@ -81,10 +80,12 @@ pub(super) async fn run(
     };
     let (sink, mut stream) = socket.split();
     let settings = &state.ws.settings;
-    let partitions = state.log.partitions(&settings.push_topic).unwrap_or(1);
     let mut session = Session {
         bucket: crate::rate::limiter(settings.rate_per_sec, settings.rate_burst),
-        partition: partition_for(Some(&customer), partitions),
+        partition: state
+            .log
+            .partition_of(&settings.push_topic, &customer)
+            .unwrap_or(0),
         state: state.clone(),
         principal: crate::auth::Principal::Customer(customer.clone()),
         customer,

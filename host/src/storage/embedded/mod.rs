@@ -22,8 +22,8 @@ use redb::{Database, ReadableDatabase};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::{
-    Assignment, ConsumerCommit, EventLog, GroupMembership, KvStore, PartitionStream, Position,
-    StorageError,
+    Assignment, ConsumerCommit, EventLog, GroupMembership, KvStore, PartitionStream, Partitioner,
+    Position, StorageError,
 };
 use crate::event::{Event, StoredEvent};
 use stream::{EmbeddedStream, Start, WholeAssignment};
@@ -114,6 +114,10 @@ impl EventLog for EmbeddedStore {
             .unwrap_or_else(PoisonError::into_inner)
             .get(topic)
             .copied()
+    }
+
+    fn partitioner(&self) -> Partitioner {
+        Partitioner::Fnv1a
     }
 
     async fn append(&self, events: Vec<Event>) -> Result<Vec<Position>, StorageError> {

@@ -10,8 +10,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use super::tables::{EVENTS, KV, NextOffsets, OFFSETS, TOPICS, encode_event, entry_size};
 use super::unavailable;
 use crate::event::Event;
-use crate::routing::partition_for;
-use crate::storage::{ConsumerCommit, Position, StorageError};
+use crate::storage::{ConsumerCommit, Partitioner, Position, StorageError};
 
 /// Most requests folded into one transaction.
 const MAX_GROUP: usize = 512;
@@ -264,7 +263,7 @@ impl Writer {
         let mut positions = Vec::with_capacity(events.len());
         for event in events {
             let partitions = self.partition_count(&event.topic, pending).unwrap_or(1);
-            let partition = partition_for(event.key.as_deref(), partitions);
+            let partition = Partitioner::Fnv1a.partition(event.key.as_deref(), partitions);
             let slot = (event.topic.clone(), partition);
             let offset = pending
                 .offsets

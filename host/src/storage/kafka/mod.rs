@@ -6,9 +6,10 @@
 //!   is not atomic on Kafka (no transactions): on error some records may be
 //!   written, so a retried request can duplicate them (at-least-once; event
 //!   ids stay the same, so consumers can deduplicate).
-//! - Records are partitioned by librdkafka's `murmur2_random` partitioner,
-//!   the Java client's hash of the key: events of one customer land in the
-//!   same partition whichever Kafka client wrote them. They carry the
+//! - Keyed records are placed by [`Partitioner::Murmur2`], the Java client's
+//!   hash of the key (librdkafka's `murmur2_random`): events of one customer
+//!   land in the same partition whichever Kafka client wrote them, and the
+//!   push delivery and resume tokens find them there. They carry the
 //!   CloudEvents binary-mode headers ([`cloudevents`]).
 //! - Plugins consume through consumer groups (`streamplug.<plugin>`, see
 //!   [`group`]); the read API assigns a reader consumer to one partition at
@@ -43,7 +44,8 @@ use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 
 use super::{
-    ConsumerCommit, EventLog, GroupMembership, KvStore, PartitionStream, Position, StorageError,
+    ConsumerCommit, EventLog, GroupMembership, KvStore, PartitionStream, Partitioner, Position,
+    StorageError,
 };
 use crate::event::{Event, StoredEvent};
 use cloudevents::to_record;
@@ -233,6 +235,10 @@ impl EventLog for KafkaLog {
         Ok(())
     }
 
+    fn partitioner(&self) -> Partitioner {
+        Partitioner::Murmur2
+    }
+
     fn partitions(&self, topic: &str) -> Option<u32> {
         self.partitions
             .lock()
@@ -261,6 +267,15 @@ impl EventLog for KafkaLog {
                 let mut kafka = FutureRecord::<[u8], [u8]>::to(&event.topic).headers(headers);
                 if let Some(key) = &record.key {
                     kafka = kafka.key(key.as_slice());
+                }
+                // Placed by the partitioner every reader uses, not left to
+                // librdkafka's view of the partition count.
+                if let Some(partition) = event
+                    .key
+                    .as_deref()
+                    .and_then(|key| self.partition_of(&event.topic, key))
+                {
+                    kafka = kafka.partition(i32::try_from(partition).unwrap_or(0));
                 }
                 if let Some(value) = &record.value {
                     kafka = kafka.payload(value.as_slice());
