@@ -27,7 +27,7 @@ use crate::runtime::state::HostServices;
 use crate::storage::embedded::EmbeddedStore;
 use crate::storage::kafka::KafkaLog;
 use crate::storage::redis::RedisKv;
-use crate::storage::{EventLog, KvStore, StorageError};
+use crate::storage::{EventLog, IngestIds, KvStore, StorageError};
 use crate::versions::{VersionError, VersionLoader};
 use crate::ws::WsContext;
 
@@ -147,9 +147,16 @@ async fn open_storage(
         embedded = Some(store.clone());
         Ok(store)
     };
-    let kv: Arc<dyn KvStore> = match settings.kv.backend {
-        KvBackend::Redis => Arc::new(RedisKv::connect(&settings.kv.redis_resolved()?).await?),
-        KvBackend::Embedded => open_embedded()?,
+    // The KV store also remembers ingested ids for a log that cannot.
+    let (kv, ids): (Arc<dyn KvStore>, Arc<dyn IngestIds>) = match settings.kv.backend {
+        KvBackend::Redis => {
+            let redis = Arc::new(RedisKv::connect(&settings.kv.redis_resolved()?).await?);
+            (redis.clone(), redis)
+        }
+        KvBackend::Embedded => {
+            let store = open_embedded()?;
+            (store.clone(), store)
+        }
     };
     let log: Arc<dyn EventLog> = match settings.log.backend {
         LogBackend::Kafka => {
@@ -161,6 +168,7 @@ async fn open_storage(
             Arc::new(KafkaLog::connect(
                 settings.log.kafka_resolved()?,
                 kv.clone(),
+                ids,
             )?)
         }
         LogBackend::Embedded => open_embedded()?,
@@ -308,6 +316,7 @@ impl Gateway {
                 max_body_bytes: settings.server.max_body_bytes,
                 max_batch_events: settings.server.max_batch_events,
                 body_read_timeout: Duration::from_millis(settings.server.body_read_timeout_ms),
+                idempotency_window: Duration::from_secs(settings.storage.idempotency_window_secs),
             },
             ready: ready.clone(),
             ownership: ownership.clone(),

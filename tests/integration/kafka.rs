@@ -26,7 +26,10 @@ fn settings(broker: &Tansu) -> KafkaSettings {
 /// A Kafka log keeping consumer state in an embedded store in `dir`.
 fn connect(broker: &Tansu, dir: &tempfile::TempDir) -> (KafkaLog, Arc<EmbeddedStore>) {
     let kv = Arc::new(EmbeddedStore::open(dir.path()).unwrap());
-    (KafkaLog::connect(settings(broker), kv.clone()).unwrap(), kv)
+    (
+        KafkaLog::connect(settings(broker), kv.clone(), kv.clone()).unwrap(),
+        kv,
+    )
 }
 
 fn event(topic: &str, customer: &str, i: u32) -> Event {

@@ -15,6 +15,7 @@ mod delivery_reports;
 mod durability;
 mod harness;
 mod harness_http;
+mod idempotent_ingest;
 mod infobip_double;
 mod ingest;
 mod kafka;

@@ -17,8 +17,7 @@ use super::caller::{Caller, forbidden};
 use super::problem::Problem;
 use crate::auth::{Principal, Scope};
 use crate::event::Event;
-use crate::event::cloudevents::{FieldError, parse_object};
-use crate::event::vocabulary::{self, Origin};
+use super::admission::{prepare, require_spec_version};
 use crate::storage::StorageError;
 
 /// Content types `POST /v1/events` accepts.
@@ -30,6 +29,8 @@ const ACCEPTED_TYPES: &[&str] = &[
 
 /// Counter of events accepted at ingest by topic.
 pub const INGESTED: &str = "streamplug_ingest_events_total";
+/// Counter of retried copies recognised at ingest (answered, not written).
+pub const DUPLICATES: &str = "streamplug_ingest_duplicates_total";
 
 /// Where one accepted event was written.
 #[derive(Debug, Serialize)]
@@ -42,12 +43,16 @@ pub struct Accepted {
     pub partition: u32,
     /// Offset in the partition.
     pub offset: u64,
+    /// `true` when a copy with the same `source` and `id` was already
+    /// written within the idempotency window: this one was not written
+    /// again, and the position is the first copy's.
+    pub duplicate: bool,
 }
 
 /// The `202` body.
 #[derive(Debug, Serialize)]
 pub struct IngestReceipt {
-    /// Number of events written.
+    /// Number of events accepted (written now or, for duplicates, before).
     pub accepted: usize,
     /// Each event's position, in request order.
     pub events: Vec<Accepted>,
@@ -198,6 +203,9 @@ fn parse_request(
     })?;
     let json: Value = serde_json::from_slice(&body)
         .map_err(|e| Problem::bad_request(format!("the body is not JSON: {e}")))?;
+    if media.starts_with("application/cloudevents") {
+        require_spec_version(&json)?;
+    }
     prepare(state, json, principal, &super::trace::from_headers(headers))
 }
 
@@ -224,97 +232,43 @@ pub async fn ingest_value(
     append(state, prepare(state, json, principal, trace)?).await
 }
 
-/// Why one event of a request is refused.
-enum Refusal {
-    /// It breaks the vocabulary (422).
-    Invalid(FieldError),
-    /// The caller may not send it (403).
-    Forbidden(FieldError),
-}
-
-/// Validate and route the events in `json` (one event or an array), as
-/// `principal` may send them: a customer sends customer-origin types about
-/// itself only (events without a subject get it), a key or staff the types
-/// its scopes name. Events without a trace context of their own get `trace`
-/// (the request's). Nothing is written if any event is refused.
-fn prepare(
-    state: &AppState,
-    json: Value,
-    principal: &Principal,
-    trace: &[(String, String)],
-) -> Result<Vec<Event>, Problem> {
-    let (objects, batch) = match json {
-        Value::Array(items) => (items, true),
-        other => (vec![other], false),
-    };
-    if objects.is_empty() {
-        return Err(Problem::bad_request("the batch is empty"));
-    }
-    if objects.len() > state.limits.max_batch_events {
-        return Err(Problem::too_large(format!(
-            "the batch holds {} events; at most {} are accepted (server.max_batch_events)",
-            objects.len(),
-            state.limits.max_batch_events
-        )));
-    }
-    let total = objects.len();
-    let mut events = Vec::with_capacity(total);
-    let (mut invalid, mut refused) = (Vec::new(), Vec::new());
-    for (i, object) in objects.into_iter().enumerate() {
-        let at = if batch {
-            format!("/{i}")
-        } else {
-            String::new()
-        };
-        match validate_one(state, object, &at, principal) {
-            Ok(event) => events.push(event),
-            Err(Refusal::Invalid(e)) => invalid.push(e),
-            Err(Refusal::Forbidden(e)) => refused.push(e),
-        }
-    }
-    if !refused.is_empty() {
-        metrics::counter!(super::caller::REFUSED, "reason" => "forbidden").increment(1);
-        return Err(Problem::forbidden_events(refused, total));
-    }
-    if !invalid.is_empty() {
-        return Err(Problem::invalid_events(invalid, total));
-    }
-    if !trace.is_empty() {
-        for event in events
-            .iter_mut()
-            .filter(|e| e.header("traceparent").is_none())
-        {
-            event.headers.extend(trace.iter().cloned());
-        }
-    }
-    Ok(events)
-}
-
 /// Append validated events durably; their positions once written.
 async fn append(state: &AppState, events: Vec<Event>) -> Result<IngestReceipt, Problem> {
     // Only the ids are needed after the append; the events move into it.
     let ids: Vec<String> = events.iter().map(|e| e.id.clone()).collect();
-    let positions = state.log.append(events).await.map_err(|e| match e {
-        StorageError::UnknownTopic(t) => Problem::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "unknown-topic",
-            "Routing error",
-            format!("the route leads to topic `{t}`, which does not exist"),
-        ),
-        other => Problem::unavailable(format!("the events were not written: {other}")),
-    })?;
+    let appended = state
+        .log
+        .append_once(events, state.limits.idempotency_window)
+        .await
+        .map_err(|e| match e {
+            StorageError::UnknownTopic(t) => Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "unknown-topic",
+                "Routing error",
+                format!("the route leads to topic `{t}`, which does not exist"),
+            ),
+            e @ StorageError::InProgress { .. } => Problem::in_progress(format!(
+                "{e}; nothing of this request was written, send it again"
+            )),
+            other => Problem::unavailable(format!("the events were not written: {other}")),
+        })?;
     let accepted: Vec<Accepted> = ids
         .into_iter()
-        .zip(positions)
-        .map(|(id, pos)| Accepted {
+        .zip(appended)
+        .map(|(id, a)| Accepted {
             id,
-            topic: pos.topic,
-            partition: pos.partition,
-            offset: pos.offset,
+            topic: a.position.topic,
+            partition: a.position.partition,
+            offset: a.position.offset,
+            duplicate: a.duplicate,
         })
         .collect();
     for a in &accepted {
-        metrics::counter!(INGESTED, "topic" => a.topic.clone()).increment(1);
+        if a.duplicate {
+            metrics::counter!(DUPLICATES, "topic" => a.topic.clone()).increment(1);
+        } else {
+            metrics::counter!(INGESTED, "topic" => a.topic.clone()).increment(1);
+        }
     }
     Ok(IngestReceipt {
         accepted: accepted.len(),
@@ -322,73 +276,3 @@ async fn append(state: &AppState, events: Vec<Event>) -> Result<IngestReceipt, P
     })
 }
 
-fn validate_one(
-    state: &AppState,
-    object: Value,
-    at: &str,
-    principal: &Principal,
-) -> Result<Event, Refusal> {
-    let incoming = parse_object(object, at).map_err(Refusal::Invalid)?;
-    let mut event = incoming.event;
-    authorize(&mut event, principal, at).map_err(Refusal::Forbidden)?;
-    vocabulary::validate(
-        &event.ty,
-        event.subject.as_deref(),
-        incoming.data.as_ref(),
-        at,
-    )
-    .map_err(Refusal::Invalid)?;
-    let topic = state.router.topic_for(&event.ty).ok_or_else(|| {
-        Refusal::Invalid(FieldError::new(
-            format!("{at}/type"),
-            format!("no route for type `{}`", event.ty),
-        ))
-    })?;
-    event.topic = topic.to_owned();
-    Ok(event)
-}
-
-/// Whether `principal` may send `event`; a customer's event gets the
-/// customer as subject and partition key when it names none.
-fn authorize(event: &mut Event, principal: &Principal, at: &str) -> Result<(), FieldError> {
-    let Some(customer) = principal.customer() else {
-        let scopes = principal.scopes();
-        return if scopes.is_some_and(|s| s.may_ingest(&event.ty)) {
-            Ok(())
-        } else {
-            Err(FieldError::new(
-                format!("{at}/type"),
-                format!(
-                    "{} may not send `{}`: no `ingest:` scope names it",
-                    principal.label(),
-                    event.ty
-                ),
-            ))
-        };
-    };
-    let origin = vocabulary::lookup(&event.ty).map(|t| t.origin);
-    if origin == Some(Origin::Backend) {
-        return Err(FieldError::new(
-            format!("{at}/type"),
-            format!(
-                "`{}` is sent by the shop's backend, not by a customer",
-                event.ty
-            ),
-        ));
-    }
-    match event.subject.as_deref() {
-        None => event.subject = Some(customer.to_owned()),
-        Some(subject) if subject != customer => {
-            return Err(FieldError::new(
-                format!("{at}/subject"),
-                format!(
-                    "this token belongs to customer `{customer}`; events about `{subject}` are refused"
-                ),
-            ));
-        }
-        Some(_) => {}
-    }
-    // A customer's events are keyed by the customer, whatever it asked.
-    event.key = Some(customer.to_owned());
-    Ok(())
-}

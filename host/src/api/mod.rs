@@ -1,6 +1,7 @@
 //! The HTTP API. [`app`] builds the whole router from an [`AppState`]; it
 //! does no I/O itself, so tests drive it with `oneshot` or a real socket.
 
+mod admission;
 pub mod caller;
 pub mod ingest;
 pub mod listener;
@@ -34,6 +35,8 @@ pub struct Limits {
     pub max_batch_events: usize,
     /// Time a request's body has to arrive.
     pub body_read_timeout: std::time::Duration,
+    /// How long a (`source`, `id`) is remembered against retried copies.
+    pub idempotency_window: std::time::Duration,
 }
 
 /// What the handlers share.

@@ -148,8 +148,22 @@ impl Problem {
         Self::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail)
     }
 
+    /// 409 with `Retry-After`: a copy of the event (same `source` and `id`)
+    /// is being written by another request right now (as Stripe answers a
+    /// concurrent request with the same `Idempotency-Key`).
+    pub fn in_progress(detail: impl Into<String>) -> Self {
+        let mut p = Self::new(
+            StatusCode::CONFLICT,
+            "in-progress",
+            "Request in progress",
+            detail,
+        );
+        p.retry_after = Some(1);
+        p
+    }
+
     /// 503 with `Retry-After`: the write was not acknowledged; try again
-    /// (with the same event `id`, so a copy that did land can be dropped).
+    /// (with the same event `id`, so a copy that did land is recognised).
     pub fn unavailable(detail: impl Into<String>) -> Self {
         let mut p = Self::new(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -137,6 +137,10 @@ pub struct StorageSettings {
     /// Partitions of a topic that has no `[topics.NAME]` entry (topics the
     /// gateway creates, on either log).
     pub default_partitions: u32,
+    /// How long an ingested event's (`source`, `id`) is remembered: a copy
+    /// sent again within it (a client's retry) is answered with the first
+    /// one's position and not written again. `0` turns this off.
+    pub idempotency_window_secs: u64,
 }
 
 impl Default for StorageSettings {
@@ -144,6 +148,7 @@ impl Default for StorageSettings {
         Self {
             data_dir: PathBuf::from("data"),
             default_partitions: 4,
+            idempotency_window_secs: 24 * 60 * 60,
         }
     }
 }

@@ -66,13 +66,27 @@ pub fn parse_object(value: Value, at: &str) -> Result<IncomingEvent, FieldError>
     };
     let ptr = |field: &str| format!("{at}/{field}");
 
-    if let Some(v) = obj.remove("specversion")
-        && v.as_str() != Some(SPEC_VERSION)
-    {
-        return Err(FieldError::new(
-            ptr("specversion"),
-            "unsupported CloudEvents specversion; expected \"1.0\"",
-        ));
+    // A structured CloudEvent names its spec version, and then carries the
+    // attributes the spec requires; the shorthand gets them generated.
+    let structured = match obj.remove("specversion") {
+        Some(v) if v.as_str() != Some(SPEC_VERSION) => {
+            return Err(FieldError::new(
+                ptr("specversion"),
+                "unsupported CloudEvents specversion; expected \"1.0\"",
+            ));
+        }
+        Some(_) => true,
+        None => false,
+    };
+    if structured {
+        for required in ["id", "source"] {
+            if !obj.contains_key(required) {
+                return Err(FieldError::new(
+                    ptr(required),
+                    "required by CloudEvents: a structured event names its `id` and `source`, which together identify it (a retried copy is recognised by them)",
+                ));
+            }
+        }
     }
     let ty = take_string(&mut obj, "type", at)?
         .ok_or_else(|| FieldError::new(ptr("type"), "required field is missing"))?;
@@ -99,6 +113,9 @@ pub fn parse_object(value: Value, at: &str) -> Result<IncomingEvent, FieldError>
         return Err(FieldError::new(ptr("id"), "must not be empty"));
     }
     let source = take_string(&mut obj, "source", at)?.unwrap_or_else(|| DEFAULT_SOURCE.into());
+    if source.is_empty() {
+        return Err(FieldError::new(ptr("source"), "must not be empty"));
+    }
     let time = match take_string(&mut obj, "time", at)? {
         Some(t) => {
             chrono::DateTime::parse_from_rfc3339(&t)

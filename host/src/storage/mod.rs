@@ -10,10 +10,12 @@
 //! group hands them, until it takes it back.
 
 pub mod embedded;
+mod ingest_ids;
 pub mod kafka;
 mod partitioner;
 pub mod redis;
 
+pub use ingest_ids::{Claim, EventId, IngestIds};
 pub use partitioner::Partitioner;
 
 use std::sync::Arc;
@@ -32,6 +34,29 @@ pub struct Position {
     pub partition: u32,
     /// Offset within the partition.
     pub offset: u64,
+}
+
+/// Where an ingested event is: written now, or by an earlier copy.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Appended {
+    /// Its position.
+    pub position: Position,
+    /// Whether an earlier copy with the same (`source`, `id`) was written
+    /// within the idempotency window, and this one was not.
+    pub duplicate: bool,
+}
+
+impl Appended {
+    /// Events written now, at `positions`.
+    pub fn fresh(positions: Vec<Position>) -> Vec<Self> {
+        positions
+            .into_iter()
+            .map(|position| Self {
+                position,
+                duplicate: false,
+            })
+            .collect()
+    }
 }
 
 /// A KV write: a value to set, or `None` to delete.
@@ -80,6 +105,15 @@ pub enum StorageError {
         existing: u32,
         /// Partitions configured.
         wanted: u32,
+    },
+    /// A copy of this event (same `source` and `id`) is being written by
+    /// another request right now; nothing of this request was written.
+    #[error("event `{id}` from `{event_source}` is being written by another request")]
+    InProgress {
+        /// CloudEvents `source`.
+        event_source: String,
+        /// CloudEvents `id`.
+        id: String,
     },
     /// The store failed or is shutting down; nothing of the request was written.
     #[error("storage unavailable: {0}")]
@@ -158,6 +192,16 @@ pub trait EventLog: Send + Sync + 'static {
     /// atomically: when this returns `Ok` every event is on disk; on `Err`
     /// none is. Positions come back in input order.
     async fn append(&self, events: Vec<Event>) -> Result<Vec<Position>, StorageError>;
+
+    /// Append events from producers like [`EventLog::append`], each at most
+    /// once per (`source`, `id`) within `window`: a copy of an event written
+    /// within it (or earlier in the same call) is not written again and
+    /// comes back with the first one's position, marked as a duplicate.
+    async fn append_once(
+        &self,
+        events: Vec<Event>,
+        window: std::time::Duration,
+    ) -> Result<Vec<Appended>, StorageError>;
 
     /// Up to `limit` events of one partition from offset `from` on.
     async fn read(

@@ -19,7 +19,7 @@ use async_trait::async_trait;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use serde::{Deserialize, Serialize};
 
-use super::{ConsumerCommit, KvStore, StorageError};
+use super::{Claim, ConsumerCommit, EventId, IngestIds, KvStore, Position, StorageError};
 
 /// Connection settings of the Redis KV store.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -66,6 +66,8 @@ pub struct RedisKv {
     connection: ConnectionManager,
     prefix: String,
     apply: redis::Script,
+    claim: redis::Script,
+    release: redis::Script,
 }
 
 fn unavailable(e: impl std::fmt::Display) -> StorageError {
@@ -87,6 +89,8 @@ impl RedisKv {
             connection,
             prefix: format!("{{{}}}", settings.key_prefix),
             apply: redis::Script::new(APPLY),
+            claim: redis::Script::new(CLAIM),
+            release: redis::Script::new(RELEASE),
         })
     }
 
@@ -185,4 +189,136 @@ impl KvStore for RedisKv {
         )
         .await
     }
+}
+
+/// Claim ids: `KEYS` are the ids' keys, `ARGV[1]` the claim's time to live
+/// (ms). Per key: `0` when claimed now, else its value (`""` while another
+/// claimant writes it, the position once written).
+const CLAIM: &str = r"
+local out = {}
+for i, key in ipairs(KEYS) do
+  local v = redis.call('GET', key)
+  if v then
+    out[i] = v
+  else
+    redis.call('SET', key, '', 'PX', ARGV[1])
+    out[i] = 0
+  end
+end
+return out
+";
+
+/// Drop the claims among `KEYS` that are still unsettled.
+const RELEASE: &str = r"
+for _, key in ipairs(KEYS) do
+  if redis.call('GET', key) == '' then redis.call('DEL', key) end
+end
+return 0
+";
+
+impl RedisKv {
+    fn id_key(&self, id: &EventId) -> String {
+        // The source's length keeps (`a:b`, `c`) and (`a`, `b:c`) apart.
+        format!(
+            "{}:ingest:{}:{}:{}",
+            self.prefix,
+            id.source.len(),
+            id.source,
+            id.id
+        )
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
+#[async_trait]
+impl IngestIds for RedisKv {
+    async fn claim(
+        &self,
+        ids: &[EventId],
+        ttl: Duration,
+        _window: Duration,
+    ) -> Result<Vec<Claim>, StorageError> {
+        // Settled ids expire with their window.
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut invocation = self.claim.prepare_invoke();
+        for id in ids {
+            invocation.key(self.id_key(id));
+        }
+        invocation.arg(millis(ttl));
+        let mut connection = self.connection.clone();
+        let answers: Vec<redis::Value> = invocation
+            .invoke_async(&mut connection)
+            .await
+            .map_err(unavailable)?;
+        Ok(answers
+            .into_iter()
+            .map(|answer| match answer {
+                redis::Value::BulkString(bytes) if bytes.is_empty() => Claim::InFlight,
+                redis::Value::BulkString(bytes) => {
+                    parse_position(&bytes).map_or(Claim::InFlight, Claim::Written)
+                }
+                _ => Claim::Mine,
+            })
+            .collect())
+    }
+
+    async fn settle(
+        &self,
+        written: &[(EventId, Position)],
+        window: Duration,
+    ) -> Result<(), StorageError> {
+        if written.is_empty() {
+            return Ok(());
+        }
+        let mut pipe = redis::pipe();
+        for (id, position) in written {
+            pipe.cmd("SET")
+                .arg(self.id_key(id))
+                .arg(format!(
+                    "{}\n{}\n{}",
+                    position.partition, position.offset, position.topic
+                ))
+                .arg("PX")
+                .arg(millis(window))
+                .ignore();
+        }
+        let mut connection = self.connection.clone();
+        pipe.query_async::<()>(&mut connection)
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn release(&self, ids: &[EventId]) -> Result<(), StorageError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut invocation = self.release.prepare_invoke();
+        for id in ids {
+            invocation.key(self.id_key(id));
+        }
+        let mut connection = self.connection.clone();
+        invocation
+            .invoke_async::<i64>(&mut connection)
+            .await
+            .map(drop)
+            .map_err(unavailable)
+    }
+}
+
+/// `partition\noffset\ntopic`, as [`IngestIds::settle`] writes it.
+fn parse_position(bytes: &[u8]) -> Option<Position> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let mut parts = text.splitn(3, '\n');
+    let partition = parts.next()?.parse().ok()?;
+    let offset = parts.next()?.parse().ok()?;
+    Some(Position {
+        topic: parts.next()?.to_owned(),
+        partition,
+        offset,
+    })
 }

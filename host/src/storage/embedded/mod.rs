@@ -8,6 +8,8 @@
 //! request is acknowledged only once its transaction is on disk, and a failed
 //! transaction acknowledges none of its requests.
 
+mod claims;
+mod ingest_ids;
 mod stream;
 mod tables;
 pub(crate) use tables::entry_size;
@@ -22,8 +24,8 @@ use redb::{Database, ReadableDatabase};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::{
-    Assignment, ConsumerCommit, EventLog, GroupMembership, KvStore, PartitionStream, Partitioner,
-    Position, StorageError,
+    Appended, Assignment, ConsumerCommit, EventLog, GroupMembership, KvStore, PartitionStream,
+    Partitioner, Position, StorageError,
 };
 use crate::event::{Event, StoredEvent};
 use stream::{EmbeddedStream, Start, WholeAssignment};
@@ -38,6 +40,7 @@ pub struct EmbeddedStore {
     topics: Arc<Mutex<HashMap<String, u32>>>,
     kv_usage: Arc<Mutex<HashMap<String, u64>>>,
     changes: watch::Receiver<u64>,
+    claims: Mutex<claims::Claims>,
 }
 
 fn unavailable(e: impl std::fmt::Display) -> StorageError {
@@ -61,6 +64,7 @@ impl EmbeddedStore {
             kv_usage: kv_usage.clone(),
             next_offsets,
             changes: changes_tx,
+            rotation: Default::default(),
         }
         .spawn(rx)?;
         Ok(Self {
@@ -70,6 +74,7 @@ impl EmbeddedStore {
             topics,
             kv_usage,
             changes,
+            claims: Mutex::default(),
         })
     }
 
@@ -125,6 +130,26 @@ impl EventLog for EmbeddedStore {
             return Ok(Vec::new());
         }
         self.submit(|reply| WriteOp::Append { events, reply }).await
+    }
+
+    async fn append_once(
+        &self,
+        events: Vec<Event>,
+        window: std::time::Duration,
+    ) -> Result<Vec<Appended>, StorageError> {
+        let window_ms = u64::try_from(window.as_millis()).unwrap_or(u64::MAX);
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        if window_ms == 0 {
+            return Ok(Appended::fresh(self.append(events).await?));
+        }
+        self.submit(|reply| WriteOp::AppendOnce {
+            events,
+            window_ms,
+            reply,
+        })
+        .await
     }
 
     async fn read(

@@ -1,5 +1,6 @@
 use super::*;
 use crate::event::Event;
+use crate::storage::{Claim, EventId, IngestIds};
 
 fn event(topic: &str, key: &str, ty: &str) -> Event {
     Event {
@@ -119,4 +120,77 @@ async fn concurrent_appends_share_commits_and_all_land() {
         total += store.end_offset("t", p).await.unwrap();
     }
     assert_eq!(total, 64);
+}
+
+#[tokio::test]
+async fn an_ingested_id_is_written_once_within_the_window_and_survives_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let day = std::time::Duration::from_secs(86_400);
+    let e = event("t", "a", "x");
+    let first = {
+        let store = EmbeddedStore::open(dir.path()).unwrap();
+        store.create_topics(&[("t".into(), 2)]).await.unwrap();
+        let first = store.append_once(vec![e.clone()], day).await.unwrap();
+        assert!(!first[0].duplicate);
+        first
+    };
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    let again = store.append_once(vec![e.clone()], day).await.unwrap();
+    assert!(again[0].duplicate);
+    assert_eq!(again[0].position, first[0].position);
+    assert_eq!(
+        store
+            .end_offset("t", first[0].position.partition)
+            .await
+            .unwrap(),
+        1
+    );
+
+    // Outside a (tiny) window the id is forgotten, and old buckets go.
+    let short = std::time::Duration::from_millis(1);
+    let other = event("t", "a", "y");
+    store.append_once(vec![other.clone()], short).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let later = store.append_once(vec![other], short).await.unwrap();
+    assert!(!later[0].duplicate);
+}
+
+#[tokio::test]
+async fn claims_of_a_kafka_log_see_settled_and_in_flight_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    let (ttl, day) = (
+        std::time::Duration::from_secs(60),
+        std::time::Duration::from_secs(86_400),
+    );
+    let ids = [
+        EventId {
+            source: "/s".into(),
+            id: "1".into(),
+        },
+        EventId {
+            source: "/s".into(),
+            id: "2".into(),
+        },
+    ];
+    let claims = store.claim(&ids, ttl, day).await.unwrap();
+    assert_eq!(claims, [Claim::Mine, Claim::Mine]);
+    assert_eq!(
+        store.claim(&ids[..1], ttl, day).await.unwrap(),
+        [Claim::InFlight]
+    );
+    let at = Position {
+        topic: "t".into(),
+        partition: 1,
+        offset: 9,
+    };
+    store
+        .settle(&[(ids[0].clone(), at.clone())], day)
+        .await
+        .unwrap();
+    store.release(&ids[1..]).await.unwrap();
+    assert_eq!(
+        store.claim(&ids, ttl, day).await.unwrap(),
+        [Claim::Written(at), Claim::Mine]
+    );
 }

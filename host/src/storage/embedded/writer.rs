@@ -7,10 +7,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 use redb::{Database, Durability, WriteTransaction};
 use tokio::sync::{mpsc, oneshot, watch};
 
+use super::ingest_ids::{Buckets, Rotation};
 use super::tables::{EVENTS, KV, NextOffsets, OFFSETS, TOPICS, encode_event, entry_size};
 use super::unavailable;
 use crate::event::Event;
-use crate::storage::{ConsumerCommit, Partitioner, Position, StorageError};
+use crate::storage::{Appended, ConsumerCommit, EventId, Partitioner, Position, StorageError};
 
 /// Most requests folded into one transaction.
 const MAX_GROUP: usize = 512;
@@ -27,9 +28,20 @@ pub(super) enum WriteOp {
         events: Vec<Event>,
         reply: Reply<Vec<Position>>,
     },
+    AppendOnce {
+        events: Vec<Event>,
+        window_ms: u64,
+        reply: Reply<Vec<Appended>>,
+    },
     Commit {
         commit: ConsumerCommit,
         reply: Reply<Vec<Position>>,
+    },
+    /// Remember where ingested events were written (a Kafka log's ids).
+    RecordIds {
+        entries: Vec<(EventId, Position)>,
+        window_ms: u64,
+        reply: Reply<()>,
     },
 }
 
@@ -37,6 +49,7 @@ pub(super) enum WriteOp {
 enum Applied {
     Unit(Reply<()>),
     Positions(Reply<Vec<Position>>, Vec<Position>),
+    Appended(Reply<Vec<Appended>>, Vec<Appended>),
 }
 
 pub(super) struct Writer {
@@ -45,6 +58,7 @@ pub(super) struct Writer {
     pub(super) kv_usage: Arc<Mutex<HashMap<String, u64>>>,
     pub(super) next_offsets: NextOffsets,
     pub(super) changes: watch::Sender<u64>,
+    pub(super) rotation: Rotation,
 }
 
 /// Changes one transaction makes to the in-memory state, applied only once it committed.
@@ -141,6 +155,7 @@ impl Writer {
             match a {
                 Applied::Unit(reply) => drop(reply.send(Ok(()))),
                 Applied::Positions(reply, positions) => drop(reply.send(Ok(positions))),
+                Applied::Appended(reply, appended) => drop(reply.send(Ok(appended))),
             }
         }
     }
@@ -185,6 +200,29 @@ impl Writer {
                 }
                 let positions = self.append(txn, &events, pending)?;
                 Ok(Some(Applied::Positions(reply, positions)))
+            }
+            WriteOp::AppendOnce {
+                events,
+                window_ms,
+                reply,
+            } => {
+                if let Err(e) = self.check_topics(&events, pending) {
+                    let _ = reply.send(Err(e));
+                    return Ok(None);
+                }
+                let appended = self.append_once(txn, &events, window_ms, pending)?;
+                Ok(Some(Applied::Appended(reply, appended)))
+            }
+            WriteOp::RecordIds {
+                entries,
+                window_ms,
+                reply,
+            } => {
+                let mut buckets = Buckets::open(txn, &mut self.rotation, window_ms, now_ms())?;
+                for (id, position) in &entries {
+                    buckets.record(&id.source, &id.id, position)?;
+                }
+                Ok(Some(Applied::Unit(reply)))
             }
             WriteOp::Commit { commit, reply } => {
                 if let Err(e) = self.check_topics(&commit.publish, pending) {
@@ -289,9 +327,82 @@ impl Writer {
     }
 }
 
+/// Where each event of an [`WriteOp::AppendOnce`] stands before the append.
+enum Seen {
+    /// Written within the window, here.
+    Before(Position),
+    /// A copy of the `n`th new event of the same op.
+    Repeats(usize),
+    /// New: the `n`th event to append.
+    New(usize),
+}
+
+impl Writer {
+    /// Append the events not written within the window (nor earlier in
+    /// `events`) and remember their ids; every event's position comes back.
+    fn append_once(
+        &mut self,
+        txn: &WriteTransaction,
+        events: &[Event],
+        window_ms: u64,
+        pending: &mut Pending,
+    ) -> Result<Vec<Appended>, StorageError> {
+        let now_ms = now_ms();
+        let mut seen = Vec::with_capacity(events.len());
+        let mut fresh: Vec<Event> = Vec::new();
+        {
+            let buckets = Buckets::open(txn, &mut self.rotation, window_ms, now_ms)?;
+            for event in events {
+                let earlier = fresh
+                    .iter()
+                    .position(|e| e.source == event.source && e.id == event.id);
+                seen.push(match earlier {
+                    Some(n) => Seen::Repeats(n),
+                    None => match buckets.find(&event.source, &event.id)? {
+                        Some(position) => Seen::Before(position),
+                        None => {
+                            fresh.push(event.clone());
+                            Seen::New(fresh.len() - 1)
+                        }
+                    },
+                });
+            }
+        }
+        let positions = self.append(txn, &fresh, pending)?;
+        let mut buckets = Buckets::open(txn, &mut self.rotation, window_ms, now_ms)?;
+        for (event, position) in fresh.iter().zip(&positions) {
+            buckets.record(&event.source, &event.id, position)?;
+        }
+        Ok(seen
+            .into_iter()
+            .map(|s| match s {
+                Seen::Before(position) => Appended {
+                    position,
+                    duplicate: true,
+                },
+                Seen::Repeats(n) => Appended {
+                    position: positions[n].clone(),
+                    duplicate: true,
+                },
+                Seen::New(n) => Appended {
+                    position: positions[n].clone(),
+                    duplicate: false,
+                },
+            })
+            .collect())
+    }
+}
+
+pub(super) fn now_ms() -> u64 {
+    u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0)
+}
+
 fn fail(op: WriteOp, err: &StorageError) {
     match op {
-        WriteOp::CreateTopics { reply, .. } => drop(reply.send(Err(err.clone()))),
+        WriteOp::CreateTopics { reply, .. } | WriteOp::RecordIds { reply, .. } => {
+            drop(reply.send(Err(err.clone())))
+        }
+        WriteOp::AppendOnce { reply, .. } => drop(reply.send(Err(err.clone()))),
         WriteOp::Append { reply, .. } | WriteOp::Commit { reply, .. } => {
             drop(reply.send(Err(err.clone())))
         }
@@ -303,6 +414,7 @@ impl Applied {
         match self {
             Applied::Unit(reply) => drop(reply.send(Err(err.clone()))),
             Applied::Positions(reply, _) => drop(reply.send(Err(err.clone()))),
+            Applied::Appended(reply, _) => drop(reply.send(Err(err.clone()))),
         }
     }
 }

@@ -44,8 +44,8 @@ use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 
 use super::{
-    ConsumerCommit, EventLog, GroupMembership, KvStore, PartitionStream, Partitioner, Position,
-    StorageError,
+    Appended, ConsumerCommit, EventLog, GroupMembership, IngestIds, KvStore, PartitionStream,
+    Partitioner, Position, StorageError,
 };
 use crate::event::{Event, StoredEvent};
 use cloudevents::to_record;
@@ -67,12 +67,18 @@ pub struct KafkaLog {
     members: Mutex<HashMap<String, Weak<group::GroupConsumer>>>,
     partitions: Mutex<HashMap<String, u32>>,
     kv: Arc<dyn KvStore>,
+    ids: Arc<dyn IngestIds>,
 }
 
 impl KafkaLog {
     /// Connect (lazily: librdkafka connects on first use). Consumers keep
-    /// their state, and the position it reflects, in `kv`.
-    pub fn connect(settings: KafkaSettings, kv: Arc<dyn KvStore>) -> Result<Self, StorageError> {
+    /// their state, and the position it reflects, in `kv`; ingested events'
+    /// ids are remembered in `ids` (shared by every instance).
+    pub fn connect(
+        settings: KafkaSettings,
+        kv: Arc<dyn KvStore>,
+        ids: Arc<dyn IngestIds>,
+    ) -> Result<Self, StorageError> {
         let delivery = settings.delivery_timeout_ms.to_string();
         let producer: FutureProducer = client_config(&settings)
             .set("enable.idempotence", "true")
@@ -101,6 +107,7 @@ impl KafkaLog {
             members: Mutex::new(HashMap::new()),
             partitions: Mutex::new(HashMap::new()),
             kv,
+            ids,
         })
     }
 
@@ -297,6 +304,17 @@ impl EventLog for KafkaLog {
             .await
             .into_iter()
             .collect::<Result<Vec<_>, _>>()
+    }
+
+    async fn append_once(
+        &self,
+        events: Vec<Event>,
+        window: Duration,
+    ) -> Result<Vec<Appended>, StorageError> {
+        if window.is_zero() {
+            return Ok(Appended::fresh(self.append(events).await?));
+        }
+        super::ingest_ids::append_once(&*self.ids, events, window, |fresh| self.append(fresh)).await
     }
 
     async fn read(

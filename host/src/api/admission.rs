@@ -1,0 +1,178 @@
+//! What an ingest request may write: each event parsed, validated against
+//! the vocabulary, authorised for the caller and routed to its topic, or
+//! the whole request refused with every field at fault named.
+
+use serde_json::Value;
+
+use super::AppState;
+use super::problem::Problem;
+use crate::auth::Principal;
+use crate::event::Event;
+use crate::event::cloudevents::{FieldError, parse_object};
+use crate::event::vocabulary::{self, Origin};
+
+/// A body sent as `application/cloudevents+json` (or its batch) holds
+/// structured CloudEvents: each names its `specversion` (and so must carry
+/// `id` and `source`, see [`parse_object`]).
+pub(super) fn require_spec_version(json: &Value) -> Result<(), Problem> {
+    let objects: Vec<(String, &Value)> = match json {
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (format!("/{i}"), v))
+            .collect(),
+        other => vec![(String::new(), other)],
+    };
+    let missing: Vec<FieldError> = objects
+        .iter()
+        .filter(|(_, v)| v.is_object() && v.get("specversion").is_none())
+        .map(|(at, _)| {
+            FieldError::new(
+                format!("{at}/specversion"),
+                "required: the body is sent as structured CloudEvents",
+            )
+        })
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(Problem::invalid_events(missing, objects.len()))
+    }
+}
+
+/// Why one event of a request is refused.
+enum Refusal {
+    /// It breaks the vocabulary (422).
+    Invalid(FieldError),
+    /// The caller may not send it (403).
+    Forbidden(FieldError),
+}
+
+/// Validate and route the events in `json` (one event or an array), as
+/// `principal` may send them: a customer sends customer-origin types about
+/// itself only (events without a subject get it), a key or staff the types
+/// its scopes name. Events without a trace context of their own get `trace`
+/// (the request's). Nothing is written if any event is refused.
+pub(super) fn prepare(
+    state: &AppState,
+    json: Value,
+    principal: &Principal,
+    trace: &[(String, String)],
+) -> Result<Vec<Event>, Problem> {
+    let (objects, batch) = match json {
+        Value::Array(items) => (items, true),
+        other => (vec![other], false),
+    };
+    if objects.is_empty() {
+        return Err(Problem::bad_request("the batch is empty"));
+    }
+    if objects.len() > state.limits.max_batch_events {
+        return Err(Problem::too_large(format!(
+            "the batch holds {} events; at most {} are accepted (server.max_batch_events)",
+            objects.len(),
+            state.limits.max_batch_events
+        )));
+    }
+    let total = objects.len();
+    let mut events = Vec::with_capacity(total);
+    let (mut invalid, mut refused) = (Vec::new(), Vec::new());
+    for (i, object) in objects.into_iter().enumerate() {
+        let at = if batch {
+            format!("/{i}")
+        } else {
+            String::new()
+        };
+        match validate_one(state, object, &at, principal) {
+            Ok(event) => events.push(event),
+            Err(Refusal::Invalid(e)) => invalid.push(e),
+            Err(Refusal::Forbidden(e)) => refused.push(e),
+        }
+    }
+    if !refused.is_empty() {
+        metrics::counter!(super::caller::REFUSED, "reason" => "forbidden").increment(1);
+        return Err(Problem::forbidden_events(refused, total));
+    }
+    if !invalid.is_empty() {
+        return Err(Problem::invalid_events(invalid, total));
+    }
+    if !trace.is_empty() {
+        for event in events
+            .iter_mut()
+            .filter(|e| e.header("traceparent").is_none())
+        {
+            event.headers.extend(trace.iter().cloned());
+        }
+    }
+    Ok(events)
+}
+
+fn validate_one(
+    state: &AppState,
+    object: Value,
+    at: &str,
+    principal: &Principal,
+) -> Result<Event, Refusal> {
+    let incoming = parse_object(object, at).map_err(Refusal::Invalid)?;
+    let mut event = incoming.event;
+    authorize(&mut event, principal, at).map_err(Refusal::Forbidden)?;
+    vocabulary::validate(
+        &event.ty,
+        event.subject.as_deref(),
+        incoming.data.as_ref(),
+        at,
+    )
+    .map_err(Refusal::Invalid)?;
+    let topic = state.router.topic_for(&event.ty).ok_or_else(|| {
+        Refusal::Invalid(FieldError::new(
+            format!("{at}/type"),
+            format!("no route for type `{}`", event.ty),
+        ))
+    })?;
+    event.topic = topic.to_owned();
+    Ok(event)
+}
+
+/// Whether `principal` may send `event`; a customer's event gets the
+/// customer as subject and partition key when it names none.
+fn authorize(event: &mut Event, principal: &Principal, at: &str) -> Result<(), FieldError> {
+    let Some(customer) = principal.customer() else {
+        let scopes = principal.scopes();
+        return if scopes.is_some_and(|s| s.may_ingest(&event.ty)) {
+            Ok(())
+        } else {
+            Err(FieldError::new(
+                format!("{at}/type"),
+                format!(
+                    "{} may not send `{}`: no `ingest:` scope names it",
+                    principal.label(),
+                    event.ty
+                ),
+            ))
+        };
+    };
+    let origin = vocabulary::lookup(&event.ty).map(|t| t.origin);
+    if origin == Some(Origin::Backend) {
+        return Err(FieldError::new(
+            format!("{at}/type"),
+            format!(
+                "`{}` is sent by the shop's backend, not by a customer",
+                event.ty
+            ),
+        ));
+    }
+    match event.subject.as_deref() {
+        None => event.subject = Some(customer.to_owned()),
+        Some(subject) if subject != customer => {
+            return Err(FieldError::new(
+                format!("{at}/subject"),
+                format!(
+                    "this token belongs to customer `{customer}`; events about `{subject}` are refused"
+                ),
+            ));
+        }
+        Some(_) => {}
+    }
+    // A customer's events are keyed by the customer, whatever it asked.
+    event.key = Some(customer.to_owned());
+    Ok(())
+}
