@@ -43,6 +43,14 @@ pub enum StartError {
     /// A plugin could not be loaded.
     #[error(transparent)]
     Runtime(#[from] RuntimeError),
+    /// A plugin reads topics that are not co-partitioned on the log.
+    #[error("plugin `{plugin}`: {source}; give them the same partition count")]
+    NotCoPartitioned {
+        /// The plugin.
+        plugin: String,
+        /// Which topics have which counts.
+        source: StorageError,
+    },
     /// `runtime.watch` is on and the plugin files cannot be watched.
     #[error(transparent)]
     Watch(#[from] crate::versions::watch::WatchError),
@@ -207,6 +215,16 @@ impl Gateway {
             .map(|t| (t.clone(), settings.partitions(t)))
             .collect();
         log.create_topics(&specs).await?;
+        // A plugin's topics are merged per partition index, so they must be
+        // co-partitioned on the log too (Kafka keeps existing topics' counts).
+        for manifest in &settings.plugins {
+            if let Err(source) = crate::storage::co_partitioned(log.as_ref(), &manifest.subscribe) {
+                return Err(StartError::NotCoPartitioned {
+                    plugin: manifest.name.clone(),
+                    source,
+                });
+            }
+        }
 
         let engine = PluginEngine::new(&settings.runtime)?;
         let services = HostServices {

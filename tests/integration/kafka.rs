@@ -7,7 +7,7 @@ use std::sync::Arc;
 use streamplug::event::Event;
 use streamplug::storage::embedded::EmbeddedStore;
 use streamplug::storage::kafka::{KafkaLog, KafkaSettings};
-use streamplug::storage::{ConsumerCommit, EventLog, KvStore, StorageError};
+use streamplug::storage::{ConsumerCommit, EventLog, KvStore, NextOffset, StorageError};
 use streamplug_tests::broker::Tansu;
 
 /// Test settings. tansu 0.6 reports a partition's high watermark as the
@@ -19,6 +19,7 @@ fn settings(broker: &Tansu) -> KafkaSettings {
         bootstrap_servers: broker.bootstrap.clone(),
         replication_factor: 1,
         delivery_timeout_ms: 10_000,
+        max_task_idle_ms: 1_000,
         options: [("batch.num.messages".to_owned(), "1".to_owned())].into(),
     }
 }
@@ -113,9 +114,11 @@ async fn consumer_commits_publish_then_apply_state_with_position_then_move_the_g
     assert_eq!(log.committed("streamplug.p", "in", 0).await.unwrap(), 0);
     log.commit(ConsumerCommit {
         group: "streamplug.p".into(),
-        topic: "in".into(),
-        partition: 0,
-        next_offset: 7,
+        offsets: vec![NextOffset {
+            topic: "in".into(),
+            partition: 0,
+            next: 7,
+        }],
         publish: vec![event("out", "c1", 1)],
         kv_namespace: "p".into(),
         kv_writes: vec![("k".into(), Some(b"v".to_vec()))],

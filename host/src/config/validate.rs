@@ -129,6 +129,24 @@ impl Settings {
                 "a plugin must subscribe to at least one topic",
             ));
         }
+        let counts: Vec<(String, u32)> = p
+            .subscribe
+            .iter()
+            .map(|t| (t.clone(), self.partitions(t)))
+            .collect();
+        if counts.iter().any(|(_, n)| *n != counts[0].1) {
+            return Err(invalid(
+                at("subscribe"),
+                format!(
+                    "topics a plugin reads together are merged per partition and must have the same number of partitions, but {}; set `partitions` alike in their `[topics.NAME]` tables",
+                    counts
+                        .iter()
+                        .map(|(t, n)| format!("`{t}` has {n}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
         let produced = self.produced_topics();
         for topic in &p.subscribe {
             check_topic(&at("subscribe"), topic)?;
@@ -268,6 +286,10 @@ mod tests {
                 "not a topic name",
             ),
             ("subscribe = []", "at least one topic"),
+            (
+                "subscribe = [\"customer-interactions\", \"audit\"]\n[topics.audit]\npartitions = 3",
+                "`customer-interactions` has 4, `audit` has 3",
+            ),
             (
                 "subscribe = [\"customer-interactions\"]\nallowed_hosts = [\"ftp://x\"]",
                 "allowed_hosts",

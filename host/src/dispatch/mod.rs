@@ -1,7 +1,9 @@
 //! Dispatch: every plugin joins its consumer group (`streamplug.<plugin>`)
-//! for its subscribed topics and consumes each partition the group gives
-//! it in its own task. Ordering holds per partition (and so per key); a slow
-//! or failing plugin holds up only its own partitions. When the group takes
+//! for its subscribed topics and consumes each partition index the group
+//! gives it in its own task, the same partition of every subscribed topic
+//! merged in append order (the topics are co-partitioned). Ordering holds
+//! per key across the plugin's topics; a slow or failing plugin holds up
+//! only its own partitions. When the group takes
 //! a partition away (another gateway instance joined), its worker finishes
 //! and commits its batch before the partition moves, so no event is handled
 //! by two members.
@@ -62,7 +64,8 @@ struct PluginMember {
     log: Arc<dyn EventLog>,
     registry: Arc<Registry>,
     ownership: Arc<Ownership>,
-    workers: HashMap<(String, u32), Running>,
+    /// Running workers by partition index.
+    workers: HashMap<u32, Running>,
 }
 
 impl PluginMember {
@@ -96,7 +99,7 @@ impl PluginMember {
             }
         }
         // Stop every worker (each commits its batch) before leaving the group.
-        let owned: Vec<(String, u32)> = self.workers.keys().cloned().collect();
+        let owned: Vec<u32> = self.workers.keys().copied().collect();
         self.stop(&owned).await;
         leave(membership).await;
     }
@@ -105,11 +108,12 @@ impl PluginMember {
         match change {
             Assignment::Assigned(streams) => {
                 for stream in streams {
-                    let slot = (stream.topic().to_owned(), stream.partition());
-                    tracing::info!(plugin = %self.plugin, topic = %slot.0, partition = slot.1, "partition assigned");
+                    let partition = stream.partition();
+                    let topics = stream.topics().to_vec();
+                    tracing::info!(plugin = %self.plugin, ?topics, partition, "partition assigned");
                     // Assigned again without a revoke in between: the old
                     // worker's stream is stale; it stops first.
-                    self.stop(std::slice::from_ref(&slot)).await;
+                    self.stop(&[partition]).await;
                     let (stop, stop_rx) = watch::channel(false);
                     let worker = PartitionWorker {
                         plugin: self.plugin.clone(),
@@ -117,30 +121,40 @@ impl PluginMember {
                         log: self.log.clone(),
                         registry: self.registry.clone(),
                         stop: stop_rx,
+                        progress: Default::default(),
                     };
                     let task = tokio::spawn(worker.run());
-                    self.ownership.assigned(&self.plugin, &slot.0, slot.1);
-                    self.workers.insert(slot, Running { stop, task });
+                    for topic in &topics {
+                        self.ownership.assigned(&self.plugin, topic, partition);
+                    }
+                    self.workers.insert(partition, Running { stop, task });
                 }
             }
             Assignment::Revoked { partitions, done } => {
                 for (topic, partition) in &partitions {
                     tracing::info!(plugin = %self.plugin, %topic, partition, "partition revoked");
                 }
-                self.stop(&partitions).await;
+                // A worker reads one index of every topic: losing any of
+                // them stops it (the range assignor revokes them together).
+                let mut indexes: Vec<u32> = partitions.iter().map(|(_, p)| *p).collect();
+                indexes.dedup();
+                self.stop(&indexes).await;
                 let _ = done.send(());
             }
         }
     }
 
-    /// Stop the workers of `partitions` and wait until they finished.
-    async fn stop(&mut self, partitions: &[(String, u32)]) {
+    /// Stop the workers of partition indexes `partitions` and wait until
+    /// they finished.
+    async fn stop(&mut self, partitions: &[u32]) {
         let running: Vec<Running> = partitions
             .iter()
-            .filter_map(|slot| self.workers.remove(slot))
+            .filter_map(|p| self.workers.remove(p))
             .collect();
-        for (topic, partition) in partitions {
-            self.ownership.released(&self.plugin, topic, *partition);
+        for partition in partitions {
+            for topic in &self.topics {
+                self.ownership.released(&self.plugin, topic, *partition);
+            }
         }
         for r in &running {
             let _ = r.stop.send(true);

@@ -1,7 +1,10 @@
-//! One plugin consuming one partition: read a batch from the committed
-//! offset, hand each event to the plugin, retry with backoff or dead-letter
-//! what fails, then commit the batch's effects and offset as one unit.
+//! One plugin consuming one partition index: read a batch (of one topic, or
+//! of all the plugin's topics merged in append order) from the committed
+//! offsets, hand each event to the plugin, retry with backoff or
+//! dead-letter what fails, then commit the batch's effects and offsets as
+//! one unit.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,18 +17,18 @@ use crate::registry::Registry;
 use crate::runtime::effects::{Effects, Trigger};
 use crate::runtime::log_book::LineOf;
 use crate::runtime::plugin::{Outcome, PluginVersion};
-use crate::storage::{ConsumerCommit, EventLog, PartitionStream, StorageError};
+use crate::storage::{ConsumerCommit, EventLog, NextOffset, PartitionStream, StorageError};
 
 /// Counter of plugin invocations by plugin and outcome.
 pub const INVOCATIONS: &str = "streamplug_plugin_invocations_total";
 /// Counter of dead-lettered events by plugin.
 pub const DEAD_LETTERS: &str = "streamplug_dead_letters_total";
 
-/// The consumer of one (plugin, topic, partition).
+/// The consumer of one (plugin, partition index).
 pub struct PartitionWorker {
     /// Plugin name.
     pub plugin: String,
-    /// The partition's events.
+    /// The partition's events (of every topic the plugin reads).
     pub stream: Box<dyn PartitionStream>,
     /// Where batches commit.
     pub log: Arc<dyn EventLog>,
@@ -34,6 +37,8 @@ pub struct PartitionWorker {
     /// Becomes `true` when the worker must stop (shutdown, or its partition
     /// moves to another member); it finishes and commits its batch first.
     pub stop: watch::Receiver<bool>,
+    /// Offset of the next event to consume, per topic handled so far.
+    pub progress: BTreeMap<String, u64>,
 }
 
 enum Handled {
@@ -53,7 +58,6 @@ impl PartitionWorker {
         else {
             return;
         };
-        let mut next = 0;
         loop {
             if *self.stop.borrow() {
                 return;
@@ -65,7 +69,7 @@ impl PartitionWorker {
             let batch = match batch {
                 Ok(batch) => batch,
                 Err(e) => {
-                    tracing::warn!(plugin = %self.plugin, topic = %self.stream.topic(), error = %e, "cannot read the log");
+                    tracing::warn!(plugin = %self.plugin, partition = self.stream.partition(), error = %e, "cannot read the log");
                     if self.pause(Duration::from_secs(1)).await {
                         return;
                     }
@@ -76,7 +80,7 @@ impl PartitionWorker {
             if !self.wait_while_paused().await {
                 return;
             }
-            match self.handle_batch(&group, &batch, &mut next).await {
+            match self.handle_batch(&group, &batch).await {
                 Handled::Continue => {}
                 Handled::Stop => return,
             }
@@ -102,13 +106,8 @@ impl PartitionWorker {
 
     /// Handle `batch`, each attempt on the version live when it starts
     /// (a swap takes effect at the next event); commits as it goes and
-    /// advances `next`.
-    async fn handle_batch(
-        &mut self,
-        group: &str,
-        batch: &[StoredEvent],
-        next: &mut u64,
-    ) -> Handled {
+    /// advances `progress`.
+    async fn handle_batch(&mut self, group: &str, batch: &[StoredEvent]) -> Handled {
         let mut effects = Effects::default();
         for stored in batch {
             effects.trigger = Trigger::of(&stored.event);
@@ -117,7 +116,7 @@ impl PartitionWorker {
             loop {
                 let Some(version) = self.registry.route(&self.plugin, key) else {
                     // Removed: keep what the batch achieved, then stop.
-                    self.commit(group, *next, &mut effects).await;
+                    self.commit(group, &mut effects).await;
                     return Handled::Stop;
                 };
                 let manifest = &version.manifest;
@@ -168,7 +167,7 @@ impl PartitionWorker {
                 }
                 // Commit what this batch achieved before waiting, so a long
                 // backoff holds nothing back.
-                if !self.commit(group, stored.offset, &mut effects).await {
+                if !self.commit(group, &mut effects).await {
                     return Handled::Stop;
                 }
                 attempt += 1;
@@ -181,9 +180,10 @@ impl PartitionWorker {
                     return Handled::Stop;
                 }
             }
-            *next = stored.offset + 1;
+            self.progress
+                .insert(stored.event.topic.clone(), stored.offset + 1);
         }
-        if self.commit(group, *next, &mut effects).await {
+        if self.commit(group, &mut effects).await {
             Handled::Continue
         } else {
             Handled::Stop
@@ -217,16 +217,23 @@ impl PartitionWorker {
         ));
     }
 
-    /// Commit the accepted effects with `next_offset`, retrying while the
-    /// store is unavailable. `false` when a stop came first (nothing of the
-    /// batch is committed then, so it is delivered again on restart).
-    async fn commit(&mut self, group: &str, next_offset: u64, effects: &mut Effects) -> bool {
+    /// Commit the accepted effects with the progress so far, retrying while
+    /// the store is unavailable. `false` when a stop came first (nothing of
+    /// the batch is committed then, so it is delivered again on restart).
+    async fn commit(&mut self, group: &str, effects: &mut Effects) -> bool {
         let accepted = std::mem::take(&mut effects.accepted);
+        let partition = self.stream.partition();
         let commit = ConsumerCommit {
             group: group.to_owned(),
-            topic: self.stream.topic().to_owned(),
-            partition: self.stream.partition(),
-            next_offset,
+            offsets: self
+                .progress
+                .iter()
+                .map(|(topic, next)| NextOffset {
+                    topic: topic.clone(),
+                    partition,
+                    next: *next,
+                })
+                .collect(),
             publish: accepted.publishes,
             kv_namespace: self.plugin.clone(),
             kv_writes: accepted.kv.into_iter().collect(),

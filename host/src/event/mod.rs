@@ -78,6 +78,11 @@ pub struct StoredEvent {
     pub partition: u32,
     /// Offset within the partition.
     pub offset: u64,
+    /// Where the event stands in the append order across the log's topics,
+    /// which is what a merged stream of several topics follows: the
+    /// embedded writer's sequence number, or on Kafka the append time in
+    /// microseconds since the epoch (see `storage::kafka::order`).
+    pub seq: u64,
     /// The event.
     pub event: Event,
 }

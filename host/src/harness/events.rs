@@ -61,6 +61,7 @@ pub fn read(text: &str, router: &Router, fallback_topic: &str) -> Result<Vec<Eve
                 event,
                 partition: 0,
                 offset,
+                seq: offset,
             },
         });
     }

@@ -62,18 +62,26 @@ impl Appended {
 /// A KV write: a value to set, or `None` to delete.
 pub type KvWrite = (String, Option<Vec<u8>>);
 
-/// Everything one consumer's batch does, made durable as one unit: the events
-/// it publishes (dead-lettered ones included), its KV writes, and its next offset.
-#[derive(Debug, Clone, Default)]
-pub struct ConsumerCommit {
-    /// Consumer group (one per plugin).
-    pub group: String,
+/// How far a consumer got in one topic-partition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NextOffset {
     /// Topic consumed.
     pub topic: String,
     /// Partition consumed.
     pub partition: u32,
     /// Offset of the next event to consume.
-    pub next_offset: u64,
+    pub next: u64,
+}
+
+/// Everything one consumer's batch does, made durable as one unit: the events
+/// it publishes (dead-lettered ones included), its KV writes, and its next
+/// offset in each topic-partition it read (a merged stream reads several).
+#[derive(Debug, Clone, Default)]
+pub struct ConsumerCommit {
+    /// Consumer group (one per plugin).
+    pub group: String,
+    /// Where the consumer goes on, per topic-partition.
+    pub offsets: Vec<NextOffset>,
     /// Events to append.
     pub publish: Vec<Event>,
     /// KV namespace of the plugin.
@@ -115,19 +123,50 @@ pub enum StorageError {
         /// CloudEvents `id`.
         id: String,
     },
+    /// Topics read together have different partition counts.
+    #[error("topics read together must have the same number of partitions (co-partitioned), but {}", describe_counts(.0))]
+    NotCoPartitioned(Vec<(String, u32)>),
     /// The store failed or is shutting down; nothing of the request was written.
     #[error("storage unavailable: {0}")]
     Unavailable(String),
 }
 
+fn describe_counts(counts: &[(String, u32)]) -> String {
+    counts
+        .iter()
+        .map(|(t, n)| format!("`{t}` has {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The partition count shared by `topics`, which a plugin reads together:
+/// each must exist, and all must have the same count (the log's one
+/// partitioner then puts a key in the same partition index of each).
+pub fn co_partitioned(log: &dyn EventLog, topics: &[String]) -> Result<u32, StorageError> {
+    let mut counts = Vec::with_capacity(topics.len());
+    for topic in topics {
+        let n = log
+            .partitions(topic)
+            .ok_or_else(|| StorageError::UnknownTopic(topic.clone()))?;
+        counts.push((topic.clone(), n));
+    }
+    match counts.first() {
+        Some((_, n)) if counts.iter().all(|(_, m)| m == n) => Ok(*n),
+        Some(_) => Err(StorageError::NotCoPartitioned(counts)),
+        None => Ok(0),
+    }
+}
+
 /// One partition's events handed to a consumer, in offset order, from the
-/// group's position on.
+/// group's position on; or, for a plugin that reads several topics, the
+/// same partition of each, merged in append order (each topic's events
+/// still in offset order).
 #[async_trait]
 pub trait PartitionStream: Send {
-    /// Topic.
-    fn topic(&self) -> &str;
+    /// The topics read (one, or a plugin's subscriptions in order).
+    fn topics(&self) -> &[String];
 
-    /// Partition.
+    /// Partition (the same index in every topic).
     fn partition(&self) -> u32;
 
     /// Wait for the next events: at least one, at most `max`. Cancel-safe:
@@ -262,8 +301,8 @@ pub trait KvStore: Send + Sync + 'static {
     /// Committed bytes (keys and values) held by `namespace`.
     async fn usage(&self, namespace: &str) -> Result<u64, StorageError>;
 
-    /// Apply a batch's KV writes and record its position
-    /// (`group`/`topic`/`partition` → `next_offset`) as one atomic step.
+    /// Apply a batch's KV writes and record its positions
+    /// (`group`/`topic`/`partition` → next offset) as one atomic step.
     /// `commit.publish` is ignored.
     async fn apply(&self, commit: &ConsumerCommit) -> Result<(), StorageError>;
 

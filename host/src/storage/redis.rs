@@ -6,7 +6,9 @@
 //! - `{prefix}:kv:<plugin>`: hash, key → value;
 //! - `{prefix}:keys:<plugin>`: sorted set of the keys (ordered prefix listing);
 //! - `{prefix}:usage`: hash, plugin → bytes held;
-//! - `{prefix}:positions`: hash, `group/topic/partition` → next offset.
+//! - `{prefix}:positions`: hash, `group/topic/partition` → next offset;
+//! - `{prefix}:ingest:<source length>:<source>:<id>`: an ingested event's
+//!   claim (empty) or position, for the idempotency window.
 //!
 //! A consumer batch's writes and its position are applied by one Lua script,
 //! so state and position never diverge: after a rebalance or a crash the
@@ -41,8 +43,8 @@ const TIMEOUT: Duration = Duration::from_secs(5);
 
 const APPLY: &str = r"
 local delta = 0
-local i = 4
-for w = 1, tonumber(ARGV[3]) do
+local i = 3
+for w = 1, tonumber(ARGV[2]) do
   local key, op, value = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   i = i + 3
   local old = redis.call('HGET', KEYS[1], key)
@@ -57,7 +59,12 @@ for w = 1, tonumber(ARGV[3]) do
   end
 end
 if delta ~= 0 then redis.call('HINCRBY', KEYS[3], ARGV[1], delta) end
-redis.call('HSET', KEYS[4], ARGV[2], ARGV[4 + 3 * tonumber(ARGV[3])])
+local positions = tonumber(ARGV[i])
+i = i + 1
+for p = 1, positions do
+  redis.call('HSET', KEYS[4], ARGV[i], ARGV[i + 1])
+  i = i + 2
+end
 return delta
 ";
 
@@ -155,11 +162,6 @@ impl KvStore for RedisKv {
             .key(self.key("usage", ""))
             .key(self.key("positions", ""))
             .arg(ns)
-            .arg(position_field(
-                &commit.group,
-                &commit.topic,
-                commit.partition,
-            ))
             .arg(commit.kv_writes.len());
         for (key, value) in &commit.kv_writes {
             match value {
@@ -167,7 +169,12 @@ impl KvStore for RedisKv {
                 None => invocation.arg(key).arg("d").arg(""),
             };
         }
-        invocation.arg(commit.next_offset);
+        invocation.arg(commit.offsets.len());
+        for at in &commit.offsets {
+            invocation
+                .arg(position_field(&commit.group, &at.topic, at.partition))
+                .arg(at.next);
+        }
         let mut connection = self.connection.clone();
         invocation
             .invoke_async::<i64>(&mut connection)

@@ -53,7 +53,7 @@ async fn tail(
                 }
             }
             Err(e) => {
-                tracing::warn!(topic = %stream.topic(), partition = stream.partition(), error = %e, "cannot read the push log");
+                tracing::warn!(topics = ?stream.topics(), partition = stream.partition(), error = %e, "cannot read the push log");
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
         }

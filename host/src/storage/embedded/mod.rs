@@ -17,6 +17,7 @@ mod writer;
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
@@ -29,7 +30,7 @@ use super::{
 };
 use crate::event::{Event, StoredEvent};
 use stream::{EmbeddedStream, Start, WholeAssignment};
-use tables::{EVENTS, KV, OFFSETS, decode_event};
+use tables::{EVENTS, KV, OFFSETS, decode_record};
 use writer::{WriteOp, Writer};
 
 /// The embedded log and KV store.
@@ -40,6 +41,8 @@ pub struct EmbeddedStore {
     topics: Arc<Mutex<HashMap<String, u32>>>,
     kv_usage: Arc<Mutex<HashMap<String, u64>>>,
     changes: watch::Receiver<u64>,
+    /// Sequence numbers below this are committed (and readable).
+    appended: Arc<AtomicU64>,
     claims: Mutex<claims::Claims>,
 }
 
@@ -53,7 +56,8 @@ impl EmbeddedStore {
         std::fs::create_dir_all(dir).map_err(|e| unavailable(format!("{}: {e}", dir.display())))?;
         let db = Arc::new(Database::create(dir.join("streamplug.redb")).map_err(unavailable)?);
         tables::create_all(&db)?;
-        let (topics, next_offsets) = tables::load_topics(&db)?;
+        let (topics, next_offsets, next_seq) = tables::load_topics(&db)?;
+        let appended = Arc::new(AtomicU64::new(next_seq));
         let topics = Arc::new(Mutex::new(topics));
         let kv_usage = Arc::new(Mutex::new(tables::load_kv_usage(&db)?));
         let (changes_tx, changes) = watch::channel(0);
@@ -63,6 +67,8 @@ impl EmbeddedStore {
             topics: topics.clone(),
             kv_usage: kv_usage.clone(),
             next_offsets,
+            next_seq,
+            appended: appended.clone(),
             changes: changes_tx,
             rotation: Default::default(),
         }
@@ -74,6 +80,7 @@ impl EmbeddedStore {
             topics,
             kv_usage,
             changes,
+            appended,
             claims: Mutex::default(),
         })
     }
@@ -169,10 +176,12 @@ impl EventLog for EmbeddedStore {
         for entry in range.take(limit) {
             let (k, v) = entry.map_err(unavailable)?;
             let (_, partition, offset) = k.value();
+            let (seq, event) = decode_record(v.value())?;
             out.push(StoredEvent {
                 partition,
                 offset,
-                event: decode_event(v.value())?,
+                seq,
+                event,
             });
         }
         Ok(out)
@@ -209,12 +218,17 @@ impl EventLog for EmbeddedStore {
         group: &str,
         topics: &[String],
     ) -> Result<Box<dyn GroupMembership>, StorageError> {
-        let mut streams = Vec::new();
-        for topic in topics {
-            for partition in 0..self.partitions(topic).unwrap_or(0) {
-                streams.push(self.stream(topic, partition, Start::Committed(group.to_owned())));
-            }
-        }
+        let partitions = super::co_partitioned(self.as_ref(), topics)?;
+        let streams = (0..partitions)
+            .map(|partition| {
+                Box::new(EmbeddedStream::new(
+                    self.clone(),
+                    topics.to_vec(),
+                    partition,
+                    Start::Committed(group.to_owned()),
+                )) as Box<dyn PartitionStream>
+            })
+            .collect();
         Ok(Box::new(WholeAssignment {
             pending: [Assignment::Assigned(streams)].into(),
         }))
@@ -227,27 +241,14 @@ impl EventLog for EmbeddedStore {
         let mut streams = Vec::new();
         for partition in 0..self.partitions(topic).unwrap_or(0) {
             let end = self.end_offset(topic, partition).await?;
-            streams.push(self.stream(topic, partition, Start::At(end)));
+            streams.push(Box::new(EmbeddedStream::new(
+                self.clone(),
+                vec![topic.to_owned()],
+                partition,
+                Start::At(end),
+            )) as Box<dyn PartitionStream>);
         }
         Ok(streams)
-    }
-}
-
-impl EmbeddedStore {
-    fn stream(
-        self: &Arc<Self>,
-        topic: &str,
-        partition: u32,
-        start: Start,
-    ) -> Box<dyn PartitionStream> {
-        Box::new(EmbeddedStream {
-            store: self.clone(),
-            topic: topic.to_owned(),
-            partition,
-            start: Some(start),
-            next: 0,
-            changes: self.changes.clone(),
-        })
     }
 }
 

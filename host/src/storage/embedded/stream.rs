@@ -1,10 +1,13 @@
 //! Consumers of the embedded log: one process owns every partition, so a
 //! group member is assigned all of them at once and never loses one. A
-//! stream reads the log from its position and waits for the writer's change
-//! signal when it reached the end.
+//! stream reads one partition index of one or more topics; with several it
+//! merges them by the writer's sequence number, so a plugin sees each key's
+//! events in the order they were appended, whichever topic they are on. It
+//! waits for the writer's change signal when it reached the end.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use async_trait::async_trait;
 use tokio::sync::watch;
@@ -15,26 +18,123 @@ use crate::storage::{Assignment, EventLog, GroupMembership, PartitionStream, Sto
 
 /// Where a stream starts.
 pub(super) enum Start {
-    /// At the group's committed offset (read on first use).
+    /// At the group's committed offsets (read on first use).
     Committed(String),
-    /// At this offset.
+    /// At this offset (a stream of one topic).
     At(u64),
 }
 
-/// One partition of the embedded log.
+/// One topic's partition within a stream.
+#[derive(Default)]
+struct Input {
+    /// Offset of the next event to read.
+    next: u64,
+    /// Read, not yet handed out.
+    buffered: VecDeque<StoredEvent>,
+    /// The last read returned everything the partition held when it began.
+    complete: bool,
+}
+
+/// One partition index of the embedded log, over one or more topics.
 pub(super) struct EmbeddedStream {
-    pub(super) store: Arc<EmbeddedStore>,
-    pub(super) topic: String,
-    pub(super) partition: u32,
-    pub(super) start: Option<Start>,
-    pub(super) next: u64,
-    pub(super) changes: watch::Receiver<u64>,
+    store: Arc<EmbeddedStore>,
+    topics: Vec<String>,
+    partition: u32,
+    start: Option<Start>,
+    inputs: Vec<Input>,
+    changes: watch::Receiver<u64>,
+}
+
+impl EmbeddedStream {
+    pub(super) fn new(
+        store: Arc<EmbeddedStore>,
+        topics: Vec<String>,
+        partition: u32,
+        start: Start,
+    ) -> Self {
+        let changes = store.changes.clone();
+        let inputs = topics.iter().map(|_| Input::default()).collect();
+        Self {
+            store,
+            topics,
+            partition,
+            start: Some(start),
+            inputs,
+            changes,
+        }
+    }
+
+    async fn position(&mut self) -> Result<(), StorageError> {
+        let Some(start) = self.start.take() else {
+            return Ok(());
+        };
+        for (topic, input) in self.topics.iter().zip(&mut self.inputs) {
+            input.next = match &start {
+                Start::Committed(group) => {
+                    self.store.committed(group, topic, self.partition).await?
+                }
+                Start::At(offset) => *offset,
+            };
+        }
+        Ok(())
+    }
+
+    /// Read into every input that has nothing buffered.
+    async fn refill(&mut self, max: usize) -> Result<(), StorageError> {
+        for (topic, input) in self.topics.iter().zip(&mut self.inputs) {
+            if !input.buffered.is_empty() {
+                continue;
+            }
+            let batch = self
+                .store
+                .read(topic, self.partition, input.next, max)
+                .await?;
+            input.complete = batch.len() < max;
+            if let Some(last) = batch.last() {
+                input.next = last.offset + 1;
+            }
+            input.buffered.extend(batch);
+        }
+        Ok(())
+    }
+
+    /// Hand out, in sequence order, the buffered events no unread event can
+    /// precede: below `appended` (every event below it was committed before
+    /// the inputs were read), and only while every emptied input had been
+    /// read to its end.
+    fn merge(&mut self, appended: u64, max: usize) -> Vec<StoredEvent> {
+        let merging = self.inputs.len() > 1;
+        let mut out = Vec::new();
+        while out.len() < max {
+            if merging
+                && self
+                    .inputs
+                    .iter()
+                    .any(|i| i.buffered.is_empty() && !i.complete)
+            {
+                break;
+            }
+            let Some(input) = self
+                .inputs
+                .iter_mut()
+                .filter(|i| !i.buffered.is_empty())
+                .min_by_key(|i| i.buffered.front().map_or(u64::MAX, |e| e.seq))
+            else {
+                break;
+            };
+            if merging && input.buffered.front().is_some_and(|e| e.seq >= appended) {
+                break;
+            }
+            out.extend(input.buffered.pop_front());
+        }
+        out
+    }
 }
 
 #[async_trait]
 impl PartitionStream for EmbeddedStream {
-    fn topic(&self) -> &str {
-        &self.topic
+    fn topics(&self) -> &[String] {
+        &self.topics
     }
 
     fn partition(&self) -> u32 {
@@ -42,28 +142,24 @@ impl PartitionStream for EmbeddedStream {
     }
 
     async fn next_batch(&mut self, max: usize) -> Result<Vec<StoredEvent>, StorageError> {
-        if let Some(start) = &self.start {
-            self.next = match start {
-                Start::Committed(group) => {
-                    self.store
-                        .committed(group, &self.topic, self.partition)
-                        .await?
-                }
-                Start::At(offset) => *offset,
-            };
-            self.start = None;
-        }
+        self.position().await?;
+        let max = max.max(1);
         loop {
             self.changes.borrow_and_update();
-            let batch = self
-                .store
-                .read(&self.topic, self.partition, self.next, max)
-                .await?;
-            if let Some(last) = batch.last() {
-                self.next = last.offset + 1;
+            let appended = self.store.appended.load(Ordering::Acquire);
+            self.refill(max).await?;
+            let batch = self.merge(appended, max);
+            if !batch.is_empty() {
                 return Ok(batch);
             }
-            if self.changes.changed().await.is_err() {
+            // An input emptied before its end is read on at once; otherwise
+            // wait for a commit (one that came since `appended` was read
+            // has already signalled).
+            let unread = self
+                .inputs
+                .iter()
+                .any(|i| i.buffered.is_empty() && !i.complete);
+            if !unread && self.changes.changed().await.is_err() {
                 return Err(StorageError::Unavailable("the log is closed".into()));
             }
         }

@@ -10,8 +10,14 @@ use crate::storage::StorageError;
 
 /// Topic name → partition count.
 pub(super) const TOPICS: TableDefinition<&str, u32> = TableDefinition::new("topics");
-/// (topic, partition, offset) → postcard-encoded [`Event`].
-pub(super) const EVENTS: TableDefinition<(&str, u32, u64), &[u8]> = TableDefinition::new("events");
+/// (topic, partition, offset) → the event's sequence number in the whole
+/// log's append order (8 bytes, little-endian), then the postcard-encoded
+/// [`Event`].
+pub(super) const EVENTS: TableDefinition<(&str, u32, u64), &[u8]> = TableDefinition::new("records");
+/// The table of databases written before events carried their sequence
+/// number: (topic, partition, offset) → postcard-encoded [`Event`].
+const EVENTS_WITHOUT_SEQ: TableDefinition<(&str, u32, u64), &[u8]> =
+    TableDefinition::new("events");
 /// (consumer group, topic, partition) → next offset to consume.
 pub(super) const OFFSETS: TableDefinition<(&str, &str, u32), u64> = TableDefinition::new("offsets");
 /// (plugin namespace, key) → value.
@@ -26,18 +32,48 @@ pub(super) fn create_all(db: &Database) -> Result<(), StorageError> {
     txn.open_table(EVENTS).map_err(unavailable)?;
     txn.open_table(OFFSETS).map_err(unavailable)?;
     txn.open_table(KV).map_err(unavailable)?;
+    migrate_events_without_seq(&txn)?;
     txn.commit().map_err(unavailable)
 }
 
-/// Topics and the next offset of each of their partitions.
+/// Give the events of an older database sequence numbers (in topic,
+/// partition, offset order: their order across topics was not kept) and
+/// move them to the current table.
+fn migrate_events_without_seq(txn: &redb::WriteTransaction) -> Result<(), StorageError> {
+    let exists = txn
+        .list_tables()
+        .map_err(unavailable)?
+        .any(|t| redb::TableHandle::name(&t) == "events");
+    if !exists {
+        return Ok(());
+    }
+    {
+        let old = txn.open_table(EVENTS_WITHOUT_SEQ).map_err(unavailable)?;
+        let mut new = txn.open_table(EVENTS).map_err(unavailable)?;
+        for (seq, entry) in old.iter().map_err(unavailable)?.enumerate() {
+            let (k, v) = entry.map_err(unavailable)?;
+            let mut record = (seq as u64).to_le_bytes().to_vec();
+            record.extend_from_slice(v.value());
+            new.insert(k.value(), record.as_slice())
+                .map_err(unavailable)?;
+        }
+    }
+    txn.delete_table(EVENTS_WITHOUT_SEQ).map_err(unavailable)?;
+    tracing::info!("embedded log migrated: events now carry their append sequence");
+    Ok(())
+}
+
+/// Topics, the next offset of each of their partitions, and the next
+/// sequence number.
 pub(super) fn load_topics(
     db: &Database,
-) -> Result<(HashMap<String, u32>, NextOffsets), StorageError> {
+) -> Result<(HashMap<String, u32>, NextOffsets, u64), StorageError> {
     let txn = db.begin_read().map_err(unavailable)?;
     let topics_table = txn.open_table(TOPICS).map_err(unavailable)?;
     let events = txn.open_table(EVENTS).map_err(unavailable)?;
     let mut topics = HashMap::new();
     let mut next = HashMap::new();
+    let mut next_seq = 0;
     for entry in topics_table.iter().map_err(unavailable)? {
         let (name, partitions) = entry.map_err(unavailable)?;
         let name = name.value().to_owned();
@@ -49,11 +85,14 @@ pub(super) fn load_topics(
                 .next_back()
                 .transpose()
                 .map_err(unavailable)?;
+            if let Some((_, v)) = &last {
+                next_seq = next_seq.max(record_seq(v.value())? + 1);
+            }
             next.insert((name.clone(), p), last.map_or(0, |(k, _)| k.value().2 + 1));
         }
         topics.insert(name, partitions);
     }
-    Ok((topics, next))
+    Ok((topics, next, next_seq))
 }
 
 /// Bytes held by each KV namespace.
@@ -74,10 +113,23 @@ pub(crate) fn entry_size(key: &str, value: &[u8]) -> u64 {
     (key.len() + value.len()) as u64
 }
 
-pub(super) fn encode_event(event: &Event) -> Result<Vec<u8>, StorageError> {
-    postcard::to_stdvec(event).map_err(unavailable)
+pub(super) fn encode_record(seq: u64, event: &Event) -> Result<Vec<u8>, StorageError> {
+    let out = seq.to_le_bytes().to_vec();
+    postcard::to_extend(event, out).map_err(unavailable)
 }
 
-pub(super) fn decode_event(bytes: &[u8]) -> Result<Event, StorageError> {
-    postcard::from_bytes(bytes).map_err(|e| unavailable(format!("corrupt event record: {e}")))
+fn record_seq(bytes: &[u8]) -> Result<u64, StorageError> {
+    let head: [u8; 8] = bytes
+        .get(..8)
+        .and_then(|h| h.try_into().ok())
+        .ok_or_else(|| unavailable("corrupt event record: shorter than its sequence number"))?;
+    Ok(u64::from_le_bytes(head))
+}
+
+/// The sequence number and the event of a record.
+pub(super) fn decode_record(bytes: &[u8]) -> Result<(u64, Event), StorageError> {
+    let seq = record_seq(bytes)?;
+    let event = postcard::from_bytes(&bytes[8..])
+        .map_err(|e| unavailable(format!("corrupt event record: {e}")))?;
+    Ok((seq, event))
 }

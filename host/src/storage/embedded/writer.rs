@@ -2,13 +2,14 @@
 //! append, topic creation and consumer commit.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use redb::{Database, Durability, WriteTransaction};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::ingest_ids::{Buckets, Rotation};
-use super::tables::{EVENTS, KV, NextOffsets, OFFSETS, TOPICS, encode_event, entry_size};
+use super::tables::{EVENTS, KV, NextOffsets, OFFSETS, TOPICS, encode_record, entry_size};
 use super::unavailable;
 use crate::event::Event;
 use crate::storage::{Appended, ConsumerCommit, EventId, Partitioner, Position, StorageError};
@@ -57,6 +58,10 @@ pub(super) struct Writer {
     pub(super) topics: Arc<Mutex<HashMap<String, u32>>>,
     pub(super) kv_usage: Arc<Mutex<HashMap<String, u64>>>,
     pub(super) next_offsets: NextOffsets,
+    /// The sequence number the next appended event gets.
+    pub(super) next_seq: u64,
+    /// `next_seq` as of the last commit, for readers.
+    pub(super) appended: Arc<AtomicU64>,
     pub(super) changes: watch::Sender<u64>,
     pub(super) rotation: Rotation,
 }
@@ -68,6 +73,8 @@ struct Pending {
     topics: HashMap<String, u32>,
     kv_delta: HashMap<String, i64>,
     appended: bool,
+    /// The next sequence number once this transaction commits.
+    next_seq: Option<u64>,
 }
 
 impl Writer {
@@ -135,6 +142,10 @@ impl Writer {
             return;
         }
         self.next_offsets.extend(pending.offsets);
+        if let Some(next_seq) = pending.next_seq {
+            self.next_seq = next_seq;
+            self.appended.store(next_seq, Ordering::Release);
+        }
         if !pending.topics.is_empty() {
             self.topics
                 .lock()
@@ -231,16 +242,14 @@ impl Writer {
                 }
                 let positions = self.append(txn, &commit.publish, pending)?;
                 let mut offsets = txn.open_table(OFFSETS).map_err(unavailable)?;
-                offsets
-                    .insert(
-                        (
-                            commit.group.as_str(),
-                            commit.topic.as_str(),
-                            commit.partition,
-                        ),
-                        commit.next_offset,
-                    )
-                    .map_err(unavailable)?;
+                for at in &commit.offsets {
+                    offsets
+                        .insert(
+                            (commit.group.as_str(), at.topic.as_str(), at.partition),
+                            at.next,
+                        )
+                        .map_err(unavailable)?;
+                }
                 if !commit.kv_writes.is_empty() {
                     let mut kv = txn.open_table(KV).map_err(unavailable)?;
                     let ns = commit.kv_namespace.as_str();
@@ -309,13 +318,15 @@ impl Writer {
                 .or_else(|| self.next_offsets.get(&slot))
                 .copied()
                 .unwrap_or(0);
+            let seq = pending.next_seq.unwrap_or(self.next_seq);
             table
                 .insert(
                     (event.topic.as_str(), partition, offset),
-                    encode_event(event)?.as_slice(),
+                    encode_record(seq, event)?.as_slice(),
                 )
                 .map_err(unavailable)?;
             pending.offsets.insert(slot, offset + 1);
+            pending.next_seq = Some(seq + 1);
             positions.push(Position {
                 topic: event.topic.clone(),
                 partition,

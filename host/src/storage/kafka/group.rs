@@ -1,6 +1,6 @@
 //! Consumer groups on Kafka: a plugin's group member subscribes to its
-//! topics with cooperative rebalancing; partitions it is given become
-//! [`KafkaStream`]s, and a partition taken away is released only once its
+//! topics with the range assignor; the partitions it is given become one
+//! [`KafkaStream`] per partition index (merging the co-partitioned topics), and a partition taken away is released only once its
 //! worker stopped after committing, so no event is handled by two members.
 //! The push-log tail is a group-less consumer assigned every partition.
 
@@ -15,7 +15,8 @@ use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use tokio::sync::{mpsc, oneshot};
 
-use super::stream::{Floor, KafkaStream, Routes, StopOnDrop, spawn_poller};
+use super::merge::KafkaStream;
+use super::stream::{Floor, PartitionInput, Routes, StopOnDrop, spawn_poller};
 use super::unavailable;
 use crate::storage::{Assignment, GroupMembership, KvStore, PartitionStream, StorageError};
 
@@ -25,6 +26,9 @@ const REVOKE_TIMEOUT: Duration = Duration::from_secs(60);
 /// The group member's view of rebalances.
 pub(super) struct GroupContext {
     group: String,
+    /// The subscribed topics, in the order a merge breaks ties in.
+    topics: Vec<String>,
+    max_idle: Duration,
     kv: Arc<dyn KvStore>,
     routes: Arc<Routes>,
     changes: mpsc::UnboundedSender<Assignment>,
@@ -84,14 +88,29 @@ impl ConsumerContext for GroupContext {
         let Some(consumer) = self.consumer.get().and_then(Weak::upgrade) else {
             return;
         };
-        let streams: Vec<Box<dyn PartitionStream>> = partitions_of(tpl)
+        // One stream per partition index, over every subscribed topic the
+        // group gave this member at that index (all of them: the range
+        // assignor keeps co-partitioned topics together).
+        let assigned = partitions_of(tpl);
+        let mut indexes: Vec<u32> = assigned.iter().map(|(_, p)| *p).collect();
+        indexes.sort_unstable();
+        indexes.dedup();
+        let streams: Vec<Box<dyn PartitionStream>> = indexes
             .into_iter()
-            .filter_map(|(topic, partition)| {
-                let floor = Floor::KvPosition {
-                    kv: self.kv.clone(),
-                    group: self.group.clone(),
-                };
-                KafkaStream::split(&consumer, &self.routes, &topic, partition, floor, None)
+            .filter_map(|partition| {
+                let inputs: Vec<_> = self
+                    .topics
+                    .iter()
+                    .filter(|t| assigned.contains(&((*t).clone(), partition)))
+                    .filter_map(|topic| {
+                        let floor = Floor::KvPosition {
+                            kv: self.kv.clone(),
+                            group: self.group.clone(),
+                        };
+                        PartitionInput::split(&consumer, &self.routes, topic, partition, floor)
+                    })
+                    .collect();
+                KafkaStream::new(&consumer, inputs, self.max_idle, None)
                     .map(|s| Box::new(s) as Box<dyn PartitionStream>)
             })
             .collect();
@@ -112,17 +131,21 @@ pub(super) struct KafkaMembership {
 /// committed by the member, under its generation).
 pub(super) type GroupConsumer = BaseConsumer<GroupContext>;
 
-/// Join `group` for `topics`.
+/// Join `group` for `topics`; a merge waits up to `max_idle` for an input
+/// that is behind.
 pub(super) fn join(
     config: &ClientConfig,
     group: &str,
     topics: &[String],
     kv: Arc<dyn KvStore>,
+    max_idle: Duration,
 ) -> Result<(KafkaMembership, Weak<GroupConsumer>), StorageError> {
     let (tx, changes) = mpsc::unbounded_channel();
     let routes = Arc::new(Routes::default());
     let context = GroupContext {
         group: group.to_owned(),
+        topics: topics.to_vec(),
+        max_idle,
         kv,
         routes: routes.clone(),
         changes: tx,
@@ -133,7 +156,11 @@ pub(super) fn join(
         .set("group.id", group)
         .set("enable.auto.commit", "false")
         .set("auto.offset.reset", "earliest")
-        .set("partition.assignment.strategy", "cooperative-sticky")
+        // The range assignor gives a member the same partition indexes of
+        // every co-partitioned topic, which a merged stream needs (the
+        // sticky assignors do not); it is eager: a rebalance revokes every
+        // partition of the member, whose workers commit, then reassigns.
+        .set("partition.assignment.strategy", "range")
         .create_with_context(context)
         .map_err(unavailable)?;
     let consumer = Arc::new(consumer);
@@ -199,15 +226,9 @@ pub(super) fn tail(
     let guard = Arc::new(StopOnDrop(stop.clone()));
     let streams = (0..partitions)
         .filter_map(|p| {
-            KafkaStream::split(
-                &consumer,
-                &routes,
-                topic,
-                p,
-                Floor::At(0),
-                Some(guard.clone()),
-            )
-            .map(|s| Box::new(s) as Box<dyn PartitionStream>)
+            let input = PartitionInput::split(&consumer, &routes, topic, p, Floor::At(0))?;
+            KafkaStream::new(&consumer, vec![input], Duration::ZERO, Some(guard.clone()))
+                .map(|s| Box::new(s) as Box<dyn PartitionStream>)
         })
         .collect();
     spawn_poller(&format!("tail-{topic}"), consumer, routes, stop)?;

@@ -23,6 +23,8 @@
 
 pub mod cloudevents;
 mod group;
+mod merge;
+mod order;
 mod reader;
 mod settings;
 mod stream;
@@ -111,16 +113,18 @@ impl KafkaLog {
         })
     }
 
-    /// Commit `next_offset` for `group` through its live member (under the
+    /// Commit the next offsets for `group` through its live member (under the
     /// member's generation), or a standalone consumer of the group.
     async fn commit_offset(&self, commit: &ConsumerCommit) -> Result<(), StorageError> {
         let mut tpl = TopicPartitionList::new();
-        tpl.add_partition_offset(
-            &commit.topic,
-            i32::try_from(commit.partition).unwrap_or(0),
-            Offset::Offset(i64::try_from(commit.next_offset).unwrap_or(i64::MAX)),
-        )
-        .map_err(unavailable)?;
+        for at in &commit.offsets {
+            tpl.add_partition_offset(
+                &at.topic,
+                i32::try_from(at.partition).unwrap_or(0),
+                Offset::Offset(i64::try_from(at.next).unwrap_or(i64::MAX)),
+            )
+            .map_err(unavailable)?;
+        }
         let member = self
             .members
             .lock()
@@ -264,7 +268,12 @@ impl EventLog for KafkaLog {
         let sends = events.iter().map(|event| {
             let record = to_record(event);
             async move {
-                let mut headers = OwnedHeaders::new_with_capacity(record.headers.len());
+                let append_time = order::next_append_time_us().to_string();
+                let mut headers = OwnedHeaders::new_with_capacity(record.headers.len() + 1)
+                    .insert(Header {
+                        key: order::APPEND_TIME_HEADER,
+                        value: Some(append_time.as_bytes()),
+                    });
                 for (key, value) in &record.headers {
                     headers = headers.insert(Header {
                         key,
@@ -383,7 +392,7 @@ impl EventLog for KafkaLog {
         // failed offset commit is caught up by the next one, and retrying
         // the whole batch here would publish its events again.
         if let Err(e) = self.commit_offset(&commit).await {
-            tracing::warn!(group = %commit.group, topic = %commit.topic, partition = commit.partition, error = %e, "group offset not committed; the KV position holds it");
+            tracing::warn!(group = %commit.group, error = %e, "group offsets not committed; the KV positions hold them");
         }
         Ok(positions)
     }
@@ -393,11 +402,13 @@ impl EventLog for KafkaLog {
         group: &str,
         topics: &[String],
     ) -> Result<Box<dyn GroupMembership>, StorageError> {
+        super::co_partitioned(self.as_ref(), topics)?;
         let (membership, consumer) = group::join(
             &client_config(&self.settings),
             group,
             topics,
             self.kv.clone(),
+            Duration::from_millis(self.settings.max_task_idle_ms),
         )?;
         self.members
             .lock()

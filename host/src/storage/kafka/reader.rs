@@ -38,6 +38,7 @@ pub(super) fn stored_event(msg: &impl Message) -> StoredEvent {
     StoredEvent {
         partition,
         offset,
+        seq: super::order::append_time_us(msg),
         event: from_record(msg.topic(), partition, offset, &record),
     }
 }

@@ -18,9 +18,18 @@ pub struct KafkaSettings {
     /// How long an append may wait for the broker's acknowledgement, ms.
     #[serde(default = "default_delivery_timeout")]
     pub delivery_timeout_ms: u64,
+    /// How long a plugin that reads several topics waits for one of them
+    /// that the broker says holds records not yet fetched, before it goes on
+    /// without it (Kafka Streams' `max.task.idle.ms`), ms.
+    #[serde(default = "default_max_task_idle")]
+    pub max_task_idle_ms: u64,
     /// librdkafka options passed through (SASL, SSL, ...).
     #[serde(default)]
     pub options: BTreeMap<String, String>,
+}
+
+fn default_max_task_idle() -> u64 {
+    1_000
 }
 
 fn default_replication() -> i32 {

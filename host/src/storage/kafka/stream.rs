@@ -1,15 +1,14 @@
 //! Partition streams on Kafka: each partition a consumer owns is split into
-//! its own librdkafka queue and read by its own worker; one thread per
-//! consumer polls the main queue, which serves rebalances and hands any
-//! message fetched before a partition was split off to that partition's
-//! stream.
+//! its own librdkafka queue; one thread per consumer polls the main queue,
+//! which serves rebalances and hands any message fetched before a partition
+//! was split off to that partition's stream. A stream reads one partition
+//! index of one or more topics ([`super::merge`]).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use async_trait::async_trait;
 use rdkafka::consumer::{BaseConsumer, ConsumerContext};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::Message;
@@ -18,7 +17,7 @@ use tokio::sync::{Notify, mpsc};
 use super::reader::stored_event;
 use super::unavailable;
 use crate::event::StoredEvent;
-use crate::storage::{KvStore, PartitionStream, StorageError};
+use crate::storage::{KvStore, StorageError};
 
 /// Where each partition's stream takes messages the main queue returned.
 #[derive(Default)]
@@ -32,7 +31,7 @@ struct Route {
 }
 
 impl Routes {
-    fn add(
+    pub(super) fn add(
         &self,
         topic: &str,
         partition: u32,
@@ -129,26 +128,26 @@ pub(super) enum Floor {
     },
 }
 
-/// One partition of a Kafka consumer.
-pub(super) struct KafkaStream<C: ConsumerContext + 'static> {
-    topic: String,
-    partition: u32,
+/// One topic-partition a consumer owns, split off into its own queue.
+pub(super) struct PartitionInput<C: ConsumerContext + 'static> {
+    pub(super) topic: String,
+    pub(super) partition: u32,
     queue: rdkafka::consumer::base_consumer::PartitionQueue<C>,
     early: mpsc::UnboundedReceiver<StoredEvent>,
-    ready: Arc<Notify>,
+    pub(super) ready: Arc<Notify>,
     floor: Floor,
-    _stop: Option<Arc<StopOnDrop>>,
+    /// Offset of the next record to hand out.
+    pub(super) next: u64,
 }
 
-impl<C: ConsumerContext + 'static> KafkaStream<C> {
-    /// Split `partition` off `consumer` (which must own it) into a stream.
+impl<C: ConsumerContext + 'static> PartitionInput<C> {
+    /// Split `partition` of `topic` off `consumer` (which must own it).
     pub(super) fn split(
         consumer: &Arc<BaseConsumer<C>>,
         routes: &Routes,
         topic: &str,
         partition: u32,
         floor: Floor,
-        stop: Option<Arc<StopOnDrop>>,
     ) -> Option<Self> {
         let mut queue = consumer.split_partition_queue(topic, i32::try_from(partition).ok()?)?;
         let (early, ready) = routes.add(topic, partition);
@@ -161,11 +160,12 @@ impl<C: ConsumerContext + 'static> KafkaStream<C> {
             early,
             ready,
             floor,
-            _stop: stop,
+            next: 0,
         })
     }
 
-    async fn floor(&mut self) -> Result<u64, StorageError> {
+    /// Resolve the floor (once): the first offset handed out.
+    pub(super) async fn start(&mut self) -> Result<(), StorageError> {
         let at = match &self.floor {
             Floor::At(at) => *at,
             Floor::KvPosition { kv, group } => kv
@@ -174,48 +174,38 @@ impl<C: ConsumerContext + 'static> KafkaStream<C> {
                 .unwrap_or(0),
         };
         self.floor = Floor::At(at);
-        Ok(at)
-    }
-}
-
-#[async_trait]
-impl<C: ConsumerContext + 'static> PartitionStream for KafkaStream<C> {
-    fn topic(&self) -> &str {
-        &self.topic
+        self.next = self.next.max(at);
+        Ok(())
     }
 
-    fn partition(&self) -> u32 {
-        self.partition
-    }
-
-    async fn next_batch(&mut self, max: usize) -> Result<Vec<StoredEvent>, StorageError> {
-        let floor = self.floor().await?;
-        loop {
-            let mut out = Vec::new();
-            while out.len() < max {
-                match self.early.try_recv() {
-                    Ok(stored) if stored.offset >= floor => out.push(stored),
-                    Ok(_) => {}
-                    Err(_) => break,
-                }
-            }
-            while out.len() < max {
-                match self.queue.poll(Duration::ZERO) {
+    /// Move what has arrived (up to `max` records) into `out`, without
+    /// waiting; records below the floor are skipped.
+    pub(super) fn take(
+        &mut self,
+        max: usize,
+        out: &mut std::collections::VecDeque<StoredEvent>,
+    ) -> Result<(), StorageError> {
+        let floor = match self.floor {
+            Floor::At(at) => at,
+            Floor::KvPosition { .. } => 0,
+        };
+        let mut taken = 0;
+        while taken < max {
+            let stored = match self.early.try_recv() {
+                Ok(stored) => stored,
+                Err(_) => match self.queue.poll(Duration::ZERO) {
                     None => break,
-                    Some(Ok(msg)) => {
-                        let stored = stored_event(&msg);
-                        if stored.offset >= floor {
-                            out.push(stored);
-                        }
-                    }
-                    Some(Err(e)) if out.is_empty() => return Err(unavailable(e)),
+                    Some(Ok(msg)) => stored_event(&msg),
+                    Some(Err(e)) if taken == 0 && out.is_empty() => return Err(unavailable(e)),
                     Some(Err(_)) => break,
-                }
+                },
+            };
+            if stored.offset >= floor {
+                self.next = stored.offset + 1;
+                out.push_back(stored);
+                taken += 1;
             }
-            if !out.is_empty() {
-                return Ok(out);
-            }
-            self.ready.notified().await;
         }
+        Ok(())
     }
 }
