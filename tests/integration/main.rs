@@ -11,6 +11,7 @@ mod browser;
 mod canary;
 mod cli;
 mod crm_sync;
+mod customer_story;
 mod delivery_reports;
 mod durability;
 mod harness;

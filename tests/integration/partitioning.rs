@@ -25,7 +25,7 @@ fn token_partition(token: &str) -> u32 {
 
 async fn resume_replays_the_missed_pushes_with(partitions: u32) {
     let plugins = format!(
-        "[topics.customer-pushes]\npartitions = {partitions}\n[topics.customer-interactions]\npartitions = {partitions}\n{RECOMMEND_MANIFEST}"
+        "[topics.customer-pushes]\npartitions = {partitions}\n[topics.customer-interactions]\npartitions = {partitions}\n[topics.order-events]\npartitions = {partitions}\n{RECOMMEND_MANIFEST}"
     );
     let gw = TestGateway::on(Backend::Kafka, &plugins).await.unwrap();
     let customer = customer_placed_differently(partitions);

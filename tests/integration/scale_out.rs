@@ -51,7 +51,7 @@ fn owned(gw: &TestGateway, plugin: &str) -> Vec<u32> {
 async fn a_second_instance_takes_half_the_partitions_and_no_event_is_handled_twice() {
     let stores = Stores::start(Backend::Kafka).unwrap();
     let plugins = format!(
-        "{}{RECOMMEND_MANIFEST}\n[topics.customer-interactions]\npartitions = 4\n",
+        "{}{RECOMMEND_MANIFEST}\n[topics.customer-interactions]\npartitions = 4\n[topics.order-events]\npartitions = 4\n",
         recorder_manifest("")
     );
     let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());

@@ -1,7 +1,8 @@
 //! Hot swap under continuous load: 50 deploys alternating between two
 //! versions that tag their effects while events with unique ids keep
-//! arriving; every event is handled exactly once, by exactly one version,
-//! and each customer's events in the order they were written.
+//! arriving on two topics the plugin reads; every event is handled exactly
+//! once, by exactly one version, and each customer's events in the order
+//! they were written, across both topics, on both backends.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -9,36 +10,61 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use serde_json::Value;
-use streamplug_tests::{TestGateway, recorder_manifest, view};
+use serde_json::json;
+use streamplug_tests::{TestGateway, on_each_backend, recorder_manifest, view};
 
 use crate::lifecycle::GRANTS;
 
 const SWAPS: usize = 50;
 const CUSTOMERS: usize = 10;
 
-/// Post batches of views for every customer until `stop` (and at least
-/// `min_batches`); the acknowledged ids.
-async fn load(gw: Arc<TestGateway>, stop: Arc<AtomicBool>, min_batches: usize) -> Vec<String> {
+/// An order of `customer` (on `order-events`).
+fn order(customer: &str, order: &str) -> Value {
+    json!({"type": "order.placed", "customer": customer, "data": {"order": order,
+           "items": [{"product": "tent", "quantity": 1, "price": 1.0}], "total": 1.0, "currency": "EUR"}})
+}
+
+/// Post batches for every customer, views (on `customer-interactions`)
+/// and orders (on `order-events`) interleaved, until `stop` (and at least
+/// `min_batches`); the acknowledged ids with their customer, in the order
+/// written.
+async fn load(
+    gw: Arc<TestGateway>,
+    stop: Arc<AtomicBool>,
+    min_batches: usize,
+) -> Vec<(String, String)> {
     let mut ids = Vec::new();
     let mut batch_no = 0;
     while batch_no < min_batches || !stop.load(Ordering::Acquire) {
-        let batch: Vec<Value> = (0..2 * CUSTOMERS)
-            .map(|i| view(&format!("c{}", i % CUSTOMERS), &format!("p{batch_no}-{i}")))
+        let customers: Vec<String> = (0..2 * CUSTOMERS)
+            .map(|i| format!("c{}", i % CUSTOMERS))
             .collect();
-        ids.extend(gw.post_batch(&batch).await.unwrap());
+        let batch: Vec<Value> = customers
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                if (i + batch_no) % 3 == 0 {
+                    order(c, &format!("o{batch_no}-{i}"))
+                } else {
+                    view(c, &format!("p{batch_no}-{i}"))
+                }
+            })
+            .collect();
+        let acked = gw.post_batch(&batch).await.unwrap();
+        ids.extend(acked.into_iter().zip(customers));
         batch_no += 1;
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     ids
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn fifty_swaps_under_load_handle_every_event_exactly_once_and_in_order() {
-    let gw = Arc::new(
-        TestGateway::with_plugins(&recorder_manifest(GRANTS))
-            .await
-            .unwrap(),
+on_each_backend! {
+async fn fifty_swaps_under_load_handle_every_event_exactly_once_and_in_order(backend) {
+    let manifest = recorder_manifest(GRANTS).replace(
+        r#"subscribe = ["customer-interactions"]"#,
+        r#"subscribe = ["customer-interactions", "order-events"]"#,
     );
+    let gw = Arc::new(TestGateway::on(backend, &manifest).await.unwrap());
     let registry = gw.gateway.registry.clone();
     let v1 = registry.get("recorder").unwrap();
     let mut m2 = v1.manifest.clone();
@@ -76,27 +102,33 @@ async fn fifty_swaps_under_load_handle_every_event_exactly_once_and_in_order() {
     assert!(twice.is_empty(), "handled more than once: {twice:?}");
     let missing: Vec<_> = ids
         .iter()
-        .filter(|id| !handled.contains_key(id.as_str()))
+        .filter(|(id, _)| !handled.contains_key(id.as_str()))
         .collect();
     assert!(missing.is_empty(), "never handled: {missing:?}");
     assert_eq!(audit.len(), ids.len());
 
-    // In order per customer (the audit of one customer is one partition,
-    // written in the order the recorder handled its events).
-    let mut by_customer: BTreeMap<&str, (Vec<u64>, Vec<&str>)> = BTreeMap::new();
+    // In the order written per customer, across both topics (the audit of
+    // one customer is one partition, written in the order the recorder
+    // handled its events).
+    let mut written: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (id, customer) in &ids {
+        written.entry(customer.as_str()).or_default().push(id.as_str());
+    }
+    let mut by_customer: BTreeMap<&str, (Vec<&str>, Vec<u64>, Vec<&str>)> = BTreeMap::new();
     for e in &audit {
         let data = &e["event"]["data"];
-        let (offsets, tags) = by_customer
+        let (handled, offsets, tags) = by_customer
             .entry(data["key"].as_str().unwrap())
             .or_default();
+        handled.push(data["id"].as_str().unwrap());
         offsets.push(data["offset"].as_u64().unwrap());
         tags.push(data["tag"].as_str().unwrap());
     }
     assert_eq!(by_customer.len(), CUSTOMERS);
-    for (customer, (offsets, tags)) in &by_customer {
-        assert!(
-            offsets.windows(2).all(|w| w[0] < w[1]),
-            "{customer} out of order: {offsets:?}"
+    for (customer, (handled, offsets, tags)) in &by_customer {
+        assert_eq!(
+            handled, &written[customer],
+            "{customer}'s events handled out of the order written"
         );
         assert_eq!(gw.recorded_order(customer).await.unwrap(), *offsets);
         assert!(
@@ -113,4 +145,5 @@ async fn fifty_swaps_under_load_handle_every_event_exactly_once_and_in_order() {
         "only {switches} version changes seen in the audit"
     );
     Arc::into_inner(gw).unwrap().stop().await;
+}
 }

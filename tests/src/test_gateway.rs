@@ -52,6 +52,11 @@ impl TestGateway {
         Self::listening(Backend::Embedded, port, plugins).await
     }
 
+    /// Like [`TestGateway::on`], listening on `port` of loopback.
+    pub async fn on_port(backend: Backend, port: u16, plugins: &str) -> Result<Self> {
+        Self::listening(backend, port, plugins).await
+    }
+
     async fn listening(backend: Backend, port: u16, plugins: &str) -> Result<Self> {
         let dir = tempfile::tempdir()?;
         let stores = Stores::start(backend)?;
