@@ -1,6 +1,7 @@
 //! The handler's error: a delivery disposition.
 
 use crate::bindings::exports::streamplug::plugin::handler::HandleError as WitHandleError;
+use crate::bindings::streamplug::plugin::journal::JournalError;
 use crate::bindings::streamplug::plugin::kv::KvError;
 use crate::bindings::streamplug::plugin::producer::PublishError;
 use crate::bindings::streamplug::plugin::push::PushError;
@@ -62,6 +63,20 @@ impl From<KvError> for HandleError {
             KvError::Other(r) => Self::Retry(format!("kv: {r}")),
             KvError::QuotaExceeded(q) => Self::Reject(format!("kv quota of {q} bytes exceeded")),
             KvError::InvalidKey(r) => Self::Reject(format!("invalid kv key: {r}")),
+        }
+    }
+}
+
+/// An unreachable journal is transient; a bad step name or an oversized
+/// result is not.
+impl From<JournalError> for HandleError {
+    fn from(e: JournalError) -> Self {
+        match e {
+            JournalError::Unavailable(r) => Self::Retry(format!("journal unavailable: {r}")),
+            JournalError::InvalidStep(r) => Self::Reject(format!("invalid journal step: {r}")),
+            JournalError::TooLarge(n) => {
+                Self::Reject(format!("a journal result is larger than {n} bytes"))
+            }
         }
     }
 }

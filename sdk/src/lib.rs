@@ -2,8 +2,8 @@
 //!
 //! A plugin is a type implementing [`Plugin`] plus one [`export_plugin!`]
 //! line. It sees the gateway only through this crate: typed [`Event`]s, its
-//! own [`kv`] store, [`publish`] to granted topics, [`config`] values and
-//! [`log`] lines. Every host error converts into a [`HandleError`] with `?`,
+//! own [`kv`] store, [`publish`] to granted topics, [`config`] values,
+//! [`log`] lines, and outbound calls made once per event with [`journal`]. Every host error converts into a [`HandleError`] with `?`,
 //! choosing retry or dead-letter for you.
 //!
 //! ```
@@ -43,6 +43,7 @@ pub mod config;
 mod error;
 mod event;
 pub mod http;
+pub mod journal;
 pub mod kv;
 pub mod log;
 pub mod publish;

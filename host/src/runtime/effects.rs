@@ -19,6 +19,10 @@ pub struct Staged {
     /// Outbound requests made (a record; they were sent, or captured in
     /// shadow mode, and are not applied at commit).
     pub http: Vec<HttpCall>,
+    /// Journal steps recorded while handling the current event, by step
+    /// (already durable in a live call; the only copy in a shadow or
+    /// offline one). Not applied at commit.
+    pub journal: BTreeMap<String, Vec<u8>>,
 }
 
 impl Staged {
@@ -47,6 +51,8 @@ impl Staged {
 pub struct Trigger {
     /// Id of the event being handled.
     pub id: String,
+    /// Its source (with the id, what identifies it).
+    pub source: String,
     /// Its `traceparent`, carried to what the plugin publishes.
     pub traceparent: Option<String>,
 }
@@ -56,6 +62,7 @@ impl Trigger {
     pub fn of(event: &crate::event::Event) -> Self {
         Self {
             id: event.id.clone(),
+            source: event.source.clone(),
             traceparent: event.header("traceparent").map(str::to_owned),
         }
     }

@@ -29,6 +29,7 @@
 //   npx componentize-js --wit wit --world-name plugin -d http fetch-event -o plugin.wasm app.js
 
 export * as config from './config.js';
+export * as journal from './journal.js';
 export * as kv from './kv.js';
 export * as log from './log.js';
 export { Event } from './event.js';

@@ -23,7 +23,9 @@ event is retried on a fresh instance and its traceback reaches the
 dead-letter reason.
 
 Outbound HTTP (``sp.http.get/post/...``) goes to the manifest's
-``allowed_hosts`` only, and needs the ``plugin-http`` world.
+``allowed_hosts`` only, and needs the ``plugin-http`` world. Wrap a call
+that must happen once per event (an SMS, a CRM case) in
+``sp.journal.run(step, lambda key: ...)``.
 
 Build with componentize-py against the gateway's ``wit/``::
 
@@ -31,7 +33,7 @@ Build with componentize-py against the gateway's ``wit/``::
     componentize-py -d wit -w plugin-http componentize app ...   # with sp.http
 """
 
-from . import config, http, kv, log
+from . import config, http, journal, kv, log
 from .errors import HostError, Reject, Retry
 from .event import Event
 from .export import Plugin, export
@@ -47,6 +49,7 @@ __all__ = [
     "config",
     "export",
     "http",
+    "journal",
     "kv",
     "log",
     "publish",

@@ -3,6 +3,7 @@
 //! trait or to the staged effects; a denial is an error value, never a trap.
 
 mod config;
+pub mod journal;
 mod kv;
 mod log;
 mod producer;

@@ -75,6 +75,12 @@ impl OutboundHooks {
         }
     }
 
+    /// Whether the current call acts on the world (not a shadow or an
+    /// offline run).
+    pub fn is_live(&self) -> bool {
+        matches!(lock(&self.call).mode, CallMode::Live)
+    }
+
     /// A call starts in `mode`: forget earlier requests.
     pub fn begin(&mut self, mode: CallMode) {
         *lock(&self.call) = Call {

@@ -1,0 +1,123 @@
+//! `streamplug:plugin/journal`: results of a handled event's outbound steps,
+//! recorded durably as they complete, so that a retried or redelivered
+//! event replays them instead of calling again. Entries live in the KV
+//! store under the namespace `<plugin>/journal` (plugin names have no `/`,
+//! so no plugin can read or fill it), keyed by a digest of the event's
+//! `source` and `id` and the step; they are written at once, not staged,
+//! because the point is to survive the attempt that made the call.
+
+use sha2::{Digest, Sha256};
+
+use crate::runtime::bindings::streamplug::plugin::journal::{Host, JournalError};
+use crate::runtime::state::StoreState;
+use crate::storage::ConsumerCommit;
+
+/// Longest step name, bytes.
+pub const MAX_STEP: usize = 256;
+/// Largest recorded result, bytes.
+pub const MAX_RESULT: u32 = 64 * 1024;
+
+/// The KV namespace of `plugin`'s journal.
+pub fn namespace(plugin: &str) -> String {
+    format!("{plugin}/journal")
+}
+
+fn check_step(step: &str) -> Result<(), JournalError> {
+    if step.is_empty() || step.len() > MAX_STEP {
+        return Err(JournalError::InvalidStep(format!(
+            "step names are 1 to {MAX_STEP} bytes"
+        )));
+    }
+    Ok(())
+}
+
+impl StoreState {
+    /// The digest naming `step` of the event being handled by this plugin.
+    fn step_digest(&self, step: &str) -> [u8; 32] {
+        let trigger = &self.effects.trigger;
+        let mut hash = Sha256::new();
+        for part in [
+            self.plugin.name.as_str(),
+            trigger.source.as_str(),
+            trigger.id.as_str(),
+            step,
+        ] {
+            hash.update((part.len() as u64).to_le_bytes());
+            hash.update(part.as_bytes());
+        }
+        hash.finalize().into()
+    }
+}
+
+/// A UUID (version 8: custom, RFC 9562) made of the first 16 bytes of `digest`.
+fn uuid_of(digest: &[u8; 32]) -> String {
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(bytes)
+        .into_uuid()
+        .to_string()
+}
+
+impl Host for StoreState {
+    async fn idempotency_key(&mut self, step: String) -> Result<String, JournalError> {
+        check_step(&step)?;
+        Ok(uuid_of(&self.step_digest(&step)))
+    }
+
+    async fn recorded(&mut self, step: String) -> Result<Option<Vec<u8>>, JournalError> {
+        check_step(&step)?;
+        if let Some(result) = self.effects.current.journal.get(&step) {
+            return Ok(Some(result.clone()));
+        }
+        let key = hex::encode(self.step_digest(&step));
+        let plugin = self.plugin.clone();
+        let stored = plugin
+            .kv
+            .get(&namespace(&plugin.name), &key)
+            .await
+            .map_err(|e| JournalError::Unavailable(e.to_string()))?;
+        // Each entry starts with the time it was recorded (ms, 8 bytes LE).
+        Ok(stored.map(|entry| entry.get(8..).unwrap_or_default().to_vec()))
+    }
+
+    async fn record(&mut self, step: String, result: Vec<u8>) -> Result<(), JournalError> {
+        check_step(&step)?;
+        if result.len() > MAX_RESULT as usize {
+            return Err(JournalError::TooLarge(MAX_RESULT));
+        }
+        if self.outbound.is_live() {
+            let at = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0);
+            let mut entry = at.to_le_bytes().to_vec();
+            entry.extend_from_slice(&result);
+            let key = hex::encode(self.step_digest(&step));
+            let write = ConsumerCommit {
+                kv_namespace: namespace(&self.plugin.name),
+                kv_writes: vec![(key, Some(entry))],
+                ..ConsumerCommit::default()
+            };
+            self.plugin
+                .kv
+                .apply(&write)
+                .await
+                .map_err(|e| JournalError::Unavailable(e.to_string()))?;
+            metrics::counter!(RECORDED, "plugin" => self.plugin.name.clone()).increment(1);
+        }
+        self.effects.current.journal.insert(step, result);
+        Ok(())
+    }
+}
+
+/// Counter of journal steps recorded, by plugin.
+pub const RECORDED: &str = "streamplug_journal_steps_recorded_total";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idempotency_keys_are_uuids_that_differ_by_every_part() {
+        let a = uuid_of(&[7; 32]);
+        assert_eq!(uuid::Uuid::parse_str(&a).unwrap().get_version_num(), 8);
+        assert_ne!(uuid_of(&[7; 32]), uuid_of(&[8; 32]));
+    }
+}
