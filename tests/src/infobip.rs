@@ -1,7 +1,7 @@
 //! A local Infobip for tests: axum on a free loopback port speaking the SMS
 //! (`POST /sms/3/messages`) and email (`POST /email/3/send`, multipart)
 //! shapes, `Authorization: App <key>`, Infobip's error bodies, injectable
-//! 429/500 faults, and delivery reports posted to the request's webhook URL
+//! 429/500 faults and hangs (per channel or any), and delivery reports posted to the request's webhook URL
 //! like the real service does. It records what it received.
 
 use std::collections::VecDeque;
@@ -27,6 +27,8 @@ pub enum Fault {
     TooManyRequests,
     /// 500.
     ServerError,
+    /// No answer at all (the request hangs until the client gives up).
+    Hang,
 }
 
 /// One message the double accepted.
@@ -49,7 +51,10 @@ pub struct Sent {
 #[derive(Default)]
 struct Inner {
     sent: Vec<Sent>,
-    faults: VecDeque<Fault>,
+    /// Faults for the next requests, each for one channel or any.
+    faults: VecDeque<(Option<&'static str>, Fault)>,
+    /// Requests received per channel (answered or not).
+    received: std::collections::BTreeMap<&'static str, usize>,
     counter: u64,
     reports_delivered: usize,
 }
@@ -105,8 +110,30 @@ impl Infobip {
     pub fn fail_next(&self, count: usize, fault: Fault) {
         let mut inner = lock(&self.shared);
         for _ in 0..count {
-            inner.faults.push_back(fault);
+            inner.faults.push_back((None, fault));
         }
+    }
+
+    /// The next `count` requests on `channel` (`sms` or `email`) get `fault`.
+    pub fn fail_next_on(&self, channel: &'static str, count: usize, fault: Fault) {
+        let mut inner = lock(&self.shared);
+        for _ in 0..count {
+            inner.faults.push_back((Some(channel), fault));
+        }
+    }
+
+    /// Forget the faults not taken yet.
+    pub fn clear_faults(&self) {
+        lock(&self.shared).faults.clear();
+    }
+
+    /// Requests received on `channel` so far, answered or not.
+    pub fn received(&self, channel: &str) -> usize {
+        lock(&self.shared)
+            .received
+            .get(channel)
+            .copied()
+            .unwrap_or(0)
     }
 }
 
@@ -118,8 +145,10 @@ fn service_error(status: StatusCode, id: &str, text: &str) -> Response {
         .into_response()
 }
 
-/// Authenticate and take a pending fault: the refusal to send, if any.
-fn refusal(shared: &Shared, headers: &HeaderMap) -> Option<Response> {
+/// Authenticate and take a pending fault for `channel`: the refusal to
+/// send, if any (a hang never answers).
+async fn refusal(shared: &Shared, headers: &HeaderMap, channel: &'static str) -> Option<Response> {
+    *lock(shared).received.entry(channel).or_default() += 1;
     let authorization = headers.get("authorization").and_then(|v| v.to_str().ok());
     if authorization != Some(&format!("App {API_KEY}")) {
         return Some(service_error(
@@ -128,8 +157,19 @@ fn refusal(shared: &Shared, headers: &HeaderMap) -> Option<Response> {
             "Invalid login details",
         ));
     }
-    match lock(shared).faults.pop_front() {
-        None => None,
+    let fault = {
+        let mut inner = lock(shared);
+        let at = inner
+            .faults
+            .iter()
+            .position(|(on, _)| on.is_none_or(|c| c == channel));
+        at.and_then(|i| inner.faults.remove(i)).map(|(_, f)| f)
+    };
+    if let Some(Fault::Hang) = fault {
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+    }
+    match fault {
+        None | Some(Fault::Hang) => None,
         Some(Fault::TooManyRequests) => Some(service_error(
             StatusCode::TOO_MANY_REQUESTS,
             "TOO_MANY_REQUESTS",
@@ -147,16 +187,21 @@ fn pending(description: &str) -> Value {
     json!({"groupId": 1, "groupName": "PENDING", "id": 26, "name": "PENDING_ACCEPTED", "description": description})
 }
 
+/// Accept `sent`: it keeps the client's message id when the request gave
+/// one (`destinations[].messageId`, the email form's `messageId`), as
+/// Infobip does; otherwise Infobip makes one up.
 fn accept(shared: &Shared, mut sent: Sent) -> Sent {
     let mut inner = lock(shared);
     inner.counter += 1;
-    sent.message_id = format!("2250be2d4219-3af1-78856-aabe-{:012}", inner.counter);
+    if sent.message_id.is_empty() {
+        sent.message_id = format!("2250be2d4219-3af1-78856-aabe-{:012}", inner.counter);
+    }
     inner.sent.push(sent.clone());
     sent
 }
 
 async fn sms(State(shared): State<Shared>, headers: HeaderMap, body: String) -> Response {
-    if let Some(answer) = refusal(&shared, &headers) {
+    if let Some(answer) = refusal(&shared, &headers, "sms").await {
         return answer;
     }
     let Ok(request) = serde_json::from_str::<Value>(&body) else {
@@ -205,7 +250,7 @@ async fn sms(State(shared): State<Shared>, headers: HeaderMap, body: String) -> 
                 &shared,
                 Sent {
                     channel: "sms",
-                    message_id: String::new(),
+                    message_id: d["messageId"].as_str().unwrap_or_default().to_owned(),
                     to: d["to"].as_str().unwrap_or_default().to_owned(),
                     text: m["content"]["text"].as_str().unwrap_or_default().to_owned(),
                     report_url: m["webhooks"]["delivery"]["url"].as_str().map(str::to_owned),
@@ -229,7 +274,7 @@ async fn sms(State(shared): State<Shared>, headers: HeaderMap, body: String) -> 
 }
 
 async fn email(State(shared): State<Shared>, headers: HeaderMap, mut form: Multipart) -> Response {
-    if let Some(answer) = refusal(&shared, &headers) {
+    if let Some(answer) = refusal(&shared, &headers, "email").await {
         return answer;
     }
     let mut fields: Vec<(String, String)> = Vec::new();
@@ -264,7 +309,7 @@ async fn email(State(shared): State<Shared>, headers: HeaderMap, mut form: Multi
             &shared,
             Sent {
                 channel: "email",
-                message_id: String::new(),
+                message_id: get("messageId").unwrap_or_default(),
                 to,
                 text: format!("{subject}\n{}", get("text").unwrap_or_default()),
                 report_url: get("notifyUrl"),

@@ -3,6 +3,7 @@
 //! directory, and talks to it over HTTP.
 
 pub mod broker;
+mod child_gateway;
 mod cli;
 pub mod engagement;
 pub mod infobip;
@@ -16,6 +17,7 @@ mod stores;
 mod test_gateway;
 mod ws_client;
 
+pub use child_gateway::{ChildGateway, serve_if_child};
 pub use cli::streamplug_plugin;
 pub use interop::{interop_python, kafka_client, websockets_close};
 pub use plugin_build::{PLUGIN_PACKAGES, plugin_dir};

@@ -13,11 +13,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::AppState;
+use super::admission::{prepare, require_spec_version};
 use super::caller::{Caller, forbidden};
 use super::problem::Problem;
 use crate::auth::{Principal, Scope};
 use crate::event::Event;
-use super::admission::{prepare, require_spec_version};
 use crate::storage::StorageError;
 
 /// Content types `POST /v1/events` accepts.
@@ -275,4 +275,3 @@ async fn append(state: &AppState, events: Vec<Event>) -> Result<IngestReceipt, P
         events: accepted,
     })
 }
-

@@ -112,8 +112,9 @@ impl Infobip {
             .to_owned())
     }
 
-    /// The SMS request for `text` to `to`.
-    pub fn sms_request(&self, to: &str, text: &str, about: About<'_>) -> Value {
+    /// The SMS request for `text` to `to`, identified by `message_id` (the
+    /// same on every attempt, so a repeat is recognisable as one message).
+    pub fn sms_request(&self, to: &str, text: &str, about: About<'_>, message_id: &str) -> Value {
         let mut webhooks = json!({"callbackData": about.callback_data()});
         if let Some(url) = self.report_url("sms") {
             webhooks["delivery"] = json!({"url": url});
@@ -121,27 +122,35 @@ impl Infobip {
         }
         json!({"messages": [{
             "sender": self.sms_sender,
-            "destinations": [{"to": to}],
+            "destinations": [{"to": to, "messageId": message_id}],
             "content": {"text": text},
             "webhooks": webhooks,
         }]})
     }
 
-    /// Send an SMS; Infobip's message id.
-    pub fn send_sms(&self, to: &str, text: &str, about: About<'_>) -> Result<String, HandleError> {
+    /// Send an SMS with `message_id`; Infobip's message id.
+    pub fn send_sms(
+        &self,
+        to: &str,
+        text: &str,
+        about: About<'_>,
+        message_id: &str,
+    ) -> Result<String, HandleError> {
         let response = http::post(&format!("{}/sms/3/messages", self.base))
-            .json(&self.sms_request(to, text, about))?
+            .json(&self.sms_request(to, text, about, message_id))?
             .send()?;
         Self::sent(&response)
     }
 
-    /// Send an email when a sender is configured; Infobip's message id.
+    /// Send an email with `message_id` when a sender is configured;
+    /// Infobip's message id.
     pub fn send_email(
         &self,
         to: &str,
         subject: &str,
         text: &str,
         about: About<'_>,
+        message_id: &str,
     ) -> Result<Option<String>, HandleError> {
         let Some(from) = &self.email_from else {
             return Ok(None);
@@ -162,6 +171,7 @@ impl Infobip {
             ("subject", subject),
             ("text", text),
             ("callbackData", callback.as_str()),
+            ("messageId", message_id),
         ];
         if let Some(url) = &report {
             fields.push(("notifyUrl", url));
@@ -199,9 +209,11 @@ mod tests {
             "41793026727",
             "hi",
             about,
+            "m-1",
         );
         let m = &r["messages"][0];
         assert_eq!(m["destinations"][0]["to"], "41793026727");
+        assert_eq!(m["destinations"][0]["messageId"], "m-1");
         assert_eq!(m["sender"], "Shop");
         assert_eq!(
             m["webhooks"]["delivery"]["url"],
@@ -210,7 +222,7 @@ mod tests {
         let callback: Value =
             serde_json::from_str(m["webhooks"]["callbackData"].as_str().unwrap()).unwrap();
         assert_eq!(callback, json!({"customer": "alice", "order": "o-1"}));
-        let quiet = account(None).sms_request("41793026727", "hi", about);
+        let quiet = account(None).sms_request("41793026727", "hi", about, "m-2");
         assert!(quiet["messages"][0]["webhooks"].get("delivery").is_none());
     }
 

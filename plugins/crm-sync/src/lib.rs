@@ -6,7 +6,9 @@
 //!   the Contact, with its lifecycle in `Shop_Status__c`; `order.placed`
 //!   also sends a confirmation SMS (and an email when the customer has an
 //!   address and a sender is configured) whose delivery report comes back
-//!   to the gateway's Infobip webhook as a `message.status` event.
+//!   to the gateway's Infobip webhook as a `message.status` event. Each
+//!   message is a journal step with its idempotency key as Infobip's
+//!   `messageId`: one SMS and one email per order, whatever fails between.
 //! - Notable interactions ([`interactions::DEFAULT_NOTABLE`]) become
 //!   completed Tasks on the Contact, upserted by the event id so a
 //!   redelivered event never writes a second one.
@@ -30,7 +32,7 @@ use std::sync::OnceLock;
 
 use salesforce_client::{Composite, Profile, Salesforce};
 use serde_json::Value;
-use streamplug_sdk::{Config, Event, HandleError, Plugin, kv};
+use streamplug_sdk::{Config, Event, HandleError, Plugin, journal, kv};
 
 use infobip::{About, Infobip};
 use orders::OrderRecord;
@@ -96,7 +98,9 @@ impl Settings {
         kv::set_json(&key, &order)
     }
 
-    /// Send the order confirmation once (KV `confirmed:<order>`).
+    /// Send the order confirmation once (KV `confirmed:<order>` once it is
+    /// committed; each message a journal step before that, so a retry
+    /// resends only what did not go out, with the same message id).
     fn confirm(
         &self,
         customer: &str,
@@ -143,16 +147,22 @@ impl Settings {
                 "Thank you{greeting}! Your order {order_id} is confirmed. {}",
                 summary.replace('\n', ", ")
             );
-            let id = infobip.send_sms(phone, &text, about)?;
+            // A step of its own: an email failing (or a crash) after the
+            // SMS went out retries the event without sending it again.
+            let id: String = journal::run(&format!("sms:{order_id}"), |key| {
+                infobip.send_sms(phone, &text, about, key)
+            })?;
             streamplug_sdk::info!("order {order_id} confirmed to {customer} by SMS {id}");
         }
         if let Some(email) = email {
             let text = format!(
                 "Hello{greeting},\n\nwe have received your order {order_id}:\n\n{summary}\n"
             );
-            if let Some(id) =
-                infobip.send_email(email, &format!("Your order {order_id}"), &text, about)?
-            {
+            let subject = format!("Your order {order_id}");
+            let sent: Option<String> = journal::run(&format!("email:{order_id}"), |key| {
+                infobip.send_email(email, &subject, &text, about, key)
+            })?;
+            if let Some(id) = sent {
                 streamplug_sdk::info!("order {order_id} confirmed to {customer} by email {id}");
             }
         }

@@ -16,8 +16,7 @@ pub(super) const TOPICS: TableDefinition<&str, u32> = TableDefinition::new("topi
 pub(super) const EVENTS: TableDefinition<(&str, u32, u64), &[u8]> = TableDefinition::new("records");
 /// The table of databases written before events carried their sequence
 /// number: (topic, partition, offset) → postcard-encoded [`Event`].
-const EVENTS_WITHOUT_SEQ: TableDefinition<(&str, u32, u64), &[u8]> =
-    TableDefinition::new("events");
+const EVENTS_WITHOUT_SEQ: TableDefinition<(&str, u32, u64), &[u8]> = TableDefinition::new("events");
 /// (consumer group, topic, partition) → next offset to consume.
 pub(super) const OFFSETS: TableDefinition<(&str, &str, u32), u64> = TableDefinition::new("offsets");
 /// (plugin namespace, key) → value.

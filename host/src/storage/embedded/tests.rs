@@ -284,7 +284,9 @@ async fn a_merged_stream_keeps_append_order_while_appends_race_it() {
             let mut pending = Vec::new();
             for i in 0..N {
                 let store = store.clone();
-                pending.push(tokio::spawn(async move { store.append(vec![one(i)]).await }));
+                pending.push(tokio::spawn(
+                    async move { store.append(vec![one(i)]).await },
+                ));
                 if i % 8 == 7 {
                     for p in pending.drain(..) {
                         p.await.unwrap().unwrap();

@@ -111,7 +111,12 @@ impl<C: ConsumerContext + 'static> KafkaStream<C> {
                 input.clear_until = asked_at;
                 input.behind_since = None;
                 cleared = true;
-            } else if input.behind_since.get_or_insert_with(Instant::now).elapsed() >= self.max_idle {
+            } else if input
+                .behind_since
+                .get_or_insert_with(Instant::now)
+                .elapsed()
+                >= self.max_idle
+            {
                 tracing::warn!(topic = %input.source.topic, partition = self.partition, "an input stayed behind past max_task_idle_ms; going on without it");
                 metrics::counter!(MERGE_TIMEOUTS).increment(1);
                 input.clear_until = head;

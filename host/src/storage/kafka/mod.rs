@@ -269,8 +269,8 @@ impl EventLog for KafkaLog {
             let record = to_record(event);
             async move {
                 let append_time = order::next_append_time_us().to_string();
-                let mut headers = OwnedHeaders::new_with_capacity(record.headers.len() + 1)
-                    .insert(Header {
+                let mut headers =
+                    OwnedHeaders::new_with_capacity(record.headers.len() + 1).insert(Header {
                         key: order::APPEND_TIME_HEADER,
                         value: Some(append_time.as_bytes()),
                     });
