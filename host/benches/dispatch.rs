@@ -59,6 +59,7 @@ fn stored() -> StoredEvent {
     StoredEvent {
         partition: 0,
         offset: 42,
+        seq: 0,
         event,
     }
 }

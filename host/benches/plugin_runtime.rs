@@ -41,6 +41,7 @@ fn view(i: u64) -> StoredEvent {
     StoredEvent {
         partition: 0,
         offset: i,
+        seq: 0,
         event: Event {
             id: Event::new_id(),
             source: "/bench".into(),

@@ -32,6 +32,7 @@ fn view() -> StoredEvent {
     StoredEvent {
         partition: 0,
         offset: 0,
+        seq: 0,
         event: Event {
             id: Event::new_id(),
             source: "/bench".into(),

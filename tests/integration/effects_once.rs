@@ -7,8 +7,8 @@ use serde_json::{Value, json};
 use streamplug_tests::engagement::{Doubles, crm_settings, crm_sync_plugin};
 use streamplug_tests::infobip::{Fault, Infobip};
 use streamplug_tests::{
-    Backend, ChildGateway, Stores, TEST_KEY, TestGateway, config_on, eventually, free_port,
-    keyed_client, on_each_backend,
+    ChildGateway, Stores, TEST_KEY, TestGateway, config_on, eventually, free_port, keyed_client,
+    on_each_backend,
 };
 
 fn profile() -> Value {

@@ -114,7 +114,9 @@ async fn fifty_swaps_under_load_handle_every_event_exactly_once_and_in_order(bac
     for (id, customer) in &ids {
         written.entry(customer.as_str()).or_default().push(id.as_str());
     }
-    let mut by_customer: BTreeMap<&str, (Vec<&str>, Vec<u64>, Vec<&str>)> = BTreeMap::new();
+    /// A customer's handled ids, offsets and version tags, in audit order.
+    type Handled<'a> = (Vec<&'a str>, Vec<u64>, Vec<&'a str>);
+    let mut by_customer: BTreeMap<&str, Handled<'_>> = BTreeMap::new();
     for e in &audit {
         let data = &e["event"]["data"];
         let (handled, offsets, tags) = by_customer

@@ -280,7 +280,13 @@ async fn a_merged_stream_keeps_append_order_while_appends_race_it() {
         let store = store.clone();
         tokio::spawn(async move {
             // Two writers' appends interleave; each append's order is its own.
-            let one = |i: usize| event(if i % 2 == 0 { "a" } else { "b" }, "c", &i.to_string());
+            let one = |i: usize| {
+                event(
+                    if i.is_multiple_of(2) { "a" } else { "b" },
+                    "c",
+                    &i.to_string(),
+                )
+            };
             let mut pending = Vec::new();
             for i in 0..N {
                 let store = store.clone();
