@@ -1,6 +1,8 @@
 //! The support bot through the real gateway: a shopper's questions over
 //! WebSocket answered from the order state, escalation to a Salesforce Case
-//! with the history, and a CRM outage retried then dead-lettered.
+//! with the history, one Case per conversation (later messages as comments,
+//! a new Case once an agent closed it), a lost answer never making a second
+//! Case, and a CRM outage retried then dead-lettered.
 
 use serde_json::{Value, json};
 use streamplug_tests::engagement::support_bot_plugin;
@@ -88,10 +90,54 @@ async fn the_bot_answers_order_questions_and_escalates_to_a_salesforce_case() {
     assert_eq!(contacts[0].fields["Email"], "alice@example.com");
     assert_eq!(case["ContactId"], contacts[0].id.as_str());
 
-    // Asking again does not open a second case.
+    // Asking again does not open a second case: the message joins the
+    // open one as a comment.
     let again = ask(&mut ws, "hello?? still waiting for a person").await;
     assert_eq!(again["case"], number.as_str());
     assert_eq!(sf.records("Case").len(), 1);
+    let comments = sf.records("CaseComment");
+    assert_eq!(comments.len(), 1);
+    assert_eq!(comments[0].fields["ParentId"], cases[0].id.as_str());
+    assert_eq!(
+        comments[0].fields["CommentBody"],
+        "hello?? still waiting for a person"
+    );
+    // A question the bot answers while the case is open joins it too.
+    let answered = ask(&mut ws, "How do I return it?").await;
+    assert!(answered.get("case").is_none() || answered["case"].is_null());
+    assert_eq!(sf.records("CaseComment").len(), 2);
+
+    // An agent closes the case: the conversation is over, and the next
+    // escalation opens a new case (the closed one gets no comment).
+    sf.update(&cases[0].id, json!({"Status": "Closed"})).unwrap();
+    let next = ask(&mut ws, "my parcel arrived broken, I need a person").await;
+    let new_number = next["case"].as_str().unwrap();
+    assert_ne!(new_number, number, "{next}");
+    assert_eq!(sf.records("Case").len(), 2);
+    assert_eq!(sf.records("CaseComment").len(), 2);
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_escalation_whose_answer_was_lost_opens_one_case() {
+    let sf = Salesforce::start().await.unwrap();
+    let gw = TestGateway::with_plugins(&manifest(&sf, 5)).await.unwrap();
+    let (mut ws, _) = gw.session("carol", None).await.unwrap();
+    // The case is created, but Salesforce's answer never arrives: the
+    // event is retried, and the retry finds the case by its key.
+    sf.fail_next(1, Fault::LostAnswer);
+    let reply = ask(&mut ws, "I want to talk to a human").await;
+    let cases = sf.records("Case");
+    assert_eq!(cases.len(), 1, "{cases:?}");
+    assert_eq!(reply["case"], cases[0].fields["CaseNumber"]);
+    let key = cases[0].fields["Streamplug_Key__c"].as_str().unwrap();
+    assert!(uuid::Uuid::parse_str(key).is_ok(), "{key}");
+    let creates: Vec<_> = sf
+        .received()
+        .into_iter()
+        .filter(|r| r.path == "/composite")
+        .collect();
+    assert_eq!(creates.len(), 2, "the lost attempt and its retry");
     gw.stop().await;
 }
 

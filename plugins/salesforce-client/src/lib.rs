@@ -130,6 +130,52 @@ impl Salesforce {
         }
     }
 
+    /// The `fields` of record `id` of `object` (`GET
+    /// /sobjects/{object}/{id}?fields=...`); `None` when it does not exist
+    /// (deleted, or never was).
+    pub fn get(
+        &self,
+        object: &str,
+        id: &str,
+        fields: &[&str],
+    ) -> Result<Option<Value>, HandleError> {
+        let url = format!(
+            "{}/services/data/{}/sobjects/{}/{}?fields={}",
+            self.base,
+            self.version,
+            segment(object),
+            segment(id),
+            fields.join(",")
+        );
+        let response = http::get(&url).send()?;
+        let body: Value = response.json().unwrap_or(Value::Null);
+        match response.status {
+            404 => Ok(None),
+            _ if response.is_success() => Ok(Some(body)),
+            status => Err(classify_failure(status, &body)),
+        }
+    }
+
+    /// Create a record of `object` with `fields` (`POST /sobjects/{object}`);
+    /// its id.
+    pub fn create(&self, object: &str, fields: &Value) -> Result<String, HandleError> {
+        let url = format!(
+            "{}/services/data/{}/sobjects/{}",
+            self.base,
+            self.version,
+            segment(object)
+        );
+        let response = http::post(&url).json(fields)?.send()?;
+        let body: Value = response.json().unwrap_or(Value::Null);
+        if !response.is_success() {
+            return Err(classify_failure(response.status, &body));
+        }
+        body["id"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| HandleError::retry("Salesforce created the record without an id"))
+    }
+
     /// Send `request` in one API call. Any failed subrequest fails the whole
     /// (nothing was written) with the disposition of its error.
     pub fn send(&self, request: Composite) -> Result<Results, HandleError> {

@@ -8,10 +8,16 @@
 //!   ([`answers`]) with a push on the configured channel to the shopper's
 //!   live sessions. Escalations create one Case per customer conversation
 //!   ([`crm`]), with the history and orders in its description, and tell the
-//!   shopper the case number.
+//!   shopper the case number. While that Case is open (Salesforce's
+//!   `IsClosed`, read back), the customer's later messages are added to it as
+//!   comments; once an agent closes it, the next escalation opens a new one.
+//!   Creating the Case and each comment are journal steps: a retried event
+//!   never opens a second Case or comments twice.
 //!
 //! Config: `salesforce_url` (required), `api_version` (`v64.0`),
-//! `contact_external_id` (`External_Id__c`), `return_days` (`30`),
+//! `contact_external_id` (`External_Id__c`), `case_external_id`
+//! (`Streamplug_Key__c`: an external-id field on Case that holds each
+//! escalation's idempotency key), `return_days` (`30`),
 //! `shipping` (`2-4 business days`), `push_channel` (`support`).
 
 pub mod answers;
@@ -23,10 +29,10 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 use serde_json::{Value, json};
-use streamplug_sdk::{Config, Event, HandleError, Plugin, kv, push};
+use streamplug_sdk::{Config, Event, HandleError, Plugin, journal, kv, push};
 
 use answers::{Policy, Reply};
-use crm::{CaseRef, Crm};
+use crm::{CaseRef, CaseState, Crm};
 use orders::Orders;
 use salesforce_client::{Profile, Salesforce};
 
@@ -94,6 +100,26 @@ fn description(customer: &str, orders: &Orders, recent: &[String]) -> String {
     text
 }
 
+/// The customer's open case, if any: the one KV remembers, unless
+/// Salesforce says an agent closed it since (then it is forgotten).
+fn open_case(customer: &str, settings: &Settings) -> Result<Option<CaseRef>, HandleError> {
+    let key = format!("case:{customer}");
+    let Some(case) = kv::get_json::<CaseRef>(&key)? else {
+        return Ok(None);
+    };
+    match settings.crm.case_state(&case.id)? {
+        CaseState::Open => Ok(Some(case)),
+        CaseState::Closed => {
+            streamplug_sdk::info!(
+                "case {} of {customer} is closed; the next escalation opens a new one",
+                case.number
+            );
+            kv::delete(&key)?;
+            Ok(None)
+        }
+    }
+}
+
 fn answer(event: &Event, customer: &str, settings: &Settings) -> Result<(), HandleError> {
     let message: Message = event.json()?;
     let when = event.time().unwrap_or_default();
@@ -105,12 +131,20 @@ fn answer(event: &Event, customer: &str, settings: &Settings) -> Result<(), Hand
         "in_reply_to": event.id(),
         "session": message.session,
     });
+    let open = open_case(customer, settings)?;
+    // A message while a case is open joins it, once (a journal step: a
+    // retried event does not comment twice).
+    if let Some(case) = &open {
+        let comment: String = journal::run("comment", |_| {
+            settings.crm.add_comment(&case.id, &message.text)
+        })?;
+        streamplug_sdk::debug!("message added to case {} as comment {comment}", case.number);
+    }
     match answers::reply(&intent, &orders, &settings.policy) {
         Reply::Answer(text) => reply["text"] = json!(text),
         Reply::Escalate { reason } => {
-            let case_key = format!("case:{customer}");
-            let case = match kv::get_json::<CaseRef>(&case_key)? {
-                Some(open) => open,
+            let case = match open {
+                Some(case) => case,
                 None => {
                     let profile: Profile =
                         kv::get_json(&format!("profile:{customer}"))?.unwrap_or_default();
@@ -120,14 +154,19 @@ fn answer(event: &Event, customer: &str, settings: &Settings) -> Result<(), Hand
                         "{reason}: \"{}\"",
                         message.text.chars().take(80).collect::<String>()
                     );
-                    let case = settings.crm.create_case(
-                        customer,
-                        &profile,
-                        &subject,
-                        &description(customer, &orders, &recent),
-                    )?;
+                    // One case per escalation, however often the event is
+                    // attempted.
+                    let case: CaseRef = journal::run("case", |key| {
+                        settings.crm.create_case(
+                            key,
+                            customer,
+                            &profile,
+                            &subject,
+                            &description(customer, &orders, &recent),
+                        )
+                    })?;
                     streamplug_sdk::info!("case {} created for {customer}: {reason}", case.number);
-                    kv::set_json(&case_key, &case)?;
+                    kv::set_json(&format!("case:{customer}"), &case)?;
                     case
                 }
             };
@@ -161,6 +200,10 @@ impl Plugin for SupportBot {
                 external_id_field: config
                     .get("contact_external_id")
                     .unwrap_or("External_Id__c")
+                    .to_owned(),
+                case_key_field: config
+                    .get("case_external_id")
+                    .unwrap_or("Streamplug_Key__c")
                     .to_owned(),
             },
             policy: Policy {

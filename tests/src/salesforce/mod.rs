@@ -39,6 +39,10 @@ pub enum Fault {
     ServerError,
     /// Answer normally, but only after this long.
     Slow(Duration),
+    /// Carry the request out, then lose the answer: 503
+    /// `SERVER_UNAVAILABLE` (a timeout or a dropped connection, as the
+    /// client sees it).
+    LostAnswer,
 }
 
 /// A request the double received.
@@ -121,6 +125,17 @@ impl Salesforce {
             .org
             .seed(object, fields)
             .with_context(|| format!("seeding a {object}"))
+    }
+
+    /// Change fields of record `id` as a person in the org would (an agent
+    /// closing a case).
+    pub fn update(&self, id: &str, fields: Value) -> Result<()> {
+        let fields = fields.as_object().cloned().unwrap_or_default();
+        if lock(&self.shared).org.update(id, fields) {
+            Ok(())
+        } else {
+            anyhow::bail!("no record {id}")
+        }
     }
 
     /// Every data request received, in order.
@@ -210,8 +225,19 @@ fn decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Whether the answer to an admitted request is lost after it took effect.
+type AnswerLost = bool;
+
+/// The answer a client gets when the answer was lost.
+fn lost_answer() -> (u16, Value) {
+    (
+        503,
+        json!([{"message": "Service unavailable", "errorCode": "SERVER_UNAVAILABLE"}]),
+    )
+}
+
 /// Check the session and take a pending fault; `Err` is the answer to send.
-async fn admit(shared: &Shared, headers: &HeaderMap) -> Result<(), (u16, Value)> {
+async fn admit(shared: &Shared, headers: &HeaderMap) -> Result<AnswerLost, (u16, Value)> {
     let fault = {
         let mut inner = lock(shared);
         let bearer = headers
@@ -228,10 +254,11 @@ async fn admit(shared: &Shared, headers: &HeaderMap) -> Result<(), (u16, Value)>
         inner.faults.pop_front()
     };
     match fault {
-        None => Ok(()),
+        None => Ok(false),
+        Some(Fault::LostAnswer) => Ok(true),
         Some(Fault::Slow(d)) => {
             tokio::time::sleep(d).await;
-            Ok(())
+            Ok(false)
         }
         Some(Fault::RequestLimit) => Err((
             403,
@@ -289,9 +316,12 @@ async fn rest(
     let path = format!("/{rest}");
     let answer = match admit(&shared, &headers).await {
         Err(answer) => answer,
-        Ok(()) => match parse_body(&body) {
+        Ok(lost) => match parse_body(&body) {
             Err(answer) => answer,
-            Ok(json) => lock(&shared).org.apply(method.as_str(), &path, &json),
+            Ok(json) => {
+                let answer = lock(&shared).org.apply(method.as_str(), &path, &json);
+                if lost { lost_answer() } else { answer }
+            }
         },
     };
     respond(
@@ -308,7 +338,10 @@ async fn composite(State(shared): State<Shared>, headers: HeaderMap, body: Strin
     let request = parse_body(&body).unwrap_or(Value::Null);
     let answer = match admit(&shared, &headers).await {
         Err(answer) => answer,
-        Ok(()) => run_composite(&mut lock(&shared).org, &request),
+        Ok(lost) => {
+            let answer = run_composite(&mut lock(&shared).org, &request);
+            if lost { lost_answer() } else { answer }
+        }
     };
     respond(&shared, "POST", path, request, answer)
 }

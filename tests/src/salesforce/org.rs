@@ -54,6 +54,7 @@ fn id_prefix(object: &str) -> &'static str {
         "Case" => "500",
         "Order" => "801",
         "Task" => "00T",
+        "CaseComment" => "00a",
         _ => "a00",
     }
 }
@@ -84,6 +85,7 @@ fn required(object: &str) -> &'static [&'static str] {
     match object {
         "Contact" => &["LastName"],
         "Order" => &["AccountId", "EffectiveDate", "Status"],
+        "CaseComment" => &["ParentId"],
         _ => &[],
     }
 }
@@ -167,17 +169,31 @@ impl Org {
                 &["Email"],
             ));
         }
-        if let Some(account) = fields.get("AccountId").and_then(Value::as_str)
-            && !self
-                .records
-                .iter()
-                .any(|r| r.object == "Account" && r.id == account)
-        {
+        // Lookups must name a record of the right object.
+        for (field, target) in [("AccountId", "Account"), ("ParentId", "Case")] {
+            if object == "Case" && field == "ParentId" {
+                continue;
+            }
+            if let Some(id) = fields.get(field).and_then(Value::as_str)
+                && !self
+                    .records
+                    .iter()
+                    .any(|r| r.object == target && r.id == id)
+            {
+                return Err(error(
+                    400,
+                    "INVALID_CROSS_REFERENCE_KEY",
+                    &format!("invalid cross reference id: {id}"),
+                    &[field],
+                ));
+            }
+        }
+        if fields.contains_key("IsClosed") {
             return Err(error(
                 400,
-                "INVALID_CROSS_REFERENCE_KEY",
-                &format!("invalid cross reference id: {account}"),
-                &["AccountId"],
+                "INVALID_FIELD_FOR_INSERT_UPDATE",
+                "Unable to create/update fields: IsClosed. Please check the security settings of this field and verify that it is read/write for your profile or permission set.",
+                &["IsClosed"],
             ));
         }
         Ok(())
@@ -266,6 +282,11 @@ impl Org {
         {
             Some(r) => {
                 let mut body = r.fields.clone();
+                if object == "Case" {
+                    // Derived by Salesforce from the status.
+                    let closed = body.get("Status").and_then(Value::as_str) == Some("Closed");
+                    body.insert("IsClosed".into(), json!(closed));
+                }
                 body.insert("attributes".into(), json!({"type": object, "url": format!("/services/data/v64.0/sobjects/{object}/{id}")}));
                 body.insert("Id".into(), json!(id));
                 (200, Value::Object(body))
@@ -276,6 +297,18 @@ impl Org {
                 "The requested resource does not exist",
                 &[],
             ),
+        }
+    }
+
+    /// Change fields of record `id` directly, as a person in the org
+    /// would (an agent closing a case); whether it exists.
+    pub fn update(&mut self, id: &str, fields: Map<String, Value>) -> bool {
+        match self.records.iter_mut().find(|r| r.id == id) {
+            Some(r) => {
+                r.fields.extend(fields);
+                true
+            }
+            None => false,
         }
     }
 
