@@ -68,7 +68,9 @@ fn merge(c: &mut Criterion) {
             .unwrap();
         let data = r#"{"product":"tent"}"#;
         for chunk in 0..EVENTS / 500 {
-            let single = (0..500).map(|i| event("one", chunk * 500 + i, data)).collect();
+            let single = (0..500)
+                .map(|i| event("one", chunk * 500 + i, data))
+                .collect();
             store.append(single).await.unwrap();
             let split = (0..500)
                 .map(|i| event(if i % 2 == 0 { "a" } else { "b" }, chunk * 500 + i, data))
@@ -76,16 +78,16 @@ fn merge(c: &mut Criterion) {
             store.append(split).await.unwrap();
         }
     });
+    let one = ["one".to_owned()];
+    let two = ["a".to_owned(), "b".to_owned()];
     let mut group = c.benchmark_group("merge");
     group.sample_size(20);
     group.throughput(Throughput::Elements(EVENTS as u64));
     group.bench_function("one topic (no merge)", |b| {
-        b.to_async(&rt)
-            .iter(|| read_all(&store, &["one".into()], "g1"));
+        b.to_async(&rt).iter(|| read_all(&store, &one, "g1"));
     });
     group.bench_function("two topics merged by sequence", |b| {
-        b.to_async(&rt)
-            .iter(|| read_all(&store, &["a".into(), "b".into()], "g2"));
+        b.to_async(&rt).iter(|| read_all(&store, &two, "g2"));
     });
     group.finish();
 }
@@ -137,7 +139,10 @@ fn journal(c: &mut Criterion) {
     group.sample_size(20);
     for (name, data) in [
         ("handle, no step", r#"{"product":"tent"}"#),
-        ("handle, one step recorded (fsync)", r#"{"product":"tent","journal":"notify"}"#),
+        (
+            "handle, one step recorded (fsync)",
+            r#"{"product":"tent","journal":"notify"}"#,
+        ),
     ] {
         group.bench_function(name, |b| {
             b.to_async(&rt).iter(|| async {

@@ -109,7 +109,8 @@ async fn the_bot_answers_order_questions_and_escalates_to_a_salesforce_case() {
 
     // An agent closes the case: the conversation is over, and the next
     // escalation opens a new case (the closed one gets no comment).
-    sf.update(&cases[0].id, json!({"Status": "Closed"})).unwrap();
+    sf.update(&cases[0].id, json!({"Status": "Closed"}))
+        .unwrap();
     let next = ask(&mut ws, "my parcel arrived broken, I need a person").await;
     let new_number = next["case"].as_str().unwrap();
     assert_ne!(new_number, number, "{next}");
