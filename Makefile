@@ -45,7 +45,7 @@ py-plugins: $(PY_PLUGINS)
 $(PLUGIN_DIR)/fraud_flagger.wasm: examples/fraud-flagger/app.py $(PY_SDK) $(WIT)
 	@scripts/setup-polyglot.sh py
 	@mkdir -p $(PLUGIN_DIR)
-	$(PY_VENV)/bin/componentize-py -d wit -w plugin componentize app -p sdk/python -p examples/fraud-flagger -o $@
+	$(PY_VENV)/bin/componentize-py -d wit -w plugin-http componentize app -p sdk/python -p examples/fraud-flagger -o $@
 
 js-plugins: $(JS_PLUGINS)
 

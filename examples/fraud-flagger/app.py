@@ -8,6 +8,11 @@ Rules (thresholds from the plugin config):
 
 State per customer in KV (``customer:<id>``): the times of recent orders,
 how many orders and cancellations it had.
+
+With ``notify_url`` set (the risk team's webhook, e.g. a Slack incoming
+webhook), each flagged order is also posted there, once: the post is a
+journal step, so a retried event does not post again, and it carries the
+step's ``Idempotency-Key`` for a receiver that deduplicates.
 """
 
 from datetime import datetime
@@ -28,6 +33,7 @@ class FraudFlagger(sp.Plugin):
         self.first_order_limit = float(config.get("first_order_limit", "500"))
         self.max_cancellations = int(config.get("max_cancellations", "2"))
         self.alert_topic = config.get("alert_topic", "risk-alerts")
+        self.notify_url = config.get("notify_url")
 
     def handle(self, event: sp.Event) -> None:
         customer = event.subject or event.key
@@ -61,19 +67,27 @@ class FraudFlagger(sp.Plugin):
         state["orders"] += 1
         if not reasons:
             return
-        sp.publish(
-            self.alert_topic,
-            "order.flagged",
-            {
-                "order": order["order"],
-                "customer": customer,
-                "total": order["total"],
-                "currency": order["currency"],
-                "reasons": reasons,
-            },
-            subject=customer,
-        )
+        alert = {
+            "order": order["order"],
+            "customer": customer,
+            "total": order["total"],
+            "currency": order["currency"],
+            "reasons": reasons,
+        }
+        sp.publish(self.alert_topic, "order.flagged", alert, subject=customer)
         sp.log.warn(f"order {order['order']} of {customer} flagged: {'; '.join(reasons)}")
+        if self.notify_url:
+            sp.journal.run(f"notify:{order['order']}", lambda key: self.notify(alert, key))
+
+    def notify(self, alert: dict, key: str) -> int:
+        """Post ``alert`` to the risk team's webhook; the answer's status."""
+        text = f"Order {alert['order']} of {alert['customer']} flagged: {'; '.join(alert['reasons'])}"
+        answer = sp.http.post(
+            self.notify_url,
+            json={"text": text, **alert},
+            headers={"Idempotency-Key": key},
+        )
+        return answer.raise_for_status().status
 
 
 Handler = sp.export(FraudFlagger)

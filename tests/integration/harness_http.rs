@@ -1,7 +1,8 @@
 //! Outbound HTTP from Python and JavaScript plugins, offline: the same stock
 //! lookup written with the Python SDK's `sp.http` (over
 //! `wasi:http/outgoing-handler`, world `plugin-http`) and with JavaScript's
-//! `fetch`, answered by one fixtures file through `streamplug plugin test`.
+//! `fetch` (inside a journal step), answered by one fixtures file through
+//! `streamplug plugin test`.
 //! The first event's lookup has an answer; the second's gets the harness's
 //! 503, which the plugin turns into a retry.
 
@@ -141,12 +142,15 @@ async fn a_javascript_plugin_fetches_from_granted_hosts_through_the_fixtures() {
 export const handler = sp.plugin({
   async handle(event) {
     const { product } = event.json();
-    const answer = await fetch(`https://stock.example.com/v1/stock/${product}`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ customer: event.subject }),
+    // A journal step: a retried event would get the recorded answer.
+    const available = await sp.journal.run(`stock:${product}`, async (key) => {
+      const answer = await fetch(`https://stock.example.com/v1/stock/${product}`, {
+        method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': key },
+        body: JSON.stringify({ customer: event.subject }),
+      });
+      if (!answer.ok) throw new sp.Retry(`stock service answered ${answer.status}`);
+      return (await answer.json()).available;
     });
-    if (!answer.ok) throw new sp.Retry(`stock service answered ${answer.status}`);
-    const { available } = await answer.json();
     sp.publish('stock-signals', 'product.stock_seen', { product, available }, { subject: event.subject });
   },
 });

@@ -7,7 +7,11 @@
 //! the JavaScript SDK in `sdk/js`); each with the manifest from its
 //! `plugin.toml`.
 
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
 use serde_json::{Value, json};
+use streamplug_tests::local_server::LocalServer;
 use streamplug_tests::{TestGateway, eventually, push_on};
 
 fn example_manifest(example: &str) -> String {
@@ -94,6 +98,122 @@ async fn a_python_plugin_flags_risky_orders() {
             .iter()
             .any(|l| l.level == "warn" && l.message.contains("order m-4 of mallory flagged")),
         "{logged:?}"
+    );
+    gw.stop().await;
+}
+
+/// A webhook receiver: every request's `Idempotency-Key` and body; the
+/// first request is answered only after `first_delay` (its answer lost to
+/// a client with a shorter timeout).
+struct Hook {
+    server: LocalServer,
+    received: Arc<Mutex<Vec<(String, Value)>>>,
+}
+
+impl Hook {
+    async fn start(first_delay: Duration) -> Hook {
+        let received: Arc<Mutex<Vec<(String, Value)>>> = Arc::default();
+        let seen = received.clone();
+        let app = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(
+                move |headers: axum::http::HeaderMap, body: axum::Json<Value>| {
+                    let seen = seen.clone();
+                    async move {
+                        let key = headers
+                            .get("idempotency-key")
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or_default()
+                            .to_owned();
+                        let first = {
+                            let mut seen = seen.lock().unwrap_or_else(PoisonError::into_inner);
+                            seen.push((key, body.0));
+                            seen.len() == 1
+                        };
+                        if first {
+                            tokio::time::sleep(first_delay).await;
+                        }
+                        "ok"
+                    }
+                },
+            ),
+        );
+        Hook {
+            server: LocalServer::start(app).await.unwrap(),
+            received,
+        }
+    }
+
+    fn received(&self) -> Vec<(String, Value)> {
+        self.received
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_python_plugin_notifies_the_risk_team_once_per_flagged_order() {
+    // The first notification's answer comes after the plugin gave up on
+    // it: that event is attempted again, with the same idempotency key.
+    let hook = Hook::start(Duration::from_secs(8)).await;
+    let manifest = example_manifest("fraud-flagger")
+        .replace(
+            r#"allowed_hosts = ["https://hooks.slack.com"]"#,
+            &format!(r#"allowed_hosts = ["{}"]"#, hook.server.url),
+        )
+        .replace(
+            "# notify_url =",
+            &format!("notify_url = \"{}/hook\"\n# was:", hook.server.url),
+        )
+        .replace("memory_mib = 64", "memory_mib = 64\ntimeout_ms = 2000");
+    let gw =
+        TestGateway::with_plugins(&format!("[topics.risk-alerts]\npartitions = 1\n{manifest}"))
+            .await
+            .unwrap();
+    let mut events: Vec<Value> = (1..=4)
+        .map(|i| order("mallory", &format!("m-{i}"), 80.0))
+        .collect();
+    events.push(order("whale", "w-1", 900.0));
+    for event in &events {
+        assert_eq!(gw.post(event).await.unwrap().status, 202);
+    }
+    gw.wait_for_events("risk-alerts", 2).await.unwrap();
+    let received = eventually("both flagged orders to be posted", || async {
+        let r = hook.received();
+        let orders: std::collections::BTreeSet<String> = r
+            .iter()
+            .map(|(_, body)| body["order"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        Ok((orders.len() == 2).then_some(r))
+    })
+    .await
+    .unwrap();
+    let mut keys: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for (key, body) in &received {
+        assert!(uuid::Uuid::parse_str(key).is_ok(), "{key}");
+        assert!(body["text"].as_str().unwrap().contains("flagged"), "{body}");
+        keys.entry(body["order"].as_str().unwrap().to_owned())
+            .or_default()
+            .push(key.clone());
+    }
+    // Each order has one key; the lost answer's retry carried it again.
+    for (order, order_keys) in &keys {
+        assert!(
+            order_keys.windows(2).all(|w| w[0] == w[1]),
+            "{order}: {order_keys:?}"
+        );
+    }
+    assert_ne!(keys["m-4"][0], keys["w-1"][0]);
+    assert_eq!(
+        received.len(),
+        3,
+        "one retry, for the lost answer: {received:?}"
+    );
+    assert_eq!(
+        gw.events("risk-alerts").await.unwrap().len(),
+        2,
+        "alerts published once"
     );
     gw.stop().await;
 }

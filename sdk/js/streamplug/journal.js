@@ -2,7 +2,7 @@
 // the event being handled; a retried or redelivered event gets the recorded
 // result instead of calling again:
 //
-//   const messageId = sp.journal.run(`sms:${order}`, (key) => sendSms({ messageId: key }));
+//   const id = await sp.journal.run(`sms:${order}`, async (key) => sendSms({ messageId: key }));
 //
 // `key` is the step's idempotency key (a UUID, the same on every attempt):
 // send it to providers that take one. Results are recorded as JSON, durably,
@@ -31,13 +31,21 @@ export function record(step, value) {
 }
 
 /** Run `call(idempotencyKey)` as `step` once per event: the result an
- * earlier attempt recorded, or `call`'s, recorded before returning. */
+ * earlier attempt recorded, or `call`'s, recorded before returning. An
+ * async `call` (a `fetch`) gives a promise, recorded once it resolves:
+ * `await sp.journal.run(step, async (key) => ...)`. */
 export function run(step, call) {
   const done = recorded(step);
   if (done !== undefined) {
     return done;
   }
   const value = call(idempotencyKey(step));
+  if (value !== null && typeof value === 'object' && typeof value.then === 'function') {
+    return value.then((resolved) => {
+      record(step, resolved);
+      return resolved;
+    });
+  }
   record(step, value);
   return value;
 }
