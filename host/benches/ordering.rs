@@ -54,13 +54,18 @@ async fn read_all(store: &Arc<EmbeddedStore>, topics: &[String], group: &str) ->
     read
 }
 
-fn merge(c: &mut Criterion) {
+/// A multi-threaded runtime and a fresh embedded store (in `dir`).
+fn runtime_and_store(dir: &tempfile::TempDir) -> (tokio::runtime::Runtime, Arc<EmbeddedStore>) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
+    (rt, Arc::new(EmbeddedStore::open(dir.path()).unwrap()))
+}
+
+fn merge(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(EmbeddedStore::open(dir.path()).unwrap());
+    let (rt, store) = runtime_and_store(&dir);
     rt.block_on(async {
         store
             .create_topics(&[("one".into(), 1), ("a".into(), 1), ("b".into(), 1)])
@@ -104,12 +109,8 @@ fn wasm() -> PathBuf {
 }
 
 fn journal(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(EmbeddedStore::open(dir.path()).unwrap());
+    let (rt, store) = runtime_and_store(&dir);
     let engine = PluginEngine::new(&RuntimeSettings::default()).unwrap();
     let manifest = streamplug::harness::manifest(
         "name = \"recorder\"\nsubscribe = [\"customer-interactions\"]\npublish = [\"audit\"]",

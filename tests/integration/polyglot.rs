@@ -28,6 +28,16 @@ fn order(customer: &str, order: &str, total: f64) -> Value {
         "total": total, "currency": "EUR"}})
 }
 
+/// Orders that get flagged: mallory's fourth within the hour (`m-4`), and
+/// whale's too large first one (`w-1`).
+fn fast_and_large() -> Vec<Value> {
+    let mut events: Vec<Value> = (1..=4)
+        .map(|i| order("mallory", &format!("m-{i}"), 80.0))
+        .collect();
+    events.push(order("whale", "w-1", 900.0));
+    events
+}
+
 fn cancelled(customer: &str, order: &str) -> Value {
     json!({"type": "order.cancelled", "customer": customer, "data": {"order": order}})
 }
@@ -40,10 +50,7 @@ async fn a_python_plugin_flags_risky_orders() {
     ))
     .await
     .unwrap();
-    let mut events: Vec<Value> = (1..=4)
-        .map(|i| order("mallory", &format!("m-{i}"), 80.0))
-        .collect();
-    events.push(order("whale", "w-1", 900.0));
+    let mut events = fast_and_large();
     events.extend([
         order("flaky", "f-1", 20.0),
         cancelled("flaky", "f-1"),
@@ -171,11 +178,7 @@ async fn a_python_plugin_notifies_the_risk_team_once_per_flagged_order() {
         TestGateway::with_plugins(&format!("[topics.risk-alerts]\npartitions = 1\n{manifest}"))
             .await
             .unwrap();
-    let mut events: Vec<Value> = (1..=4)
-        .map(|i| order("mallory", &format!("m-{i}"), 80.0))
-        .collect();
-    events.push(order("whale", "w-1", 900.0));
-    for event in &events {
+    for event in &fast_and_large() {
         assert_eq!(gw.post(event).await.unwrap().status, 202);
     }
     gw.wait_for_events("risk-alerts", 2).await.unwrap();

@@ -109,6 +109,16 @@ impl RedisKv {
         }
     }
 
+    /// Run a prepared script whose answer is not needed.
+    async fn run(&self, invocation: &redis::ScriptInvocation<'_>) -> Result<(), StorageError> {
+        let mut connection = self.connection.clone();
+        invocation
+            .invoke_async::<i64>(&mut connection)
+            .await
+            .map(drop)
+            .map_err(unavailable)
+    }
+
     async fn query<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, StorageError> {
         let mut connection = self.connection.clone();
         cmd.query_async(&mut connection).await.map_err(unavailable)
@@ -175,12 +185,7 @@ impl KvStore for RedisKv {
                 .arg(position_field(&commit.group, &at.topic, at.partition))
                 .arg(at.next);
         }
-        let mut connection = self.connection.clone();
-        invocation
-            .invoke_async::<i64>(&mut connection)
-            .await
-            .map(drop)
-            .map_err(unavailable)
+        self.run(&invocation).await
     }
 
     async fn position(
@@ -308,12 +313,7 @@ impl IngestIds for RedisKv {
         for id in ids {
             invocation.key(self.id_key(id));
         }
-        let mut connection = self.connection.clone();
-        invocation
-            .invoke_async::<i64>(&mut connection)
-            .await
-            .map(drop)
-            .map_err(unavailable)
+        self.run(&invocation).await
     }
 }
 

@@ -199,14 +199,34 @@ async fn claims_of_a_kafka_log_see_settled_and_in_flight_ids() {
     );
 }
 
+/// A store in `dir` with `topics` (name, partitions).
+async fn store_with(
+    dir: &tempfile::TempDir,
+    topics: &[(&str, u32)],
+) -> std::sync::Arc<EmbeddedStore> {
+    let store = std::sync::Arc::new(EmbeddedStore::open(dir.path()).unwrap());
+    let topics: Vec<(String, u32)> = topics.iter().map(|(t, n)| ((*t).to_owned(), *n)).collect();
+    store.create_topics(&topics).await.unwrap();
+    store
+}
+
+/// The streams a member of group `g` reading `topics` is assigned.
+async fn assigned(
+    store: &std::sync::Arc<EmbeddedStore>,
+    topics: &[&str],
+) -> Vec<Box<dyn PartitionStream>> {
+    let topics: Vec<String> = topics.iter().map(|t| (*t).to_owned()).collect();
+    let mut membership = store.clone().join("g", &topics).await.unwrap();
+    match membership.next().await {
+        Some(Assignment::Assigned(streams)) => streams,
+        _ => panic!("no assignment"),
+    }
+}
+
 #[tokio::test]
 async fn a_group_stream_merges_its_topics_in_append_order() {
     let dir = tempfile::tempdir().unwrap();
-    let store = std::sync::Arc::new(EmbeddedStore::open(dir.path()).unwrap());
-    store
-        .create_topics(&[("a".into(), 2), ("b".into(), 2)])
-        .await
-        .unwrap();
+    let store = store_with(&dir, &[("a", 2), ("b", 2)]).await;
     // One customer's events, alternating between the topics, some in one
     // append; a second customer elsewhere.
     let mut sent = Vec::new();
@@ -223,14 +243,7 @@ async fn a_group_stream_merges_its_topics_in_append_order() {
         }
     }
     let home = Partitioner::Fnv1a.partition(Some("c1"), 2);
-    let mut membership = store
-        .clone()
-        .join("g", &["a".into(), "b".into()])
-        .await
-        .unwrap();
-    let Some(Assignment::Assigned(mut streams)) = membership.next().await else {
-        panic!("no assignment");
-    };
+    let mut streams = assigned(&store, &["a", "b"]).await;
     assert_eq!(streams.len(), 2, "one stream per partition index");
     let stream = streams.iter_mut().find(|s| s.partition() == home).unwrap();
     assert_eq!(stream.topics(), ["a", "b"]);
@@ -247,11 +260,7 @@ async fn a_group_stream_merges_its_topics_in_append_order() {
 #[tokio::test]
 async fn topics_of_different_partition_counts_are_not_read_together() {
     let dir = tempfile::tempdir().unwrap();
-    let store = std::sync::Arc::new(EmbeddedStore::open(dir.path()).unwrap());
-    store
-        .create_topics(&[("a".into(), 2), ("b".into(), 3)])
-        .await
-        .unwrap();
+    let store = store_with(&dir, &[("a", 2), ("b", 3)]).await;
     let Err(err) = store.join("g", &["a".into(), "b".into()]).await else {
         panic!("joined");
     };
@@ -261,20 +270,8 @@ async fn topics_of_different_partition_counts_are_not_read_together() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_merged_stream_keeps_append_order_while_appends_race_it() {
     let dir = tempfile::tempdir().unwrap();
-    let store = std::sync::Arc::new(EmbeddedStore::open(dir.path()).unwrap());
-    store
-        .create_topics(&[("a".into(), 1), ("b".into(), 1)])
-        .await
-        .unwrap();
-    let mut membership = store
-        .clone()
-        .join("g", &["a".into(), "b".into()])
-        .await
-        .unwrap();
-    let Some(Assignment::Assigned(mut streams)) = membership.next().await else {
-        panic!("no assignment");
-    };
-    let mut stream = streams.pop().unwrap();
+    let store = store_with(&dir, &[("a", 1), ("b", 1)]).await;
+    let mut stream = assigned(&store, &["a", "b"]).await.pop().unwrap();
     const N: usize = 400;
     let writer = {
         let store = store.clone();
