@@ -173,11 +173,12 @@ async fn open_storage(
                     "log.backend = kafka with kv.backend = embedded: plugin state stays on this machine; run one instance, or set kv.backend = redis"
                 );
             }
-            Arc::new(KafkaLog::connect(
-                settings.log.kafka_resolved()?,
-                kv.clone(),
-                ids,
-            )?)
+            Arc::new(
+                KafkaLog::connect(settings.log.kafka_resolved()?, kv.clone(), ids)?
+                    .with_idempotency_window(Duration::from_secs(
+                        settings.storage.idempotency_window_secs,
+                    )),
+            )
         }
         LogBackend::Embedded => open_embedded()?,
     };

@@ -65,6 +65,11 @@ async fn structured_cloudevents_without_id_or_source_are_refused(backend) {
         .unwrap();
     assert_eq!(a.status, 422, "{}", a.json);
     assert_eq!(a.json["errors"][0]["pointer"], "/specversion", "{}", a.json);
+    // Nobody outside may pose as a plugin (their emissions' ids are
+    // derived, and would be suppressed as duplicates).
+    let a = gw.post(&order("o-9", "plugin:recommend")).await.unwrap();
+    assert_eq!(a.status, 403, "{}", a.json);
+    assert_eq!(a.json["errors"][0]["pointer"], "/source", "{}", a.json);
     // The shorthand still gets a generated id and source.
     let a = gw
         .post(&json!({"type": "product.viewed", "customer": "c-7", "data": {"product": "p1"}}))

@@ -133,6 +133,42 @@ async fn consumer_commits_publish_then_apply_state_with_position_then_move_the_g
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_committed_again_produces_what_plugins_emitted_once() {
+    let broker = Tansu::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (log, _kv) = connect(&broker, &dir);
+    log.create_topics(&[("in".into(), 1), ("out".into(), 1), ("dlq.p".into(), 1)])
+        .await
+        .unwrap();
+    // What a plugin emitted (stable ids), and a dead letter (the original
+    // event's id), committed twice: a crash between producing and applying
+    // the state hands the batch out again, and it is committed again.
+    let mut emitted = event("out", "c1", 1);
+    emitted.source = "plugin:p".into();
+    let dead = event("dlq.p", "c1", 2);
+    let commit = ConsumerCommit {
+        group: "streamplug.p".into(),
+        offsets: vec![NextOffset {
+            topic: "in".into(),
+            partition: 0,
+            next: 3,
+        }],
+        publish: vec![emitted, dead],
+        kv_namespace: "p".into(),
+        kv_writes: vec![],
+    };
+    let first = log.commit(commit.clone()).await.unwrap();
+    let again = log.commit(commit).await.unwrap();
+    assert_eq!(first[0], again[0], "the emitted event's first position");
+    assert_eq!(log.end_offset("out", 0).await.unwrap(), 1, "produced once");
+    assert_eq!(
+        log.end_offset("dlq.p", 0).await.unwrap(),
+        2,
+        "dead letters are at-least-once (same id)"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn appends_to_unknown_topics_are_refused_before_anything_is_sent() {
     let broker = Tansu::start().unwrap();
     let dir = tempfile::tempdir().unwrap();

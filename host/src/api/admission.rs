@@ -135,6 +135,14 @@ fn validate_one(
 /// Whether `principal` may send `event`; a customer's event gets the
 /// customer as subject and partition key when it names none.
 fn authorize(event: &mut Event, principal: &Principal, at: &str) -> Result<(), FieldError> {
+    // `plugin:<name>` names what the gateway's plugins emit (their ids are
+    // derived from what they handle); nobody outside may claim it.
+    if event.source.starts_with("plugin:") {
+        return Err(FieldError::new(
+            format!("{at}/source"),
+            "`plugin:` sources are the gateway's plugins' own; name your producer otherwise",
+        ));
+    }
     let Some(customer) = principal.customer() else {
         let scopes = principal.scopes();
         return if scopes.is_some_and(|s| s.may_ingest(&event.ty)) {

@@ -67,6 +67,30 @@ impl Trigger {
         }
     }
 
+    /// The id of the `n`th event `plugin` emits (publish or push) while
+    /// handling this trigger: the same on every attempt, so an emission
+    /// produced again after a crash is recognised as the same event (a UUID
+    /// v8 from a digest of the plugin, the trigger and `n`). A fresh id
+    /// when there is no trigger.
+    pub fn emitted_id(&self, plugin: &str, n: usize) -> String {
+        use sha2::{Digest, Sha256};
+        if self.id.is_empty() {
+            return crate::event::Event::new_id();
+        }
+        let mut hash = Sha256::new();
+        for part in [plugin, self.source.as_str(), self.id.as_str()] {
+            hash.update((part.len() as u64).to_le_bytes());
+            hash.update(part.as_bytes());
+        }
+        hash.update((n as u64).to_le_bytes());
+        let digest = hash.finalize();
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(&digest[..16]);
+        uuid::Builder::from_custom_bytes(bytes)
+            .into_uuid()
+            .to_string()
+    }
+
     /// Headers that tie an event the plugin emits to the one it handles:
     /// `causationid`, and the `traceparent` carried through.
     pub fn provenance(&self) -> Vec<(String, String)> {
@@ -124,6 +148,30 @@ impl Effects {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn emitted_ids_are_stable_per_plugin_trigger_and_index() {
+        let event = crate::event::Event {
+            id: "e1".into(),
+            source: "/s".into(),
+            ty: "t".into(),
+            subject: None,
+            time: None,
+            topic: "x".into(),
+            key: None,
+            content_type: None,
+            data: vec![],
+            headers: vec![],
+        };
+        let t = Trigger::of(&event);
+        assert_eq!(t.emitted_id("p", 0), t.emitted_id("p", 0));
+        assert_ne!(t.emitted_id("p", 0), t.emitted_id("p", 1));
+        assert_ne!(t.emitted_id("p", 0), t.emitted_id("q", 0));
+        assert_ne!(
+            Trigger::default().emitted_id("p", 0),
+            Trigger::default().emitted_id("p", 0)
+        );
+    }
 
     #[test]
     fn current_writes_shadow_accepted_ones_and_are_dropped_on_failure() {

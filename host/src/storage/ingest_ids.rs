@@ -70,25 +70,35 @@ pub trait IngestIds: Send + Sync + 'static {
 pub(crate) const CLAIM_TTL: Duration = Duration::from_secs(60);
 
 /// [`super::EventLog::append_once`] for a log that appends with `append`
-/// and remembers ids in `ids`.
+/// and remembers ids in `ids`: every event for which `once` holds is
+/// written at most once per (`source`, `id`) within `window`; the others
+/// are always written.
 pub(crate) async fn append_once<F, Fut>(
     ids: &dyn IngestIds,
     events: Vec<Event>,
     window: Duration,
+    once: impl Fn(&Event) -> bool,
     append: F,
 ) -> Result<Vec<Appended>, StorageError>
 where
     F: FnOnce(Vec<Event>) -> Fut,
     Fut: std::future::Future<Output = Result<Vec<Position>, StorageError>>,
 {
-    let keys: Vec<EventId> = events.iter().map(EventId::of).collect();
+    let keys: Vec<Option<EventId>> = events
+        .iter()
+        .map(|e| once(e).then(|| EventId::of(e)))
+        .collect();
     let mut unique: Vec<EventId> = Vec::with_capacity(keys.len());
-    for key in &keys {
+    for key in keys.iter().flatten() {
         if !unique.contains(key) {
             unique.push(key.clone());
         }
     }
-    let claims = ids.claim(&unique, CLAIM_TTL, window).await?;
+    let claims = if unique.is_empty() {
+        Vec::new()
+    } else {
+        ids.claim(&unique, CLAIM_TTL, window).await?
+    };
     let mine: Vec<EventId> = unique
         .iter()
         .zip(&claims)
@@ -106,12 +116,17 @@ where
             id: key.id.clone(),
         });
     }
-    // The first copy of each claimed id is written; the rest point at it.
-    let mut fresh = Vec::with_capacity(mine.len());
-    let mut taken = Vec::with_capacity(mine.len());
+    // Written: every event without a key, and the first copy of each
+    // claimed id; the rest point at where theirs is.
+    let mut fresh = Vec::with_capacity(events.len());
+    let mut fresh_keys: Vec<Option<EventId>> = Vec::with_capacity(events.len());
     for (key, event) in keys.iter().zip(events) {
-        if mine.contains(key) && !taken.contains(key) {
-            taken.push(key.clone());
+        let write = match key {
+            None => true,
+            Some(k) => mine.contains(k) && !fresh_keys.iter().flatten().any(|t| t == k),
+        };
+        if write {
+            fresh_keys.push(key.clone());
             fresh.push(event);
         }
     }
@@ -124,15 +139,21 @@ where
             return Err(e);
         }
     };
-    let written: Vec<(EventId, Position)> = taken.into_iter().zip(positions).collect();
-    if let Err(e) = ids.settle(&written, window).await {
+    let written: Vec<(Option<EventId>, Position)> = fresh_keys.into_iter().zip(positions).collect();
+    let settled: Vec<(EventId, Position)> = written
+        .iter()
+        .filter_map(|(k, p)| Some((k.clone()?, p.clone())))
+        .collect();
+    if !settled.is_empty()
+        && let Err(e) = ids.settle(&settled, window).await
+    {
         // The events are durable; only the memory of their ids failed. The
         // claims lapse, and a retry after that writes a second copy.
-        tracing::warn!(error = %e, "ingested ids not recorded; a retry may write them again");
+        tracing::warn!(error = %e, "written ids not recorded; a retry may write them again");
     }
-    // Where each id is, and whether this call wrote it (its first copy is
-    // the one written, later copies are duplicates).
-    let mut at: HashMap<EventId, (Position, bool)> = written
+    // Where each keyed id is, and whether this call wrote it (its first
+    // copy is the one written, later copies are duplicates).
+    let mut at: HashMap<EventId, (Position, bool)> = settled
         .into_iter()
         .map(|(key, position)| (key, (position, true)))
         .collect();
@@ -141,15 +162,28 @@ where
             at.insert(key, (position, false));
         }
     }
+    let mut unkeyed = written
+        .into_iter()
+        .filter(|(k, _)| k.is_none())
+        .map(|(_, p)| p);
     keys.into_iter()
-        .map(|key| {
-            let (position, fresh) = at.get_mut(&key).ok_or_else(|| {
-                StorageError::Unavailable(format!("no position for event `{}`", key.id))
-            })?;
-            Ok(Appended {
-                position: position.clone(),
-                duplicate: !std::mem::replace(fresh, false),
-            })
+        .map(|key| match key {
+            None => unkeyed
+                .next()
+                .map(|position| Appended {
+                    position,
+                    duplicate: false,
+                })
+                .ok_or_else(|| StorageError::Unavailable("an event was not written".into())),
+            Some(key) => {
+                let (position, fresh) = at.get_mut(&key).ok_or_else(|| {
+                    StorageError::Unavailable(format!("no position for event `{}`", key.id))
+                })?;
+                Ok(Appended {
+                    position: position.clone(),
+                    duplicate: !std::mem::replace(fresh, false),
+                })
+            }
         })
         .collect()
 }

@@ -48,7 +48,8 @@ impl Host for StoreState {
         {
             headers.push(("traceparent".into(), tp.clone()));
         }
-        let id = Event::new_id();
+        // Stable across attempts: the n-th emission while handling this event.
+        let id = trigger.emitted_id(&self.plugin.name, staged);
         let event = Event {
             id: id.clone(),
             source: format!("plugin:{}", self.plugin.name),

@@ -47,8 +47,10 @@ impl Host for StoreState {
         }
         let mut headers = vec![(CHANNEL_HEADER.to_owned(), channel)];
         headers.extend(self.effects.trigger.provenance());
+        // Stable across attempts: the n-th emission while handling this event.
+        let emitted = self.effects.current.publishes.len();
         self.effects.current.publishes.push(Event {
-            id: Event::new_id(),
+            id: self.effects.trigger.emitted_id(&self.plugin.name, emitted),
             source: format!("plugin:{}", self.plugin.name),
             ty: message_type,
             subject: Some(customer.clone()),

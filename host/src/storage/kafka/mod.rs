@@ -70,7 +70,11 @@ pub struct KafkaLog {
     partitions: Mutex<HashMap<String, u32>>,
     kv: Arc<dyn KvStore>,
     ids: Arc<dyn IngestIds>,
+    idempotency_window: Duration,
 }
+
+/// The `source` prefix of events plugins emit (`plugin:<name>`).
+const PLUGIN_SOURCE: &str = "plugin:";
 
 impl KafkaLog {
     /// Connect (lazily: librdkafka connects on first use). Consumers keep
@@ -110,7 +114,16 @@ impl KafkaLog {
             partitions: Mutex::new(HashMap::new()),
             kv,
             ids,
+            idempotency_window: Duration::from_secs(24 * 60 * 60),
         })
+    }
+
+    /// Remember written ids (ingested events, plugins' emissions) for
+    /// `window` (`storage.idempotency_window_secs`; zero: not at all).
+    #[must_use]
+    pub fn with_idempotency_window(mut self, window: Duration) -> Self {
+        self.idempotency_window = window;
+        self
     }
 
     /// Commit the next offsets for `group` through its live member (under the
@@ -323,7 +336,14 @@ impl EventLog for KafkaLog {
         if window.is_zero() {
             return Ok(Appended::fresh(self.append(events).await?));
         }
-        super::ingest_ids::append_once(&*self.ids, events, window, |fresh| self.append(fresh)).await
+        super::ingest_ids::append_once(
+            &*self.ids,
+            events,
+            window,
+            |_| true,
+            |fresh| self.append(fresh),
+        )
+        .await
     }
 
     async fn read(
@@ -384,8 +404,27 @@ impl EventLog for KafkaLog {
     }
 
     async fn commit(&self, mut commit: ConsumerCommit) -> Result<Vec<Position>, StorageError> {
-        // `apply` ignores the publishes, so they move into the append.
-        let positions = self.append(std::mem::take(&mut commit.publish)).await?;
+        // `apply` ignores the publishes, so they move into the append. What
+        // plugins emit has ids stable across attempts, so a batch handled
+        // again after a crash between this step and the next one produces
+        // its publishes and pushes once (dead letters keep the original
+        // event's id and are written again).
+        let publish = std::mem::take(&mut commit.publish);
+        let positions = if self.idempotency_window.is_zero() {
+            self.append(publish).await?
+        } else {
+            super::ingest_ids::append_once(
+                &*self.ids,
+                publish,
+                self.idempotency_window,
+                |e| e.source.starts_with(PLUGIN_SOURCE),
+                |fresh| self.append(fresh),
+            )
+            .await?
+            .into_iter()
+            .map(|a| a.position)
+            .collect()
+        };
         self.kv.apply(&commit).await?;
         // The KV position is what the next owner resumes from; the group
         // offset follows it for Kafka tooling (lag, console consumers). A
