@@ -8,6 +8,7 @@
 //! request is acknowledged only once its transaction is on disk, and a failed
 //! transaction acknowledges none of its requests.
 
+mod append_once;
 mod claims;
 mod ingest_ids;
 mod stream;

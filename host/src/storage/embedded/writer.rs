@@ -68,7 +68,7 @@ pub(super) struct Writer {
 
 /// Changes one transaction makes to the in-memory state, applied only once it committed.
 #[derive(Default)]
-struct Pending {
+pub(super) struct Pending {
     offsets: NextOffsets,
     topics: HashMap<String, u32>,
     kv_delta: HashMap<String, i64>,
@@ -297,7 +297,7 @@ impl Writer {
         Ok(())
     }
 
-    fn append(
+    pub(super) fn append(
         &self,
         txn: &WriteTransaction,
         events: &[Event],
@@ -335,72 +335,6 @@ impl Writer {
         }
         pending.appended = true;
         Ok(positions)
-    }
-}
-
-/// Where each event of an [`WriteOp::AppendOnce`] stands before the append.
-enum Seen {
-    /// Written within the window, here.
-    Before(Position),
-    /// A copy of the `n`th new event of the same op.
-    Repeats(usize),
-    /// New: the `n`th event to append.
-    New(usize),
-}
-
-impl Writer {
-    /// Append the events not written within the window (nor earlier in
-    /// `events`) and remember their ids; every event's position comes back.
-    fn append_once(
-        &mut self,
-        txn: &WriteTransaction,
-        events: &[Event],
-        window_ms: u64,
-        pending: &mut Pending,
-    ) -> Result<Vec<Appended>, StorageError> {
-        let now_ms = now_ms();
-        let mut seen = Vec::with_capacity(events.len());
-        let mut fresh: Vec<Event> = Vec::new();
-        {
-            let buckets = Buckets::open(txn, &mut self.rotation, window_ms, now_ms)?;
-            for event in events {
-                let earlier = fresh
-                    .iter()
-                    .position(|e| e.source == event.source && e.id == event.id);
-                seen.push(match earlier {
-                    Some(n) => Seen::Repeats(n),
-                    None => match buckets.find(&event.source, &event.id)? {
-                        Some(position) => Seen::Before(position),
-                        None => {
-                            fresh.push(event.clone());
-                            Seen::New(fresh.len() - 1)
-                        }
-                    },
-                });
-            }
-        }
-        let positions = self.append(txn, &fresh, pending)?;
-        let mut buckets = Buckets::open(txn, &mut self.rotation, window_ms, now_ms)?;
-        for (event, position) in fresh.iter().zip(&positions) {
-            buckets.record(&event.source, &event.id, position)?;
-        }
-        Ok(seen
-            .into_iter()
-            .map(|s| match s {
-                Seen::Before(position) => Appended {
-                    position,
-                    duplicate: true,
-                },
-                Seen::Repeats(n) => Appended {
-                    position: positions[n].clone(),
-                    duplicate: true,
-                },
-                Seen::New(n) => Appended {
-                    position: positions[n].clone(),
-                    duplicate: false,
-                },
-            })
-            .collect())
     }
 }
 

@@ -24,7 +24,9 @@
 pub mod cloudevents;
 mod group;
 mod merge;
+mod offsets;
 mod order;
+mod produce;
 mod reader;
 mod settings;
 mod stream;
@@ -39,10 +41,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext};
+use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::RDKafkaErrorCode;
-use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use rdkafka::producer::{FutureProducer, Producer};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 
 use super::{
@@ -50,7 +51,6 @@ use super::{
     Partitioner, Position, StorageError,
 };
 use crate::event::{Event, StoredEvent};
-use cloudevents::to_record;
 
 /// Timeout of metadata, watermark and offset requests.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -126,47 +126,6 @@ impl KafkaLog {
         self
     }
 
-    /// Commit the next offsets for `group` through its live member (under the
-    /// member's generation), or a standalone consumer of the group.
-    async fn commit_offset(&self, commit: &ConsumerCommit) -> Result<(), StorageError> {
-        let mut tpl = TopicPartitionList::new();
-        for at in &commit.offsets {
-            tpl.add_partition_offset(
-                &at.topic,
-                i32::try_from(at.partition).unwrap_or(0),
-                Offset::Offset(i64::try_from(at.next).unwrap_or(i64::MAX)),
-            )
-            .map_err(unavailable)?;
-        }
-        let member = self
-            .members
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&commit.group)
-            .and_then(Weak::upgrade);
-        match member {
-            Some(member) => commit_blocking(member, tpl).await,
-            None => commit_blocking(self.group(&commit.group)?, tpl).await,
-        }
-    }
-
-    /// A consumer that reads and commits offsets of `group` (not subscribed:
-    /// offsets are committed for explicit partitions).
-    fn group(&self, group: &str) -> Result<Arc<BaseConsumer>, StorageError> {
-        let mut groups = self.groups.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(c) = groups.get(group) {
-            return Ok(c.clone());
-        }
-        let consumer: BaseConsumer = client_config(&self.settings)
-            .set("group.id", group)
-            .set("enable.auto.commit", "false")
-            .create()
-            .map_err(unavailable)?;
-        let consumer = Arc::new(consumer);
-        groups.insert(group.to_owned(), consumer.clone());
-        Ok(consumer)
-    }
-
     fn partition_count_from_broker(&self, topic: &str) -> Result<Option<u32>, StorageError> {
         let metadata = self
             .producer
@@ -180,16 +139,6 @@ impl KafkaLog {
             .map(|t| t.partitions().len() as u32)
             .filter(|n| *n > 0))
     }
-}
-
-async fn commit_blocking<C: ConsumerContext + 'static>(
-    consumer: Arc<BaseConsumer<C>>,
-    tpl: TopicPartitionList,
-) -> Result<(), StorageError> {
-    tokio::task::spawn_blocking(move || consumer.commit(&tpl, CommitMode::Sync))
-        .await
-        .map_err(unavailable)?
-        .map_err(unavailable)
 }
 
 #[async_trait]
@@ -272,60 +221,7 @@ impl EventLog for KafkaLog {
     }
 
     async fn append(&self, events: Vec<Event>) -> Result<Vec<Position>, StorageError> {
-        for e in &events {
-            if self.partitions(&e.topic).is_none() {
-                return Err(StorageError::UnknownTopic(e.topic.clone()));
-            }
-        }
-        let queue_timeout = Duration::from_millis(self.settings.delivery_timeout_ms);
-        let sends = events.iter().map(|event| {
-            let record = to_record(event);
-            async move {
-                let append_time = order::next_append_time_us().to_string();
-                let mut headers =
-                    OwnedHeaders::new_with_capacity(record.headers.len() + 1).insert(Header {
-                        key: order::APPEND_TIME_HEADER,
-                        value: Some(append_time.as_bytes()),
-                    });
-                for (key, value) in &record.headers {
-                    headers = headers.insert(Header {
-                        key,
-                        value: Some(value),
-                    });
-                }
-                let mut kafka = FutureRecord::<[u8], [u8]>::to(&event.topic).headers(headers);
-                if let Some(key) = &record.key {
-                    kafka = kafka.key(key.as_slice());
-                }
-                // Placed by the partitioner every reader uses, not left to
-                // librdkafka's view of the partition count.
-                if let Some(partition) = event
-                    .key
-                    .as_deref()
-                    .and_then(|key| self.partition_of(&event.topic, key))
-                {
-                    kafka = kafka.partition(i32::try_from(partition).unwrap_or(0));
-                }
-                if let Some(value) = &record.value {
-                    kafka = kafka.payload(value.as_slice());
-                }
-                self.producer
-                    .send(kafka, queue_timeout)
-                    .await
-                    .map(|delivery| Position {
-                        topic: event.topic.clone(),
-                        partition: u32::try_from(delivery.partition).unwrap_or(0),
-                        offset: u64::try_from(delivery.offset).unwrap_or(0),
-                    })
-                    .map_err(|(e, _)| {
-                        unavailable(format!("the broker did not acknowledge the write: {e}"))
-                    })
-            }
-        });
-        futures::future::join_all(sends)
-            .await
-            .into_iter()
-            .collect::<Result<Vec<_>, _>>()
+        self.produce(events).await
     }
 
     async fn append_once(

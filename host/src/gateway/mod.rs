@@ -15,7 +15,7 @@ use crate::api::listener::ConnectionLimits;
 use crate::api::rate_limit::IngestLimits;
 use crate::api::{self, AppState, Limits};
 use crate::auth::Authenticator;
-use crate::config::{ConfigError, KvBackend, LogBackend, PluginManifest, Settings};
+use crate::config::{ConfigError, PluginManifest, Settings};
 use crate::dispatch::Ownership;
 use crate::registry::Registry;
 use crate::routing::Router;
@@ -24,12 +24,12 @@ use crate::runtime::engine::PluginEngine;
 use crate::runtime::outbound::Credential;
 use crate::runtime::plugin::PluginVersion;
 use crate::runtime::state::HostServices;
-use crate::storage::embedded::EmbeddedStore;
-use crate::storage::kafka::KafkaLog;
-use crate::storage::redis::RedisKv;
-use crate::storage::{EventLog, IngestIds, KvStore, StorageError};
+use crate::storage::{EventLog, KvStore, StorageError};
 use crate::versions::{VersionError, VersionLoader};
 use crate::ws::WsContext;
+
+mod storage;
+use storage::open_storage;
 
 /// Why the gateway could not start.
 #[derive(Debug, thiserror::Error)]
@@ -140,49 +140,6 @@ fn prometheus() -> Option<metrics_exporter_prometheus::PrometheusHandle> {
             metrics::set_global_recorder(recorder).ok().map(|()| handle)
         })
         .clone()
-}
-
-/// The event log and KV store `settings` choose.
-async fn open_storage(
-    settings: &Settings,
-) -> Result<(Arc<dyn EventLog>, Arc<dyn KvStore>), StartError> {
-    let mut embedded: Option<Arc<EmbeddedStore>> = None;
-    let mut open_embedded = || -> Result<Arc<EmbeddedStore>, StorageError> {
-        if let Some(store) = &embedded {
-            return Ok(store.clone());
-        }
-        let store = Arc::new(EmbeddedStore::open(&settings.storage.data_dir)?);
-        embedded = Some(store.clone());
-        Ok(store)
-    };
-    // The KV store also remembers ingested ids for a log that cannot.
-    let (kv, ids): (Arc<dyn KvStore>, Arc<dyn IngestIds>) = match settings.kv.backend {
-        KvBackend::Redis => {
-            let redis = Arc::new(RedisKv::connect(&settings.kv.redis_resolved()?).await?);
-            (redis.clone(), redis)
-        }
-        KvBackend::Embedded => {
-            let store = open_embedded()?;
-            (store.clone(), store)
-        }
-    };
-    let log: Arc<dyn EventLog> = match settings.log.backend {
-        LogBackend::Kafka => {
-            if settings.kv.backend == KvBackend::Embedded {
-                tracing::warn!(
-                    "log.backend = kafka with kv.backend = embedded: plugin state stays on this machine; run one instance, or set kv.backend = redis"
-                );
-            }
-            Arc::new(
-                KafkaLog::connect(settings.log.kafka_resolved()?, kv.clone(), ids)?
-                    .with_idempotency_window(Duration::from_secs(
-                        settings.storage.idempotency_window_secs,
-                    )),
-            )
-        }
-        LogBackend::Embedded => open_embedded()?,
-    };
-    Ok((log, kv))
 }
 
 /// The configured credentials, ready to attach.
