@@ -210,6 +210,46 @@ async fn a_resume_beyond_the_retention_window_is_told_history_was_lost() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resume_from_pushes_the_log_deleted_is_told_history_was_lost() {
+    // The push log keeps 300 ms of records (and always its newest).
+    let plugins = format!(
+        "[storage]\nretention_check_ms = 50\n[topics.customer-pushes]\npartitions = 2\nretention_ms = 300\n{RECOMMEND_MANIFEST}"
+    );
+    let gw = TestGateway::with_plugins(&plugins).await.unwrap();
+    let (first, welcome) = gw.session("alice", None).await.unwrap();
+    let token = welcome["resume"].as_str().unwrap().to_owned();
+    drop(first);
+    for p in ["p0", "p1", "p2", "p3"] {
+        gw.post(&view("alice", p)).await.unwrap();
+    }
+    let pushed = gw
+        .wait_for_events("customer-pushes", 2)
+        .await
+        .unwrap()
+        .len();
+    eventually("retention to delete all but the newest push", || async {
+        Ok((gw.events("customer-pushes").await?.len() == 1).then_some(()))
+    })
+    .await
+    .unwrap();
+    let (mut ws, _) = gw.session("alice", Some(&token)).await.unwrap();
+    let frame = next_frame(&mut ws).await.unwrap();
+    assert_eq!(frame["kind"], "history_lost", "{frame}");
+    assert!(
+        frame["lost"].as_u64().unwrap() >= (pushed - 1) as u64,
+        "{frame}"
+    );
+    assert!(
+        frame["detail"].as_str().unwrap().contains("retention"),
+        "{frame}"
+    );
+    // What is left is replayed after it.
+    let replayed = pushes(&mut ws, 1).await;
+    assert_eq!(replayed[0]["data"]["customer"], "alice");
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_consumer_is_cut_with_a_reason_and_can_resume() {
     let plugins = format!(
         "[websocket]\nsend_queue = 4\n{}",

@@ -33,14 +33,16 @@ pub fn config(data_dir: &Path, plugins: &str) -> Result<String> {
 /// The settings every test starts from: standard routes, an `audit` topic,
 /// two partitions per topic, small pools, [`test_auth`], on `stores`.
 /// `plugins` is appended TOML; an `[auth]` table in it replaces the test
-/// default, and the settings of a `[server]` table in it join the test's.
+/// default, and the settings of a `[server]` or `[storage]` table in it
+/// join the test's.
 pub fn config_on(stores: &Stores, data_dir: &Path, plugins: &str) -> Result<String> {
     let auth = if plugins.contains("[auth]") {
         String::new()
     } else {
         test_auth()
     };
-    let (server, plugins) = split_server(plugins);
+    let (server, plugins) = split_table(plugins, "[server]");
+    let (storage, plugins) = split_table(&plugins, "[storage]");
     Ok(format!(
         r#"
 [server]
@@ -49,7 +51,7 @@ listen = "127.0.0.1:0"
 [storage]
 data_dir = "{data}"
 default_partitions = 2
-
+{storage}
 [runtime]
 plugin_dir = "{plugins_dir}"
 cache_dir = "{plugins_dir}/../../tmp/compiled-plugins"
@@ -77,13 +79,13 @@ partitions = 2
     ))
 }
 
-/// The lines of a `[server]` table in `toml`, and `toml` without them.
-fn split_server(toml: &str) -> (String, String) {
+/// The lines of table `header` (`[server]`) in `toml`, and `toml` without them.
+fn split_table(toml: &str, header: &str) -> (String, String) {
     let (mut server, mut rest) = (String::new(), String::new());
     let mut in_server = false;
     for line in toml.lines() {
         if line.trim_start().starts_with('[') {
-            in_server = line.trim() == "[server]";
+            in_server = line.trim() == header;
             if in_server {
                 continue;
             }

@@ -10,6 +10,7 @@ mod auth;
 mod backends;
 mod manifest;
 mod redact;
+mod storage;
 mod validate;
 mod websocket;
 
@@ -26,6 +27,7 @@ pub use admin::AdminSettings;
 pub use auth::{ApiKeySettings, AuthSettings};
 pub use backends::{KvBackend, KvSettings, LogBackend, LogSettings, expand_env};
 pub use manifest::{PluginLimits, PluginManifest, RetryPolicy, plugin_table};
+pub use storage::StorageSettings;
 pub use validate::ConfigError;
 pub use websocket::WebSocketSettings;
 
@@ -127,32 +129,6 @@ impl Default for ServerSettings {
     }
 }
 
-/// Local storage and topic defaults.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct StorageSettings {
-    /// Directory of the embedded log, the embedded KV store and the
-    /// compiled-plugin cache.
-    pub data_dir: PathBuf,
-    /// Partitions of a topic that has no `[topics.NAME]` entry (topics the
-    /// gateway creates, on either log).
-    pub default_partitions: u32,
-    /// How long an ingested event's (`source`, `id`) is remembered: a copy
-    /// sent again within it (a client's retry) is answered with the first
-    /// one's position and not written again. `0` turns this off.
-    pub idempotency_window_secs: u64,
-}
-
-impl Default for StorageSettings {
-    fn default() -> Self {
-        Self {
-            data_dir: PathBuf::from("data"),
-            default_partitions: 4,
-            idempotency_window_secs: 24 * 60 * 60,
-        }
-    }
-}
-
 /// Inbound webhooks.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -168,6 +144,14 @@ pub struct WebhookSettings {
 pub struct TopicSettings {
     /// Number of partitions (fixed once the topic exists).
     pub partitions: u32,
+    /// Kafka's `retention.ms` on the embedded log: keep records appended
+    /// within this long (`0`: forever); default `storage.retention_ms`.
+    #[serde(default)]
+    pub retention_ms: Option<u64>,
+    /// Kafka's `retention.bytes`: keep at most this many bytes of records
+    /// per partition (`0`: no bound); default `storage.retention_bytes`.
+    #[serde(default)]
+    pub retention_bytes: Option<u64>,
 }
 
 /// Plugin runtime settings.
@@ -279,6 +263,25 @@ impl Settings {
         self.topics
             .get(topic)
             .map_or(self.storage.default_partitions, |t| t.partitions)
+    }
+
+    /// How long the embedded log keeps each topic's records.
+    pub fn retention_policies(&self) -> Vec<crate::storage::embedded::retention::TopicRetention> {
+        self.all_topics()
+            .into_iter()
+            .map(|topic| {
+                let own = self.topics.get(&topic);
+                crate::storage::embedded::retention::TopicRetention {
+                    retention_ms: own
+                        .and_then(|t| t.retention_ms)
+                        .unwrap_or(self.storage.retention_ms),
+                    retention_bytes: own
+                        .and_then(|t| t.retention_bytes)
+                        .unwrap_or(self.storage.retention_bytes),
+                    topic,
+                }
+            })
+            .collect()
     }
 
     /// The topics events can reach: routed to, declared, or published to by

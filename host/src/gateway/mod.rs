@@ -166,7 +166,7 @@ impl Gateway {
     /// Start everything `settings` describes.
     pub async fn start(settings: Settings) -> Result<Self, StartError> {
         let data_dir = settings.storage.data_dir.clone();
-        let (log, kv) = open_storage(&settings).await?;
+        let (log, kv, embedded_log) = open_storage(&settings).await?;
         let topics = settings.all_topics();
         let specs: Vec<(String, u32)> = topics
             .iter()
@@ -244,6 +244,14 @@ impl Gateway {
             shutdown_rx.clone(),
         );
         crate::registry::CanaryWatch::spawn(&mut workers, registry.clone(), shutdown_rx.clone());
+        if let Some(store) = embedded_log {
+            workers.spawn(crate::storage::embedded::retention::run(
+                store,
+                settings.retention_policies(),
+                Duration::from_millis(settings.storage.retention_check_ms.max(1)),
+                shutdown_rx.clone(),
+            ));
+        }
         crate::versions::persist::spawn_recorder(
             &mut workers,
             registry.clone(),

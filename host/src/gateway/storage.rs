@@ -11,9 +11,15 @@ use crate::storage::redis::RedisKv;
 use crate::storage::{EventLog, IngestIds, KvStore, StorageError};
 
 /// The event log and KV store `settings` choose.
-pub(super) async fn open_storage(
-    settings: &Settings,
-) -> Result<(Arc<dyn EventLog>, Arc<dyn KvStore>), StartError> {
+/// The opened stores: the log, the KV store, and the embedded log when the
+/// log is embedded (its retention runs in the gateway).
+pub(super) type Stores = (
+    Arc<dyn EventLog>,
+    Arc<dyn KvStore>,
+    Option<Arc<EmbeddedStore>>,
+);
+
+pub(super) async fn open_storage(settings: &Settings) -> Result<Stores, StartError> {
     let mut embedded: Option<Arc<EmbeddedStore>> = None;
     let mut open_embedded = || -> Result<Arc<EmbeddedStore>, StorageError> {
         if let Some(store) = &embedded {
@@ -48,7 +54,10 @@ pub(super) async fn open_storage(
                     )),
             )
         }
-        LogBackend::Embedded => open_embedded()?,
+        LogBackend::Embedded => {
+            let store = open_embedded()?;
+            return Ok((store.clone(), kv, Some(store)));
+        }
     };
-    Ok((log, kv))
+    Ok((log, kv, None))
 }

@@ -139,7 +139,11 @@ impl Harness {
             settings
                 .topics
                 .entry(topic.clone())
-                .or_insert(TopicSettings { partitions: 1 });
+                .or_insert(TopicSettings {
+                    partitions: 1,
+                    retention_ms: None,
+                    retention_bytes: None,
+                });
         }
         settings.validate_plugin(&manifest)?;
         let engine = PluginEngine::new(&settings.runtime)?;

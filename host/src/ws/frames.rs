@@ -75,7 +75,8 @@ pub struct ErrorFrame<'a> {
 pub struct HistoryLost {
     /// Always `history_lost`.
     pub kind: &'static str,
-    /// How many pushes for this customer could not be replayed.
+    /// How many pushes for this customer could not be replayed (at most
+    /// this many, when the log's retention deleted them).
     pub lost: u64,
     /// Explanation.
     pub detail: String,

@@ -8,10 +8,10 @@ use futures::stream::{SplitSink, SplitStream};
 use futures::{SinkExt as _, StreamExt as _};
 use serde_json::Value;
 
-use super::frames::{
-    Ack, ErrorFrame, HistoryLost, PushFrame, ResumeToken, Welcome, close_frame, text,
-};
+use super::frames::{Ack, ErrorFrame, PushFrame, ResumeToken, Welcome, close_frame, text};
 use super::hub::Registration;
+
+mod replay;
 use crate::api::AppState;
 use crate::api::ingest::ingest_value;
 use crate::api::problem::Problem;
@@ -164,64 +164,6 @@ impl Session {
             self.send_problem(&problem).await?;
         }
         self.replay(&topic, end).await
-    }
-
-    /// Deliver this customer's pushes from `self.next` up to `end`; pushes
-    /// older than the retention window are reported as lost, not sent.
-    async fn replay(&mut self, topic: &str, end: u64) -> Result<(), Leave> {
-        let horizon = chrono::Utc::now()
-            - chrono::Duration::seconds(
-                i64::try_from(self.state.ws.settings.retention_secs).unwrap_or(i64::MAX),
-            );
-        let mut lost = 0u64;
-        while self.next < end {
-            let batch = self
-                .state
-                .log
-                .read(topic, self.partition, self.next, REPLAY_CHUNK)
-                .await
-                .map_err(|e| {
-                    Leave::Close(close::GOING_AWAY, format!("push log unavailable: {e}"))
-                })?;
-            if batch.is_empty() {
-                break;
-            }
-            for stored in batch.iter().take_while(|s| s.offset < end) {
-                self.next = stored.offset + 1;
-                if stored.event.subject.as_deref() != Some(self.customer.as_str()) {
-                    continue;
-                }
-                let expired = stored
-                    .event
-                    .time
-                    .as_deref()
-                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-                    .is_some_and(|t| t < horizon);
-                if expired {
-                    lost += 1;
-                    continue;
-                }
-                self.report_lost(&mut lost).await?;
-                self.send(PushFrame::from_stored(stored).text).await?;
-            }
-        }
-        self.report_lost(&mut lost).await
-    }
-
-    async fn report_lost(&mut self, lost: &mut u64) -> Result<(), Leave> {
-        if *lost == 0 {
-            return Ok(());
-        }
-        let frame = HistoryLost {
-            kind: "history_lost",
-            lost: *lost,
-            detail: format!(
-                "{lost} push(es) since your resume token are older than the retention window ({} s) and cannot be replayed",
-                self.state.ws.settings.retention_secs
-            ),
-        };
-        *lost = 0;
-        self.send(text(&frame)).await
     }
 
     /// Live: pushes, inbound frames, heartbeats, limits, shutdown.

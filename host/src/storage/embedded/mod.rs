@@ -11,6 +11,7 @@
 mod append_once;
 mod claims;
 mod ingest_ids;
+pub mod retention;
 mod stream;
 mod tables;
 pub(crate) use tables::entry_size;
@@ -59,6 +60,7 @@ impl EmbeddedStore {
         tables::create_all(&db)?;
         let (topics, next_offsets, next_seq) = tables::load_topics(&db)?;
         let appended = Arc::new(AtomicU64::new(next_seq));
+        let partition_bytes = tables::load_partition_bytes(&db, &topics)?;
         let topics = Arc::new(Mutex::new(topics));
         let kv_usage = Arc::new(Mutex::new(tables::load_kv_usage(&db)?));
         let (changes_tx, changes) = watch::channel(0);
@@ -72,6 +74,7 @@ impl EmbeddedStore {
             appended: appended.clone(),
             changes: changes_tx,
             rotation: Default::default(),
+            partition_bytes,
         }
         .spawn(rx)?;
         Ok(Self {

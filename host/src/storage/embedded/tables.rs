@@ -11,14 +11,17 @@ use crate::storage::StorageError;
 /// Topic name → partition count.
 pub(super) const TOPICS: TableDefinition<&str, u32> = TableDefinition::new("topics");
 /// (topic, partition, offset) → the event's sequence number in the whole
-/// log's append order (8 bytes, little-endian), then the postcard-encoded
-/// [`Event`].
+/// log's append order and its append time (ms since the epoch; 8 bytes
+/// each, little-endian), then the postcard-encoded [`Event`].
 pub(super) const EVENTS: TableDefinition<(&str, u32, u64), &[u8]> = TableDefinition::new("records");
 /// The table of databases written before events carried their sequence
 /// number: (topic, partition, offset) → postcard-encoded [`Event`].
 const EVENTS_WITHOUT_SEQ: TableDefinition<(&str, u32, u64), &[u8]> = TableDefinition::new("events");
 /// (consumer group, topic, partition) → next offset to consume.
 pub(super) const OFFSETS: TableDefinition<(&str, &str, u32), u64> = TableDefinition::new("offsets");
+/// (topic, partition) → bytes of its records (what `retention_bytes` bounds).
+pub(super) const PARTITION_BYTES: TableDefinition<(&str, u32), u64> =
+    TableDefinition::new("partition-bytes");
 /// (plugin namespace, key) → value.
 pub(super) const KV: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("kv");
 
@@ -31,6 +34,7 @@ pub(super) fn create_all(db: &Database) -> Result<(), StorageError> {
     txn.open_table(EVENTS).map_err(unavailable)?;
     txn.open_table(OFFSETS).map_err(unavailable)?;
     txn.open_table(KV).map_err(unavailable)?;
+    txn.open_table(PARTITION_BYTES).map_err(unavailable)?;
     migrate_events_without_seq(&txn)?;
     txn.commit().map_err(unavailable)
 }
@@ -49,9 +53,12 @@ fn migrate_events_without_seq(txn: &redb::WriteTransaction) -> Result<(), Storag
     {
         let old = txn.open_table(EVENTS_WITHOUT_SEQ).map_err(unavailable)?;
         let mut new = txn.open_table(EVENTS).map_err(unavailable)?;
+        // Their append times were not kept: they count as appended now.
+        let now = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0);
         for (seq, entry) in old.iter().map_err(unavailable)?.enumerate() {
             let (k, v) = entry.map_err(unavailable)?;
             let mut record = (seq as u64).to_le_bytes().to_vec();
+            record.extend_from_slice(&now.to_le_bytes());
             record.extend_from_slice(v.value());
             new.insert(k.value(), record.as_slice())
                 .map_err(unavailable)?;
@@ -112,23 +119,73 @@ pub(crate) fn entry_size(key: &str, value: &[u8]) -> u64 {
     (key.len() + value.len()) as u64
 }
 
-pub(super) fn encode_record(seq: u64, event: &Event) -> Result<Vec<u8>, StorageError> {
-    let out = seq.to_le_bytes().to_vec();
+/// Bytes before the event in a record: its sequence number and append time.
+const RECORD_HEAD: usize = 16;
+
+pub(super) fn encode_record(
+    seq: u64,
+    appended_ms: u64,
+    event: &Event,
+) -> Result<Vec<u8>, StorageError> {
+    let mut out = Vec::with_capacity(RECORD_HEAD + 256);
+    out.extend_from_slice(&seq.to_le_bytes());
+    out.extend_from_slice(&appended_ms.to_le_bytes());
     postcard::to_extend(event, out).map_err(unavailable)
 }
 
-fn record_seq(bytes: &[u8]) -> Result<u64, StorageError> {
-    let head: [u8; 8] = bytes
-        .get(..8)
+fn head_u64(bytes: &[u8], at: usize) -> Result<u64, StorageError> {
+    let field: [u8; 8] = bytes
+        .get(at..at + 8)
         .and_then(|h| h.try_into().ok())
-        .ok_or_else(|| unavailable("corrupt event record: shorter than its sequence number"))?;
-    Ok(u64::from_le_bytes(head))
+        .ok_or_else(|| unavailable("corrupt event record: shorter than its head"))?;
+    Ok(u64::from_le_bytes(field))
+}
+
+fn record_seq(bytes: &[u8]) -> Result<u64, StorageError> {
+    head_u64(bytes, 0)
+}
+
+/// When a record was appended (ms since the epoch).
+pub(super) fn record_appended_ms(bytes: &[u8]) -> Result<u64, StorageError> {
+    head_u64(bytes, 8)
 }
 
 /// The sequence number and the event of a record.
 pub(super) fn decode_record(bytes: &[u8]) -> Result<(u64, Event), StorageError> {
     let seq = record_seq(bytes)?;
-    let event = postcard::from_bytes(&bytes[8..])
+    let event = postcard::from_bytes(&bytes[RECORD_HEAD..])
         .map_err(|e| unavailable(format!("corrupt event record: {e}")))?;
     Ok((seq, event))
+}
+
+/// Bytes of every partition's records; partitions the table does not know
+/// yet (a database older than it) are counted once.
+pub(super) fn load_partition_bytes(
+    db: &Database,
+    topics: &HashMap<String, u32>,
+) -> Result<HashMap<(String, u32), u64>, StorageError> {
+    let txn = db.begin_read().map_err(unavailable)?;
+    let table = txn.open_table(PARTITION_BYTES).map_err(unavailable)?;
+    let events = txn.open_table(EVENTS).map_err(unavailable)?;
+    let mut out = HashMap::new();
+    for (topic, partitions) in topics {
+        for p in 0..*partitions {
+            let known = table.get((topic.as_str(), p)).map_err(unavailable)?;
+            let bytes = match known {
+                Some(v) => v.value(),
+                None => {
+                    let mut sum = 0u64;
+                    for entry in events
+                        .range((topic.as_str(), p, 0)..=(topic.as_str(), p, u64::MAX))
+                        .map_err(unavailable)?
+                    {
+                        sum += entry.map_err(unavailable)?.1.value().len() as u64;
+                    }
+                    sum
+                }
+            };
+            out.insert((topic.clone(), p), bytes);
+        }
+    }
+    Ok(out)
 }

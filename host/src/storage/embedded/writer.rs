@@ -38,6 +38,14 @@ pub(super) enum WriteOp {
         commit: ConsumerCommit,
         reply: Reply<Vec<Position>>,
     },
+    /// Delete what the retention policies no longer keep (at most `budget`
+    /// records).
+    Prune {
+        policies: Vec<super::retention::TopicRetention>,
+        now_ms: u64,
+        budget: usize,
+        reply: Reply<super::retention::Pruned>,
+    },
     /// Remember where ingested events were written (a Kafka log's ids).
     RecordIds {
         entries: Vec<(EventId, Position)>,
@@ -51,6 +59,7 @@ enum Applied {
     Unit(Reply<()>),
     Positions(Reply<Vec<Position>>, Vec<Position>),
     Appended(Reply<Vec<Appended>>, Vec<Appended>),
+    Pruned(Reply<super::retention::Pruned>, super::retention::Pruned),
 }
 
 pub(super) struct Writer {
@@ -64,6 +73,8 @@ pub(super) struct Writer {
     pub(super) appended: Arc<AtomicU64>,
     pub(super) changes: watch::Sender<u64>,
     pub(super) rotation: Rotation,
+    /// Bytes of each partition's records, as committed.
+    pub(super) partition_bytes: HashMap<(String, u32), u64>,
 }
 
 /// Changes one transaction makes to the in-memory state, applied only once it committed.
@@ -75,6 +86,8 @@ pub(super) struct Pending {
     appended: bool,
     /// The next sequence number once this transaction commits.
     next_seq: Option<u64>,
+    /// Change of each partition's bytes.
+    pub(super) bytes: HashMap<(String, u32), i64>,
 }
 
 impl Writer {
@@ -136,12 +149,21 @@ impl Writer {
             applied.into_iter().for_each(|a| a.fail(&err));
             return;
         }
+        if let Err(e) = self.record_partition_bytes(&txn, &pending) {
+            drop(txn);
+            applied.into_iter().for_each(|a| a.fail(&e));
+            return;
+        }
         if let Err(e) = txn.commit() {
             let err = unavailable(e);
             applied.into_iter().for_each(|a| a.fail(&err));
             return;
         }
         self.next_offsets.extend(pending.offsets);
+        for (slot, delta) in pending.bytes {
+            let bytes = self.partition_bytes.entry(slot).or_default();
+            *bytes = bytes.saturating_add_signed(delta);
+        }
         if let Some(next_seq) = pending.next_seq {
             self.next_seq = next_seq;
             self.appended.store(next_seq, Ordering::Release);
@@ -167,6 +189,7 @@ impl Writer {
                 Applied::Unit(reply) => drop(reply.send(Ok(()))),
                 Applied::Positions(reply, positions) => drop(reply.send(Ok(positions))),
                 Applied::Appended(reply, appended) => drop(reply.send(Ok(appended))),
+                Applied::Pruned(reply, pruned) => drop(reply.send(Ok(pruned))),
             }
         }
     }
@@ -224,6 +247,15 @@ impl Writer {
                 let appended = self.append_once(txn, &events, window_ms, pending)?;
                 Ok(Some(Applied::Appended(reply, appended)))
             }
+            WriteOp::Prune {
+                policies,
+                now_ms,
+                budget,
+                reply,
+            } => {
+                let pruned = self.prune(txn, &policies, now_ms, budget, pending)?;
+                Ok(Some(Applied::Pruned(reply, pruned)))
+            }
             WriteOp::RecordIds {
                 entries,
                 window_ms,
@@ -278,7 +310,7 @@ impl Writer {
         }
     }
 
-    fn partition_count(&self, topic: &str, pending: &Pending) -> Option<u32> {
+    pub(super) fn partition_count(&self, topic: &str, pending: &Pending) -> Option<u32> {
         pending.topics.get(topic).copied().or_else(|| {
             self.topics
                 .lock()
@@ -319,12 +351,11 @@ impl Writer {
                 .copied()
                 .unwrap_or(0);
             let seq = pending.next_seq.unwrap_or(self.next_seq);
+            let record = encode_record(seq, now_ms(), event)?;
             table
-                .insert(
-                    (event.topic.as_str(), partition, offset),
-                    encode_record(seq, event)?.as_slice(),
-                )
+                .insert((event.topic.as_str(), partition, offset), record.as_slice())
                 .map_err(unavailable)?;
+            *pending.bytes.entry(slot.clone()).or_default() += record.len() as i64;
             pending.offsets.insert(slot, offset + 1);
             pending.next_seq = Some(seq + 1);
             positions.push(Position {
@@ -348,6 +379,7 @@ fn fail(op: WriteOp, err: &StorageError) {
             drop(reply.send(Err(err.clone())))
         }
         WriteOp::AppendOnce { reply, .. } => drop(reply.send(Err(err.clone()))),
+        WriteOp::Prune { reply, .. } => drop(reply.send(Err(err.clone()))),
         WriteOp::Append { reply, .. } | WriteOp::Commit { reply, .. } => {
             drop(reply.send(Err(err.clone())))
         }
@@ -360,6 +392,7 @@ impl Applied {
             Applied::Unit(reply) => drop(reply.send(Err(err.clone()))),
             Applied::Positions(reply, _) => drop(reply.send(Err(err.clone()))),
             Applied::Appended(reply, _) => drop(reply.send(Err(err.clone()))),
+            Applied::Pruned(reply, _) => drop(reply.send(Err(err.clone()))),
         }
     }
 }

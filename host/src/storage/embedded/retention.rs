@@ -1,0 +1,187 @@
+//! Retention of the embedded log, with Kafka's meaning: a partition keeps
+//! records appended within `retention_ms` and at most `retention_bytes` of
+//! them, deleting the oldest first; `0` keeps forever. The newest record of
+//! a partition is never deleted (Kafka keeps its active segment), so a
+//! partition's next offset survives restarts. Consumers behind the oldest
+//! kept offset read on from it. A background task prunes in bounded steps,
+//! each one write transaction of the single writer, so ingest goes on
+//! between them.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use redb::{ReadableTable, WriteTransaction};
+use tokio::sync::watch;
+
+use super::EmbeddedStore;
+use super::tables::{EVENTS, PARTITION_BYTES, record_appended_ms};
+use super::unavailable;
+use super::writer::{Pending, WriteOp, Writer, now_ms};
+use crate::storage::StorageError;
+
+/// Counter of records deleted by retention, by topic.
+pub const DELETED: &str = "streamplug_log_retention_deleted_total";
+
+/// Records one pruning step deletes at most.
+const STEP: usize = 10_000;
+
+/// How long one topic's records are kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicRetention {
+    /// Topic.
+    pub topic: String,
+    /// Keep records appended within this long, ms (`0`: forever).
+    pub retention_ms: u64,
+    /// Keep at most this many bytes per partition (`0`: no bound).
+    pub retention_bytes: u64,
+}
+
+/// What a pruning step did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pruned {
+    /// Records deleted.
+    pub deleted: u64,
+    /// Whether it stopped at its budget with more to delete.
+    pub more: bool,
+}
+
+impl Writer {
+    /// Write the new byte counts of the partitions this transaction changed.
+    pub(super) fn record_partition_bytes(
+        &self,
+        txn: &WriteTransaction,
+        pending: &Pending,
+    ) -> Result<(), StorageError> {
+        if pending.bytes.is_empty() {
+            return Ok(());
+        }
+        let mut table = txn.open_table(PARTITION_BYTES).map_err(unavailable)?;
+        for ((topic, partition), delta) in &pending.bytes {
+            let now = self
+                .partition_bytes
+                .get(&(topic.clone(), *partition))
+                .copied()
+                .unwrap_or(0)
+                .saturating_add_signed(*delta);
+            table
+                .insert((topic.as_str(), *partition), now)
+                .map_err(unavailable)?;
+        }
+        Ok(())
+    }
+
+    /// Delete, in `txn`, the oldest records `policies` no longer keep, at
+    /// most `budget`.
+    pub(super) fn prune(
+        &self,
+        txn: &WriteTransaction,
+        policies: &[TopicRetention],
+        now_ms: u64,
+        budget: usize,
+        pending: &mut Pending,
+    ) -> Result<Pruned, StorageError> {
+        let mut table = txn.open_table(EVENTS).map_err(unavailable)?;
+        let mut pruned = Pruned::default();
+        for policy in policies {
+            let Some(partitions) = self.partition_count(&policy.topic, pending) else {
+                continue;
+            };
+            let cutoff = now_ms.saturating_sub(policy.retention_ms);
+            for partition in 0..partitions {
+                let slot = (policy.topic.clone(), partition);
+                let Some(end) = self.next_offsets.get(&slot).copied() else {
+                    continue;
+                };
+                let mut bytes = self.partition_bytes.get(&slot).copied().unwrap_or(0);
+                let mut doomed = Vec::new();
+                let range = (policy.topic.as_str(), partition, 0)
+                    ..(policy.topic.as_str(), partition, end.saturating_sub(1));
+                for entry in table.range(range).map_err(unavailable)? {
+                    if doomed.len() >= budget.saturating_sub(pruned.deleted as usize) {
+                        pruned.more = true;
+                        break;
+                    }
+                    let (key, value) = entry.map_err(unavailable)?;
+                    let value = value.value();
+                    let too_old = policy.retention_ms > 0 && record_appended_ms(value)? < cutoff;
+                    let too_big = policy.retention_bytes > 0 && bytes > policy.retention_bytes;
+                    if !too_old && !too_big {
+                        break;
+                    }
+                    bytes = bytes.saturating_sub(value.len() as u64);
+                    doomed.push((key.value().2, value.len() as i64));
+                }
+                for (offset, size) in &doomed {
+                    table
+                        .remove((policy.topic.as_str(), partition, *offset))
+                        .map_err(unavailable)?;
+                    *pending.bytes.entry(slot.clone()).or_default() -= size;
+                }
+                if !doomed.is_empty() {
+                    metrics::counter!(DELETED, "topic" => policy.topic.clone())
+                        .increment(doomed.len() as u64);
+                }
+                pruned.deleted += doomed.len() as u64;
+                if pruned.more {
+                    return Ok(pruned);
+                }
+            }
+        }
+        Ok(pruned)
+    }
+}
+
+impl EmbeddedStore {
+    /// Apply `policies` now: delete what they no longer keep, in steps of
+    /// at most `STEP` records; how many were deleted.
+    pub async fn apply_retention(&self, policies: &[TopicRetention]) -> Result<u64, StorageError> {
+        let mut deleted = 0;
+        loop {
+            let policies = policies.to_vec();
+            let step = self
+                .submit(|reply| WriteOp::Prune {
+                    policies,
+                    now_ms: now_ms(),
+                    budget: STEP,
+                    reply,
+                })
+                .await?;
+            deleted += step.deleted;
+            if !step.more {
+                return Ok(deleted);
+            }
+        }
+    }
+
+    /// The oldest offset `partition` of `topic` still holds, if any.
+    pub async fn start_offset(
+        &self,
+        topic: &str,
+        partition: u32,
+    ) -> Result<Option<u64>, StorageError> {
+        Ok(crate::storage::EventLog::read(self, topic, partition, 0, 1)
+            .await?
+            .first()
+            .map(|e| e.offset))
+    }
+}
+
+/// Apply `policies` every `every` until `shutdown`.
+pub async fn run(
+    store: Arc<EmbeddedStore>,
+    policies: Vec<TopicRetention>,
+    every: Duration,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        match store.apply_retention(&policies).await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::info!(deleted, "retention deleted old records"),
+            Err(e) => tracing::warn!(error = %e, "retention step failed; trying again later"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = shutdown.wait_for(|s| *s) => return,
+        }
+    }
+}
