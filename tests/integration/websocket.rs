@@ -232,6 +232,24 @@ async fn a_resume_from_pushes_the_log_deleted_is_told_history_was_lost() {
     })
     .await
     .unwrap();
+    // The listing says where the partition starts now: at its newest push.
+    let listed = gw.get("/v1/topics").await.unwrap().json;
+    let topic = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "customer-pushes")
+        .unwrap()
+        .clone();
+    let sum = |field: &str| -> u64 {
+        topic[field]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o.as_u64().unwrap())
+            .sum()
+    };
+    assert_eq!(sum("start_offsets") + 1, sum("end_offsets"), "{topic}");
     let (mut ws, _) = gw.session("alice", Some(&token)).await.unwrap();
     let frame = next_frame(&mut ws).await.unwrap();
     assert_eq!(frame["kind"], "history_lost", "{frame}");

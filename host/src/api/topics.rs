@@ -53,6 +53,9 @@ pub struct TopicInfo {
     pub name: String,
     /// Partition count.
     pub partitions: u32,
+    /// Oldest offset each partition still holds (the log's retention
+    /// deletes older ones; a read from before it starts there).
+    pub start_offsets: Vec<u64>,
     /// Next offset of each partition.
     pub end_offsets: Vec<u64>,
 }
@@ -137,16 +140,26 @@ pub async fn list_topics(State(state): State<AppState>, Caller(principal): Calle
     let mut topics = Vec::new();
     for name in state.topics.iter().filter(|t| principal.may_read(t)) {
         let partitions = state.log.partitions(name).unwrap_or(0);
-        let mut end_offsets = Vec::new();
+        let (mut start_offsets, mut end_offsets) = (Vec::new(), Vec::new());
         for p in 0..partitions {
-            match state.log.end_offset(name, p).await {
-                Ok(o) => end_offsets.push(o),
+            let bounds = async {
+                Ok::<_, StorageError>((
+                    state.log.start_offset(name, p).await?,
+                    state.log.end_offset(name, p).await?,
+                ))
+            };
+            match bounds.await {
+                Ok((start, end)) => {
+                    start_offsets.push(start);
+                    end_offsets.push(end);
+                }
                 Err(e) => return storage_problem(e).into_response(),
             }
         }
         topics.push(TopicInfo {
             name: name.clone(),
             partitions,
+            start_offsets,
             end_offsets,
         });
     }

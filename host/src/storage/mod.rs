@@ -254,6 +254,10 @@ pub trait EventLog: Send + Sync + 'static {
     /// The offset the next event of the partition will get.
     async fn end_offset(&self, topic: &str, partition: u32) -> Result<u64, StorageError>;
 
+    /// The oldest offset the partition still holds (retention deletes older
+    /// ones); its end offset when it holds nothing.
+    async fn start_offset(&self, topic: &str, partition: u32) -> Result<u64, StorageError>;
+
     /// The committed next offset of `group` on a partition (0 when none).
     async fn committed(
         &self,

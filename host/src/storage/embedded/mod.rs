@@ -204,6 +204,13 @@ impl EventLog for EmbeddedStore {
         Ok(last.map_or(0, |(k, _)| k.value().2 + 1))
     }
 
+    async fn start_offset(&self, topic: &str, partition: u32) -> Result<u64, StorageError> {
+        match self.read(topic, partition, 0, 1).await?.first() {
+            Some(first) => Ok(first.offset),
+            None => self.end_offset(topic, partition).await,
+        }
+    }
+
     async fn committed(
         &self,
         group: &str,

@@ -152,18 +152,6 @@ impl EmbeddedStore {
             }
         }
     }
-
-    /// The oldest offset `partition` of `topic` still holds, if any.
-    pub async fn start_offset(
-        &self,
-        topic: &str,
-        partition: u32,
-    ) -> Result<Option<u64>, StorageError> {
-        Ok(crate::storage::EventLog::read(self, topic, partition, 0, 1)
-            .await?
-            .first()
-            .map(|e| e.offset))
-    }
 }
 
 /// Apply `policies` every `every` until `shutdown`.

@@ -273,6 +273,20 @@ impl EventLog for KafkaLog {
         Ok(u64::try_from(high).unwrap_or(0))
     }
 
+    async fn start_offset(&self, topic: &str, partition: u32) -> Result<u64, StorageError> {
+        self.check_partition(topic, partition)?;
+        let (low, _) = self
+            .producer
+            .client()
+            .fetch_watermarks(
+                topic,
+                i32::try_from(partition).unwrap_or(0),
+                REQUEST_TIMEOUT,
+            )
+            .map_err(unavailable)?;
+        Ok(u64::try_from(low).unwrap_or(0))
+    }
+
     async fn committed(
         &self,
         group: &str,
