@@ -11,33 +11,15 @@ use crate::event::Event;
 use crate::event::cloudevents::{FieldError, parse_object};
 use crate::event::vocabulary::{self, Origin};
 
-/// A body sent as `application/cloudevents+json` (or its batch) holds
-/// structured CloudEvents: each names its `specversion` (and so must carry
-/// `id` and `source`, see [`parse_object`]).
-pub(super) fn require_spec_version(json: &Value) -> Result<(), Problem> {
-    let objects: Vec<(String, &Value)> = match json {
-        Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .map(|(i, v)| (format!("/{i}"), v))
-            .collect(),
-        other => vec![(String::new(), other)],
-    };
-    let missing: Vec<FieldError> = objects
-        .iter()
-        .filter(|(_, v)| v.is_object() && v.get("specversion").is_none())
-        .map(|(at, _)| {
-            FieldError::new(
-                format!("{at}/specversion"),
-                "required: the body is sent as structured CloudEvents",
-            )
-        })
-        .collect();
-    if missing.is_empty() {
-        Ok(())
-    } else {
-        Err(Problem::invalid_events(missing, objects.len()))
-    }
+/// What form the events of a request take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Form {
+    /// Structured CloudEvents or the shorthand.
+    Any,
+    /// Structured CloudEvents only (the body is sent as
+    /// `application/cloudevents+json` or its batch): each names its
+    /// `specversion`, and so must carry `id` and `source` ([`parse_object`]).
+    Structured,
 }
 
 /// Why one event of a request is refused.
@@ -48,7 +30,8 @@ enum Refusal {
     Forbidden(FieldError),
 }
 
-/// Validate and route the events in `json` (one event or an array), as
+/// Validate and route the events in `json` (one event or an array, in
+/// `form`), as
 /// `principal` may send them: a customer sends customer-origin types about
 /// itself only (events without a subject get it), a key or staff the types
 /// its scopes name. Events without a trace context of their own get `trace`
@@ -56,6 +39,7 @@ enum Refusal {
 pub(super) fn prepare(
     state: &AppState,
     json: Value,
+    form: Form,
     principal: &Principal,
     trace: &[(String, String)],
 ) -> Result<Vec<Event>, Problem> {
@@ -82,7 +66,7 @@ pub(super) fn prepare(
         } else {
             String::new()
         };
-        match validate_one(state, object, &at, principal) {
+        match validate_one(state, object, form, &at, principal) {
             Ok(event) => events.push(event),
             Err(Refusal::Invalid(e)) => invalid.push(e),
             Err(Refusal::Forbidden(e)) => refused.push(e),
@@ -109,9 +93,16 @@ pub(super) fn prepare(
 fn validate_one(
     state: &AppState,
     object: Value,
+    form: Form,
     at: &str,
     principal: &Principal,
 ) -> Result<Event, Refusal> {
+    if form == Form::Structured && object.is_object() && object.get("specversion").is_none() {
+        return Err(Refusal::Invalid(FieldError::new(
+            format!("{at}/specversion"),
+            "required: the body is sent as structured CloudEvents",
+        )));
+    }
     let incoming = parse_object(object, at).map_err(Refusal::Invalid)?;
     let mut event = incoming.event;
     authorize(&mut event, principal, at).map_err(Refusal::Forbidden)?;

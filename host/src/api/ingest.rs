@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::AppState;
-use super::admission::{prepare, require_spec_version};
+use super::admission::{Form, prepare};
 use super::caller::{Caller, forbidden};
 use super::problem::Problem;
 use crate::auth::{Principal, Scope};
@@ -203,10 +203,14 @@ fn parse_request(
     })?;
     let json: Value = serde_json::from_slice(&body)
         .map_err(|e| Problem::bad_request(format!("the body is not JSON: {e}")))?;
-    if media.starts_with("application/cloudevents") {
-        require_spec_version(&json)?;
-    }
-    prepare(state, json, principal, &super::trace::from_headers(headers))
+    // Sent as structured CloudEvents, every object must be one.
+    let form = if media.starts_with("application/cloudevents") {
+        Form::Structured
+    } else {
+        Form::Any
+    };
+    let trace = super::trace::from_headers(headers);
+    prepare(state, json, form, principal, &trace)
 }
 
 /// Whether reading the body failed because it took too long.
@@ -229,7 +233,7 @@ pub async fn ingest_value(
     principal: &Principal,
     trace: &[(String, String)],
 ) -> Result<IngestReceipt, Problem> {
-    append(state, prepare(state, json, principal, trace)?).await
+    append(state, prepare(state, json, Form::Any, principal, trace)?).await
 }
 
 /// Append validated events durably; their positions once written.

@@ -142,13 +142,7 @@ pub async fn list_topics(State(state): State<AppState>, Caller(principal): Calle
         let partitions = state.log.partitions(name).unwrap_or(0);
         let (mut start_offsets, mut end_offsets) = (Vec::new(), Vec::new());
         for p in 0..partitions {
-            let bounds = async {
-                Ok::<_, StorageError>((
-                    state.log.start_offset(name, p).await?,
-                    state.log.end_offset(name, p).await?,
-                ))
-            };
-            match bounds.await {
+            match state.log.offset_range(name, p).await {
                 Ok((start, end)) => {
                     start_offsets.push(start);
                     end_offsets.push(end);

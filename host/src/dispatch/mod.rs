@@ -137,6 +137,7 @@ impl PluginMember {
                 // A worker reads one index of every topic: losing any of
                 // them stops it (the range assignor revokes them together).
                 let mut indexes: Vec<u32> = partitions.iter().map(|(_, p)| *p).collect();
+                indexes.sort_unstable();
                 indexes.dedup();
                 self.stop(&indexes).await;
                 let _ = done.send(());

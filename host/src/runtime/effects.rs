@@ -73,22 +73,27 @@ impl Trigger {
     /// v8 from a digest of the plugin, the trigger and `n`). A fresh id
     /// when there is no trigger.
     pub fn emitted_id(&self, plugin: &str, n: usize) -> String {
-        use sha2::{Digest, Sha256};
         if self.id.is_empty() {
             return crate::event::Event::new_id();
         }
+        uuid_v8(&self.digest(plugin, &[], &(n as u64).to_le_bytes()))
+    }
+
+    /// SHA-256 of `plugin`, this trigger's source and id and `parts` (each
+    /// length-prefixed), then `tail`: what names something `plugin` does
+    /// while handling this trigger, the same on every attempt.
+    pub fn digest(&self, plugin: &str, parts: &[&str], tail: &[u8]) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
         let mut hash = Sha256::new();
-        for part in [plugin, self.source.as_str(), self.id.as_str()] {
+        for part in [plugin, self.source.as_str(), self.id.as_str()]
+            .iter()
+            .chain(parts)
+        {
             hash.update((part.len() as u64).to_le_bytes());
             hash.update(part.as_bytes());
         }
-        hash.update((n as u64).to_le_bytes());
-        let digest = hash.finalize();
-        let mut bytes = [0u8; 16];
-        bytes.copy_from_slice(&digest[..16]);
-        uuid::Builder::from_custom_bytes(bytes)
-            .into_uuid()
-            .to_string()
+        hash.update(tail);
+        hash.finalize().into()
     }
 
     /// Headers that tie an event the plugin emits to the one it handles:
@@ -103,6 +108,15 @@ impl Trigger {
         }
         headers
     }
+}
+
+/// A UUID (version 8: custom, RFC 9562) made of the first 16 bytes of `digest`.
+pub fn uuid_v8(digest: &[u8; 32]) -> String {
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(bytes)
+        .into_uuid()
+        .to_string()
 }
 
 /// The effects of a batch: those of events already handled (`accepted`)

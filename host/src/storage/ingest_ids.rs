@@ -66,6 +66,11 @@ pub trait IngestIds: Send + Sync + 'static {
     async fn release(&self, ids: &[EventId]) -> Result<(), StorageError>;
 }
 
+/// `d` in whole milliseconds (saturating).
+pub(crate) fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
 /// How long a claim holds while its events are produced.
 pub(crate) const CLAIM_TTL: Duration = Duration::from_secs(60);
 

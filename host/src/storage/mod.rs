@@ -15,6 +15,7 @@ pub mod kafka;
 mod partitioner;
 pub mod redis;
 
+pub(crate) use ingest_ids::millis;
 pub use ingest_ids::{Claim, EventId, IngestIds};
 pub use partitioner::Partitioner;
 
@@ -257,6 +258,14 @@ pub trait EventLog: Send + Sync + 'static {
     /// The oldest offset the partition still holds (retention deletes older
     /// ones); its end offset when it holds nothing.
     async fn start_offset(&self, topic: &str, partition: u32) -> Result<u64, StorageError>;
+
+    /// [`EventLog::start_offset`] and [`EventLog::end_offset`] together.
+    async fn offset_range(&self, topic: &str, partition: u32) -> Result<(u64, u64), StorageError> {
+        Ok((
+            self.start_offset(topic, partition).await?,
+            self.end_offset(topic, partition).await?,
+        ))
+    }
 
     /// The committed next offset of `group` on a partition (0 when none).
     async fn committed(

@@ -241,8 +241,9 @@ impl RedisKv {
     }
 }
 
+/// A time to live in ms (Redis refuses 0).
 fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
+    super::millis(d).max(1)
 }
 
 #[async_trait]

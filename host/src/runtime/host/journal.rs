@@ -6,9 +6,8 @@
 //! `source` and `id` and the step; they are written at once, not staged,
 //! because the point is to survive the attempt that made the call.
 
-use sha2::{Digest, Sha256};
-
 use crate::runtime::bindings::streamplug::plugin::journal::{Host, JournalError};
+use crate::runtime::effects::uuid_v8;
 use crate::runtime::state::StoreState;
 use crate::storage::ConsumerCommit;
 
@@ -34,34 +33,14 @@ fn check_step(step: &str) -> Result<(), JournalError> {
 impl StoreState {
     /// The digest naming `step` of the event being handled by this plugin.
     fn step_digest(&self, step: &str) -> [u8; 32] {
-        let trigger = &self.effects.trigger;
-        let mut hash = Sha256::new();
-        for part in [
-            self.plugin.name.as_str(),
-            trigger.source.as_str(),
-            trigger.id.as_str(),
-            step,
-        ] {
-            hash.update((part.len() as u64).to_le_bytes());
-            hash.update(part.as_bytes());
-        }
-        hash.finalize().into()
+        self.effects.trigger.digest(&self.plugin.name, &[step], &[])
     }
-}
-
-/// A UUID (version 8: custom, RFC 9562) made of the first 16 bytes of `digest`.
-fn uuid_of(digest: &[u8; 32]) -> String {
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&digest[..16]);
-    uuid::Builder::from_custom_bytes(bytes)
-        .into_uuid()
-        .to_string()
 }
 
 impl Host for StoreState {
     async fn idempotency_key(&mut self, step: String) -> Result<String, JournalError> {
         check_step(&step)?;
-        Ok(uuid_of(&self.step_digest(&step)))
+        Ok(uuid_v8(&self.step_digest(&step)))
     }
 
     async fn recorded(&mut self, step: String) -> Result<Option<Vec<u8>>, JournalError> {
@@ -116,8 +95,8 @@ mod tests {
 
     #[test]
     fn idempotency_keys_are_uuids_that_differ_by_every_part() {
-        let a = uuid_of(&[7; 32]);
+        let a = uuid_v8(&[7; 32]);
         assert_eq!(uuid::Uuid::parse_str(&a).unwrap().get_version_num(), 8);
-        assert_ne!(uuid_of(&[7; 32]), uuid_of(&[8; 32]));
+        assert_ne!(uuid_v8(&[7; 32]), uuid_v8(&[8; 32]));
     }
 }

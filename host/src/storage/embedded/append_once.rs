@@ -32,26 +32,23 @@ impl Writer {
         let now_ms = now_ms();
         let mut seen = Vec::with_capacity(events.len());
         let mut fresh: Vec<Event> = Vec::new();
-        {
-            let buckets = Buckets::open(txn, &mut self.rotation, window_ms, now_ms)?;
-            for event in events {
-                let earlier = fresh
-                    .iter()
-                    .position(|e| e.source == event.source && e.id == event.id);
-                seen.push(match earlier {
-                    Some(n) => Seen::Repeats(n),
-                    None => match buckets.find(&event.source, &event.id)? {
-                        Some(position) => Seen::Before(position),
-                        None => {
-                            fresh.push(event.clone());
-                            Seen::New(fresh.len() - 1)
-                        }
-                    },
-                });
-            }
+        let mut buckets = Buckets::open(txn, &mut self.rotation, window_ms, now_ms)?;
+        for event in events {
+            let earlier = fresh
+                .iter()
+                .position(|e| e.source == event.source && e.id == event.id);
+            seen.push(match earlier {
+                Some(n) => Seen::Repeats(n),
+                None => match buckets.find(&event.source, &event.id)? {
+                    Some(position) => Seen::Before(position),
+                    None => {
+                        fresh.push(event.clone());
+                        Seen::New(fresh.len() - 1)
+                    }
+                },
+            });
         }
         let positions = self.append(txn, &fresh, pending)?;
-        let mut buckets = Buckets::open(txn, &mut self.rotation, window_ms, now_ms)?;
         for (event, position) in fresh.iter().zip(&positions) {
             buckets.record(&event.source, &event.id, position)?;
         }

@@ -17,7 +17,7 @@ use crate::storage::{Claim, EventId, IngestIds, Position, StorageError};
 pub(super) type Claims = HashMap<EventId, Instant>;
 
 fn window_ms(window: Duration) -> u64 {
-    u64::try_from(window.as_millis()).unwrap_or(u64::MAX).max(1)
+    crate::storage::millis(window).max(1)
 }
 
 #[async_trait]

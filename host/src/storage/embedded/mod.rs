@@ -148,7 +148,7 @@ impl EventLog for EmbeddedStore {
         events: Vec<Event>,
         window: std::time::Duration,
     ) -> Result<Vec<Appended>, StorageError> {
-        let window_ms = u64::try_from(window.as_millis()).unwrap_or(u64::MAX);
+        let window_ms = crate::storage::millis(window);
         if events.is_empty() {
             return Ok(Vec::new());
         }

@@ -260,22 +260,17 @@ impl EventLog for KafkaLog {
     }
 
     async fn end_offset(&self, topic: &str, partition: u32) -> Result<u64, StorageError> {
-        self.check_partition(topic, partition)?;
-        let (_, high) = self
-            .producer
-            .client()
-            .fetch_watermarks(
-                topic,
-                i32::try_from(partition).unwrap_or(0),
-                REQUEST_TIMEOUT,
-            )
-            .map_err(unavailable)?;
-        Ok(u64::try_from(high).unwrap_or(0))
+        Ok(self.offset_range(topic, partition).await?.1)
     }
 
     async fn start_offset(&self, topic: &str, partition: u32) -> Result<u64, StorageError> {
+        Ok(self.offset_range(topic, partition).await?.0)
+    }
+
+    /// Both watermarks in one request.
+    async fn offset_range(&self, topic: &str, partition: u32) -> Result<(u64, u64), StorageError> {
         self.check_partition(topic, partition)?;
-        let (low, _) = self
+        let (low, high) = self
             .producer
             .client()
             .fetch_watermarks(
@@ -284,7 +279,10 @@ impl EventLog for KafkaLog {
                 REQUEST_TIMEOUT,
             )
             .map_err(unavailable)?;
-        Ok(u64::try_from(low).unwrap_or(0))
+        Ok((
+            u64::try_from(low).unwrap_or(0),
+            u64::try_from(high).unwrap_or(0),
+        ))
     }
 
     async fn committed(
