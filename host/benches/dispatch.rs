@@ -190,7 +190,11 @@ fn embedded_log(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let log = EmbeddedStore::open(dir.path()).unwrap();
     let settings = Settings::from_toml(streamplug::config::EMBEDDED_DEFAULT).unwrap();
-    let topics: Vec<(String, u32)> = settings.all_topics().into_iter().map(|t| (t, 1)).collect();
+    let topics: Vec<TopicSpec> = settings
+        .all_topics()
+        .into_iter()
+        .map(|t| TopicSpec::new(t, 1))
+        .collect();
     rt.block_on(log.create_topics(&topics)).unwrap();
     let event = stored().event;
 

@@ -20,7 +20,7 @@ use streamplug::runtime::engine::PluginEngine;
 use streamplug::runtime::plugin::{Outcome, PluginVersion};
 use streamplug::runtime::state::HostServices;
 use streamplug::storage::embedded::EmbeddedStore;
-use streamplug::storage::{Assignment, EventLog};
+use streamplug::storage::{Assignment, EventLog, TopicSpec};
 
 /// Events read per measured iteration.
 const EVENTS: usize = 10_000;
@@ -68,7 +68,11 @@ fn merge(c: &mut Criterion) {
     let (rt, store) = runtime_and_store(&dir);
     rt.block_on(async {
         store
-            .create_topics(&[("one".into(), 1), ("a".into(), 1), ("b".into(), 1)])
+            .create_topics(&[
+                TopicSpec::new("one", 1),
+                TopicSpec::new("a", 1),
+                TopicSpec::new("b", 1),
+            ])
             .await
             .unwrap();
         let data = r#"{"product":"tent"}"#;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use streamplug::event::Event;
 use streamplug::storage::embedded::EmbeddedStore;
 use streamplug::storage::kafka::{KafkaLog, KafkaSettings};
-use streamplug::storage::{ConsumerCommit, EventLog, KvStore, NextOffset, StorageError};
+use streamplug::storage::{ConsumerCommit, EventLog, KvStore, NextOffset, StorageError, TopicSpec};
 use streamplug_tests::broker::Tansu;
 
 /// Test settings. tansu 0.6 reports a partition's high watermark as the
@@ -56,7 +56,7 @@ async fn appended_events_come_back_in_per_key_order_with_their_attributes() {
     let broker = Tansu::start().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let (log, _kv) = connect(&broker, &dir);
-    log.create_topics(&[("interactions".into(), 3)])
+    log.create_topics(&[TopicSpec::new("interactions", 3)])
         .await
         .unwrap();
     assert_eq!(log.partitions("interactions"), Some(3));
@@ -108,7 +108,7 @@ async fn consumer_commits_publish_then_apply_state_with_position_then_move_the_g
     let broker = Tansu::start().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let (log, kv) = connect(&broker, &dir);
-    log.create_topics(&[("in".into(), 1), ("out".into(), 1)])
+    log.create_topics(&[TopicSpec::new("in", 1), TopicSpec::new("out", 1)])
         .await
         .unwrap();
     assert_eq!(log.committed("streamplug.p", "in", 0).await.unwrap(), 0);
@@ -137,9 +137,13 @@ async fn a_batch_committed_again_produces_what_plugins_emitted_once() {
     let broker = Tansu::start().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let (log, _kv) = connect(&broker, &dir);
-    log.create_topics(&[("in".into(), 1), ("out".into(), 1), ("dlq.p".into(), 1)])
-        .await
-        .unwrap();
+    log.create_topics(&[
+        TopicSpec::new("in", 1),
+        TopicSpec::new("out", 1),
+        TopicSpec::new("dlq.p", 1),
+    ])
+    .await
+    .unwrap();
     // What a plugin emitted (stable ids), and a dead letter (the original
     // event's id), committed twice: a crash between producing and applying
     // the state hands the batch out again, and it is committed again.
@@ -173,11 +177,53 @@ async fn appends_to_unknown_topics_are_refused_before_anything_is_sent() {
     let broker = Tansu::start().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let (log, _kv) = connect(&broker, &dir);
-    log.create_topics(&[("known".into(), 1)]).await.unwrap();
+    log.create_topics(&[TopicSpec::new("known", 1)])
+        .await
+        .unwrap();
     let err = log
         .append(vec![event("known", "c", 0), event("unknown", "c", 1)])
         .await
         .unwrap_err();
     assert!(matches!(err, StorageError::UnknownTopic(t) if t == "unknown"));
     assert_eq!(log.end_offset("known", 0).await.unwrap(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_created_topic_carries_the_retention_configs_set_for_it() {
+    use rdkafka::admin::{AdminClient, AdminOptions, ResourceSpecifier};
+    use rdkafka::client::DefaultClientContext;
+    use streamplug::storage::{CleanupPolicy, Retention};
+
+    let broker = Tansu::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (log, _kv) = connect(&broker, &dir);
+    let mut spec = TopicSpec::new("profiles", 1).retained(Retention {
+        cleanup_policy: CleanupPolicy::Compact,
+        ..Retention::FOREVER
+    });
+    spec.kafka_configs = vec![
+        ("cleanup.policy", "compact".into()),
+        ("retention.ms", "3600000".into()),
+    ];
+    log.create_topics(&[spec]).await.unwrap();
+    let admin: AdminClient<DefaultClientContext> = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &broker.bootstrap)
+        .create()
+        .unwrap();
+    let described = admin
+        .describe_configs(
+            &[ResourceSpecifier::Topic("profiles")],
+            &AdminOptions::new(),
+        )
+        .await
+        .unwrap();
+    let resource = described.into_iter().next().unwrap().unwrap();
+    let value = |name: &str| {
+        resource
+            .get(name)
+            .and_then(|entry| entry.value.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(value("cleanup.policy"), "compact");
+    assert_eq!(value("retention.ms"), "3600000");
 }

@@ -11,6 +11,7 @@ mod backends;
 mod manifest;
 mod redact;
 mod storage;
+mod topics;
 mod validate;
 mod websocket;
 
@@ -28,6 +29,7 @@ pub use auth::{ApiKeySettings, AuthSettings};
 pub use backends::{KvBackend, KvSettings, LogBackend, LogSettings, expand_env};
 pub use manifest::{PluginLimits, PluginManifest, RetryPolicy, plugin_table};
 pub use storage::StorageSettings;
+pub use topics::TopicSettings;
 pub use validate::ConfigError;
 pub use websocket::WebSocketSettings;
 
@@ -138,22 +140,6 @@ pub struct WebhookSettings {
     pub infobip_token: Option<String>,
 }
 
-/// Settings of one topic.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TopicSettings {
-    /// Number of partitions (fixed once the topic exists).
-    pub partitions: u32,
-    /// Kafka's `retention.ms` on the embedded log: keep records appended
-    /// within this long (`0`: forever); default `storage.retention_ms`.
-    #[serde(default)]
-    pub retention_ms: Option<u64>,
-    /// Kafka's `retention.bytes`: keep at most this many bytes of records
-    /// per partition (`0`: no bound); default `storage.retention_bytes`.
-    #[serde(default)]
-    pub retention_bytes: Option<u64>,
-}
-
 /// Plugin runtime settings.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -256,32 +242,6 @@ impl Settings {
     /// Parse settings from TOML text (no environment, no validation).
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
         toml::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))
-    }
-
-    /// Partitions of `topic`.
-    pub fn partitions(&self, topic: &str) -> u32 {
-        self.topics
-            .get(topic)
-            .map_or(self.storage.default_partitions, |t| t.partitions)
-    }
-
-    /// How long the embedded log keeps each topic's records.
-    pub fn retention_policies(&self) -> Vec<crate::storage::embedded::retention::TopicRetention> {
-        self.all_topics()
-            .into_iter()
-            .map(|topic| {
-                let own = self.topics.get(&topic);
-                crate::storage::embedded::retention::TopicRetention {
-                    retention_ms: own
-                        .and_then(|t| t.retention_ms)
-                        .unwrap_or(self.storage.retention_ms),
-                    retention_bytes: own
-                        .and_then(|t| t.retention_bytes)
-                        .unwrap_or(self.storage.retention_bytes),
-                    topic,
-                }
-            })
-            .collect()
     }
 
     /// The topics events can reach: routed to, declared, or published to by

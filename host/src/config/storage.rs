@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::storage::CleanupPolicy;
+
 /// Local storage and topic defaults.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -20,11 +22,18 @@ pub struct StorageSettings {
     /// one's position and not written again. `0` turns this off.
     pub idempotency_window_secs: u64,
     /// How long the embedded log keeps a topic's records, ms, unless its
-    /// `[topics.NAME]` says otherwise (Kafka's `retention.ms`; `0`: forever).
-    pub retention_ms: u64,
+    /// `[topics.NAME]` says otherwise (Kafka's `retention.ms`; `-1`:
+    /// forever). Kafka topics keep the broker's default unless set per topic.
+    pub retention_ms: i64,
     /// Most bytes of records the embedded log keeps per partition, unless
-    /// a topic says otherwise (Kafka's `retention.bytes`; `0`: no bound).
-    pub retention_bytes: u64,
+    /// a topic says otherwise (Kafka's `retention.bytes`; `-1`: no bound).
+    pub retention_bytes: i64,
+    /// Kafka's `cleanup.policy` of the embedded log's topics unless set per
+    /// topic: `delete`, `compact` or `compact,delete`.
+    pub cleanup_policy: CleanupPolicy,
+    /// Kafka's `delete.retention.ms`: how long a compacted topic keeps a
+    /// tombstone (a keyed event without data) once it is its key's latest.
+    pub delete_retention_ms: i64,
     /// How often the embedded log applies retention, ms.
     pub retention_check_ms: u64,
 }
@@ -37,6 +46,8 @@ impl Default for StorageSettings {
             idempotency_window_secs: 24 * 60 * 60,
             retention_ms: 7 * 24 * 60 * 60 * 1000,
             retention_bytes: 256 * 1024 * 1024,
+            cleanup_policy: CleanupPolicy::Delete,
+            delete_retention_ms: 24 * 60 * 60 * 1000,
             retention_check_ms: 60_000,
         }
     }

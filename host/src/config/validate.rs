@@ -95,7 +95,22 @@ impl Settings {
                     "must be 1 to 1024",
                 ));
             }
+            let durations = [
+                ("retention_ms", topic.retention_ms),
+                ("retention_bytes", topic.retention_bytes),
+                ("delete_retention_ms", topic.delete_retention_ms),
+            ];
+            for (field, value) in durations {
+                check_retention(&format!("topics.{name}.{field}"), value)?;
+            }
         }
+        let storage = &self.storage;
+        check_retention("storage.retention_ms", Some(storage.retention_ms))?;
+        check_retention("storage.retention_bytes", Some(storage.retention_bytes))?;
+        check_retention(
+            "storage.delete_retention_ms",
+            Some(storage.delete_retention_ms),
+        )?;
         let mut names = HashSet::new();
         for plugin in &self.plugins {
             if !names.insert(plugin.name.as_str()) {
@@ -259,6 +274,14 @@ fn check_topic(setting: &str, topic: &str) -> Result<(), ConfigError> {
             setting,
             format!("`{topic}` is not a topic name (1-249 of a-z, A-Z, 0-9, `.`, `_`, `-`)"),
         ))
+    }
+}
+
+/// Kafka's retention values: a count, or `-1` for no bound.
+fn check_retention(setting: &str, value: Option<i64>) -> Result<(), ConfigError> {
+    match value {
+        Some(v) if v < -1 => Err(invalid(setting, "must be -1 (no bound) or at least 0")),
+        _ => Ok(()),
     }
 }
 

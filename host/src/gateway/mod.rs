@@ -167,12 +167,9 @@ impl Gateway {
     pub async fn start(settings: Settings) -> Result<Self, StartError> {
         let data_dir = settings.storage.data_dir.clone();
         let (log, kv, embedded_log) = open_storage(&settings).await?;
-        let topics = settings.all_topics();
-        let specs: Vec<(String, u32)> = topics
-            .iter()
-            .map(|t| (t.clone(), settings.partitions(t)))
-            .collect();
+        let specs = settings.topic_specs();
         log.create_topics(&specs).await?;
+        let topics: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
         // A plugin's topics are merged per partition index, so they must be
         // co-partitioned on the log too (Kafka keeps existing topics' counts).
         for manifest in &settings.plugins {
@@ -247,7 +244,7 @@ impl Gateway {
         if let Some(store) = embedded_log {
             workers.spawn(crate::storage::embedded::retention::run(
                 store,
-                settings.retention_policies(),
+                specs,
                 Duration::from_millis(settings.storage.retention_check_ms.max(1)),
                 shutdown_rx.clone(),
             ));

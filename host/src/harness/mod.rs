@@ -139,11 +139,7 @@ impl Harness {
             settings
                 .topics
                 .entry(topic.clone())
-                .or_insert(TopicSettings {
-                    partitions: 1,
-                    retention_ms: None,
-                    retention_bytes: None,
-                });
+                .or_insert(TopicSettings::with_partitions(1));
         }
         settings.validate_plugin(&manifest)?;
         let engine = PluginEngine::new(&settings.runtime)?;

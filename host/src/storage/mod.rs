@@ -14,10 +14,12 @@ mod ingest_ids;
 pub mod kafka;
 mod partitioner;
 pub mod redis;
+mod topic_spec;
 
 pub(crate) use ingest_ids::millis;
 pub use ingest_ids::{Claim, EventId, IngestIds};
 pub use partitioner::Partitioner;
+pub use topic_spec::{CleanupPolicy, Retention, TopicSpec};
 
 use std::sync::Arc;
 
@@ -201,8 +203,10 @@ pub trait GroupMembership: Send {
 /// A partitioned, durable, replayable event log.
 #[async_trait]
 pub trait EventLog: Send + Sync + 'static {
-    /// Create the topics that do not exist yet, with their partition counts.
-    async fn create_topics(&self, topics: &[(String, u32)]) -> Result<(), StorageError>;
+    /// Create the topics that do not exist yet, with their partition counts
+    /// and (on Kafka) the topic configs given for them; existing topics
+    /// keep theirs.
+    async fn create_topics(&self, topics: &[TopicSpec]) -> Result<(), StorageError>;
 
     /// Partition count of `topic`, if it exists.
     fn partitions(&self, topic: &str) -> Option<u32>;

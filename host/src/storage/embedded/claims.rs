@@ -10,7 +10,8 @@ use async_trait::async_trait;
 
 use super::EmbeddedStore;
 use super::ingest_ids::find_committed;
-use super::writer::{WriteOp, now_ms};
+use super::ops::WriteOp;
+use super::writer::now_ms;
 use crate::storage::{Claim, EventId, IngestIds, Position, StorageError};
 
 /// Claims being written: id → when the claim lapses.

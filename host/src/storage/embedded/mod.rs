@@ -10,7 +10,10 @@
 
 mod append_once;
 mod claims;
+mod compaction;
+pub use compaction::{COMPACTED, Compacted};
 mod ingest_ids;
+mod ops;
 pub mod retention;
 mod stream;
 mod tables;
@@ -28,12 +31,13 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use super::{
     Appended, Assignment, ConsumerCommit, EventLog, GroupMembership, KvStore, PartitionStream,
-    Partitioner, Position, StorageError,
+    Partitioner, Position, StorageError, TopicSpec,
 };
 use crate::event::{Event, StoredEvent};
+use ops::WriteOp;
 use stream::{EmbeddedStream, Start, WholeAssignment};
 use tables::{EVENTS, KV, OFFSETS, decode_record};
-use writer::{WriteOp, Writer};
+use writer::Writer;
 
 /// The embedded log and KV store.
 pub struct EmbeddedStore {
@@ -118,8 +122,11 @@ impl Drop for EmbeddedStore {
 
 #[async_trait]
 impl EventLog for EmbeddedStore {
-    async fn create_topics(&self, topics: &[(String, u32)]) -> Result<(), StorageError> {
-        let topics = topics.to_vec();
+    async fn create_topics(&self, topics: &[TopicSpec]) -> Result<(), StorageError> {
+        let topics = topics
+            .iter()
+            .map(|t| (t.name.clone(), t.partitions))
+            .collect();
         self.submit(|reply| WriteOp::CreateTopics { topics, reply })
             .await
     }
@@ -325,5 +332,7 @@ impl KvStore for EmbeddedStore {
     }
 }
 
+#[cfg(test)]
+mod retention_tests;
 #[cfg(test)]
 mod tests;

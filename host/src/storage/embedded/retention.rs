@@ -1,6 +1,7 @@
-//! Retention of the embedded log, with Kafka's meaning: a partition keeps
-//! records appended within `retention_ms` and at most `retention_bytes` of
-//! them, deleting the oldest first; `0` keeps forever. The newest record of
+//! Retention of the embedded log, with Kafka's meaning: a partition of a
+//! topic whose cleanup policy deletes keeps records appended within
+//! `retention_ms` and at most `retention_bytes` of them, deleting the oldest
+//! first; `-1` is no bound. The newest record of
 //! a partition is never deleted (Kafka keeps its active segment), so a
 //! partition's next offset survives restarts. Consumers behind the oldest
 //! kept offset read on from it. A background task prunes in bounded steps,
@@ -14,27 +15,17 @@ use redb::{ReadableTable, WriteTransaction};
 use tokio::sync::watch;
 
 use super::EmbeddedStore;
+use super::ops::WriteOp;
 use super::tables::{EVENTS, PARTITION_BYTES, record_appended_ms};
 use super::unavailable;
-use super::writer::{Pending, WriteOp, Writer, now_ms};
-use crate::storage::StorageError;
+use super::writer::{Pending, Writer, now_ms};
+use crate::storage::{StorageError, TopicSpec};
 
 /// Counter of records deleted by retention, by topic.
 pub const DELETED: &str = "streamplug_log_retention_deleted_total";
 
 /// Records one pruning step deletes at most.
 const STEP: usize = 10_000;
-
-/// How long one topic's records are kept.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TopicRetention {
-    /// Topic.
-    pub topic: String,
-    /// Keep records appended within this long, ms (`0`: forever).
-    pub retention_ms: u64,
-    /// Keep at most this many bytes per partition (`0`: no bound).
-    pub retention_bytes: u64,
-}
 
 /// What a pruning step did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -75,7 +66,7 @@ impl Writer {
     pub(super) fn prune(
         &self,
         txn: &WriteTransaction,
-        policies: &[TopicRetention],
+        policies: &[TopicSpec],
         now_ms: u64,
         budget: usize,
         pending: &mut Pending,
@@ -83,19 +74,24 @@ impl Writer {
         let mut table = txn.open_table(EVENTS).map_err(unavailable)?;
         let mut pruned = Pruned::default();
         for policy in policies {
-            let Some(partitions) = self.partition_count(&policy.topic, pending) else {
+            let (max_age, max_bytes) =
+                (policy.retention.max_age_ms(), policy.retention.max_bytes());
+            if max_age.is_none() && max_bytes.is_none() {
+                continue;
+            }
+            let Some(partitions) = self.partition_count(&policy.name, pending) else {
                 continue;
             };
-            let cutoff = now_ms.saturating_sub(policy.retention_ms);
+            let cutoff = max_age.map(|age| now_ms.saturating_sub(age));
             for partition in 0..partitions {
-                let slot = (policy.topic.clone(), partition);
+                let slot = (policy.name.clone(), partition);
                 let Some(end) = self.next_offsets.get(&slot).copied() else {
                     continue;
                 };
                 let mut bytes = self.partition_bytes.get(&slot).copied().unwrap_or(0);
                 let mut doomed = Vec::new();
-                let range = (policy.topic.as_str(), partition, 0)
-                    ..(policy.topic.as_str(), partition, end.saturating_sub(1));
+                let range = (policy.name.as_str(), partition, 0)
+                    ..(policy.name.as_str(), partition, end.saturating_sub(1));
                 for entry in table.range(range).map_err(unavailable)? {
                     if doomed.len() >= budget.saturating_sub(pruned.deleted as usize) {
                         pruned.more = true;
@@ -103,8 +99,11 @@ impl Writer {
                     }
                     let (key, value) = entry.map_err(unavailable)?;
                     let value = value.value();
-                    let too_old = policy.retention_ms > 0 && record_appended_ms(value)? < cutoff;
-                    let too_big = policy.retention_bytes > 0 && bytes > policy.retention_bytes;
+                    let too_old = match cutoff {
+                        Some(cutoff) => record_appended_ms(value)? < cutoff,
+                        None => false,
+                    };
+                    let too_big = max_bytes.is_some_and(|max| bytes > max);
                     if !too_old && !too_big {
                         break;
                     }
@@ -113,12 +112,12 @@ impl Writer {
                 }
                 for (offset, size) in &doomed {
                     table
-                        .remove((policy.topic.as_str(), partition, *offset))
+                        .remove((policy.name.as_str(), partition, *offset))
                         .map_err(unavailable)?;
                     *pending.bytes.entry(slot.clone()).or_default() -= size;
                 }
                 if !doomed.is_empty() {
-                    metrics::counter!(DELETED, "topic" => policy.topic.clone())
+                    metrics::counter!(DELETED, "topic" => policy.name.clone())
                         .increment(doomed.len() as u64);
                 }
                 pruned.deleted += doomed.len() as u64;
@@ -134,7 +133,7 @@ impl Writer {
 impl EmbeddedStore {
     /// Apply `policies` now: delete what they no longer keep, in steps of
     /// at most `STEP` records; how many were deleted.
-    pub async fn apply_retention(&self, policies: &[TopicRetention]) -> Result<u64, StorageError> {
+    pub async fn apply_retention(&self, policies: &[TopicSpec]) -> Result<u64, StorageError> {
         let mut deleted = 0;
         loop {
             let policies = policies.to_vec();
@@ -154,18 +153,31 @@ impl EmbeddedStore {
     }
 }
 
-/// Apply `policies` every `every` until `shutdown`.
+/// Apply `policies` (retention, then compaction) every `every` until
+/// `shutdown`.
 pub async fn run(
     store: Arc<EmbeddedStore>,
-    policies: Vec<TopicRetention>,
+    policies: Vec<TopicSpec>,
     every: Duration,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let mut compacted = super::Compacted::default();
     loop {
         match store.apply_retention(&policies).await {
             Ok(0) => {}
             Ok(deleted) => tracing::info!(deleted, "retention deleted old records"),
             Err(e) => tracing::warn!(error = %e, "retention step failed; trying again later"),
+        }
+        for policy in &policies {
+            match store.compact(policy, now_ms(), &mut compacted).await {
+                Ok(0) => {}
+                Ok(removed) => {
+                    tracing::info!(topic = %policy.name, removed, "compaction removed superseded records");
+                }
+                Err(e) => {
+                    tracing::warn!(topic = %policy.name, error = %e, "compaction failed; trying again later");
+                }
+            }
         }
         tokio::select! {
             _ = tokio::time::sleep(every) => {}

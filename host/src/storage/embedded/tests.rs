@@ -1,8 +1,8 @@
 use super::*;
-use crate::event::{Event, StoredEvent};
-use crate::storage::{Claim, EventId, IngestIds, NextOffset, Partitioner};
+use crate::event::Event;
+use crate::storage::{Claim, EventId, IngestIds, NextOffset, Partitioner, TopicSpec};
 
-fn event(topic: &str, key: &str, ty: &str) -> Event {
+pub(super) fn event(topic: &str, key: &str, ty: &str) -> Event {
     Event {
         id: Event::new_id(),
         source: "/test".into(),
@@ -22,7 +22,10 @@ async fn appended_events_survive_a_reopen_and_offsets_continue() {
     let dir = tempfile::tempdir().unwrap();
     {
         let store = EmbeddedStore::open(dir.path()).unwrap();
-        store.create_topics(&[("t".into(), 2)]).await.unwrap();
+        store
+            .create_topics(&[TopicSpec::new("t", 2)])
+            .await
+            .unwrap();
         let pos = store
             .append(vec![event("t", "a", "x"), event("t", "a", "y")])
             .await
@@ -44,7 +47,10 @@ async fn appended_events_survive_a_reopen_and_offsets_continue() {
 async fn an_append_to_an_unknown_topic_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let store = EmbeddedStore::open(dir.path()).unwrap();
-    store.create_topics(&[("t".into(), 1)]).await.unwrap();
+    store
+        .create_topics(&[TopicSpec::new("t", 1)])
+        .await
+        .unwrap();
     let err = store
         .append(vec![event("t", "a", "x"), event("nope", "a", "y")])
         .await
@@ -58,7 +64,7 @@ async fn a_consumer_commit_applies_publishes_kv_and_offset_together() {
     let dir = tempfile::tempdir().unwrap();
     let store = EmbeddedStore::open(dir.path()).unwrap();
     store
-        .create_topics(&[("in".into(), 1), ("out".into(), 1)])
+        .create_topics(&[TopicSpec::new("in", 1), TopicSpec::new("out", 1)])
         .await
         .unwrap();
     store
@@ -109,7 +115,10 @@ async fn a_consumer_commit_applies_publishes_kv_and_offset_together() {
 async fn concurrent_appends_share_commits_and_all_land() {
     let dir = tempfile::tempdir().unwrap();
     let store = std::sync::Arc::new(EmbeddedStore::open(dir.path()).unwrap());
-    store.create_topics(&[("t".into(), 4)]).await.unwrap();
+    store
+        .create_topics(&[TopicSpec::new("t", 4)])
+        .await
+        .unwrap();
     let tasks: Vec<_> = (0..64)
         .map(|i| {
             let store = store.clone();
@@ -133,7 +142,10 @@ async fn an_ingested_id_is_written_once_within_the_window_and_survives_a_reopen(
     let e = event("t", "a", "x");
     let first = {
         let store = EmbeddedStore::open(dir.path()).unwrap();
-        store.create_topics(&[("t".into(), 2)]).await.unwrap();
+        store
+            .create_topics(&[TopicSpec::new("t", 2)])
+            .await
+            .unwrap();
         let first = store.append_once(vec![e.clone()], day).await.unwrap();
         assert!(!first[0].duplicate);
         first
@@ -200,18 +212,18 @@ async fn claims_of_a_kafka_log_see_settled_and_in_flight_ids() {
 }
 
 /// A store in `dir` with `topics` (name, partitions).
-async fn store_with(
+pub(super) async fn store_with(
     dir: &tempfile::TempDir,
     topics: &[(&str, u32)],
 ) -> std::sync::Arc<EmbeddedStore> {
     let store = std::sync::Arc::new(EmbeddedStore::open(dir.path()).unwrap());
-    let topics: Vec<(String, u32)> = topics.iter().map(|(t, n)| ((*t).to_owned(), *n)).collect();
+    let topics: Vec<TopicSpec> = topics.iter().map(|(t, n)| TopicSpec::new(*t, *n)).collect();
     store.create_topics(&topics).await.unwrap();
     store
 }
 
 /// The streams a member of group `g` reading `topics` is assigned.
-async fn assigned(
+pub(super) async fn assigned(
     store: &std::sync::Arc<EmbeddedStore>,
     topics: &[&str],
 ) -> Vec<Box<dyn PartitionStream>> {
@@ -310,91 +322,4 @@ async fn a_merged_stream_keeps_append_order_while_appends_race_it() {
     // the log, none early, none skipped.
     let seqs: Vec<u64> = got.iter().map(|e| e.seq).collect();
     assert_eq!(seqs, (0..N as u64).collect::<Vec<_>>());
-}
-
-fn keep(topic: &str, ms: u64, bytes: u64) -> Vec<retention::TopicRetention> {
-    vec![retention::TopicRetention {
-        topic: topic.into(),
-        retention_ms: ms,
-        retention_bytes: bytes,
-    }]
-}
-
-#[tokio::test]
-async fn retention_by_time_deletes_what_is_older_and_keeps_offsets_and_the_newest() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = store_with(&dir, &[("t", 1)]).await;
-    let old: Vec<Event> = (0..5)
-        .map(|i| event("t", "a", &format!("old{i}")))
-        .collect();
-    store.append(old).await.unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(30)).await;
-    store.append(vec![event("t", "a", "new")]).await.unwrap();
-    assert_eq!(store.apply_retention(&keep("t", 20, 0)).await.unwrap(), 5);
-    let left = store.read("t", 0, 0, 10).await.unwrap();
-    assert_eq!(left.len(), 1);
-    assert_eq!((left[0].offset, left[0].event.ty.as_str()), (5, "new"));
-    assert_eq!(store.start_offset("t", 0).await.unwrap(), 5);
-    // The newest record stays however old it gets: the next offset holds,
-    // across a reopen too.
-    tokio::time::sleep(std::time::Duration::from_millis(30)).await;
-    assert_eq!(store.apply_retention(&keep("t", 20, 0)).await.unwrap(), 0);
-    drop(store);
-    let store = EmbeddedStore::open(dir.path()).unwrap();
-    assert_eq!(store.end_offset("t", 0).await.unwrap(), 6);
-    let pos = store.append(vec![event("t", "a", "next")]).await.unwrap();
-    assert_eq!(pos[0].offset, 6);
-}
-
-#[tokio::test]
-async fn retention_by_size_keeps_the_newest_bytes_of_each_partition() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = store_with(&dir, &[("t", 1)]).await;
-    for i in 0..10 {
-        store
-            .append(vec![event("t", "a", &format!("e{i}"))])
-            .await
-            .unwrap();
-    }
-    let one = store.read("t", 0, 0, 1).await.unwrap();
-    let size = encode_size(&one[0]);
-    // Room for three records and a little: the oldest seven go.
-    assert_eq!(
-        store
-            .apply_retention(&keep("t", 0, 3 * size + size / 2))
-            .await
-            .unwrap(),
-        7
-    );
-    let left: Vec<u64> = store
-        .read("t", 0, 0, 100)
-        .await
-        .unwrap()
-        .iter()
-        .map(|e| e.offset)
-        .collect();
-    assert_eq!(left, [7, 8, 9]);
-    // A consumer whose group stood before the deleted records reads on
-    // from the oldest one kept.
-    let mut stream = assigned(&store, &["t"]).await.pop().unwrap();
-    let got = stream.next_batch(10).await.unwrap();
-    assert_eq!(got[0].offset, 7);
-    // The byte count survives a reopen: nothing more to delete.
-    drop(stream);
-    drop(store);
-    let store = EmbeddedStore::open(dir.path()).unwrap();
-    assert_eq!(
-        store
-            .apply_retention(&keep("t", 0, 3 * size + size / 2))
-            .await
-            .unwrap(),
-        0
-    );
-}
-
-/// The stored size of `stored`'s record (head and encoded event).
-fn encode_size(stored: &StoredEvent) -> u64 {
-    tables::encode_record(stored.seq, 0, &stored.event)
-        .unwrap()
-        .len() as u64
 }

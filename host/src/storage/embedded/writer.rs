@@ -6,61 +6,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use redb::{Database, Durability, WriteTransaction};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, watch};
 
 use super::ingest_ids::{Buckets, Rotation};
+use super::ops::{Applied, WriteOp, fail};
 use super::tables::{EVENTS, KV, NextOffsets, OFFSETS, TOPICS, encode_record, entry_size};
 use super::unavailable;
 use crate::event::Event;
-use crate::storage::{Appended, ConsumerCommit, EventId, Partitioner, Position, StorageError};
+use crate::storage::{Partitioner, Position, StorageError};
 
 /// Most requests folded into one transaction.
 const MAX_GROUP: usize = 512;
-
-type Reply<T> = oneshot::Sender<Result<T, StorageError>>;
-
-/// One write request.
-pub(super) enum WriteOp {
-    CreateTopics {
-        topics: Vec<(String, u32)>,
-        reply: Reply<()>,
-    },
-    Append {
-        events: Vec<Event>,
-        reply: Reply<Vec<Position>>,
-    },
-    AppendOnce {
-        events: Vec<Event>,
-        window_ms: u64,
-        reply: Reply<Vec<Appended>>,
-    },
-    Commit {
-        commit: ConsumerCommit,
-        reply: Reply<Vec<Position>>,
-    },
-    /// Delete what the retention policies no longer keep (at most `budget`
-    /// records).
-    Prune {
-        policies: Vec<super::retention::TopicRetention>,
-        now_ms: u64,
-        budget: usize,
-        reply: Reply<super::retention::Pruned>,
-    },
-    /// Remember where ingested events were written (a Kafka log's ids).
-    RecordIds {
-        entries: Vec<(EventId, Position)>,
-        window_ms: u64,
-        reply: Reply<()>,
-    },
-}
-
-/// A request applied to the open transaction, waiting for its commit.
-enum Applied {
-    Unit(Reply<()>),
-    Positions(Reply<Vec<Position>>, Vec<Position>),
-    Appended(Reply<Vec<Appended>>, Vec<Appended>),
-    Pruned(Reply<super::retention::Pruned>, super::retention::Pruned),
-}
 
 pub(super) struct Writer {
     pub(super) db: Arc<Database>,
@@ -190,6 +146,7 @@ impl Writer {
                 Applied::Positions(reply, positions) => drop(reply.send(Ok(positions))),
                 Applied::Appended(reply, appended) => drop(reply.send(Ok(appended))),
                 Applied::Pruned(reply, pruned) => drop(reply.send(Ok(pruned))),
+                Applied::Count(reply, n) => drop(reply.send(Ok(n))),
             }
         }
     }
@@ -255,6 +212,15 @@ impl Writer {
             } => {
                 let pruned = self.prune(txn, &policies, now_ms, budget, pending)?;
                 Ok(Some(Applied::Pruned(reply, pruned)))
+            }
+            WriteOp::Remove {
+                topic,
+                partition,
+                offsets,
+                reply,
+            } => {
+                let removed = self.remove_records(txn, &topic, partition, &offsets, pending)?;
+                Ok(Some(Applied::Count(reply, removed)))
             }
             WriteOp::RecordIds {
                 entries,
@@ -371,28 +337,4 @@ impl Writer {
 
 pub(super) fn now_ms() -> u64 {
     u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0)
-}
-
-fn fail(op: WriteOp, err: &StorageError) {
-    match op {
-        WriteOp::CreateTopics { reply, .. } | WriteOp::RecordIds { reply, .. } => {
-            drop(reply.send(Err(err.clone())))
-        }
-        WriteOp::AppendOnce { reply, .. } => drop(reply.send(Err(err.clone()))),
-        WriteOp::Prune { reply, .. } => drop(reply.send(Err(err.clone()))),
-        WriteOp::Append { reply, .. } | WriteOp::Commit { reply, .. } => {
-            drop(reply.send(Err(err.clone())))
-        }
-    }
-}
-
-impl Applied {
-    fn fail(self, err: &StorageError) {
-        match self {
-            Applied::Unit(reply) => drop(reply.send(Err(err.clone()))),
-            Applied::Positions(reply, _) => drop(reply.send(Err(err.clone()))),
-            Applied::Appended(reply, _) => drop(reply.send(Err(err.clone()))),
-            Applied::Pruned(reply, _) => drop(reply.send(Err(err.clone()))),
-        }
-    }
 }

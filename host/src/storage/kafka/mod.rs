@@ -48,7 +48,7 @@ use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 
 use super::{
     Appended, ConsumerCommit, EventLog, GroupMembership, IngestIds, KvStore, PartitionStream,
-    Partitioner, Position, StorageError,
+    Partitioner, Position, StorageError, TopicSpec,
 };
 use crate::event::{Event, StoredEvent};
 
@@ -143,20 +143,24 @@ impl KafkaLog {
 
 #[async_trait]
 impl EventLog for KafkaLog {
-    async fn create_topics(&self, topics: &[(String, u32)]) -> Result<(), StorageError> {
+    async fn create_topics(&self, topics: &[TopicSpec]) -> Result<(), StorageError> {
         let mut missing = Vec::new();
-        for (topic, partitions) in topics {
+        for spec in topics {
+            let (topic, partitions) = (&spec.name, &spec.partitions);
             match self.partition_count_from_broker(topic)? {
                 Some(existing) => {
                     if existing != *partitions {
                         tracing::info!(%topic, existing, configured = partitions, "topic exists with another partition count; using it");
+                    }
+                    if !spec.kafka_configs.is_empty() {
+                        tracing::info!(%topic, "topic exists: its retention configs stay as they are on the broker (change them with kafka-configs)");
                     }
                     self.partitions
                         .lock()
                         .unwrap_or_else(PoisonError::into_inner)
                         .insert(topic.clone(), existing);
                 }
-                None => missing.push((topic.clone(), *partitions)),
+                None => missing.push(spec),
             }
         }
         if missing.is_empty() {
@@ -165,15 +169,18 @@ impl EventLog for KafkaLog {
         let replication = self.settings.replication_factor;
         let new: Vec<NewTopic<'_>> = missing
             .iter()
-            .map(|(t, p)| {
-                NewTopic::new(
-                    t,
-                    i32::try_from(*p).unwrap_or(i32::MAX),
+            .map(|spec| {
+                let topic = NewTopic::new(
+                    &spec.name,
+                    i32::try_from(spec.partitions).unwrap_or(i32::MAX),
                     TopicReplication::Fixed(replication),
-                )
+                );
+                spec.kafka_configs
+                    .iter()
+                    .fold(topic, |topic, (name, value)| topic.set(name, value))
             })
             .collect();
-        let names: Vec<&str> = missing.iter().map(|(t, _)| t.as_str()).collect();
+        let names: Vec<&str> = missing.iter().map(|spec| spec.name.as_str()).collect();
         let results = self
             .admin
             .create_topics(
@@ -198,12 +205,14 @@ impl EventLog for KafkaLog {
                 }
             }
         }
-        for (topic, wanted) in missing {
-            let count = self.partition_count_from_broker(&topic)?.unwrap_or(wanted);
+        for spec in missing {
+            let count = self
+                .partition_count_from_broker(&spec.name)?
+                .unwrap_or(spec.partitions);
             self.partitions
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .insert(topic, count);
+                .insert(spec.name.clone(), count);
         }
         Ok(())
     }
