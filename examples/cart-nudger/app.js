@@ -11,7 +11,9 @@
 //   idle for `idle_minutes` and was not yet reminded of, nudge.
 //
 // State per customer in KV (`cart:<id>`): the items with quantity and price,
-// when the cart last changed, and whether its reminder went out.
+// when the cart last changed, and whether its reminder went out. A cart nobody
+// touches for `cart_ttl_days` (30) is forgotten: it is stored with that time
+// to live, renewed with every change.
 import * as sp from '../../sdk/js/streamplug/index.js';
 
 const MINUTE = 60_000;
@@ -43,7 +45,7 @@ function changeCart(key, cart, event) {
   }
   cart.updated = event.timeMillis();
   cart.reminded = false;
-  sp.kv.setJson(key, cart);
+  sp.kv.setJson(key, cart, { ttlMs: settings.cartTtlMs });
 }
 
 function remindIfIdle(key, cart, event, customer) {
@@ -60,7 +62,7 @@ function remindIfIdle(key, cart, event, customer) {
   sp.publish(settings.topic, 'cart.abandoned', { customer, items, total: value, idle_minutes: idleMinutes }, { subject: customer });
   sp.log.info(`reminded ${customer} of a cart of ${value} idle for ${idleMinutes} min`);
   cart.reminded = true;
-  sp.kv.setJson(key, cart);
+  sp.kv.setJson(key, cart, { ttlMs: settings.cartTtlMs });
 }
 
 export const handler = sp.plugin({
@@ -69,8 +71,10 @@ export const handler = sp.plugin({
       idleMinutes: Number(config.idle_minutes ?? '30'),
       channel: config.channel ?? 'notifications',
       topic: config.topic ?? 'engagement-events',
+      cartTtlMs: Number(config.cart_ttl_days ?? '30') * 24 * 60 * MINUTE,
     };
     if (!(settings.idleMinutes > 0)) throw new Error(`idle_minutes must be a positive number, not '${config.idle_minutes}'`);
+    if (!(settings.cartTtlMs >= 1)) throw new Error(`cart_ttl_days must be a positive number, not '${config.cart_ttl_days}'`);
   },
 
   handle(event) {

@@ -7,7 +7,9 @@ Rules (thresholds from the plugin config):
 - serial canceller: at least ``max_cancellations`` cancelled orders before.
 
 State per customer in KV (``customer:<id>``): the times of recent orders,
-how many orders and cancellations it had.
+how many orders and cancellations it had. A customer with no order for
+``forget_after_days`` (365) is forgotten: the state is stored with that time
+to live, renewed with every order.
 
 With ``notify_url`` set (the risk team's webhook, e.g. a Slack incoming
 webhook), each flagged order is also posted there, once: the post is a
@@ -34,6 +36,9 @@ class FraudFlagger(sp.Plugin):
         self.max_cancellations = int(config.get("max_cancellations", "2"))
         self.alert_topic = config.get("alert_topic", "risk-alerts")
         self.notify_url = config.get("notify_url")
+        self.forget_after_ms = int(float(config.get("forget_after_days", "365")) * 86_400_000)
+        if self.forget_after_ms < 1:
+            raise ValueError("forget_after_days must be positive")
 
     def handle(self, event: sp.Event) -> None:
         customer = event.subject or event.key
@@ -47,7 +52,7 @@ class FraudFlagger(sp.Plugin):
             state["cancelled"] += 1
         else:
             return
-        sp.kv.set_json(key, state)
+        sp.kv.set_json(key, state, ttl_ms=self.forget_after_ms)
 
     def order_placed(self, event: sp.Event, customer: str, state: dict) -> None:
         order = event.json()

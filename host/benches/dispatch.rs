@@ -27,7 +27,7 @@ use streamplug::runtime::effects::Effects;
 use streamplug::runtime::engine::PluginEngine;
 use streamplug::runtime::plugin::{Outcome, PluginVersion, to_wit};
 use streamplug::runtime::state::{HostServices, PluginContext, StoreState};
-use streamplug::storage::EventLog;
+use streamplug::storage::{EventLog, TopicSpec};
 use streamplug::storage::embedded::EmbeddedStore;
 use wasmtime::Store;
 use wasmtime::component::Component;

@@ -1,6 +1,8 @@
 //! The plugin's own key-value store. Writes are staged and commit with the
 //! event; reads see them at once.
 
+use std::time::Duration;
+
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -16,6 +18,12 @@ pub fn get(key: &str) -> Result<Option<Vec<u8>>, KvError> {
 /// Store bytes under `key`.
 pub fn set(key: &str, value: &[u8]) -> Result<(), KvError> {
     wit::set(key, value)
+}
+
+/// Store bytes under `key` for `ttl` (at least 1 ms): after it the key
+/// reads as absent and its bytes leave the quota.
+pub fn set_with_ttl(key: &str, value: &[u8], ttl: Duration) -> Result<(), KvError> {
+    wit::set_with_ttl(key, value, ttl_ms(ttl))
 }
 
 /// Remove `key`.
@@ -40,4 +48,19 @@ pub fn get_json<T: DeserializeOwned>(key: &str) -> Result<Option<T>, HandleError
 pub fn set_json<T: Serialize + ?Sized>(key: &str, value: &T) -> Result<(), HandleError> {
     let bytes = serde_json::to_vec(value)?;
     Ok(wit::set(key, &bytes)?)
+}
+
+/// Store `value` as JSON under `key` for `ttl`.
+pub fn set_json_with_ttl<T: Serialize + ?Sized>(
+    key: &str,
+    value: &T,
+    ttl: Duration,
+) -> Result<(), HandleError> {
+    let bytes = serde_json::to_vec(value)?;
+    Ok(wit::set_with_ttl(key, &bytes, ttl_ms(ttl))?)
+}
+
+/// `ttl` in whole milliseconds, rounded up so a short one is not 0.
+fn ttl_ms(ttl: Duration) -> u64 {
+    u64::try_from(ttl.as_nanos().div_ceil(1_000_000)).unwrap_or(u64::MAX)
 }

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use streamplug::event::Event;
 use streamplug::storage::embedded::EmbeddedStore;
 use streamplug::storage::kafka::{KafkaLog, KafkaSettings};
-use streamplug::storage::{ConsumerCommit, EventLog, KvStore, NextOffset, StorageError, TopicSpec};
+use streamplug::storage::{
+    ConsumerCommit, EventLog, KvStore, KvValue, NextOffset, StorageError, TopicSpec,
+};
 use streamplug_tests::broker::Tansu;
 
 /// Test settings. tansu 0.6 reports a partition's high watermark as the
@@ -121,7 +123,7 @@ async fn consumer_commits_publish_then_apply_state_with_position_then_move_the_g
         }],
         publish: vec![event("out", "c1", 1)],
         kv_namespace: "p".into(),
-        kv_writes: vec![("k".into(), Some(b"v".to_vec()))],
+        kv_writes: vec![("k".into(), Some(KvValue::lasting(b"v".to_vec())))],
     })
     .await
     .unwrap();

@@ -23,6 +23,7 @@ mod infobip_double;
 mod ingest;
 mod kafka;
 mod kafka_interop;
+mod kv_ttl;
 mod lifecycle;
 mod listener;
 mod outbound;

@@ -12,15 +12,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use streamplug_tests::local_server::LocalServer;
-use streamplug_tests::{TestGateway, eventually, push_on};
-
-fn example_manifest(example: &str) -> String {
-    let path = format!(
-        "{}/../examples/{example}/plugin.toml",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
+use streamplug_tests::{TestGateway, eventually, example_manifest, push_on};
 
 fn order(customer: &str, order: &str, total: f64) -> Value {
     json!({"type": "order.placed", "customer": customer, "data": {

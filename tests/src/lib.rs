@@ -22,7 +22,8 @@ pub use cli::streamplug_plugin;
 pub use interop::{interop_python, kafka_client, websockets_close};
 pub use plugin_build::{PLUGIN_PACKAGES, plugin_dir};
 pub use settings::{
-    JWT_SECRET, RECOMMEND_MANIFEST, TEST_KEY, config, config_on, recorder_manifest, test_auth,
+    JWT_SECRET, RECOMMEND_MANIFEST, TEST_KEY, config, config_on, example_manifest,
+    recorder_manifest, test_auth,
 };
 pub use stores::{Backend, Stores};
 pub use test_gateway::{Answer, TestGateway, keyed_client};

@@ -97,6 +97,12 @@ fn split_table(toml: &str, header: &str) -> (String, String) {
     (server, rest)
 }
 
+/// The manifest of `examples/<example>/plugin.toml`.
+pub fn example_manifest(example: &str) -> String {
+    let path = crate::workspace_path(&format!("examples/{example}/plugin.toml"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
 /// The recorder fixture's manifest (consumes `customer-interactions`,
 /// publishes to `audit`), with `extra` TOML lines appended to it.
 pub fn recorder_manifest(extra: &str) -> String {

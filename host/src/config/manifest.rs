@@ -123,6 +123,10 @@ pub struct PluginLimits {
     pub http_requests_per_second: u32,
     /// Largest outbound HTTP response body, bytes.
     pub http_max_response_bytes: u64,
+    /// How long a journal step's result is kept, seconds: a retry or
+    /// redelivery of the event within it replays the step instead of
+    /// calling again.
+    pub journal_retention_secs: u64,
 }
 
 impl Default for PluginLimits {
@@ -138,6 +142,7 @@ impl Default for PluginLimits {
             http_concurrency: 4,
             http_requests_per_second: 20,
             http_max_response_bytes: 1024 * 1024,
+            journal_retention_secs: 7 * 24 * 60 * 60,
         }
     }
 }

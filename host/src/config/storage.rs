@@ -34,7 +34,8 @@ pub struct StorageSettings {
     /// Kafka's `delete.retention.ms`: how long a compacted topic keeps a
     /// tombstone (a keyed event without data) once it is its key's latest.
     pub delete_retention_ms: i64,
-    /// How often the embedded log applies retention, ms.
+    /// How often the embedded log applies retention and expired KV values
+    /// are swept, ms.
     pub retention_check_ms: u64,
 }
 

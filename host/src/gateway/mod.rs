@@ -241,6 +241,11 @@ impl Gateway {
             shutdown_rx.clone(),
         );
         crate::registry::CanaryWatch::spawn(&mut workers, registry.clone(), shutdown_rx.clone());
+        workers.spawn(crate::storage::sweep_expired(
+            kv.clone(),
+            Duration::from_millis(settings.storage.retention_check_ms.max(1)),
+            shutdown_rx.clone(),
+        ));
         if let Some(store) = embedded_log {
             workers.spawn(crate::storage::embedded::retention::run(
                 store,

@@ -6,11 +6,14 @@ use std::sync::{Mutex, PoisonError};
 
 use async_trait::async_trait;
 
-use crate::storage::{ConsumerCommit, KvStore, StorageError, embedded::entry_size};
+use crate::storage::{
+    ConsumerCommit, KvStore, KvValue, StorageError, embedded::entry_size, millis_now,
+};
 
 /// A [`KvStore`] in a map: namespace → key → value, with each namespace's
 /// usage kept as it changes (as the embedded store does), so the quota check
-/// on every write does not scan the namespace.
+/// on every write does not scan the namespace. Expired values read as
+/// absent and are dropped by [`KvStore::expire`].
 #[derive(Debug, Default)]
 pub struct MemoryKv {
     namespaces: Mutex<BTreeMap<String, Namespace>>,
@@ -18,8 +21,14 @@ pub struct MemoryKv {
 
 #[derive(Debug, Default, Clone)]
 struct Namespace {
-    keys: BTreeMap<String, Vec<u8>>,
+    keys: BTreeMap<String, KvValue>,
     usage: u64,
+}
+
+impl Namespace {
+    fn live(&self, now_ms: u64) -> impl Iterator<Item = (&String, &KvValue)> {
+        self.keys.iter().filter(move |(_, v)| !v.expired(now_ms))
+    }
 }
 
 impl MemoryKv {
@@ -27,29 +36,33 @@ impl MemoryKv {
     pub fn write<'a>(
         &self,
         namespace: &str,
-        writes: impl IntoIterator<Item = (&'a String, &'a Option<Vec<u8>>)>,
+        writes: impl IntoIterator<Item = (&'a String, &'a Option<KvValue>)>,
     ) {
         let mut all = self.lock();
         let ns = all.entry(namespace.to_owned()).or_default();
         for (key, value) in writes {
             let old = match value {
                 Some(v) => {
-                    ns.usage += entry_size(key, v);
+                    ns.usage += entry_size(key, &v.bytes);
                     ns.keys.insert(key.clone(), v.clone())
                 }
                 None => ns.keys.remove(key),
             };
             if let Some(old) = old {
-                ns.usage -= entry_size(key, &old);
+                ns.usage -= entry_size(key, &old.bytes);
             }
         }
     }
 
-    /// Every key and value of `namespace`, in key order.
+    /// Every live key and value of `namespace`, in key order.
     pub fn entries(&self, namespace: &str) -> BTreeMap<String, Vec<u8>> {
         self.lock()
             .get(namespace)
-            .map(|ns| ns.keys.clone())
+            .map(|ns| {
+                ns.live(millis_now())
+                    .map(|(k, v)| (k.clone(), v.bytes.clone()))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -67,7 +80,8 @@ impl KvStore for MemoryKv {
             .lock()
             .get(namespace)
             .and_then(|ns| ns.keys.get(key))
-            .cloned())
+            .filter(|v| !v.expired(millis_now()))
+            .map(|v| v.bytes.clone()))
     }
 
     async fn list_keys(
@@ -80,9 +94,11 @@ impl KvStore for MemoryKv {
             .lock()
             .get(namespace)
             .map(|ns| {
+                let now = millis_now();
                 ns.keys
                     .range(prefix.to_owned()..)
                     .take_while(|(k, _)| k.starts_with(prefix))
+                    .filter(|(_, v)| !v.expired(now))
                     .take(limit)
                     .map(|(k, _)| k.clone())
                     .collect()
@@ -100,6 +116,26 @@ impl KvStore for MemoryKv {
             commit.kv_writes.iter().map(|(k, v)| (k, v)),
         );
         Ok(())
+    }
+
+    async fn expire(&self, now_ms: u64, budget: usize) -> Result<u64, StorageError> {
+        let mut removed = 0;
+        for ns in self.lock().values_mut() {
+            let gone: Vec<String> = ns
+                .keys
+                .iter()
+                .filter(|(_, v)| v.expired(now_ms))
+                .map(|(k, _)| k.clone())
+                .take(budget.saturating_sub(removed))
+                .collect();
+            for key in gone {
+                if let Some(old) = ns.keys.remove(&key) {
+                    ns.usage -= entry_size(&key, &old.bytes);
+                    removed += 1;
+                }
+            }
+        }
+        Ok(removed as u64)
     }
 
     async fn position(
@@ -120,16 +156,17 @@ mod tests {
     async fn writes_are_read_back_listed_and_counted_per_namespace() {
         let kv = MemoryKv::default();
         let (a, b, gone) = ("cart:a".to_owned(), "cart:b".to_owned(), "x".to_owned());
+        let value = |v: &[u8]| Some(KvValue::lasting(v.to_vec()));
         kv.write(
             "p",
             [
-                (&a, &Some(b"1".to_vec())),
-                (&b, &Some(b"22".to_vec())),
-                (&gone, &Some(vec![])),
+                (&a, &value(b"1")),
+                (&b, &value(b"22")),
+                (&gone, &value(b"")),
             ],
         );
-        kv.write("p", [(&gone, &None), (&b, &Some(b"2".to_vec()))]);
-        kv.write("p", [(&b, &Some(b"22".to_vec()))]);
+        kv.write("p", [(&gone, &None), (&b, &value(b"2"))]);
+        kv.write("p", [(&b, &value(b"22"))]);
         assert_eq!(kv.get("p", "cart:a").await.unwrap(), Some(b"1".to_vec()));
         assert_eq!(kv.get("q", "cart:a").await.unwrap(), None);
         assert_eq!(kv.list_keys("p", "cart:", 1).await.unwrap(), ["cart:a"]);
@@ -138,5 +175,25 @@ mod tests {
             ["cart:a", "cart:b"]
         );
         assert_eq!(kv.usage("p").await.unwrap(), 6 + 1 + 6 + 2);
+    }
+
+    #[tokio::test]
+    async fn an_expired_value_reads_as_absent_and_its_bytes_go_when_swept() {
+        let kv = MemoryKv::default();
+        let (old, new) = ("old".to_owned(), "new".to_owned());
+        let now = millis_now();
+        kv.write(
+            "p",
+            [
+                (&old, &Some(KvValue::expiring(b"1".to_vec(), now - 1))),
+                (&new, &Some(KvValue::expiring(b"2".to_vec(), now + 60_000))),
+            ],
+        );
+        assert_eq!(kv.get("p", "old").await.unwrap(), None);
+        assert_eq!(kv.list_keys("p", "", 10).await.unwrap(), ["new"]);
+        assert_eq!(kv.usage("p").await.unwrap(), 8);
+        assert_eq!(kv.expire(now, 10).await.unwrap(), 1);
+        assert_eq!(kv.usage("p").await.unwrap(), 4);
+        assert_eq!(kv.get("p", "new").await.unwrap(), Some(b"2".to_vec()));
     }
 }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use super::outbound::HttpCall;
 use crate::event::Event;
+use crate::storage::KvValue;
 
 /// Effects of one or more handled events.
 #[derive(Debug, Default)]
@@ -13,7 +14,7 @@ pub struct Staged {
     /// Events to publish, in order.
     pub publishes: Vec<Event>,
     /// KV writes: the last write of each key (`None` deletes).
-    pub kv: BTreeMap<String, Option<Vec<u8>>>,
+    pub kv: BTreeMap<String, Option<KvValue>>,
     /// Change in KV bytes these writes make.
     pub kv_bytes_delta: i64,
     /// Outbound requests made (a record; they were sent, or captured in
@@ -139,7 +140,7 @@ impl Effects {
             .kv
             .get(key)
             .or_else(|| self.accepted.kv.get(key))
-            .map(Option::as_deref)
+            .map(|staged| staged.as_ref().map(|v| v.bytes.as_slice()))
     }
 
     /// The current event was handled: keep its effects.
@@ -190,7 +191,9 @@ mod tests {
     #[test]
     fn current_writes_shadow_accepted_ones_and_are_dropped_on_failure() {
         let mut fx = Effects::default();
-        fx.current.kv.insert("a".into(), Some(b"1".to_vec()));
+        fx.current
+            .kv
+            .insert("a".into(), Some(KvValue::lasting(b"1".to_vec())));
         fx.accept_current();
         fx.current.kv.insert("a".into(), None);
         assert_eq!(fx.kv_lookup("a"), Some(None));

@@ -47,6 +47,8 @@ pub struct PluginContext {
     pub config: BTreeMap<String, String>,
     /// KV quota, bytes.
     pub kv_quota: u64,
+    /// How long journal entries are kept, ms.
+    pub journal_retention_ms: u64,
     /// Publishes allowed per handled event.
     pub max_publishes: u32,
     /// Committed plugin state.
@@ -74,6 +76,7 @@ impl PluginContext {
             push_topic: host.push_topic.clone(),
             config: manifest.config.clone(),
             kv_quota: manifest.limits.kv_quota_bytes,
+            journal_retention_ms: manifest.limits.journal_retention_secs.saturating_mul(1000),
             max_publishes: manifest.limits.max_publishes_per_event,
             kv: host.kv.clone(),
             outbound: Arc::new(OutboundPolicy::new(

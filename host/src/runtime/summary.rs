@@ -96,7 +96,10 @@ impl EffectSummary {
                 .kv
                 .iter()
                 .filter(|_| applied)
-                .map(|(k, v)| (k.clone(), v.as_deref().map_or(Value::Null, json_or_text)))
+                .map(|(k, v)| {
+                    let bytes = v.as_ref().map(|v| v.bytes.as_slice());
+                    (k.clone(), bytes.map_or(Value::Null, json_or_text))
+                })
                 .collect(),
             http: staged.http.clone(),
         }

@@ -12,12 +12,14 @@
 pub mod embedded;
 mod ingest_ids;
 pub mod kafka;
+mod kv;
 mod partitioner;
 pub mod redis;
 mod topic_spec;
 
-pub(crate) use ingest_ids::millis;
 pub use ingest_ids::{Claim, EventId, IngestIds};
+pub(crate) use ingest_ids::{millis, millis_now};
+pub use kv::{EXPIRED, KvStore, KvValue, KvWrite, sweep_expired};
 pub use partitioner::Partitioner;
 pub use topic_spec::{CleanupPolicy, Retention, TopicSpec};
 
@@ -61,9 +63,6 @@ impl Appended {
             .collect()
     }
 }
-
-/// A KV write: a value to set, or `None` to delete.
-pub type KvWrite = (String, Option<Vec<u8>>);
 
 /// How far a consumer got in one topic-partition.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -298,37 +297,4 @@ pub trait EventLog: Send + Sync + 'static {
         self: Arc<Self>,
         topic: &str,
     ) -> Result<Vec<Box<dyn PartitionStream>>, StorageError>;
-}
-
-/// Per-plugin key-value state. Writes go through [`EventLog::commit`], which
-/// applies them with [`KvStore::apply`] unless the log holds the state itself.
-#[async_trait]
-pub trait KvStore: Send + Sync + 'static {
-    /// The committed value of `key` in `namespace`.
-    async fn get(&self, namespace: &str, key: &str) -> Result<Option<Vec<u8>>, StorageError>;
-
-    /// Committed keys of `namespace` starting with `prefix`, in order.
-    async fn list_keys(
-        &self,
-        namespace: &str,
-        prefix: &str,
-        limit: usize,
-    ) -> Result<Vec<String>, StorageError>;
-
-    /// Committed bytes (keys and values) held by `namespace`.
-    async fn usage(&self, namespace: &str) -> Result<u64, StorageError>;
-
-    /// Apply a batch's KV writes and record its positions
-    /// (`group`/`topic`/`partition` → next offset) as one atomic step.
-    /// `commit.publish` is ignored.
-    async fn apply(&self, commit: &ConsumerCommit) -> Result<(), StorageError>;
-
-    /// The position recorded by [`KvStore::apply`], if any: the state holds
-    /// the effects of exactly the events before it.
-    async fn position(
-        &self,
-        group: &str,
-        topic: &str,
-        partition: u32,
-    ) -> Result<Option<u64>, StorageError>;
 }

@@ -12,10 +12,17 @@ export function get(key) {
   return hostCall(`kv get '${key}'`, () => wit.get(key)) ?? null;
 }
 
-/** Store `value` (bytes or a string) under `key`. */
-export function set(key, value) {
+/**
+ * Store `value` (bytes or a string) under `key`. With `{ ttlMs }` (at least
+ * 1) it reads as absent after that many milliseconds and leaves the quota.
+ */
+export function set(key, value, { ttlMs } = {}) {
   const bytes = typeof value === 'string' ? encoder.encode(value) : value;
-  hostCall(`kv set '${key}'`, () => wit.set(key, bytes));
+  if (ttlMs === undefined || ttlMs === null) {
+    hostCall(`kv set '${key}'`, () => wit.set(key, bytes));
+  } else {
+    hostCall(`kv set '${key}'`, () => wit.setWithTtl(key, bytes, BigInt(Math.ceil(ttlMs))));
+  }
 }
 
 /** Remove `key` (a missing key is not an error). */
@@ -35,7 +42,7 @@ export function getJson(key) {
   return value === null ? null : JSON.parse(decoder.decode(value));
 }
 
-/** Store `value` as JSON under `key`. */
-export function setJson(key, value) {
-  set(key, JSON.stringify(value));
+/** Store `value` as JSON under `key` (`{ ttlMs }` as for `set`). */
+export function setJson(key, value, options = {}) {
+  set(key, JSON.stringify(value), options);
 }

@@ -24,9 +24,13 @@ def get(key: str) -> Optional[bytes]:
     return None if value is None else bytes(value)
 
 
-def set(key: str, value: bytes) -> None:  # noqa: A001 (mirrors the WIT name)
-    """Store ``value`` under ``key``."""
-    _call(f"kv set {key!r}", "set", key, bytes(value))
+def set(key: str, value: bytes, ttl_ms: Optional[int] = None) -> None:  # noqa: A001
+    """Store ``value`` under ``key``; with ``ttl_ms`` (at least 1) it reads as
+    absent after that many milliseconds and leaves the quota."""
+    if ttl_ms is None:
+        _call(f"kv set {key!r}", "set", key, bytes(value))
+    else:
+        _call(f"kv set {key!r}", "set_with_ttl", key, bytes(value), int(ttl_ms))
 
 
 def delete(key: str) -> None:
@@ -45,6 +49,6 @@ def get_json(key: str) -> Any:
     return None if value is None else json.loads(value)
 
 
-def set_json(key: str, value: Any) -> None:
-    """Store ``value`` as JSON under ``key``."""
-    set(key, json.dumps(value, separators=(",", ":")).encode())
+def set_json(key: str, value: Any, ttl_ms: Optional[int] = None) -> None:
+    """Store ``value`` as JSON under ``key`` (for ``ttl_ms``, if given)."""
+    set(key, json.dumps(value, separators=(",", ":")).encode(), ttl_ms)

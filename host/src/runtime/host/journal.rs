@@ -4,12 +4,13 @@
 //! store under the namespace `<plugin>/journal` (plugin names have no `/`,
 //! so no plugin can read or fill it), keyed by a digest of the event's
 //! `source` and `id` and the step; they are written at once, not staged,
-//! because the point is to survive the attempt that made the call.
+//! because the point is to survive the attempt that made the call. They
+//! expire after the plugin's `limits.journal_retention_secs` (7 days).
 
 use crate::runtime::bindings::streamplug::plugin::journal::{Host, JournalError};
 use crate::runtime::effects::uuid_v8;
 use crate::runtime::state::StoreState;
-use crate::storage::ConsumerCommit;
+use crate::storage::{ConsumerCommit, KvValue};
 
 /// Longest step name, bytes.
 pub const MAX_STEP: usize = 256;
@@ -71,7 +72,13 @@ impl Host for StoreState {
             let key = hex::encode(self.step_digest(&step));
             let write = ConsumerCommit {
                 kv_namespace: namespace(&self.plugin.name),
-                kv_writes: vec![(key, Some(entry))],
+                kv_writes: vec![(
+                    key,
+                    Some(KvValue::expiring(
+                        entry,
+                        at.saturating_add(self.plugin.journal_retention_ms),
+                    )),
+                )],
                 ..ConsumerCommit::default()
             };
             self.plugin

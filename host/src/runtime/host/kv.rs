@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use crate::runtime::bindings::streamplug::plugin::kv::{Host, KvError};
 use crate::runtime::state::StoreState;
+use crate::storage::KvValue;
 use crate::storage::embedded::entry_size;
 
 /// Longest key, bytes.
@@ -32,10 +33,10 @@ impl StoreState {
             .map_err(|e| KvError::Unavailable(e.to_string()))
     }
 
-    async fn stage(&mut self, key: String, value: Option<Vec<u8>>) -> Result<(), KvError> {
+    async fn stage(&mut self, key: String, value: Option<KvValue>) -> Result<(), KvError> {
         let old = self.current_value(&key).await?;
         let old_size = old.as_deref().map_or(0, |v| entry_size(&key, v)) as i64;
-        let new_size = value.as_deref().map_or(0, |v| entry_size(&key, v)) as i64;
+        let new_size = value.as_ref().map_or(0, |v| entry_size(&key, &v.bytes)) as i64;
         let delta = new_size - old_size;
         if delta > 0 {
             let plugin = self.plugin.clone();
@@ -63,6 +64,21 @@ impl Host for StoreState {
 
     async fn set(&mut self, key: String, value: Vec<u8>) -> Result<(), KvError> {
         check_key(&key)?;
+        self.stage(key, Some(KvValue::lasting(value))).await
+    }
+
+    async fn set_with_ttl(
+        &mut self,
+        key: String,
+        value: Vec<u8>,
+        ttl_ms: u64,
+    ) -> Result<(), KvError> {
+        check_key(&key)?;
+        if ttl_ms == 0 {
+            return Err(KvError::Other("a time to live is at least 1 ms".into()));
+        }
+        let now = crate::storage::millis_now();
+        let value = KvValue::expiring(value, now.saturating_add(ttl_ms));
         self.stage(key, Some(value)).await
     }
 

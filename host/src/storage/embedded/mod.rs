@@ -13,6 +13,7 @@ mod claims;
 mod compaction;
 pub use compaction::{COMPACTED, Compacted};
 mod ingest_ids;
+mod kv;
 mod ops;
 pub mod retention;
 mod stream;
@@ -36,7 +37,7 @@ use super::{
 use crate::event::{Event, StoredEvent};
 use ops::WriteOp;
 use stream::{EmbeddedStream, Start, WholeAssignment};
-use tables::{EVENTS, KV, OFFSETS, decode_record};
+use tables::{EVENTS, decode_record};
 use writer::Writer;
 
 /// The embedded log and KV store.
@@ -267,68 +268,6 @@ impl EventLog for EmbeddedStore {
             )) as Box<dyn PartitionStream>);
         }
         Ok(streams)
-    }
-}
-
-#[async_trait]
-impl KvStore for EmbeddedStore {
-    async fn get(&self, namespace: &str, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
-        let txn = self.db.begin_read().map_err(unavailable)?;
-        let table = txn.open_table(KV).map_err(unavailable)?;
-        let value = table.get((namespace, key)).map_err(unavailable)?;
-        Ok(value.map(|v| v.value().to_vec()))
-    }
-
-    async fn list_keys(
-        &self,
-        namespace: &str,
-        prefix: &str,
-        limit: usize,
-    ) -> Result<Vec<String>, StorageError> {
-        let txn = self.db.begin_read().map_err(unavailable)?;
-        let table = txn.open_table(KV).map_err(unavailable)?;
-        let mut keys = Vec::new();
-        for entry in table.range((namespace, prefix)..).map_err(unavailable)? {
-            let (k, _) = entry.map_err(unavailable)?;
-            let (ns, key) = k.value();
-            if ns != namespace || !key.starts_with(prefix) || keys.len() >= limit {
-                break;
-            }
-            keys.push(key.to_owned());
-        }
-        Ok(keys)
-    }
-
-    async fn usage(&self, namespace: &str) -> Result<u64, StorageError> {
-        Ok(self
-            .kv_usage
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(namespace)
-            .copied()
-            .unwrap_or(0))
-    }
-
-    async fn apply(&self, commit: &ConsumerCommit) -> Result<(), StorageError> {
-        let commit = ConsumerCommit {
-            publish: Vec::new(),
-            ..commit.clone()
-        };
-        self.submit(|reply| WriteOp::Commit { commit, reply })
-            .await
-            .map(drop)
-    }
-
-    async fn position(
-        &self,
-        group: &str,
-        topic: &str,
-        partition: u32,
-    ) -> Result<Option<u64>, StorageError> {
-        let txn = self.db.begin_read().map_err(unavailable)?;
-        let table = txn.open_table(OFFSETS).map_err(unavailable)?;
-        let value = table.get((group, topic, partition)).map_err(unavailable)?;
-        Ok(value.map(|v| v.value()))
     }
 }
 

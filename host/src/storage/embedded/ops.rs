@@ -43,6 +43,12 @@ pub(super) enum WriteOp {
         offsets: Vec<u64>,
         reply: Reply<u64>,
     },
+    /// Remove the KV values expired by `now_ms`, at most `budget`.
+    ExpireKv {
+        now_ms: u64,
+        budget: usize,
+        reply: Reply<u64>,
+    },
     /// Remember where ingested events were written (a Kafka log's ids).
     RecordIds {
         entries: Vec<(EventId, Position)>,
@@ -67,7 +73,9 @@ pub(super) fn fail(op: WriteOp, err: &StorageError) {
         }
         WriteOp::AppendOnce { reply, .. } => drop(reply.send(Err(err.clone()))),
         WriteOp::Prune { reply, .. } => drop(reply.send(Err(err.clone()))),
-        WriteOp::Remove { reply, .. } => drop(reply.send(Err(err.clone()))),
+        WriteOp::Remove { reply, .. } | WriteOp::ExpireKv { reply, .. } => {
+            drop(reply.send(Err(err.clone())))
+        }
         WriteOp::Append { reply, .. } | WriteOp::Commit { reply, .. } => {
             drop(reply.send(Err(err.clone())))
         }

@@ -157,7 +157,13 @@ async fn compaction_keeps_the_latest_value_per_key_and_every_keyless_record() {
     assert_eq!(holds(&store, "profiles").await.last().unwrap().2, "c2");
     // Offsets go on after a reopen, and a deleting policy does not touch a
     // compacted topic.
-    assert_eq!(store.apply_retention(std::slice::from_ref(&spec)).await.unwrap(), 0);
+    assert_eq!(
+        store
+            .apply_retention(std::slice::from_ref(&spec))
+            .await
+            .unwrap(),
+        0
+    );
     drop(state);
     let store = Arc::into_inner(store).unwrap();
     drop(store);

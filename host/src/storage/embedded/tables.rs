@@ -24,6 +24,13 @@ pub(super) const PARTITION_BYTES: TableDefinition<(&str, u32), u64> =
     TableDefinition::new("partition-bytes");
 /// (plugin namespace, key) → value.
 pub(super) const KV: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("kv");
+/// (plugin namespace, key) → when its value expires (ms since the epoch),
+/// for values set with a time to live.
+pub(super) const KV_EXPIRY: TableDefinition<(&str, &str), u64> = TableDefinition::new("kv-expiry");
+/// (expiry, plugin namespace, key), in the order they expire: what the
+/// sweep reads.
+pub(super) const KV_EXPIRING: TableDefinition<(u64, &str, &str), ()> =
+    TableDefinition::new("kv-expiring");
 
 /// Next offset of every partition: (topic, partition) → offset.
 pub(super) type NextOffsets = HashMap<(String, u32), u64>;
@@ -34,6 +41,8 @@ pub(super) fn create_all(db: &Database) -> Result<(), StorageError> {
     txn.open_table(EVENTS).map_err(unavailable)?;
     txn.open_table(OFFSETS).map_err(unavailable)?;
     txn.open_table(KV).map_err(unavailable)?;
+    txn.open_table(KV_EXPIRY).map_err(unavailable)?;
+    txn.open_table(KV_EXPIRING).map_err(unavailable)?;
     txn.open_table(PARTITION_BYTES).map_err(unavailable)?;
     migrate_events_without_seq(&txn)?;
     txn.commit().map_err(unavailable)

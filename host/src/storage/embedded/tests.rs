@@ -1,6 +1,6 @@
 use super::*;
 use crate::event::Event;
-use crate::storage::{Claim, EventId, IngestIds, NextOffset, Partitioner, TopicSpec};
+use crate::storage::{Claim, EventId, IngestIds, KvValue, NextOffset, Partitioner, TopicSpec};
 
 pub(super) fn event(topic: &str, key: &str, ty: &str) -> Event {
     Event {
@@ -78,8 +78,8 @@ async fn a_consumer_commit_applies_publishes_kv_and_offset_together() {
             publish: vec![event("out", "k", "done")],
             kv_namespace: "p".into(),
             kv_writes: vec![
-                ("a".into(), Some(b"123".to_vec())),
-                ("b".into(), Some(b"4".to_vec())),
+                ("a".into(), Some(KvValue::lasting(b"123".to_vec()))),
+                ("b".into(), Some(KvValue::lasting(b"4".to_vec()))),
             ],
         })
         .await
@@ -322,4 +322,38 @@ async fn a_merged_stream_keeps_append_order_while_appends_race_it() {
     // the log, none early, none skipped.
     let seqs: Vec<u64> = got.iter().map(|e| e.seq).collect();
     assert_eq!(seqs, (0..N as u64).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn expired_kv_values_read_as_absent_and_a_lasting_set_clears_the_expiry() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    let now = writer::now_ms();
+    let write = |writes: Vec<crate::storage::KvWrite>| ConsumerCommit {
+        kv_namespace: "p".into(),
+        kv_writes: writes,
+        ..ConsumerCommit::default()
+    };
+    let soon = |v: &[u8]| Some(KvValue::expiring(v.to_vec(), now - 1));
+    store
+        .apply(&write(vec![
+            ("gone".into(), soon(b"1")),
+            ("kept".into(), soon(b"2")),
+        ]))
+        .await
+        .unwrap();
+    store
+        .apply(&write(vec![(
+            "kept".into(),
+            Some(KvValue::lasting(b"3".to_vec())),
+        )]))
+        .await
+        .unwrap();
+    assert_eq!(store.get("p", "gone").await.unwrap(), None);
+    assert_eq!(store.list_keys("p", "", 10).await.unwrap(), ["kept"]);
+    assert_eq!(store.usage("p").await.unwrap(), 5 + 5);
+    assert_eq!(store.expire(now, 10).await.unwrap(), 1);
+    assert_eq!(store.usage("p").await.unwrap(), 5);
+    assert_eq!(store.get("p", "kept").await.unwrap(), Some(b"3".to_vec()));
+    assert_eq!(store.expire(now + 60_000, 10).await.unwrap(), 0);
 }

@@ -10,7 +10,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::ingest_ids::{Buckets, Rotation};
 use super::ops::{Applied, WriteOp, fail};
-use super::tables::{EVENTS, KV, NextOffsets, OFFSETS, TOPICS, encode_record, entry_size};
+use super::tables::{EVENTS, NextOffsets, OFFSETS, TOPICS, encode_record};
 use super::unavailable;
 use crate::event::Event;
 use crate::storage::{Partitioner, Position, StorageError};
@@ -38,7 +38,7 @@ pub(super) struct Writer {
 pub(super) struct Pending {
     offsets: NextOffsets,
     topics: HashMap<String, u32>,
-    kv_delta: HashMap<String, i64>,
+    pub(super) kv_delta: HashMap<String, i64>,
     appended: bool,
     /// The next sequence number once this transaction commits.
     next_seq: Option<u64>,
@@ -222,6 +222,14 @@ impl Writer {
                 let removed = self.remove_records(txn, &topic, partition, &offsets, pending)?;
                 Ok(Some(Applied::Count(reply, removed)))
             }
+            WriteOp::ExpireKv {
+                now_ms,
+                budget,
+                reply,
+            } => {
+                let removed = self.expire_kv(txn, now_ms, budget, pending)?;
+                Ok(Some(Applied::Count(reply, removed)))
+            }
             WriteOp::RecordIds {
                 entries,
                 window_ms,
@@ -248,29 +256,7 @@ impl Writer {
                         )
                         .map_err(unavailable)?;
                 }
-                if !commit.kv_writes.is_empty() {
-                    let mut kv = txn.open_table(KV).map_err(unavailable)?;
-                    let ns = commit.kv_namespace.as_str();
-                    let mut delta = 0i64;
-                    for (key, value) in &commit.kv_writes {
-                        let old = match value {
-                            Some(v) => kv
-                                .insert((ns, key.as_str()), v.as_slice())
-                                .map_err(unavailable)?,
-                            None => kv.remove((ns, key.as_str())).map_err(unavailable)?,
-                        };
-                        if let Some(old) = old {
-                            delta -= entry_size(key, old.value()) as i64;
-                        }
-                        if let Some(v) = value {
-                            delta += entry_size(key, v) as i64;
-                        }
-                    }
-                    *pending
-                        .kv_delta
-                        .entry(commit.kv_namespace.clone())
-                        .or_default() += delta;
-                }
+                self.write_kv(txn, &commit.kv_namespace, &commit.kv_writes, pending)?;
                 Ok(Some(Applied::Positions(reply, positions)))
             }
         }
@@ -336,5 +322,5 @@ impl Writer {
 }
 
 pub(super) fn now_ms() -> u64 {
-    u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0)
+    crate::storage::millis_now()
 }

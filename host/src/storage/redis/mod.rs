@@ -7,6 +7,9 @@
 //! - `{prefix}:keys:<plugin>`: sorted set of the keys (ordered prefix listing);
 //! - `{prefix}:usage`: hash, plugin → bytes held;
 //! - `{prefix}:positions`: hash, `group/topic/partition` → next offset;
+//! - `{prefix}:expiry`: sorted set of `<plugin>\n<key>` scored by when the
+//!   value expires (ms since the epoch), for values set with a time to live;
+//!   an expired value reads as absent, and the sweep removes it;
 //! - `{prefix}:ingest:<source length>:<source>:<id>`: an ingested event's
 //!   claim (empty) or position, for the idempotency window.
 //!
@@ -21,7 +24,11 @@ use async_trait::async_trait;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use serde::{Deserialize, Serialize};
 
-use super::{Claim, ConsumerCommit, EventId, IngestIds, KvStore, Position, StorageError};
+mod ingest_ids;
+mod scripts;
+
+use super::{ConsumerCommit, KvStore, StorageError, millis_now};
+use scripts::{APPLY, CLAIM, EXPIRE, GET_LIVE, LIST_LIVE, RELEASE};
 
 /// Connection settings of the Redis KV store.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -41,38 +48,14 @@ fn default_prefix() -> String {
 /// How long one Redis request may take.
 const TIMEOUT: Duration = Duration::from_secs(5);
 
-const APPLY: &str = r"
-local delta = 0
-local i = 3
-for w = 1, tonumber(ARGV[2]) do
-  local key, op, value = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  i = i + 3
-  local old = redis.call('HGET', KEYS[1], key)
-  if old then delta = delta - #key - #old end
-  if op == 's' then
-    redis.call('HSET', KEYS[1], key, value)
-    redis.call('ZADD', KEYS[2], 0, key)
-    delta = delta + #key + #value
-  else
-    redis.call('HDEL', KEYS[1], key)
-    redis.call('ZREM', KEYS[2], key)
-  end
-end
-if delta ~= 0 then redis.call('HINCRBY', KEYS[3], ARGV[1], delta) end
-local positions = tonumber(ARGV[i])
-i = i + 1
-for p = 1, positions do
-  redis.call('HSET', KEYS[4], ARGV[i], ARGV[i + 1])
-  i = i + 2
-end
-return delta
-";
-
 /// The Redis KV store.
 pub struct RedisKv {
     connection: ConnectionManager,
     prefix: String,
     apply: redis::Script,
+    get_live: redis::Script,
+    list_live: redis::Script,
+    expire: redis::Script,
     claim: redis::Script,
     release: redis::Script,
 }
@@ -96,6 +79,9 @@ impl RedisKv {
             connection,
             prefix: format!("{{{}}}", settings.key_prefix),
             apply: redis::Script::new(APPLY),
+            get_live: redis::Script::new(GET_LIVE),
+            list_live: redis::Script::new(LIST_LIVE),
+            expire: redis::Script::new(EXPIRE),
             claim: redis::Script::new(CLAIM),
             release: redis::Script::new(RELEASE),
         })
@@ -111,11 +97,18 @@ impl RedisKv {
 
     /// Run a prepared script whose answer is not needed.
     async fn run(&self, invocation: &redis::ScriptInvocation<'_>) -> Result<(), StorageError> {
+        self.answer::<i64>(invocation).await.map(drop)
+    }
+
+    /// Run a prepared script.
+    async fn answer<T: redis::FromRedisValue>(
+        &self,
+        invocation: &redis::ScriptInvocation<'_>,
+    ) -> Result<T, StorageError> {
         let mut connection = self.connection.clone();
         invocation
-            .invoke_async::<i64>(&mut connection)
+            .invoke_async::<T>(&mut connection)
             .await
-            .map(drop)
             .map_err(unavailable)
     }
 
@@ -125,6 +118,11 @@ impl RedisKv {
     }
 }
 
+/// The member of a plugin's key in the expiry index.
+fn expiry_member(namespace: &str, key: &str) -> String {
+    format!("{namespace}\n{key}")
+}
+
 fn position_field(group: &str, topic: &str, partition: u32) -> String {
     format!("{group}/{topic}/{partition}")
 }
@@ -132,8 +130,14 @@ fn position_field(group: &str, topic: &str, partition: u32) -> String {
 #[async_trait]
 impl KvStore for RedisKv {
     async fn get(&self, namespace: &str, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
-        self.query(redis::cmd("HGET").arg(self.key("kv", namespace)).arg(key))
-            .await
+        let mut invocation = self.get_live.prepare_invoke();
+        invocation
+            .key(self.key("kv", namespace))
+            .key(self.key("expiry", ""))
+            .arg(key)
+            .arg(expiry_member(namespace, key))
+            .arg(millis_now());
+        self.answer(&invocation).await
     }
 
     async fn list_keys(
@@ -143,17 +147,16 @@ impl KvStore for RedisKv {
         limit: usize,
     ) -> Result<Vec<String>, StorageError> {
         // Keys are valid UTF-8, so U+10FFFF sorts after every key with `prefix`.
-        self.query(
-            redis::cmd("ZRANGE")
-                .arg(self.key("keys", namespace))
-                .arg(format!("[{prefix}"))
-                .arg(format!("[{prefix}\u{10FFFF}"))
-                .arg("BYLEX")
-                .arg("LIMIT")
-                .arg(0)
-                .arg(limit),
-        )
-        .await
+        let mut invocation = self.list_live.prepare_invoke();
+        invocation
+            .key(self.key("keys", namespace))
+            .key(self.key("expiry", ""))
+            .arg(format!("[{prefix}"))
+            .arg(format!("[{prefix}\u{10FFFF}"))
+            .arg(limit)
+            .arg(namespace)
+            .arg(millis_now());
+        self.answer(&invocation).await
     }
 
     async fn usage(&self, namespace: &str) -> Result<u64, StorageError> {
@@ -171,12 +174,20 @@ impl KvStore for RedisKv {
             .key(self.key("keys", ns))
             .key(self.key("usage", ""))
             .key(self.key("positions", ""))
+            .key(self.key("expiry", ""))
             .arg(ns)
             .arg(commit.kv_writes.len());
         for (key, value) in &commit.kv_writes {
             match value {
-                Some(v) => invocation.arg(key).arg("s").arg(v.as_slice()),
-                None => invocation.arg(key).arg("d").arg(""),
+                Some(v) => {
+                    let expires = v.expires_at_ms.map(|at| at.to_string());
+                    invocation
+                        .arg(key)
+                        .arg("s")
+                        .arg(v.bytes.as_slice())
+                        .arg(expires.unwrap_or_default())
+                }
+                None => invocation.arg(key).arg("d").arg("").arg(""),
             };
         }
         invocation.arg(commit.offsets.len());
@@ -186,6 +197,17 @@ impl KvStore for RedisKv {
                 .arg(at.next);
         }
         self.run(&invocation).await
+    }
+
+    async fn expire(&self, now_ms: u64, budget: usize) -> Result<u64, StorageError> {
+        let mut invocation = self.expire.prepare_invoke();
+        invocation
+            .key(self.key("expiry", ""))
+            .key(self.key("usage", ""))
+            .arg(now_ms)
+            .arg(budget)
+            .arg(&self.prefix);
+        self.answer(&invocation).await
     }
 
     async fn position(
@@ -201,132 +223,4 @@ impl KvStore for RedisKv {
         )
         .await
     }
-}
-
-/// Claim ids: `KEYS` are the ids' keys, `ARGV[1]` the claim's time to live
-/// (ms). Per key: `0` when claimed now, else its value (`""` while another
-/// claimant writes it, the position once written).
-const CLAIM: &str = r"
-local out = {}
-for i, key in ipairs(KEYS) do
-  local v = redis.call('GET', key)
-  if v then
-    out[i] = v
-  else
-    redis.call('SET', key, '', 'PX', ARGV[1])
-    out[i] = 0
-  end
-end
-return out
-";
-
-/// Drop the claims among `KEYS` that are still unsettled.
-const RELEASE: &str = r"
-for _, key in ipairs(KEYS) do
-  if redis.call('GET', key) == '' then redis.call('DEL', key) end
-end
-return 0
-";
-
-impl RedisKv {
-    fn id_key(&self, id: &EventId) -> String {
-        // The source's length keeps (`a:b`, `c`) and (`a`, `b:c`) apart.
-        format!(
-            "{}:ingest:{}:{}:{}",
-            self.prefix,
-            id.source.len(),
-            id.source,
-            id.id
-        )
-    }
-}
-
-/// A time to live in ms (Redis refuses 0).
-fn millis(d: Duration) -> u64 {
-    super::millis(d).max(1)
-}
-
-#[async_trait]
-impl IngestIds for RedisKv {
-    async fn claim(
-        &self,
-        ids: &[EventId],
-        ttl: Duration,
-        _window: Duration,
-    ) -> Result<Vec<Claim>, StorageError> {
-        // Settled ids expire with their window.
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut invocation = self.claim.prepare_invoke();
-        for id in ids {
-            invocation.key(self.id_key(id));
-        }
-        invocation.arg(millis(ttl));
-        let mut connection = self.connection.clone();
-        let answers: Vec<redis::Value> = invocation
-            .invoke_async(&mut connection)
-            .await
-            .map_err(unavailable)?;
-        Ok(answers
-            .into_iter()
-            .map(|answer| match answer {
-                redis::Value::BulkString(bytes) if bytes.is_empty() => Claim::InFlight,
-                redis::Value::BulkString(bytes) => {
-                    parse_position(&bytes).map_or(Claim::InFlight, Claim::Written)
-                }
-                _ => Claim::Mine,
-            })
-            .collect())
-    }
-
-    async fn settle(
-        &self,
-        written: &[(EventId, Position)],
-        window: Duration,
-    ) -> Result<(), StorageError> {
-        if written.is_empty() {
-            return Ok(());
-        }
-        let mut pipe = redis::pipe();
-        for (id, position) in written {
-            pipe.cmd("SET")
-                .arg(self.id_key(id))
-                .arg(format!(
-                    "{}\n{}\n{}",
-                    position.partition, position.offset, position.topic
-                ))
-                .arg("PX")
-                .arg(millis(window))
-                .ignore();
-        }
-        let mut connection = self.connection.clone();
-        pipe.query_async::<()>(&mut connection)
-            .await
-            .map_err(unavailable)
-    }
-
-    async fn release(&self, ids: &[EventId]) -> Result<(), StorageError> {
-        if ids.is_empty() {
-            return Ok(());
-        }
-        let mut invocation = self.release.prepare_invoke();
-        for id in ids {
-            invocation.key(self.id_key(id));
-        }
-        self.run(&invocation).await
-    }
-}
-
-/// `partition\noffset\ntopic`, as [`IngestIds::settle`] writes it.
-fn parse_position(bytes: &[u8]) -> Option<Position> {
-    let text = std::str::from_utf8(bytes).ok()?;
-    let mut parts = text.splitn(3, '\n');
-    let partition = parts.next()?.parse().ok()?;
-    let offset = parts.next()?.parse().ok()?;
-    Some(Position {
-        topic: parts.next()?.to_owned(),
-        partition,
-        offset,
-    })
 }
