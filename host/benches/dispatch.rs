@@ -27,8 +27,8 @@ use streamplug::runtime::effects::Effects;
 use streamplug::runtime::engine::PluginEngine;
 use streamplug::runtime::plugin::{Outcome, PluginVersion, to_wit};
 use streamplug::runtime::state::{HostServices, PluginContext, StoreState};
-use streamplug::storage::{EventLog, TopicSpec};
 use streamplug::storage::embedded::EmbeddedStore;
+use streamplug::storage::{EventLog, TopicSpec};
 use wasmtime::Store;
 use wasmtime::component::Component;
 

@@ -13,13 +13,13 @@ use crate::lifecycle::{GRANTS, post_views, tags};
 
 pub const TOKEN: &str = "admin-secret-1";
 
-struct Admin {
+pub struct Admin {
     url: String,
     client: reqwest::Client,
 }
 
 impl Admin {
-    fn of(gw: &TestGateway) -> Self {
+    pub fn of(gw: &TestGateway) -> Self {
         Self {
             url: format!("http://{}/admin/v1", gw.gateway.admin_addr.unwrap()),
             client: reqwest::Client::new(),
@@ -32,17 +32,17 @@ impl Admin {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
-    async fn get(&self, path: &str) -> (u16, Value) {
+    pub async fn get(&self, path: &str) -> (u16, Value) {
         self.send(self.client.get(format!("{}{path}", self.url)))
             .await
     }
 
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
         self.send(self.client.post(format!("{}{path}", self.url)).json(&body))
             .await
     }
 
-    async fn upload(&self, component: Vec<u8>, manifest: &str) -> (u16, Value) {
+    pub async fn upload(&self, component: Vec<u8>, manifest: &str) -> (u16, Value) {
         let form = Form::new()
             .part(
                 "component",

@@ -39,5 +39,6 @@ mod shadow;
 mod support_bot;
 mod swaps;
 mod templates;
+mod version_history;
 mod watch;
 mod websocket;

@@ -33,8 +33,8 @@ pub fn config(data_dir: &Path, plugins: &str) -> Result<String> {
 /// The settings every test starts from: standard routes, an `audit` topic,
 /// two partitions per topic, small pools, [`test_auth`], on `stores`.
 /// `plugins` is appended TOML; an `[auth]` table in it replaces the test
-/// default, and the settings of a `[server]` or `[storage]` table in it
-/// join the test's.
+/// default, and the settings of a `[server]`, `[storage]` or `[runtime]`
+/// table in it join the test's.
 pub fn config_on(stores: &Stores, data_dir: &Path, plugins: &str) -> Result<String> {
     let auth = if plugins.contains("[auth]") {
         String::new()
@@ -43,6 +43,7 @@ pub fn config_on(stores: &Stores, data_dir: &Path, plugins: &str) -> Result<Stri
     };
     let (server, plugins) = split_table(plugins, "[server]");
     let (storage, plugins) = split_table(&plugins, "[storage]");
+    let (runtime, plugins) = split_table(&plugins, "[runtime]");
     Ok(format!(
         r#"
 [server]
@@ -56,6 +57,7 @@ default_partitions = 2
 plugin_dir = "{plugins_dir}"
 cache_dir = "{plugins_dir}/../../tmp/compiled-plugins"
 max_instances = 16
+{runtime}
 
 [routes]
 "page.*" = "customer-interactions"

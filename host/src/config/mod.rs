@@ -158,6 +158,9 @@ pub struct RuntimeSettings {
     /// Reload a configured plugin when its `.wasm` file changes (through
     /// the same validation as an upload). For development.
     pub watch: bool,
+    /// Stored versions kept per plugin, newest first (`0`: all); versions
+    /// in use or named by the configuration are kept besides.
+    pub keep_versions: usize,
 }
 
 impl Default for RuntimeSettings {
@@ -169,6 +172,7 @@ impl Default for RuntimeSettings {
             max_memory_mib: 512,
             cache_dir: None,
             watch: false,
+            keep_versions: 10,
         }
     }
 }

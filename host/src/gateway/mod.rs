@@ -28,6 +28,7 @@ use crate::storage::{EventLog, KvStore, StorageError};
 use crate::versions::{VersionError, VersionLoader};
 use crate::ws::WsContext;
 
+mod housekeeping;
 mod storage;
 use storage::open_storage;
 
@@ -201,27 +202,9 @@ impl Gateway {
             versions.push(PluginVersion::load(&engine, manifest, &wasm, &services).await?);
         }
         let registry = Arc::new(Registry::new(versions));
+        let engine_for_pruning = engine.clone();
         let loader = Arc::new(VersionLoader::new(engine, services, settings.clone()));
-        // Keep each configured version (read again only the first time).
-        for manifest in &settings.plugins {
-            let known = registry
-                .get(&manifest.name)
-                .is_some_and(|v| loader.store.contains(&manifest.name, &v.id));
-            if known {
-                continue;
-            }
-            let stored = std::fs::read(settings.wasm_path(manifest))
-                .map_err(|e| e.to_string())
-                .and_then(|wasm| {
-                    loader
-                        .store
-                        .put(manifest, &wasm, "config")
-                        .map_err(|e| e.to_string())
-                });
-            if let Err(error) = stored {
-                tracing::warn!(plugin = %manifest.name, %error, "cannot keep the configured version in the version store");
-            }
-        }
+        loader.keep_configured(&registry);
 
         let configured: HashMap<String, String> = registry
             .snapshot()
@@ -241,19 +224,27 @@ impl Gateway {
             shutdown_rx.clone(),
         );
         crate::registry::CanaryWatch::spawn(&mut workers, registry.clone(), shutdown_rx.clone());
-        workers.spawn(crate::storage::sweep_expired(
-            kv.clone(),
-            Duration::from_millis(settings.storage.retention_check_ms.max(1)),
+        housekeeping::spawn(
+            &mut workers,
+            housekeeping::Housekeeping {
+                settings: &settings,
+                kv: kv.clone(),
+                embedded_log,
+                topics: specs,
+                pruner: crate::versions::prune::Pruner {
+                    store: loader.store.clone(),
+                    registry: registry.clone(),
+                    keep: settings.runtime.keep_versions,
+                    configured: configured.clone(),
+                    compiled: settings
+                        .runtime
+                        .cache_dir
+                        .is_none()
+                        .then(|| (engine_for_pruning, data_dir.join("compiled"))),
+                },
+            },
             shutdown_rx.clone(),
-        ));
-        if let Some(store) = embedded_log {
-            workers.spawn(crate::storage::embedded::retention::run(
-                store,
-                specs,
-                Duration::from_millis(settings.storage.retention_check_ms.max(1)),
-                shutdown_rx.clone(),
-            ));
-        }
+        );
         crate::versions::persist::spawn_recorder(
             &mut workers,
             registry.clone(),

@@ -14,10 +14,48 @@ pub fn digest(bytes: &[u8]) -> String {
     hex::encode(sha2::Sha256::digest(bytes))
 }
 
-fn cache_path(engine: &Engine, dir: &Path, digest: &str) -> PathBuf {
+/// The part of a cached file's name that says which engine compiled it.
+fn engine_tag(engine: &Engine) -> String {
     let mut hasher = DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut hasher);
-    dir.join(format!("{digest}-{:016x}.cwasm", hasher.finish()))
+    format!("{:016x}", hasher.finish())
+}
+
+fn cache_path(engine: &Engine, dir: &Path, digest: &str) -> PathBuf {
+    dir.join(format!("{digest}-{}.cwasm", engine_tag(engine)))
+}
+
+/// How old an unfinished write must be before it counts as abandoned.
+const ABANDONED: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Remove from `dir` the compiled components of digests not in `keep`, those
+/// another engine compiled, and writes abandoned for an hour; how many
+/// files were removed.
+pub fn prune(engine: &Engine, dir: &Path, keep: &std::collections::HashSet<String>) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let current = format!("-{}.cwasm", engine_tag(engine));
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let doomed = if let Some(digest) = name.strip_suffix(&current) {
+            !keep.contains(digest)
+        } else if name.ends_with(".cwasm") {
+            true
+        } else {
+            name.ends_with(".tmp")
+                && entry
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|at| at.elapsed().is_ok_and(|age| age > ABANDONED))
+        };
+        if doomed && std::fs::remove_file(entry.path()).is_ok() {
+            tracing::debug!(file = %name, "removed a compiled component no version uses");
+            removed += 1;
+        }
+    }
+    removed
 }
 
 /// Load the compiled form of `bytes` from `dir`, or compile and store it.
@@ -71,4 +109,42 @@ fn deserialize(engine: &Engine, path: &Path) -> Result<Component, String> {
     // (`runtime.cache_dir`, which only streamplug writes); wasmtime
     // additionally checks its header against the engine's configuration.
     unsafe { Component::deserialize_file(engine, path) }.map_err(|e| format!("{e:#}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pruning_removes_unused_and_foreign_components_and_abandoned_writes() {
+        let engine = Engine::default();
+        let dir = tempfile::tempdir().unwrap();
+        let tag = engine_tag(&engine);
+        let files = [
+            format!("used-{tag}.cwasm"),
+            format!("unused-{tag}.cwasm"),
+            "used-0000000000000000.cwasm".to_owned(),
+            "used.123-0.tmp".to_owned(),
+            "notes.txt".to_owned(),
+        ];
+        for name in &files {
+            std::fs::write(dir.path().join(name), b"x").unwrap();
+        }
+        let keep = ["used".to_owned()].into();
+        // A write in progress is left alone; the rest that is not used goes.
+        assert_eq!(prune(&engine, dir.path(), &keep), 2);
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            [
+                "notes.txt".to_owned(),
+                format!("used-{tag}.cwasm"),
+                "used.123-0.tmp".to_owned()
+            ]
+        );
+    }
 }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use super::store::{StoreError, StoredVersion, VersionStore};
 use crate::config::{ConfigError, PluginManifest, Settings};
+use crate::registry::Registry;
 use crate::runtime::RuntimeError;
 use crate::runtime::engine::PluginEngine;
 use crate::runtime::log_book::LogBook;
@@ -56,6 +57,29 @@ impl VersionLoader {
     /// The plugins' recent log lines.
     pub fn logs(&self) -> Arc<LogBook> {
         self.services.logs.clone()
+    }
+
+    /// Keep each configured plugin's running version in the store (read
+    /// again only the first time).
+    pub fn keep_configured(&self, registry: &Registry) {
+        for manifest in &self.settings.plugins {
+            let known = registry
+                .get(&manifest.name)
+                .is_some_and(|v| self.store.contains(&manifest.name, &v.id));
+            if known {
+                continue;
+            }
+            let stored = std::fs::read(self.settings.wasm_path(manifest))
+                .map_err(|e| e.to_string())
+                .and_then(|wasm| {
+                    self.store
+                        .put(manifest, &wasm, "config")
+                        .map_err(|e| e.to_string())
+                });
+            if let Err(error) = stored {
+                tracing::warn!(plugin = %manifest.name, %error, "cannot keep the configured version in the version store");
+            }
+        }
     }
 
     /// Validate and load the version `manifest` describes (its component

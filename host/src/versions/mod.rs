@@ -4,6 +4,7 @@
 
 pub mod loader;
 pub mod persist;
+pub mod prune;
 pub mod store;
 pub mod watch;
 

@@ -5,6 +5,7 @@
 //! other config is another version. Files are written to a temporary name
 //! and renamed, so a record never points at a half-written component.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -183,6 +184,44 @@ impl VersionStore {
         }
     }
 
+    /// The plugins that have stored versions.
+    pub fn plugins(&self) -> Result<Vec<String>, StoreError> {
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(io(&self.dir)(e)),
+        };
+        let mut plugins = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(io(&self.dir))?;
+            if entry.file_type().map_err(io(&self.dir))?.is_dir() {
+                plugins.extend(entry.file_name().to_str().map(str::to_owned));
+            }
+        }
+        plugins.sort();
+        Ok(plugins)
+    }
+
+    /// Delete `plugin`'s versions but its newest `keep` and those in
+    /// `protected`; the deleted ones.
+    pub fn prune(
+        &self,
+        plugin: &str,
+        keep: usize,
+        protected: &HashSet<String>,
+    ) -> Result<Vec<StoredVersion>, StoreError> {
+        let versions = self.list(plugin)?;
+        let old = versions.len().saturating_sub(keep);
+        let mut deleted = Vec::new();
+        for version in versions.into_iter().take(old) {
+            if !protected.contains(&version.id) {
+                self.delete(&version)?;
+                deleted.push(version);
+            }
+        }
+        Ok(deleted)
+    }
+
     /// Forget a version (a candidate that failed validation).
     pub fn delete(&self, version: &StoredVersion) -> Result<(), StoreError> {
         let dir = self.dir.join(&version.plugin);
@@ -269,5 +308,33 @@ mod tests {
         assert_eq!(store.list("rec").unwrap().len(), 1);
         assert!(!store.contains("rec", &v2.id));
         assert!(store.list("other").unwrap().is_empty());
+    }
+
+    #[test]
+    fn pruning_keeps_the_newest_and_the_protected_versions() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = VersionStore::new(dir.path());
+        let ids: Vec<String> = (0..5)
+            .map(|i| {
+                let (v, _) = store
+                    .put(&manifest(&format!("v{i}")), b"c", "upload")
+                    .unwrap();
+                // Upload times are kept to the millisecond.
+                std::thread::sleep(std::time::Duration::from_millis(2));
+                v.id
+            })
+            .collect();
+        let protected: HashSet<String> = [ids[0].clone()].into();
+        let deleted = store.prune("rec", 2, &protected).unwrap();
+        let deleted: Vec<&str> = deleted.iter().map(|v| v.id.as_str()).collect();
+        assert_eq!(deleted, [ids[1].as_str(), ids[2].as_str()]);
+        let left: Vec<String> = store
+            .list("rec")
+            .unwrap()
+            .into_iter()
+            .map(|v| v.id)
+            .collect();
+        assert_eq!(left, [ids[0].clone(), ids[3].clone(), ids[4].clone()]);
+        assert_eq!(store.plugins().unwrap(), ["rec"]);
     }
 }
