@@ -14,6 +14,7 @@ mod cli;
 mod crm_sync;
 mod customer_story;
 mod delivery_reports;
+mod disk_full;
 mod durability;
 mod effects_once;
 mod harness;

@@ -15,6 +15,7 @@ pub mod salesforce;
 mod settings;
 mod stores;
 mod test_gateway;
+pub mod tmpfs;
 mod ws_client;
 
 pub use child_gateway::{ChildGateway, serve_if_child};

@@ -238,6 +238,12 @@ pub async fn ingest_value(
 
 /// Append validated events durably; their positions once written.
 async fn append(state: &AppState, events: Vec<Event>) -> Result<IngestReceipt, Problem> {
+    if let Some(trouble) = state.storage_health.trouble() {
+        return Err(Problem::storage(
+            &trouble,
+            "; nothing of this request was written, send it again later",
+        ));
+    }
     // Only the ids are needed after the append; the events move into it.
     let ids: Vec<String> = events.iter().map(|e| e.id.clone()).collect();
     let appended = state

@@ -68,6 +68,8 @@ pub struct AppState {
     pub dev_token_max_ttl: Option<u64>,
     /// Ingest rate limits per key and per client address.
     pub ingest_limits: Arc<rate_limit::IngestLimits>,
+    /// Whether the storage takes writes (ingest is refused while not).
+    pub storage_health: Arc<crate::storage::StorageHealth>,
 }
 
 /// The span of one request: method and path, never the query.

@@ -174,6 +174,23 @@ impl Problem {
         p.retry_after = Some(1);
         p
     }
+
+    /// 503 with `Retry-After`: the storage takes no writes now (the disk is
+    /// nearly full, or a write failed and the store is recovering); `then`
+    /// ends the detail.
+    pub fn storage(trouble: &crate::storage::Trouble, then: &str) -> Self {
+        let mut p = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "storage-unavailable",
+            "Storage unavailable",
+            format!("{trouble}{then}"),
+        );
+        p.retry_after = Some(match trouble {
+            crate::storage::Trouble::LowDisk { .. } => 30,
+            crate::storage::Trouble::WriteFailed(_) => 5,
+        });
+        p
+    }
 }
 
 /// "N of M event(s) <what>; nothing was written. First: <error>".

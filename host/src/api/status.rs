@@ -19,12 +19,16 @@ pub async fn healthz() -> Response {
     axum::Json(json!({"status": "ok"})).into_response()
 }
 
-/// `GET /readyz`: plugins are loaded and consuming.
+/// `GET /readyz`: plugins are loaded and consuming, and the storage takes
+/// writes (not ready while the disk is nearly full or a write failed, with
+/// the reason).
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    if state.ready.load(Ordering::Acquire) {
-        axum::Json(json!({"status": "ready"})).into_response()
-    } else {
-        Problem::unavailable("the gateway is starting or stopping").into_response()
+    if !state.ready.load(Ordering::Acquire) {
+        return Problem::unavailable("the gateway is starting or stopping").into_response();
+    }
+    match state.storage_health.trouble() {
+        Some(trouble) => Problem::storage(&trouble, "").into_response(),
+        None => axum::Json(json!({"status": "ready"})).into_response(),
     }
 }
 

@@ -37,6 +37,12 @@ pub struct StorageSettings {
     /// How often the embedded log applies retention and expired KV values
     /// are swept, ms.
     pub retention_check_ms: u64,
+    /// Ingest is refused (`503`, `/readyz` not ready) while the filesystem
+    /// of `data_dir` has less than this free, bytes (`0`: never), so the
+    /// disk never fills under the log.
+    pub min_free_bytes: u64,
+    /// How often free space is checked, and a failed store probed, ms.
+    pub disk_check_ms: u64,
 }
 
 impl Default for StorageSettings {
@@ -50,6 +56,8 @@ impl Default for StorageSettings {
             cleanup_policy: CleanupPolicy::Delete,
             delete_retention_ms: 24 * 60 * 60 * 1000,
             retention_check_ms: 60_000,
+            min_free_bytes: 512 * 1024 * 1024,
+            disk_check_ms: 1_000,
         }
     }
 }

@@ -52,6 +52,19 @@ impl Settings {
             .map_or(self.storage.default_partitions, |t| t.partitions)
     }
 
+    /// What the embedded log keeps of a topic without settings of its own
+    /// (`[storage]`'s defaults): also the topics of a former configuration
+    /// still in the log.
+    pub fn default_retention(&self) -> Retention {
+        let storage = &self.storage;
+        Retention {
+            retention_ms: storage.retention_ms,
+            retention_bytes: storage.retention_bytes,
+            cleanup_policy: storage.cleanup_policy,
+            delete_retention_ms: storage.delete_retention_ms,
+        }
+    }
+
     /// Every topic the gateway writes to, as it creates them: partitions
     /// and retention (the embedded log's resolved against `[storage]`, and
     /// the Kafka configs set per topic).
@@ -63,16 +76,16 @@ impl Settings {
                 let pick = |get: fn(&TopicSettings) -> Option<i64>, default: i64| {
                     own.and_then(get).unwrap_or(default)
                 };
-                let storage = &self.storage;
+                let default = self.default_retention();
                 let retention = Retention {
-                    retention_ms: pick(|t| t.retention_ms, storage.retention_ms),
-                    retention_bytes: pick(|t| t.retention_bytes, storage.retention_bytes),
+                    retention_ms: pick(|t| t.retention_ms, default.retention_ms),
+                    retention_bytes: pick(|t| t.retention_bytes, default.retention_bytes),
                     cleanup_policy: own
                         .and_then(|t| t.cleanup_policy)
-                        .unwrap_or(storage.cleanup_policy),
+                        .unwrap_or(default.cleanup_policy),
                     delete_retention_ms: pick(
                         |t| t.delete_retention_ms,
-                        storage.delete_retention_ms,
+                        default.delete_retention_ms,
                     ),
                 };
                 let mut kafka_configs = Vec::new();

@@ -1,5 +1,7 @@
-//! The gateway's background upkeep: expired KV values swept, the embedded
-//! log's retention and compaction applied, plugin version history bounded.
+//! The gateway's background upkeep: free disk space watched, a failed
+//! embedded store probed until it recovers, expired KV values swept, the
+//! embedded log's retention and compaction applied, plugin version history
+//! bounded.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,7 +11,7 @@ use tokio::task::JoinSet;
 
 use crate::config::Settings;
 use crate::storage::embedded::EmbeddedStore;
-use crate::storage::{KvStore, TopicSpec};
+use crate::storage::{KvStore, StorageHealth, TopicSpec};
 use crate::versions::prune::{self, Pruner};
 
 /// What the upkeep tasks work on.
@@ -18,6 +20,10 @@ pub(super) struct Housekeeping<'a> {
     pub(super) kv: Arc<dyn KvStore>,
     /// The embedded log, when the log is embedded.
     pub(super) embedded_log: Option<Arc<EmbeddedStore>>,
+    /// The embedded store, when the log or the KV store is embedded.
+    pub(super) embedded: Option<Arc<EmbeddedStore>>,
+    /// What the disk watch reports to.
+    pub(super) health: Arc<StorageHealth>,
     /// Every topic and its retention.
     pub(super) topics: Vec<TopicSpec>,
     pub(super) pruner: Pruner,
@@ -30,7 +36,19 @@ pub(super) fn spawn(
     upkeep: Housekeeping<'_>,
     shutdown: watch::Receiver<bool>,
 ) {
-    let every = Duration::from_millis(upkeep.settings.storage.retention_check_ms.max(1));
+    let storage = &upkeep.settings.storage;
+    let every = Duration::from_millis(storage.retention_check_ms.max(1));
+    let disk_every = Duration::from_millis(storage.disk_check_ms.max(1));
+    workers.spawn(crate::storage::health::watch_disk(
+        upkeep.health,
+        storage.data_dir.clone(),
+        storage.min_free_bytes,
+        disk_every,
+        shutdown.clone(),
+    ));
+    if let Some(store) = upkeep.embedded {
+        workers.spawn(store.probe_while_failed(disk_every, shutdown.clone()));
+    }
     workers.spawn(crate::storage::sweep_expired(
         upkeep.kv,
         every,
@@ -40,6 +58,7 @@ pub(super) fn spawn(
         workers.spawn(crate::storage::embedded::retention::run(
             store,
             upkeep.topics,
+            upkeep.settings.default_retention(),
             every,
             shutdown.clone(),
         ));

@@ -167,7 +167,13 @@ impl Gateway {
     /// Start everything `settings` describes.
     pub async fn start(settings: Settings) -> Result<Self, StartError> {
         let data_dir = settings.storage.data_dir.clone();
-        let (log, kv, embedded_log) = open_storage(&settings).await?;
+        let storage::Stores {
+            log,
+            kv,
+            embedded,
+            log_is_embedded,
+            health,
+        } = open_storage(&settings).await?;
         let specs = settings.topic_specs();
         log.create_topics(&specs).await?;
         let topics: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
@@ -229,7 +235,9 @@ impl Gateway {
             housekeeping::Housekeeping {
                 settings: &settings,
                 kv: kv.clone(),
-                embedded_log,
+                embedded_log: embedded.clone().filter(|_| log_is_embedded),
+                embedded,
+                health: health.clone(),
                 topics: specs,
                 pruner: crate::versions::prune::Pruner {
                     store: loader.store.clone(),
@@ -312,6 +320,7 @@ impl Gateway {
                 .dev_tokens
                 .then_some(settings.auth.dev_token_max_ttl_secs),
             ingest_limits: ingest_limits.clone(),
+            storage_health: health,
         };
         let (listener, addr) = bind(settings.server.listen).await?;
         let stop_admin = shutdown_rx.clone();

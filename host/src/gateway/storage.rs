@@ -8,17 +8,22 @@ use crate::config::{KvBackend, LogBackend, Settings};
 use crate::storage::embedded::EmbeddedStore;
 use crate::storage::kafka::KafkaLog;
 use crate::storage::redis::RedisKv;
-use crate::storage::{EventLog, IngestIds, KvStore, StorageError};
+use crate::storage::{EventLog, IngestIds, KvStore, StorageError, StorageHealth};
+
+/// The opened stores.
+pub(super) struct Stores {
+    pub(super) log: Arc<dyn EventLog>,
+    pub(super) kv: Arc<dyn KvStore>,
+    /// The embedded store, when the log or the KV store is embedded.
+    pub(super) embedded: Option<Arc<EmbeddedStore>>,
+    /// Whether the log is embedded (then its retention runs in the gateway).
+    pub(super) log_is_embedded: bool,
+    /// Whether the storage can take writes: the embedded store's, or one
+    /// only the disk watch reports to.
+    pub(super) health: Arc<StorageHealth>,
+}
 
 /// The event log and KV store `settings` choose.
-/// The opened stores: the log, the KV store, and the embedded log when the
-/// log is embedded (its retention runs in the gateway).
-pub(super) type Stores = (
-    Arc<dyn EventLog>,
-    Arc<dyn KvStore>,
-    Option<Arc<EmbeddedStore>>,
-);
-
 pub(super) async fn open_storage(settings: &Settings) -> Result<Stores, StartError> {
     let mut embedded: Option<Arc<EmbeddedStore>> = None;
     let mut open_embedded = || -> Result<Arc<EmbeddedStore>, StorageError> {
@@ -54,10 +59,16 @@ pub(super) async fn open_storage(settings: &Settings) -> Result<Stores, StartErr
                     )),
             )
         }
-        LogBackend::Embedded => {
-            let store = open_embedded()?;
-            return Ok((store.clone(), kv, Some(store)));
-        }
+        LogBackend::Embedded => open_embedded()?,
     };
-    Ok((log, kv, None))
+    let health = embedded
+        .as_ref()
+        .map_or_else(Arc::default, |store| store.health());
+    Ok(Stores {
+        log,
+        kv,
+        log_is_embedded: settings.log.backend == LogBackend::Embedded,
+        embedded,
+        health,
+    })
 }

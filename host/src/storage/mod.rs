@@ -10,6 +10,7 @@
 //! group hands them, until it takes it back.
 
 pub mod embedded;
+pub mod health;
 mod ingest_ids;
 pub mod kafka;
 mod kv;
@@ -17,6 +18,7 @@ mod partitioner;
 pub mod redis;
 mod topic_spec;
 
+pub use health::{StorageHealth, Trouble};
 pub use ingest_ids::{Claim, EventId, IngestIds};
 pub(crate) use ingest_ids::{millis, millis_now};
 pub use kv::{EXPIRED, KvStore, KvValue, KvWrite, sweep_expired};

@@ -38,7 +38,7 @@ impl IngestIds for EmbeddedStore {
             if claims.contains_key(id) {
                 out.push(Claim::InFlight);
             } else if let Some(position) =
-                find_committed(&self.db, window, now_ms(), &id.source, &id.id)?
+                find_committed(&*self.db.get()?, window, now_ms(), &id.source, &id.id)?
             {
                 out.push(Claim::Written(position));
             } else {

@@ -128,7 +128,7 @@ impl EmbeddedStore {
         now_ms: u64,
         tombstone_ms: u64,
     ) -> Result<Vec<u64>, StorageError> {
-        let txn = self.db.begin_read().map_err(unavailable)?;
+        let txn = self.db.get()?.begin_read().map_err(unavailable)?;
         let table = txn.open_table(EVENTS).map_err(unavailable)?;
         let range = (topic, partition, 0)..(topic, partition, end);
         let mut latest: HashMap<String, Latest> = HashMap::new();

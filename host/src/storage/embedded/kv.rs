@@ -115,7 +115,7 @@ impl Writer {
 #[async_trait]
 impl KvStore for EmbeddedStore {
     async fn get(&self, namespace: &str, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
-        let txn = self.db.begin_read().map_err(unavailable)?;
+        let txn = self.db.get()?.begin_read().map_err(unavailable)?;
         let table = txn.open_table(KV).map_err(unavailable)?;
         let Some(value) = table.get((namespace, key)).map_err(unavailable)? else {
             return Ok(None);
@@ -133,7 +133,7 @@ impl KvStore for EmbeddedStore {
         prefix: &str,
         limit: usize,
     ) -> Result<Vec<String>, StorageError> {
-        let txn = self.db.begin_read().map_err(unavailable)?;
+        let txn = self.db.get()?.begin_read().map_err(unavailable)?;
         let table = txn.open_table(KV).map_err(unavailable)?;
         let expiry = txn.open_table(KV_EXPIRY).map_err(unavailable)?;
         let now = millis_now();
@@ -186,7 +186,7 @@ impl KvStore for EmbeddedStore {
         topic: &str,
         partition: u32,
     ) -> Result<Option<u64>, StorageError> {
-        let txn = self.db.begin_read().map_err(unavailable)?;
+        let txn = self.db.get()?.begin_read().map_err(unavailable)?;
         let table = txn.open_table(OFFSETS).map_err(unavailable)?;
         let value = table.get((group, topic, partition)).map_err(unavailable)?;
         Ok(value.map(|v| v.value()))

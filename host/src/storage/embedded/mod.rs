@@ -11,10 +11,12 @@
 mod append_once;
 mod claims;
 mod compaction;
+mod handle;
 pub use compaction::{COMPACTED, Compacted};
 mod ingest_ids;
 mod kv;
 mod ops;
+mod recovery;
 pub mod retention;
 mod stream;
 mod tables;
@@ -27,22 +29,25 @@ use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
-use redb::{Database, ReadableDatabase};
+use redb::ReadableDatabase;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::{
     Appended, Assignment, ConsumerCommit, EventLog, GroupMembership, KvStore, PartitionStream,
-    Partitioner, Position, StorageError, TopicSpec,
+    Partitioner, Position, StorageError, StorageHealth, TopicSpec,
 };
 use crate::event::{Event, StoredEvent};
+use handle::DbHandle;
 use ops::WriteOp;
+use recovery::{Loaded, Recovery};
 use stream::{EmbeddedStream, Start, WholeAssignment};
 use tables::{EVENTS, decode_record};
 use writer::Writer;
 
 /// The embedded log and KV store.
 pub struct EmbeddedStore {
-    db: Arc<Database>,
+    db: Arc<DbHandle>,
+    health: Arc<StorageHealth>,
     ops: mpsc::Sender<WriteOp>,
     writer: Option<std::thread::JoinHandle<()>>,
     topics: Arc<Mutex<HashMap<String, u32>>>,
@@ -61,29 +66,30 @@ impl EmbeddedStore {
     /// Open (or create) the store in `dir`.
     pub fn open(dir: &Path) -> Result<Self, StorageError> {
         std::fs::create_dir_all(dir).map_err(|e| unavailable(format!("{}: {e}", dir.display())))?;
-        let db = Arc::new(Database::create(dir.join("streamplug.redb")).map_err(unavailable)?);
-        tables::create_all(&db)?;
-        let (topics, next_offsets, next_seq) = tables::load_topics(&db)?;
-        let appended = Arc::new(AtomicU64::new(next_seq));
-        let partition_bytes = tables::load_partition_bytes(&db, &topics)?;
-        let topics = Arc::new(Mutex::new(topics));
-        let kv_usage = Arc::new(Mutex::new(tables::load_kv_usage(&db)?));
+        let db = Arc::new(DbHandle::open(dir.join("streamplug.redb"))?);
+        let loaded = Loaded::from(&*db.get()?)?;
+        let appended = Arc::new(AtomicU64::new(loaded.next_seq));
+        let topics = Arc::new(Mutex::new(loaded.topics));
+        let kv_usage = Arc::new(Mutex::new(loaded.kv_usage));
+        let health = Arc::new(StorageHealth::default());
         let (changes_tx, changes) = watch::channel(0);
         let (ops, rx) = mpsc::channel(4096);
         let writer = Writer {
             db: db.clone(),
+            recovery: Recovery::new(health.clone()),
             topics: topics.clone(),
             kv_usage: kv_usage.clone(),
-            next_offsets,
-            next_seq,
+            next_offsets: loaded.next_offsets,
+            next_seq: loaded.next_seq,
             appended: appended.clone(),
             changes: changes_tx,
             rotation: Default::default(),
-            partition_bytes,
+            partition_bytes: loaded.partition_bytes,
         }
         .spawn(rx)?;
         Ok(Self {
             db,
+            health,
             ops,
             writer: Some(writer),
             topics,
@@ -92,6 +98,40 @@ impl EmbeddedStore {
             appended,
             claims: Mutex::default(),
         })
+    }
+
+    /// Whether the store can take writes.
+    pub fn health(&self) -> Arc<StorageHealth> {
+        self.health.clone()
+    }
+
+    /// While a write failure lasts, probe the writer every `every` (so it
+    /// reopens the database and reports recovery without waiting for
+    /// traffic), until `shutdown`.
+    pub async fn probe_while_failed(
+        self: Arc<Self>,
+        every: std::time::Duration,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        loop {
+            if self.health.is_write_failed() {
+                let _ = self.submit(|reply| WriteOp::Probe { reply }).await;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                _ = shutdown.wait_for(|s| *s) => return,
+            }
+        }
+    }
+
+    /// Every topic the log holds, with its partition count.
+    pub fn topic_partitions(&self) -> Vec<(String, u32)> {
+        self.topics
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|(name, n)| (name.clone(), *n))
+            .collect()
     }
 
     async fn submit<T>(
@@ -179,7 +219,7 @@ impl EventLog for EmbeddedStore {
         limit: usize,
     ) -> Result<Vec<StoredEvent>, StorageError> {
         self.check_partition(topic, partition)?;
-        let txn = self.db.begin_read().map_err(unavailable)?;
+        let txn = self.db.get()?.begin_read().map_err(unavailable)?;
         let table = txn.open_table(EVENTS).map_err(unavailable)?;
         let range = table
             .range((topic, partition, from)..=(topic, partition, u64::MAX))
@@ -201,7 +241,7 @@ impl EventLog for EmbeddedStore {
 
     async fn end_offset(&self, topic: &str, partition: u32) -> Result<u64, StorageError> {
         self.check_partition(topic, partition)?;
-        let txn = self.db.begin_read().map_err(unavailable)?;
+        let txn = self.db.get()?.begin_read().map_err(unavailable)?;
         let table = txn.open_table(EVENTS).map_err(unavailable)?;
         let last = table
             .range((topic, partition, 0)..=(topic, partition, u64::MAX))

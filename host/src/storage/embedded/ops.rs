@@ -49,6 +49,8 @@ pub(super) enum WriteOp {
         budget: usize,
         reply: Reply<u64>,
     },
+    /// Commit nothing: whether the store can write (after a failure).
+    Probe { reply: Reply<()> },
     /// Remember where ingested events were written (a Kafka log's ids).
     RecordIds {
         entries: Vec<(EventId, Position)>,
@@ -68,9 +70,9 @@ pub(super) enum Applied {
 
 pub(super) fn fail(op: WriteOp, err: &StorageError) {
     match op {
-        WriteOp::CreateTopics { reply, .. } | WriteOp::RecordIds { reply, .. } => {
-            drop(reply.send(Err(err.clone())))
-        }
+        WriteOp::CreateTopics { reply, .. }
+        | WriteOp::RecordIds { reply, .. }
+        | WriteOp::Probe { reply } => drop(reply.send(Err(err.clone()))),
         WriteOp::AppendOnce { reply, .. } => drop(reply.send(Err(err.clone()))),
         WriteOp::Prune { reply, .. } => drop(reply.send(Err(err.clone()))),
         WriteOp::Remove { reply, .. } | WriteOp::ExpireKv { reply, .. } => {

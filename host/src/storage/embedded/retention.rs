@@ -19,7 +19,7 @@ use super::ops::WriteOp;
 use super::tables::{EVENTS, PARTITION_BYTES, record_appended_ms};
 use super::unavailable;
 use super::writer::{Pending, Writer, now_ms};
-use crate::storage::{StorageError, TopicSpec};
+use crate::storage::{Retention, StorageError, TopicSpec};
 
 /// Counter of records deleted by retention, by topic.
 pub const DELETED: &str = "streamplug_log_retention_deleted_total";
@@ -153,16 +153,24 @@ impl EmbeddedStore {
     }
 }
 
-/// Apply `policies` (retention, then compaction) every `every` until
-/// `shutdown`.
+/// Apply `configured` (retention, then compaction) every `every` until
+/// `shutdown`; topics the log holds that `configured` does not name (a
+/// former configuration's) are kept as `default` says.
 pub async fn run(
     store: Arc<EmbeddedStore>,
-    policies: Vec<TopicSpec>,
+    configured: Vec<TopicSpec>,
+    default: Retention,
     every: Duration,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut compacted = super::Compacted::default();
     loop {
+        let mut policies = configured.clone();
+        for (name, partitions) in store.topic_partitions() {
+            if !configured.iter().any(|spec| spec.name == name) {
+                policies.push(TopicSpec::new(name, partitions).retained(default));
+            }
+        }
         match store.apply_retention(&policies).await {
             Ok(0) => {}
             Ok(deleted) => tracing::info!(deleted, "retention deleted old records"),

@@ -5,11 +5,13 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use redb::{Database, Durability, WriteTransaction};
+use redb::{Durability, WriteTransaction};
 use tokio::sync::{mpsc, watch};
 
+use super::handle::DbHandle;
 use super::ingest_ids::{Buckets, Rotation};
 use super::ops::{Applied, WriteOp, fail};
+use super::recovery::Recovery;
 use super::tables::{EVENTS, NextOffsets, OFFSETS, TOPICS, encode_record};
 use super::unavailable;
 use crate::event::Event;
@@ -19,7 +21,8 @@ use crate::storage::{Partitioner, Position, StorageError};
 const MAX_GROUP: usize = 512;
 
 pub(super) struct Writer {
-    pub(super) db: Arc<Database>,
+    pub(super) db: Arc<DbHandle>,
+    pub(super) recovery: Recovery,
     pub(super) topics: Arc<Mutex<HashMap<String, u32>>>,
     pub(super) kv_usage: Arc<Mutex<HashMap<String, u64>>>,
     pub(super) next_offsets: NextOffsets,
@@ -73,10 +76,16 @@ impl Writer {
     }
 
     fn write_group(&mut self, ops: impl Iterator<Item = WriteOp>) {
-        let mut txn = match self.db.begin_write() {
-            Ok(txn) => txn,
-            Err(e) => {
+        let begun = self.ready_to_write().and_then(|db| {
+            db.begin_write().map_err(|e| {
                 let err = unavailable(e);
+                self.write_failed(&err);
+                err
+            })
+        });
+        let mut txn = match begun {
+            Ok(txn) => txn,
+            Err(err) => {
                 ops.for_each(|op| fail(op, &err));
                 return;
             }
@@ -100,21 +109,18 @@ impl Writer {
                 Err(e) => broken = Some(e),
             }
         }
-        if let Some(err) = broken {
-            drop(txn);
+        let committed = match broken {
+            Some(err) => Err(err),
+            None => self
+                .record_partition_bytes(&txn, &pending)
+                .and_then(|()| txn.commit().map_err(unavailable)),
+        };
+        if let Err(err) = committed {
+            self.write_failed(&err);
             applied.into_iter().for_each(|a| a.fail(&err));
             return;
         }
-        if let Err(e) = self.record_partition_bytes(&txn, &pending) {
-            drop(txn);
-            applied.into_iter().for_each(|a| a.fail(&e));
-            return;
-        }
-        if let Err(e) = txn.commit() {
-            let err = unavailable(e);
-            applied.into_iter().for_each(|a| a.fail(&err));
-            return;
-        }
+        self.wrote();
         self.next_offsets.extend(pending.offsets);
         for (slot, delta) in pending.bytes {
             let bytes = self.partition_bytes.entry(slot).or_default();
@@ -222,6 +228,7 @@ impl Writer {
                 let removed = self.remove_records(txn, &topic, partition, &offsets, pending)?;
                 Ok(Some(Applied::Count(reply, removed)))
             }
+            WriteOp::Probe { reply } => Ok(Some(Applied::Unit(reply))),
             WriteOp::ExpireKv {
                 now_ms,
                 budget,

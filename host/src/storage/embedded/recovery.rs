@@ -1,0 +1,122 @@
+//! How the writer gets over a failed write. A transaction that fails (the
+//! disk is full, an I/O error) acknowledges none of its requests, and redb
+//! then refuses every write until the database is reopened. The writer
+//! reports the failure (`/readyz` not ready, ingest `503`), refuses writes
+//! at once while it waits, and reopens the database after a backoff (1 s,
+//! doubling to 30 s; a probe every second makes sure it tries), reloading
+//! its in-memory state from what was committed. The first transaction that
+//! commits afterwards clears the failure.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, PoisonError};
+use std::time::{Duration, Instant};
+
+use redb::Database;
+
+use super::tables::{self, NextOffsets};
+use super::writer::Writer;
+use crate::storage::{StorageError, StorageHealth};
+
+const FIRST_BACKOFF: Duration = Duration::from_secs(1);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// The writer's failure state.
+pub(super) struct Recovery {
+    pub(super) health: Arc<StorageHealth>,
+    /// Since a write failed: the error, and when the next reopen may be tried.
+    failed: Option<(StorageError, Instant)>,
+    backoff: Duration,
+}
+
+impl Recovery {
+    pub(super) fn new(health: Arc<StorageHealth>) -> Self {
+        Self {
+            health,
+            failed: None,
+            backoff: FIRST_BACKOFF,
+        }
+    }
+}
+
+/// What the writer keeps in memory, as committed.
+pub(super) struct Loaded {
+    pub(super) topics: HashMap<String, u32>,
+    pub(super) next_offsets: NextOffsets,
+    pub(super) next_seq: u64,
+    pub(super) partition_bytes: HashMap<(String, u32), u64>,
+    pub(super) kv_usage: HashMap<String, u64>,
+}
+
+impl Loaded {
+    pub(super) fn from(db: &Database) -> Result<Self, StorageError> {
+        let (topics, next_offsets, next_seq) = tables::load_topics(db)?;
+        let partition_bytes = tables::load_partition_bytes(db, &topics)?;
+        Ok(Self {
+            partition_bytes,
+            kv_usage: tables::load_kv_usage(db)?,
+            topics,
+            next_offsets,
+            next_seq,
+        })
+    }
+}
+
+impl Writer {
+    /// The database to write to: the open one, or, after a failure, a
+    /// reopened one once the backoff has passed (before that, the failure).
+    pub(super) fn ready_to_write(&mut self) -> Result<Arc<Database>, StorageError> {
+        let Some((error, next_try)) = &self.recovery.failed else {
+            return self.db.get();
+        };
+        if Instant::now() < *next_try {
+            return Err(error.clone());
+        }
+        let reopened = self.db.reopen().and_then(|db| {
+            let loaded = Loaded::from(&db)?;
+            Ok((db, loaded))
+        });
+        match reopened {
+            Ok((db, loaded)) => {
+                self.reload(loaded);
+                tracing::info!("the embedded store reopened after a write failure");
+                Ok(db)
+            }
+            Err(e) => {
+                self.write_failed(&e);
+                Err(e)
+            }
+        }
+    }
+
+    /// A transaction failed with `error`.
+    pub(super) fn write_failed(&mut self, error: &StorageError) {
+        let backoff = if self.recovery.failed.is_some() {
+            (self.recovery.backoff * 2).min(MAX_BACKOFF)
+        } else {
+            FIRST_BACKOFF
+        };
+        self.recovery.backoff = backoff;
+        self.recovery.failed = Some((error.clone(), Instant::now() + backoff));
+        self.recovery.health.write_failed(&error.to_string());
+    }
+
+    /// A transaction committed.
+    pub(super) fn wrote(&mut self) {
+        if self.recovery.failed.take().is_some() || self.recovery.health.is_write_failed() {
+            self.recovery.backoff = FIRST_BACKOFF;
+            self.recovery.health.write_recovered();
+        }
+    }
+
+    /// Take the committed state as the writer's own.
+    fn reload(&mut self, loaded: Loaded) {
+        *self.topics.lock().unwrap_or_else(PoisonError::into_inner) = loaded.topics;
+        *self.kv_usage.lock().unwrap_or_else(PoisonError::into_inner) = loaded.kv_usage;
+        self.next_offsets = loaded.next_offsets;
+        self.next_seq = loaded.next_seq;
+        self.appended.store(loaded.next_seq, Ordering::Release);
+        self.partition_bytes = loaded.partition_bytes;
+        self.rotation = Default::default();
+    }
+}
