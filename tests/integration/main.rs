@@ -11,6 +11,7 @@ mod browser;
 mod canary;
 mod child;
 mod cli;
+mod crash;
 mod crm_sync;
 mod customer_story;
 mod delivery_reports;
