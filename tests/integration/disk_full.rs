@@ -45,6 +45,15 @@ async fn ready_becomes(gw: &TestGateway, wanted: u16) -> Answer {
     .unwrap()
 }
 
+/// Wait for `/readyz` to report the storage's trouble, saying `why`.
+async fn not_ready_because(gw: &TestGateway, why: &str) {
+    let problem = ready_becomes(gw, 503).await.json;
+    let kind = problem["type"].as_str().unwrap_or_default();
+    assert!(kind.ends_with("storage-unavailable"), "{problem}");
+    let detail = problem["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains(why), "{problem}");
+}
+
 async fn start(fs: &Tmpfs, storage: &str) -> TestGateway {
     let text = config(&fs.dir().join("data"), &format!("[storage]\n{storage}")).unwrap();
     TestGateway::start(&text).await.unwrap()
@@ -58,19 +67,7 @@ async fn below_the_free_space_watermark_ingest_is_refused_until_space_returns() 
     assert_eq!(gw.post(&batch(1, 0)).await.unwrap().status, 202);
 
     let filler = fs.fill(8 << 20).unwrap();
-    let not_ready = ready_becomes(&gw, 503).await;
-    assert_eq!(
-        not_ready.json["type"].as_str().unwrap().rsplit('/').next(),
-        Some("storage-unavailable")
-    );
-    assert!(
-        not_ready.json["detail"]
-            .as_str()
-            .unwrap()
-            .contains("nearly full"),
-        "{}",
-        not_ready.json
-    );
+    not_ready_because(&gw, "nearly full").await;
     let refused = gw.post(&batch(1, 1)).await.unwrap();
     assert_eq!(refused.status, 503, "{}", refused.json);
     assert_eq!(refused.headers["retry-after"], "30");
@@ -109,15 +106,7 @@ async fn a_write_that_fills_the_disk_loses_nothing_acknowledged_and_the_gateway_
         "{:?}",
         refused.headers
     );
-    let not_ready = ready_becomes(&gw, 503).await;
-    assert!(
-        not_ready.json["detail"]
-            .as_str()
-            .unwrap()
-            .contains("could not write"),
-        "{}",
-        not_ready.json
-    );
+    not_ready_because(&gw, "could not write").await;
     let while_full = gw.post(&batch(1, 999)).await.unwrap();
     assert_eq!(while_full.status, 503, "{}", while_full.json);
 

@@ -106,6 +106,14 @@ fn valued(key: &str, value: &str) -> Event {
     e
 }
 
+/// Records one compaction pass with fresh state removes.
+async fn compact_once(store: &Arc<EmbeddedStore>, spec: &TopicSpec, now: u64) -> u64 {
+    store
+        .compact(spec, now, &mut Compacted::default())
+        .await
+        .unwrap()
+}
+
 /// (offset, key, data) of what a partition holds.
 async fn holds(store: &EmbeddedStore, topic: &str) -> Vec<(u64, String, String)> {
     store
@@ -185,13 +193,7 @@ async fn a_tombstone_removes_its_key_and_goes_itself_after_delete_retention() {
     let now = writer::now_ms();
     // Within delete.retention.ms the tombstone stays, so a consumer reading
     // from the start learns that ann was deleted.
-    assert_eq!(
-        store
-            .compact(&spec, now, &mut Compacted::default())
-            .await
-            .unwrap(),
-        2
-    );
+    assert_eq!(compact_once(&store, &spec, now).await, 2);
     let kept: Vec<u64> = holds(&store, "profiles")
         .await
         .iter()
@@ -200,13 +202,7 @@ async fn a_tombstone_removes_its_key_and_goes_itself_after_delete_retention() {
     assert_eq!(kept, [2, 3]);
     // Later it goes too; bob's latest stays.
     let later = now + 5_000;
-    assert_eq!(
-        store
-            .compact(&spec, later, &mut Compacted::default())
-            .await
-            .unwrap(),
-        1
-    );
+    assert_eq!(compact_once(&store, &spec, later).await, 1);
     assert_eq!(
         holds(&store, "profiles").await,
         vec![(3, "bob".into(), "b2".into())]
@@ -223,13 +219,7 @@ async fn the_newest_record_stays_even_when_it_is_an_old_tombstone() {
         .unwrap();
     let spec = compacted("profiles", 0);
     let later = writer::now_ms() + 5_000;
-    assert_eq!(
-        store
-            .compact(&spec, later, &mut Compacted::default())
-            .await
-            .unwrap(),
-        1
-    );
+    assert_eq!(compact_once(&store, &spec, later).await, 1);
     assert_eq!(
         holds(&store, "profiles").await,
         vec![(1, "ann".into(), String::new())]
