@@ -80,8 +80,10 @@ impl Plan {
             let batch =
                 http_load::ingest("http batch ingest", &gw, batch_connections, self.batch, t);
             results.push(cpu_cost::measured(&gw, t, batch).await?);
-            let ws = ws_load::ingest(gw.addr, self.sessions, t);
+            let ws = ws_load::ingest(gw.addr, self.sessions, 1, t);
             results.push(cpu_cost::measured(&gw, t, ws).await?);
+            let pipelined = ws_load::ingest(gw.addr, self.sessions, WS_FRAMES_IN_FLIGHT, t);
+            results.push(cpu_cost::measured(&gw, t, pipelined).await?);
         }
         if self.wants("e2e") {
             for rate in &self.rates {
@@ -154,6 +156,10 @@ impl Plan {
         }
     }
 }
+
+/// Frames each session keeps unanswered in the pipelined WebSocket ingest
+/// scenario (the gateway's default `websocket.max_frames_in_flight` is 16).
+const WS_FRAMES_IN_FLIGHT: usize = 8;
 
 /// HTTP single-event ingest into `target`, with its CPU time per event,
 /// against the bare axum baseline.

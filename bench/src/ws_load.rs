@@ -1,5 +1,5 @@
-//! WebSocket load on `/v1/ws`: ingest (each session sends an event frame and
-//! waits for its `ack`, back to back) and end to end (sessions send at a
+//! WebSocket load on `/v1/ws`: ingest (each session sends event frames back
+//! to back, one or several unanswered at a time) and end to end (sessions send at a
 //! fixed total rate; the time that counts is from sending a product view to
 //! receiving the `push` the recommender caused with it, on the same socket).
 
@@ -58,16 +58,29 @@ async fn next_frame(ws: &mut Socket) -> Result<Option<Value>> {
     Ok(None)
 }
 
-/// `sessions` sessions, each sending one event frame at a time.
-pub async fn ingest(addr: SocketAddr, sessions: usize, timing: Timing) -> Result<Measured> {
-    let setup = format!("{sessions} sessions, one event a frame, next frame after the ack");
-    meter::run(
-        "ws ingest",
-        setup,
-        sessions,
-        timing,
-        move |meter, worker| send_until_done(addr, meter, worker),
-    )
+/// `sessions` sessions, each keeping `depth` event frames in flight (the
+/// next frame goes out when the oldest is answered; answers come in frame
+/// order).
+pub async fn ingest(
+    addr: SocketAddr,
+    sessions: usize,
+    depth: usize,
+    timing: Timing,
+) -> Result<Measured> {
+    let (name, setup) = if depth <= 1 {
+        (
+            "ws ingest".to_owned(),
+            format!("{sessions} sessions, one event a frame, next frame after the ack"),
+        )
+    } else {
+        (
+            format!("ws ingest, {depth} frames in flight"),
+            format!("{sessions} sessions, one event a frame, {depth} frames unanswered at a time"),
+        )
+    };
+    meter::run(&name, setup, sessions, timing, move |meter, worker| {
+        send_until_done(addr, meter, worker, depth.max(1))
+    })
     .await
 }
 
@@ -75,19 +88,25 @@ async fn send_until_done(
     addr: SocketAddr,
     meter: Arc<Meter>,
     worker: usize,
+    depth: usize,
 ) -> Result<Histogram<u64>> {
     let customer = payload::customer(worker as u64);
     let mut ws = session(addr, &customer).await?;
     let frames: Vec<String> = (0..64)
         .map(|i| payload::view(None, &customer, worker as u64 + i).to_string())
         .collect();
+    let mut frames = frames.iter().cycle();
     let mut latencies = meter::histogram()?;
-    for frame in frames.iter().cycle() {
-        if !meter.running() {
-            break;
+    let mut sent: std::collections::VecDeque<Instant> = std::collections::VecDeque::new();
+    loop {
+        while meter.running() && sent.len() < depth {
+            let frame = frames.next().context("no frames")?;
+            sent.push_back(Instant::now());
+            ws.send(Message::text(frame.as_str())).await?;
         }
-        let started = Instant::now();
-        ws.send(Message::text(frame.as_str())).await?;
+        let Some(started) = sent.pop_front() else {
+            break;
+        };
         loop {
             let Some(answer) = next_frame(&mut ws).await? else {
                 bail!("the session ended");

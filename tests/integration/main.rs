@@ -44,3 +44,4 @@ mod templates;
 mod version_history;
 mod watch;
 mod websocket;
+mod ws_pipelining;

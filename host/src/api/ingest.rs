@@ -236,8 +236,30 @@ pub async fn ingest_value(
     append(state, prepare(state, json, Form::Any, principal, trace)?).await
 }
 
+/// [`ingest_value`] in two steps: this returns once the events hold their
+/// place in the log (after those of earlier calls), and the future resolves
+/// to the receipt once they are durable. A WebSocket session pipelines its
+/// frames this way.
+pub async fn queue_value(
+    state: &AppState,
+    json: Value,
+    principal: &Principal,
+    trace: &[(String, String)],
+) -> Result<PendingReceipt, Problem> {
+    queue(state, prepare(state, json, Form::Any, principal, trace)?).await
+}
+
+/// A receipt to come, once the events are durable.
+pub type PendingReceipt =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<IngestReceipt, Problem>> + Send>>;
+
 /// Append validated events durably; their positions once written.
 async fn append(state: &AppState, events: Vec<Event>) -> Result<IngestReceipt, Problem> {
+    queue(state, events).await?.await
+}
+
+/// Place validated events in the log's order; the receipt once durable.
+async fn queue(state: &AppState, events: Vec<Event>) -> Result<PendingReceipt, Problem> {
     if let Some(trouble) = state.storage_health.trouble() {
         return Err(Problem::storage(
             &trouble,
@@ -246,22 +268,35 @@ async fn append(state: &AppState, events: Vec<Event>) -> Result<IngestReceipt, P
     }
     // Only the ids are needed after the append; the events move into it.
     let ids: Vec<String> = events.iter().map(|e| e.id.clone()).collect();
-    let appended = state
+    let pending = state
         .log
-        .append_once(events, state.limits.idempotency_window)
+        .queue_append_once(events, state.limits.idempotency_window)
         .await
-        .map_err(|e| match e {
-            StorageError::UnknownTopic(t) => Problem::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "unknown-topic",
-                "Routing error",
-                format!("the route leads to topic `{t}`, which does not exist"),
-            ),
-            e @ StorageError::InProgress { .. } => Problem::in_progress(format!(
-                "{e}; nothing of this request was written, send it again"
-            )),
-            other => Problem::unavailable(format!("the events were not written: {other}")),
-        })?;
+        .map_err(append_problem)?;
+    Ok(Box::pin(async move {
+        let appended = pending.await.map_err(append_problem)?;
+        Ok(receipt(ids, appended))
+    }))
+}
+
+/// What a failed append tells the client.
+fn append_problem(e: StorageError) -> Problem {
+    match e {
+        StorageError::UnknownTopic(t) => Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "unknown-topic",
+            "Routing error",
+            format!("the route leads to topic `{t}`, which does not exist"),
+        ),
+        e @ StorageError::InProgress { .. } => Problem::in_progress(format!(
+            "{e}; nothing of this request was written, send it again"
+        )),
+        other => Problem::unavailable(format!("the events were not written: {other}")),
+    }
+}
+
+/// The receipt of the events `ids`, written (or found written) at `appended`.
+fn receipt(ids: Vec<String>, appended: Vec<crate::storage::Appended>) -> IngestReceipt {
     let accepted: Vec<Accepted> = ids
         .into_iter()
         .zip(appended)
@@ -280,8 +315,8 @@ async fn append(state: &AppState, events: Vec<Event>) -> Result<IngestReceipt, P
             metrics::counter!(INGESTED, "topic" => a.topic.clone()).increment(1);
         }
     }
-    Ok(IngestReceipt {
+    IngestReceipt {
         accepted: accepted.len(),
         events: accepted,
-    })
+    }
 }

@@ -25,6 +25,10 @@ pub struct WebSocketSettings {
     pub idle_timeout_ms: u64,
     /// Live sessions one customer may hold at once.
     pub max_sessions_per_customer: usize,
+    /// Event frames of one session placed in the log and not yet answered:
+    /// a client may send this many before waiting for an answer (answers
+    /// come in frame order); further frames are read once one is answered.
+    pub max_frames_in_flight: usize,
     /// Inbound messages per second one connection may send (sustained).
     pub rate_per_sec: u32,
     /// Inbound burst one connection may send.
@@ -44,6 +48,7 @@ impl Default for WebSocketSettings {
             ping_interval_ms: 20_000,
             idle_timeout_ms: 60_000,
             max_sessions_per_customer: 8,
+            max_frames_in_flight: 16,
             rate_per_sec: 100,
             rate_burst: 200,
             retention_secs: 24 * 3600,

@@ -32,6 +32,11 @@ use tokio::sync::oneshot;
 
 use crate::event::{Event, StoredEvent};
 
+/// An append placed in the log's order, durable when it resolves.
+pub type PendingAppend = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<Vec<Appended>, StorageError>> + Send>,
+>;
+
 /// Where an appended event landed.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Position {
@@ -247,6 +252,20 @@ pub trait EventLog: Send + Sync + 'static {
         events: Vec<Event>,
         window: std::time::Duration,
     ) -> Result<Vec<Appended>, StorageError>;
+
+    /// [`EventLog::append_once`] in two steps, so one producer can have
+    /// several appends in flight without reordering them: this returns once
+    /// the events hold their place in the log's order (calls are placed in
+    /// the order they return), and the future it returns resolves when they
+    /// are durable. The default does the whole append before returning.
+    async fn queue_append_once(
+        &self,
+        events: Vec<Event>,
+        window: std::time::Duration,
+    ) -> Result<PendingAppend, StorageError> {
+        let appended = self.append_once(events, window).await;
+        Ok(Box::pin(std::future::ready(appended)))
+    }
 
     /// Up to `limit` events of one partition from offset `from` on.
     async fn read(

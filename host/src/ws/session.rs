@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
-use futures::stream::{SplitSink, SplitStream};
+use futures::stream::{FuturesOrdered, SplitSink, SplitStream};
 use futures::{SinkExt as _, StreamExt as _};
 use serde_json::Value;
 
@@ -13,7 +13,7 @@ use super::hub::Registration;
 
 mod replay;
 use crate::api::AppState;
-use crate::api::ingest::ingest_value;
+use crate::api::ingest::{IngestReceipt, PendingReceipt, queue_value};
 use crate::api::problem::Problem;
 
 /// Close codes the gateway uses (see docs/websocket.md).
@@ -34,6 +34,15 @@ pub mod close {
 
 /// Pushes read per replay step.
 const REPLAY_CHUNK: usize = 512;
+
+/// What woke a live session.
+enum Event {
+    Leave(Leave),
+    Answer(Result<IngestReceipt, Problem>),
+    Push(PushFrame),
+    Inbound(Option<Result<Message, axum::Error>>),
+    Ping,
+}
 
 /// Why a session ends.
 enum Leave {
@@ -166,7 +175,10 @@ impl Session {
         self.replay(&topic, end).await
     }
 
-    /// Live: pushes, inbound frames, heartbeats, limits, shutdown.
+    /// Live: pushes, inbound frames, heartbeats, limits, shutdown. Event
+    /// frames are pipelined: up to `max_frames_in_flight` are placed in the
+    /// log in arrival order while earlier ones wait for their commit, and
+    /// answered in that order.
     async fn serve(&mut self, stream: &mut SplitStream<WebSocket>) -> Leave {
         let settings = self.state.ws.settings.clone();
         let mut ping =
@@ -175,25 +187,49 @@ impl Session {
         let idle = Duration::from_millis(settings.idle_timeout_ms);
         let mut shutdown = self.state.ws.shutdown.clone();
         let handle = self.registration.handle.clone();
+        let in_flight = settings.max_frames_in_flight.max(1);
+        let mut pending: FuturesOrdered<PendingReceipt> = FuturesOrdered::new();
         loop {
-            let step = tokio::select! {
+            let event = tokio::select! {
                 biased;
-                () = stopped(&mut shutdown) => Err(Leave::Close(close::GOING_AWAY, "server shutting down; resume with your last token".into())),
-                () = handle.kicked.notified() => Err(slow_consumer()),
-                frame = handle.next_push() => self.push(frame).await,
-                msg = stream.next() => self.inbound(msg, &settings).await,
-                _ = ping.tick() => {
-                    if self.last_seen.elapsed() > idle {
-                        Err(Leave::Close(close::IDLE, format!("idle for more than {} ms", settings.idle_timeout_ms)))
-                    } else {
-                        self.send_message(Message::Ping(Default::default())).await
-                    }
-                }
+                () = stopped(&mut shutdown) => Event::Leave(Leave::Close(close::GOING_AWAY, "server shutting down; resume with your last token".into())),
+                () = handle.kicked.notified() => Event::Leave(slow_consumer()),
+                Some(answer) = pending.next(), if !pending.is_empty() => Event::Answer(answer),
+                frame = handle.next_push() => Event::Push(frame),
+                msg = stream.next(), if pending.len() < in_flight => Event::Inbound(msg),
+                _ = ping.tick() => Event::Ping,
+            };
+            let step = match event {
+                Event::Leave(leave) => Err(leave),
+                Event::Answer(answer) => self.answer(answer).await,
+                Event::Push(frame) => self.push(frame).await,
+                Event::Inbound(msg) => self.inbound(msg, &settings, &mut pending).await,
+                Event::Ping if self.last_seen.elapsed() > idle => Err(Leave::Close(
+                    close::IDLE,
+                    format!("idle for more than {} ms", settings.idle_timeout_ms),
+                )),
+                Event::Ping => self.send_message(Message::Ping(Default::default())).await,
             };
             if let Err(leave) = step {
+                if matches!(leave, Leave::Close(..)) {
+                    self.answer_queued(pending).await;
+                }
                 return leave;
             }
         }
+    }
+
+    /// Before closing, answer the frames already placed in the log (their
+    /// events are written either way).
+    async fn answer_queued(&mut self, mut pending: FuturesOrdered<PendingReceipt>) {
+        let drain = async {
+            while let Some(answer) = pending.next().await {
+                if self.answer(answer).await.is_err() {
+                    return;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(CLOSE_LINGER, drain).await;
     }
 
     async fn push(&mut self, frame: PushFrame) -> Result<(), Leave> {
@@ -209,6 +245,7 @@ impl Session {
         &mut self,
         msg: Option<Result<Message, axum::Error>>,
         settings: &crate::config::WebSocketSettings,
+        pending: &mut FuturesOrdered<PendingReceipt>,
     ) -> Result<(), Leave> {
         let msg = match msg {
             None => return Err(Leave::Gone),
@@ -229,7 +266,11 @@ impl Session {
         };
         self.last_seen = Instant::now();
         match msg {
-            Message::Text(body) => self.event_frame(body.as_str(), settings).await,
+            Message::Text(body) => {
+                let answer = self.event_frame(body.as_str(), settings).await;
+                pending.push_back(answer);
+                Ok(())
+            }
             Message::Binary(_) => {
                 let p = Problem::new(
                     axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -237,7 +278,9 @@ impl Session {
                     "Unsupported frame",
                     "send events as JSON text frames",
                 );
-                self.send_problem(&p).await
+                // After the answers of the frames before it.
+                pending.push_back(Box::pin(std::future::ready(Err(p))));
+                Ok(())
             }
             Message::Close(_) => Err(Leave::Gone),
             Message::Ping(_) | Message::Pong(_) => Ok(()),
@@ -245,14 +288,15 @@ impl Session {
     }
 
     /// One client frame: rate limit, size limit, JSON, then the same ingest
-    /// path as `POST /v1/events`; the ack is sent once the append is durable.
+    /// path as `POST /v1/events`, up to the events' place in the log; the
+    /// answer resolves once they are durable.
     async fn event_frame(
         &mut self,
         body: &str,
         settings: &crate::config::WebSocketSettings,
-    ) -> Result<(), Leave> {
-        let answer = if self.bucket.as_ref().is_some_and(|b| b.check().is_err()) {
-            Err(Problem::new(
+    ) -> PendingReceipt {
+        let refused = if self.bucket.as_ref().is_some_and(|b| b.check().is_err()) {
+            Problem::new(
                 axum::http::StatusCode::TOO_MANY_REQUESTS,
                 "rate-limited",
                 "Too many messages",
@@ -260,19 +304,28 @@ impl Session {
                     "this connection may send {} messages a second (bursts of {}); the frame was dropped",
                     settings.rate_per_sec, settings.rate_burst
                 ),
-            ))
+            )
         } else if body.len() > settings.max_message_bytes {
-            Err(Problem::too_large(format!(
+            Problem::too_large(format!(
                 "the frame is {} bytes; at most {} are accepted (websocket.max_message_bytes)",
                 body.len(),
                 settings.max_message_bytes
-            )))
+            ))
         } else {
-            match serde_json::from_str::<Value>(body) {
+            let queued = match serde_json::from_str::<Value>(body) {
                 Err(e) => Err(Problem::bad_request(format!("the frame is not JSON: {e}"))),
-                Ok(json) => ingest_value(&self.state, json, &self.principal, &[]).await,
+                Ok(json) => queue_value(&self.state, json, &self.principal, &[]).await,
+            };
+            match queued {
+                Ok(answer) => return answer,
+                Err(problem) => problem,
             }
         };
+        Box::pin(std::future::ready(Err(refused)))
+    }
+
+    /// The `ack` of a frame whose events are durable, or its `error`.
+    async fn answer(&mut self, answer: Result<IngestReceipt, Problem>) -> Result<(), Leave> {
         match answer {
             Ok(receipt) => {
                 self.send(text(&Ack {

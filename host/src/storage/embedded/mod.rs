@@ -34,7 +34,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use super::{
     Appended, Assignment, ConsumerCommit, EventLog, GroupMembership, KvStore, PartitionStream,
-    Partitioner, Position, StorageError, StorageHealth, TopicSpec,
+    Partitioner, PendingAppend, Position, StorageError, StorageHealth, TopicSpec,
 };
 use crate::event::{Event, StoredEvent};
 use handle::DbHandle;
@@ -209,6 +209,36 @@ impl EventLog for EmbeddedStore {
             reply,
         })
         .await
+    }
+
+    async fn queue_append_once(
+        &self,
+        events: Vec<Event>,
+        window: std::time::Duration,
+    ) -> Result<PendingAppend, StorageError> {
+        // The writer applies requests in the order they enter its queue.
+        let window_ms = crate::storage::millis(window);
+        let stopped = || unavailable("the log writer has stopped");
+        if window_ms == 0 {
+            let (reply, rx) = oneshot::channel();
+            self.ops
+                .send(WriteOp::Append { events, reply })
+                .await
+                .map_err(|_| stopped())?;
+            return Ok(Box::pin(async move {
+                Ok(Appended::fresh(rx.await.map_err(|_| stopped())??))
+            }));
+        }
+        let (reply, rx) = oneshot::channel();
+        self.ops
+            .send(WriteOp::AppendOnce {
+                events,
+                window_ms,
+                reply,
+            })
+            .await
+            .map_err(|_| stopped())?;
+        Ok(Box::pin(async move { rx.await.map_err(|_| stopped())? }))
     }
 
     async fn read(

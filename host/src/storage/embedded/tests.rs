@@ -357,3 +357,30 @@ async fn expired_kv_values_read_as_absent_and_a_lasting_set_clears_the_expiry() 
     assert_eq!(store.get("p", "kept").await.unwrap(), Some(b"3".to_vec()));
     assert_eq!(store.expire(now + 60_000, 10).await.unwrap(), 0);
 }
+
+#[tokio::test]
+async fn queued_appends_keep_their_order_whichever_is_awaited_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with(&dir, &[("t", 1)]).await;
+    let window = std::time::Duration::from_secs(60);
+    let first = store
+        .queue_append_once(vec![event("t", "a", "first")], window)
+        .await
+        .unwrap();
+    let second = store
+        .queue_append_once(vec![event("t", "a", "second")], window)
+        .await
+        .unwrap();
+    // The second is durable on its own; the first still has its place.
+    let second = second.await.unwrap();
+    let first = first.await.unwrap();
+    assert!(first[0].position.offset < second[0].position.offset);
+    let read: Vec<String> = store
+        .read("t", 0, 0, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.event.ty)
+        .collect();
+    assert_eq!(read, ["first", "second"]);
+}
