@@ -37,6 +37,7 @@ mod sandbox;
 mod scale_out;
 mod scenario;
 mod security;
+mod security_tokens;
 mod shadow;
 mod support_bot;
 mod swaps;
