@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::storage::CleanupPolicy;
+use crate::storage::{CleanupPolicy, DEFAULT_DELETE_RETENTION_MS};
 
 /// Local storage and topic defaults.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -54,7 +54,7 @@ impl Default for StorageSettings {
             retention_ms: 7 * 24 * 60 * 60 * 1000,
             retention_bytes: 256 * 1024 * 1024,
             cleanup_policy: CleanupPolicy::Delete,
-            delete_retention_ms: 24 * 60 * 60 * 1000,
+            delete_retention_ms: DEFAULT_DELETE_RETENTION_MS,
             retention_check_ms: 60_000,
             min_free_bytes: 512 * 1024 * 1024,
             disk_check_ms: 1_000,

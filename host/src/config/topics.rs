@@ -69,6 +69,7 @@ impl Settings {
     /// and retention (the embedded log's resolved against `[storage]`, and
     /// the Kafka configs set per topic).
     pub fn topic_specs(&self) -> Vec<TopicSpec> {
+        let default = self.default_retention();
         self.all_topics()
             .into_iter()
             .map(|name| {
@@ -76,7 +77,6 @@ impl Settings {
                 let pick = |get: fn(&TopicSettings) -> Option<i64>, default: i64| {
                     own.and_then(get).unwrap_or(default)
                 };
-                let default = self.default_retention();
                 let retention = Retention {
                     retention_ms: pick(|t| t.retention_ms, default.retention_ms),
                     retention_bytes: pick(|t| t.retention_bytes, default.retention_bytes),

@@ -23,7 +23,7 @@ pub use ingest_ids::{Claim, EventId, IngestIds};
 pub(crate) use ingest_ids::{millis, millis_now};
 pub use kv::{EXPIRED, KvStore, KvValue, KvWrite, sweep_expired};
 pub use partitioner::Partitioner;
-pub use topic_spec::{CleanupPolicy, Retention, TopicSpec};
+pub use topic_spec::{CleanupPolicy, DEFAULT_DELETE_RETENTION_MS, Retention, TopicSpec};
 
 use std::sync::Arc;
 

@@ -65,6 +65,9 @@ impl From<CleanupPolicy> for String {
     }
 }
 
+/// Kafka's default `delete.retention.ms`: a day.
+pub const DEFAULT_DELETE_RETENTION_MS: i64 = 24 * 60 * 60 * 1000;
+
 /// How long a topic keeps its records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Retention {
@@ -85,7 +88,7 @@ impl Retention {
         retention_ms: -1,
         retention_bytes: -1,
         cleanup_policy: CleanupPolicy::Delete,
-        delete_retention_ms: 24 * 60 * 60 * 1000,
+        delete_retention_ms: DEFAULT_DELETE_RETENTION_MS,
     };
 
     /// The age limit, if records are deleted by age.

@@ -72,16 +72,12 @@ impl Pruner {
         let mut digests = HashSet::new();
         for plugin in self.store.plugins()? {
             let protected = self.protected(&plugin);
-            let deleted = if self.keep == 0 {
-                Vec::new()
-            } else {
-                self.store.prune(&plugin, self.keep, &protected)?
-            };
+            let (deleted, kept) = self.store.prune(&plugin, self.keep, &protected)?;
             for version in &deleted {
                 tracing::info!(%plugin, version = %version.id, "deleted an old plugin version");
             }
             pruned.versions += deleted.len();
-            digests.extend(self.store.list(&plugin)?.into_iter().map(|v| v.digest));
+            digests.extend(kept.into_iter().map(|v| v.digest));
         }
         if let Some((engine, dir)) = &self.compiled {
             pruned.compiled = component_cache::prune(engine.wasmtime(), dir, &digests);

@@ -202,24 +202,31 @@ impl VersionStore {
         Ok(plugins)
     }
 
-    /// Delete `plugin`'s versions but its newest `keep` and those in
-    /// `protected`; the deleted ones.
+    /// Delete `plugin`'s versions but its newest `keep` (`0`: all) and
+    /// those in `protected`; the deleted ones and the kept ones, oldest
+    /// first.
     pub fn prune(
         &self,
         plugin: &str,
         keep: usize,
         protected: &HashSet<String>,
-    ) -> Result<Vec<StoredVersion>, StoreError> {
+    ) -> Result<(Vec<StoredVersion>, Vec<StoredVersion>), StoreError> {
         let versions = self.list(plugin)?;
-        let old = versions.len().saturating_sub(keep);
-        let mut deleted = Vec::new();
-        for version in versions.into_iter().take(old) {
-            if !protected.contains(&version.id) {
+        let old = if keep == 0 {
+            0
+        } else {
+            versions.len().saturating_sub(keep)
+        };
+        let (mut deleted, mut kept) = (Vec::new(), Vec::new());
+        for (n, version) in versions.into_iter().enumerate() {
+            if n < old && !protected.contains(&version.id) {
                 self.delete(&version)?;
                 deleted.push(version);
+            } else {
+                kept.push(version);
             }
         }
-        Ok(deleted)
+        Ok((deleted, kept))
     }
 
     /// Forget a version (a candidate that failed validation).
@@ -325,8 +332,10 @@ mod tests {
             })
             .collect();
         let protected: HashSet<String> = [ids[0].clone()].into();
-        let deleted = store.prune("rec", 2, &protected).unwrap();
+        let (deleted, kept) = store.prune("rec", 2, &protected).unwrap();
         let deleted: Vec<&str> = deleted.iter().map(|v| v.id.as_str()).collect();
+        let kept: Vec<&str> = kept.iter().map(|v| v.id.as_str()).collect();
+        assert_eq!(kept, [ids[0].as_str(), ids[3].as_str(), ids[4].as_str()]);
         assert_eq!(deleted, [ids[1].as_str(), ids[2].as_str()]);
         let left: Vec<String> = store
             .list("rec")

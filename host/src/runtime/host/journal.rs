@@ -66,7 +66,7 @@ impl Host for StoreState {
             return Err(JournalError::TooLarge(MAX_RESULT));
         }
         if self.outbound.is_live() {
-            let at = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0);
+            let at = crate::storage::millis_now();
             let mut entry = at.to_le_bytes().to_vec();
             entry.extend_from_slice(&result);
             let key = hex::encode(self.step_digest(&step));

@@ -14,11 +14,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use redb::{ReadableDatabase, WriteTransaction};
+use redb::ReadableDatabase;
 
 use super::ops::WriteOp;
 use super::tables::{EVENTS, decode_record, record_appended_ms};
-use super::writer::{Pending, Writer};
 use super::{EmbeddedStore, unavailable};
 use crate::storage::{EventLog, StorageError, TopicSpec};
 
@@ -38,35 +37,6 @@ struct Latest {
 /// Next offset of each partition when it was last compacted, so a pass
 /// skips partitions nothing was appended to since.
 pub type Compacted = HashMap<(String, u32), u64>;
-
-impl Writer {
-    /// Remove, in `txn`, the records of `topic`/`partition` at `offsets`
-    /// that are still there; how many were.
-    pub(super) fn remove_records(
-        &self,
-        txn: &WriteTransaction,
-        topic: &str,
-        partition: u32,
-        offsets: &[u64],
-        pending: &mut Pending,
-    ) -> Result<u64, StorageError> {
-        let mut table = txn.open_table(EVENTS).map_err(unavailable)?;
-        let mut removed = 0;
-        for offset in offsets {
-            if let Some(value) = table
-                .remove((topic, partition, *offset))
-                .map_err(unavailable)?
-            {
-                *pending
-                    .bytes
-                    .entry((topic.to_owned(), partition))
-                    .or_default() -= value.value().len() as i64;
-                removed += 1;
-            }
-        }
-        Ok(removed)
-    }
-}
 
 impl EmbeddedStore {
     /// Compact `spec`'s topic now (if its cleanup policy compacts); how
@@ -130,9 +100,14 @@ impl EmbeddedStore {
     ) -> Result<Vec<u64>, StorageError> {
         let txn = self.db.get()?.begin_read().map_err(unavailable)?;
         let table = txn.open_table(EVENTS).map_err(unavailable)?;
-        let range = (topic, partition, 0)..(topic, partition, end);
+        // One pass: a key's earlier record is superseded when a later one
+        // comes; what stays latest is known at the end.
         let mut latest: HashMap<String, Latest> = HashMap::new();
-        for entry in table.range(range.clone()).map_err(unavailable)? {
+        let mut doomed = Vec::new();
+        for entry in table
+            .range((topic, partition, 0)..(topic, partition, end))
+            .map_err(unavailable)?
+        {
             let (k, v) = entry.map_err(unavailable)?;
             let (_, event) = decode_record(v.value())?;
             if let Some(key) = event.key {
@@ -141,25 +116,14 @@ impl EmbeddedStore {
                     tombstone: event.data.is_empty(),
                     appended_ms: record_appended_ms(v.value())?,
                 };
-                latest.insert(key, record);
+                doomed.extend(latest.insert(key, record).map(|earlier| earlier.offset));
             }
         }
-        let mut doomed = Vec::new();
-        for entry in table.range(range).map_err(unavailable)? {
-            let (k, v) = entry.map_err(unavailable)?;
-            let offset = k.value().2;
-            if offset + 1 == end {
-                break;
-            }
-            let (_, event) = decode_record(v.value())?;
-            let Some(last) = event.key.and_then(|key| latest.get(&key)) else {
-                continue;
-            };
+        doomed.extend(latest.values().filter_map(|last| {
             let expired = last.tombstone && last.appended_ms.saturating_add(tombstone_ms) < now_ms;
-            if last.offset != offset || expired {
-                doomed.push(offset);
-            }
-        }
+            (expired && last.offset + 1 != end).then_some(last.offset)
+        }));
+        doomed.sort_unstable();
         Ok(doomed)
     }
 }

@@ -134,17 +134,24 @@ impl EmbeddedStore {
             .collect()
     }
 
-    async fn submit<T>(
+    /// Put a request in the writer's queue (which it applies in order);
+    /// its answer, once the writer has written it.
+    async fn enqueue<T: Send + 'static>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<T, StorageError>>) -> WriteOp,
+    ) -> Result<impl Future<Output = Result<T, StorageError>> + Send + 'static, StorageError> {
+        let stopped = || unavailable("the log writer has stopped");
+        let (tx, rx) = oneshot::channel();
+        self.ops.send(make(tx)).await.map_err(|_| stopped())?;
+        Ok(async move { rx.await.map_err(|_| stopped())? })
+    }
+
+    /// Ask the writer to do something and wait until it is written.
+    async fn submit<T: Send + 'static>(
         &self,
         make: impl FnOnce(oneshot::Sender<Result<T, StorageError>>) -> WriteOp,
     ) -> Result<T, StorageError> {
-        let (tx, rx) = oneshot::channel();
-        self.ops
-            .send(make(tx))
-            .await
-            .map_err(|_| unavailable("the log writer has stopped"))?;
-        rx.await
-            .map_err(|_| unavailable("the log writer has stopped"))?
+        self.enqueue(make).await?.await
     }
 }
 
@@ -196,19 +203,7 @@ impl EventLog for EmbeddedStore {
         events: Vec<Event>,
         window: std::time::Duration,
     ) -> Result<Vec<Appended>, StorageError> {
-        let window_ms = crate::storage::millis(window);
-        if events.is_empty() {
-            return Ok(Vec::new());
-        }
-        if window_ms == 0 {
-            return Ok(Appended::fresh(self.append(events).await?));
-        }
-        self.submit(|reply| WriteOp::AppendOnce {
-            events,
-            window_ms,
-            reply,
-        })
-        .await
+        self.queue_append_once(events, window).await?.await
     }
 
     async fn queue_append_once(
@@ -216,29 +211,26 @@ impl EventLog for EmbeddedStore {
         events: Vec<Event>,
         window: std::time::Duration,
     ) -> Result<PendingAppend, StorageError> {
-        // The writer applies requests in the order they enter its queue.
         let window_ms = crate::storage::millis(window);
-        let stopped = || unavailable("the log writer has stopped");
-        if window_ms == 0 {
-            let (reply, rx) = oneshot::channel();
-            self.ops
-                .send(WriteOp::Append { events, reply })
-                .await
-                .map_err(|_| stopped())?;
-            return Ok(Box::pin(async move {
-                Ok(Appended::fresh(rx.await.map_err(|_| stopped())??))
-            }));
+        if events.is_empty() {
+            return Ok(Box::pin(std::future::ready(Ok(Vec::new()))));
         }
-        let (reply, rx) = oneshot::channel();
-        self.ops
-            .send(WriteOp::AppendOnce {
+        if window_ms == 0 {
+            let positions = self
+                .enqueue(|reply| WriteOp::Append { events, reply })
+                .await?;
+            return Ok(Box::pin(
+                async move { Ok(Appended::fresh(positions.await?)) },
+            ));
+        }
+        let appended = self
+            .enqueue(|reply| WriteOp::AppendOnce {
                 events,
                 window_ms,
                 reply,
             })
-            .await
-            .map_err(|_| stopped())?;
-        Ok(Box::pin(async move { rx.await.map_err(|_| stopped())? }))
+            .await?;
+        Ok(Box::pin(appended))
     }
 
     async fn read(

@@ -61,6 +61,33 @@ impl Writer {
         Ok(())
     }
 
+    /// Remove, in `txn`, the records of `topic`/`partition` at `offsets`
+    /// that are still there; how many were.
+    pub(super) fn remove_records(
+        &self,
+        txn: &WriteTransaction,
+        topic: &str,
+        partition: u32,
+        offsets: &[u64],
+        pending: &mut Pending,
+    ) -> Result<u64, StorageError> {
+        let mut table = txn.open_table(EVENTS).map_err(unavailable)?;
+        let mut removed = 0;
+        for offset in offsets {
+            if let Some(value) = table
+                .remove((topic, partition, *offset))
+                .map_err(unavailable)?
+            {
+                *pending
+                    .bytes
+                    .entry((topic.to_owned(), partition))
+                    .or_default() -= value.value().len() as i64;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
     /// Delete, in `txn`, the oldest records `policies` no longer keep, at
     /// most `budget`.
     pub(super) fn prune(
@@ -71,7 +98,6 @@ impl Writer {
         budget: usize,
         pending: &mut Pending,
     ) -> Result<Pruned, StorageError> {
-        let mut table = txn.open_table(EVENTS).map_err(unavailable)?;
         let mut pruned = Pruned::default();
         for policy in policies {
             let (max_age, max_bytes) =
@@ -90,6 +116,7 @@ impl Writer {
                 };
                 let mut bytes = self.partition_bytes.get(&slot).copied().unwrap_or(0);
                 let mut doomed = Vec::new();
+                let table = txn.open_table(EVENTS).map_err(unavailable)?;
                 let range = (policy.name.as_str(), partition, 0)
                     ..(policy.name.as_str(), partition, end.saturating_sub(1));
                 for entry in table.range(range).map_err(unavailable)? {
@@ -108,19 +135,15 @@ impl Writer {
                         break;
                     }
                     bytes = bytes.saturating_sub(value.len() as u64);
-                    doomed.push((key.value().2, value.len() as i64));
+                    doomed.push(key.value().2);
                 }
-                for (offset, size) in &doomed {
-                    table
-                        .remove((policy.name.as_str(), partition, *offset))
-                        .map_err(unavailable)?;
-                    *pending.bytes.entry(slot.clone()).or_default() -= size;
+                drop(table);
+                let deleted =
+                    self.remove_records(txn, &policy.name, partition, &doomed, pending)?;
+                if deleted > 0 {
+                    metrics::counter!(DELETED, "topic" => policy.name.clone()).increment(deleted);
                 }
-                if !doomed.is_empty() {
-                    metrics::counter!(DELETED, "topic" => policy.name.clone())
-                        .increment(doomed.len() as u64);
-                }
-                pruned.deleted += doomed.len() as u64;
+                pruned.deleted += deleted;
                 if pruned.more {
                     return Ok(pruned);
                 }

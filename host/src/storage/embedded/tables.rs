@@ -63,7 +63,7 @@ fn migrate_events_without_seq(txn: &redb::WriteTransaction) -> Result<(), Storag
         let old = txn.open_table(EVENTS_WITHOUT_SEQ).map_err(unavailable)?;
         let mut new = txn.open_table(EVENTS).map_err(unavailable)?;
         // Their append times were not kept: they count as appended now.
-        let now = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0);
+        let now = crate::storage::millis_now();
         for (seq, entry) in old.iter().map_err(unavailable)?.enumerate() {
             let (k, v) = entry.map_err(unavailable)?;
             let mut record = (seq as u64).to_le_bytes().to_vec();
