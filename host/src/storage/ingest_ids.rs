@@ -13,7 +13,7 @@ use super::{Appended, Position, StorageError};
 use crate::event::Event;
 
 /// An ingested event's identity: CloudEvents `source` and `id`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct EventId {
     /// `source`.
     pub source: String,

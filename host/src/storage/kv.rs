@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use super::{ConsumerCommit, StorageError};
 
 /// A value to store, and when it expires.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct KvValue {
     /// The bytes.
     pub bytes: Vec<u8>,

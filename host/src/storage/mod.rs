@@ -38,7 +38,7 @@ pub type PendingAppend = std::pin::Pin<
 >;
 
 /// Where an appended event landed.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Position {
     /// Topic.
     pub topic: String,
@@ -72,7 +72,7 @@ impl Appended {
 }
 
 /// How far a consumer got in one topic-partition.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NextOffset {
     /// Topic consumed.
     pub topic: String,
@@ -85,7 +85,7 @@ pub struct NextOffset {
 /// Everything one consumer's batch does, made durable as one unit: the events
 /// it publishes (dead-lettered ones included), its KV writes, and its next
 /// offset in each topic-partition it read (a merged stream reads several).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct ConsumerCommit {
     /// Consumer group (one per plugin).
     pub group: String,

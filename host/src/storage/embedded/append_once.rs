@@ -5,7 +5,7 @@
 use redb::WriteTransaction;
 
 use super::ingest_ids::Buckets;
-use super::writer::{Pending, Writer, now_ms};
+use super::writer::{Pending, Writer};
 use crate::event::Event;
 use crate::storage::{Appended, Position, StorageError};
 
@@ -29,7 +29,7 @@ impl Writer {
         window_ms: u64,
         pending: &mut Pending,
     ) -> Result<Vec<Appended>, StorageError> {
-        let now_ms = now_ms();
+        let now_ms = self.clock_ms;
         let mut seen = Vec::with_capacity(events.len());
         let mut fresh: Vec<Event> = Vec::new();
         let mut buckets = Buckets::open(txn, &mut self.rotation, window_ms, now_ms)?;

@@ -85,6 +85,17 @@ pub(super) fn fail(op: WriteOp, err: &StorageError) {
 }
 
 impl Applied {
+    /// Answer the request: its group committed.
+    pub(super) fn succeed(self) {
+        match self {
+            Applied::Unit(reply) => drop(reply.send(Ok(()))),
+            Applied::Positions(reply, positions) => drop(reply.send(Ok(positions))),
+            Applied::Appended(reply, appended) => drop(reply.send(Ok(appended))),
+            Applied::Pruned(reply, pruned) => drop(reply.send(Ok(pruned))),
+            Applied::Count(reply, n) => drop(reply.send(Ok(n))),
+        }
+    }
+
     pub(super) fn fail(self, err: &StorageError) {
         match self {
             Applied::Unit(reply) => drop(reply.send(Err(err.clone()))),

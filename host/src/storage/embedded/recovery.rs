@@ -4,7 +4,8 @@
 //! reports the failure (`/readyz` not ready, ingest `503`), refuses writes
 //! at once while it waits, and reopens the database after a backoff (1 s,
 //! doubling to 30 s; a probe every second makes sure it tries), reloading
-//! its in-memory state from what was committed. The first transaction that
+//! its in-memory state from what was committed and applying the
+//! write-ahead log's frames it does not hold. The first transaction that
 //! commits afterwards clears the failure.
 
 use std::collections::HashMap;
@@ -46,6 +47,8 @@ pub(super) struct Loaded {
     pub(super) next_seq: u64,
     pub(super) partition_bytes: HashMap<(String, u32), u64>,
     pub(super) kv_usage: HashMap<String, u64>,
+    /// The LSN of the last write-ahead log frame it holds.
+    pub(super) applied_lsn: u64,
 }
 
 impl Loaded {
@@ -55,6 +58,7 @@ impl Loaded {
         Ok(Self {
             partition_bytes,
             kv_usage: tables::load_kv_usage(db)?,
+            applied_lsn: tables::load_applied_lsn(db)?,
             topics,
             next_offsets,
             next_seq,
@@ -76,9 +80,14 @@ impl Writer {
             let loaded = Loaded::from(&db)?;
             Ok((db, loaded))
         });
-        match reopened {
-            Ok((db, loaded)) => {
-                self.reload(loaded);
+        let replayed = reopened.and_then(|(db, loaded)| {
+            let applied_lsn = loaded.applied_lsn;
+            self.reload(loaded);
+            self.reopen_wal(&db, applied_lsn)?;
+            Ok(db)
+        });
+        match replayed {
+            Ok(db) => {
                 tracing::info!("the embedded store reopened after a write failure");
                 Ok(db)
             }

@@ -32,6 +32,11 @@ pub(super) const KV_EXPIRY: TableDefinition<(&str, &str), u64> = TableDefinition
 pub(super) const KV_EXPIRING: TableDefinition<(u64, &str, &str), ()> =
     TableDefinition::new("kv-expiring");
 
+/// Facts about the database itself: [`APPLIED_LSN`].
+pub(super) const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+/// The LSN of the last write-ahead log frame the database holds.
+pub(super) const APPLIED_LSN: &str = "applied-lsn";
+
 /// Next offset of every partition: (topic, partition) → offset.
 pub(super) type NextOffsets = HashMap<(String, u32), u64>;
 
@@ -44,6 +49,7 @@ pub(super) fn create_all(db: &Database) -> Result<(), StorageError> {
     txn.open_table(KV_EXPIRY).map_err(unavailable)?;
     txn.open_table(KV_EXPIRING).map_err(unavailable)?;
     txn.open_table(PARTITION_BYTES).map_err(unavailable)?;
+    txn.open_table(META).map_err(unavailable)?;
     migrate_events_without_seq(&txn)?;
     txn.commit().map_err(unavailable)
 }
@@ -108,6 +114,17 @@ pub(super) fn load_topics(
         topics.insert(name, partitions);
     }
     Ok((topics, next, next_seq))
+}
+
+/// The LSN of the last write-ahead log frame the database holds (0: none;
+/// a database written before the log holds everything it was told).
+pub(super) fn load_applied_lsn(db: &Database) -> Result<u64, StorageError> {
+    let txn = db.begin_read().map_err(unavailable)?;
+    let meta = txn.open_table(META).map_err(unavailable)?;
+    Ok(meta
+        .get(APPLIED_LSN)
+        .map_err(unavailable)?
+        .map_or(0, |v| v.value()))
 }
 
 /// Bytes held by each KV namespace.

@@ -2,18 +2,21 @@
 //! append, topic creation and consumer commit.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use redb::{Durability, WriteTransaction};
+use redb::WriteTransaction;
 use tokio::sync::{mpsc, watch};
 
+use super::group::Checkpoint;
 use super::handle::DbHandle;
 use super::ingest_ids::{Buckets, Rotation};
-use super::ops::{Applied, WriteOp, fail};
+use super::ops::{Applied, WriteOp};
 use super::recovery::Recovery;
 use super::tables::{EVENTS, NextOffsets, OFFSETS, TOPICS, encode_record};
 use super::unavailable;
+use super::wal::Wal;
 use crate::event::Event;
 use crate::storage::{Partitioner, Position, StorageError};
 
@@ -34,17 +37,29 @@ pub(super) struct Writer {
     pub(super) rotation: Rotation,
     /// Bytes of each partition's records, as committed.
     pub(super) partition_bytes: HashMap<(String, u32), u64>,
+    /// The write-ahead log.
+    pub(super) wal: Wal,
+    /// Where it lives, to open it again after a failure.
+    pub(super) wal_dir: PathBuf,
+    /// The writer's clock for the group being written (ms since the epoch):
+    /// one reading per group, kept in its frame.
+    pub(super) clock_ms: u64,
+    /// The frame of the group being written.
+    pub(super) frame: Vec<u8>,
+    /// When the database was last made durable, and whether frames were
+    /// logged since.
+    pub(super) checkpoint: Checkpoint,
 }
 
 /// Changes one transaction makes to the in-memory state, applied only once it committed.
 #[derive(Default)]
 pub(super) struct Pending {
-    offsets: NextOffsets,
-    topics: HashMap<String, u32>,
+    pub(super) offsets: NextOffsets,
+    pub(super) topics: HashMap<String, u32>,
     pub(super) kv_delta: HashMap<String, i64>,
-    appended: bool,
+    pub(super) appended: bool,
     /// The next sequence number once this transaction commits.
-    next_seq: Option<u64>,
+    pub(super) next_seq: Option<u64>,
     /// Change of each partition's bytes.
     pub(super) bytes: HashMap<(String, u32), i64>,
 }
@@ -72,94 +87,18 @@ impl Writer {
             }
             self.write_group(group.drain(..));
         }
+        // Leave the database durable and the log empty.
+        if let Ok(db) = self.db.get()
+            && let Err(e) = self.checkpoint(&db)
+        {
+            tracing::warn!(error = %e, "no checkpoint when the log writer stopped");
+        }
         tracing::debug!("log writer stopped");
-    }
-
-    fn write_group(&mut self, ops: impl Iterator<Item = WriteOp>) {
-        let begun = self.ready_to_write().and_then(|db| {
-            db.begin_write().map_err(|e| {
-                let err = unavailable(e);
-                self.write_failed(&err);
-                err
-            })
-        });
-        let mut txn = match begun {
-            Ok(txn) => txn,
-            Err(err) => {
-                ops.for_each(|op| fail(op, &err));
-                return;
-            }
-        };
-        if let Err(e) = txn.set_durability(Durability::Immediate) {
-            tracing::warn!(error = %e, "could not set durability");
-        }
-        let mut pending = Pending::default();
-        let mut applied = Vec::new();
-        let mut broken: Option<StorageError> = None;
-        for op in ops {
-            if let Some(err) = &broken {
-                fail(op, err);
-                continue;
-            }
-            // Each op is validated before it writes anything, so a refused op
-            // leaves the transaction as it was; a storage error aborts the group.
-            match self.apply(&txn, op, &mut pending) {
-                Ok(Some(a)) => applied.push(a),
-                Ok(None) => {}
-                Err(e) => broken = Some(e),
-            }
-        }
-        let committed = match broken {
-            Some(err) => Err(err),
-            None => self
-                .record_partition_bytes(&txn, &pending)
-                .and_then(|()| txn.commit().map_err(unavailable)),
-        };
-        if let Err(err) = committed {
-            self.write_failed(&err);
-            applied.into_iter().for_each(|a| a.fail(&err));
-            return;
-        }
-        self.wrote();
-        self.next_offsets.extend(pending.offsets);
-        for (slot, delta) in pending.bytes {
-            let bytes = self.partition_bytes.entry(slot).or_default();
-            *bytes = bytes.saturating_add_signed(delta);
-        }
-        if let Some(next_seq) = pending.next_seq {
-            self.next_seq = next_seq;
-            self.appended.store(next_seq, Ordering::Release);
-        }
-        if !pending.topics.is_empty() {
-            self.topics
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .extend(pending.topics);
-        }
-        if !pending.kv_delta.is_empty() {
-            let mut usage = self.kv_usage.lock().unwrap_or_else(PoisonError::into_inner);
-            for (ns, delta) in pending.kv_delta {
-                let v = usage.entry(ns).or_default();
-                *v = v.saturating_add_signed(delta);
-            }
-        }
-        if pending.appended {
-            self.changes.send_modify(|n| *n = n.wrapping_add(1));
-        }
-        for a in applied {
-            match a {
-                Applied::Unit(reply) => drop(reply.send(Ok(()))),
-                Applied::Positions(reply, positions) => drop(reply.send(Ok(positions))),
-                Applied::Appended(reply, appended) => drop(reply.send(Ok(appended))),
-                Applied::Pruned(reply, pruned) => drop(reply.send(Ok(pruned))),
-                Applied::Count(reply, n) => drop(reply.send(Ok(n))),
-            }
-        }
     }
 
     /// Apply one op to the transaction. `Ok(None)` means the op was refused
     /// (its requester already has the answer) and nothing was written.
-    fn apply(
+    pub(super) fn apply(
         &mut self,
         txn: &WriteTransaction,
         op: WriteOp,
@@ -242,7 +181,7 @@ impl Writer {
                 window_ms,
                 reply,
             } => {
-                let mut buckets = Buckets::open(txn, &mut self.rotation, window_ms, now_ms())?;
+                let mut buckets = Buckets::open(txn, &mut self.rotation, window_ms, self.clock_ms)?;
                 for (id, position) in &entries {
                     buckets.record(&id.source, &id.id, position)?;
                 }
@@ -310,7 +249,7 @@ impl Writer {
                 .copied()
                 .unwrap_or(0);
             let seq = pending.next_seq.unwrap_or(self.next_seq);
-            let record = encode_record(seq, now_ms(), event)?;
+            let record = encode_record(seq, self.clock_ms, event)?;
             table
                 .insert((event.topic.as_str(), partition, offset), record.as_slice())
                 .map_err(unavailable)?;

@@ -1,0 +1,283 @@
+//! One group commit of the log writer: every request waiting at that moment
+//! applied to one redb transaction, the group's frame appended durably to
+//! the write-ahead log, the transaction committed, then the answers. Also
+//! the checkpoints that make redb itself durable, and the replay of the
+//! log's frames when the store opens.
+
+use std::sync::PoisonError;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use redb::{Database, Durability};
+
+use super::logged::{self, Kept};
+use super::ops::{Applied, WriteOp, fail};
+use super::tables::{APPLIED_LSN, META};
+use super::unavailable;
+use super::wal::{Replay, Wal, frame};
+use super::writer::{Pending, Writer, now_ms};
+use crate::storage::StorageError;
+
+/// Longest time between checkpoints while frames are logged.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+/// Most bytes of log between checkpoints.
+const CHECKPOINT_BYTES: u64 = 16 << 20;
+
+/// When redb was last made durable.
+pub(super) struct Checkpoint {
+    at: Instant,
+    /// Frames were logged since.
+    behind: bool,
+}
+
+impl Default for Checkpoint {
+    fn default() -> Self {
+        Self {
+            at: Instant::now(),
+            behind: false,
+        }
+    }
+}
+
+/// Where a group's requests come from.
+enum Source {
+    /// Requesters waiting for their answers: log them.
+    Live,
+    /// The log's frame `lsn`, applied again.
+    Replay(u64),
+}
+
+/// A group applied and committed: what is owed once it is settled.
+struct Committed {
+    pending: Pending,
+    applied: Vec<Applied>,
+}
+
+impl Writer {
+    /// Write one group and answer its requests.
+    pub(super) fn write_group(&mut self, ops: impl Iterator<Item = WriteOp>) {
+        let db = match self.ready_to_write() {
+            Ok(db) => db,
+            Err(err) => {
+                ops.for_each(|op| fail(op, &err));
+                return;
+            }
+        };
+        self.clock_ms = now_ms();
+        match self.commit_group(&db, ops, Source::Live) {
+            Ok(committed) => {
+                self.wrote();
+                self.settle(committed);
+                if self.checkpoint_due()
+                    && let Err(err) = self.checkpoint(&db)
+                {
+                    self.write_failed(&err);
+                }
+            }
+            Err((err, applied)) => {
+                self.write_failed(&err);
+                applied.into_iter().for_each(|a| a.fail(&err));
+            }
+        }
+    }
+
+    /// Apply `ops` to one transaction and commit it: after logging their
+    /// frame durably (live requests), or recording that it holds frame `lsn`
+    /// (a replay). Upkeep commits durably. On an error nothing is committed
+    /// and the applied requests come back to be failed.
+    fn commit_group(
+        &mut self,
+        db: &Database,
+        ops: impl Iterator<Item = WriteOp>,
+        source: Source,
+    ) -> Result<Committed, (StorageError, Vec<Applied>)> {
+        let mut applied = Vec::new();
+        let txn = match db.begin_write() {
+            Ok(txn) => txn,
+            Err(e) => {
+                let err = unavailable(e);
+                ops.for_each(|op| fail(op, &err));
+                return Err((err, applied));
+            }
+        };
+        let mut frame = std::mem::take(&mut self.frame);
+        frame::begin(&mut frame);
+        let mut pending = Pending::default();
+        let mut durable = false;
+        let mut broken: Option<StorageError> = None;
+        for op in ops {
+            if let Some(err) = &broken {
+                fail(op, err);
+                continue;
+            }
+            let mark = frame.len();
+            match logged::log(&op, &mut frame) {
+                Ok(Kept::Checkpoint) => durable = true,
+                Ok(Kept::Logged | Kept::Nothing) => {}
+                Err(e) => {
+                    fail(op, &e);
+                    continue;
+                }
+            }
+            // Each op is validated before it writes anything, so a refused op
+            // leaves the transaction as it was; a storage error aborts the group.
+            match self.apply(&txn, op, &mut pending) {
+                Ok(Some(a)) => applied.push(a),
+                Ok(None) => frame.truncate(mark),
+                Err(e) => broken = Some(e),
+            }
+        }
+        if let Some(err) = broken {
+            self.frame = frame;
+            return Err((err, applied));
+        }
+        let finished = self.finish(txn, &mut frame, &pending, source, durable);
+        self.frame = frame;
+        match finished {
+            Ok(()) => Ok(Committed { pending, applied }),
+            Err(err) => Err((err, applied)),
+        }
+    }
+
+    /// Log the group's frame (live) and commit its transaction: durably if
+    /// it did upkeep (then the frame is not needed), else after the frame
+    /// is durable.
+    fn finish(
+        &mut self,
+        mut txn: redb::WriteTransaction,
+        frame: &mut [u8],
+        pending: &Pending,
+        source: Source,
+        durable: bool,
+    ) -> Result<(), StorageError> {
+        self.record_partition_bytes(&txn, pending)?;
+        let logging = matches!(source, Source::Live) && !durable && !frame::is_empty(frame);
+        let lsn = match source {
+            Source::Replay(lsn) => Some(lsn),
+            Source::Live if logging => Some(self.wal.next_lsn()),
+            Source::Live => None,
+        };
+        if let Some(lsn) = lsn {
+            let mut meta = txn.open_table(META).map_err(unavailable)?;
+            meta.insert(APPLIED_LSN, lsn).map_err(unavailable)?;
+        }
+        let durability = if durable {
+            Durability::Immediate
+        } else {
+            Durability::None
+        };
+        txn.set_durability(durability).map_err(unavailable)?;
+        if logging {
+            self.wal.append(frame, self.clock_ms)?;
+            self.checkpoint.behind = true;
+        }
+        if let Err(e) = txn.commit() {
+            if logging {
+                self.wal.discard_last(frame.len());
+            }
+            return Err(unavailable(e));
+        }
+        if durable {
+            self.checkpointed()?;
+        }
+        Ok(())
+    }
+
+    /// Take a committed group's changes as the writer's state, wake the
+    /// readers, answer the requests.
+    fn settle(&mut self, committed: Committed) {
+        let Committed { pending, applied } = committed;
+        self.next_offsets.extend(pending.offsets);
+        for (slot, delta) in pending.bytes {
+            let bytes = self.partition_bytes.entry(slot).or_default();
+            *bytes = bytes.saturating_add_signed(delta);
+        }
+        if let Some(next_seq) = pending.next_seq {
+            self.next_seq = next_seq;
+            self.appended.store(next_seq, Ordering::Release);
+        }
+        if !pending.topics.is_empty() {
+            self.topics
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .extend(pending.topics);
+        }
+        if !pending.kv_delta.is_empty() {
+            let mut usage = self.kv_usage.lock().unwrap_or_else(PoisonError::into_inner);
+            for (ns, delta) in pending.kv_delta {
+                let v = usage.entry(ns).or_default();
+                *v = v.saturating_add_signed(delta);
+            }
+        }
+        if pending.appended {
+            self.changes.send_modify(|n| *n = n.wrapping_add(1));
+        }
+        for a in applied {
+            a.succeed();
+        }
+    }
+
+    fn checkpoint_due(&self) -> bool {
+        self.checkpoint.behind
+            && (self.checkpoint.at.elapsed() >= CHECKPOINT_EVERY
+                || self.wal.segment_bytes() >= CHECKPOINT_BYTES)
+    }
+
+    /// Make the database durable (everything the log holds is then in it)
+    /// and drop the log's segments.
+    pub(super) fn checkpoint(&mut self, db: &Database) -> Result<(), StorageError> {
+        let mut txn = db.begin_write().map_err(unavailable)?;
+        txn.set_durability(Durability::Immediate)
+            .map_err(unavailable)?;
+        {
+            // A durable commit that changes nothing may write nothing.
+            let mut meta = txn.open_table(META).map_err(unavailable)?;
+            meta.insert(APPLIED_LSN, self.wal.next_lsn() - 1)
+                .map_err(unavailable)?;
+        }
+        txn.commit().map_err(unavailable)?;
+        self.checkpointed()
+    }
+
+    fn checkpointed(&mut self) -> Result<(), StorageError> {
+        self.checkpoint = Checkpoint::default();
+        self.wal.checkpointed()
+    }
+
+    /// Apply again the frames the database does not hold, in order, then
+    /// make it durable. Runs before the writer takes requests (at open and
+    /// after reopening the database).
+    pub(super) fn replay(&mut self, db: &Database, replay: Replay) -> Result<(), StorageError> {
+        if replay.torn_bytes > 0 {
+            tracing::warn!(
+                bytes = replay.torn_bytes,
+                "dropped the torn tail of the write-ahead log (a group that was never acknowledged)"
+            );
+        }
+        let frames = replay.frames.len();
+        for frame in replay.frames {
+            self.clock_ms = frame.clock_ms;
+            let ops = logged::read(&frame.payload)?;
+            let committed = self
+                .commit_group(db, ops.into_iter(), Source::Replay(frame.lsn))
+                .map_err(|(err, _)| err)?;
+            self.settle(committed);
+        }
+        if frames > 0 {
+            tracing::info!(frames, "applied the write-ahead log again");
+        }
+        self.checkpoint(db)
+    }
+
+    /// Open the write-ahead log again and replay it (after the database was
+    /// reopened).
+    pub(super) fn reopen_wal(
+        &mut self,
+        db: &Database,
+        applied_lsn: u64,
+    ) -> Result<(), StorageError> {
+        let (wal, replay) = Wal::open(&self.wal_dir, applied_lsn)?;
+        self.wal = wal;
+        self.replay(db, replay)
+    }
+}

@@ -1,0 +1,150 @@
+//! The write-ahead log under a crash: what was acknowledged after the last
+//! checkpoint comes back by applying the log again.
+//!
+//! A crash is staged without killing the process: the database file of a
+//! checkpoint is kept aside, more groups are acknowledged, the log is copied
+//! while they are in it, and then the database of the checkpoint and that
+//! log are put back together, as a crash would leave them.
+
+use std::path::Path;
+
+use super::tests::event;
+use super::*;
+use crate::storage::{KvStore, KvValue, NextOffset, TopicSpec};
+
+const DB: &str = "streamplug.redb";
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+}
+
+/// A store at a checkpoint holding topic `t` with one event; the database
+/// file of that checkpoint is kept in `aside`.
+async fn checkpointed(dir: &Path, aside: &Path) {
+    let store = EmbeddedStore::open(dir).unwrap();
+    store
+        .create_topics(&[TopicSpec::new("t", 1), TopicSpec::new("in", 1)])
+        .await
+        .unwrap();
+    store.append(vec![event("t", "a", "before")]).await.unwrap();
+    drop(store);
+    std::fs::copy(dir.join(DB), aside.join(DB)).unwrap();
+}
+
+/// The crash: the checkpoint's database, and the log as it was copied.
+fn crash(dir: &Path, aside: &Path, wal: &Path) {
+    std::fs::copy(aside.join(DB), dir.join(DB)).unwrap();
+    std::fs::remove_dir_all(dir.join("wal")).unwrap();
+    copy_dir(wal, &dir.join("wal"));
+}
+
+#[tokio::test]
+async fn acknowledged_groups_after_the_checkpoint_come_back_after_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let aside = tempfile::tempdir().unwrap();
+    let wal = tempfile::tempdir().unwrap();
+    checkpointed(dir.path(), aside.path()).await;
+
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    let window = std::time::Duration::from_secs(60);
+    let once = event("t", "a", "once");
+    let first = store.append_once(vec![once.clone()], window).await.unwrap();
+    store
+        .commit(ConsumerCommit {
+            group: "g".into(),
+            offsets: vec![NextOffset {
+                topic: "in".into(),
+                partition: 0,
+                next: 5,
+            }],
+            publish: vec![event("t", "a", "published")],
+            kv_namespace: "p".into(),
+            kv_writes: vec![
+                ("k".into(), Some(KvValue::lasting(b"v".to_vec()))),
+                (
+                    "ttl".into(),
+                    Some(KvValue::expiring(b"x".to_vec(), u64::MAX)),
+                ),
+            ],
+        })
+        .await
+        .unwrap();
+    copy_dir(&dir.path().join("wal"), wal.path());
+    drop(store);
+    crash(dir.path(), aside.path(), wal.path());
+
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    let types: Vec<_> = store
+        .read("t", 0, 0, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.offset, e.seq, e.event.ty))
+        .collect();
+    assert_eq!(
+        types,
+        [
+            (0, 0, "before".to_owned()),
+            (1, 1, "once".into()),
+            (2, 2, "published".into())
+        ]
+    );
+    assert_eq!(store.committed("g", "in", 0).await.unwrap(), 5);
+    assert_eq!(
+        store.get("p", "k").await.unwrap().as_deref(),
+        Some(&b"v"[..])
+    );
+    assert_eq!(store.list_keys("p", "", 10).await.unwrap(), ["k", "ttl"]);
+    assert_eq!(store.usage("p").await.unwrap(), 6);
+    let again = store.append_once(vec![once], window).await.unwrap();
+    assert!(again[0].duplicate, "the replayed id is remembered");
+    assert_eq!(again[0].position, first[0].position);
+    let next = store.append(vec![event("t", "a", "after")]).await.unwrap();
+    assert_eq!(next[0].offset, 3);
+    assert!(
+        std::fs::read_dir(dir.path().join("wal")).unwrap().count() <= 1,
+        "the open checkpointed and dropped the replayed segments"
+    );
+}
+
+#[tokio::test]
+async fn a_torn_last_group_is_dropped_and_the_log_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let aside = tempfile::tempdir().unwrap();
+    let wal = tempfile::tempdir().unwrap();
+    checkpointed(dir.path(), aside.path()).await;
+
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    store.append(vec![event("t", "a", "kept")]).await.unwrap();
+    store.append(vec![event("t", "a", "torn")]).await.unwrap();
+    copy_dir(&dir.path().join("wal"), wal.path());
+    drop(store);
+    let segment = std::fs::read_dir(wal.path())
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let len = std::fs::metadata(&segment).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&segment)
+        .unwrap()
+        .set_len(len - 3)
+        .unwrap();
+    crash(dir.path(), aside.path(), wal.path());
+
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    let read = store.read("t", 0, 0, 10).await.unwrap();
+    let types: Vec<_> = read.iter().map(|e| e.event.ty.as_str()).collect();
+    assert_eq!(types, ["before", "kept"]);
+    let next = store.append(vec![event("t", "a", "after")]).await.unwrap();
+    assert_eq!(next[0].offset, 2, "the torn group's offset is given again");
+    drop(store);
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    assert_eq!(store.end_offset("t", 0).await.unwrap(), 3);
+}
