@@ -19,9 +19,9 @@ use super::writer::{Pending, Writer, now_ms};
 use crate::storage::StorageError;
 
 /// Longest time between checkpoints while frames are logged.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 /// Most bytes of log between checkpoints.
-const CHECKPOINT_BYTES: u64 = 16 << 20;
+const CHECKPOINT_BYTES: u64 = 4 << 20;
 
 /// When redb was last made durable.
 pub(super) struct Checkpoint {

@@ -5,7 +5,7 @@
 //! all requests waiting at that moment and applies them in one write
 //! transaction; the group's frame is appended to the write-ahead log
 //! ([`wal`]) with one `fdatasync`, and only then is the transaction committed
-//! (without a sync of its own: a checkpoint every second makes redb durable)
+//! (without a sync of its own: checkpoints every 100 ms make redb durable)
 //! and are the requests answered. Concurrent requests therefore share one
 //! fsync (group commit); a request is acknowledged only once its group is on
 //! disk, and a failed group acknowledges none of its requests. Readers see a
