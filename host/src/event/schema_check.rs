@@ -18,14 +18,21 @@ pub(super) fn check_against_schema(
     schema: &Schema,
     at: &str,
 ) -> Result<(), FieldError> {
-    let Some(obj) = schema.as_object() else {
-        return Ok(());
-    };
-    let defs = obj.get("$defs").cloned().unwrap_or(Value::Null);
-    check_node(value, &Value::Object(obj.clone()), &defs, at)
+    let schema = schema.as_value();
+    let defs = schema.get("$defs").unwrap_or(&Value::Null);
+    // One path buffer for the whole walk: a field's pointer is written out
+    // only when it fails.
+    let mut path = String::with_capacity(at.len() + 32);
+    path.push_str(at);
+    check_node(value, schema, defs, &mut path)
 }
 
-fn check_node(value: &Value, schema: &Value, defs: &Value, at: &str) -> Result<(), FieldError> {
+fn check_node(
+    value: &Value,
+    schema: &Value,
+    defs: &Value,
+    path: &mut String,
+) -> Result<(), FieldError> {
     let schema = resolve(schema, defs);
     if let (Some(props), Some(obj)) = (
         schema.get("properties").and_then(Value::as_object),
@@ -33,15 +40,16 @@ fn check_node(value: &Value, schema: &Value, defs: &Value, at: &str) -> Result<(
     ) {
         for (name, sub) in props {
             if let Some(v) = obj.get(name) {
-                check_node(v, sub, defs, &format!("{at}/{name}"))?;
+                within(path, name, |path| check_node(v, sub, defs, path))?;
             }
         }
     }
     if let (Some(items), Some(arr)) = (schema.get("items"), value.as_array()) {
         for (i, v) in arr.iter().enumerate() {
-            check_node(v, items, defs, &format!("{at}/{i}"))?;
+            within(path, i, |path| check_node(v, items, defs, path))?;
         }
     }
+    let at = path.as_str();
     let err = |m: String| Err(FieldError::new(at, m));
     let num = |k: &str| schema.get(k).and_then(Value::as_f64);
     match value {
@@ -79,6 +87,20 @@ fn check_node(value: &Value, schema: &Value, defs: &Value, at: &str) -> Result<(
     Ok(())
 }
 
+/// Run `check` with `segment` appended to the pointer in `path`.
+fn within<R>(
+    path: &mut String,
+    segment: impl std::fmt::Display,
+    check: impl FnOnce(&mut String) -> R,
+) -> R {
+    use std::fmt::Write;
+    let len = path.len();
+    let _ = write!(path, "/{segment}");
+    let result = check(path);
+    path.truncate(len);
+    result
+}
+
 /// Whether `text` matches the schema `pattern`; each pattern is compiled
 /// once. A pattern that does not compile matches everything (our schemas are
 /// generated from our own types, so this is a bug, logged once).
@@ -88,14 +110,17 @@ fn matches_pattern(pattern: &str, text: &str) -> bool {
         .get_or_init(Default::default)
         .lock()
         .unwrap_or_else(PoisonError::into_inner);
-    let regex = compiled.entry(pattern.to_owned()).or_insert_with(|| {
-        Regex::new(pattern)
-            .inspect_err(
-                |e| tracing::error!(%pattern, error = %e, "invalid pattern in an event schema"),
-            )
-            .ok()
-    });
-    regex.as_ref().is_none_or(|r| r.is_match(text))
+    if let Some(regex) = compiled.get(pattern) {
+        return regex.as_ref().is_none_or(|r| r.is_match(text));
+    }
+    let regex = Regex::new(pattern)
+        .inspect_err(
+            |e| tracing::error!(%pattern, error = %e, "invalid pattern in an event schema"),
+        )
+        .ok();
+    let matches = regex.as_ref().is_none_or(|r| r.is_match(text));
+    compiled.insert(pattern.to_owned(), regex);
+    matches
 }
 
 /// Follow a `$ref` into `$defs`, and unwrap `anyOf: [T, null]` (optional fields).
