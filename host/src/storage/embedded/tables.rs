@@ -36,6 +36,12 @@ pub(super) const KV_EXPIRING: TableDefinition<(u64, &str, &str), ()> =
 pub(super) const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 /// The LSN of the last write-ahead log frame the database holds.
 pub(super) const APPLIED_LSN: &str = "applied-lsn";
+/// The layout of the data directory a database belongs to.
+const FORMAT_KEY: &str = "format";
+/// The layout this build writes and reads: 1 was the database alone
+/// (no `meta` entry), 2 adds the write-ahead log. Older ones are taken over
+/// as they are; newer ones are refused.
+pub(super) const FORMAT: u64 = 2;
 
 /// Next offset of every partition: (topic, partition) → offset.
 pub(super) type NextOffsets = HashMap<(String, u32), u64>;
@@ -49,9 +55,32 @@ pub(super) fn create_all(db: &Database) -> Result<(), StorageError> {
     txn.open_table(KV_EXPIRY).map_err(unavailable)?;
     txn.open_table(KV_EXPIRING).map_err(unavailable)?;
     txn.open_table(PARTITION_BYTES).map_err(unavailable)?;
-    txn.open_table(META).map_err(unavailable)?;
+    check_format(&txn)?;
     migrate_events_without_seq(&txn)?;
     txn.commit().map_err(unavailable)
+}
+
+/// Refuse a data directory of a newer layout than [`FORMAT`] (a newer
+/// streamplug wrote it: reading it could lose what that one acknowledged);
+/// mark an older one as taken over.
+fn check_format(txn: &redb::WriteTransaction) -> Result<(), StorageError> {
+    let mut meta = txn.open_table(META).map_err(unavailable)?;
+    let found = meta
+        .get(FORMAT_KEY)
+        .map_err(unavailable)?
+        .map(|v| v.value());
+    match found {
+        Some(format) if format > FORMAT => Err(unavailable(format!(
+            "the data directory was written by a newer streamplug (store format {format}; \
+             this build reads formats up to {FORMAT}): run that version, or set \
+             `storage.data_dir` to another directory"
+        ))),
+        Some(_) => Ok(()),
+        None => meta
+            .insert(FORMAT_KEY, FORMAT)
+            .map(drop)
+            .map_err(unavailable),
+    }
 }
 
 /// Give the events of an older database sequence numbers (in topic,

@@ -8,6 +8,8 @@
 
 use std::path::Path;
 
+use redb::ReadableTable;
+
 use super::tests::event;
 use super::*;
 use crate::storage::{KvStore, KvValue, NextOffset, TopicSpec};
@@ -147,4 +149,38 @@ async fn a_torn_last_group_is_dropped_and_the_log_goes_on() {
     drop(store);
     let store = EmbeddedStore::open(dir.path()).unwrap();
     assert_eq!(store.end_offset("t", 0).await.unwrap(), 3);
+}
+
+#[tokio::test]
+async fn a_data_directory_of_a_newer_format_is_refused_and_an_older_one_taken_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let aside = tempfile::tempdir().unwrap();
+    checkpointed(dir.path(), aside.path()).await;
+    {
+        // A database of the format before the log: no format entry.
+        let db = redb::Database::open(dir.path().join(DB)).unwrap();
+        let txn = db.begin_write().unwrap();
+        txn.open_table(tables::META)
+            .unwrap()
+            .remove("format")
+            .unwrap();
+        txn.commit().unwrap();
+    }
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    assert_eq!(store.read("t", 0, 0, 10).await.unwrap().len(), 1);
+    drop(store);
+    {
+        let db = redb::Database::open(dir.path().join(DB)).unwrap();
+        let txn = db.begin_write().unwrap();
+        let mut meta = txn.open_table(tables::META).unwrap();
+        assert_eq!(meta.get("format").unwrap().unwrap().value(), tables::FORMAT);
+        meta.insert("format", tables::FORMAT + 1).unwrap();
+        drop(meta);
+        txn.commit().unwrap();
+    }
+    let err = EmbeddedStore::open(dir.path()).err().unwrap().to_string();
+    assert!(
+        err.contains("written by a newer streamplug (store format 3"),
+        "{err}"
+    );
 }
