@@ -17,6 +17,27 @@ pub(super) fn event(topic: &str, key: &str, ty: &str) -> Event {
     }
 }
 
+/// Group `g`'s commit: it read `topic` partition 0 up to `next`, publishes
+/// `publish`, writes `kv_writes` to namespace `p`.
+pub(super) fn consumer_commit(
+    topic: &str,
+    next: u64,
+    publish: Vec<Event>,
+    kv_writes: Vec<crate::storage::KvWrite>,
+) -> ConsumerCommit {
+    ConsumerCommit {
+        group: "g".into(),
+        offsets: vec![NextOffset {
+            topic: topic.into(),
+            partition: 0,
+            next,
+        }],
+        publish,
+        kv_namespace: "p".into(),
+        kv_writes,
+    }
+}
+
 #[tokio::test]
 async fn appended_events_survive_a_reopen_and_offsets_continue() {
     let dir = tempfile::tempdir().unwrap();
@@ -68,20 +89,15 @@ async fn a_consumer_commit_applies_publishes_kv_and_offset_together() {
         .await
         .unwrap();
     store
-        .commit(ConsumerCommit {
-            group: "g".into(),
-            offsets: vec![NextOffset {
-                topic: "in".into(),
-                partition: 0,
-                next: 7,
-            }],
-            publish: vec![event("out", "k", "done")],
-            kv_namespace: "p".into(),
-            kv_writes: vec![
+        .commit(consumer_commit(
+            "in",
+            7,
+            vec![event("out", "k", "done")],
+            vec![
                 ("a".into(), Some(KvValue::lasting(b"123".to_vec()))),
                 ("b".into(), Some(KvValue::lasting(b"4".to_vec()))),
             ],
-        })
+        ))
         .await
         .unwrap();
     assert_eq!(store.committed("g", "in", 0).await.unwrap(), 7);
@@ -94,17 +110,12 @@ async fn a_consumer_commit_applies_publishes_kv_and_offset_together() {
     assert_eq!(store.read("out", 0, 0, 10).await.unwrap().len(), 1);
     // A failing commit (unknown publish topic) changes nothing.
     let err = store
-        .commit(ConsumerCommit {
-            group: "g".into(),
-            offsets: vec![NextOffset {
-                topic: "in".into(),
-                partition: 0,
-                next: 9,
-            }],
-            publish: vec![event("missing", "k", "x")],
-            kv_namespace: "p".into(),
-            kv_writes: vec![("a".into(), None)],
-        })
+        .commit(consumer_commit(
+            "in",
+            9,
+            vec![event("missing", "k", "x")],
+            vec![("a".into(), None)],
+        ))
         .await;
     assert!(err.is_err());
     assert_eq!(store.committed("g", "in", 0).await.unwrap(), 7);

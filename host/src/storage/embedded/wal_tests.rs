@@ -10,9 +10,9 @@ use std::path::Path;
 
 use redb::ReadableTable;
 
-use super::tests::event;
+use super::tests::{consumer_commit, event};
 use super::*;
-use crate::storage::{KvStore, KvValue, NextOffset, TopicSpec};
+use crate::storage::{KvStore, KvValue, TopicSpec};
 
 const DB: &str = "streamplug.redb";
 
@@ -56,23 +56,18 @@ async fn acknowledged_groups_after_the_checkpoint_come_back_after_a_crash() {
     let once = event("t", "a", "once");
     let first = store.append_once(vec![once.clone()], window).await.unwrap();
     store
-        .commit(ConsumerCommit {
-            group: "g".into(),
-            offsets: vec![NextOffset {
-                topic: "in".into(),
-                partition: 0,
-                next: 5,
-            }],
-            publish: vec![event("t", "a", "published")],
-            kv_namespace: "p".into(),
-            kv_writes: vec![
+        .commit(consumer_commit(
+            "in",
+            5,
+            vec![event("t", "a", "published")],
+            vec![
                 ("k".into(), Some(KvValue::lasting(b"v".to_vec()))),
                 (
                     "ttl".into(),
                     Some(KvValue::expiring(b"x".to_vec(), u64::MAX)),
                 ),
             ],
-        })
+        ))
         .await
         .unwrap();
     copy_dir(&dir.path().join("wal"), wal.path());
