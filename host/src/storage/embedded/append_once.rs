@@ -2,9 +2,7 @@
 //! (`source`, `id`) in the id buckets and recorded there, in the same
 //! transaction as the append.
 
-use redb::WriteTransaction;
-
-use super::ingest_ids::Buckets;
+use super::open_tables::OpenTables;
 use super::writer::{Pending, Writer};
 use crate::event::Event;
 use crate::storage::{Appended, Position, StorageError};
@@ -24,7 +22,7 @@ impl Writer {
     /// `events`) and remember their ids; every event's position comes back.
     pub(super) fn append_once(
         &mut self,
-        txn: &WriteTransaction,
+        tables: &mut OpenTables<'_>,
         events: &[Event],
         window_ms: u64,
         pending: &mut Pending,
@@ -32,7 +30,7 @@ impl Writer {
         let now_ms = self.clock_ms;
         let mut seen = Vec::with_capacity(events.len());
         let mut fresh: Vec<Event> = Vec::new();
-        let mut buckets = Buckets::open(txn, &mut self.rotation, window_ms, now_ms)?;
+        let buckets = tables.buckets(&mut self.rotation, window_ms, now_ms)?;
         for event in events {
             let earlier = fresh
                 .iter()
@@ -48,7 +46,8 @@ impl Writer {
                 },
             });
         }
-        let positions = self.append(txn, &fresh, pending)?;
+        let positions = self.append(tables, &fresh, pending)?;
+        let buckets = tables.buckets(&mut self.rotation, window_ms, now_ms)?;
         for (event, position) in fresh.iter().zip(&positions) {
             buckets.record(&event.source, &event.id, position)?;
         }

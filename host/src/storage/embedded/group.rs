@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use redb::{Database, Durability};
 
 use super::logged::{self, Kept};
+use super::open_tables::OpenTables;
 use super::ops::{Applied, WriteOp, fail};
 use super::tables::{APPLIED_LSN, META};
 use super::unavailable;
@@ -103,6 +104,7 @@ impl Writer {
         let mut frame = std::mem::take(&mut self.frame);
         frame::begin(&mut frame);
         let mut pending = Pending::default();
+        let mut tables = OpenTables::new(&txn);
         let mut durable = false;
         let mut broken: Option<StorageError> = None;
         for op in ops {
@@ -121,12 +123,13 @@ impl Writer {
             }
             // Each op is validated before it writes anything, so a refused op
             // leaves the transaction as it was; a storage error aborts the group.
-            match self.apply(&txn, op, &mut pending) {
+            match self.apply(&mut tables, op, &mut pending) {
                 Ok(Some(a)) => applied.push(a),
                 Ok(None) => frame.truncate(mark),
                 Err(e) => broken = Some(e),
             }
         }
+        drop(tables);
         if let Some(err) = broken {
             self.frame = frame;
             return Err((err, applied));

@@ -21,6 +21,7 @@ mod ingest_ids;
 mod kv;
 mod logged;
 mod ops;
+mod open_tables;
 mod recovery;
 pub mod retention;
 mod stream;

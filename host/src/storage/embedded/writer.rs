@@ -6,15 +6,15 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use redb::WriteTransaction;
 use tokio::sync::{mpsc, watch};
 
 use super::group::Checkpoint;
 use super::handle::DbHandle;
-use super::ingest_ids::{Buckets, Rotation};
+use super::ingest_ids::Rotation;
+use super::open_tables::OpenTables;
 use super::ops::{Applied, WriteOp};
 use super::recovery::Recovery;
-use super::tables::{EVENTS, NextOffsets, OFFSETS, TOPICS, encode_record};
+use super::tables::{NextOffsets, OFFSETS, TOPICS, encode_record};
 use super::unavailable;
 use super::wal::Wal;
 use crate::event::Event;
@@ -100,13 +100,13 @@ impl Writer {
     /// (its requester already has the answer) and nothing was written.
     pub(super) fn apply(
         &mut self,
-        txn: &WriteTransaction,
+        tables: &mut OpenTables<'_>,
         op: WriteOp,
         pending: &mut Pending,
     ) -> Result<Option<Applied>, StorageError> {
         match op {
             WriteOp::CreateTopics { topics, reply } => {
-                let mut table = txn.open_table(TOPICS).map_err(unavailable)?;
+                let mut table = tables.txn.open_table(TOPICS).map_err(unavailable)?;
                 for (topic, partitions) in &topics {
                     if let Some(existing) = self.partition_count(topic, pending)
                         && existing != *partitions
@@ -134,7 +134,7 @@ impl Writer {
                     let _ = reply.send(Err(e));
                     return Ok(None);
                 }
-                let positions = self.append(txn, &events, pending)?;
+                let positions = self.append(tables, &events, pending)?;
                 Ok(Some(Applied::Positions(reply, positions)))
             }
             WriteOp::AppendOnce {
@@ -146,7 +146,7 @@ impl Writer {
                     let _ = reply.send(Err(e));
                     return Ok(None);
                 }
-                let appended = self.append_once(txn, &events, window_ms, pending)?;
+                let appended = self.append_once(tables, &events, window_ms, pending)?;
                 Ok(Some(Applied::Appended(reply, appended)))
             }
             WriteOp::Prune {
@@ -155,7 +155,8 @@ impl Writer {
                 budget,
                 reply,
             } => {
-                let pruned = self.prune(txn, &policies, now_ms, budget, pending)?;
+                tables.close();
+                let pruned = self.prune(tables.txn, &policies, now_ms, budget, pending)?;
                 Ok(Some(Applied::Pruned(reply, pruned)))
             }
             WriteOp::Remove {
@@ -164,7 +165,9 @@ impl Writer {
                 offsets,
                 reply,
             } => {
-                let removed = self.remove_records(txn, &topic, partition, &offsets, pending)?;
+                tables.close();
+                let removed =
+                    self.remove_records(tables.txn, &topic, partition, &offsets, pending)?;
                 Ok(Some(Applied::Count(reply, removed)))
             }
             WriteOp::Probe { reply } => Ok(Some(Applied::Unit(reply))),
@@ -173,7 +176,7 @@ impl Writer {
                 budget,
                 reply,
             } => {
-                let removed = self.expire_kv(txn, now_ms, budget, pending)?;
+                let removed = self.expire_kv(tables.txn, now_ms, budget, pending)?;
                 Ok(Some(Applied::Count(reply, removed)))
             }
             WriteOp::RecordIds {
@@ -181,7 +184,7 @@ impl Writer {
                 window_ms,
                 reply,
             } => {
-                let mut buckets = Buckets::open(txn, &mut self.rotation, window_ms, self.clock_ms)?;
+                let buckets = tables.buckets(&mut self.rotation, window_ms, self.clock_ms)?;
                 for (id, position) in &entries {
                     buckets.record(&id.source, &id.id, position)?;
                 }
@@ -192,8 +195,8 @@ impl Writer {
                     let _ = reply.send(Err(e));
                     return Ok(None);
                 }
-                let positions = self.append(txn, &commit.publish, pending)?;
-                let mut offsets = txn.open_table(OFFSETS).map_err(unavailable)?;
+                let positions = self.append(tables, &commit.publish, pending)?;
+                let mut offsets = tables.txn.open_table(OFFSETS).map_err(unavailable)?;
                 for at in &commit.offsets {
                     offsets
                         .insert(
@@ -202,7 +205,7 @@ impl Writer {
                         )
                         .map_err(unavailable)?;
                 }
-                self.write_kv(txn, &commit.kv_namespace, &commit.kv_writes, pending)?;
+                self.write_kv(tables.txn, &commit.kv_namespace, &commit.kv_writes, pending)?;
                 Ok(Some(Applied::Positions(reply, positions)))
             }
         }
@@ -229,14 +232,14 @@ impl Writer {
 
     pub(super) fn append(
         &self,
-        txn: &WriteTransaction,
+        tables: &mut OpenTables<'_>,
         events: &[Event],
         pending: &mut Pending,
     ) -> Result<Vec<Position>, StorageError> {
         if events.is_empty() {
             return Ok(Vec::new());
         }
-        let mut table = txn.open_table(EVENTS).map_err(unavailable)?;
+        let table = tables.events()?;
         let mut positions = Vec::with_capacity(events.len());
         for event in events {
             let partitions = self.partition_count(&event.topic, pending).unwrap_or(1);
