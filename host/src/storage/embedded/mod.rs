@@ -98,6 +98,7 @@ impl EmbeddedStore {
             wal_dir,
             clock_ms: writer::now_ms(),
             frame: Vec::new(),
+            record: Vec::new(),
             checkpoint: Default::default(),
         };
         let current = db.get()?;

@@ -177,15 +177,29 @@ pub(crate) fn entry_size(key: &str, value: &[u8]) -> u64 {
 /// Bytes before the event in a record: its sequence number and append time.
 const RECORD_HEAD: usize = 16;
 
+#[cfg(test)]
 pub(super) fn encode_record(
     seq: u64,
     appended_ms: u64,
     event: &Event,
 ) -> Result<Vec<u8>, StorageError> {
     let mut out = Vec::with_capacity(RECORD_HEAD + 256);
+    encode_record_into(&mut out, seq, appended_ms, event)?;
+    Ok(out)
+}
+
+/// [`encode_record`] into `out` (cleared first), so a writer reuses one
+/// buffer for every record.
+pub(super) fn encode_record_into(
+    out: &mut Vec<u8>,
+    seq: u64,
+    appended_ms: u64,
+    event: &Event,
+) -> Result<(), StorageError> {
+    out.clear();
     out.extend_from_slice(&seq.to_le_bytes());
     out.extend_from_slice(&appended_ms.to_le_bytes());
-    postcard::to_extend(event, out).map_err(unavailable)
+    postcard::to_io(event, out).map(drop).map_err(unavailable)
 }
 
 fn head_u64(bytes: &[u8], at: usize) -> Result<u64, StorageError> {

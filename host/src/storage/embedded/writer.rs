@@ -14,7 +14,7 @@ use super::ingest_ids::Rotation;
 use super::open_tables::OpenTables;
 use super::ops::{Applied, WriteOp};
 use super::recovery::Recovery;
-use super::tables::{NextOffsets, OFFSETS, TOPICS, encode_record};
+use super::tables::{NextOffsets, OFFSETS, TOPICS, encode_record_into};
 use super::unavailable;
 use super::wal::Wal;
 use crate::event::Event;
@@ -46,6 +46,8 @@ pub(super) struct Writer {
     pub(super) clock_ms: u64,
     /// The frame of the group being written.
     pub(super) frame: Vec<u8>,
+    /// The record being written (one buffer for all).
+    pub(super) record: Vec<u8>,
     /// When the database was last made durable, and whether frames were
     /// logged since.
     pub(super) checkpoint: Checkpoint,
@@ -231,7 +233,7 @@ impl Writer {
     }
 
     pub(super) fn append(
-        &self,
+        &mut self,
         tables: &mut OpenTables<'_>,
         events: &[Event],
         pending: &mut Pending,
@@ -252,11 +254,11 @@ impl Writer {
                 .copied()
                 .unwrap_or(0);
             let seq = pending.next_seq.unwrap_or(self.next_seq);
-            let record = encode_record(seq, self.clock_ms, event)?;
+            encode_record_into(&mut self.record, seq, self.clock_ms, event)?;
             table
-                .insert((event.topic.as_str(), partition, offset), record.as_slice())
+                .insert((event.topic.as_str(), partition, offset), self.record.as_slice())
                 .map_err(unavailable)?;
-            *pending.bytes.entry(slot.clone()).or_default() += record.len() as i64;
+            *pending.bytes.entry(slot.clone()).or_default() += self.record.len() as i64;
             pending.offsets.insert(slot, offset + 1);
             pending.next_seq = Some(seq + 1);
             positions.push(Position {
