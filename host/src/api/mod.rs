@@ -39,9 +39,28 @@ pub struct Limits {
     pub idempotency_window: std::time::Duration,
 }
 
-/// What the handlers share.
+/// What the handlers share: one `Arc`, so the clone axum makes for every
+/// request is one reference count, not one per field.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<SharedState>);
+
+impl AppState {
+    /// The handlers' state.
+    pub fn new(shared: SharedState) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = SharedState;
+
+    fn deref(&self) -> &SharedState {
+        &self.0
+    }
+}
+
+/// The fields of [`AppState`].
+pub struct SharedState {
     /// The event log.
     pub log: Arc<dyn EventLog>,
     /// Type → topic routing.

@@ -13,7 +13,7 @@ use tokio::task::{JoinHandle, JoinSet};
 use crate::admin::{self, AdminState};
 use crate::api::listener::ConnectionLimits;
 use crate::api::rate_limit::IngestLimits;
-use crate::api::{self, AppState, Limits};
+use crate::api::{self, AppState, Limits, SharedState};
 use crate::auth::Authenticator;
 use crate::config::{ConfigError, PluginManifest, Settings};
 use crate::dispatch::Ownership;
@@ -292,7 +292,7 @@ impl Gateway {
         ));
         ingest_limits.spawn_forgetting(shutdown_rx.clone());
         let ready = Arc::new(AtomicBool::new(false));
-        let state = AppState {
+        let state = AppState::new(SharedState {
             log: log.clone(),
             router: Arc::new(Router::new(&settings.routes)),
             topics: Arc::new(topics),
@@ -321,7 +321,7 @@ impl Gateway {
                 .then_some(settings.auth.dev_token_max_ttl_secs),
             ingest_limits: ingest_limits.clone(),
             storage_health: health,
-        };
+        });
         let (listener, addr) = bind(settings.server.listen).await?;
         let stop_admin = shutdown_rx.clone();
         let server = api::listener::serve(
