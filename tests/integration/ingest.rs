@@ -176,3 +176,26 @@ async fn health_readiness_schemas_and_metrics_are_served(backend) {
     gw.stop().await;
 }
 }
+
+#[tokio::test]
+async fn the_embedded_stores_checkpoints_are_measured() {
+    let gw = gateway(Backend::Embedded).await;
+    // A checkpoint follows the first group after 100 ms of logged groups.
+    gw.post(&view("c1", "p1")).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    gw.post(&view("c1", "p2")).await.unwrap();
+    let metrics = gw
+        .client
+        .get(format!("{}/metrics", gw.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("streamplug_storage_checkpoint_seconds_count"),
+        "{metrics}"
+    );
+    gw.stop().await;
+}

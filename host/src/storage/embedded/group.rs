@@ -24,6 +24,9 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 /// Most bytes of log between checkpoints.
 const CHECKPOINT_BYTES: u64 = 4 << 20;
 
+/// Summary: how long each checkpoint held the writer (seconds).
+pub const CHECKPOINT_SECONDS: &str = "streamplug_storage_checkpoint_seconds";
+
 /// When redb was last made durable.
 pub(super) struct Checkpoint {
     at: Instant,
@@ -229,6 +232,8 @@ impl Writer {
     /// Make the database durable (everything the log holds is then in it)
     /// and drop the log's segments.
     pub(super) fn checkpoint(&mut self, db: &Database) -> Result<(), StorageError> {
+        let began = Instant::now();
+        let log_bytes = self.wal.segment_bytes();
         let mut txn = db.begin_write().map_err(unavailable)?;
         txn.set_durability(Durability::Immediate)
             .map_err(unavailable)?;
@@ -239,6 +244,9 @@ impl Writer {
                 .map_err(unavailable)?;
         }
         txn.commit().map_err(unavailable)?;
+        let took = began.elapsed();
+        metrics::histogram!(CHECKPOINT_SECONDS).record(took.as_secs_f64());
+        tracing::debug!(took_ms = took.as_millis() as u64, log_bytes, "checkpoint");
         self.checkpointed()
     }
 

@@ -256,7 +256,10 @@ impl Writer {
             let seq = pending.next_seq.unwrap_or(self.next_seq);
             encode_record_into(&mut self.record, seq, self.clock_ms, event)?;
             table
-                .insert((event.topic.as_str(), partition, offset), self.record.as_slice())
+                .insert(
+                    (event.topic.as_str(), partition, offset),
+                    self.record.as_slice(),
+                )
                 .map_err(unavailable)?;
             *pending.bytes.entry(slot.clone()).or_default() += self.record.len() as i64;
             pending.offsets.insert(slot, offset + 1);
