@@ -71,6 +71,8 @@ impl Target {
             .arg(plugin_dir)
             .env("STREAMPLUG_WEBSOCKET__RATE_PER_SEC", "1000000")
             .env("STREAMPLUG_WEBSOCKET__RATE_BURST", "1000000")
+            // Every connection of the load comes from one address.
+            .env("STREAMPLUG_SERVER__MAX_CONNECTIONS_PER_ADDRESS", "100000")
             .env("RUST_LOG", "error")
             .stdout(Stdio::null())
             .kill_on_drop(true)
