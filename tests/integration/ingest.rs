@@ -180,22 +180,25 @@ async fn health_readiness_schemas_and_metrics_are_served(backend) {
 #[tokio::test]
 async fn the_embedded_stores_checkpoints_are_measured() {
     let gw = gateway(Backend::Embedded).await;
-    // A checkpoint follows the first group after 100 ms of logged groups.
+    // A checkpoint follows the first group after 100 ms of logged groups,
+    // once that group is answered.
     gw.post(&view("c1", "p1")).await.unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(150)).await;
     gw.post(&view("c1", "p2")).await.unwrap();
-    let metrics = gw
-        .client
-        .get(format!("{}/metrics", gw.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        metrics.contains("streamplug_storage_checkpoint_seconds_count"),
-        "{metrics}"
-    );
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let checkpoints = gw
+            .metric("streamplug_storage_checkpoint_seconds_count")
+            .await
+            .unwrap();
+        if checkpoints >= 1.0 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no checkpoint measured"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     gw.stop().await;
 }
