@@ -80,7 +80,7 @@ impl Writer {
             }
             Err((err, applied)) => {
                 self.write_failed(&err);
-                applied.into_iter().for_each(|a| a.fail(&err));
+                applied.into_iter().for_each(|a| a.answer(Some(&err)));
             }
         }
     }
@@ -219,7 +219,7 @@ impl Writer {
             self.changes.send_modify(|n| *n = n.wrapping_add(1));
         }
         for a in applied {
-            a.succeed();
+            a.answer(None);
         }
     }
 
@@ -287,7 +287,7 @@ impl Writer {
         db: &Database,
         applied_lsn: u64,
     ) -> Result<(), StorageError> {
-        let (wal, replay) = Wal::open(&self.wal_dir, applied_lsn)?;
+        let (wal, replay) = Wal::open(self.wal.dir(), applied_lsn)?;
         self.wal = wal;
         self.replay(db, replay)
     }

@@ -82,8 +82,7 @@ impl EmbeddedStore {
         let health = Arc::new(StorageHealth::default());
         let (changes_tx, changes) = watch::channel(0);
         let (ops, rx) = mpsc::channel(4096);
-        let wal_dir = dir.join("wal");
-        let (wal, replay) = wal::Wal::open(&wal_dir, loaded.applied_lsn)?;
+        let (wal, replay) = wal::Wal::open(&dir.join("wal"), loaded.applied_lsn)?;
         let mut writer = Writer {
             db: db.clone(),
             recovery: Recovery::new(health.clone()),
@@ -96,7 +95,6 @@ impl EmbeddedStore {
             rotation: Default::default(),
             partition_bytes: loaded.partition_bytes,
             wal,
-            wal_dir,
             clock_ms: writer::now_ms(),
             frame: Vec::new(),
             record: Vec::new(),

@@ -85,24 +85,18 @@ pub(super) fn fail(op: WriteOp, err: &StorageError) {
 }
 
 impl Applied {
-    /// Answer the request: its group committed.
-    pub(super) fn succeed(self) {
-        match self {
-            Applied::Unit(reply) => drop(reply.send(Ok(()))),
-            Applied::Positions(reply, positions) => drop(reply.send(Ok(positions))),
-            Applied::Appended(reply, appended) => drop(reply.send(Ok(appended))),
-            Applied::Pruned(reply, pruned) => drop(reply.send(Ok(pruned))),
-            Applied::Count(reply, n) => drop(reply.send(Ok(n))),
+    /// Answer the request: with its result if its group committed
+    /// (`failed` is `None`), else with the group's error.
+    pub(super) fn answer(self, failed: Option<&StorageError>) {
+        fn send<T>(reply: Reply<T>, value: T, failed: Option<&StorageError>) {
+            drop(reply.send(failed.map_or(Ok(value), |e| Err(e.clone()))));
         }
-    }
-
-    pub(super) fn fail(self, err: &StorageError) {
         match self {
-            Applied::Unit(reply) => drop(reply.send(Err(err.clone()))),
-            Applied::Positions(reply, _) => drop(reply.send(Err(err.clone()))),
-            Applied::Appended(reply, _) => drop(reply.send(Err(err.clone()))),
-            Applied::Pruned(reply, _) => drop(reply.send(Err(err.clone()))),
-            Applied::Count(reply, _) => drop(reply.send(Err(err.clone()))),
+            Applied::Unit(reply) => send(reply, (), failed),
+            Applied::Positions(reply, positions) => send(reply, positions, failed),
+            Applied::Appended(reply, appended) => send(reply, appended, failed),
+            Applied::Pruned(reply, pruned) => send(reply, pruned, failed),
+            Applied::Count(reply, n) => send(reply, n, failed),
         }
     }
 }

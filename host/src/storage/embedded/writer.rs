@@ -2,7 +2,6 @@
 //! append, topic creation and consumer commit.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -39,8 +38,6 @@ pub(super) struct Writer {
     pub(super) partition_bytes: HashMap<(String, u32), u64>,
     /// The write-ahead log.
     pub(super) wal: Wal,
-    /// Where it lives, to open it again after a failure.
-    pub(super) wal_dir: PathBuf,
     /// The writer's clock for the group being written (ms since the epoch):
     /// one reading per group, kept in its frame.
     pub(super) clock_ms: u64,

@@ -132,6 +132,11 @@ impl Wal {
         Ok((wal, replay))
     }
 
+    /// The directory the log lives in (to open it again).
+    pub(crate) fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// The LSN the next frame gets.
     pub(crate) fn next_lsn(&self) -> u64 {
         self.next_lsn
