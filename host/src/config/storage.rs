@@ -43,6 +43,11 @@ pub struct StorageSettings {
     pub min_free_bytes: u64,
     /// How often free space is checked, and a failed store probed, ms.
     pub disk_check_ms: u64,
+    /// Bytes at which the embedded log starts a new segment file of a
+    /// partition (Kafka's `segment.bytes`). Retention frees disk a whole
+    /// segment at a time, so this is also how far a partition's files may
+    /// stand above `retention_bytes`.
+    pub segment_bytes: u64,
 }
 
 impl Default for StorageSettings {
@@ -58,6 +63,7 @@ impl Default for StorageSettings {
             retention_check_ms: 60_000,
             min_free_bytes: 512 * 1024 * 1024,
             disk_check_ms: 1_000,
+            segment_bytes: crate::storage::embedded::DEFAULT_SEGMENT_BYTES,
         }
     }
 }

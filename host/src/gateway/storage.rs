@@ -30,7 +30,10 @@ pub(super) async fn open_storage(settings: &Settings) -> Result<Stores, StartErr
         if let Some(store) = &embedded {
             return Ok(store.clone());
         }
-        let store = Arc::new(EmbeddedStore::open(&settings.storage.data_dir)?);
+        let store = Arc::new(EmbeddedStore::open_with(
+            &settings.storage.data_dir,
+            settings.storage.segment_bytes,
+        )?);
         embedded = Some(store.clone());
         Ok(store)
     };

@@ -46,7 +46,7 @@ impl Writer {
                 },
             });
         }
-        let positions = self.append(tables, &fresh, pending)?;
+        let positions = self.append(&fresh, pending)?;
         let buckets = tables.buckets(&mut self.rotation, window_ms, now_ms)?;
         for (event, position) in fresh.iter().zip(&positions) {
             buckets.record(&event.source, &event.id, position)?;

@@ -6,7 +6,7 @@
 //! The newest record of a partition always stays, so its next offset
 //! survives restarts.
 //!
-//! The partition is read in a read transaction off the writer thread; what
+//! The partition is read off the writer thread; what
 //! to remove goes to the writer in bounded steps, so ingest goes on between
 //! them. Removing a record found superseded is safe later too: records
 //! never change, and the one that superseded it is newer, so it outlives it.
@@ -14,10 +14,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use redb::ReadableDatabase;
-
 use super::ops::WriteOp;
-use super::tables::{EVENTS, decode_record, record_appended_ms};
+use super::segments::record::decode_event;
 use super::{EmbeddedStore, unavailable};
 use crate::storage::{EventLog, StorageError, TopicSpec};
 
@@ -98,27 +96,28 @@ impl EmbeddedStore {
         now_ms: u64,
         tombstone_ms: u64,
     ) -> Result<Vec<u64>, StorageError> {
-        let txn = self.db.get()?.begin_read().map_err(unavailable)?;
-        let table = txn.open_table(EVENTS).map_err(unavailable)?;
+        let Some(log) = self.partition_log(topic, partition) else {
+            return Ok(Vec::new());
+        };
         // One pass: a key's earlier record is superseded when a later one
         // comes; what stays latest is known at the end.
         let mut latest: HashMap<String, Latest> = HashMap::new();
         let mut doomed = Vec::new();
-        for entry in table
-            .range((topic, partition, 0)..(topic, partition, end))
-            .map_err(unavailable)?
-        {
-            let (k, v) = entry.map_err(unavailable)?;
-            let (_, event) = decode_record(v.value())?;
+        log.visit(0, |head, payload| {
+            if head.offset >= end {
+                return Ok(false);
+            }
+            let event = decode_event(payload)?;
             if let Some(key) = event.key {
                 let record = Latest {
-                    offset: k.value().2,
+                    offset: head.offset,
                     tombstone: event.data.is_empty(),
-                    appended_ms: record_appended_ms(v.value())?,
+                    appended_ms: head.appended_ms,
                 };
                 doomed.extend(latest.insert(key, record).map(|earlier| earlier.offset));
             }
-        }
+            Ok(true)
+        })?;
         doomed.extend(latest.values().filter_map(|last| {
             let expired = last.tombstone && last.appended_ms.saturating_add(tombstone_ms) < now_ms;
             (expired && last.offset + 1 != end).then_some(last.offset)

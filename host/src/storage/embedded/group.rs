@@ -135,13 +135,17 @@ impl Writer {
         drop(tables);
         if let Some(err) = broken {
             self.frame = frame;
+            self.records.roll_back();
             return Err((err, applied));
         }
         let finished = self.finish(txn, &mut frame, &pending, source, durable);
         self.frame = frame;
         match finished {
             Ok(()) => Ok(Committed { pending, applied }),
-            Err(err) => Err((err, applied)),
+            Err(err) => {
+                self.records.roll_back();
+                Err((err, applied))
+            }
         }
     }
 
@@ -156,7 +160,7 @@ impl Writer {
         source: Source,
         durable: bool,
     ) -> Result<(), StorageError> {
-        self.record_partition_bytes(&txn, pending)?;
+        self.record_partition_state(&txn, pending)?;
         let logging = matches!(source, Source::Live) && !durable && !frame::is_empty(frame);
         let lsn = match source {
             Source::Replay(lsn) => Some(lsn),
@@ -173,6 +177,12 @@ impl Writer {
             Durability::None
         };
         txn.set_durability(durability).map_err(unavailable)?;
+        // The records go to their segments first: the database is about to
+        // say they are there.
+        self.records.write_staged()?;
+        if durable {
+            self.records.sync()?;
+        }
         if logging {
             self.wal.append(frame, self.clock_ms)?;
             self.checkpoint.behind = true;
@@ -193,6 +203,16 @@ impl Writer {
     /// readers, answer the requests.
     fn settle(&mut self, committed: Committed) {
         let Committed { pending, applied } = committed;
+        self.records.publish();
+        for (slot, start) in pending.starts {
+            self.records.advance_start(&slot, start);
+            self.starts.insert(slot, start);
+        }
+        for (topic, partitions) in &pending.topics {
+            for partition in 0..*partitions {
+                self.records.ensure(topic, partition);
+            }
+        }
         self.next_offsets.extend(pending.offsets);
         for (slot, delta) in pending.bytes {
             let bytes = self.partition_bytes.entry(slot).or_default();
@@ -229,11 +249,12 @@ impl Writer {
                 || self.wal.segment_bytes() >= CHECKPOINT_BYTES)
     }
 
-    /// Make the database durable (everything the log holds is then in it)
-    /// and drop the log's segments.
+    /// Make the records and the database durable (everything the log holds
+    /// is then in them) and drop the log's segments.
     pub(super) fn checkpoint(&mut self, db: &Database) -> Result<(), StorageError> {
         let began = Instant::now();
         let log_bytes = self.wal.segment_bytes();
+        self.records.sync()?;
         let mut txn = db.begin_write().map_err(unavailable)?;
         txn.set_durability(Durability::Immediate)
             .map_err(unavailable)?;

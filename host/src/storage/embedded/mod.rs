@@ -1,12 +1,15 @@
-//! The embedded backend: one redb database holding topics, events, consumer
-//! offsets and plugin KV state, made durable by a write-ahead log.
+//! The embedded backend: each partition's records in append-only segment
+//! files ([`segments`]), and one redb database holding topics, how far each
+//! partition reaches, consumer offsets, ingested ids and plugin KV state;
+//! both made durable by a write-ahead log.
 //!
 //! Durability policy: every write goes through one writer thread that takes
-//! all requests waiting at that moment and applies them in one write
-//! transaction; the group's frame is appended to the write-ahead log
-//! ([`wal`]) with one `fdatasync`, and only then is the transaction committed
-//! (without a sync of its own: checkpoints every 100 ms make redb durable)
-//! and are the requests answered. Concurrent requests therefore share one
+//! all requests waiting at that moment and applies them together: records
+//! to their segments, the rest to one write transaction. The group's frame
+//! is appended to the write-ahead log ([`wal`]) with one `fdatasync`, and
+//! only then is the transaction committed (without a sync of its own:
+//! checkpoints every 100 ms sync the segments and make redb durable) and
+//! are the requests answered. Concurrent requests therefore share one
 //! fsync (group commit); a request is acknowledged only once its group is on
 //! disk, and a failed group acknowledges none of its requests. Readers see a
 //! group only once it is durable.
@@ -21,10 +24,13 @@ pub use group::CHECKPOINT_SECONDS;
 mod ingest_ids;
 mod kv;
 mod logged;
+mod migrate;
 mod open_tables;
 mod ops;
 mod recovery;
 pub mod retention;
+mod segments;
+pub use segments::DEFAULT_SEGMENT_BYTES;
 mod stream;
 mod tables;
 pub(crate) use tables::entry_size;
@@ -37,7 +43,6 @@ use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
-use redb::ReadableDatabase;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::{
@@ -49,12 +54,13 @@ use handle::DbHandle;
 use ops::WriteOp;
 use recovery::{Loaded, Recovery};
 use stream::{EmbeddedStream, Start, WholeAssignment};
-use tables::{EVENTS, decode_record};
 use writer::Writer;
 
 /// The embedded log and KV store.
 pub struct EmbeddedStore {
     db: Arc<DbHandle>,
+    /// Every partition's records, as published.
+    logs: segments::Logs,
     health: Arc<StorageHealth>,
     ops: mpsc::Sender<WriteOp>,
     writer: Option<std::thread::JoinHandle<()>>,
@@ -71,14 +77,26 @@ fn unavailable(e: impl std::fmt::Display) -> StorageError {
 }
 
 impl EmbeddedStore {
-    /// Open (or create) the store in `dir`.
+    /// Open (or create) the store in `dir`, with segments of
+    /// [`DEFAULT_SEGMENT_BYTES`].
     pub fn open(dir: &Path) -> Result<Self, StorageError> {
+        Self::open_with(dir, DEFAULT_SEGMENT_BYTES)
+    }
+
+    /// Open (or create) the store in `dir`; a partition starts a new
+    /// segment file once its last one holds `segment_bytes`.
+    pub fn open_with(dir: &Path, segment_bytes: u64) -> Result<Self, StorageError> {
         std::fs::create_dir_all(dir).map_err(|e| unavailable(format!("{}: {e}", dir.display())))?;
         let db = Arc::new(DbHandle::open(dir.join("streamplug.redb"))?);
+        let records_dir = dir.join("records");
+        migrate::records_out_of_database(&*db.get()?, &records_dir)?;
         let loaded = Loaded::from(&*db.get()?)?;
+        let logs = segments::Logs::default();
+        let mut records = segments::Records::new(records_dir, logs.clone(), segment_bytes);
+        loaded.open_records(&mut records)?;
         let appended = Arc::new(AtomicU64::new(loaded.next_seq));
-        let topics = Arc::new(Mutex::new(loaded.topics));
-        let kv_usage = Arc::new(Mutex::new(loaded.kv_usage));
+        let topics = Arc::new(Mutex::new(loaded.topics.clone()));
+        let kv_usage = Arc::new(Mutex::new(loaded.kv_usage.clone()));
         let health = Arc::new(StorageHealth::default());
         let (changes_tx, changes) = watch::channel(0);
         let (ops, rx) = mpsc::channel(4096);
@@ -88,16 +106,17 @@ impl EmbeddedStore {
             recovery: Recovery::new(health.clone()),
             topics: topics.clone(),
             kv_usage: kv_usage.clone(),
-            next_offsets: loaded.next_offsets,
+            next_offsets: loaded.next_offsets(),
             next_seq: loaded.next_seq,
             appended: appended.clone(),
             changes: changes_tx,
             rotation: Default::default(),
-            partition_bytes: loaded.partition_bytes,
+            partition_bytes: loaded.partition_bytes(),
+            starts: loaded.starts(),
+            records,
             wal,
             clock_ms: writer::now_ms(),
             frame: Vec::new(),
-            record: Vec::new(),
             checkpoint: Default::default(),
         };
         let current = db.get()?;
@@ -105,6 +124,7 @@ impl EmbeddedStore {
         let writer = writer.spawn(rx)?;
         Ok(Self {
             db,
+            logs,
             health,
             ops,
             writer: Some(writer),
@@ -148,6 +168,15 @@ impl EmbeddedStore {
             .iter()
             .map(|(name, n)| (name.clone(), *n))
             .collect()
+    }
+
+    /// A partition's records, once it is known.
+    fn partition_log(&self, topic: &str, partition: u32) -> Option<Arc<segments::PartitionLog>> {
+        self.logs
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&(topic.to_owned(), partition))
+            .cloned()
     }
 
     /// Put a request in the writer's queue (which it applies in order);
@@ -257,37 +286,17 @@ impl EventLog for EmbeddedStore {
         limit: usize,
     ) -> Result<Vec<StoredEvent>, StorageError> {
         self.check_partition(topic, partition)?;
-        let txn = self.db.get()?.begin_read().map_err(unavailable)?;
-        let table = txn.open_table(EVENTS).map_err(unavailable)?;
-        let range = table
-            .range((topic, partition, from)..=(topic, partition, u64::MAX))
-            .map_err(unavailable)?;
-        let mut out = Vec::with_capacity(limit.min(1024));
-        for entry in range.take(limit) {
-            let (k, v) = entry.map_err(unavailable)?;
-            let (_, partition, offset) = k.value();
-            let (seq, event) = decode_record(v.value())?;
-            out.push(StoredEvent {
-                partition,
-                offset,
-                seq,
-                event,
-            });
+        match self.partition_log(topic, partition) {
+            Some(log) => log.read(partition, from, limit),
+            None => Ok(Vec::new()),
         }
-        Ok(out)
     }
 
     async fn end_offset(&self, topic: &str, partition: u32) -> Result<u64, StorageError> {
         self.check_partition(topic, partition)?;
-        let txn = self.db.get()?.begin_read().map_err(unavailable)?;
-        let table = txn.open_table(EVENTS).map_err(unavailable)?;
-        let last = table
-            .range((topic, partition, 0)..=(topic, partition, u64::MAX))
-            .map_err(unavailable)?
-            .next_back()
-            .transpose()
-            .map_err(unavailable)?;
-        Ok(last.map_or(0, |(k, _)| k.value().2 + 1))
+        Ok(self
+            .partition_log(topic, partition)
+            .map_or(0, |log| log.end()))
     }
 
     async fn start_offset(&self, topic: &str, partition: u32) -> Result<u64, StorageError> {
@@ -351,6 +360,8 @@ impl EventLog for EmbeddedStore {
 
 #[cfg(test)]
 mod retention_tests;
+#[cfg(test)]
+mod segments_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -1,44 +1,24 @@
 //! The tables a group keeps open from one request to the next: opening a
 //! redb table costs a lookup in the table tree and a few allocations, and a
-//! group of single-event requests would pay it for every event. Upkeep that
-//! opens the same tables itself closes these first.
+//! group of single-event requests would pay it for every event.
 
-use redb::{Table, WriteTransaction};
+use redb::WriteTransaction;
 
 use super::ingest_ids::{Buckets, Rotation};
-use super::tables::EVENTS;
 use super::unavailable;
 use crate::storage::StorageError;
-
-/// The `records` table, open for writing.
-pub(super) type EventsTable<'t> = Table<'t, (&'static str, u32, u64), &'static [u8]>;
 
 /// A group's transaction and the tables it keeps open.
 pub(super) struct OpenTables<'t> {
     /// The group's transaction.
     pub(super) txn: &'t WriteTransaction,
-    events: Option<EventsTable<'t>>,
     /// The ingest-id buckets, for the window they were opened with.
     buckets: Option<(u64, Buckets<'t>)>,
 }
 
 impl<'t> OpenTables<'t> {
     pub(super) fn new(txn: &'t WriteTransaction) -> Self {
-        Self {
-            txn,
-            events: None,
-            buckets: None,
-        }
-    }
-
-    /// The `records` table.
-    pub(super) fn events(&mut self) -> Result<&mut EventsTable<'t>, StorageError> {
-        if self.events.is_none() {
-            self.events = Some(self.txn.open_table(EVENTS).map_err(unavailable)?);
-        }
-        self.events
-            .as_mut()
-            .ok_or_else(|| unavailable("the records table is not open"))
+        Self { txn, buckets: None }
     }
 
     /// The ingest-id buckets of a window of `window_ms` at `now_ms` (the
@@ -60,11 +40,5 @@ impl<'t> OpenTables<'t> {
             .as_mut()
             .map(|(_, b)| b)
             .ok_or_else(|| unavailable("the ingest-id buckets are not open"))
-    }
-
-    /// Close every table kept open (before code that opens them itself).
-    pub(super) fn close(&mut self) {
-        self.events = None;
-        self.buckets = None;
     }
 }

@@ -68,6 +68,16 @@ pub(super) enum Applied {
     Count(Reply<u64>, u64),
 }
 
+impl WriteOp {
+    /// Retention, compaction or KV expiry: a group of its own, committed durably.
+    pub(super) fn is_upkeep(&self) -> bool {
+        matches!(
+            self,
+            WriteOp::Prune { .. } | WriteOp::Remove { .. } | WriteOp::ExpireKv { .. }
+        )
+    }
+}
+
 pub(super) fn fail(op: WriteOp, err: &StorageError) {
     match op {
         WriteOp::CreateTopics { reply, .. }

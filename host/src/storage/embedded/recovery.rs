@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 
 use redb::Database;
 
-use super::tables::{self, NextOffsets};
+use super::segments::Records;
+use super::tables::{self, NextOffsets, PartitionState, PartitionStates};
 use super::writer::Writer;
 use crate::storage::{StorageError, StorageHealth};
 
@@ -43,9 +44,9 @@ impl Recovery {
 /// What the writer keeps in memory, as committed.
 pub(super) struct Loaded {
     pub(super) topics: HashMap<String, u32>,
-    pub(super) next_offsets: NextOffsets,
+    /// How far each partition's segments reach.
+    pub(super) partitions: PartitionStates,
     pub(super) next_seq: u64,
-    pub(super) partition_bytes: HashMap<(String, u32), u64>,
     pub(super) kv_usage: HashMap<String, u64>,
     /// The LSN of the last write-ahead log frame it holds.
     pub(super) applied_lsn: u64,
@@ -53,16 +54,45 @@ pub(super) struct Loaded {
 
 impl Loaded {
     pub(super) fn from(db: &Database) -> Result<Self, StorageError> {
-        let (topics, next_offsets, next_seq) = tables::load_topics(db)?;
-        let partition_bytes = tables::load_partition_bytes(db, &topics)?;
+        let (topics, partitions) = tables::load_topics(db)?;
         Ok(Self {
-            partition_bytes,
-            kv_usage: tables::load_kv_usage(db)?,
-            applied_lsn: tables::load_applied_lsn(db)?,
             topics,
-            next_offsets,
-            next_seq,
+            partitions,
+            next_seq: tables::load_meta(db, tables::NEXT_SEQ)?,
+            kv_usage: tables::load_kv_usage(db)?,
+            applied_lsn: tables::load_meta(db, tables::APPLIED_LSN)?,
         })
+    }
+
+    /// Next offset of every partition.
+    pub(super) fn next_offsets(&self) -> NextOffsets {
+        self.field(|s| s.end)
+    }
+
+    /// Bytes of every partition's kept records.
+    pub(super) fn partition_bytes(&self) -> HashMap<(String, u32), u64> {
+        self.field(|s| s.bytes)
+    }
+
+    /// Oldest kept offset of every partition.
+    pub(super) fn starts(&self) -> HashMap<(String, u32), u64> {
+        self.field(|s| s.start)
+    }
+
+    fn field(&self, f: impl Fn(&PartitionState) -> u64) -> HashMap<(String, u32), u64> {
+        self.partitions
+            .iter()
+            .map(|(slot, state)| (slot.clone(), f(state)))
+            .collect()
+    }
+
+    /// Open every partition's segments as the database describes them.
+    pub(super) fn open_records(&self, records: &mut Records) -> Result<(), StorageError> {
+        records.reset();
+        for (slot, state) in &self.partitions {
+            records.open_partition(slot, state.start, state.end)?;
+        }
+        Ok(())
     }
 }
 
@@ -82,6 +112,7 @@ impl Writer {
         });
         let replayed = reopened.and_then(|(db, loaded)| {
             let applied_lsn = loaded.applied_lsn;
+            loaded.open_records(&mut self.records)?;
             self.reload(loaded);
             self.reopen_wal(&db, applied_lsn)?;
             Ok(db)
@@ -120,12 +151,13 @@ impl Writer {
 
     /// Take the committed state as the writer's own.
     fn reload(&mut self, loaded: Loaded) {
-        *self.topics.lock().unwrap_or_else(PoisonError::into_inner) = loaded.topics;
-        *self.kv_usage.lock().unwrap_or_else(PoisonError::into_inner) = loaded.kv_usage;
-        self.next_offsets = loaded.next_offsets;
+        self.next_offsets = loaded.next_offsets();
+        self.partition_bytes = loaded.partition_bytes();
+        self.starts = loaded.starts();
         self.next_seq = loaded.next_seq;
         self.appended.store(loaded.next_seq, Ordering::Release);
-        self.partition_bytes = loaded.partition_bytes;
         self.rotation = Default::default();
+        *self.topics.lock().unwrap_or_else(PoisonError::into_inner) = loaded.topics;
+        *self.kv_usage.lock().unwrap_or_else(PoisonError::into_inner) = loaded.kv_usage;
     }
 }

@@ -1,7 +1,9 @@
 //! Retention of the embedded log, with Kafka's meaning: a partition of a
 //! topic whose cleanup policy deletes keeps records appended within
 //! `retention_ms` and at most `retention_bytes` of them, deleting the oldest
-//! first; `-1` is no bound. The newest record of
+//! first; `-1` is no bound. Deleting moves the partition's oldest kept
+//! offset (Kafka's log start offset); segments wholly below it are removed
+//! from disk once that is committed. The newest record of
 //! a partition is never deleted (Kafka keeps its active segment), so a
 //! partition's next offset survives restarts. Consumers behind the oldest
 //! kept offset read on from it. A background task prunes in bounded steps,
@@ -11,12 +13,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use redb::{ReadableTable, WriteTransaction};
+use redb::WriteTransaction;
 use tokio::sync::watch;
 
 use super::EmbeddedStore;
 use super::ops::WriteOp;
-use super::tables::{EVENTS, PARTITION_BYTES, record_appended_ms};
+use super::tables::{META, NEXT_SEQ, PARTITIONS};
 use super::unavailable;
 use super::writer::{Pending, Writer, now_ms};
 use crate::storage::{Retention, StorageError, TopicSpec};
@@ -37,62 +39,67 @@ pub struct Pruned {
 }
 
 impl Writer {
-    /// Write the new byte counts of the partitions this transaction changed.
-    pub(super) fn record_partition_bytes(
+    /// Write how far the partitions this transaction changed reach, and
+    /// the next sequence number.
+    pub(super) fn record_partition_state(
         &self,
         txn: &WriteTransaction,
         pending: &Pending,
     ) -> Result<(), StorageError> {
-        if pending.bytes.is_empty() {
+        if let Some(next_seq) = pending.next_seq {
+            let mut meta = txn.open_table(META).map_err(unavailable)?;
+            meta.insert(NEXT_SEQ, next_seq).map_err(unavailable)?;
+        }
+        if pending.bytes.is_empty() && pending.starts.is_empty() {
             return Ok(());
         }
-        let mut table = txn.open_table(PARTITION_BYTES).map_err(unavailable)?;
-        for ((topic, partition), delta) in &pending.bytes {
-            let now = self
+        let mut table = txn.open_table(PARTITIONS).map_err(unavailable)?;
+        let slots = pending.bytes.keys().chain(pending.starts.keys());
+        for slot in slots {
+            let bytes = self
                 .partition_bytes
-                .get(&(topic.clone(), *partition))
+                .get(slot)
                 .copied()
                 .unwrap_or(0)
-                .saturating_add_signed(*delta);
+                .saturating_add_signed(pending.bytes.get(slot).copied().unwrap_or(0));
+            let end = pending
+                .offsets
+                .get(slot)
+                .or_else(|| self.next_offsets.get(slot))
+                .copied()
+                .unwrap_or(0);
+            let start = pending
+                .starts
+                .get(slot)
+                .or_else(|| self.starts.get(slot))
+                .copied()
+                .unwrap_or(0);
             table
-                .insert((topic.as_str(), *partition), now)
+                .insert((slot.0.as_str(), slot.1), (end, bytes, start))
                 .map_err(unavailable)?;
         }
         Ok(())
     }
 
-    /// Remove, in `txn`, the records of `topic`/`partition` at `offsets`
+    /// Remove the records of `topic`/`partition` at `offsets` (sorted)
     /// that are still there; how many were.
     pub(super) fn remove_records(
-        &self,
-        txn: &WriteTransaction,
+        &mut self,
         topic: &str,
         partition: u32,
         offsets: &[u64],
         pending: &mut Pending,
     ) -> Result<u64, StorageError> {
-        let mut table = txn.open_table(EVENTS).map_err(unavailable)?;
-        let mut removed = 0;
-        for offset in offsets {
-            if let Some(value) = table
-                .remove((topic, partition, *offset))
-                .map_err(unavailable)?
-            {
-                *pending
-                    .bytes
-                    .entry((topic.to_owned(), partition))
-                    .or_default() -= value.value().len() as i64;
-                removed += 1;
-            }
-        }
-        Ok(removed)
+        let slot = (topic.to_owned(), partition);
+        let removed = self.records.remove(&slot, offsets)?;
+        *pending.bytes.entry(slot).or_default() -= removed.bytes as i64;
+        Ok(removed.records)
     }
 
-    /// Delete, in `txn`, the oldest records `policies` no longer keep, at
-    /// most `budget`.
+    /// Move the oldest kept offset of partitions past the oldest records
+    /// `policies` no longer keep, at most `budget` of them.
     pub(super) fn prune(
         &self,
-        txn: &WriteTransaction,
         policies: &[TopicSpec],
         now_ms: u64,
         budget: usize,
@@ -114,33 +121,35 @@ impl Writer {
                 let Some(end) = self.next_offsets.get(&slot).copied() else {
                     continue;
                 };
+                let Some(log) = self.records.partition(&slot) else {
+                    continue;
+                };
                 let mut bytes = self.partition_bytes.get(&slot).copied().unwrap_or(0);
-                let mut doomed = Vec::new();
-                let table = txn.open_table(EVENTS).map_err(unavailable)?;
-                let range = (policy.name.as_str(), partition, 0)
-                    ..(policy.name.as_str(), partition, end.saturating_sub(1));
-                for entry in table.range(range).map_err(unavailable)? {
-                    if doomed.len() >= budget.saturating_sub(pruned.deleted as usize) {
-                        pruned.more = true;
-                        break;
+                let (mut deleted, mut freed, mut start) = (0u64, 0u64, None);
+                let room = budget.saturating_sub(pruned.deleted as usize) as u64;
+                log.visit(0, |head, _| {
+                    // The newest record stays.
+                    if head.offset + 1 >= end {
+                        return Ok(false);
                     }
-                    let (key, value) = entry.map_err(unavailable)?;
-                    let value = value.value();
-                    let too_old = match cutoff {
-                        Some(cutoff) => record_appended_ms(value)? < cutoff,
-                        None => false,
-                    };
+                    if deleted >= room {
+                        pruned.more = true;
+                        return Ok(false);
+                    }
+                    let too_old = cutoff.is_some_and(|cutoff| head.appended_ms < cutoff);
                     let too_big = max_bytes.is_some_and(|max| bytes > max);
                     if !too_old && !too_big {
-                        break;
+                        return Ok(false);
                     }
-                    bytes = bytes.saturating_sub(value.len() as u64);
-                    doomed.push(key.value().2);
-                }
-                drop(table);
-                let deleted =
-                    self.remove_records(txn, &policy.name, partition, &doomed, pending)?;
-                if deleted > 0 {
+                    bytes = bytes.saturating_sub(head.len);
+                    freed += head.len;
+                    deleted += 1;
+                    start = Some(head.offset + 1);
+                    Ok(true)
+                })?;
+                if let Some(start) = start {
+                    pending.starts.insert(slot.clone(), start);
+                    *pending.bytes.entry(slot).or_default() -= freed as i64;
                     metrics::counter!(DELETED, "topic" => policy.name.clone()).increment(deleted);
                 }
                 pruned.deleted += deleted;

@@ -87,9 +87,8 @@ async fn retention_by_size_keeps_the_newest_bytes_of_each_partition() {
 
 /// The stored size of `stored`'s record (head and encoded event).
 fn encode_size(stored: &StoredEvent) -> i64 {
-    tables::encode_record(stored.seq, 0, &stored.event)
-        .unwrap()
-        .len() as i64
+    let mut out = Vec::new();
+    segments::record::encode(&mut out, stored.offset, stored.seq, 0, &stored.event).unwrap() as i64
 }
 
 fn compacted(topic: &str, tombstone_ms: i64) -> TopicSpec {

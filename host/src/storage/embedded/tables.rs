@@ -5,23 +5,30 @@ use std::collections::HashMap;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
 use super::unavailable;
+#[cfg(test)]
 use crate::event::Event;
 use crate::storage::StorageError;
 
 /// Topic name → partition count.
 pub(super) const TOPICS: TableDefinition<&str, u32> = TableDefinition::new("topics");
-/// (topic, partition, offset) → the event's sequence number in the whole
-/// log's append order and its append time (ms since the epoch; 8 bytes
-/// each, little-endian), then the postcard-encoded [`Event`].
+/// The records table of format 2, when records were kept in the database:
+/// (topic, partition, offset) → the event's sequence number and append time
+/// (ms since the epoch; 8 bytes each, little-endian), then the
+/// postcard-encoded [`Event`]. Only read to migrate them to segments.
 pub(super) const EVENTS: TableDefinition<(&str, u32, u64), &[u8]> = TableDefinition::new("records");
 /// The table of databases written before events carried their sequence
 /// number: (topic, partition, offset) → postcard-encoded [`Event`].
 const EVENTS_WITHOUT_SEQ: TableDefinition<(&str, u32, u64), &[u8]> = TableDefinition::new("events");
 /// (consumer group, topic, partition) → next offset to consume.
 pub(super) const OFFSETS: TableDefinition<(&str, &str, u32), u64> = TableDefinition::new("offsets");
-/// (topic, partition) → bytes of its records (what `retention_bytes` bounds).
+/// Format 2's (topic, partition) → bytes of its records; dropped by the migration.
 pub(super) const PARTITION_BYTES: TableDefinition<(&str, u32), u64> =
     TableDefinition::new("partition-bytes");
+/// (topic, partition) → how far its segments reach: the offset after its
+/// last record, the bytes of its kept records (what `retention_bytes`
+/// bounds) and its oldest kept offset.
+pub(super) const PARTITIONS: TableDefinition<(&str, u32), (u64, u64, u64)> =
+    TableDefinition::new("partitions");
 /// (plugin namespace, key) → value.
 pub(super) const KV: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("kv");
 /// (plugin namespace, key) → when its value expires (ms since the epoch),
@@ -36,12 +43,15 @@ pub(super) const KV_EXPIRING: TableDefinition<(u64, &str, &str), ()> =
 pub(super) const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 /// The LSN of the last write-ahead log frame the database holds.
 pub(super) const APPLIED_LSN: &str = "applied-lsn";
+/// The sequence number the next appended event gets.
+pub(super) const NEXT_SEQ: &str = "next-seq";
 /// The layout of the data directory a database belongs to.
-const FORMAT_KEY: &str = "format";
+pub(super) const FORMAT_KEY: &str = "format";
 /// The layout this build writes and reads: 1 was the database alone
-/// (no `meta` entry), 2 adds the write-ahead log. Older ones are taken over
-/// as they are; newer ones are refused.
-pub(super) const FORMAT: u64 = 2;
+/// (no `meta` entry), 2 adds the write-ahead log, 3 keeps the records in
+/// segment files. Older ones are migrated when opened; newer ones are
+/// refused.
+pub(super) const FORMAT: u64 = 3;
 
 /// Next offset of every partition: (topic, partition) → offset.
 pub(super) type NextOffsets = HashMap<(String, u32), u64>;
@@ -49,12 +59,11 @@ pub(super) type NextOffsets = HashMap<(String, u32), u64>;
 pub(super) fn create_all(db: &Database) -> Result<(), StorageError> {
     let txn = db.begin_write().map_err(unavailable)?;
     txn.open_table(TOPICS).map_err(unavailable)?;
-    txn.open_table(EVENTS).map_err(unavailable)?;
     txn.open_table(OFFSETS).map_err(unavailable)?;
     txn.open_table(KV).map_err(unavailable)?;
     txn.open_table(KV_EXPIRY).map_err(unavailable)?;
     txn.open_table(KV_EXPIRING).map_err(unavailable)?;
-    txn.open_table(PARTITION_BYTES).map_err(unavailable)?;
+    txn.open_table(PARTITIONS).map_err(unavailable)?;
     check_format(&txn)?;
     migrate_events_without_seq(&txn)?;
     txn.commit().map_err(unavailable)
@@ -113,47 +122,52 @@ fn migrate_events_without_seq(txn: &redb::WriteTransaction) -> Result<(), Storag
     Ok(())
 }
 
-/// Topics, the next offset of each of their partitions, and the next
-/// sequence number.
-pub(super) fn load_topics(
-    db: &Database,
-) -> Result<(HashMap<String, u32>, NextOffsets, u64), StorageError> {
-    let txn = db.begin_read().map_err(unavailable)?;
-    let topics_table = txn.open_table(TOPICS).map_err(unavailable)?;
-    let events = txn.open_table(EVENTS).map_err(unavailable)?;
-    let mut topics = HashMap::new();
-    let mut next = HashMap::new();
-    let mut next_seq = 0;
-    for entry in topics_table.iter().map_err(unavailable)? {
-        let (name, partitions) = entry.map_err(unavailable)?;
-        let name = name.value().to_owned();
-        let partitions = partitions.value();
-        for p in 0..partitions {
-            let last = events
-                .range((name.as_str(), p, 0)..=(name.as_str(), p, u64::MAX))
-                .map_err(unavailable)?
-                .next_back()
-                .transpose()
-                .map_err(unavailable)?;
-            if let Some((_, v)) = &last {
-                next_seq = next_seq.max(record_seq(v.value())? + 1);
-            }
-            next.insert((name.clone(), p), last.map_or(0, |(k, _)| k.value().2 + 1));
-        }
-        topics.insert(name, partitions);
-    }
-    Ok((topics, next, next_seq))
+/// How far one partition's segments reach, as the database holds it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct PartitionState {
+    /// The offset after its last record.
+    pub(super) end: u64,
+    /// Bytes of its kept records.
+    pub(super) bytes: u64,
+    /// Its oldest kept offset.
+    pub(super) start: u64,
 }
 
-/// The LSN of the last write-ahead log frame the database holds (0: none;
-/// a database written before the log holds everything it was told).
-pub(super) fn load_applied_lsn(db: &Database) -> Result<u64, StorageError> {
+/// The state of every partition: (topic, partition) → state.
+pub(super) type PartitionStates = HashMap<(String, u32), PartitionState>;
+
+/// Topics, and the state of each of their partitions.
+pub(super) fn load_topics(
+    db: &Database,
+) -> Result<(HashMap<String, u32>, PartitionStates), StorageError> {
+    let txn = db.begin_read().map_err(unavailable)?;
+    let topics_table = txn.open_table(TOPICS).map_err(unavailable)?;
+    let states = txn.open_table(PARTITIONS).map_err(unavailable)?;
+    let mut topics = HashMap::new();
+    let mut partitions = HashMap::new();
+    for entry in topics_table.iter().map_err(unavailable)? {
+        let (name, count) = entry.map_err(unavailable)?;
+        let name = name.value().to_owned();
+        for p in 0..count.value() {
+            let state = states
+                .get((name.as_str(), p))
+                .map_err(unavailable)?
+                .map_or_else(PartitionState::default, |v| {
+                    let (end, bytes, start) = v.value();
+                    PartitionState { end, bytes, start }
+                });
+            partitions.insert((name.clone(), p), state);
+        }
+        topics.insert(name, count.value());
+    }
+    Ok((topics, partitions))
+}
+
+/// A number kept in the `meta` table (0 if absent).
+pub(super) fn load_meta(db: &Database, key: &str) -> Result<u64, StorageError> {
     let txn = db.begin_read().map_err(unavailable)?;
     let meta = txn.open_table(META).map_err(unavailable)?;
-    Ok(meta
-        .get(APPLIED_LSN)
-        .map_err(unavailable)?
-        .map_or(0, |v| v.value()))
+    Ok(meta.get(key).map_err(unavailable)?.map_or(0, |v| v.value()))
 }
 
 /// Bytes held by each KV namespace.
@@ -174,33 +188,9 @@ pub(crate) fn entry_size(key: &str, value: &[u8]) -> u64 {
     (key.len() + value.len()) as u64
 }
 
-/// Bytes before the event in a record: its sequence number and append time.
+/// Bytes before the event in a format-2 record: its sequence number and
+/// append time.
 const RECORD_HEAD: usize = 16;
-
-#[cfg(test)]
-pub(super) fn encode_record(
-    seq: u64,
-    appended_ms: u64,
-    event: &Event,
-) -> Result<Vec<u8>, StorageError> {
-    let mut out = Vec::with_capacity(RECORD_HEAD + 256);
-    encode_record_into(&mut out, seq, appended_ms, event)?;
-    Ok(out)
-}
-
-/// [`encode_record`] into `out` (cleared first), so a writer reuses one
-/// buffer for every record.
-pub(super) fn encode_record_into(
-    out: &mut Vec<u8>,
-    seq: u64,
-    appended_ms: u64,
-    event: &Event,
-) -> Result<(), StorageError> {
-    out.clear();
-    out.extend_from_slice(&seq.to_le_bytes());
-    out.extend_from_slice(&appended_ms.to_le_bytes());
-    postcard::to_io(event, out).map(drop).map_err(unavailable)
-}
 
 fn head_u64(bytes: &[u8], at: usize) -> Result<u64, StorageError> {
     let field: [u8; 8] = bytes
@@ -210,51 +200,20 @@ fn head_u64(bytes: &[u8], at: usize) -> Result<u64, StorageError> {
     Ok(u64::from_le_bytes(field))
 }
 
-fn record_seq(bytes: &[u8]) -> Result<u64, StorageError> {
-    head_u64(bytes, 0)
+/// A format-2 record's sequence number, append time and encoded event.
+pub(super) fn split_old_record(bytes: &[u8]) -> Result<(u64, u64, &[u8]), StorageError> {
+    Ok((
+        head_u64(bytes, 0)?,
+        head_u64(bytes, 8)?,
+        &bytes[RECORD_HEAD..],
+    ))
 }
 
-/// When a record was appended (ms since the epoch).
-pub(super) fn record_appended_ms(bytes: &[u8]) -> Result<u64, StorageError> {
-    head_u64(bytes, 8)
-}
-
-/// The sequence number and the event of a record.
-pub(super) fn decode_record(bytes: &[u8]) -> Result<(u64, Event), StorageError> {
-    let seq = record_seq(bytes)?;
-    let event = postcard::from_bytes(&bytes[RECORD_HEAD..])
-        .map_err(|e| unavailable(format!("corrupt event record: {e}")))?;
-    Ok((seq, event))
-}
-
-/// Bytes of every partition's records; partitions the table does not know
-/// yet (a database older than it) are counted once.
-pub(super) fn load_partition_bytes(
-    db: &Database,
-    topics: &HashMap<String, u32>,
-) -> Result<HashMap<(String, u32), u64>, StorageError> {
-    let txn = db.begin_read().map_err(unavailable)?;
-    let table = txn.open_table(PARTITION_BYTES).map_err(unavailable)?;
-    let events = txn.open_table(EVENTS).map_err(unavailable)?;
-    let mut out = HashMap::new();
-    for (topic, partitions) in topics {
-        for p in 0..*partitions {
-            let known = table.get((topic.as_str(), p)).map_err(unavailable)?;
-            let bytes = match known {
-                Some(v) => v.value(),
-                None => {
-                    let mut sum = 0u64;
-                    for entry in events
-                        .range((topic.as_str(), p, 0)..=(topic.as_str(), p, u64::MAX))
-                        .map_err(unavailable)?
-                    {
-                        sum += entry.map_err(unavailable)?.1.value().len() as u64;
-                    }
-                    sum
-                }
-            };
-            out.insert((topic.clone(), p), bytes);
-        }
-    }
-    Ok(out)
+/// A format-2 record, for tests that build an old data directory.
+#[cfg(test)]
+pub(super) fn encode_old_record(seq: u64, appended_ms: u64, event: &Event) -> Vec<u8> {
+    let mut out = seq.to_le_bytes().to_vec();
+    out.extend_from_slice(&appended_ms.to_le_bytes());
+    postcard::to_io(event, &mut out).expect("an event encodes");
+    out
 }

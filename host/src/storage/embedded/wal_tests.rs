@@ -146,27 +146,57 @@ async fn a_torn_last_group_is_dropped_and_the_log_goes_on() {
     assert_eq!(store.end_offset("t", 0).await.unwrap(), 3);
 }
 
-#[tokio::test]
-async fn a_data_directory_of_a_newer_format_is_refused_and_an_older_one_taken_over() {
-    let dir = tempfile::tempdir().unwrap();
-    let aside = tempfile::tempdir().unwrap();
-    checkpointed(dir.path(), aside.path()).await;
+/// A data directory as format 2 left it: records in the database, and
+/// three of them in topic `t`.
+fn format_2_directory(dir: &Path) {
+    let db = redb::Database::create(dir.join(DB)).unwrap();
+    let txn = db.begin_write().unwrap();
+    txn.open_table(tables::TOPICS)
+        .unwrap()
+        .insert("t", 1)
+        .unwrap();
     {
-        // A database of the format before the log: no format entry.
-        let db = redb::Database::open(dir.path().join(DB)).unwrap();
-        let txn = db.begin_write().unwrap();
-        txn.open_table(tables::META)
-            .unwrap()
-            .remove("format")
-            .unwrap();
-        txn.commit().unwrap();
+        let mut records = txn.open_table(tables::EVENTS).unwrap();
+        let mut bytes = txn.open_table(tables::PARTITION_BYTES).unwrap();
+        let mut total = 0;
+        for offset in 0..3u64 {
+            let record = tables::encode_old_record(offset + 10, 1_000, &event("t", "a", "old"));
+            total += record.len() as u64;
+            records.insert(("t", 0, offset), record.as_slice()).unwrap();
+        }
+        bytes.insert(("t", 0), total).unwrap();
     }
+    txn.open_table(tables::META)
+        .unwrap()
+        .insert("format", 2)
+        .unwrap();
+    txn.commit().unwrap();
+}
+
+#[tokio::test]
+async fn a_format_2_directory_is_migrated_and_a_newer_one_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    format_2_directory(dir.path());
     let store = EmbeddedStore::open(dir.path()).unwrap();
-    assert_eq!(store.read("t", 0, 0, 10).await.unwrap().len(), 1);
+    let read = store.read("t", 0, 0, 10).await.unwrap();
+    let kept: Vec<_> = read.iter().map(|e| (e.offset, e.seq)).collect();
+    assert_eq!(kept, [(0, 10), (1, 11), (2, 12)]);
+    let next = store.append(vec![event("t", "a", "new")]).await.unwrap();
+    assert_eq!(next[0].offset, 3);
+    let read = store.read("t", 0, 3, 10).await.unwrap();
+    assert_eq!(
+        read[0].seq, 13,
+        "sequence numbers go on from the migrated ones"
+    );
     drop(store);
     {
         let db = redb::Database::open(dir.path().join(DB)).unwrap();
         let txn = db.begin_write().unwrap();
+        let gone = txn
+            .list_tables()
+            .unwrap()
+            .all(|t| redb::TableHandle::name(&t) != "records");
+        assert!(gone, "the records left the database");
         let mut meta = txn.open_table(tables::META).unwrap();
         assert_eq!(meta.get("format").unwrap().unwrap().value(), tables::FORMAT);
         meta.insert("format", tables::FORMAT + 1).unwrap();
@@ -175,7 +205,7 @@ async fn a_data_directory_of_a_newer_format_is_refused_and_an_older_one_taken_ov
     }
     let err = EmbeddedStore::open(dir.path()).err().unwrap().to_string();
     assert!(
-        err.contains("written by a newer streamplug (store format 3"),
+        err.contains("written by a newer streamplug (store format 4"),
         "{err}"
     );
 }

@@ -13,7 +13,8 @@ use super::ingest_ids::Rotation;
 use super::open_tables::OpenTables;
 use super::ops::{Applied, WriteOp};
 use super::recovery::Recovery;
-use super::tables::{NextOffsets, OFFSETS, TOPICS, encode_record_into};
+use super::segments::Records;
+use super::tables::{NextOffsets, OFFSETS, TOPICS};
 use super::unavailable;
 use super::wal::Wal;
 use crate::event::Event;
@@ -43,8 +44,10 @@ pub(super) struct Writer {
     pub(super) clock_ms: u64,
     /// The frame of the group being written.
     pub(super) frame: Vec<u8>,
-    /// The record being written (one buffer for all).
-    pub(super) record: Vec<u8>,
+    /// Every partition's segments.
+    pub(super) records: Records,
+    /// The oldest kept offset of each partition, as committed.
+    pub(super) starts: HashMap<(String, u32), u64>,
     /// When the database was last made durable, and whether frames were
     /// logged since.
     pub(super) checkpoint: Checkpoint,
@@ -61,6 +64,8 @@ pub(super) struct Pending {
     pub(super) next_seq: Option<u64>,
     /// Change of each partition's bytes.
     pub(super) bytes: HashMap<(String, u32), i64>,
+    /// New oldest kept offsets (retention).
+    pub(super) starts: HashMap<(String, u32), u64>,
 }
 
 impl Writer {
@@ -76,10 +81,18 @@ impl Writer {
 
     fn run(mut self, mut rx: mpsc::Receiver<WriteOp>) {
         let mut group = Vec::with_capacity(MAX_GROUP);
-        while let Some(first) = rx.blocking_recv() {
+        // Upkeep (retention, compaction, KV expiry) is a group of its own,
+        // so no records are staged while it changes segments.
+        let mut held: Option<WriteOp> = None;
+        while let Some(first) = held.take().or_else(|| rx.blocking_recv()) {
+            let alone = first.is_upkeep();
             group.push(first);
-            while group.len() < MAX_GROUP {
+            while !alone && group.len() < MAX_GROUP {
                 match rx.try_recv() {
+                    Ok(op) if op.is_upkeep() => {
+                        held = Some(op);
+                        break;
+                    }
                     Ok(op) => group.push(op),
                     Err(_) => break,
                 }
@@ -133,7 +146,7 @@ impl Writer {
                     let _ = reply.send(Err(e));
                     return Ok(None);
                 }
-                let positions = self.append(tables, &events, pending)?;
+                let positions = self.append(&events, pending)?;
                 Ok(Some(Applied::Positions(reply, positions)))
             }
             WriteOp::AppendOnce {
@@ -154,8 +167,7 @@ impl Writer {
                 budget,
                 reply,
             } => {
-                tables.close();
-                let pruned = self.prune(tables.txn, &policies, now_ms, budget, pending)?;
+                let pruned = self.prune(&policies, now_ms, budget, pending)?;
                 Ok(Some(Applied::Pruned(reply, pruned)))
             }
             WriteOp::Remove {
@@ -164,9 +176,7 @@ impl Writer {
                 offsets,
                 reply,
             } => {
-                tables.close();
-                let removed =
-                    self.remove_records(tables.txn, &topic, partition, &offsets, pending)?;
+                let removed = self.remove_records(&topic, partition, &offsets, pending)?;
                 Ok(Some(Applied::Count(reply, removed)))
             }
             WriteOp::Probe { reply } => Ok(Some(Applied::Unit(reply))),
@@ -194,7 +204,7 @@ impl Writer {
                     let _ = reply.send(Err(e));
                     return Ok(None);
                 }
-                let positions = self.append(tables, &commit.publish, pending)?;
+                let positions = self.append(&commit.publish, pending)?;
                 let mut offsets = tables.txn.open_table(OFFSETS).map_err(unavailable)?;
                 for at in &commit.offsets {
                     offsets
@@ -231,14 +241,12 @@ impl Writer {
 
     pub(super) fn append(
         &mut self,
-        tables: &mut OpenTables<'_>,
         events: &[Event],
         pending: &mut Pending,
     ) -> Result<Vec<Position>, StorageError> {
         if events.is_empty() {
             return Ok(Vec::new());
         }
-        let table = tables.events()?;
         let mut positions = Vec::with_capacity(events.len());
         for event in events {
             let partitions = self.partition_count(&event.topic, pending).unwrap_or(1);
@@ -251,14 +259,10 @@ impl Writer {
                 .copied()
                 .unwrap_or(0);
             let seq = pending.next_seq.unwrap_or(self.next_seq);
-            encode_record_into(&mut self.record, seq, self.clock_ms, event)?;
-            table
-                .insert(
-                    (event.topic.as_str(), partition, offset),
-                    self.record.as_slice(),
-                )
-                .map_err(unavailable)?;
-            *pending.bytes.entry(slot.clone()).or_default() += self.record.len() as i64;
+            let len = self
+                .records
+                .stage(&slot, offset, seq, self.clock_ms, event)?;
+            *pending.bytes.entry(slot.clone()).or_default() += len as i64;
             pending.offsets.insert(slot, offset + 1);
             pending.next_seq = Some(seq + 1);
             positions.push(Position {

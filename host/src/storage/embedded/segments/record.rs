@@ -1,0 +1,132 @@
+//! One record in a segment file: its length (u32, of what follows the
+//! checksum), the CRC-32C of what follows, then the record's offset,
+//! sequence number and append time (ms since the epoch; u64 each,
+//! little-endian) and the postcard-encoded [`Event`].
+
+use crate::event::Event;
+use crate::storage::StorageError;
+
+use super::super::unavailable;
+
+/// Bytes of the length and the checksum.
+const FRAME: usize = 8;
+/// Bytes of the offset, sequence number and append time.
+const FIXED: usize = 24;
+
+/// What a record says of itself, without its event.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Head {
+    pub(crate) offset: u64,
+    pub(crate) seq: u64,
+    pub(crate) appended_ms: u64,
+    /// Bytes of the whole record on disk.
+    pub(crate) len: u64,
+}
+
+/// Append the record of `event` to `out`; its length.
+pub(crate) fn encode(
+    out: &mut Vec<u8>,
+    offset: u64,
+    seq: u64,
+    appended_ms: u64,
+    event: &Event,
+) -> Result<u64, StorageError> {
+    let start = out.len();
+    out.extend_from_slice(&[0; FRAME]);
+    out.extend_from_slice(&offset.to_le_bytes());
+    out.extend_from_slice(&seq.to_le_bytes());
+    out.extend_from_slice(&appended_ms.to_le_bytes());
+    postcard::to_io(event, &mut *out).map_err(unavailable)?;
+    let body = out.len() - start - FRAME;
+    let body_len = u32::try_from(body).map_err(|_| unavailable("record too large"))?;
+    let crc = crc32c::crc32c(&out[start + FRAME..]);
+    out[start..start + 4].copy_from_slice(&body_len.to_le_bytes());
+    out[start + 4..start + FRAME].copy_from_slice(&crc.to_le_bytes());
+    Ok((out.len() - start) as u64)
+}
+
+/// Append again a record read back (compaction copies it).
+pub(crate) fn encode_read(out: &mut Vec<u8>, head: &Head, payload: &[u8]) -> u64 {
+    let start = out.len();
+    out.extend_from_slice(&[0; FRAME]);
+    out.extend_from_slice(&head.offset.to_le_bytes());
+    out.extend_from_slice(&head.seq.to_le_bytes());
+    out.extend_from_slice(&head.appended_ms.to_le_bytes());
+    out.extend_from_slice(payload);
+    let body_len = (out.len() - start - FRAME) as u32;
+    let crc = crc32c::crc32c(&out[start + FRAME..]);
+    out[start..start + 4].copy_from_slice(&body_len.to_le_bytes());
+    out[start + 4..start + FRAME].copy_from_slice(&crc.to_le_bytes());
+    (out.len() - start) as u64
+}
+
+/// The record at the start of some bytes.
+pub(crate) enum Parsed<'a> {
+    /// A whole, intact record and its encoded event.
+    Record(Head, &'a [u8]),
+    /// The bytes end before the record does: this many are needed.
+    Short(usize),
+    /// Its checksum does not match (or its length cannot be one).
+    Damaged,
+}
+
+fn u64_at(bytes: &[u8], at: usize) -> u64 {
+    let mut field = [0; 8];
+    field.copy_from_slice(&bytes[at..at + 8]);
+    u64::from_le_bytes(field)
+}
+
+/// Parse the record `bytes` begin with.
+pub(crate) fn parse(bytes: &[u8]) -> Parsed<'_> {
+    if bytes.len() < FRAME {
+        return Parsed::Short(FRAME);
+    }
+    let body = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize;
+    let crc = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
+    if body < FIXED {
+        return Parsed::Damaged;
+    }
+    let len = FRAME + body;
+    if bytes.len() < len {
+        return Parsed::Short(len);
+    }
+    let record = &bytes[FRAME..len];
+    if crc32c::crc32c(record) != crc {
+        return Parsed::Damaged;
+    }
+    let head = Head {
+        offset: u64_at(record, 0),
+        seq: u64_at(record, 8),
+        appended_ms: u64_at(record, 16),
+        len: len as u64,
+    };
+    Parsed::Record(head, &record[FIXED..])
+}
+
+/// Decode a record's event.
+pub(crate) fn decode_event(payload: &[u8]) -> Result<Event, StorageError> {
+    postcard::from_bytes(payload).map_err(|e| unavailable(format!("corrupt event record: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_reads_back_and_a_flipped_bit_or_a_cut_is_noticed() {
+        let event = crate::storage::embedded::tests::event("t", "k", "x");
+        let mut out = vec![7];
+        let len = encode(&mut out, 5, 9, 1234, &event).unwrap();
+        assert_eq!(len as usize, out.len() - 1);
+        let Parsed::Record(head, payload) = parse(&out[1..]) else {
+            panic!("not a record")
+        };
+        assert_eq!((head.offset, head.seq, head.appended_ms), (5, 9, 1234));
+        assert_eq!(head.len, len);
+        assert_eq!(decode_event(payload).unwrap(), event);
+        assert!(matches!(parse(&out[1..out.len() - 1]), Parsed::Short(n) if n == len as usize));
+        let mut flipped = out[1..].to_vec();
+        flipped[20] ^= 1;
+        assert!(matches!(parse(&flipped), Parsed::Damaged));
+    }
+}
