@@ -38,7 +38,7 @@ pub(crate) fn write_partition(
             }
             segment = Some(Segment::create(&dir, head.offset)?);
         }
-        state.bytes += record::encode_read(&mut buf, &head, &payload);
+        state.bytes += record::encode_read(&mut buf, &head, &payload)?;
         state.end = head.offset + 1;
         if buf.len() as u64 >= DEFAULT_SEGMENT_BYTES {
             flush(segment.take(), &mut buf)?;

@@ -23,20 +23,20 @@ pub(crate) struct Head {
     pub(crate) len: u64,
 }
 
-/// Append the record of `event` to `out`; its length.
-pub(crate) fn encode(
-    out: &mut Vec<u8>,
-    offset: u64,
-    seq: u64,
-    appended_ms: u64,
-    event: &Event,
-) -> Result<u64, StorageError> {
+/// Start a record in `out`: room for its length and checksum, then its
+/// fixed fields. Returns where the record starts, for [`seal`].
+fn begin(out: &mut Vec<u8>, offset: u64, seq: u64, appended_ms: u64) -> usize {
     let start = out.len();
     out.extend_from_slice(&[0; FRAME]);
     out.extend_from_slice(&offset.to_le_bytes());
     out.extend_from_slice(&seq.to_le_bytes());
     out.extend_from_slice(&appended_ms.to_le_bytes());
-    postcard::to_io(event, &mut *out).map_err(unavailable)?;
+    start
+}
+
+/// Fill in the length and checksum of the record begun at `start`; its
+/// bytes on disk.
+fn seal(out: &mut [u8], start: usize) -> Result<u64, StorageError> {
     let body = out.len() - start - FRAME;
     let body_len = u32::try_from(body).map_err(|_| unavailable("record too large"))?;
     let crc = crc32c::crc32c(&out[start + FRAME..]);
@@ -45,19 +45,28 @@ pub(crate) fn encode(
     Ok((out.len() - start) as u64)
 }
 
+/// Append the record of `event` to `out`; its length.
+pub(crate) fn encode(
+    out: &mut Vec<u8>,
+    offset: u64,
+    seq: u64,
+    appended_ms: u64,
+    event: &Event,
+) -> Result<u64, StorageError> {
+    let start = begin(out, offset, seq, appended_ms);
+    postcard::to_io(event, &mut *out).map_err(unavailable)?;
+    seal(out, start)
+}
+
 /// Append again a record read back (compaction copies it).
-pub(crate) fn encode_read(out: &mut Vec<u8>, head: &Head, payload: &[u8]) -> u64 {
-    let start = out.len();
-    out.extend_from_slice(&[0; FRAME]);
-    out.extend_from_slice(&head.offset.to_le_bytes());
-    out.extend_from_slice(&head.seq.to_le_bytes());
-    out.extend_from_slice(&head.appended_ms.to_le_bytes());
+pub(crate) fn encode_read(
+    out: &mut Vec<u8>,
+    head: &Head,
+    payload: &[u8],
+) -> Result<u64, StorageError> {
+    let start = begin(out, head.offset, head.seq, head.appended_ms);
     out.extend_from_slice(payload);
-    let body_len = (out.len() - start - FRAME) as u32;
-    let crc = crc32c::crc32c(&out[start + FRAME..]);
-    out[start..start + 4].copy_from_slice(&body_len.to_le_bytes());
-    out[start + 4..start + FRAME].copy_from_slice(&crc.to_le_bytes());
-    (out.len() - start) as u64
+    seal(out, start)
 }
 
 /// The record at the start of some bytes.

@@ -58,7 +58,7 @@ impl Records {
                     index.push((head.offset, pos));
                     indexed = Some(pos);
                 }
-                record::encode_read(&mut out, &head, payload);
+                record::encode_read(&mut out, &head, payload)?;
                 Ok(true)
             })?;
             let io = |e: std::io::Error| unavailable(format!("{}: {e}", cleaned_path.display()));
