@@ -17,6 +17,7 @@ mod customer_story;
 mod delivery_reports;
 mod disk_full;
 mod durability;
+mod early_answers;
 mod effects_once;
 mod harness;
 mod harness_http;

@@ -156,7 +156,14 @@ pub async fn upload(
         .get(&name)
         .ok_or_else(|| registry_problem(RegistryError::Unknown(name.clone())))?;
     let malformed = |e: axum::extract::multipart::MultipartError| {
-        Problem::bad_request(format!("malformed multipart form: {}", e.body_text()))
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Problem::too_large(format!(
+                "the upload is larger than {} bytes (admin.max_upload_bytes)",
+                state.max_upload_bytes
+            ))
+        } else {
+            Problem::bad_request(format!("malformed multipart form: {}", e.body_text()))
+        }
     };
     let (mut component, mut manifest) = (None, None);
     while let Some(field) = form.next_field().await.map_err(malformed)? {

@@ -33,6 +33,7 @@ use axum::routing::{get, post};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::api::unread_body::{Discard, discard_unread};
 use crate::dispatch::Ownership;
 use crate::registry::Registry;
 use crate::runtime::plugin::PluginVersion;
@@ -51,10 +52,17 @@ pub struct AdminState {
     pub token: Arc<str>,
     /// The latest validated upload of each plugin, ready to deploy.
     pub candidates: Arc<Mutex<HashMap<String, Arc<PluginVersion>>>>,
+    /// Largest component upload, bytes.
+    pub max_upload_bytes: usize,
 }
 
+/// How long an upload refused before it was read may take to arrive
+/// (and be thrown away) before the answer goes out.
+const UPLOAD_DISCARD_TIME: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The admin routes.
-pub fn app(state: AdminState, max_upload_bytes: usize) -> Router {
+pub fn app(state: AdminState) -> Router {
+    let max_upload_bytes = state.max_upload_bytes;
     Router::new()
         .route("/admin/v1/plugins", get(handlers::list))
         .route(
@@ -87,6 +95,12 @@ pub fn app(state: AdminState, max_upload_bytes: usize) -> Router {
             auth::require_token,
         ))
         .layer(DefaultBodyLimit::max(max_upload_bytes))
+        // What a handler leaves of an upload (refused before it was read)
+        // is read before the answer, so the operator's client reads it.
+        .layer(axum::middleware::from_fn_with_state(
+            Discard::within(UPLOAD_DISCARD_TIME),
+            discard_unread,
+        ))
         .with_state(state)
 }
 

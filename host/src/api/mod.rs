@@ -10,6 +10,7 @@ pub mod rate_limit;
 pub mod status;
 pub mod topics;
 pub mod trace;
+pub mod unread_body;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -120,6 +121,12 @@ pub fn app(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(body_limit))
         // A body that trickles in is cut off (the handler answers 408).
         .layer(RequestBodyTimeoutLayer::new(state.limits.body_read_timeout))
+        // What a handler leaves of a body is read before the answer, so a
+        // client still sending it reads the answer, not a reset.
+        .layer(axum::middleware::from_fn_with_state(
+            unread_body::Discard::within(state.limits.body_read_timeout),
+            unread_body::discard_unread,
+        ))
         // One span per request, at DEBUG (nothing per request above DEBUG),
         // naming the path only: a query may carry a token (`/v1/ws?token=`,
         // the webhook's `?token=`), and logs never hold secrets.

@@ -107,9 +107,10 @@ async fn start_admin(
         ownership: ownership.clone(),
         token: Arc::from(token),
         candidates: Arc::default(),
+        max_upload_bytes: settings.admin.max_upload_bytes,
     };
     let (listener, addr) = bind(settings.admin.listen).await?;
-    let app = admin::app(state, settings.admin.max_upload_bytes);
+    let app = admin::app(state);
     tracing::info!(admin = %admin::describe(addr), "admin API listening");
     Ok((
         Some(addr),
