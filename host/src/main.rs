@@ -8,6 +8,13 @@ use streamplug::config::Settings;
 use streamplug::gateway::Gateway;
 use tracing_subscriber::EnvFilter;
 
+/// jemalloc, not glibc's allocator: ingest allocates and frees many small,
+/// short-lived objects across the runtime's threads and the log writer's;
+/// jemalloc took 15-30% off the CPU an ingested event costs for 8 MiB more
+/// idle RSS (docs/BENCHMARKS.md, "The allocator"). As TiKV and Vector ship.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> std::process::ExitCode {
     match start(Cli::parse()) {
         Ok(()) => std::process::ExitCode::SUCCESS,
