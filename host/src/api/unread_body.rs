@@ -67,8 +67,7 @@ pub async fn discard_unread(
     let mut response = next
         .run(Request::from_parts(parts, Body::new(shared.clone())))
         .await;
-    let rest = shared.take_unread(awaits_continue);
-    if let Some(rest) = rest
+    if let Some(rest) = shared.take_unread(awaits_continue)
         && !read_to_end(rest, discard, arrived + discard.max_time).await
     {
         response
@@ -84,8 +83,8 @@ async fn read_to_end(mut body: Body, discard: Discard, deadline: Instant) -> boo
     if body.size_hint().lower() > discard.max_bytes {
         return false;
     }
-    let mut read = 0u64;
     let drained = tokio::time::timeout_at(deadline, async {
+        let mut read = 0u64;
         while let Some(frame) = body.frame().await {
             let Ok(frame) = frame else { return false };
             read += frame.data_ref().map_or(0, |d| d.len() as u64);
@@ -104,6 +103,13 @@ struct Unread {
     body: Body,
     polled: bool,
     ended: bool,
+}
+
+impl Unread {
+    /// Whether nothing of the body is left to read.
+    fn finished(&self) -> bool {
+        self.ended || self.body.is_end_stream()
+    }
 }
 
 /// A request body the handler reads while the middleware keeps a handle
@@ -129,7 +135,7 @@ impl SharedBody {
     /// that nobody asked for (it sends nothing more then).
     fn take_unread(&self, awaits_continue: bool) -> Option<Body> {
         let mut unread = self.lock();
-        if unread.ended || unread.body.is_end_stream() || (awaits_continue && !unread.polled) {
+        if unread.finished() || (awaits_continue && !unread.polled) {
             return None;
         }
         Some(std::mem::replace(&mut unread.body, Body::empty()))
@@ -154,8 +160,7 @@ impl HttpBody for SharedBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        let unread = self.lock();
-        unread.ended || unread.body.is_end_stream()
+        self.lock().finished()
     }
 
     fn size_hint(&self) -> SizeHint {
