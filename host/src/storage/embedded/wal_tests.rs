@@ -126,13 +126,7 @@ async fn a_torn_last_group_is_dropped_and_the_log_goes_on() {
         .unwrap()
         .unwrap()
         .path();
-    let len = std::fs::metadata(&segment).unwrap().len();
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(&segment)
-        .unwrap()
-        .set_len(len - 3)
-        .unwrap();
+    super::wal::tear_last_frame(&segment, 3);
     crash(dir.path(), aside.path(), wal.path());
 
     let store = EmbeddedStore::open(dir.path()).unwrap();

@@ -50,6 +50,16 @@ fn u64_at(bytes: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap_or_default())
 }
 
+/// The LSN and whole length a frame's head at the start of `bytes` claims
+/// (checked by nothing: for telling a torn frame from other bytes).
+pub(crate) fn claimed(bytes: &[u8]) -> Option<(u64, usize)> {
+    if bytes.len() < HEAD {
+        return None;
+    }
+    let len = u32_at(bytes, 0) as usize;
+    (len > 0).then(|| (u64_at(bytes, 8), HEAD.saturating_add(len)))
+}
+
 /// The frame at the start of `bytes` and its length, or `None` if what is
 /// there is not a whole, intact frame (the torn tail of a crash, zeroes, or
 /// corruption).
