@@ -19,8 +19,8 @@ use std::sync::Arc;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::Value;
 use streamplug::config::{RuntimeSettings, Settings};
-use streamplug::event::StoredEvent;
 use streamplug::event::cloudevents::{StructuredEvent, parse_object};
+use streamplug::event::{Event, StoredEvent};
 use streamplug::harness::memory_kv::MemoryKv;
 use streamplug::runtime::bindings::{PluginPre, WitEvent};
 use streamplug::runtime::effects::Effects;
@@ -210,7 +210,24 @@ fn embedded_log(c: &mut Criterion) {
             );
         });
     }
+    // As HTTP ingest appends: each event's (source, id) looked up and
+    // recorded for the idempotency window.
+    let window = std::time::Duration::from_secs(86_400);
     group.throughput(Throughput::Elements(100));
+    group.bench_function("append_once 100 (one fsynced commit)", |b| {
+        b.to_async(&rt).iter_batched(
+            || {
+                (0..100)
+                    .map(|_| Event {
+                        id: Event::new_id(),
+                        ..event.clone()
+                    })
+                    .collect::<Vec<_>>()
+            },
+            |events| async { log.append_once(events, window).await.unwrap() },
+            BatchSize::SmallInput,
+        );
+    });
     group.bench_function("read 100", |b| {
         b.to_async(&rt).iter(|| async {
             let read = log.read("customer-interactions", 0, 0, 100).await.unwrap();
@@ -220,5 +237,62 @@ fn embedded_log(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, event_json, dispatch, embedded_log);
+/// Opening a store whose partition holds 64 MiB in 16 MiB segments: with
+/// the sealed segments' index files, and without them (each sealed segment
+/// scanned, as before index files existed).
+fn embedded_log_open(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let segment_bytes = 16 << 20;
+    {
+        let log = EmbeddedStore::open_with(dir.path(), segment_bytes).unwrap();
+        rt.block_on(log.create_topics(&[TopicSpec::new("t", 1)]))
+            .unwrap();
+        let mut event = stored().event;
+        event.topic = "t".into();
+        event.data = vec![b'x'; 900];
+        let mut bytes = 0;
+        while bytes < 64 << 20 {
+            rt.block_on(log.append(vec![event.clone(); 1000])).unwrap();
+            bytes += 1000 * 1000;
+        }
+    }
+    let part = dir.path().join("records").join("t-0");
+    let indexes = || {
+        std::fs::read_dir(&part)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "index"))
+            .collect::<Vec<_>>()
+    };
+    assert!(indexes().len() >= 3, "sealed segments have index files");
+    let mut group = c.benchmark_group("embedded_log");
+    group.sample_size(10);
+    group.bench_function("open 64 MiB, sealed segments indexed", |b| {
+        b.iter(|| drop(EmbeddedStore::open_with(dir.path(), segment_bytes).unwrap()));
+    });
+    group.bench_function("open 64 MiB, every segment scanned", |b| {
+        b.iter_batched(
+            || {
+                indexes()
+                    .iter()
+                    .for_each(|p| std::fs::remove_file(p).unwrap())
+            },
+            |()| drop(EmbeddedStore::open_with(dir.path(), segment_bytes).unwrap()),
+            BatchSize::PerIteration,
+        );
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    event_json,
+    dispatch,
+    embedded_log,
+    embedded_log_open
+);
 criterion_main!(benches);

@@ -13,7 +13,7 @@ use super::ingest_ids::Rotation;
 use super::open_tables::OpenTables;
 use super::ops::{Applied, WriteOp};
 use super::recovery::Recovery;
-use super::segments::Records;
+use super::segments::{Records, Slot};
 use super::tables::{NextOffsets, OFFSETS, TOPICS};
 use super::unavailable;
 use super::wal::Wal;
@@ -146,7 +146,7 @@ impl Writer {
                     let _ = reply.send(Err(e));
                     return Ok(None);
                 }
-                let positions = self.append(&events, pending)?;
+                let positions = self.append(events.iter(), pending)?;
                 Ok(Some(Applied::Positions(reply, positions)))
             }
             WriteOp::AppendOnce {
@@ -204,7 +204,7 @@ impl Writer {
                     let _ = reply.send(Err(e));
                     return Ok(None);
                 }
-                let positions = self.append(&commit.publish, pending)?;
+                let positions = self.append(commit.publish.iter(), pending)?;
                 let mut offsets = tables.txn.open_table(OFFSETS).map_err(unavailable)?;
                 for at in &commit.offsets {
                     offsets
@@ -239,38 +239,66 @@ impl Writer {
         Ok(())
     }
 
-    pub(super) fn append(
+    /// Stage `events` in their partitions, in order; their positions.
+    pub(super) fn append<'e>(
         &mut self,
-        events: &[Event],
+        events: impl ExactSizeIterator<Item = &'e Event>,
         pending: &mut Pending,
     ) -> Result<Vec<Position>, StorageError> {
-        if events.is_empty() {
+        if events.len() == 0 {
             return Ok(Vec::new());
         }
         let mut positions = Vec::with_capacity(events.len());
+        // The partitions this request appends to: each one's next offset
+        // and bytes added, taken into `pending` at the end.
+        let mut slots: Vec<(Slot, u64, i64)> = Vec::new();
+        let mut topic: Option<(&str, u32)> = None;
+        let mut seq = pending.next_seq.unwrap_or(self.next_seq);
         for event in events {
-            let partitions = self.partition_count(&event.topic, pending).unwrap_or(1);
+            let partitions = match topic {
+                Some((name, partitions)) if name == event.topic => partitions,
+                _ => {
+                    let partitions = self.partition_count(&event.topic, pending).unwrap_or(1);
+                    topic = Some((&event.topic, partitions));
+                    partitions
+                }
+            };
             let partition = Partitioner::Fnv1a.partition(event.key.as_deref(), partitions);
-            let slot = (event.topic.clone(), partition);
-            let offset = pending
-                .offsets
-                .get(&slot)
-                .or_else(|| self.next_offsets.get(&slot))
-                .copied()
-                .unwrap_or(0);
-            let seq = pending.next_seq.unwrap_or(self.next_seq);
+            let at = match slots
+                .iter()
+                .position(|((name, p), ..)| *p == partition && *name == event.topic)
+            {
+                Some(at) => at,
+                None => {
+                    let slot = (event.topic.clone(), partition);
+                    let offset = pending
+                        .offsets
+                        .get(&slot)
+                        .or_else(|| self.next_offsets.get(&slot))
+                        .copied()
+                        .unwrap_or(0);
+                    slots.push((slot, offset, 0));
+                    slots.len() - 1
+                }
+            };
+            let (slot, offset, bytes) = &mut slots[at];
             let len = self
                 .records
-                .stage(&slot, offset, seq, self.clock_ms, event)?;
-            *pending.bytes.entry(slot.clone()).or_default() += len as i64;
-            pending.offsets.insert(slot, offset + 1);
-            pending.next_seq = Some(seq + 1);
+                .stage(slot, *offset, seq, self.clock_ms, event)?;
             positions.push(Position {
                 topic: event.topic.clone(),
                 partition,
-                offset,
+                offset: *offset,
             });
+            *offset += 1;
+            *bytes += len as i64;
+            seq += 1;
         }
+        for (slot, next, bytes) in slots {
+            *pending.bytes.entry(slot.clone()).or_default() += bytes;
+            pending.offsets.insert(slot, next);
+        }
+        pending.next_seq = Some(seq);
         pending.appended = true;
         Ok(positions)
     }

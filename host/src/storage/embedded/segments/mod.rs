@@ -12,6 +12,7 @@
 //! once the group committed; a failed group's records are cut off again.
 
 pub(crate) mod import;
+pub(crate) mod index_file;
 mod partition;
 pub(crate) mod record;
 mod recover;
@@ -149,10 +150,9 @@ impl Records {
         if !self.parts.contains_key(slot) {
             self.ensure(&slot.0, slot.1);
         }
-        let part = self
-            .parts
-            .get_mut(slot)
-            .ok_or_else(|| unavailable("partition vanished"))?;
+        let Some(part) = self.parts.get_mut(slot) else {
+            return Err(unavailable("partition vanished"));
+        };
         if part.file.is_none() {
             part.start_segment(offset)?;
         }
@@ -223,7 +223,13 @@ impl Records {
             if part.written >= self.segment_bytes {
                 let end = part.staged_end;
                 match part.start_segment(end) {
-                    Ok(old) => self.rolled.extend(old),
+                    Ok(old) => {
+                        self.rolled.extend(old);
+                        let shared = part.log.read_shared();
+                        if let [.., sealed, _] = shared.segments.as_slice() {
+                            sealed.write_index(end);
+                        }
+                    }
                     Err(e) => {
                         tracing::warn!(error = %e, dir = %part.dir.display(), "could not roll a segment; appending to the old one");
                     }
@@ -266,7 +272,10 @@ impl Records {
             shared.segments.drain(..below).map(|s| s.path).collect()
         };
         for path in doomed {
-            if let Err(e) = std::fs::remove_file(&path) {
+            if let Err(e) = std::fs::remove_file(&path)
+                .map_err(unavailable)
+                .and_then(|()| index_file::remove(&path))
+            {
                 tracing::warn!(error = %e, path = %path.display(), "could not delete a segment retention no longer keeps");
             }
         }

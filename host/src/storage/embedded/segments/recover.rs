@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use super::index_file;
 use super::partition::Shared;
 use super::segment::{self, Segment};
 use super::{Appending, Records, Slot, partition_dir};
@@ -26,7 +27,7 @@ fn segment_files(dir: &std::path::Path) -> Result<Vec<(u64, PathBuf)>, StorageEr
         let name = name.to_string_lossy();
         if let Some(base) = segment::base_of(&name) {
             files.push((base, entry.path()));
-        } else if name.ends_with(".cleaned") {
+        } else if name.ends_with(".cleaned") || name.ends_with(".index.tmp") {
             let _ = std::fs::remove_file(entry.path());
         }
     }
@@ -46,6 +47,8 @@ impl Records {
         let dir = partition_dir(&self.dir, &slot.0, slot.1);
         let files = segment_files(&dir)?;
         let mut segments: Vec<Segment> = Vec::new();
+        // Each kept segment's end, and whether it still needs an index file.
+        let mut sealing: Vec<(u64, bool)> = Vec::new();
         let mut reached = start;
         for (i, (base, path)) in files.iter().enumerate() {
             let next = files.get(i + 1).map(|(b, _)| *b);
@@ -53,6 +56,7 @@ impl Records {
             let not_held = *base > end || (*base == end && !segments.is_empty());
             if wholly_deleted || not_held {
                 std::fs::remove_file(path).map_err(unavailable)?;
+                index_file::remove(path)?;
                 continue;
             }
             let opened = Segment::open(path.clone(), *base, end)?;
@@ -61,7 +65,18 @@ impl Records {
                 return Err(damaged(path, opened.end, end));
             }
             reached = reached.max(opened.end);
+            sealing.push((opened.end, !opened.from_index));
             segments.push(opened.segment);
+        }
+        // Sealed segments scanned now get their index file; the last one is
+        // appended to, so any index it has is stale from here on.
+        if let Some((active, sealed)) = segments.split_last() {
+            index_file::remove(&active.path)?;
+            for (segment, (end, scanned)) in sealed.iter().zip(&sealing) {
+                if *scanned {
+                    segment.write_index(*end);
+                }
+            }
         }
         if end > start && reached < end {
             let path = segments.last().map_or(dir.clone(), |s| s.path.clone());

@@ -8,6 +8,7 @@ use std::fs::OpenOptions;
 use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 
+use super::index_file;
 use super::segment::{INDEX_EVERY, Segment, scan_file};
 use super::{Records, Slot, record, sync_dir};
 use crate::storage::StorageError;
@@ -47,6 +48,7 @@ impl Records {
             let mut out = Vec::with_capacity(size as usize);
             let mut index = Vec::new();
             let mut indexed: Option<u64> = None;
+            let mut kept_end = base;
             scan_file(&file, 0, size, &mut |head, payload, _| {
                 if offsets.binary_search(&head.offset).is_ok() {
                     removed.records += 1;
@@ -58,6 +60,7 @@ impl Records {
                     index.push((head.offset, pos));
                     indexed = Some(pos);
                 }
+                kept_end = head.offset + 1;
                 record::encode_read(&mut out, &head, payload)?;
                 Ok(true)
             })?;
@@ -71,6 +74,7 @@ impl Records {
                 .map_err(io)?;
             cleaned.write_all_at(&out, 0).map_err(io)?;
             cleaned.sync_data().map_err(io)?;
+            index_file::remove(&path)?;
             std::fs::rename(&cleaned_path, &path).map_err(io)?;
             sync_dir(&part.dir)?;
             let file = Arc::new(cleaned);
@@ -84,6 +88,9 @@ impl Records {
                 index,
                 size,
             };
+            if !last {
+                shared.segments[i].write_index(kept_end);
+            }
             if last {
                 part.file = Some(file);
                 part.written = size;

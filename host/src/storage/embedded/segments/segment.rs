@@ -8,6 +8,7 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::index_file;
 use super::record::{self, Head, Parsed};
 use crate::storage::StorageError;
 
@@ -38,6 +39,8 @@ pub(crate) struct Opened {
     pub(crate) end: u64,
     /// Bytes cut off its end: a torn record, or records past the end.
     pub(crate) cut: u64,
+    /// Its index came from its index file, not from a scan.
+    pub(crate) from_index: bool,
 }
 
 pub(crate) fn file_name(base: u64) -> String {
@@ -69,6 +72,7 @@ impl Segment {
         let path = dir.join(file_name(base));
         let file = open_rw(&path, true)?;
         file.set_len(0).map_err(|e| io(&path, e))?;
+        index_file::remove(&path)?;
         Ok(Self {
             base,
             path,
@@ -82,6 +86,8 @@ impl Segment {
     /// cutting off the rest: records of groups the database does not hold
     /// (the write-ahead log gives them again), a torn last record, or
     /// whatever follows a damaged one.
+    /// A sealed segment with an index file that matches it, wholly below
+    /// `end`, is not scanned ([`index_file`]).
     pub(crate) fn open(path: PathBuf, base: u64, end: u64) -> Result<Opened, StorageError> {
         let file = open_rw(&path, false)?;
         let len = file.metadata().map_err(|e| io(&path, e))?.len();
@@ -92,6 +98,18 @@ impl Segment {
             index: Vec::new(),
             size: len,
         };
+        if let Some(sealed) = index_file::read(&segment.path)
+            && sealed.size == len
+            && sealed.end <= end
+        {
+            segment.index = sealed.entries;
+            return Ok(Opened {
+                segment,
+                end: sealed.end,
+                cut: 0,
+                from_index: true,
+            });
+        }
         let mut kept = base;
         let mut at = 0;
         let mut indexed: Option<u64> = None;
@@ -123,7 +141,22 @@ impl Segment {
             end: kept,
             cut: len - at,
             segment,
+            from_index: false,
         })
+    }
+
+    /// Write this segment's index file: it is sealed, and `end` is the
+    /// offset after its last record. A failure costs a scan at the next
+    /// open, so it is logged, not returned.
+    pub(crate) fn write_index(&self, end: u64) {
+        let sealed = index_file::SealedIndex {
+            size: self.size,
+            end,
+            entries: self.index.clone(),
+        };
+        if let Err(e) = index_file::write(&self.path, &sealed) {
+            tracing::warn!(error = %e, "could not write a sealed segment's index; the next start scans it");
+        }
     }
 
     /// Where to start reading for `offset`: the position of the last
