@@ -8,9 +8,10 @@ use futures::stream::{FuturesOrdered, SplitSink, SplitStream};
 use futures::{SinkExt as _, StreamExt as _};
 use serde_json::Value;
 
-use super::frames::{Ack, ErrorFrame, PushFrame, ResumeToken, Welcome, close_frame, text};
+use super::frames::{ErrorFrame, PushFrame, ResumeToken, Welcome, close_frame, text};
 use super::hub::Registration;
 
+mod answers;
 mod replay;
 use crate::api::AppState;
 use crate::api::ingest::{IngestReceipt, PendingReceipt, queue_value};
@@ -201,7 +202,7 @@ impl Session {
             };
             let step = match event {
                 Event::Leave(leave) => Err(leave),
-                Event::Answer(answer) => self.answer(answer).await,
+                Event::Answer(answer) => self.answer_ready(answer, &mut pending).await,
                 Event::Push(frame) => self.push(frame).await,
                 Event::Inbound(msg) => self.inbound(msg, &settings, &mut pending).await,
                 Event::Ping if self.last_seen.elapsed() > idle => Err(Leave::Close(
@@ -217,19 +218,6 @@ impl Session {
                 return leave;
             }
         }
-    }
-
-    /// Before closing, answer the frames already placed in the log (their
-    /// events are written either way).
-    async fn answer_queued(&mut self, mut pending: FuturesOrdered<PendingReceipt>) {
-        let drain = async {
-            while let Some(answer) = pending.next().await {
-                if self.answer(answer).await.is_err() {
-                    return;
-                }
-            }
-        };
-        let _ = tokio::time::timeout(CLOSE_LINGER, drain).await;
     }
 
     async fn push(&mut self, frame: PushFrame) -> Result<(), Leave> {
@@ -322,20 +310,6 @@ impl Session {
             }
         };
         Box::pin(std::future::ready(Err(refused)))
-    }
-
-    /// The `ack` of a frame whose events are durable, or its `error`.
-    async fn answer(&mut self, answer: Result<IngestReceipt, Problem>) -> Result<(), Leave> {
-        match answer {
-            Ok(receipt) => {
-                self.send(text(&Ack {
-                    kind: "ack",
-                    receipt: &receipt,
-                }))
-                .await
-            }
-            Err(problem) => self.send_problem(&problem).await,
-        }
     }
 
     /// An `error` frame carrying `problem`; the session stays open.
