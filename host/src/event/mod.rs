@@ -47,7 +47,11 @@ pub struct Event {
 impl Event {
     /// A fresh, time-ordered event id (UUID v7).
     pub fn new_id() -> String {
-        uuid::Uuid::now_v7().to_string()
+        let mut buf = [0; uuid::fmt::Hyphenated::LENGTH];
+        uuid::Uuid::now_v7()
+            .hyphenated()
+            .encode_lower(&mut buf)
+            .to_owned()
     }
 
     /// The current time in RFC 3339 with millisecond precision.
@@ -95,4 +99,19 @@ pub fn is_valid_attribute_name(name: &str) -> bool {
         && name
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Event;
+
+    #[test]
+    fn a_new_id_is_a_lowercase_hyphenated_uuid_v7_and_ids_grow() {
+        let (a, b) = (Event::new_id(), Event::new_id());
+        let parsed = uuid::Uuid::parse_str(&a).unwrap();
+        assert_eq!(parsed.get_version_num(), 7);
+        assert_eq!(a, parsed.hyphenated().to_string());
+        assert_eq!(a.len(), 36);
+        assert!(a < b, "time-ordered: {a} {b}");
+    }
 }
