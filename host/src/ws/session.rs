@@ -325,15 +325,30 @@ impl Session {
         self.send_message(Message::Text(text)).await
     }
 
-    /// Send, unless the hub declares this session slow while the socket is
-    /// blocked (a peer that stopped reading).
+    /// Send (queue, then write out), unless the hub declares this session
+    /// slow while the socket is blocked (a peer that stopped reading).
     async fn send_message(&mut self, msg: Message) -> Result<(), Leave> {
+        self.queue_message(msg).await?;
+        self.flush().await
+    }
+
+    /// Queue a message to the socket, unflushed, unless the session is slow.
+    async fn queue_message(&mut self, msg: Message) -> Result<(), Leave> {
         let handle = self.registration.handle.clone();
         if handle.is_slow() {
             return Err(slow_consumer());
         }
         tokio::select! {
-            sent = self.sink.send(msg) => sent.map_err(|_| Leave::Gone),
+            fed = self.sink.feed(msg) => fed.map_err(|_| Leave::Gone),
+            () = handle.kicked.notified() => Err(slow_consumer()),
+        }
+    }
+
+    /// Write what is queued to the socket.
+    async fn flush(&mut self) -> Result<(), Leave> {
+        let handle = self.registration.handle.clone();
+        tokio::select! {
+            flushed = self.sink.flush() => flushed.map_err(|_| Leave::Gone),
             () = handle.kicked.notified() => Err(slow_consumer()),
         }
     }

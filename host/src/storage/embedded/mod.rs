@@ -23,6 +23,7 @@ pub use compaction::{COMPACTED, Compacted};
 pub use group::CHECKPOINT_SECONDS;
 mod ingest_ids;
 mod kv;
+mod le;
 mod logged;
 mod migrate;
 mod open_tables;

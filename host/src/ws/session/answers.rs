@@ -5,9 +5,9 @@
 
 use axum::extract::ws::Message;
 use futures::stream::FuturesOrdered;
-use futures::{FutureExt as _, SinkExt as _, StreamExt as _};
+use futures::{FutureExt as _, StreamExt as _};
 
-use super::{CLOSE_LINGER, Leave, Session, slow_consumer};
+use super::{CLOSE_LINGER, Leave, Session};
 use crate::api::ingest::{IngestReceipt, PendingReceipt};
 use crate::api::problem::Problem;
 use crate::ws::frames::{Ack, ErrorFrame, text};
@@ -18,7 +18,7 @@ impl Session {
     pub(super) async fn answer_queued(&mut self, mut pending: FuturesOrdered<PendingReceipt>) {
         let drain = async {
             while let Some(answer) = pending.next().await {
-                if self.answer(answer).await.is_err() {
+                if self.answer_ready(answer, &mut pending).await.is_err() {
                     return;
                 }
             }
@@ -26,18 +26,10 @@ impl Session {
         let _ = tokio::time::timeout(CLOSE_LINGER, drain).await;
     }
 
-    /// The `ack` of a frame whose events are durable, or its `error`.
-    pub(super) async fn answer(
-        &mut self,
-        answer: Result<IngestReceipt, Problem>,
-    ) -> Result<(), Leave> {
-        self.queue_answer(answer).await?;
-        self.flush().await
-    }
-
-    /// Answer `first` and the frames after it whose answers are already
-    /// there (frames committed in the same group), in order, with one
-    /// write to the socket for all of them.
+    /// Answer `first` (the `ack` of a frame whose events are durable, or
+    /// its `error`) and the frames after it whose answers are already there
+    /// (frames committed in the same group), in order, with one write to
+    /// the socket for all of them.
     pub(super) async fn answer_ready(
         &mut self,
         first: Result<IngestReceipt, Problem>,
@@ -50,11 +42,7 @@ impl Session {
         self.flush().await
     }
 
-    /// Queue the answer of a frame to the socket, unflushed.
-    pub(super) async fn queue_answer(
-        &mut self,
-        answer: Result<IngestReceipt, Problem>,
-    ) -> Result<(), Leave> {
+    async fn queue_answer(&mut self, answer: Result<IngestReceipt, Problem>) -> Result<(), Leave> {
         let frame = match answer {
             Ok(receipt) => text(&Ack {
                 kind: "ack",
@@ -65,22 +53,6 @@ impl Session {
                 problem: &problem,
             }),
         };
-        let handle = self.registration.handle.clone();
-        if handle.is_slow() {
-            return Err(slow_consumer());
-        }
-        tokio::select! {
-            fed = self.sink.feed(Message::Text(frame)) => fed.map_err(|_| Leave::Gone),
-            () = handle.kicked.notified() => Err(slow_consumer()),
-        }
-    }
-
-    /// Write what is queued to the socket.
-    pub(super) async fn flush(&mut self) -> Result<(), Leave> {
-        let handle = self.registration.handle.clone();
-        tokio::select! {
-            flushed = self.sink.flush() => flushed.map_err(|_| Leave::Gone),
-            () = handle.kicked.notified() => Err(slow_consumer()),
-        }
+        self.queue_message(Message::Text(frame)).await
     }
 }

@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 
 use crate::storage::StorageError;
 
+use super::super::le::{u32_at, u64_at};
 use super::super::unavailable;
 
 const MAGIC: &[u8; 4] = b"SPIX";
@@ -59,18 +60,6 @@ fn encode(index: &SealedIndex) -> Vec<u8> {
     let crc = crc32c::crc32c(&out);
     out.extend_from_slice(&crc.to_le_bytes());
     out
-}
-
-fn u64_at(bytes: &[u8], at: usize) -> u64 {
-    let mut field = [0; 8];
-    field.copy_from_slice(&bytes[at..at + 8]);
-    u64::from_le_bytes(field)
-}
-
-fn u32_at(bytes: &[u8], at: usize) -> u32 {
-    let mut field = [0; 4];
-    field.copy_from_slice(&bytes[at..at + 4]);
-    u32::from_le_bytes(field)
 }
 
 fn decode(bytes: &[u8]) -> Option<SealedIndex> {

@@ -272,10 +272,7 @@ impl Records {
             shared.segments.drain(..below).map(|s| s.path).collect()
         };
         for path in doomed {
-            if let Err(e) = std::fs::remove_file(&path)
-                .map_err(unavailable)
-                .and_then(|()| index_file::remove(&path))
-            {
+            if let Err(e) = segment::remove_files(&path) {
                 tracing::warn!(error = %e, path = %path.display(), "could not delete a segment retention no longer keeps");
             }
         }

@@ -6,6 +6,7 @@
 use crate::event::Event;
 use crate::storage::StorageError;
 
+use super::super::le::{u32_at, u64_at};
 use super::super::unavailable;
 
 /// Bytes of the length and the checksum.
@@ -79,19 +80,13 @@ pub(crate) enum Parsed<'a> {
     Damaged,
 }
 
-fn u64_at(bytes: &[u8], at: usize) -> u64 {
-    let mut field = [0; 8];
-    field.copy_from_slice(&bytes[at..at + 8]);
-    u64::from_le_bytes(field)
-}
-
 /// Parse the record `bytes` begin with.
 pub(crate) fn parse(bytes: &[u8]) -> Parsed<'_> {
     if bytes.len() < FRAME {
         return Parsed::Short(FRAME);
     }
-    let body = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize;
-    let crc = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
+    let body = u32_at(bytes, 0) as usize;
+    let crc = u32_at(bytes, 4);
     if body < FIXED {
         return Parsed::Damaged;
     }

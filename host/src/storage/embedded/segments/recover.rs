@@ -55,8 +55,7 @@ impl Records {
             let wholly_deleted = next.is_some_and(|n| n <= start);
             let not_held = *base > end || (*base == end && !segments.is_empty());
             if wholly_deleted || not_held {
-                std::fs::remove_file(path).map_err(unavailable)?;
-                index_file::remove(path)?;
+                segment::remove_files(path)?;
                 continue;
             }
             let opened = Segment::open(path.clone(), *base, end)?;
@@ -68,6 +67,10 @@ impl Records {
             sealing.push((opened.end, !opened.from_index));
             segments.push(opened.segment);
         }
+        if end > start && reached < end {
+            let path = segments.last().map_or(dir.clone(), |s| s.path.clone());
+            return Err(damaged(&path, reached, end));
+        }
         // Sealed segments scanned now get their index file; the last one is
         // appended to, so any index it has is stale from here on.
         if let Some((active, sealed)) = segments.split_last() {
@@ -77,10 +80,6 @@ impl Records {
                     segment.write_index(*end);
                 }
             }
-        }
-        if end > start && reached < end {
-            let path = segments.last().map_or(dir.clone(), |s| s.path.clone());
-            return Err(damaged(&path, reached, end));
         }
         let log = self.log(slot);
         let mut part = Appending::new(log.clone(), dir);

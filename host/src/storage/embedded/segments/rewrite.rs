@@ -90,8 +90,7 @@ impl Records {
             };
             if !last {
                 shared.segments[i].write_index(kept_end);
-            }
-            if last {
+            } else {
                 part.file = Some(file);
                 part.written = size;
                 part.indexed = indexed;

@@ -47,6 +47,12 @@ pub(crate) fn file_name(base: u64) -> String {
     format!("{base:020}.log")
 }
 
+/// Delete the segment file at `path` and its index file.
+pub(crate) fn remove_files(path: &Path) -> Result<(), StorageError> {
+    std::fs::remove_file(path).map_err(|e| io(path, e))?;
+    index_file::remove(path)
+}
+
 /// The base offset of a segment file named `name`, if it is one.
 pub(crate) fn base_of(name: &str) -> Option<u64> {
     name.strip_suffix(".log")?.parse().ok()
@@ -86,6 +92,7 @@ impl Segment {
     /// cutting off the rest: records of groups the database does not hold
     /// (the write-ahead log gives them again), a torn last record, or
     /// whatever follows a damaged one.
+    ///
     /// A sealed segment with an index file that matches it, wholly below
     /// `end`, is not scanned ([`index_file`]).
     pub(crate) fn open(path: PathBuf, base: u64, end: u64) -> Result<Opened, StorageError> {

@@ -5,6 +5,8 @@
 //! Layout (little-endian): payload length `u32`, CRC `u32` (of everything
 //! after it), LSN `u64`, clock `u64` (ms since the epoch), payload.
 
+use super::super::le::{u32_at, u64_at};
+
 /// Bytes before a frame's payload.
 pub(crate) const HEAD: usize = 24;
 
@@ -40,14 +42,6 @@ pub(crate) fn seal(buf: &mut [u8], lsn: u64, clock_ms: u64) {
     buf[16..24].copy_from_slice(&clock_ms.to_le_bytes());
     let crc = crc32c::crc32c(&buf[8..]);
     buf[4..8].copy_from_slice(&crc.to_le_bytes());
-}
-
-fn u32_at(bytes: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap_or_default())
-}
-
-fn u64_at(bytes: &[u8], at: usize) -> u64 {
-    u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap_or_default())
 }
 
 /// The LSN and whole length a frame's head at the start of `bytes` claims

@@ -19,7 +19,7 @@
 //! renamed and written over again rather than deleted: a frame then goes
 //! to blocks the file already has, so its `fdatasync` writes the frame and
 //! flushes, without the inode write an append needs (measured in
-//! `docs/BENCHMARKS.md`, "A write-ahead log written in place"). Reading a
+//! `docs/BENCHMARKS.md`, "The log writer's I/O and the acks"). Reading a
 //! segment stops at zeroes (never written) or at a frame whose LSN does not
 //! follow the one before it (the first frame has the LSN of the segment's
 //! name): bytes left from the file's earlier use.
@@ -80,17 +80,21 @@ fn segment_name(lsn: u64) -> String {
     format!("{lsn:020}{SUFFIX}")
 }
 
+/// The LSN a segment's file name gives its first frame, if it names one.
+fn first_lsn_of(path: &Path) -> Option<u64> {
+    path.file_name()?
+        .to_str()?
+        .strip_suffix(SUFFIX)?
+        .parse()
+        .ok()
+}
+
 /// The segments in `dir`, oldest first.
 fn segments(dir: &Path) -> Result<Vec<(u64, PathBuf)>, StorageError> {
     let mut out = Vec::new();
     for entry in fs::read_dir(dir).map_err(|e| unavailable(format!("{}: {e}", dir.display())))? {
         let path = entry.map_err(unavailable)?.path();
-        let lsn = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .and_then(|n| n.strip_suffix(SUFFIX))
-            .and_then(|n| n.parse::<u64>().ok());
-        if let Some(lsn) = lsn {
+        if let Some(lsn) = first_lsn_of(&path) {
             out.push((lsn, path));
         }
     }
@@ -345,13 +349,7 @@ fn reusable(path: &Path) -> Result<Option<Spare>, StorageError> {
 #[cfg(test)]
 pub(crate) fn tear_last_frame(path: &Path, bytes: usize) {
     let data = fs::read(path).unwrap();
-    let first_lsn = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .and_then(|n| n.strip_suffix(SUFFIX))
-        .and_then(|n| n.parse().ok())
-        .unwrap();
-    let (frames, _) = read_segment(&data, first_lsn);
+    let (frames, _) = read_segment(&data, first_lsn_of(path).unwrap());
     let end: usize = frames.iter().map(|f| frame::HEAD + f.payload.len()).sum();
     let file = OpenOptions::new().write(true).open(path).unwrap();
     file.write_all_at(&vec![0; bytes], (end - bytes) as u64)
