@@ -1,11 +1,12 @@
 //! One group commit of the log writer: every request waiting at that moment
-//! applied to one redb transaction, the group's frame appended durably to
-//! the write-ahead log, the transaction committed, then the answers. Also
-//! the checkpoints that make redb itself durable, and the replay of the
-//! log's frames when the store opens.
+//! applied to one redb transaction, the group's frame written to the
+//! write-ahead log, the transaction committed, and the group handed to the
+//! sync thread, which answers once the frame is durable (`syncer.rs`).
+//! Also the checkpoints that make redb itself durable, and the replay of
+//! the log's frames when the store opens.
 
-use std::sync::PoisonError;
-use std::sync::atomic::Ordering;
+use std::fs::File;
+use std::sync::{Arc, PoisonError};
 use std::time::{Duration, Instant};
 
 use redb::{Database, Durability};
@@ -13,6 +14,7 @@ use redb::{Database, Durability};
 use super::logged::{self, Kept};
 use super::open_tables::OpenTables;
 use super::ops::{Applied, WriteOp, fail};
+use super::syncer::Settled;
 use super::tables::{APPLIED_LSN, META};
 use super::unavailable;
 use super::wal::{Replay, Wal, frame};
@@ -55,11 +57,19 @@ enum Source {
 struct Committed {
     pending: Pending,
     applied: Vec<Applied>,
+    /// The log segment its frame went to, not yet synced.
+    sync: Option<Arc<File>>,
 }
 
 impl Writer {
-    /// Write one group and answer its requests.
-    pub(super) fn write_group(&mut self, ops: impl Iterator<Item = WriteOp>) {
+    /// Write one group and hand it to the sync thread, which answers.
+    /// Upkeep first waits until every group before it is settled: it
+    /// drops and rewrites segments that those groups' records are in.
+    pub(super) fn write_group(&mut self, upkeep: bool, ops: impl Iterator<Item = WriteOp>) {
+        if let Some(err) = self.syncer.failure() {
+            self.wal.set_broken();
+            self.write_failed(&err);
+        }
         let db = match self.ready_to_write() {
             Ok(db) => db,
             Err(err) => {
@@ -67,11 +77,15 @@ impl Writer {
                 return;
             }
         };
+        if upkeep {
+            self.syncer.drain();
+        }
         self.clock_ms = now_ms();
         match self.commit_group(&db, ops, Source::Live) {
             Ok(committed) => {
                 self.wrote();
-                self.settle(committed);
+                let settled = self.adopt(committed);
+                self.syncer.hand(settled);
                 if self.checkpoint_due()
                     && let Err(err) = self.checkpoint(&db)
                 {
@@ -141,7 +155,11 @@ impl Writer {
         let finished = self.finish(txn, &mut frame, &pending, source, durable);
         self.frame = frame;
         match finished {
-            Ok(()) => Ok(Committed { pending, applied }),
+            Ok(sync) => Ok(Committed {
+                pending,
+                applied,
+                sync,
+            }),
             Err(err) => {
                 self.records.roll_back();
                 Err((err, applied))
@@ -150,8 +168,8 @@ impl Writer {
     }
 
     /// Log the group's frame (live) and commit its transaction: durably if
-    /// it did upkeep (then the frame is not needed), else after the frame
-    /// is durable.
+    /// it did upkeep (then the frame is not needed), else after writing the
+    /// frame, whose segment comes back to be synced before anyone is told.
     fn finish(
         &mut self,
         mut txn: redb::WriteTransaction,
@@ -159,7 +177,7 @@ impl Writer {
         pending: &Pending,
         source: Source,
         durable: bool,
-    ) -> Result<(), StorageError> {
+    ) -> Result<Option<Arc<File>>, StorageError> {
         self.record_partition_state(&txn, pending)?;
         let logging = matches!(source, Source::Live) && !durable && !frame::is_empty(frame);
         let lsn = match source {
@@ -183,8 +201,9 @@ impl Writer {
         if durable {
             self.records.sync()?;
         }
+        let mut sync = None;
         if logging {
-            self.wal.append(frame, self.clock_ms)?;
+            sync = Some(self.wal.write(frame, self.clock_ms)?.1);
             self.checkpoint.behind = true;
         }
         if let Err(e) = txn.commit() {
@@ -196,14 +215,19 @@ impl Writer {
         if durable {
             self.checkpointed()?;
         }
-        Ok(())
+        Ok(sync)
     }
 
-    /// Take a committed group's changes as the writer's state, wake the
-    /// readers, answer the requests.
-    fn settle(&mut self, committed: Committed) {
-        let Committed { pending, applied } = committed;
-        self.records.publish();
+    /// Take a committed group's changes as the writer's state (the next
+    /// group builds on them); what readers and requesters are owed once it
+    /// is durable comes back.
+    fn adopt(&mut self, committed: Committed) -> Settled {
+        let Committed {
+            pending,
+            applied,
+            sync,
+        } = committed;
+        let records = self.records.commit_staged();
         for (slot, start) in pending.starts {
             self.records.advance_start(&slot, start);
             self.starts.insert(slot, start);
@@ -220,7 +244,6 @@ impl Writer {
         }
         if let Some(next_seq) = pending.next_seq {
             self.next_seq = next_seq;
-            self.appended.store(next_seq, Ordering::Release);
         }
         if !pending.topics.is_empty() {
             self.topics
@@ -235,11 +258,11 @@ impl Writer {
                 *v = v.saturating_add_signed(delta);
             }
         }
-        if pending.appended {
-            self.changes.send_modify(|n| *n = n.wrapping_add(1));
-        }
-        for a in applied {
-            a.answer(None);
+        Settled {
+            sync,
+            records,
+            next_seq: pending.next_seq.filter(|_| pending.appended),
+            applied,
         }
     }
 
@@ -293,7 +316,7 @@ impl Writer {
             let committed = self
                 .commit_group(db, ops.into_iter(), Source::Replay(frame.lsn))
                 .map_err(|(err, _)| err)?;
-            self.settle(committed);
+            self.adopt(committed).publish(&self.readers);
         }
         if frames > 0 {
             tracing::info!(frames, "applied the write-ahead log again");

@@ -33,6 +33,7 @@ pub mod retention;
 mod segments;
 pub use segments::DEFAULT_SEGMENT_BYTES;
 mod stream;
+mod syncer;
 mod tables;
 pub(crate) use tables::entry_size;
 mod wal;
@@ -55,6 +56,7 @@ use handle::DbHandle;
 use ops::WriteOp;
 use recovery::{Loaded, Recovery};
 use stream::{EmbeddedStream, Start, WholeAssignment};
+use syncer::{Readers, Syncer};
 use writer::Writer;
 
 /// The embedded log and KV store.
@@ -100,6 +102,10 @@ impl EmbeddedStore {
         let kv_usage = Arc::new(Mutex::new(loaded.kv_usage.clone()));
         let health = Arc::new(StorageHealth::default());
         let (changes_tx, changes) = watch::channel(0);
+        let readers = Readers {
+            appended: appended.clone(),
+            changes: Arc::new(changes_tx),
+        };
         let (ops, rx) = mpsc::channel(4096);
         let (wal, replay) = wal::Wal::open(&dir.join("wal"), loaded.applied_lsn)?;
         let mut writer = Writer {
@@ -109,8 +115,8 @@ impl EmbeddedStore {
             kv_usage: kv_usage.clone(),
             next_offsets: loaded.next_offsets(),
             next_seq: loaded.next_seq,
-            appended: appended.clone(),
-            changes: changes_tx,
+            readers: readers.clone(),
+            syncer: Syncer::spawn(readers)?,
             rotation: Default::default(),
             partition_bytes: loaded.partition_bytes(),
             starts: loaded.starts(),
@@ -363,6 +369,8 @@ impl EventLog for EmbeddedStore {
 mod retention_tests;
 #[cfg(test)]
 mod segments_tests;
+#[cfg(test)]
+mod syncer_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -106,6 +106,9 @@ impl Writer {
         if Instant::now() < *next_try {
             return Err(error.clone());
         }
+        // Groups committed before the failure are answered (or failed)
+        // before the state they built on is reloaded.
+        self.syncer.drain();
         let reopened = self.db.reopen().and_then(|db| {
             let loaded = Loaded::from(&db)?;
             Ok((db, loaded))
@@ -119,6 +122,7 @@ impl Writer {
         });
         match replayed {
             Ok(db) => {
+                self.syncer.resume();
                 tracing::info!("the embedded store reopened after a write failure");
                 Ok(db)
             }
@@ -155,7 +159,9 @@ impl Writer {
         self.partition_bytes = loaded.partition_bytes();
         self.starts = loaded.starts();
         self.next_seq = loaded.next_seq;
-        self.appended.store(loaded.next_seq, Ordering::Release);
+        self.readers
+            .appended
+            .store(loaded.next_seq, Ordering::Release);
         self.rotation = Default::default();
         *self.topics.lock().unwrap_or_else(PoisonError::into_inner) = loaded.topics;
         *self.kv_usage.lock().unwrap_or_else(PoisonError::into_inner) = loaded.kv_usage;

@@ -2,10 +2,9 @@
 //! append, topic creation and consumer commit.
 
 use std::collections::HashMap;
-use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 
 use super::group::Checkpoint;
 use super::handle::DbHandle;
@@ -14,6 +13,7 @@ use super::open_tables::OpenTables;
 use super::ops::{Applied, WriteOp};
 use super::recovery::Recovery;
 use super::segments::{Records, Slot};
+use super::syncer::{Readers, Syncer};
 use super::tables::{NextOffsets, OFFSETS, TOPICS};
 use super::unavailable;
 use super::wal::Wal;
@@ -31,9 +31,10 @@ pub(super) struct Writer {
     pub(super) next_offsets: NextOffsets,
     /// The sequence number the next appended event gets.
     pub(super) next_seq: u64,
-    /// `next_seq` as of the last commit, for readers.
-    pub(super) appended: Arc<AtomicU64>,
-    pub(super) changes: watch::Sender<u64>,
+    /// What readers follow, moved on as groups are published.
+    pub(super) readers: Readers,
+    /// The thread that makes committed groups durable and answers them.
+    pub(super) syncer: Syncer,
     pub(super) rotation: Rotation,
     /// Bytes of each partition's records, as committed.
     pub(super) partition_bytes: HashMap<(String, u32), u64>,
@@ -85,9 +86,9 @@ impl Writer {
         // so no records are staged while it changes segments.
         let mut held: Option<WriteOp> = None;
         while let Some(first) = held.take().or_else(|| rx.blocking_recv()) {
-            let alone = first.is_upkeep();
+            let upkeep = first.is_upkeep();
             group.push(first);
-            while !alone && group.len() < MAX_GROUP {
+            while !upkeep && group.len() < MAX_GROUP {
                 match rx.try_recv() {
                     Ok(op) if op.is_upkeep() => {
                         held = Some(op);
@@ -97,7 +98,7 @@ impl Writer {
                     Err(_) => break,
                 }
             }
-            self.write_group(group.drain(..));
+            self.write_group(upkeep, group.drain(..));
         }
         // Leave the database durable and the log empty.
         if let Ok(db) = self.db.get()

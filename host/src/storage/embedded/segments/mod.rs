@@ -8,12 +8,15 @@
 //! holds and the log's later frames are applied again.
 //!
 //! The log writer stages a group's records per partition, writes them
-//! before the group's frame is logged, and publishes them to readers only
-//! once the group committed; a failed group's records are cut off again.
+//! before the group's frame is logged, and moves past them once the group
+//! committed; readers see them only when their [`Publication`] is
+//! published, once the group is durable. A failed group's records are cut
+//! off again.
 
 pub(crate) mod import;
 pub(crate) mod index_file;
 mod partition;
+mod publish;
 pub(crate) mod record;
 mod recover;
 mod rewrite;
@@ -26,6 +29,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, PoisonError, RwLock};
 
 pub(crate) use partition::PartitionLog;
+pub(crate) use publish::Publication;
 use segment::{INDEX_EVERY, Segment};
 
 use super::unavailable;
@@ -47,8 +51,10 @@ pub(crate) type Logs = Arc<RwLock<HashMap<Slot, Arc<PartitionLog>>>>;
 struct Appending {
     log: Arc<PartitionLog>,
     dir: PathBuf,
-    /// The last segment's file (none before the first record).
+    /// The last segment's file (none before the first record) and its
+    /// base offset.
     file: Option<Arc<File>>,
+    base: u64,
     /// Bytes of that file written and published.
     written: u64,
     /// Records of the group being written, their index entries, and the
@@ -201,43 +207,6 @@ impl Records {
         }
     }
 
-    /// The group committed: readers see its records.
-    pub(crate) fn publish(&mut self) {
-        for slot in self.touched.drain(..) {
-            let Some(part) = self.parts.get_mut(&slot) else {
-                continue;
-            };
-            let added = part.staged.len() as u64;
-            {
-                let mut shared = part.log.write_shared();
-                if let Some(segment) = shared.segments.last_mut() {
-                    segment.index.append(&mut part.staged_index);
-                    segment.size += added;
-                }
-                shared.end = part.staged_end;
-            }
-            part.written += added;
-            part.staged.clear();
-            part.indexed_published = part.indexed;
-            part.unsynced = true;
-            if part.written >= self.segment_bytes {
-                let end = part.staged_end;
-                match part.start_segment(end) {
-                    Ok(old) => {
-                        self.rolled.extend(old);
-                        let shared = part.log.read_shared();
-                        if let [.., sealed, _] = shared.segments.as_slice() {
-                            sealed.write_index(end);
-                        }
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, dir = %part.dir.display(), "could not roll a segment; appending to the old one");
-                    }
-                }
-            }
-        }
-    }
-
     /// Make every record written so far durable (a checkpoint).
     pub(crate) fn sync(&mut self) -> Result<(), StorageError> {
         for file in &self.rolled {
@@ -285,6 +254,7 @@ impl Appending {
             log,
             dir,
             file: None,
+            base: 0,
             written: 0,
             staged: Vec::new(),
             staged_index: Vec::new(),
@@ -309,6 +279,7 @@ impl Appending {
         let segment = Segment::create(&self.dir, base)?;
         sync_dir(&self.dir)?;
         let old = self.file.replace(segment.file.clone());
+        self.base = base;
         self.written = 0;
         self.indexed = None;
         self.indexed_published = None;

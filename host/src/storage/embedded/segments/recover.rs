@@ -85,6 +85,7 @@ impl Records {
         let mut part = Appending::new(log.clone(), dir);
         if let Some(active) = segments.last() {
             part.file = Some(active.file.clone());
+            part.base = active.base;
             part.written = active.size;
             part.indexed = active.index.last().map(|(_, pos)| *pos);
             part.indexed_published = part.indexed;

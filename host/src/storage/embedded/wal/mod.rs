@@ -1,9 +1,10 @@
 //! The embedded store's write-ahead log: what makes a group commit durable.
 //!
 //! The writer applies a group of requests to redb without syncing it
-//! (`Durability::None`), appends the group's logged writes to the log as
-//! one CRC-checked [`frame`] with one `write` and one `fdatasync`, and only
-//! then commits the redb transaction and answers. Every group also records
+//! (`Durability::None`), writes the group's logged writes to the log as
+//! one CRC-checked [`frame`] with one `write`, commits the redb transaction
+//! and hands the group to the sync thread, which `fdatasync`s the segment
+//! (once for every group waiting) before anyone is answered. Every group also records
 //! the LSN of its frame in redb, so the database always says which frames it
 //! holds. A checkpoint (a durable redb commit, every 100 ms or 4 MiB of log)
 //! makes everything before it durable in redb, and the log's segments are
@@ -29,6 +30,7 @@ pub(crate) mod frame;
 use std::fs::{self, File, OpenOptions};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub(crate) use frame::Frame;
 
@@ -64,7 +66,7 @@ pub(crate) struct Wal {
     dir: PathBuf,
     /// The segment frames go to, once the first frame since the last
     /// checkpoint created it (or renamed the spare to it).
-    segment: Option<File>,
+    segment: Option<Arc<File>>,
     /// The last checkpoint's segment, to be written over.
     spare: Option<Spare>,
     /// Bytes in the current segment.
@@ -176,9 +178,15 @@ impl Wal {
         self.segment_bytes
     }
 
-    /// Append the frame begun in `buf` (see [`frame::begin`]) durably: one
-    /// write, one `fdatasync`. Its LSN comes back.
-    pub(crate) fn append(&mut self, buf: &mut [u8], clock_ms: u64) -> Result<u64, StorageError> {
+    /// Write the frame begun in `buf` (see [`frame::begin`]) with one
+    /// `write`, not synced: its LSN comes back, with the segment file to
+    /// `fdatasync` before the frame counts as durable (the log's sync
+    /// thread does that, for every group waiting at once).
+    pub(crate) fn write(
+        &mut self,
+        buf: &mut [u8],
+        clock_ms: u64,
+    ) -> Result<(u64, Arc<File>), StorageError> {
         if self.broken {
             return Err(unavailable(
                 "the write-ahead log failed and has not been reopened",
@@ -189,16 +197,34 @@ impl Wal {
         let at = self.segment_bytes;
         let written = self.segment(lsn).and_then(|file| {
             file.write_all_at(buf, at)
-                .and_then(|()| file.sync_data())
-                .map_err(|e| unavailable(format!("write-ahead log: {e}")))
+                .map_err(|e| unavailable(format!("write-ahead log: {e}")))?;
+            Ok(file.clone())
         });
-        if let Err(e) = written {
-            self.broken = true;
-            return Err(e);
+        match written {
+            Ok(file) => {
+                self.segment_bytes += buf.len() as u64;
+                self.next_lsn += 1;
+                Ok((lsn, file))
+            }
+            Err(e) => {
+                self.broken = true;
+                Err(e)
+            }
         }
-        self.segment_bytes += buf.len() as u64;
-        self.next_lsn += 1;
+    }
+
+    /// Write the frame begun in `buf` and make it durable at once.
+    #[cfg(test)]
+    pub(crate) fn append(&mut self, buf: &mut [u8], clock_ms: u64) -> Result<u64, StorageError> {
+        let (lsn, file) = self.write(buf, clock_ms)?;
+        file.sync_data().map_err(unavailable)?;
         Ok(lsn)
+    }
+
+    /// A sync of the log failed: its end is unknown, so nothing more is
+    /// written until it is opened again.
+    pub(crate) fn set_broken(&mut self) {
+        self.broken = true;
     }
 
     /// Take back the last frame appended (its group did not commit), so it
@@ -225,7 +251,7 @@ impl Wal {
     /// The current segment, made (the spare renamed, or a new file filled
     /// with zeroes, and its directory entry made durable) when the first
     /// frame since a checkpoint goes to it.
-    fn segment(&mut self, first_lsn: u64) -> Result<&mut File, StorageError> {
+    fn segment(&mut self, first_lsn: u64) -> Result<&Arc<File>, StorageError> {
         if self.segment.is_none() {
             let path = self.dir.join(segment_name(first_lsn));
             let file = match self.spare.take() {
@@ -238,10 +264,10 @@ impl Wal {
             };
             sync_dir(&self.dir)?;
             self.segment_bytes = 0;
-            self.segment = Some(file);
+            self.segment = Some(Arc::new(file));
         }
         self.segment
-            .as_mut()
+            .as_ref()
             .ok_or_else(|| unavailable("write-ahead log: no segment"))
     }
 
