@@ -67,8 +67,7 @@ impl Writer {
     /// drops and rewrites segments that those groups' records are in.
     pub(super) fn write_group(&mut self, upkeep: bool, ops: impl Iterator<Item = WriteOp>) {
         if let Some(err) = self.syncer.failure() {
-            self.wal.set_broken();
-            self.write_failed(&err);
+            self.sync_failed(&err);
         }
         let db = match self.ready_to_write() {
             Ok(db) => db,
@@ -83,7 +82,12 @@ impl Writer {
         self.clock_ms = now_ms();
         match self.commit_group(&db, ops, Source::Live) {
             Ok(committed) => {
-                self.wrote();
+                // A sync that failed meanwhile fails this group too (the
+                // sync thread refuses it): not a recovery.
+                match self.syncer.failure() {
+                    Some(err) => self.sync_failed(&err),
+                    None => self.wrote(),
+                }
                 let settled = self.adopt(committed);
                 self.syncer.hand(settled);
                 if self.checkpoint_due()

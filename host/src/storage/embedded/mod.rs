@@ -105,6 +105,7 @@ impl EmbeddedStore {
         let readers = Readers {
             appended: appended.clone(),
             changes: Arc::new(changes_tx),
+            health: health.clone(),
         };
         let (ops, rx) = mpsc::channel(4096);
         let (wal, replay) = wal::Wal::open(&dir.join("wal"), loaded.applied_lsn)?;

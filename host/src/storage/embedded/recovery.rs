@@ -145,6 +145,13 @@ impl Writer {
         self.recovery.health.write_failed(&error.to_string());
     }
 
+    /// The sync thread could not make the log durable: its end is
+    /// unknown, so the store is reopened before anything more is written.
+    pub(super) fn sync_failed(&mut self, error: &StorageError) {
+        self.wal.set_broken();
+        self.write_failed(error);
+    }
+
     /// A transaction committed.
     pub(super) fn wrote(&mut self) {
         if self.recovery.failed.take().is_some() || self.recovery.health.is_write_failed() {

@@ -9,8 +9,10 @@
 //!
 //! Nothing is acknowledged or shown to readers before it is durable. A
 //! failed sync fails its groups and every group after it, until the writer
-//! has reopened the store (see `recovery.rs`) and says to resume; the
-//! writer learns of the failure before its next group.
+//! has reopened the store (see `recovery.rs`) and says to resume. The
+//! store's health turns not ready at once; the writer learns of the
+//! failure before its next group, and before it would count a group it
+//! committed meanwhile as a recovery.
 
 use std::fs::File;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,18 +24,20 @@ use tokio::sync::watch;
 use super::ops::Applied;
 use super::segments::Publication;
 use super::unavailable;
-use crate::storage::StorageError;
+use crate::storage::{StorageError, StorageHealth};
 
 /// Committed groups that may wait for the sync thread before the writer
 /// waits too (while it waits, requests gather into a larger next group).
 const WAITING_GROUPS: usize = 2;
 
 /// What readers follow: the sequence number after the last published
-/// event, and a tick at every publication.
+/// event, and a tick at every publication; and the store's health, which
+/// a failed sync makes not ready at once.
 #[derive(Clone)]
 pub(super) struct Readers {
     pub(super) appended: Arc<AtomicU64>,
     pub(super) changes: Arc<watch::Sender<u64>>,
+    pub(super) health: Arc<StorageHealth>,
 }
 
 /// A committed group, owed its publication and answers once durable.
@@ -194,6 +198,7 @@ fn settle(
         && let Err(e) = sync(groups)
     {
         tracing::error!(error = %e, "the write-ahead log's sync failed");
+        readers.health.write_failed(&e.to_string());
         *failed.lock().unwrap_or_else(PoisonError::into_inner) = Some(e.clone());
         *broken = Some(e);
     }

@@ -11,13 +11,14 @@ use tokio::sync::{oneshot, watch};
 
 use super::ops::Applied;
 use super::syncer::{Readers, Settled, Syncer};
-use crate::storage::StorageError;
+use crate::storage::{StorageError, StorageHealth};
 
 fn readers() -> (Readers, watch::Receiver<u64>) {
     let (changes, seen) = watch::channel(0);
     let readers = Readers {
         appended: Arc::new(AtomicU64::new(0)),
         changes: Arc::new(changes),
+        health: Arc::new(StorageHealth::default()),
     };
     (readers, seen)
 }
@@ -85,6 +86,10 @@ fn a_failed_sync_fails_its_groups_and_later_ones_until_the_writer_resumes() {
         panic!("a group whose sync failed was not failed");
     };
     assert!(err.to_string().contains("write-ahead log"), "{err}");
+    assert!(
+        readers.health.is_write_failed(),
+        "the store is not ready at once, before any later write"
+    );
     assert!(syncer.failure().is_some(), "the writer is told");
     assert!(syncer.failure().is_none(), "once");
 
