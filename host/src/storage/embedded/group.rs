@@ -265,7 +265,7 @@ impl Writer {
         Settled {
             sync,
             records,
-            next_seq: pending.next_seq.filter(|_| pending.appended),
+            next_seq: pending.next_seq,
             applied,
         }
     }

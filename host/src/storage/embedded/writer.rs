@@ -60,7 +60,6 @@ pub(super) struct Pending {
     pub(super) offsets: NextOffsets,
     pub(super) topics: HashMap<String, u32>,
     pub(super) kv_delta: HashMap<String, i64>,
-    pub(super) appended: bool,
     /// The next sequence number once this transaction commits.
     pub(super) next_seq: Option<u64>,
     /// Change of each partition's bytes.
@@ -300,7 +299,6 @@ impl Writer {
             pending.offsets.insert(slot, next);
         }
         pending.next_seq = Some(seq);
-        pending.appended = true;
         Ok(positions)
     }
 }

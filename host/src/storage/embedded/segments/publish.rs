@@ -67,16 +67,18 @@ impl Publication {
     /// Readers see the records.
     pub(crate) fn publish(mut self) {
         let mut shared = self.log.write_shared();
-        let Some(at) = shared.segments.iter().rposition(|s| s.base == self.base) else {
-            // Not expected: upkeep, which drops and replaces segments,
-            // waits until every group before it is published.
-            shared.end = shared.end.max(self.end);
-            return;
-        };
-        let segment = &mut shared.segments[at];
-        segment.index.append(&mut self.index);
-        segment.size += self.added;
         shared.end = shared.end.max(self.end);
+        // Always found: upkeep, which drops and replaces segments, waits
+        // until every group before it is published.
+        if let Some(segment) = shared
+            .segments
+            .iter_mut()
+            .rev()
+            .find(|s| s.base == self.base)
+        {
+            segment.index.append(&mut self.index);
+            segment.size += self.added;
+        }
         drop(shared);
         if self.sealed {
             // Written under the read lock: readers go on meanwhile.
