@@ -101,3 +101,4 @@ bench-check: test-plugins peer-plugins
 	$(CARGO) test -p streamplug-bench --bench extism_call
 	$(CARGO) build -p streamplug -p streamplug-bench
 	target/debug/streamplug-bench run --quick --kafka
+	target/debug/streamplug-bench flush --dir target --seconds 0.2

@@ -10,6 +10,7 @@ mod bare;
 mod cpu;
 mod cpu_cost;
 mod extism_peer;
+mod flush;
 mod http_load;
 mod kafka_load;
 mod memory;
@@ -55,6 +56,20 @@ enum Command {
         listen: SocketAddr,
         #[arg(long)]
         plugin: PathBuf,
+    },
+    /// Measure the disk under a directory: `fdatasync` of one small write,
+    /// appending and over written blocks, with one or more lanes at once
+    /// (what bounds the embedded log's group commits).
+    Flush {
+        /// A directory on the disk to measure (the gateway's data directory).
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        /// Seconds a probe.
+        #[arg(long, default_value_t = 2.0)]
+        seconds: f64,
+        /// Lanes syncing at once, one probe each.
+        #[arg(long, value_delimiter = ',', default_values_t = [1, 2, 3])]
+        lanes: Vec<usize>,
     },
 }
 
@@ -143,6 +158,11 @@ fn main() -> Result<()> {
         Command::Bare { listen } => runtime.block_on(bare::serve(listen)),
         Command::Extism { listen, plugin } => runtime.block_on(extism_peer::serve(listen, &plugin)),
         Command::Run(args) => runtime.block_on(run(*args)),
+        Command::Flush {
+            dir,
+            seconds,
+            lanes,
+        } => flush::run(&dir, seconds, &lanes),
     }
 }
 
