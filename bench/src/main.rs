@@ -7,6 +7,7 @@
 //! `--json`. Results and the commands behind them: `docs/BENCHMARKS.md`.
 
 mod bare;
+mod baseline;
 mod cpu;
 mod cpu_cost;
 mod extism_peer;

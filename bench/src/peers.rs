@@ -11,9 +11,9 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
+use crate::baseline::single_against_bare as load;
 use crate::meter::{Measured, Timing};
-use crate::scenarios::{Plan, single_against_bare as load};
-use crate::target::{Plugins, Target};
+use crate::target::Target;
 
 /// Where the peers' builds and tools are.
 #[derive(Debug, Clone)]
@@ -27,12 +27,13 @@ pub struct Peers {
 }
 
 impl Peers {
-    /// The three, one after the other, each on a fresh server.
-    pub async fn run(&self, plan: &Plan, t: Timing) -> Result<Vec<Measured>> {
-        let conns = plan.connections;
+    /// The three, one after the other, each on a fresh server
+    /// (`streamplug`: a gateway hosting the checksum plugin), each driven
+    /// by `conns` connections.
+    pub async fn run(&self, streamplug: Target, conns: usize, t: Timing) -> Result<Vec<Measured>> {
         let mut results = Vec::new();
 
-        let gw = plan.gateway(Plugins::Checksum, &[]).await?;
+        let gw = streamplug;
         results.push(load("checksum plugin on streamplug", &gw, conns, t).await?);
         drop(gw);
 

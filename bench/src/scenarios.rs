@@ -22,13 +22,13 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
 
+use crate::baseline::{BARE, against, single_against_bare};
 use crate::memory::{self, IdleMemory};
 use crate::meter::{Measured, Timing};
 use crate::peers::Peers;
 use crate::target::{Plugins, Target};
 use crate::{cpu_cost, http_load, kafka_load, ws_load};
 
-const BARE: &str = "bare axum (baseline)";
 const RAW_PRODUCER: &str = "raw rdkafka producer (baseline)";
 
 /// The gateway to drive.
@@ -103,7 +103,8 @@ impl Plan {
             results.push(single_against_bare(name, &gw, conns, t).await?);
         }
         if self.wants("peers") {
-            results.extend(self.peers.run(self, t).await?);
+            let streamplug = self.gateway(Plugins::Checksum, &[]).await?;
+            results.extend(self.peers.run(streamplug, conns, t).await?);
         }
         if let Some(in_flight) = self.kafka.filter(|_| self.wants("kafka")) {
             let broker = streamplug_tests::broker::Tansu::start()?;
@@ -160,20 +161,3 @@ impl Plan {
 /// Frames each session keeps unanswered in the pipelined WebSocket ingest
 /// scenario (the gateway's default `websocket.max_frames_in_flight` is 16).
 const WS_FRAMES_IN_FLIGHT: usize = 8;
-
-/// HTTP single-event ingest into `target`, with its CPU time per event,
-/// against the bare axum baseline.
-pub(crate) async fn single_against_bare(
-    name: &str,
-    target: &Target,
-    connections: usize,
-    t: Timing,
-) -> Result<Measured> {
-    let single = http_load::ingest(name, target, connections, 1, t);
-    Ok(against(cpu_cost::measured(target, t, single).await?, BARE))
-}
-
-fn against(mut measured: Measured, baseline: &str) -> Measured {
-    measured.baseline = Some(baseline.to_owned());
-    measured
-}

@@ -29,6 +29,7 @@ mod kafka_interop;
 mod kv_ttl;
 mod lifecycle;
 mod listener;
+mod module_graph;
 mod outbound;
 mod partitioning;
 mod plugins;

@@ -9,6 +9,7 @@ pub mod engagement;
 pub mod infobip;
 mod interop;
 pub mod local_server;
+pub mod module_graph;
 mod plugin_build;
 pub mod redis;
 pub mod salesforce;

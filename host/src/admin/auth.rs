@@ -5,7 +5,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::AdminState;
-use crate::api::problem::Problem;
+use crate::web::problem::Problem;
 
 /// Pass requests carrying `Authorization: Bearer <admin.token>`; answer
 /// others 401 with a problem body and `WWW-Authenticate: Bearer`.

@@ -11,13 +11,13 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AdminState;
-use crate::api::problem::Problem;
 use crate::api::status::{deployment_json, deployments_json};
 use crate::config::PluginManifest;
 use crate::registry::{Deployment, RegistryError};
 use crate::runtime::log_book::LINES_PER_PLUGIN;
 use crate::runtime::plugin::PluginVersion;
 use crate::versions::{StoreError, StoredVersion, VersionError};
+use crate::web::problem::Problem;
 
 pub(super) type Answer = Result<Response, Problem>;
 

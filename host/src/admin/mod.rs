@@ -33,11 +33,11 @@ use axum::routing::{get, post};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::api::unread_body::{Discard, discard_unread};
 use crate::dispatch::Ownership;
 use crate::registry::Registry;
 use crate::runtime::plugin::PluginVersion;
 use crate::versions::VersionLoader;
+use crate::web::unread_body::{Discard, discard_unread};
 
 /// What the admin handlers work on.
 #[derive(Clone)]

@@ -9,8 +9,8 @@ use serde_json::json;
 
 use super::AdminState;
 use super::handlers::{Answer, deployment, loaded, registry_problem};
-use crate::api::problem::Problem;
 use crate::registry::{CanaryPolicy, RegistryError};
+use crate::web::problem::Problem;
 
 /// Body of `canary`.
 #[derive(Deserialize)]

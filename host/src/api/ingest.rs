@@ -12,13 +12,13 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::AppState;
-use super::admission::{Form, prepare};
-use super::caller::{Caller, forbidden};
-use super::problem::Problem;
 use crate::auth::{Principal, Scope};
 use crate::event::Event;
-use crate::storage::StorageError;
+use crate::web::AppState;
+use crate::web::admission::{Form, prepare};
+use crate::web::caller::{Caller, forbidden};
+use crate::web::ingest::{IngestReceipt, append};
+use crate::web::problem::Problem;
 
 /// Content types `POST /v1/events` accepts.
 const ACCEPTED_TYPES: &[&str] = &[
@@ -27,38 +27,6 @@ const ACCEPTED_TYPES: &[&str] = &[
     "application/cloudevents-batch+json",
 ];
 
-/// Counter of events accepted at ingest by topic.
-pub const INGESTED: &str = "streamplug_ingest_events_total";
-/// Counter of retried copies recognised at ingest (answered, not written).
-pub const DUPLICATES: &str = "streamplug_ingest_duplicates_total";
-
-/// Where one accepted event was written.
-#[derive(Debug, Serialize)]
-pub struct Accepted {
-    /// Event id (assigned when the request had none).
-    pub id: String,
-    /// Topic it was routed to.
-    pub topic: String,
-    /// Partition.
-    pub partition: u32,
-    /// Offset in the partition.
-    pub offset: u64,
-    /// `true` when a copy with the same `source` and `id` was already
-    /// written within the idempotency window: this one was not written
-    /// again, and the position is the first copy's.
-    pub duplicate: bool,
-}
-
-/// The `202` body.
-#[derive(Debug, Serialize)]
-pub struct IngestReceipt {
-    /// Number of events accepted (written now or, for duplicates, before).
-    pub accepted: usize,
-    /// Each event's position, in request order.
-    pub events: Vec<Accepted>,
-}
-
-/// `POST /v1/events` options.
 #[derive(Debug, Default, Deserialize)]
 pub struct IngestQuery {
     /// Wait up to this long for the first push the (single) event causes,
@@ -117,7 +85,7 @@ pub async fn post_events(
     }
     // Registered before the append, so the reply cannot come first; the
     // wait is dropped, and forgotten, when the client goes away.
-    let reply = match state.ws.hub.replies.expect(&event.id, &principal.label()) {
+    let reply = match state.replies.expect(&event.id, &principal.label()) {
         Ok(wait) => wait,
         Err(e) => return e.problem().into_response(),
     };
@@ -223,100 +191,4 @@ fn is_timeout(rejection: &BytesRejection) -> bool {
         source = error.source();
     }
     false
-}
-
-/// Validate, authorise, route and durably append the events in `json`;
-/// see [`prepare`].
-pub async fn ingest_value(
-    state: &AppState,
-    json: Value,
-    principal: &Principal,
-    trace: &[(String, String)],
-) -> Result<IngestReceipt, Problem> {
-    append(state, prepare(state, json, Form::Any, principal, trace)?).await
-}
-
-/// [`ingest_value`] in two steps: this returns once the events hold their
-/// place in the log (after those of earlier calls), and the future resolves
-/// to the receipt once they are durable. A WebSocket session pipelines its
-/// frames this way.
-pub async fn queue_value(
-    state: &AppState,
-    json: Value,
-    principal: &Principal,
-    trace: &[(String, String)],
-) -> Result<PendingReceipt, Problem> {
-    queue(state, prepare(state, json, Form::Any, principal, trace)?).await
-}
-
-/// A receipt to come, once the events are durable.
-pub type PendingReceipt =
-    std::pin::Pin<Box<dyn std::future::Future<Output = Result<IngestReceipt, Problem>> + Send>>;
-
-/// Append validated events durably; their positions once written.
-async fn append(state: &AppState, events: Vec<Event>) -> Result<IngestReceipt, Problem> {
-    queue(state, events).await?.await
-}
-
-/// Place validated events in the log's order; the receipt once durable.
-async fn queue(state: &AppState, events: Vec<Event>) -> Result<PendingReceipt, Problem> {
-    if let Some(trouble) = state.storage_health.trouble() {
-        return Err(Problem::storage(
-            &trouble,
-            "; nothing of this request was written, send it again later",
-        ));
-    }
-    // Only the ids are needed after the append; the events move into it.
-    let ids: Vec<String> = events.iter().map(|e| e.id.clone()).collect();
-    let pending = state
-        .log
-        .queue_append_once(events, state.limits.idempotency_window)
-        .await
-        .map_err(append_problem)?;
-    Ok(Box::pin(async move {
-        let appended = pending.await.map_err(append_problem)?;
-        Ok(receipt(ids, appended))
-    }))
-}
-
-/// What a failed append tells the client.
-fn append_problem(e: StorageError) -> Problem {
-    match e {
-        StorageError::UnknownTopic(t) => Problem::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "unknown-topic",
-            "Routing error",
-            format!("the route leads to topic `{t}`, which does not exist"),
-        ),
-        e @ StorageError::InProgress { .. } => Problem::in_progress(format!(
-            "{e}; nothing of this request was written, send it again"
-        )),
-        other => Problem::unavailable(format!("the events were not written: {other}")),
-    }
-}
-
-/// The receipt of the events `ids`, written (or found written) at `appended`.
-fn receipt(ids: Vec<String>, appended: Vec<crate::storage::Appended>) -> IngestReceipt {
-    let accepted: Vec<Accepted> = ids
-        .into_iter()
-        .zip(appended)
-        .map(|(id, a)| Accepted {
-            id,
-            topic: a.position.topic,
-            partition: a.position.partition,
-            offset: a.position.offset,
-            duplicate: a.duplicate,
-        })
-        .collect();
-    for a in &accepted {
-        if a.duplicate {
-            metrics::counter!(DUPLICATES, "topic" => a.topic.clone()).increment(1);
-        } else {
-            metrics::counter!(INGESTED, "topic" => a.topic.clone()).increment(1);
-        }
-    }
-    IngestReceipt {
-        accepted: accepted.len(),
-        events: accepted,
-    }
 }

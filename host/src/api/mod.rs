@@ -1,20 +1,14 @@
-//! The HTTP API. [`app`] builds the whole router from an [`AppState`]; it
-//! does no I/O itself, so tests drive it with `oneshot` or a real socket.
+//! The public HTTP API. [`app`] builds the whole router from an [`AppState`]
+//! and the WebSocket gateway's routes; it does no I/O itself, so tests drive
+//! it with `oneshot` or a real socket. What it shares with the WebSocket
+//! gateway and the admin API is in [`crate::web`].
 
-mod admission;
-pub mod caller;
 pub mod ingest;
 pub mod listener;
-pub mod problem;
-pub mod rate_limit;
 pub mod status;
 pub mod topics;
 pub mod trace;
-pub mod unread_body;
 pub mod webhooks;
-
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -23,74 +17,8 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::registry::Registry;
-use crate::routing;
-use crate::storage::EventLog;
-
-/// Request limits the handlers enforce.
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    /// Largest body, bytes.
-    pub max_body_bytes: usize,
-    /// Most events per batch.
-    pub max_batch_events: usize,
-    /// Time a request's body has to arrive.
-    pub body_read_timeout: std::time::Duration,
-    /// How long a (`source`, `id`) is remembered against retried copies.
-    pub idempotency_window: std::time::Duration,
-}
-
-/// What the handlers share: one `Arc`, so the clone axum makes for every
-/// request is one reference count, not one per field.
-#[derive(Clone)]
-pub struct AppState(Arc<SharedState>);
-
-impl AppState {
-    /// The handlers' state.
-    pub fn new(shared: SharedState) -> Self {
-        Self(Arc::new(shared))
-    }
-}
-
-impl std::ops::Deref for AppState {
-    type Target = SharedState;
-
-    fn deref(&self) -> &SharedState {
-        &self.0
-    }
-}
-
-/// The fields of [`AppState`].
-pub struct SharedState {
-    /// The event log.
-    pub log: Arc<dyn EventLog>,
-    /// Type → topic routing.
-    pub router: Arc<routing::Router>,
-    /// Every topic the gateway knows.
-    pub topics: Arc<Vec<String>>,
-    /// Live plugins.
-    pub registry: Arc<Registry>,
-    /// Request limits.
-    pub limits: Limits,
-    /// Set once plugins are loaded and dispatch runs.
-    pub ready: Arc<AtomicBool>,
-    /// Partitions each plugin consumes on this instance.
-    pub ownership: Arc<crate::dispatch::Ownership>,
-    /// Token inbound webhooks must carry, when configured.
-    pub webhook_token: Option<Arc<str>>,
-    /// Prometheus exposition.
-    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
-    /// WebSocket sessions.
-    pub ws: Arc<crate::ws::WsContext>,
-    /// Turns credentials into principals.
-    pub auth: Arc<crate::auth::Authenticator>,
-    /// Longest dev token, when `POST /v1/dev/tokens` is on.
-    pub dev_token_max_ttl: Option<u64>,
-    /// Ingest rate limits per key and per client address.
-    pub ingest_limits: Arc<rate_limit::IngestLimits>,
-    /// Whether the storage takes writes (ingest is refused while not).
-    pub storage_health: Arc<crate::storage::StorageHealth>,
-}
+use crate::web::unread_body;
+pub use crate::web::{AppState, Limits, SharedState};
 
 /// The span of one request: method and path, never the query.
 fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
@@ -101,14 +29,15 @@ fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
     )
 }
 
-/// The gateway's routes.
-pub fn app(state: AppState) -> Router {
+/// The gateway's routes: the public API's, with `sessions` (the WebSocket
+/// gateway's routes, [`crate::ws::routes`]) merged in, all behind the same
+/// body limits, tracing and panic guard.
+pub fn app(state: AppState, sessions: Router) -> Router {
     let body_limit = state.limits.max_body_bytes;
+    let body_read_timeout = state.limits.body_read_timeout;
     Router::new()
         .route("/v1/events", post(ingest::post_events))
         .route("/v1/webhooks/infobip", post(webhooks::infobip))
-        .route("/v1/ws", get(crate::ws::upgrade))
-        .route("/v1/dev/tokens", post(crate::ws::dev_token))
         .route("/v1/topics", get(topics::list_topics))
         .route("/v1/topics/{topic}/events", get(topics::read_events))
         .route("/v1/schemas", get(status::schemas))
@@ -118,13 +47,15 @@ pub fn app(state: AppState) -> Router {
         .route("/readyz", get(status::readyz))
         .route("/metrics", get(status::metrics))
         .fallback(status::not_found)
+        .with_state(state)
+        .merge(sessions)
         .layer(DefaultBodyLimit::max(body_limit))
         // A body that trickles in is cut off (the handler answers 408).
-        .layer(RequestBodyTimeoutLayer::new(state.limits.body_read_timeout))
+        .layer(RequestBodyTimeoutLayer::new(body_read_timeout))
         // What a handler leaves of a body is read before the answer, so a
         // client still sending it reads the answer, not a reset.
         .layer(axum::middleware::from_fn_with_state(
-            unread_body::Discard::within(state.limits.body_read_timeout),
+            unread_body::Discard::within(body_read_timeout),
             unread_body::discard_unread,
         ))
         // One span per request, at DEBUG (nothing per request above DEBUG),
@@ -132,7 +63,6 @@ pub fn app(state: AppState) -> Router {
         // the webhook's `?token=`), and logs never hold secrets.
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(CatchPanicLayer::new())
-        .with_state(state)
 }
 
 #[cfg(test)]

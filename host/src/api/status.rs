@@ -7,12 +7,12 @@ use axum::http::{Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::AppState;
-use super::caller::Caller;
-use super::problem::Problem;
 use crate::auth::Scope;
 use crate::dispatch::Ownership;
 use crate::registry::{Deployment, Registry};
+use crate::web::AppState;
+use crate::web::caller::Caller;
+use crate::web::problem::Problem;
 
 /// `GET /healthz`: the process is up.
 pub async fn healthz() -> Response {

@@ -5,11 +5,11 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use super::AppState;
-use super::caller::{Caller, forbidden};
-use super::problem::Problem;
 use crate::event::cloudevents::StructuredEvent;
 use crate::storage::StorageError;
+use crate::web::AppState;
+use crate::web::caller::{Caller, forbidden};
+use crate::web::problem::Problem;
 
 /// Most events one read returns.
 pub const MAX_READ: usize = 1000;

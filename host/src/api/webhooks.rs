@@ -13,10 +13,10 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::AppState;
-use super::ingest::ingest_value;
-use super::problem::Problem;
 use crate::auth::Principal;
+use crate::web::AppState;
+use crate::web::ingest::ingest_value;
+use crate::web::problem::Problem;
 
 /// Query parameters.
 #[derive(Debug, Deserialize)]
@@ -97,7 +97,7 @@ pub async fn infobip(
     };
     let given = query.token.as_deref().unwrap_or_default();
     if !crate::auth::same(given.as_bytes(), expected.as_bytes()) {
-        return super::caller::unauthorized(&crate::auth::AuthError::Invalid(
+        return crate::web::caller::unauthorized(&crate::auth::AuthError::Invalid(
             "the webhook token is missing or wrong".into(),
         ))
         .into_response();

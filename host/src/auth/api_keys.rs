@@ -9,7 +9,7 @@ use std::sync::Arc;
 use base64::Engine as _;
 use sha2::{Digest as _, Sha256};
 
-use super::scopes::Scopes;
+use crate::config::scopes::Scopes;
 use crate::config::{ApiKeySettings, ConfigError, expand_env};
 
 /// The prefix that tells an API key from a JWT.

@@ -12,7 +12,6 @@
 pub mod api_keys;
 pub mod demo_key;
 pub mod jwks;
-pub mod scopes;
 pub mod tokens;
 
 use std::collections::HashMap;
@@ -20,9 +19,9 @@ use std::sync::Arc;
 
 use subtle::ConstantTimeEq as _;
 
+pub use crate::config::scopes::{Scope, Scopes};
 use crate::config::{AuthSettings, ConfigError, expand_env};
 pub use api_keys::{ApiKey, ApiKeys};
-pub use scopes::{Scope, Scopes};
 pub use tokens::{TokenIdentity, TokenVerifier};
 
 pub use crate::event::MAX_SUBJECT_BYTES;

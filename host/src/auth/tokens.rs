@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 
 use super::AuthError;
 use super::jwks::Jwks;
-use super::scopes::Scopes;
+use crate::config::scopes::Scopes;
 
 /// Verified tokens kept at once.
 const CACHE_ENTRIES: usize = 100_000;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::plugin::PluginCliError;
+use super::error::PluginCliError;
 use crate::scaffold::{self, Lang};
 
 /// The new plugin.

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use serde_json::{Value, json};
 
-use super::plugin::PluginCliError;
+use super::error::PluginCliError;
 use crate::harness::{self, Harness, expect};
 use crate::runtime::outbound::HttpFixtures;
 

@@ -139,11 +139,11 @@ pub(super) fn validate(auth: &AuthSettings, listen: SocketAddr) -> Result<(), Co
         ));
     }
     for (role, scopes) in &auth.roles {
-        crate::auth::Scopes::parse(scopes)
+        super::scopes::Scopes::parse(scopes)
             .map_err(|e| invalid(&format!("auth.roles.{role}"), e))?;
     }
     for (i, key) in auth.api_keys.iter().enumerate() {
-        crate::auth::Scopes::parse(&key.scopes)
+        super::scopes::Scopes::parse(&key.scopes)
             .map_err(|e| invalid(&format!("auth.api_keys[{i}].scopes"), e))?;
     }
     Ok(())

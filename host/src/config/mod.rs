@@ -8,8 +8,11 @@
 mod admin;
 mod auth;
 mod backends;
+mod credentials;
 mod manifest;
+pub mod origin;
 mod redact;
+pub mod scopes;
 mod storage;
 mod topics;
 mod validate;
@@ -23,10 +26,10 @@ use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::{Deserialize, Serialize};
 
-pub use crate::runtime::outbound::CredentialSettings;
 pub use admin::AdminSettings;
 pub use auth::{ApiKeySettings, AuthSettings};
 pub use backends::{KvBackend, KvSettings, LogBackend, LogSettings, expand_env};
+pub use credentials::CredentialSettings;
 pub use manifest::{PluginLimits, PluginManifest, RetryPolicy, plugin_table};
 pub use storage::StorageSettings;
 pub use topics::TopicSettings;

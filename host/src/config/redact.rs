@@ -43,7 +43,7 @@ fn hide_url_password(url: &mut String) {
 impl Settings {
     /// These settings with every secret hidden.
     pub fn redacted(&self) -> Self {
-        use crate::runtime::outbound::CredentialSettings;
+        use super::CredentialSettings;
         let mut s = self.clone();
         if let Some(v) = &mut s.auth.jwt_secret {
             hide(v);

@@ -203,12 +203,12 @@ impl Settings {
         let mut granted = Vec::new();
         for host in &p.allowed_hosts {
             granted.push(
-                crate::runtime::outbound::AllowedOrigin::parse(host)
+                super::origin::AllowedOrigin::parse(host)
                     .map_err(|reason| invalid(at("allowed_hosts"), reason))?,
             );
         }
         for (origin, credential) in &p.credentials {
-            let parsed = crate::runtime::outbound::AllowedOrigin::parse(origin)
+            let parsed = super::origin::AllowedOrigin::parse(origin)
                 .map_err(|reason| invalid(at("credentials"), reason))?;
             if !granted.contains(&parsed) {
                 return Err(invalid(

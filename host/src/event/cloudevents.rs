@@ -11,29 +11,11 @@ use base64::Engine as _;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+pub use super::field_error::FieldError;
 use super::{Event, JSON_CONTENT_TYPE, SPEC_VERSION, is_valid_attribute_name};
 
 /// The source given to events whose producer did not name one.
 pub const DEFAULT_SOURCE: &str = "/streamplug/ingest";
-
-/// A field-level problem in a submitted event.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{pointer}: {message}")]
-pub struct FieldError {
-    /// JSON pointer to the offending field, e.g. `/0/data/price`.
-    pub pointer: String,
-    /// What is wrong with it.
-    pub message: String,
-}
-
-impl FieldError {
-    pub(crate) fn new(pointer: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            pointer: pointer.into(),
-            message: message.into(),
-        }
-    }
-}
 
 /// A parsed but not yet routed event: everything but the topic.
 #[derive(Debug, Clone, PartialEq)]

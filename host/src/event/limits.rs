@@ -3,7 +3,7 @@
 //! attribute is memory and disk an outside caller or a plugin could take.
 
 use super::Event;
-use super::cloudevents::FieldError;
+use super::field_error::FieldError;
 
 /// Longest `id`, bytes.
 pub const MAX_ID_BYTES: usize = 256;

@@ -3,6 +3,7 @@
 
 pub mod cloudevents;
 pub mod data;
+pub mod field_error;
 pub mod limits;
 mod schema_check;
 pub mod vocabulary;
@@ -56,7 +57,7 @@ impl Event {
 
     /// The current time in RFC 3339 with millisecond precision.
     pub fn now() -> String {
-        chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        crate::clock::now_rfc3339()
     }
 
     /// The value of header `name`, if present.

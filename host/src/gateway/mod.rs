@@ -12,7 +12,6 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use crate::admin::{self, AdminState};
 use crate::api::listener::ConnectionLimits;
-use crate::api::rate_limit::IngestLimits;
 use crate::api::{self, AppState, Limits, SharedState};
 use crate::auth::Authenticator;
 use crate::config::{ConfigError, PluginManifest, Settings};
@@ -26,6 +25,7 @@ use crate::runtime::plugin::PluginVersion;
 use crate::runtime::state::HostServices;
 use crate::storage::{EventLog, KvStore, StorageError};
 use crate::versions::{VersionError, VersionLoader};
+use crate::web::rate_limit::IngestLimits;
 use crate::ws::WsContext;
 
 mod housekeeping;
@@ -314,7 +314,7 @@ impl Gateway {
                 .transpose()?
                 .map(Arc::from),
             metrics: prometheus(),
-            ws: ws.clone(),
+            replies: ws.hub.replies.clone(),
             auth,
             dev_token_max_ttl: settings
                 .auth
@@ -327,7 +327,7 @@ impl Gateway {
         let stop_admin = shutdown_rx.clone();
         let server = api::listener::serve(
             listener,
-            api::app(state),
+            api::app(state.clone(), crate::ws::routes(state, ws.clone())),
             ConnectionLimits::of(&settings.server),
             shutdown_rx,
         );

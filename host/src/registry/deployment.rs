@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use crate::clock::now_rfc3339;
 use crate::config::PluginManifest;
 use crate::runtime::plugin::PluginVersion;
 use crate::runtime::stats::StatsReading;
@@ -227,9 +228,4 @@ impl<V> Deployment<V> {
             what,
         });
     }
-}
-
-/// Now, as RFC 3339 with milliseconds.
-pub fn now_rfc3339() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }

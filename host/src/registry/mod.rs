@@ -17,9 +17,7 @@ use arc_swap::ArcSwap;
 use tokio::sync::watch;
 
 pub use canary_watch::{CANARY_ROLLBACKS, CanaryWatch};
-pub use deployment::{
-    Canary, CanaryPolicy, Change, Deployment, Shadow, Versioned, key_bucket, now_rfc3339,
-};
+pub use deployment::{Canary, CanaryPolicy, Change, Deployment, Shadow, Versioned, key_bucket};
 
 use crate::runtime::plugin::PluginVersion;
 
@@ -199,7 +197,7 @@ impl<V: Versioned> Registry<V> {
                     None => (
                         version.clone(),
                         (Instant::now(), version.stats()),
-                        now_rfc3339(),
+                        crate::clock::now_rfc3339(),
                     ),
                 };
             let id = version.id().to_owned();
@@ -226,7 +224,7 @@ impl<V: Versioned> Registry<V> {
             d.shadow = Some(Shadow {
                 version,
                 basis_points,
-                started_at: now_rfc3339(),
+                started_at: crate::clock::now_rfc3339(),
                 report: Arc::default(),
             });
             Ok(())

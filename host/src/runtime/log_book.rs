@@ -63,7 +63,7 @@ impl LogBook {
         book.next_seq += 1;
         let line = LogLine {
             seq: book.next_seq,
-            at: crate::registry::now_rfc3339(),
+            at: crate::clock::now_rfc3339(),
             level,
             version: of.version.to_owned(),
             event: (!of.event.is_empty()).then(|| of.event.to_owned()),

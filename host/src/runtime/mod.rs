@@ -15,11 +15,13 @@ pub mod host;
 pub mod instance_pool;
 pub mod log_book;
 pub mod outbound;
+pub mod outcome;
 pub mod plugin;
 pub mod state;
 pub mod stats;
 pub mod stderr_tail;
 pub mod summary;
+pub mod version_id;
 pub mod world;
 
 /// Errors of loading or running plugins.

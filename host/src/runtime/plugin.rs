@@ -23,19 +23,7 @@ use super::world::{Interfaces, Ungranted};
 use crate::config::PluginManifest;
 use crate::event::StoredEvent;
 
-/// How a plugin's handling of one event ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// Handled; commit it with its effects.
-    Ok,
-    /// The plugin asked for a later retry.
-    Retry(String),
-    /// The plugin rejected the event: dead-letter it.
-    Reject(String),
-    /// The plugin trapped, ran out of CPU time or memory, or timed out; the
-    /// instance was discarded. Retried like `Retry`.
-    Trap(String),
-}
+pub use super::outcome::Outcome;
 
 /// A loaded, validated plugin version.
 pub struct PluginVersion {
@@ -44,7 +32,7 @@ pub struct PluginVersion {
     /// sha256 of the component, hex.
     pub digest: String,
     /// Version id: the component together with its manifest
-    /// ([`crate::versions::version_id`]).
+    /// ([`super::version_id::version_id`]).
     pub id: String,
     /// Shared, read-only state of its instances.
     pub context: Arc<PluginContext>,
@@ -122,7 +110,7 @@ impl PluginVersion {
                 format!("{e:#} (does it target {}?)", super::bindings::WIT_PACKAGE),
             )
         })?;
-        let id = crate::versions::version_id(&digest, manifest);
+        let id = super::version_id::version_id(&digest, manifest);
         let context =
             PluginContext::new(manifest, id.clone(), host).map_err(|e| fail("its manifest", e))?;
         let version = Arc::new(Self {

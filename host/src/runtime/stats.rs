@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Serialize;
 
-use super::plugin::Outcome;
+use super::outcome::Outcome;
 
 /// Counters of one plugin version.
 #[derive(Debug, Default)]

@@ -71,11 +71,6 @@ pub(crate) fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
-/// The time now, ms since the epoch.
-pub(crate) fn millis_now() -> u64 {
-    u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0)
-}
-
 /// How long a claim holds while its events are produced.
 pub(crate) const CLAIM_TTL: Duration = Duration::from_secs(60);
 

@@ -18,9 +18,10 @@ mod partitioner;
 pub mod redis;
 mod topic_spec;
 
+pub(crate) use crate::clock::millis_now;
 pub use health::{StorageHealth, Trouble};
+pub(crate) use ingest_ids::millis;
 pub use ingest_ids::{Claim, EventId, IngestIds};
-pub(crate) use ingest_ids::{millis, millis_now};
 pub use kv::{EXPIRED, KvStore, KvValue, KvWrite, sweep_expired};
 pub use partitioner::Partitioner;
 pub use topic_spec::{CleanupPolicy, DEFAULT_DELETE_RETENTION_MS, Retention, TopicSpec};

@@ -12,15 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::PluginManifest;
 use crate::runtime::component_cache::digest;
-
-/// The id of the version made of the component with sha256 `digest` and
-/// `manifest` (whose `wasm` path does not count).
-pub fn version_id(digest: &str, manifest: &PluginManifest) -> String {
-    let mut manifest = manifest.clone();
-    manifest.wasm = PathBuf::new();
-    let manifest_json = serde_json::to_string(&manifest).unwrap_or_default();
-    self::digest(format!("{digest}\n{manifest_json}").as_bytes())[..12].to_owned()
-}
+pub use crate::runtime::version_id::version_id;
 
 /// One stored version.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -136,7 +128,7 @@ impl VersionStore {
             id,
             plugin: manifest.name.clone(),
             digest: component,
-            uploaded_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            uploaded_at: crate::clock::now_rfc3339(),
             size: wasm.len() as u64,
             source: source.to_owned(),
             manifest,

@@ -5,10 +5,10 @@ use axum::extract::ws::Utf8Bytes;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::api::ingest::IngestReceipt;
-use crate::api::problem::Problem;
 use crate::event::StoredEvent;
 use crate::runtime::host::push::CHANNEL_HEADER;
+use crate::web::ingest::IngestReceipt;
+use crate::web::problem::Problem;
 
 /// A position in the push log: the next offset to deliver in the customer's
 /// partition. Written `"<partition>.<offset>"`.

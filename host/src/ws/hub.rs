@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use tokio::sync::{Notify, watch};
 
 use super::frames::PushFrame;
-use super::replies::Replies;
+use crate::web::replies::Replies;
 
 /// Gauge of open sessions.
 pub const SESSIONS: &str = "streamplug_ws_sessions";

@@ -5,25 +5,52 @@
 
 pub mod frames;
 pub mod hub;
-pub mod replies;
 pub mod session;
 pub mod tailer;
 
 use std::sync::Arc;
 
+use axum::Router;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use serde::Deserialize;
 use tokio::sync::watch;
 
-use crate::api::AppState;
-use crate::api::caller::{forbidden, unauthorized};
-use crate::api::problem::Problem;
 use crate::auth::{AuthError, Principal};
 use crate::config::WebSocketSettings;
+use crate::web::AppState;
+use crate::web::caller::{forbidden, unauthorized};
+use crate::web::problem::Problem;
 use hub::Hub;
+
+/// The WebSocket routes' state: the handlers' shared state (which it
+/// dereferences to) and the sessions'.
+#[derive(Clone)]
+pub struct WsState {
+    app: AppState,
+    /// What sessions share.
+    pub ws: Arc<WsContext>,
+}
+
+impl std::ops::Deref for WsState {
+    type Target = AppState;
+
+    fn deref(&self) -> &AppState {
+        &self.app
+    }
+}
+
+/// The WebSocket gateway's routes (`GET /v1/ws`, `POST /v1/dev/tokens`),
+/// with their state, for [`crate::api::app`] to merge.
+pub fn routes(app: AppState, ws: Arc<WsContext>) -> Router {
+    Router::new()
+        .route("/v1/ws", get(upgrade))
+        .route("/v1/dev/tokens", post(dev_token))
+        .with_state(WsState { app, ws })
+}
 
 /// What sessions share.
 pub struct WsContext {
@@ -69,7 +96,7 @@ impl WsContext {
 
 /// The customer a session's token names (`?token=` or `Authorization: Bearer`).
 async fn authenticate(
-    state: &AppState,
+    state: &WsState,
     query: &WsQuery,
     headers: &HeaderMap,
 ) -> Result<String, AuthError> {
@@ -107,7 +134,7 @@ const WRITE_BUFFER_BYTES: usize = 8 * 1024;
 /// `GET /v1/ws`.
 pub async fn upgrade(
     ws: WebSocketUpgrade,
-    State(state): State<AppState>,
+    State(state): State<WsState>,
     Query(query): Query<WsQuery>,
     headers: HeaderMap,
 ) -> Response {
@@ -149,7 +176,7 @@ pub struct TokenRequest {
 /// `POST /v1/dev/tokens`: mint a customer token (only with `auth.dev_tokens`,
 /// which is refused at start unless the listener is on loopback).
 pub async fn dev_token(
-    State(state): State<AppState>,
+    State(state): State<WsState>,
     body: Result<axum::Json<TokenRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
     let Some(max_ttl) = state.dev_token_max_ttl else {

@@ -8,14 +8,14 @@ use futures::stream::{FuturesOrdered, SplitSink, SplitStream};
 use futures::{SinkExt as _, StreamExt as _};
 use serde_json::Value;
 
+use super::WsState;
 use super::frames::{ErrorFrame, PushFrame, ResumeToken, Welcome, close_frame, text};
 use super::hub::Registration;
 
 mod answers;
 mod replay;
-use crate::api::AppState;
-use crate::api::ingest::{IngestReceipt, PendingReceipt, queue_value};
-use crate::api::problem::Problem;
+use crate::web::ingest::{IngestReceipt, PendingReceipt, queue_value};
+use crate::web::problem::Problem;
 
 /// Close codes the gateway uses (see docs/websocket.md).
 pub mod close {
@@ -53,7 +53,7 @@ enum Leave {
 }
 
 struct Session {
-    state: AppState,
+    state: WsState,
     customer: String,
     /// The customer as a principal, for the ingest path.
     principal: crate::auth::Principal,
@@ -80,7 +80,7 @@ pub(super) async fn refuse(mut socket: WebSocket, code: u16, reason: String) {
 /// Serve a session of `customer`.
 pub(super) async fn run(
     socket: WebSocket,
-    state: AppState,
+    state: WsState,
     customer: String,
     resume: Option<String>,
 ) {

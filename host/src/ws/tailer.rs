@@ -48,7 +48,7 @@ async fn tail(
                         hub.deliver(customer, &frame);
                     }
                     if let Some(cause) = stored.event.header("causationid") {
-                        hub.replies.offer(cause, &frame);
+                        hub.replies.offer(cause, frame.text.as_str());
                     }
                 }
             }

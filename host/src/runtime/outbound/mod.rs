@@ -9,7 +9,6 @@
 pub mod capture;
 pub mod credentials;
 pub mod fixtures;
-pub mod origin;
 mod resolver;
 
 use std::collections::{BTreeMap, HashSet};
@@ -23,10 +22,11 @@ use http_body_util::{BodyExt, Full};
 use tokio::sync::Semaphore;
 use wasmtime_wasi_http::{Error as HttpError, WasiBody};
 
+pub use crate::config::CredentialSettings;
+pub use crate::config::origin::AllowedOrigin;
 pub use capture::{CallMode, HttpCall, OutboundHooks};
-pub use credentials::{Credential, CredentialSettings};
+pub use credentials::Credential;
 pub use fixtures::HttpFixtures;
-pub use origin::AllowedOrigin;
 use resolver::{GuardedResolver, PrivateAddress};
 
 /// Largest request body a plugin may send.

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
-use super::origin::is_private;
+use crate::config::origin::is_private;
 
 /// The resolver of one plugin's HTTP client.
 #[derive(Debug, Clone)]

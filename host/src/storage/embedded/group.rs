@@ -7,10 +7,11 @@
 
 use std::fs::File;
 use std::sync::{Arc, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use redb::{Database, Durability};
 
+use super::checkpoint::Checkpoint;
 use super::logged::{self, Kept};
 use super::open_tables::OpenTables;
 use super::ops::{Applied, WriteOp, fail};
@@ -21,29 +22,8 @@ use super::wal::{Replay, Wal, frame};
 use super::writer::{Pending, Writer, now_ms};
 use crate::storage::StorageError;
 
-/// Longest time between checkpoints while frames are logged.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
-/// Most bytes of log between checkpoints.
-const CHECKPOINT_BYTES: u64 = 4 << 20;
-
 /// Summary: how long each checkpoint held the writer (seconds).
 pub const CHECKPOINT_SECONDS: &str = "streamplug_storage_checkpoint_seconds";
-
-/// When redb was last made durable.
-pub(super) struct Checkpoint {
-    at: Instant,
-    /// Frames were logged since.
-    behind: bool,
-}
-
-impl Default for Checkpoint {
-    fn default() -> Self {
-        Self {
-            at: Instant::now(),
-            behind: false,
-        }
-    }
-}
 
 /// Where a group's requests come from.
 enum Source {
@@ -271,9 +251,7 @@ impl Writer {
     }
 
     fn checkpoint_due(&self) -> bool {
-        self.checkpoint.behind
-            && (self.checkpoint.at.elapsed() >= CHECKPOINT_EVERY
-                || self.wal.segment_bytes() >= CHECKPOINT_BYTES)
+        self.checkpoint.due(self.wal.segment_bytes())
     }
 
     /// Make the records and the database durable (everything the log holds

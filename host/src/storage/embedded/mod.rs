@@ -15,6 +15,7 @@
 //! group only once it is durable.
 
 mod append_once;
+mod checkpoint;
 mod claims;
 mod compaction;
 mod group;
@@ -37,6 +38,7 @@ mod syncer;
 mod tables;
 pub(crate) use tables::entry_size;
 mod wal;
+mod write_failure;
 mod writer;
 
 use std::collections::HashMap;
@@ -54,9 +56,10 @@ use super::{
 use crate::event::{Event, StoredEvent};
 use handle::DbHandle;
 use ops::WriteOp;
-use recovery::{Loaded, Recovery};
+use recovery::Loaded;
 use stream::{EmbeddedStream, Start, WholeAssignment};
 use syncer::{Readers, Syncer};
+use write_failure::Recovery;
 use writer::Writer;
 
 /// The embedded log and KV store.

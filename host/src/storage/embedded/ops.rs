@@ -3,11 +3,19 @@
 
 use tokio::sync::oneshot;
 
-use super::retention::Pruned;
 use crate::event::Event;
 use crate::storage::{Appended, ConsumerCommit, EventId, Position, StorageError, TopicSpec};
 
 type Reply<T> = oneshot::Sender<Result<T, StorageError>>;
+
+/// What a pruning step did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pruned {
+    /// Records deleted.
+    pub deleted: u64,
+    /// Whether it stopped at its budget with more to delete.
+    pub more: bool,
+}
 
 /// One write request.
 pub(super) enum WriteOp {

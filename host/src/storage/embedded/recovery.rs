@@ -11,35 +11,13 @@
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, PoisonError};
-use std::time::{Duration, Instant};
 
 use redb::Database;
 
 use super::segments::Records;
 use super::tables::{self, NextOffsets, PartitionState, PartitionStates};
 use super::writer::Writer;
-use crate::storage::{StorageError, StorageHealth};
-
-const FIRST_BACKOFF: Duration = Duration::from_secs(1);
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
-
-/// The writer's failure state.
-pub(super) struct Recovery {
-    pub(super) health: Arc<StorageHealth>,
-    /// Since a write failed: the error, and when the next reopen may be tried.
-    failed: Option<(StorageError, Instant)>,
-    backoff: Duration,
-}
-
-impl Recovery {
-    pub(super) fn new(health: Arc<StorageHealth>) -> Self {
-        Self {
-            health,
-            failed: None,
-            backoff: FIRST_BACKOFF,
-        }
-    }
-}
+use crate::storage::StorageError;
 
 /// What the writer keeps in memory, as committed.
 pub(super) struct Loaded {
@@ -100,10 +78,10 @@ impl Writer {
     /// The database to write to: the open one, or, after a failure, a
     /// reopened one once the backoff has passed (before that, the failure).
     pub(super) fn ready_to_write(&mut self) -> Result<Arc<Database>, StorageError> {
-        let Some((error, next_try)) = &self.recovery.failed else {
+        if !self.recovery.is_failed() {
             return self.db.get();
-        };
-        if Instant::now() < *next_try {
+        }
+        if let Some(error) = self.recovery.waiting() {
             return Err(error.clone());
         }
         // Groups committed before the failure are answered (or failed)
@@ -135,14 +113,7 @@ impl Writer {
 
     /// A transaction failed with `error`.
     pub(super) fn write_failed(&mut self, error: &StorageError) {
-        let backoff = if self.recovery.failed.is_some() {
-            (self.recovery.backoff * 2).min(MAX_BACKOFF)
-        } else {
-            FIRST_BACKOFF
-        };
-        self.recovery.backoff = backoff;
-        self.recovery.failed = Some((error.clone(), Instant::now() + backoff));
-        self.recovery.health.write_failed(&error.to_string());
+        self.recovery.failed(error);
     }
 
     /// The sync thread could not make the log durable: its end is
@@ -154,10 +125,7 @@ impl Writer {
 
     /// A transaction committed.
     pub(super) fn wrote(&mut self) {
-        if self.recovery.failed.take().is_some() || self.recovery.health.is_write_failed() {
-            self.recovery.backoff = FIRST_BACKOFF;
-            self.recovery.health.write_recovered();
-        }
+        self.recovery.wrote();
     }
 
     /// Take the committed state as the writer's own.

@@ -17,6 +17,7 @@ use redb::WriteTransaction;
 use tokio::sync::watch;
 
 use super::EmbeddedStore;
+pub use super::ops::Pruned;
 use super::ops::WriteOp;
 use super::tables::{META, NEXT_SEQ, PARTITIONS};
 use super::unavailable;
@@ -28,15 +29,6 @@ pub const DELETED: &str = "streamplug_log_retention_deleted_total";
 
 /// Records one pruning step deletes at most.
 const STEP: usize = 10_000;
-
-/// What a pruning step did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Pruned {
-    /// Records deleted.
-    pub deleted: u64,
-    /// Whether it stopped at its budget with more to delete.
-    pub more: bool,
-}
 
 impl Writer {
     /// Write how far the partitions this transaction changed reach, and

@@ -6,17 +6,17 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::mpsc;
 
-use super::group::Checkpoint;
+use super::checkpoint::Checkpoint;
 use super::handle::DbHandle;
 use super::ingest_ids::Rotation;
 use super::open_tables::OpenTables;
 use super::ops::{Applied, WriteOp};
-use super::recovery::Recovery;
 use super::segments::{Records, Slot};
 use super::syncer::{Readers, Syncer};
 use super::tables::{NextOffsets, OFFSETS, TOPICS};
 use super::unavailable;
 use super::wal::Wal;
+use super::write_failure::Recovery;
 use crate::event::Event;
 use crate::storage::{Partitioner, Position, StorageError};
 

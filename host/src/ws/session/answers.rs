@@ -8,8 +8,8 @@ use futures::stream::FuturesOrdered;
 use futures::{FutureExt as _, StreamExt as _};
 
 use super::{CLOSE_LINGER, Leave, Session};
-use crate::api::ingest::{IngestReceipt, PendingReceipt};
-use crate::api::problem::Problem;
+use crate::web::ingest::{IngestReceipt, PendingReceipt};
+use crate::web::problem::Problem;
 use crate::ws::frames::{Ack, ErrorFrame, text};
 
 impl Session {

@@ -18,8 +18,7 @@ use std::task::{Context, Poll};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
-use super::frames::PushFrame;
-use crate::api::problem::Problem;
+use super::problem::Problem;
 
 /// Gauge of requests waiting for a reply on this instance.
 pub const WAITING: &str = "streamplug_reply_waiters";
@@ -172,9 +171,9 @@ impl Replies {
     }
 
     /// A push caused by `cause` arrived: hand it to the request waiting for it.
-    pub fn offer(&self, cause: &str, frame: &PushFrame) {
+    pub fn offer(&self, cause: &str, push: &str) {
         if let Some(tx) = self.remove(cause, None) {
-            let _ = tx.send(serde_json::from_str(frame.text.as_str()).unwrap_or(Value::Null));
+            let _ = tx.send(serde_json::from_str(push).unwrap_or(Value::Null));
         }
     }
 }

@@ -13,7 +13,7 @@ use crate::event::vocabulary::{self, Origin};
 
 /// What form the events of a request take.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Form {
+pub enum Form {
     /// Structured CloudEvents or the shorthand.
     Any,
     /// Structured CloudEvents only (the body is sent as
@@ -36,7 +36,7 @@ enum Refusal {
 /// itself only (events without a subject get it), a key or staff the types
 /// its scopes name. Events without a trace context of their own get `trace`
 /// (the request's). Nothing is written if any event is refused.
-pub(super) fn prepare(
+pub fn prepare(
     state: &AppState,
     json: Value,
     form: Form,
