@@ -15,6 +15,7 @@ pub mod dispatch;
 pub mod event;
 pub mod gateway;
 pub mod harness;
+pub mod hash;
 pub mod rate;
 pub mod registry;
 pub mod routing;

@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use base64::Engine as _;
-use sha2::{Digest as _, Sha256};
 
 use crate::config::scopes::Scopes;
 use crate::config::{ApiKeySettings, ConfigError, expand_env};
@@ -71,7 +70,7 @@ pub fn hex_digest(key: &str) -> String {
 
 /// The SHA-256 of `key`.
 pub fn digest(key: &str) -> [u8; 32] {
-    Sha256::digest(key.as_bytes()).into()
+    crate::hash::sha256(key.as_bytes())
 }
 
 fn invalid(setting: String, reason: impl Into<String>) -> ConfigError {

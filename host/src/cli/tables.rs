@@ -189,14 +189,10 @@ pub fn log_lines(lines: &Value) -> String {
     out
 }
 
-/// `bytes` for people.
+/// `bytes` for people (binary units, as the gateway's own messages write
+/// them).
 pub fn size(bytes: u64) -> String {
-    const KIB: u64 = 1024;
-    match bytes {
-        b if b >= KIB * KIB => format!("{:.1} MiB", b as f64 / (KIB * KIB) as f64),
-        b if b >= KIB => format!("{:.1} KiB", b as f64 / KIB as f64),
-        b => format!("{b} B"),
-    }
+    indicatif::HumanBytes(bytes).to_string()
 }
 
 #[cfg(test)]
@@ -221,7 +217,7 @@ mod tests {
             deployment(&list[0]),
             "recommend: abc live (running), canary def on 10.0% of keys"
         );
-        assert_eq!(size(3 * 1024 * 1024 / 2), "1.5 MiB");
+        assert_eq!(size(3 * 1024 * 1024 / 2), "1.50 MiB");
         assert_eq!(size(10), "10 B");
     }
 }

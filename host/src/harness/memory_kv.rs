@@ -6,9 +6,7 @@ use std::sync::{Mutex, PoisonError};
 
 use async_trait::async_trait;
 
-use crate::storage::{
-    ConsumerCommit, KvStore, KvValue, StorageError, embedded::entry_size, millis_now,
-};
+use crate::storage::{ConsumerCommit, KvStore, KvValue, StorageError, entry_size, millis_now};
 
 /// A [`KvStore`] in a map: namespace → key → value, with each namespace's
 /// usage kept as it changes (as the embedded store does), so the quota check

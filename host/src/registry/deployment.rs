@@ -111,11 +111,7 @@ impl<V> Canary<V> {
 /// and versions, so a key stays on the same side of a canary everywhere and
 /// a larger share keeps the keys a smaller one had.
 pub fn key_bucket(key: &str) -> u32 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in key.bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
+    let hash = crate::hash::fnv1a_64(key.as_bytes());
     // Fold the high bits in: FNV's low bits mix poorly for short keys.
     u32::try_from((hash ^ (hash >> 32)) % 10_000).unwrap_or(0)
 }

@@ -10,8 +10,7 @@ use wasmtime::component::Component;
 
 /// The sha256 digest of a component, hex.
 pub fn digest(bytes: &[u8]) -> String {
-    use sha2::Digest as _;
-    hex::encode(sha2::Sha256::digest(bytes))
+    crate::hash::sha256_hex(bytes)
 }
 
 /// The part of a cached file's name that says which engine compiled it.

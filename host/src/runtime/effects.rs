@@ -84,17 +84,8 @@ impl Trigger {
     /// length-prefixed), then `tail`: what names something `plugin` does
     /// while handling this trigger, the same on every attempt.
     pub fn digest(&self, plugin: &str, parts: &[&str], tail: &[u8]) -> [u8; 32] {
-        use sha2::{Digest, Sha256};
-        let mut hash = Sha256::new();
-        for part in [plugin, self.source.as_str(), self.id.as_str()]
-            .iter()
-            .chain(parts)
-        {
-            hash.update((part.len() as u64).to_le_bytes());
-            hash.update(part.as_bytes());
-        }
-        hash.update(tail);
-        hash.finalize().into()
+        let trigger = [plugin, self.source.as_str(), self.id.as_str()];
+        crate::hash::sha256_of_parts(trigger.into_iter().chain(parts.iter().copied()), tail)
     }
 
     /// Headers that tie an event the plugin emits to the one it handles:

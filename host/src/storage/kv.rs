@@ -4,6 +4,12 @@ use async_trait::async_trait;
 
 use super::{ConsumerCommit, StorageError};
 
+/// What a KV entry counts against its plugin's quota, on every backend:
+/// its key's and its value's bytes.
+pub fn entry_size(key: &str, value: &[u8]) -> u64 {
+    (key.len() + value.len()) as u64
+}
+
 /// A value to store, and when it expires.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct KvValue {

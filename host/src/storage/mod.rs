@@ -22,7 +22,7 @@ pub(crate) use crate::clock::millis_now;
 pub use health::{StorageHealth, Trouble};
 pub(crate) use ingest_ids::millis;
 pub use ingest_ids::{Claim, EventId, IngestIds};
-pub use kv::{EXPIRED, KvStore, KvValue, KvWrite, sweep_expired};
+pub use kv::{EXPIRED, KvStore, KvValue, KvWrite, entry_size, sweep_expired};
 pub use partitioner::Partitioner;
 pub use topic_spec::{CleanupPolicy, DEFAULT_DELETE_RETENTION_MS, Retention, TopicSpec};
 
@@ -239,9 +239,20 @@ pub trait EventLog: Send + Sync + 'static {
         }
     }
 
-    /// Append events (each to its `topic`, partitioned by `key`) durably and
-    /// atomically: when this returns `Ok` every event is on disk; on `Err`
-    /// none is. Positions come back in input order.
+    /// Append events (each to its `topic`, partitioned by `key`); when this
+    /// returns `Ok` every event is durable, in input order within each
+    /// partition, and the positions come back in input order. What durable
+    /// and an `Err` mean depends on the backend:
+    ///
+    /// - embedded: the events are in one group commit whose write-ahead log
+    ///   frame was `fdatasync`ed, and the append is atomic: on `Err` none of
+    ///   them was written.
+    /// - Kafka: each event was acknowledged by every in-sync replica
+    ///   (`acks=all`; on disk as the brokers' flush settings have it), with
+    ///   the idempotent producer, so a retry inside librdkafka writes no
+    ///   copy. Events are produced one by one, so on `Err` some of them may
+    ///   have been written: a caller that retries relies on the ids
+    ///   ([`EventLog::append_once`]) to write each event once.
     async fn append(&self, events: Vec<Event>) -> Result<Vec<Position>, StorageError>;
 
     /// Append events from producers like [`EventLog::append`], each at most

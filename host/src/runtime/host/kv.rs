@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use crate::runtime::bindings::streamplug::plugin::kv::{Host, KvError};
 use crate::runtime::state::StoreState;
 use crate::storage::KvValue;
-use crate::storage::embedded::entry_size;
+use crate::storage::entry_size;
 
 /// Longest key, bytes.
 pub const MAX_KEY: usize = 512;

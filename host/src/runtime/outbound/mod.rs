@@ -12,12 +12,11 @@ pub mod fixtures;
 mod resolver;
 
 use std::collections::{BTreeMap, HashSet};
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use governor::DefaultDirectRateLimiter;
 use http_body_util::{BodyExt, Full};
 use tokio::sync::Semaphore;
 use wasmtime_wasi_http::{Error as HttpError, WasiBody};
@@ -127,14 +126,14 @@ impl OutboundPolicy {
             .timeout(grants.timeout)
             .build()
             .map_err(|e| format!("plugin `{plugin}`: HTTP client: {e}"))?;
-        let per_second =
-            NonZeroU32::new(grants.requests_per_second.max(1)).unwrap_or(NonZeroU32::MIN);
         Ok(Self(Arc::new(Shared {
             plugin: plugin.to_owned(),
             allowed,
             credentials,
             in_flight: Semaphore::new(grants.concurrency.max(1) as usize),
-            rate: RateLimiter::direct(Quota::per_second(per_second)),
+            // At least one request a second; bursts of a second's worth.
+            rate: crate::rate::limiter(grants.requests_per_second.max(1), 0)
+                .ok_or_else(|| format!("plugin `{plugin}`: no request rate"))?,
             max_response_bytes: grants.max_response_bytes,
             client,
         })))

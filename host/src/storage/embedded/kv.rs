@@ -9,9 +9,10 @@ use async_trait::async_trait;
 use redb::{ReadOnlyTable, ReadableDatabase, ReadableTable, WriteTransaction};
 
 use super::ops::WriteOp;
-use super::tables::{KV, KV_EXPIRING, KV_EXPIRY, OFFSETS, entry_size};
+use super::tables::{KV, KV_EXPIRING, KV_EXPIRY, OFFSETS};
 use super::writer::{Pending, Writer};
 use super::{EmbeddedStore, unavailable};
+use crate::storage::entry_size;
 use crate::storage::{ConsumerCommit, KvStore, KvWrite, StorageError, millis_now};
 
 /// Whether `key` of `namespace` has an expiry at or before `now_ms`.

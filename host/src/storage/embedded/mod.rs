@@ -36,7 +36,6 @@ pub use segments::DEFAULT_SEGMENT_BYTES;
 mod stream;
 mod syncer;
 mod tables;
-pub(crate) use tables::entry_size;
 mod wal;
 mod write_failure;
 mod writer;

@@ -7,7 +7,7 @@ use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use super::unavailable;
 #[cfg(test)]
 use crate::event::Event;
-use crate::storage::StorageError;
+use crate::storage::{StorageError, entry_size};
 
 /// Topic name → partition count.
 pub(super) const TOPICS: TableDefinition<&str, u32> = TableDefinition::new("topics");
@@ -181,11 +181,6 @@ pub(super) fn load_kv_usage(db: &Database) -> Result<HashMap<String, u64>, Stora
         *usage.entry(ns.to_owned()).or_default() += entry_size(key, v.value());
     }
     Ok(usage)
-}
-
-/// What a KV entry counts against its plugin's quota.
-pub(crate) fn entry_size(key: &str, value: &[u8]) -> u64 {
-    (key.len() + value.len()) as u64
 }
 
 /// Bytes before the event in a format-2 record: its sequence number and
