@@ -8,8 +8,8 @@ PLUGIN_PROFILE := plugin
 PLUGIN_DIR := target/wasm32-wasip2/$(PLUGIN_PROFILE)
 # First-party plugins that run in the embedded default.
 PLUGINS := recommend
-# Plugins and fixtures the tests load.
-TEST_PLUGINS := $(PLUGINS) support-bot crm-sync fixture-recorder fixture-spin-forever fixture-memory-hog fixture-trap fixture-always-retry fixture-checksum
+# Plugins and fixtures the tests load: the one list, which the tests read too.
+TEST_PLUGINS := $(shell grep -v '^\#' tests/plugins.txt)
 
 # Example plugins in Python (componentize-py, installed by scripts/setup-polyglot.sh).
 PY_VENV := target/py-plugins

@@ -6,10 +6,11 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use rstest::rstest;
 use serde_json::json;
 use streamplug_tests::{
-    ChildGateway, Stores, TEST_KEY, TestGateway, config_on, eventually, free_port, keyed_client,
-    on_each_backend, recorder_manifest,
+    Backend, ChildGateway, Stores, TEST_KEY, TestGateway, config_on, eventually, free_port,
+    keyed_client, recorder_manifest,
 };
 
 /// Count how often each id occurs.
@@ -21,14 +22,23 @@ fn counts<'a>(ids: impl Iterator<Item = &'a str>) -> HashMap<String, usize> {
     seen
 }
 
-on_each_backend! {
-async fn a_sigkill_under_load_loses_no_acknowledged_event_and_repeats_no_effect(backend) {
+#[rstest]
+#[case::embedded(Backend::Embedded)]
+#[case::kafka(Backend::Kafka)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sigkill_under_load_loses_no_acknowledged_event_and_repeats_no_effect(
+    #[case] backend: Backend,
+) {
     let stores = Stores::start(backend).unwrap();
     let data = tempfile::tempdir().unwrap();
     let port = free_port().unwrap();
     let config = config_on(&stores, data.path(), &recorder_manifest(""))
         .unwrap()
-        .replacen("listen = \"127.0.0.1:0\"", &format!("listen = \"127.0.0.1:{port}\""), 1);
+        .replacen(
+            "listen = \"127.0.0.1:0\"",
+            &format!("listen = \"127.0.0.1:{port}\""),
+            1,
+        );
     let child = ChildGateway::start(&config, port).await.unwrap();
 
     // Four clients post batches of 20 as fast as they are answered.
@@ -40,10 +50,17 @@ async fn a_sigkill_under_load_loses_no_acknowledged_event_and_repeats_no_effect(
             let client = keyed_client(TEST_KEY).unwrap();
             for round in 0.. {
                 let batch: Vec<_> = (0..20)
-                    .map(|i| json!({"type": "product.viewed", "customer": format!("c{}", i % 7),
-                                    "data": {"product": format!("p{client_no}-{round}-{i}")}}))
+                    .map(|i| {
+                        json!({"type": "product.viewed", "customer": format!("c{}", i % 7),
+                                    "data": {"product": format!("p{client_no}-{round}-{i}")}})
+                    })
                     .collect();
-                let Ok(r) = client.post(format!("{url}/v1/events")).json(&batch).send().await else {
+                let Ok(r) = client
+                    .post(format!("{url}/v1/events"))
+                    .json(&batch)
+                    .send()
+                    .await
+                else {
                     return;
                 };
                 if r.status() != 202 {
@@ -87,11 +104,14 @@ async fn a_sigkill_under_load_loses_no_acknowledged_event_and_repeats_no_effect(
     })
     .await
     .unwrap();
-    let effects = counts(audited.iter().map(|e| e["event"]["data"]["id"].as_str().unwrap()));
+    let effects = counts(
+        audited
+            .iter()
+            .map(|e| e["event"]["data"]["id"].as_str().unwrap()),
+    );
     for id in in_log.keys() {
         assert_eq!(effects.get(id), Some(&1), "the effect of {id}");
     }
     assert_eq!(audited.len(), logged.len());
     gw.stop().await;
-}
 }

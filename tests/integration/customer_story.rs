@@ -6,9 +6,10 @@
 
 use std::collections::BTreeMap;
 
+use rstest::rstest;
 use serde_json::{Value, json};
 use streamplug_tests::engagement::{Doubles, crm_settings, crm_sync_plugin};
-use streamplug_tests::{TestGateway, eventually, free_port, on_each_backend};
+use streamplug_tests::{Backend, TestGateway, eventually, free_port};
 
 const CUSTOMERS: usize = 50;
 
@@ -23,14 +24,26 @@ fn placed(customer: &str, order: &str) -> Value {
            "items": [{"product": "tent", "quantity": 1, "price": 199.0}], "total": 199.0, "currency": "EUR"}})
 }
 
-on_each_backend! {
-async fn fifty_customers_posting_profile_then_order_get_fifty_confirmations_each_once(backend) {
+#[rstest]
+#[case::embedded(Backend::Embedded)]
+#[case::kafka(Backend::Kafka)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_customers_posting_profile_then_order_get_fifty_confirmations_each_once(
+    #[case] backend: Backend,
+) {
     let Doubles { sf, ib, account } = Doubles::start().await.unwrap();
     let port = free_port().unwrap();
     let plugins = format!(
         "{}{}",
         crm_settings(&sf, &ib),
-        crm_sync_plugin(&sf, &ib, &account, port, 5, &["customer-interactions", "order-events"])
+        crm_sync_plugin(
+            &sf,
+            &ib,
+            &account,
+            port,
+            5,
+            &["customer-interactions", "order-events"]
+        )
     );
     let gw = TestGateway::on_port(backend, port, &plugins).await.unwrap();
     for i in 0..CUSTOMERS {
@@ -74,5 +87,4 @@ async fn fifty_customers_posting_profile_then_order_get_fifty_confirmations_each
     }
     assert_eq!(ib.sent().len(), 2 * CUSTOMERS);
     gw.stop().await;
-}
 }

@@ -1,8 +1,9 @@
 //! Restarts: no acknowledged event is lost, and events a plugin had not
 //! committed are delivered again.
 
+use rstest::rstest;
 use serde_json::json;
-use streamplug_tests::{Stores, TestGateway, config_on, on_each_backend, recorder_manifest, view};
+use streamplug_tests::{Backend, Stores, TestGateway, config_on, recorder_manifest, view};
 
 fn recorder(hold: &str) -> String {
     // A held event waits a minute between attempts: it is still uncommitted
@@ -16,8 +17,13 @@ hold = \"{hold}\""
     ))
 }
 
-on_each_backend! {
-async fn restart_loses_no_acknowledged_event_and_redelivers_uncommitted_ones(backend) {
+#[rstest]
+#[case::embedded(Backend::Embedded)]
+#[case::kafka(Backend::Kafka)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restart_loses_no_acknowledged_event_and_redelivers_uncommitted_ones(
+    #[case] backend: Backend,
+) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let stores = Stores::start(backend).unwrap();
@@ -58,5 +64,4 @@ async fn restart_loses_no_acknowledged_event_and_redelivers_uncommitted_ones(bac
         );
     }
     gw.stop().await;
-}
 }

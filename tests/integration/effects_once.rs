@@ -3,12 +3,13 @@
 //! or the gateway itself, killed with SIGKILL) a customer gets one SMS and
 //! one email per order, each with the step's stable message id.
 
+use rstest::rstest;
 use serde_json::{Value, json};
 use streamplug_tests::engagement::{Doubles, crm_settings, crm_sync_plugin};
 use streamplug_tests::infobip::{Fault, Infobip};
 use streamplug_tests::{
-    ChildGateway, Stores, TEST_KEY, TestGateway, config_on, eventually, free_port, keyed_client,
-    on_each_backend,
+    Backend, ChildGateway, Stores, TEST_KEY, TestGateway, config_on, eventually, free_port,
+    keyed_client,
 };
 
 fn profile() -> Value {
@@ -56,31 +57,48 @@ async fn confirmed_once(ib: &Infobip) {
     assert_ne!(sms[0].message_id, email[0].message_id);
 }
 
-on_each_backend! {
-async fn an_email_failing_after_the_sms_does_not_send_the_sms_again(backend) {
+#[rstest]
+#[case::embedded(Backend::Embedded)]
+#[case::kafka(Backend::Kafka)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_email_failing_after_the_sms_does_not_send_the_sms_again(#[case] backend: Backend) {
     let doubles = Doubles::start().await.unwrap();
     let port = free_port().unwrap();
     doubles.ib.fail_next_on("email", 2, Fault::ServerError);
-    let gw = TestGateway::on_port(backend, port, &crm_sync(&doubles, port)).await.unwrap();
+    let gw = TestGateway::on_port(backend, port, &crm_sync(&doubles, port))
+        .await
+        .unwrap();
     for e in [profile(), placed()] {
         assert_eq!(gw.post(&e).await.unwrap().status, 202);
     }
     confirmed_once(&doubles.ib).await;
-    assert_eq!(doubles.ib.received("email"), 3, "two failed attempts, then the email");
+    assert_eq!(
+        doubles.ib.received("email"),
+        3,
+        "two failed attempts, then the email"
+    );
     assert_eq!(doubles.ib.received("sms"), 1);
     gw.stop().await;
 }
-}
 
-on_each_backend! {
-async fn a_gateway_killed_between_the_sms_and_the_email_sends_one_sms_after_restart(backend) {
+#[rstest]
+#[case::embedded(Backend::Embedded)]
+#[case::kafka(Backend::Kafka)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_killed_between_the_sms_and_the_email_sends_one_sms_after_restart(
+    #[case] backend: Backend,
+) {
     let doubles = Doubles::start().await.unwrap();
     let port = free_port().unwrap();
     let stores = Stores::start(backend).unwrap();
     let data = tempfile::tempdir().unwrap();
     let config = config_on(&stores, data.path(), &crm_sync(&doubles, port))
         .unwrap()
-        .replacen("listen = \"127.0.0.1:0\"", &format!("listen = \"127.0.0.1:{port}\""), 1);
+        .replacen(
+            "listen = \"127.0.0.1:0\"",
+            &format!("listen = \"127.0.0.1:{port}\""),
+            1,
+        );
     // The email request hangs: the SMS is out, the event not committed.
     doubles.ib.fail_next_on("email", 1, Fault::Hang);
     let child = ChildGateway::start(&config, port).await.unwrap();
@@ -107,5 +125,4 @@ async fn a_gateway_killed_between_the_sms_and_the_email_sends_one_sms_after_rest
     confirmed_once(&doubles.ib).await;
     assert_eq!(doubles.ib.received("sms"), 1, "the SMS was not sent again");
     gw.stop().await;
-}
 }

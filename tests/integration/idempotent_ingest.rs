@@ -2,8 +2,9 @@
 //! the idempotency window, whoever sends it again and on whichever
 //! instance; structured CloudEvents must name both.
 
+use rstest::rstest;
 use serde_json::{Value, json};
-use streamplug_tests::{Backend, Stores, TestGateway, config_on, on_each_backend};
+use streamplug_tests::{Backend, Stores, TestGateway, config_on};
 
 fn order(id: &str, source: &str) -> Value {
     json!({
@@ -14,8 +15,11 @@ fn order(id: &str, source: &str) -> Value {
     })
 }
 
-on_each_backend! {
-async fn a_post_retried_three_times_writes_one_event(backend) {
+#[rstest]
+#[case::embedded(Backend::Embedded)]
+#[case::kafka(Backend::Kafka)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_retried_three_times_writes_one_event(#[case] backend: Backend) {
     let gw = TestGateway::on(backend, "").await.unwrap();
     let first = gw.post(&order("o-1", "/shop/backend")).await.unwrap();
     assert_eq!(first.status, 202, "{}", first.json);
@@ -25,42 +29,69 @@ async fn a_post_retried_three_times_writes_one_event(backend) {
         assert_eq!(again.status, 202, "{}", again.json);
         let (a, b) = (&first.json["events"][0], &again.json["events"][0]);
         assert_eq!(b["duplicate"], true, "{}", again.json);
-        assert_eq!((&a["partition"], &a["offset"]), (&b["partition"], &b["offset"]));
+        assert_eq!(
+            (&a["partition"], &a["offset"]),
+            (&b["partition"], &b["offset"])
+        );
     }
     // The same id from another source is another event; a batch repeating
     // an id writes it once.
     let other = gw.post(&order("o-1", "/shop/pos")).await.unwrap();
-    assert_eq!(other.json["events"][0]["duplicate"], false, "{}", other.json);
+    assert_eq!(
+        other.json["events"][0]["duplicate"], false,
+        "{}",
+        other.json
+    );
     let batch = gw
-        .post(&json!([order("o-2", "/shop/backend"), order("o-2", "/shop/backend")]))
+        .post(&json!([
+            order("o-2", "/shop/backend"),
+            order("o-2", "/shop/backend")
+        ]))
         .await
         .unwrap();
     assert_eq!(batch.status, 202, "{}", batch.json);
     let (a, b) = (&batch.json["events"][0], &batch.json["events"][1]);
-    assert_eq!((a["duplicate"].clone(), b["duplicate"].clone()), (json!(false), json!(true)));
+    assert_eq!(
+        (a["duplicate"].clone(), b["duplicate"].clone()),
+        (json!(false), json!(true))
+    );
     assert_eq!(a["offset"], b["offset"]);
 
     let held = gw.events("order-events").await.unwrap();
-    assert_eq!(held.len(), 3, "o-1 twice (two sources) and o-2 once: {held:#?}");
+    assert_eq!(
+        held.len(),
+        3,
+        "o-1 twice (two sources) and o-2 once: {held:#?}"
+    );
     gw.stop().await;
 }
-}
 
-on_each_backend! {
-async fn structured_cloudevents_without_id_or_source_are_refused(backend) {
+#[rstest]
+#[case::embedded(Backend::Embedded)]
+#[case::kafka(Backend::Kafka)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn structured_cloudevents_without_id_or_source_are_refused(#[case] backend: Backend) {
     let gw = TestGateway::on(backend, "").await.unwrap();
     for missing in ["id", "source"] {
         let mut event = order("o-9", "/shop/backend");
         event.as_object_mut().unwrap().remove(missing);
         let a = gw.post(&event).await.unwrap();
         assert_eq!(a.status, 422, "{}", a.json);
-        assert_eq!(a.json["errors"][0]["pointer"], format!("/{missing}"), "{}", a.json);
+        assert_eq!(
+            a.json["errors"][0]["pointer"],
+            format!("/{missing}"),
+            "{}",
+            a.json
+        );
     }
     // Sent as structured CloudEvents, an object must name its specversion.
     let mut event = order("o-9", "/shop/backend");
     event.as_object_mut().unwrap().remove("specversion");
     let a = gw
-        .post_raw("application/cloudevents+json", serde_json::to_vec(&event).unwrap())
+        .post_raw(
+            "application/cloudevents+json",
+            serde_json::to_vec(&event).unwrap(),
+        )
         .await
         .unwrap();
     assert_eq!(a.status, 422, "{}", a.json);
@@ -78,7 +109,6 @@ async fn structured_cloudevents_without_id_or_source_are_refused(backend) {
     assert_eq!(a.status, 202, "{}", a.json);
     assert!(gw.events("order-events").await.unwrap().is_empty());
     gw.stop().await;
-}
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

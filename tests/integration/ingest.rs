@@ -1,15 +1,21 @@
 //! HTTP ingest: acknowledgement after the durable append, and clear errors
 //! that write nothing.
 
+use rstest::rstest;
 use serde_json::json;
-use streamplug_tests::{Backend, TestGateway, on_each_backend, view};
+use streamplug_tests::{Backend, TestGateway, view};
 
 async fn gateway(backend: Backend) -> TestGateway {
     TestGateway::on(backend, "").await.unwrap()
 }
 
-on_each_backend! {
-async fn an_accepted_event_is_acknowledged_with_its_position_and_readable(backend) {
+#[rstest]
+#[case::embedded(Backend::Embedded)]
+#[case::kafka(Backend::Kafka)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_accepted_event_is_acknowledged_with_its_position_and_readable(
+    #[case] backend: Backend,
+) {
     let gw = gateway(backend).await;
     let a = gw
         .post(&json!({
@@ -38,10 +44,12 @@ async fn an_accepted_event_is_acknowledged_with_its_position_and_readable(backen
     );
     gw.stop().await;
 }
-}
 
-on_each_backend! {
-async fn a_batch_is_routed_by_type_and_keeps_per_customer_order(backend) {
+#[rstest]
+#[case::embedded(Backend::Embedded)]
+#[case::kafka(Backend::Kafka)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_is_routed_by_type_and_keeps_per_customer_order(#[case] backend: Backend) {
     let gw = gateway(backend).await;
     let batch: Vec<_> = (0..20)
         .map(|i| view(&format!("c{}", i % 3), &format!("p{i}")))
@@ -71,10 +79,12 @@ async fn a_batch_is_routed_by_type_and_keeps_per_customer_order(backend) {
     }
     gw.stop().await;
 }
-}
 
-on_each_backend! {
-async fn bad_input_gets_a_problem_naming_the_field_and_writes_nothing(backend) {
+#[rstest]
+#[case::embedded(Backend::Embedded)]
+#[case::kafka(Backend::Kafka)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_gets_a_problem_naming_the_field_and_writes_nothing(#[case] backend: Backend) {
     let gw = gateway(backend).await;
     let problem = |status: u16, json: &serde_json::Value| {
         assert_eq!(json["status"], status, "{json}");
@@ -143,10 +153,12 @@ async fn bad_input_gets_a_problem_naming_the_field_and_writes_nothing(backend) {
     problem(404, &a.json);
     gw.stop().await;
 }
-}
 
-on_each_backend! {
-async fn health_readiness_schemas_and_metrics_are_served(backend) {
+#[rstest]
+#[case::embedded(Backend::Embedded)]
+#[case::kafka(Backend::Kafka)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_readiness_schemas_and_metrics_are_served(#[case] backend: Backend) {
     let gw = gateway(backend).await;
     assert_eq!(gw.get("/healthz").await.unwrap().status, 200);
     assert_eq!(gw.get("/readyz").await.unwrap().status, 200);
@@ -174,7 +186,6 @@ async fn health_readiness_schemas_and_metrics_are_served(backend) {
         "{metrics}"
     );
     gw.stop().await;
-}
 }
 
 #[tokio::test]

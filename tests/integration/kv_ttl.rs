@@ -2,10 +2,10 @@
 //! KV backend and from each SDK, and their bytes leave the plugin's quota
 //! once swept.
 
+use rstest::rstest;
 use serde_json::json;
 use streamplug_tests::{
-    Stores, TestGateway, config_on, eventually, example_manifest, on_each_backend,
-    recorder_manifest,
+    Backend, Stores, TestGateway, config_on, eventually, example_manifest, recorder_manifest,
 };
 
 /// Bytes the plugin's live keys hold (what its usage should come to).
@@ -20,11 +20,17 @@ async fn live_bytes(gw: &TestGateway) -> u64 {
     sum
 }
 
-on_each_backend! {
-async fn a_value_set_with_a_time_to_live_expires_and_leaves_the_quota(backend) {
+#[rstest]
+#[case::embedded(Backend::Embedded)]
+#[case::kafka(Backend::Kafka)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_value_set_with_a_time_to_live_expires_and_leaves_the_quota(#[case] backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let stores = Stores::start(backend).unwrap();
-    let plugins = format!("[storage]\nretention_check_ms = 100\n{}", recorder_manifest(""));
+    let plugins = format!(
+        "[storage]\nretention_check_ms = 100\n{}",
+        recorder_manifest("")
+    );
     let config = config_on(&stores, &dir.path().join("data"), &plugins).unwrap();
     let gw = TestGateway::start(&config).await.unwrap();
     let remember = |ms: u64| {
@@ -33,7 +39,10 @@ async fn a_value_set_with_a_time_to_live_expires_and_leaves_the_quota(backend) {
     };
     // One value kept ten minutes, one a millisecond: handled in this order
     // (one customer, one partition).
-    let sent = gw.post(&json!([remember(600_000), remember(1)])).await.unwrap();
+    let sent = gw
+        .post(&json!([remember(600_000), remember(1)]))
+        .await
+        .unwrap();
     assert_eq!(sent.status, 202, "{}", sent.json);
     let ids: Vec<String> = sent.json["events"]
         .as_array()
@@ -42,11 +51,24 @@ async fn a_value_set_with_a_time_to_live_expires_and_leaves_the_quota(backend) {
         .map(|e| e["id"].as_str().unwrap().to_owned())
         .collect();
     gw.wait_for_events("audit", 2).await.unwrap();
-    let kept = gw.kv("recorder", &format!("remember:{}", ids[0])).await.unwrap();
+    let kept = gw
+        .kv("recorder", &format!("remember:{}", ids[0]))
+        .await
+        .unwrap();
     assert_eq!(kept, Some(json!(600_000)));
     // The short one reads as absent, and is not listed.
-    assert_eq!(gw.kv("recorder", &format!("remember:{}", ids[1])).await.unwrap(), None);
-    let listed = gw.gateway.kv.list_keys("recorder", "remember:", 10).await.unwrap();
+    assert_eq!(
+        gw.kv("recorder", &format!("remember:{}", ids[1]))
+            .await
+            .unwrap(),
+        None
+    );
+    let listed = gw
+        .gateway
+        .kv
+        .list_keys("recorder", "remember:", 10)
+        .await
+        .unwrap();
     assert_eq!(listed, [format!("remember:{}", ids[0])]);
     // The sweep takes its bytes out of the plugin's usage.
     eventually("the expired value's bytes to leave the usage", || async {
@@ -56,7 +78,6 @@ async fn a_value_set_with_a_time_to_live_expires_and_leaves_the_quota(backend) {
     .await
     .unwrap();
     gw.stop().await;
-}
 }
 
 /// `example`'s manifest with `setting` added to its config.

@@ -1,9 +1,10 @@
 //! Dispatch to plugins: every event once, in per-key order, effects
 //! committed only with success, capabilities only as granted.
 
+use rstest::rstest;
 use serde_json::json;
 use streamplug_tests::{
-    RECOMMEND_MANIFEST, TestGateway, eventually, on_each_backend, recorder_manifest, view,
+    Backend, RECOMMEND_MANIFEST, TestGateway, eventually, recorder_manifest, view,
 };
 
 fn recorder() -> String {
@@ -14,8 +15,11 @@ initial_backoff_ms = 10",
     )
 }
 
-on_each_backend! {
-async fn every_event_reaches_the_plugin_once_in_per_key_order(backend) {
+#[rstest]
+#[case::embedded(Backend::Embedded)]
+#[case::kafka(Backend::Kafka)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_event_reaches_the_plugin_once_in_per_key_order(#[case] backend: Backend) {
     let gw = TestGateway::on(backend, &recorder()).await.unwrap();
     let mut ids = Vec::new();
     for round in 0..5 {
@@ -46,10 +50,12 @@ async fn every_event_reaches_the_plugin_once_in_per_key_order(backend) {
     );
     gw.stop().await;
 }
-}
 
-on_each_backend! {
-async fn recommend_publishes_related_products_after_views(backend) {
+#[rstest]
+#[case::embedded(Backend::Embedded)]
+#[case::kafka(Backend::Kafka)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recommend_publishes_related_products_after_views(#[case] backend: Backend) {
     let gw = TestGateway::on(backend, RECOMMEND_MANIFEST).await.unwrap();
     for p in ["tent", "stove", "lamp"] {
         assert_eq!(gw.post(&view("alice", p)).await.unwrap().status, 202);
@@ -84,7 +90,6 @@ async fn recommend_publishes_related_products_after_views(backend) {
     );
     gw.stop().await;
 }
-}
 
 /// Wait for the recommendation the event `id` triggered.
 async fn recommendation_for(gw: &TestGateway, id: &serde_json::Value) -> serde_json::Value {
@@ -98,8 +103,13 @@ async fn recommendation_for(gw: &TestGateway, id: &serde_json::Value) -> serde_j
     .unwrap()
 }
 
-on_each_backend! {
-async fn denied_capabilities_are_error_values_and_the_event_still_succeeds(backend) {
+#[rstest]
+#[case::embedded(Backend::Embedded)]
+#[case::kafka(Backend::Kafka)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn denied_capabilities_are_error_values_and_the_event_still_succeeds(
+    #[case] backend: Backend,
+) {
     // A local server the plugin is not granted: it must never be called.
     let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counter = hits.clone();
@@ -143,7 +153,6 @@ async fn denied_capabilities_are_error_values_and_the_event_still_succeeds(backe
     drop(server);
     gw.stop().await;
 }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_publish_beyond_the_event_bounds_is_an_error_value() {
@@ -183,8 +192,13 @@ async fn a_publish_beyond_the_event_bounds_is_an_error_value() {
     gw.stop().await;
 }
 
-on_each_backend! {
-async fn a_failed_attempt_leaves_no_effects_and_ends_in_the_dead_letter_topic(backend) {
+#[rstest]
+#[case::embedded(Backend::Embedded)]
+#[case::kafka(Backend::Kafka)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_attempt_leaves_no_effects_and_ends_in_the_dead_letter_topic(
+    #[case] backend: Backend,
+) {
     let gw = TestGateway::on(backend, &recorder()).await.unwrap();
     let a = gw
         .post(&json!({"type": "product.viewed", "customer": "c1", "data": {"product": "p", "fail": true}}))
@@ -213,7 +227,6 @@ async fn a_failed_attempt_leaves_no_effects_and_ends_in_the_dead_letter_topic(ba
         None
     );
     gw.stop().await;
-}
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

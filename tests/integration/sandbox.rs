@@ -1,8 +1,9 @@
 //! Misbehaving plugins are contained: their events are retried, then
 //! dead-lettered with the reason, and every other plugin keeps working.
 
+use rstest::rstest;
 use serde_json::json;
-use streamplug_tests::{Backend, TestGateway, on_each_backend, recorder_manifest, view};
+use streamplug_tests::{Backend, TestGateway, recorder_manifest, view};
 
 fn misbehaving(name: &str, wasm: &str, limits: &str) -> String {
     format!(
@@ -51,8 +52,11 @@ async fn contained(
     dlq
 }
 
-on_each_backend! {
-async fn plugin_that_loops_forever_is_stopped_and_gateway_keeps_serving(backend) {
+#[rstest]
+#[case::embedded(Backend::Embedded)]
+#[case::kafka(Backend::Kafka)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plugin_that_loops_forever_is_stopped_and_gateway_keeps_serving(#[case] backend: Backend) {
     let _ = contained(
         backend,
         "spin",
@@ -62,10 +66,14 @@ async fn plugin_that_loops_forever_is_stopped_and_gateway_keeps_serving(backend)
     )
     .await;
 }
-}
 
-on_each_backend! {
-async fn plugin_that_allocates_without_bound_is_stopped_at_its_memory_limit(backend) {
+#[rstest]
+#[case::embedded(Backend::Embedded)]
+#[case::kafka(Backend::Kafka)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plugin_that_allocates_without_bound_is_stopped_at_its_memory_limit(
+    #[case] backend: Backend,
+) {
     let _ = contained(
         backend,
         "hog",
@@ -75,10 +83,12 @@ async fn plugin_that_allocates_without_bound_is_stopped_at_its_memory_limit(back
     )
     .await;
 }
-}
 
-on_each_backend! {
-async fn plugin_that_traps_is_retried_then_dead_lettered_with_the_trap(backend) {
+#[rstest]
+#[case::embedded(Backend::Embedded)]
+#[case::kafka(Backend::Kafka)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plugin_that_traps_is_retried_then_dead_lettered_with_the_trap(#[case] backend: Backend) {
     let dlq = contained(backend, "trap", "fixture_trap.wasm", "", "unreachable").await;
     // The reason carries a wasm backtrace naming the plugin's own function.
     let reason = dlq[0]["event"]["deadletterreason"].as_str().unwrap();
@@ -94,10 +104,12 @@ async fn plugin_that_traps_is_retried_then_dead_lettered_with_the_trap(backend) 
         "{reason}"
     );
 }
-}
 
-on_each_backend! {
-async fn plugin_that_always_asks_for_retry_is_retried_then_dead_lettered(backend) {
+#[rstest]
+#[case::embedded(Backend::Embedded)]
+#[case::kafka(Backend::Kafka)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plugin_that_always_asks_for_retry_is_retried_then_dead_lettered(#[case] backend: Backend) {
     let _ = contained(
         backend,
         "retry",
@@ -106,5 +118,4 @@ async fn plugin_that_always_asks_for_retry_is_retried_then_dead_lettered(backend
         "retry requested: downstream not ready",
     )
     .await;
-}
 }

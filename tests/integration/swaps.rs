@@ -9,9 +9,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use rstest::rstest;
 use serde_json::Value;
 use serde_json::json;
-use streamplug_tests::{TestGateway, on_each_backend, recorder_manifest, view};
+use streamplug_tests::{Backend, TestGateway, recorder_manifest, view};
 
 use crate::lifecycle::GRANTS;
 
@@ -58,8 +59,13 @@ async fn load(
     ids
 }
 
-on_each_backend! {
-async fn fifty_swaps_under_load_handle_every_event_exactly_once_and_in_order(backend) {
+#[rstest]
+#[case::embedded(Backend::Embedded)]
+#[case::kafka(Backend::Kafka)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_swaps_under_load_handle_every_event_exactly_once_and_in_order(
+    #[case] backend: Backend,
+) {
     let manifest = recorder_manifest(GRANTS).replace(
         r#"subscribe = ["customer-interactions"]"#,
         r#"subscribe = ["customer-interactions", "order-events"]"#,
@@ -112,7 +118,10 @@ async fn fifty_swaps_under_load_handle_every_event_exactly_once_and_in_order(bac
     // handled its events).
     let mut written: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for (id, customer) in &ids {
-        written.entry(customer.as_str()).or_default().push(id.as_str());
+        written
+            .entry(customer.as_str())
+            .or_default()
+            .push(id.as_str());
     }
     /// A customer's handled ids, offsets and version tags, in audit order.
     type Handled<'a> = (Vec<&'a str>, Vec<u64>, Vec<&'a str>);
@@ -147,5 +156,4 @@ async fn fifty_swaps_under_load_handle_every_event_exactly_once_and_in_order(bac
         "only {switches} version changes seen in the audit"
     );
     Arc::into_inner(gw).unwrap().stop().await;
-}
 }

@@ -1,10 +1,11 @@
 //! WebSocket sessions with a real client (tokio-tungstenite): auth, acks,
 //! pushes to exactly one customer's sessions, resume without loss, limits.
 
+use rstest::rstest;
 use serde_json::{Value, json};
 use streamplug_tests::{
-    JWT_SECRET, RECOMMEND_MANIFEST, Received, TestGateway, closed, eventually, next_frame,
-    on_each_backend, receive, recorder_manifest, send_json, view,
+    Backend, JWT_SECRET, RECOMMEND_MANIFEST, Received, TestGateway, closed, eventually, next_frame,
+    receive, recorder_manifest, send_json, view,
 };
 
 /// Sessions the gateway cut for being slow (a Prometheus counter).
@@ -127,8 +128,13 @@ async fn pushes(ws: &mut streamplug_tests::Ws, n: usize) -> Vec<Value> {
     streamplug_tests::pushes(ws, n).await.unwrap()
 }
 
-on_each_backend! {
-async fn a_recommendation_reaches_both_sessions_of_the_customer_and_no_other(backend) {
+#[rstest]
+#[case::embedded(Backend::Embedded)]
+#[case::kafka(Backend::Kafka)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recommendation_reaches_both_sessions_of_the_customer_and_no_other(
+    #[case] backend: Backend,
+) {
     let gw = TestGateway::on(backend, RECOMMEND_MANIFEST).await.unwrap();
     let (mut tab, _) = gw.session("alice", None).await.unwrap();
     let (mut phone, _) = gw.session("alice", None).await.unwrap();
@@ -148,10 +154,14 @@ async fn a_recommendation_reaches_both_sessions_of_the_customer_and_no_other(bac
     assert_eq!(on_bob[0]["data"]["customer"], "bob", "{on_bob:?}");
     gw.stop().await;
 }
-}
 
-on_each_backend! {
-async fn a_reconnect_with_the_last_token_replays_exactly_the_missed_pushes_in_order(backend) {
+#[rstest]
+#[case::embedded(Backend::Embedded)]
+#[case::kafka(Backend::Kafka)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reconnect_with_the_last_token_replays_exactly_the_missed_pushes_in_order(
+    #[case] backend: Backend,
+) {
     let gw = TestGateway::on(backend, RECOMMEND_MANIFEST).await.unwrap();
     let (mut ws, _) = gw.session("alice", None).await.unwrap();
     send_json(&mut ws, &view("alice", "p0")).await.unwrap();
@@ -187,7 +197,6 @@ async fn a_reconnect_with_the_last_token_replays_exactly_the_missed_pushes_in_or
     let live = pushes(&mut ws, 1).await;
     assert!(live[0]["seq"].as_u64().unwrap() > *missed.last().unwrap());
     gw.stop().await;
-}
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -361,8 +370,11 @@ async fn a_session_that_answers_nothing_is_closed_after_the_idle_timeout() {
     gw.stop().await;
 }
 
-on_each_backend! {
-async fn pushes_survive_a_gateway_restart_and_are_replayed_on_resume(backend) {
+#[rstest]
+#[case::embedded(Backend::Embedded)]
+#[case::kafka(Backend::Kafka)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pushes_survive_a_gateway_restart_and_are_replayed_on_resume(#[case] backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let stores = streamplug_tests::Stores::start(backend).unwrap();
     let config = streamplug_tests::config_on(&stores, dir.path(), RECOMMEND_MANIFEST).unwrap();
@@ -385,5 +397,4 @@ async fn pushes_survive_a_gateway_restart_and_are_replayed_on_resume(backend) {
     let logged: Vec<&Value> = written.iter().map(|e| &e["event"]["id"]).collect();
     assert_eq!(ids, logged);
     gw.stop().await;
-}
 }

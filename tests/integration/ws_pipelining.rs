@@ -4,15 +4,20 @@
 //! and errors) come back in frame order.
 
 use futures::SinkExt as _;
+use rstest::rstest;
 use serde_json::json;
-use streamplug_tests::{Stores, TestGateway, config_on, next_frame, on_each_backend, send_json};
+use streamplug_tests::{Backend, Stores, TestGateway, config_on, next_frame, send_json};
 use tokio_tungstenite::tungstenite::Message;
 
-on_each_backend! {
-async fn frames_sent_back_to_back_are_answered_and_logged_in_frame_order(backend) {
+#[rstest]
+#[case::embedded(Backend::Embedded)]
+#[case::kafka(Backend::Kafka)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn frames_sent_back_to_back_are_answered_and_logged_in_frame_order(#[case] backend: Backend) {
     let stores = Stores::start(backend).unwrap();
     let data = tempfile::tempdir().unwrap();
-    let settings = "[websocket]\nrate_per_sec = 1000\nrate_burst = 1000\nmax_frames_in_flight = 8\n";
+    let settings =
+        "[websocket]\nrate_per_sec = 1000\nrate_burst = 1000\nmax_frames_in_flight = 8\n";
     let gw = TestGateway::start(&config_on(&stores, data.path(), settings).unwrap())
         .await
         .unwrap();
@@ -53,5 +58,4 @@ async fn frames_sent_back_to_back_are_answered_and_logged_in_frame_order(backend
         .collect();
     assert_eq!(logged, sent);
     gw.stop().await;
-}
 }

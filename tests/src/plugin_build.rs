@@ -9,17 +9,14 @@ use anyhow::{Context as _, Result, bail};
 
 use crate::workspace_root;
 
-/// The plugins and fixtures the tests use (workspace package names).
-pub const PLUGIN_PACKAGES: &[&str] = &[
-    "recommend",
-    "support-bot",
-    "crm-sync",
-    "fixture-recorder",
-    "fixture-spin-forever",
-    "fixture-memory-hog",
-    "fixture-trap",
-    "fixture-always-retry",
-];
+/// The plugins and fixtures the tests use (workspace package names), from
+/// `tests/plugins.txt`, the list `make test-plugins` builds too.
+pub fn plugin_packages() -> impl Iterator<Item = &'static str> {
+    include_str!("../plugins.txt")
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+}
 
 /// Directory of the built components; builds them on first use.
 pub fn plugin_dir() -> Result<PathBuf> {
@@ -36,7 +33,7 @@ fn build_plugins() -> Result<PathBuf> {
     let mut cmd = Command::new(cargo);
     cmd.current_dir(&root)
         .args(["build", "--target", "wasm32-wasip2", "--profile", "plugin"]);
-    for p in PLUGIN_PACKAGES {
+    for p in plugin_packages() {
         cmd.args(["-p", p]);
     }
     let out = cmd.output().context("running cargo to build the plugins")?;

@@ -59,28 +59,3 @@ impl Stores {
         out
     }
 }
-
-/// Define a test that runs once per backend: `NAME::embedded` and
-/// `NAME::kafka`, one code path.
-#[macro_export]
-macro_rules! on_each_backend {
-    ($(#[$attr:meta])* async fn $name:ident($backend:ident) $body:block) => {
-        $(#[$attr])*
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            async fn run($backend: $crate::Backend) $body
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn embedded() {
-                run($crate::Backend::Embedded).await
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn kafka() {
-                run($crate::Backend::Kafka).await
-            }
-        }
-    };
-}
