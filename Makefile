@@ -75,6 +75,7 @@ lint: setup
 # Regenerate the JSON Schemas in docs/events.md from the code.
 docs:
 	$(CARGO) run -q -p streamplug -- schemas --markdown > docs/events.md
+	$(CARGO) run -q -p streamplug -- openapi > docs/openapi.json
 
 clean-data:
 	rm -rf data

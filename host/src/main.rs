@@ -81,6 +81,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             std::io::stdout().write_all(text.as_bytes())?;
         }
+        Command::Openapi => {
+            let text = streamplug::gateway::openapi_json();
+            std::io::stdout().write_all(text.as_bytes())?;
+        }
     }
     Ok(())
 }

@@ -30,6 +30,7 @@ mod kv_ttl;
 mod lifecycle;
 mod listener;
 mod module_graph;
+mod openapi;
 mod outbound;
 mod partitioning;
 mod plugins;

@@ -40,7 +40,8 @@ use serde_json::Value;
 /// Longest time a test waits for the gateway to do something.
 pub const PATIENCE: Duration = Duration::from_secs(60);
 
-pub(crate) fn workspace_root() -> PathBuf {
+/// The workspace's root directory.
+pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .map(Path::to_path_buf)

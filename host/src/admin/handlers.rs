@@ -11,12 +11,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AdminState;
-use crate::api::status::{deployment_json, deployments_json};
 use crate::config::PluginManifest;
 use crate::registry::{Deployment, RegistryError};
 use crate::runtime::log_book::LINES_PER_PLUGIN;
 use crate::runtime::plugin::PluginVersion;
 use crate::versions::{StoreError, StoredVersion, VersionError};
+use crate::web::deployment_view::DeploymentView;
 use crate::web::problem::Problem;
 
 pub(super) type Answer = Result<Response, Problem>;
@@ -62,7 +62,7 @@ pub(super) fn deployment(state: &AdminState, name: &str) -> Answer {
     state
         .registry
         .deployment(name)
-        .map(|d| Json(deployment_json(&d, &state.ownership)).into_response())
+        .map(|d| Json(DeploymentView::of(&d, &state.ownership)).into_response())
         .ok_or_else(|| registry_problem(RegistryError::Unknown(name.to_owned())))
 }
 
@@ -101,7 +101,7 @@ impl Roles {
 
 /// `GET /admin/v1/plugins`.
 pub async fn list(State(state): State<AdminState>) -> Response {
-    Json(deployments_json(&state.registry, &state.ownership)).into_response()
+    Json(DeploymentView::all(&state.registry, &state.ownership)).into_response()
 }
 
 /// `GET /admin/v1/plugins/{name}/versions`.

@@ -27,7 +27,8 @@ const ACCEPTED_TYPES: &[&str] = &[
     "application/cloudevents-batch+json",
 ];
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct IngestQuery {
     /// Wait up to this long for the first push the (single) event causes,
     /// and answer with it: `200` with `reply`, or `202` with `reply: null`
@@ -38,7 +39,36 @@ pub struct IngestQuery {
 /// Longest `reply_timeout_ms`.
 const MAX_REPLY_WAIT_MS: u64 = 30_000;
 
-/// The handler.
+/// `POST /v1/events`.
+#[utoipa::path(
+    post,
+    path = "/v1/events",
+    tag = "ingest",
+    params(IngestQuery),
+    request_body(
+        description = "One CloudEvent (structured JSON, or the short form) or a batch",
+        content(
+            (crate::api::openapi::IngestBody = "application/json"),
+            (crate::api::openapi::IngestBody = "application/cloudevents+json"),
+            (crate::api::openapi::IngestBody = "application/cloudevents-batch+json"),
+        )
+    ),
+    responses(
+        (status = 202, description = "Every event is durable (a retried copy is answered with `duplicate: true`, not written again)", body = IngestReceipt),
+        (status = 200, description = "With `reply_timeout_ms`: durable, and the push it caused came in time", body = Replied),
+        (status = 400, description = "Not an event or a batch, or an invalid field (listed with JSON pointers)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No credential, or a refused one", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The credential may not send this event type (or wait for replies)", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body did not arrive in time", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A copy of this event (same `source` and `id`) is being written now; send it again", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body or the batch is too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not a JSON content type", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An event breaks its type's rules (listed with JSON pointers)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Over the key's or the address's rate (see `Retry-After`)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The log does not take writes now (nothing was written; see `Retry-After`)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn post_events(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -113,9 +143,10 @@ pub async fn post_events(
     }
 }
 
-/// The answer to a request that waited for a reply.
-#[derive(Debug, Serialize)]
-struct Replied {
+/// The answer to a request that waited for a reply: the receipt, and the
+/// push the event caused (`null` when none came in time).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Replied {
     #[serde(flatten)]
     receipt: IngestReceipt,
     /// The push frame the event caused, if it came in time.

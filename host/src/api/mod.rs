@@ -1,21 +1,28 @@
 //! The public HTTP API. [`app`] builds the whole router from an [`AppState`]
 //! and the WebSocket gateway's routes; it does no I/O itself, so tests drive
-//! it with `oneshot` or a real socket. What it shares with the WebSocket
-//! gateway and the admin API is in [`crate::web`].
+//! it with `oneshot` or a real socket. Each route is declared once, with its
+//! description: the router and the OpenAPI document ([`openapi`]) come
+//! from the same declarations. What it shares with the WebSocket gateway
+//! and the admin API is in [`crate::web`].
 
 pub mod ingest;
 pub mod listener;
+pub mod openapi;
 pub mod status;
 pub mod topics;
 pub mod trace;
 pub mod webhooks;
 
-use axum::Router;
+use std::sync::Arc;
+
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::{Extension, Router};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::web::unread_body;
 pub use crate::web::{AppState, Limits, SharedState};
@@ -29,26 +36,48 @@ fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
     )
 }
 
+/// The public API's routes, each with its description.
+fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(ingest::post_events))
+        .routes(routes!(webhooks::infobip))
+        .routes(routes!(topics::list_topics))
+        .routes(routes!(topics::read_events))
+        .routes(routes!(status::schemas))
+        .routes(routes!(status::plugins))
+        .routes(routes!(status::demo))
+        .routes(routes!(status::healthz))
+        .routes(routes!(status::readyz))
+        .routes(routes!(status::metrics))
+        .routes(routes!(openapi::document))
+}
+
+/// The gateway's OpenAPI document: the public API's routes and those of
+/// the routers merged into it (`sessions`: the WebSocket gateway's, as
+/// [`crate::ws::openapi`] describes them).
+pub fn openapi(sessions: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    let (_, mut doc) = routes().split_for_parts();
+    doc.merge(sessions);
+    doc
+}
+
 /// The gateway's routes: the public API's, with `sessions` (the WebSocket
-/// gateway's routes, [`crate::ws::routes`]) merged in, all behind the same
-/// body limits, tracing and panic guard.
-pub fn app(state: AppState, sessions: Router) -> Router {
+/// gateway's routes and their description, [`crate::ws::routes`]) merged
+/// in, all behind the same body limits, tracing and panic guard.
+pub fn app(state: AppState, sessions: (Router, utoipa::openapi::OpenApi)) -> Router {
     let body_limit = state.limits.max_body_bytes;
     let body_read_timeout = state.limits.body_read_timeout;
-    Router::new()
-        .route("/v1/events", post(ingest::post_events))
-        .route("/v1/webhooks/infobip", post(webhooks::infobip))
-        .route("/v1/topics", get(topics::list_topics))
-        .route("/v1/topics/{topic}/events", get(topics::read_events))
-        .route("/v1/schemas", get(status::schemas))
-        .route("/v1/plugins", get(status::plugins))
-        .route("/demo", get(status::demo))
-        .route("/healthz", get(status::healthz))
-        .route("/readyz", get(status::readyz))
-        .route("/metrics", get(status::metrics))
+    let (sessions, sessions_doc) = sessions;
+    let (router, mut doc) = routes().split_for_parts();
+    doc.merge(sessions_doc);
+    let doc = openapi::Document(Arc::new(
+        serde_json::to_value(&doc).unwrap_or(serde_json::Value::Null),
+    ));
+    router
         .fallback(status::not_found)
         .with_state(state)
         .merge(sessions)
+        .layer(Extension(doc))
         .layer(DefaultBodyLimit::max(body_limit))
         // A body that trickles in is cut off (the handler answers 408).
         .layer(RequestBodyTimeoutLayer::new(body_read_timeout))

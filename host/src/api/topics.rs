@@ -15,7 +15,8 @@ use crate::web::problem::Problem;
 pub const MAX_READ: usize = 1000;
 
 /// Query of a read.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReadQuery {
     /// One partition; every partition when absent.
     pub partition: Option<u32>,
@@ -27,7 +28,7 @@ pub struct ReadQuery {
 }
 
 /// One event with its position.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PositionedEvent {
     /// Partition.
     pub partition: u32,
@@ -38,7 +39,7 @@ pub struct PositionedEvent {
 }
 
 /// Answer of a read.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ReadResult {
     /// Topic read.
     pub topic: String,
@@ -47,7 +48,7 @@ pub struct ReadResult {
 }
 
 /// One topic in the listing.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TopicInfo {
     /// Name.
     pub name: String,
@@ -71,6 +72,21 @@ fn storage_problem(e: StorageError) -> Problem {
 
 /// `GET /v1/topics/{topic}/events`: a key or staff with `read:<topic>`
 /// (customers read their own pushes over `/v1/ws`, never a topic).
+#[utoipa::path(
+    get,
+    path = "/v1/topics/{topic}/events",
+    tag = "read",
+    params(("topic" = String, Path, description = "The topic"), ReadQuery),
+    responses(
+        (status = 200, description = "Events from `offset`, per partition", body = ReadResult),
+        (status = 400, description = "A bad query", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No credential, or a refused one", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "No `read:` scope for this topic", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such topic or partition", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The log cannot be read now", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn read_events(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -126,6 +142,18 @@ pub async fn read_events(
 }
 
 /// `GET /v1/topics`: the topics the caller may read.
+#[utoipa::path(
+    get,
+    path = "/v1/topics",
+    tag = "read",
+    responses(
+        (status = 200, description = "The topics the caller may read, with their offsets", body = Vec<TopicInfo>),
+        (status = 401, description = "No credential, or a refused one", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "No `read:` scope", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The log cannot be read now", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn list_topics(State(state): State<AppState>, Caller(principal): Caller) -> Response {
     if !principal
         .scopes()

@@ -19,7 +19,8 @@ use crate::web::ingest::ingest_value;
 use crate::web::problem::Problem;
 
 /// Query parameters.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct WebhookQuery {
     /// `sms` (default) or `email`.
     #[serde(default)]
@@ -77,7 +78,23 @@ fn sender() -> std::sync::Arc<crate::auth::ApiKey> {
         .clone()
 }
 
-/// The handler.
+/// `POST /v1/webhooks/infobip`.
+#[utoipa::path(
+    post,
+    path = "/v1/webhooks/infobip",
+    tag = "ingest",
+    params(WebhookQuery),
+    request_body = crate::api::openapi::DeliveryReport,
+    responses(
+        (status = 200, description = "Each result became a `message.status` event, durable", body = crate::web::ingest::IngestReceipt),
+        (status = 400, description = "Not a delivery report", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "The webhook token is missing or wrong", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The webhook is off (no `webhooks.infobip_token`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A copy of a report is being written now; send it again", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A result does not make a valid `message.status` event", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The log does not take writes now", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn infobip(
     State(state): State<AppState>,
     query: Result<Query<WebhookQuery>, QueryRejection>,

@@ -41,6 +41,9 @@ pub enum Command {
         #[arg(long)]
         markdown: bool,
     },
+    /// Print the OpenAPI 3.1 document of the HTTP API (what
+    /// `GET /v1/openapi.json` serves, and docs/openapi.json holds).
+    Openapi,
 }
 
 /// Where the configuration comes from.

@@ -99,7 +99,7 @@ impl PluginManifest {
 }
 
 /// Resource limits of one plugin; every plugin runs within them.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct PluginLimits {
     /// Linear memory of one instance, MiB.
@@ -148,7 +148,7 @@ impl Default for PluginLimits {
 }
 
 /// How events the plugin did not accept are redelivered.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct RetryPolicy {
     /// Attempts in all (the first delivery included) before dead-lettering.

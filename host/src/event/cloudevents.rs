@@ -224,7 +224,7 @@ fn take_string(
 }
 
 /// The structured-mode JSON of a stored event, as the read API returns it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct StructuredEvent {
     /// Always "1.0".
     pub specversion: &'static str,

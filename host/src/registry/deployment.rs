@@ -40,7 +40,7 @@ impl Versioned for PluginVersion {
 pub const HISTORY_LEN: usize = 20;
 
 /// When a canary is rolled back on its own.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct CanaryPolicy {
     /// Roll back when more than this share (0..=1) of the canary's
@@ -147,7 +147,7 @@ impl<V> Shadow<V> {
 }
 
 /// One remembered change.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Change {
     /// When (RFC 3339).
     pub at: String,

@@ -19,7 +19,9 @@ pub struct VersionStats {
 }
 
 /// A reading of [`VersionStats`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 pub struct StatsReading {
     /// Handled.
     pub ok: u64,

@@ -7,6 +7,7 @@
 
 pub mod admission;
 pub mod caller;
+pub mod deployment_view;
 pub mod ingest;
 pub mod problem;
 pub mod rate_limit;

@@ -10,8 +10,8 @@ use crate::event::cloudevents::FieldError;
 /// Most field errors listed in one answer.
 const MAX_ERRORS: usize = 20;
 
-/// One problem answer.
-#[derive(Debug, Serialize)]
+/// One problem answer (RFC 9457), served as `application/problem+json`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     /// A URI naming the kind of problem.
     #[serde(rename = "type")]
@@ -32,7 +32,7 @@ pub struct Problem {
 }
 
 /// One invalid field.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FieldProblem {
     /// JSON pointer to the field.
     pub pointer: String,

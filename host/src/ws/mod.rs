@@ -11,13 +11,16 @@ pub mod tailer;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use serde::Deserialize;
 use tokio::sync::watch;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::{AuthError, Principal};
 use crate::config::WebSocketSettings;
@@ -43,13 +46,23 @@ impl std::ops::Deref for WsState {
     }
 }
 
+fn router() -> OpenApiRouter<WsState> {
+    OpenApiRouter::new()
+        .routes(routes!(upgrade))
+        .routes(routes!(dev_token))
+}
+
 /// The WebSocket gateway's routes (`GET /v1/ws`, `POST /v1/dev/tokens`),
-/// with their state, for [`crate::api::app`] to merge.
-pub fn routes(app: AppState, ws: Arc<WsContext>) -> Router {
-    Router::new()
-        .route("/v1/ws", get(upgrade))
-        .route("/v1/dev/tokens", post(dev_token))
-        .with_state(WsState { app, ws })
+/// with their state, and their description, for [`crate::api::app`] to
+/// merge.
+pub fn routes(app: AppState, ws: Arc<WsContext>) -> (Router, utoipa::openapi::OpenApi) {
+    let (router, doc) = router().split_for_parts();
+    (router.with_state(WsState { app, ws }), doc)
+}
+
+/// The description of [`routes`] (the frames are in `docs/asyncapi.json`).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    router().split_for_parts().1
 }
 
 /// What sessions share.
@@ -115,7 +128,8 @@ async fn authenticate(
 }
 
 /// Query of `GET /v1/ws`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct WsQuery {
     /// The customer token (or send `Authorization: Bearer`).
     pub token: Option<String>,
@@ -132,12 +146,42 @@ const READ_BUFFER_BYTES: usize = 2 * 1024;
 const WRITE_BUFFER_BYTES: usize = 8 * 1024;
 
 /// `GET /v1/ws`.
+#[utoipa::path(
+    get,
+    path = "/v1/ws",
+    tag = "sessions",
+    params(WsQuery),
+    responses(
+        (status = 101, description = "A session: the frames are described in docs/asyncapi.json; a refused token still upgrades, then closes with 4401 and the reason"),
+        (status = 400, description = "Not a WebSocket upgrade request (its headers), or a bad query", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "This Origin may not open sessions", body = Problem, content_type = "application/problem+json"),
+        (status = 426, description = "Not a WebSocket upgrade", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn upgrade(
-    ws: WebSocketUpgrade,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     State(state): State<WsState>,
-    Query(query): Query<WsQuery>,
+    query: Result<Query<WsQuery>, QueryRejection>,
     headers: HeaderMap,
 ) -> Response {
+    // Not an upgrade, or a query that does not parse: a problem body, as
+    // every error answer is.
+    let ws = match ws {
+        Ok(ws) => ws,
+        Err(rejection) => {
+            return Problem::new(
+                rejection.status(),
+                "not-a-websocket-upgrade",
+                "Not a WebSocket upgrade",
+                rejection.body_text(),
+            )
+            .into_response();
+        }
+    };
+    let Query(query) = match query {
+        Ok(query) => query,
+        Err(rejection) => return Problem::bad_request(rejection.body_text()).into_response(),
+    };
     let ctx = state.ws.clone();
     if !ctx.origin_allowed(&headers) {
         return forbidden("this Origin may not open sessions (websocket.allowed_origins)")
@@ -165,7 +209,7 @@ pub async fn upgrade(
 }
 
 /// Body of `POST /v1/dev/tokens`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct TokenRequest {
     /// Customer id the token is for.
     pub customer: String,
@@ -173,8 +217,30 @@ pub struct TokenRequest {
     pub ttl_secs: Option<u64>,
 }
 
+/// What `POST /v1/dev/tokens` answers.
+#[derive(Debug, serde::Serialize, Deserialize, utoipa::ToSchema)]
+pub struct IssuedToken {
+    /// The JWT, for `?token=` or `Authorization: Bearer`.
+    pub token: String,
+    /// The customer it names.
+    pub customer: String,
+    /// Its lifetime, seconds.
+    pub expires_in: u64,
+}
+
 /// `POST /v1/dev/tokens`: mint a customer token (only with `auth.dev_tokens`,
 /// which is refused at start unless the listener is on loopback).
+#[utoipa::path(
+    post,
+    path = "/v1/dev/tokens",
+    tag = "sessions",
+    request_body = TokenRequest,
+    responses(
+        (status = 201, description = "A customer token", body = IssuedToken),
+        (status = 400, description = "A bad request", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Dev tokens are off (`auth.dev_tokens`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn dev_token(
     State(state): State<WsState>,
     body: Result<axum::Json<TokenRequest>, axum::extract::rejection::JsonRejection>,
@@ -203,9 +269,11 @@ pub async fn dev_token(
     match state.auth.tokens.sign(&req.customer, ttl) {
         Ok(token) => (
             StatusCode::CREATED,
-            axum::Json(
-                serde_json::json!({"token": token, "customer": req.customer, "expires_in": ttl}),
-            ),
+            axum::Json(IssuedToken {
+                token,
+                customer: req.customer,
+                expires_in: ttl,
+            }),
         )
             .into_response(),
         Err(e) => Problem::bad_request(e.to_string()).into_response(),

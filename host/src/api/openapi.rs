@@ -1,0 +1,117 @@
+//! The public API's OpenAPI 3.1 document, generated from the handlers'
+//! `#[utoipa::path]` declarations (the same declarations the router is built
+//! from, so no route is served undescribed) and the types they answer with.
+//! Served at `GET /v1/openapi.json`; `streamplug openapi` prints it, and
+//! `docs/openapi.json` holds a copy a test keeps equal to it.
+
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::Value;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+
+/// The document's parts that are not a route: its description, tags and
+/// the bearer scheme every authenticated route names.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "streamplug",
+        description = "The event gateway's public API: ingest over HTTP (and WebSocket, \
+                       described in docs/asyncapi.json), reads, the plugin list, health and \
+                       metrics. Errors are RFC 9457 problem details \
+                       (`application/problem+json`).",
+        license(name = "Apache-2.0", identifier = "Apache-2.0")
+    ),
+    tags(
+        (name = "ingest", description = "Events in: validated, routed, acknowledged once durable"),
+        (name = "read", description = "Events, topics and the vocabulary out"),
+        (name = "sessions", description = "Customers' live WebSocket sessions"),
+        (name = "operations", description = "Health, readiness, metrics, plugins, this document"),
+    ),
+    modifiers(&BearerScheme)
+)]
+pub struct ApiDoc;
+
+/// `Authorization: Bearer <credential>`: an API key, or a JWT.
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An API key (`sp_…`), or a JWT: a customer's (HS256 from the shop's \
+                         backend) or staff's (from the identity provider)",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// What `POST /v1/events` takes: one event or a batch.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum IngestBody {
+    /// One event.
+    One(IncomingEvent),
+    /// A batch, appended atomically on the embedded log.
+    Batch(Vec<IncomingEvent>),
+}
+
+/// One event as a client sends it: CloudEvents 1.0 structured JSON, or the
+/// short form (`type`, `customer`, `data`). Missing `id`, `source`, `time`
+/// and `specversion` are filled in; any other attribute is an extension
+/// (lowercase letters and digits). `data` is checked against the type's
+/// schema (`GET /v1/schemas`).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct IncomingEvent {
+    /// `1.0` when given.
+    pub specversion: Option<String>,
+    /// Unique per `source`; retried copies with the same pair are answered,
+    /// not written again.
+    pub id: Option<String>,
+    /// A URI reference naming the sender.
+    pub source: Option<String>,
+    /// The event type, e.g. `product.viewed`.
+    #[serde(rename = "type")]
+    pub ty: String,
+    /// The customer the event is about (CloudEvents `subject`).
+    pub subject: Option<String>,
+    /// The same as `subject`, in the short form.
+    pub customer: Option<String>,
+    /// RFC 3339.
+    pub time: Option<String>,
+    /// The type's data.
+    pub data: Option<Value>,
+}
+
+/// The Infobip delivery report `POST /v1/webhooks/infobip` takes (Infobip's
+/// `notifyUrl` callback for SMS and email).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DeliveryReport {
+    /// One result per message.
+    pub results: Vec<Value>,
+}
+
+/// The document, as `GET /v1/openapi.json` serves it.
+#[derive(Clone)]
+pub struct Document(pub Arc<Value>);
+
+/// `GET /v1/openapi.json`: this document.
+#[utoipa::path(
+    get,
+    path = "/v1/openapi.json",
+    tag = "operations",
+    responses((status = 200, description = "The OpenAPI 3.1 document of this API", body = Object))
+)]
+pub async fn document(Extension(doc): Extension<Document>) -> Response {
+    axum::Json(doc.0.as_ref().clone()).into_response()
+}
