@@ -76,6 +76,7 @@ lint: setup
 docs:
 	$(CARGO) run -q -p streamplug -- schemas --markdown > docs/events.md
 	$(CARGO) run -q -p streamplug -- openapi > docs/openapi.json
+	$(CARGO) run -q -p streamplug -- asyncapi > docs/asyncapi.json
 
 clean-data:
 	rm -rf data

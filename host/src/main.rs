@@ -85,6 +85,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let text = streamplug::gateway::openapi_json();
             std::io::stdout().write_all(text.as_bytes())?;
         }
+        Command::Asyncapi => {
+            let text = streamplug::ws::asyncapi::asyncapi_json();
+            std::io::stdout().write_all(text.as_bytes())?;
+        }
     }
     Ok(())
 }

@@ -48,9 +48,9 @@ const MAX_REPLY_WAIT_MS: u64 = 30_000;
     request_body(
         description = "One CloudEvent (structured JSON, or the short form) or a batch",
         content(
-            (crate::api::openapi::IngestBody = "application/json"),
-            (crate::api::openapi::IngestBody = "application/cloudevents+json"),
-            (crate::api::openapi::IngestBody = "application/cloudevents-batch+json"),
+            (crate::web::ingest_body::IngestBody = "application/json"),
+            (crate::web::ingest_body::IngestBody = "application/cloudevents+json"),
+            (crate::web::ingest_body::IngestBody = "application/cloudevents-batch+json"),
         )
     ),
     responses(

@@ -92,7 +92,7 @@ pub async fn metrics(State(state): State<AppState>, caller: Caller) -> Response 
     path = "/v1/schemas",
     tag = "read",
     responses(
-        (status = 200, description = "Event type → the JSON Schema (2020-12) of its `data`", body = Object),
+        (status = 200, description = "Every event type, with the JSON Schema (2020-12) of its `data`", body = Vec<crate::event::vocabulary::TypeSchema>),
         (status = 401, description = "No credential, or a refused one", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))

@@ -44,6 +44,9 @@ pub enum Command {
     /// Print the OpenAPI 3.1 document of the HTTP API (what
     /// `GET /v1/openapi.json` serves, and docs/openapi.json holds).
     Openapi,
+    /// Print the AsyncAPI 3.0 document of the WebSocket sessions and the
+    /// topics (docs/asyncapi.json holds it).
+    Asyncapi,
 }
 
 /// Where the configuration comes from.

@@ -148,12 +148,35 @@ pub const VOCABULARY: &[EventType] = &[
 /// Every type with its description and data schema, as JSON (served at
 /// `GET /v1/schemas`, printed by `streamplug schemas`).
 pub fn schemas_json() -> Value {
-    Value::Array(
-        VOCABULARY
-            .iter()
-            .map(|t| serde_json::json!({"type": t.name, "origin": t.origin.as_str(), "description": t.description, "data": t.data_schema()}))
-            .collect(),
-    )
+    serde_json::to_value(type_schemas()).unwrap_or(Value::Null)
+}
+
+/// One event type as `GET /v1/schemas` lists it.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct TypeSchema {
+    /// The type's name, e.g. `product.viewed`.
+    #[serde(rename = "type")]
+    pub name: &'static str,
+    /// Who may send it: `customer` (about itself; keys and staff too) or
+    /// `backend` (keys and staff only).
+    pub origin: &'static str,
+    /// What it means.
+    pub description: &'static str,
+    /// The JSON Schema (2020-12) of its `data`.
+    pub data: Value,
+}
+
+/// Every type of the vocabulary, with its data's schema.
+pub fn type_schemas() -> Vec<TypeSchema> {
+    VOCABULARY
+        .iter()
+        .map(|t| TypeSchema {
+            name: t.name,
+            origin: t.origin.as_str(),
+            description: t.description,
+            data: t.data_schema().as_value().clone(),
+        })
+        .collect()
 }
 
 /// `docs/events.md`: the vocabulary as a reference page, generated from

@@ -20,7 +20,7 @@ pub const INGESTED: &str = "streamplug_ingest_events_total";
 pub const DUPLICATES: &str = "streamplug_ingest_duplicates_total";
 
 /// Where one accepted event was written.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, utoipa::ToSchema, schemars::JsonSchema)]
 pub struct Accepted {
     /// Event id (assigned when the request had none).
     pub id: String,
@@ -37,7 +37,7 @@ pub struct Accepted {
 }
 
 /// The `202` body.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, utoipa::ToSchema, schemars::JsonSchema)]
 pub struct IngestReceipt {
     /// Number of events accepted (written now or, for duplicates, before).
     pub accepted: usize,

@@ -9,6 +9,7 @@ pub mod admission;
 pub mod caller;
 pub mod deployment_view;
 pub mod ingest;
+pub mod ingest_body;
 pub mod problem;
 pub mod rate_limit;
 pub mod replies;

@@ -11,7 +11,7 @@ use crate::event::cloudevents::FieldError;
 const MAX_ERRORS: usize = 20;
 
 /// One problem answer (RFC 9457), served as `application/problem+json`.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, utoipa::ToSchema, schemars::JsonSchema)]
 pub struct Problem {
     /// A URI naming the kind of problem.
     #[serde(rename = "type")]
@@ -32,7 +32,7 @@ pub struct Problem {
 }
 
 /// One invalid field.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, utoipa::ToSchema, schemars::JsonSchema)]
 pub struct FieldProblem {
     /// JSON pointer to the field.
     pub pointer: String,

@@ -2,6 +2,7 @@
 //! `kind`), and resume tokens. Documented in `docs/websocket.md`.
 
 use axum::extract::ws::Utf8Bytes;
+use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -38,7 +39,7 @@ impl std::fmt::Display for ResumeToken {
 }
 
 /// Sent once the session is open.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Welcome<'a> {
     /// Always `welcome`.
     pub kind: &'static str,
@@ -51,7 +52,7 @@ pub struct Welcome<'a> {
 }
 
 /// Answer to an event frame once its events are on disk.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Ack<'a> {
     /// Always `ack`.
     pub kind: &'static str,
@@ -61,7 +62,7 @@ pub struct Ack<'a> {
 }
 
 /// Answer to a frame that could not be handled; the session stays open.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct ErrorFrame<'a> {
     /// Always `error`.
     pub kind: &'static str,
@@ -71,7 +72,7 @@ pub struct ErrorFrame<'a> {
 }
 
 /// Pushes were skipped because they are older than the retention window.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct HistoryLost {
     /// Always `history_lost`.
     pub kind: &'static str,
@@ -93,19 +94,28 @@ pub struct PushFrame {
     pub text: Utf8Bytes,
 }
 
-#[derive(Serialize)]
-struct PushBody<'a> {
+/// A push a plugin addressed to the session's customer.
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct PushBody<'a> {
+    /// Always `push`.
     kind: &'static str,
+    /// Its offset in the push log.
     seq: u64,
+    /// The token to resume after it.
     resume: String,
+    /// The push's id.
     id: &'a str,
+    /// The channel the plugin pushed on.
     channel: &'a str,
+    /// The push's type.
     #[serde(rename = "type")]
     ty: &'a str,
+    /// When it was pushed (RFC 3339).
     time: Option<&'a str>,
     /// The event whose handling caused this push.
     #[serde(skip_serializing_if = "Option::is_none")]
     cause: Option<&'a str>,
+    /// What the plugin pushed.
     data: Value,
 }
 

@@ -3,6 +3,7 @@
 //! and receives the pushes plugins address to that customer, resuming
 //! without loss after a reconnect. Protocol: `docs/websocket.md`.
 
+pub mod asyncapi;
 pub mod frames;
 pub mod hub;
 pub mod session;

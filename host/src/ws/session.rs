@@ -31,6 +31,35 @@ pub mod close {
     pub const SLOW_CONSUMER: u16 = 4408;
     /// The customer has too many live sessions.
     pub const TOO_MANY_SESSIONS: u16 = 4409;
+
+    /// Every code the gateway closes with, and what the client should do
+    /// (published in docs/asyncapi.json).
+    pub const ALL: &[(u16, &str)] = &[
+        (
+            GOING_AWAY,
+            "the gateway is shutting down: reconnect with the last resume token",
+        ),
+        (
+            TOO_BIG,
+            "a message above four times websocket.max_message_bytes: send smaller frames",
+        ),
+        (
+            IDLE,
+            "nothing received (not even a pong) within the idle timeout: reconnect with the last token",
+        ),
+        (
+            UNAUTHORIZED,
+            "missing, invalid or expired token: get a new token",
+        ),
+        (
+            SLOW_CONSUMER,
+            "more pushes were waiting than the send queue holds: reconnect with the last token, which replays them",
+        ),
+        (
+            TOO_MANY_SESSIONS,
+            "the customer has too many live sessions: close another",
+        ),
+    ];
 }
 
 /// Pushes read per replay step.
