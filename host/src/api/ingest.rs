@@ -33,6 +33,7 @@ pub struct IngestQuery {
     /// Wait up to this long for the first push the (single) event causes,
     /// and answer with it: `200` with `reply`, or `202` with `reply: null`
     /// when none came in time. At most 30 000.
+    #[param(maximum = 30000)]
     pub reply_timeout_ms: Option<u64>,
 }
 

@@ -24,6 +24,7 @@ pub struct ReadQuery {
     #[serde(default)]
     pub offset: u64,
     /// Most events to return (per partition read), 1 to 1000; 100 by default.
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
 }
 

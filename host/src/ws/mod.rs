@@ -213,8 +213,10 @@ pub async fn upgrade(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct TokenRequest {
     /// Customer id the token is for.
+    #[schema(min_length = 1, max_length = 200)]
     pub customer: String,
     /// Lifetime, seconds (default one hour, at most `auth.dev_token_max_ttl_secs`).
+    #[schema(minimum = 1)]
     pub ttl_secs: Option<u64>,
 }
 
