@@ -58,7 +58,7 @@ const MAX_REPLY_WAIT_MS: u64 = 30_000;
         (status = 202, description = "Every event is durable (a retried copy is answered with `duplicate: true`, not written again)", body = IngestReceipt),
         (status = 200, description = "With `reply_timeout_ms`: durable, and the push it caused came in time", body = Replied),
         (status = 400, description = "Not an event or a batch, or an invalid field (listed with JSON pointers)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No credential, or a refused one", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = inline(crate::web::problem::Unauthorized)),
         (status = 403, description = "The credential may not send this event type (or wait for replies)", body = Problem, content_type = "application/problem+json"),
         (status = 408, description = "The body did not arrive in time", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "A copy of this event (same `source` and `id`) is being written now; send it again", body = Problem, content_type = "application/problem+json"),

@@ -68,7 +68,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     tag = "operations",
     responses(
         (status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain; version=0.0.4"),
-        (status = 401, description = "No credential, or a refused one", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = inline(crate::web::problem::Unauthorized)),
         (status = 403, description = "No `metrics` scope", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -93,7 +93,7 @@ pub async fn metrics(State(state): State<AppState>, caller: Caller) -> Response 
     tag = "read",
     responses(
         (status = 200, description = "Every event type, with the JSON Schema (2020-12) of its `data`", body = Vec<crate::event::vocabulary::TypeSchema>),
-        (status = 401, description = "No credential, or a refused one", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = inline(crate::web::problem::Unauthorized)),
     ),
     security(("bearer" = []))
 )]
@@ -109,7 +109,7 @@ pub async fn schemas(_: Caller) -> Response {
     tag = "operations",
     responses(
         (status = 200, description = "Every deployed plugin", body = Vec<DeploymentView>),
-        (status = 401, description = "No credential, or a refused one", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = inline(crate::web::problem::Unauthorized)),
         (status = 403, description = "No `plugins` scope", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))

@@ -81,7 +81,7 @@ fn storage_problem(e: StorageError) -> Problem {
     responses(
         (status = 200, description = "Events from `offset`, per partition", body = ReadResult),
         (status = 400, description = "A bad query", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No credential, or a refused one", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = inline(crate::web::problem::Unauthorized)),
         (status = 403, description = "No `read:` scope for this topic", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such topic or partition", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The log cannot be read now", body = Problem, content_type = "application/problem+json"),
@@ -149,7 +149,7 @@ pub async fn read_events(
     tag = "read",
     responses(
         (status = 200, description = "The topics the caller may read, with their offsets", body = Vec<TopicInfo>),
-        (status = 401, description = "No credential, or a refused one", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = inline(crate::web::problem::Unauthorized)),
         (status = 403, description = "No `read:` scope", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The log cannot be read now", body = Problem, content_type = "application/problem+json"),
     ),

@@ -31,6 +31,15 @@ pub struct Problem {
     challenge: bool,
 }
 
+/// The answer of a route that needs a credential, when it has none or a
+/// refused one (`WWW-Authenticate: Bearer`), for the OpenAPI document.
+#[derive(utoipa::ToResponse)]
+#[response(
+    description = "No credential, or a refused one",
+    content_type = "application/problem+json"
+)]
+pub struct Unauthorized(pub Problem);
+
 /// One invalid field.
 #[derive(Debug, Serialize, utoipa::ToSchema, schemars::JsonSchema)]
 pub struct FieldProblem {
