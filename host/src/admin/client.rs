@@ -1,12 +1,15 @@
 //! A client of the admin API, for the `streamplug plugin` commands (and
-//! tests): every answer as JSON, every refusal the problem's title and
-//! detail.
+//! tests): deployments as the typed [`DeploymentView`] the server writes,
+//! other answers as JSON, every refusal the problem's title and detail.
 
 use std::sync::Arc;
 
 use futures::StreamExt as _;
 use reqwest::multipart::{Form, Part};
+use serde::de::DeserializeOwned;
 use serde_json::Value;
+
+use crate::web::deployment_view::DeploymentView;
 
 /// Bytes of an upload sent per chunk (one progress step).
 const UPLOAD_CHUNK: usize = 64 * 1024;
@@ -30,6 +33,15 @@ pub enum ClientError {
         /// The problem's title.
         title: String,
         /// The problem's detail.
+        detail: String,
+    },
+    /// The API answered, but not with what this client reads (another
+    /// version of the gateway?).
+    #[error("the admin API at {url} answered what this client does not read: {detail}")]
+    Unexpected {
+        /// The URL asked.
+        url: String,
+        /// What did not fit.
         detail: String,
     },
 }
@@ -57,7 +69,7 @@ impl AdminClient {
     }
 
     /// Every deployment.
-    pub async fn plugins(&self) -> Result<Value, ClientError> {
+    pub async fn plugins(&self) -> Result<Vec<DeploymentView>, ClientError> {
         self.send(self.http.get(self.url("/plugins"))).await
     }
 
@@ -108,7 +120,7 @@ impl AdminClient {
         plugin: &str,
         action: &str,
         body: Option<Value>,
-    ) -> Result<Value, ClientError> {
+    ) -> Result<DeploymentView, ClientError> {
         let request = self
             .http
             .post(self.url(&format!("/plugins/{plugin}/{action}")));
@@ -148,7 +160,10 @@ impl AdminClient {
         format!("{}{path}", self.base)
     }
 
-    async fn send(&self, request: reqwest::RequestBuilder) -> Result<Value, ClientError> {
+    async fn send<T: DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T, ClientError> {
         let unreachable = |source| ClientError::Unreachable {
             url: self.base.clone(),
             source,
@@ -161,7 +176,10 @@ impl AdminClient {
         let status = response.status();
         let body: Value = response.json().await.unwrap_or(Value::Null);
         if status.is_success() {
-            return Ok(body);
+            return serde_json::from_value(body).map_err(|e| ClientError::Unexpected {
+                url: self.base.clone(),
+                detail: e.to_string(),
+            });
         }
         let field = |name: &str| body[name].as_str().unwrap_or_default().to_owned();
         Err(ClientError::Refused {

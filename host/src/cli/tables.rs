@@ -5,6 +5,8 @@
 use comfy_table::{Table, presets};
 use serde_json::Value;
 
+use crate::web::deployment_view::{DeploymentState, DeploymentView};
+
 fn table(header: &[&str]) -> Table {
     let mut table = Table::new();
     table.load_preset(presets::NOTHING).set_header(header);
@@ -20,34 +22,35 @@ fn text(v: &Value) -> String {
     }
 }
 
+fn state(s: DeploymentState) -> &'static str {
+    match s {
+        DeploymentState::Running => "running",
+        DeploymentState::Paused => "paused",
+    }
+}
+
 /// The deployments, one row each.
-pub fn plugins(list: &Value) -> String {
+pub fn plugins(list: &[DeploymentView]) -> String {
     let mut t = table(&[
         "PLUGIN", "VERSION", "STATE", "CANARY", "PREVIOUS", "OK", "RETRY", "REJECT", "TRAP", "DLQ",
     ]);
-    for p in list.as_array().into_iter().flatten() {
-        let canary = &p["canary"];
-        let canary = if canary.is_null() {
-            "-".to_owned()
-        } else {
-            format!(
-                "{} ({}%)",
-                text(&canary["version"]),
-                text(&canary["percent"])
-            )
-        };
-        let stats = &p["stats"];
+    for p in list {
+        let canary = p.canary.as_ref().map_or_else(
+            || "-".to_owned(),
+            |c| format!("{} ({:.1}%)", c.version, c.percent),
+        );
+        let s = &p.stats;
         t.add_row(vec![
-            text(&p["name"]),
-            text(&p["version"]),
-            text(&p["state"]),
+            p.name.clone(),
+            p.version.clone(),
+            state(p.state).to_owned(),
             canary,
-            text(&p["previous"]),
-            text(&stats["ok"]),
-            text(&stats["retry"]),
-            text(&stats["reject"]),
-            text(&stats["trap"]),
-            text(&stats["dead_lettered"]),
+            p.previous.clone().unwrap_or_else(|| "-".into()),
+            s.ok.to_string(),
+            s.retry.to_string(),
+            s.reject.to_string(),
+            s.trap.to_string(),
+            s.dead_lettered.to_string(),
         ]);
     }
     t.to_string()
@@ -74,29 +77,16 @@ pub fn versions(list: &Value) -> String {
 }
 
 /// A deployment in one line: what is live, the canary, the state.
-pub fn deployment(d: &Value) -> String {
-    let mut line = format!(
-        "{}: {} live ({})",
-        text(&d["name"]),
-        text(&d["version"]),
-        text(&d["state"])
-    );
-    if !d["canary"].is_null() {
-        line += &format!(
-            ", canary {} on {}% of keys",
-            text(&d["canary"]["version"]),
-            text(&d["canary"]["percent"])
-        );
+pub fn deployment(d: &DeploymentView) -> String {
+    let mut line = format!("{}: {} live ({})", d.name, d.version, state(d.state));
+    if let Some(c) = &d.canary {
+        line += &format!(", canary {} on {:.1}% of keys", c.version, c.percent);
     }
-    if !d["shadow"].is_null() {
-        line += &format!(
-            ", shadow {} on {}% of keys",
-            text(&d["shadow"]["version"]),
-            text(&d["shadow"]["percent"])
-        );
+    if let Some(s) = &d.shadow {
+        line += &format!(", shadow {} on {:.1}% of keys", s.version, s.percent);
     }
-    if !d["previous"].is_null() {
-        line += &format!(", previous {}", text(&d["previous"]));
+    if let Some(previous) = &d.previous {
+        line += &format!(", previous {previous}");
     }
     line
 }
@@ -203,9 +193,17 @@ mod tests {
 
     #[test]
     fn tables_show_what_runs() {
-        let list = json!([{"name": "recommend", "version": "abc", "state": "running",
-            "canary": {"version": "def", "percent": 10.0}, "previous": null,
-            "stats": {"ok": 5, "retry": 0, "reject": 1, "trap": 2, "dead_lettered": 1}}]);
+        // As the admin API writes it: the client reads this very JSON.
+        let stats = json!({"ok": 5, "retry": 0, "reject": 1, "trap": 2, "dead_lettered": 1});
+        let list: Vec<DeploymentView> = serde_json::from_value(json!([{
+            "name": "recommend", "version": "abc", "digest": "sha256:00", "state": "running",
+            "canary": {"version": "def", "digest": "sha256:01", "percent": 10.0, "policy": {},
+                "started_at": "2026-12-05T07:00:00.000Z", "stats": stats},
+            "previous": null, "subscribe": [], "types": [], "publish": [], "push_channels": [],
+            "allowed_hosts": [], "dead_letter_topic": "dlq.recommend", "limits": {}, "retry": {},
+            "idle_instances": 2, "stats": stats, "shadow": null, "partitions": {}, "history": []
+        }]))
+        .unwrap();
         let text = plugins(&list);
         let lines: Vec<&str> = text.lines().collect();
         assert!(lines[0].trim_start().starts_with("PLUGIN"), "{text}");
