@@ -9,6 +9,7 @@ use reqwest::multipart::{Form, Part};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use super::version_view::VersionView;
 use crate::web::deployment_view::DeploymentView;
 
 /// Bytes of an upload sent per chunk (one progress step).
@@ -74,7 +75,7 @@ impl AdminClient {
     }
 
     /// The stored versions of `plugin`.
-    pub async fn versions(&self, plugin: &str) -> Result<Value, ClientError> {
+    pub async fn versions(&self, plugin: &str) -> Result<Vec<VersionView>, ClientError> {
         let url = self.url(&format!("/plugins/{plugin}/versions"));
         self.send(self.http.get(url)).await
     }
@@ -86,7 +87,7 @@ impl AdminClient {
         component: Vec<u8>,
         manifest: Option<String>,
         progress: Progress,
-    ) -> Result<Value, ClientError> {
+    ) -> Result<VersionView, ClientError> {
         let total = component.len() as u64;
         let chunks: Vec<Result<Vec<u8>, std::io::Error>> = component
             .chunks(UPLOAD_CHUNK)

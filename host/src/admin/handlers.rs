@@ -8,14 +8,15 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::AdminState;
+use super::version_view::{Roles, VersionView};
 use crate::config::PluginManifest;
-use crate::registry::{Deployment, RegistryError};
+use crate::registry::RegistryError;
 use crate::runtime::log_book::LINES_PER_PLUGIN;
 use crate::runtime::plugin::PluginVersion;
-use crate::versions::{StoreError, StoredVersion, VersionError};
+use crate::versions::{StoreError, VersionError};
 use crate::web::deployment_view::DeploymentView;
 use crate::web::problem::Problem;
 
@@ -66,39 +67,6 @@ pub(super) fn deployment(state: &AdminState, name: &str) -> Answer {
         .ok_or_else(|| registry_problem(RegistryError::Unknown(name.to_owned())))
 }
 
-/// A stored version, and its role in the deployment.
-fn version_json(v: &StoredVersion, roles: &Roles) -> Value {
-    json!({
-        "id": v.id,
-        "digest": format!("sha256:{}", v.digest),
-        "uploaded_at": v.uploaded_at,
-        "size": v.size,
-        "source": v.source,
-        "live": roles.live.as_deref() == Some(v.id.as_str()),
-        "canary": roles.canary.as_deref() == Some(v.id.as_str()),
-        "previous": roles.previous.as_deref() == Some(v.id.as_str()),
-        "config": v.manifest.config,
-    })
-}
-
-/// Which versions are live, the canary and the previous one.
-#[derive(Default)]
-struct Roles {
-    live: Option<String>,
-    canary: Option<String>,
-    previous: Option<String>,
-}
-
-impl Roles {
-    fn of(d: &Deployment) -> Self {
-        Self {
-            live: Some(d.live.id.clone()),
-            canary: d.canary.as_ref().map(|c| c.version.id.clone()),
-            previous: d.previous.as_ref().map(|p| p.id.clone()),
-        }
-    }
-}
-
 /// `GET /admin/v1/plugins`.
 pub async fn list(State(state): State<AdminState>) -> Response {
     Json(DeploymentView::all(&state.registry, &state.ownership)).into_response()
@@ -116,7 +84,7 @@ pub async fn versions(State(state): State<AdminState>, Path(name): Path<String>)
         .store
         .list(&name)
         .map_err(|e| version_problem(e.into()))?;
-    let list: Vec<Value> = stored.iter().map(|v| version_json(v, &roles)).collect();
+    let list: Vec<VersionView> = stored.iter().map(|v| VersionView::of(v, &roles)).collect();
     Ok(Json(list).into_response())
 }
 
@@ -199,7 +167,7 @@ pub async fn upload(
                 .insert(name, version);
             Ok((
                 StatusCode::CREATED,
-                Json(version_json(&stored, &Roles::default())),
+                Json(VersionView::of(&stored, &Roles::default())),
             )
                 .into_response())
         }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use serde_json::{Value, json};
+use serde_json::json;
 
 pub use super::error::PluginCliError;
 use super::tables;
@@ -312,15 +312,15 @@ async fn version_id(
     });
     let stored = admin.upload(name, component, manifest, progress).await;
     bar.finish_and_clear();
-    let stored: Value = stored?;
-    let id = stored["id"].as_str().unwrap_or_default().to_owned();
+    let stored = stored?;
     writeln!(
         out,
-        "uploaded {name} {id} ({}, {})",
-        tables::size(stored["size"].as_u64().unwrap_or(0)),
-        stored["digest"].as_str().unwrap_or_default()
+        "uploaded {name} {} ({}, {})",
+        stored.id,
+        tables::size(stored.size),
+        stored.digest
     )?;
-    Ok(id)
+    Ok(stored.id)
 }
 
 fn upload_bar(total: u64) -> ProgressBar {

@@ -5,6 +5,7 @@
 use comfy_table::{Table, presets};
 use serde_json::Value;
 
+use crate::admin::version_view::VersionView;
 use crate::web::deployment_view::{DeploymentState, DeploymentView};
 
 fn table(header: &[&str]) -> Table {
@@ -57,20 +58,16 @@ pub fn plugins(list: &[DeploymentView]) -> String {
 }
 
 /// The stored versions of a plugin, newest last.
-pub fn versions(list: &Value) -> String {
+pub fn versions(list: &[VersionView]) -> String {
     let mut t = table(&["VERSION", "ROLE", "UPLOADED", "SIZE", "SOURCE", "DIGEST"]);
-    for v in list.as_array().into_iter().flatten() {
-        let role = ["live", "canary", "previous"]
-            .into_iter()
-            .find(|r| v[r] == Value::Bool(true))
-            .unwrap_or("-");
+    for v in list {
         t.add_row(vec![
-            text(&v["id"]),
-            role.to_owned(),
-            text(&v["uploaded_at"]),
-            size(v["size"].as_u64().unwrap_or(0)),
-            text(&v["source"]),
-            text(&v["digest"]),
+            v.id.clone(),
+            v.role().to_owned(),
+            v.uploaded_at.clone(),
+            size(v.size),
+            v.source.clone(),
+            v.digest.clone(),
         ]);
     }
     t.to_string()
