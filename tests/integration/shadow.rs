@@ -125,7 +125,8 @@ async fn a_shadow_shows_how_its_effects_differ_and_executes_none_of_them() {
         .shadow
         .unwrap()
         .report
-        .json();
+        .view("v2");
+    let report = serde_json::to_value(report).unwrap();
     let difference = &report["differences"][0];
     let (l, s) = (&difference["live"], &difference["shadow"]);
     assert_eq!(l["publishes"][0]["data"]["tag"], "v1", "{difference}");

@@ -9,7 +9,8 @@ use reqwest::multipart::{Form, Part};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::version_view::VersionView;
+use super::views::{LogPage, VersionView};
+use crate::shadow::ShadowReportView;
 use crate::web::deployment_view::DeploymentView;
 
 /// Bytes of an upload sent per chunk (one progress step).
@@ -133,7 +134,7 @@ impl AdminClient {
     }
 
     /// The shadow report of `plugin`; with `stop`, stop the shadow too.
-    pub async fn shadow(&self, plugin: &str, stop: bool) -> Result<Value, ClientError> {
+    pub async fn shadow(&self, plugin: &str, stop: bool) -> Result<ShadowReportView, ClientError> {
         let url = self.url(&format!("/plugins/{plugin}/shadow"));
         let request = if stop {
             self.http.delete(url)
@@ -150,7 +151,12 @@ impl AdminClient {
     }
 
     /// Up to `limit` of the latest log lines of `plugin` after `after`.
-    pub async fn logs(&self, plugin: &str, after: u64, limit: usize) -> Result<Value, ClientError> {
+    pub async fn logs(
+        &self,
+        plugin: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<LogPage, ClientError> {
         let url = self.url(&format!(
             "/plugins/{plugin}/logs?after={after}&limit={limit}"
         ));

@@ -8,10 +8,9 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::json;
 
 use super::AdminState;
-use super::version_view::{Roles, VersionView};
+use super::views::{LogPage, Roles, VersionView};
 use crate::config::PluginManifest;
 use crate::registry::RegistryError;
 use crate::runtime::log_book::LINES_PER_PLUGIN;
@@ -289,7 +288,12 @@ pub async fn logs(
         query.limit.unwrap_or(100).min(LINES_PER_PLUGIN),
     );
     let next = lines.last().map_or(query.after, |l| l.seq);
-    Ok(Json(json!({ "plugin": name, "lines": lines, "next": next })).into_response())
+    Ok(Json(LogPage {
+        plugin: name,
+        lines,
+        next,
+    })
+    .into_response())
 }
 
 /// Anything else: 404.

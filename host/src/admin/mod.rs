@@ -22,7 +22,7 @@ mod auth;
 pub mod client;
 mod handlers;
 mod releases;
-pub mod version_view;
+pub mod views;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -5,7 +5,6 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
 use serde::Deserialize;
-use serde_json::json;
 
 use super::AdminState;
 use super::handlers::{Answer, deployment, loaded, registry_problem};
@@ -98,11 +97,10 @@ pub async fn shadow_report(State(state): State<AdminState>, Path(name): Path<Str
     let shadow = d
         .shadow
         .ok_or_else(|| Problem::not_found(format!("{name} has no shadow")))?;
-    let mut report = shadow.report.json();
-    report["version"] = json!(shadow.version.id);
-    report["live"] = json!(d.live.id);
-    report["percent"] = json!(shadow.percent());
-    report["started_at"] = json!(shadow.started_at);
+    let mut report = shadow.report.view(&shadow.version.id);
+    report.live = Some(d.live.id.clone());
+    report.percent = Some(shadow.percent());
+    report.started_at = Some(shadow.started_at.clone());
     Ok(Json(report).into_response())
 }
 
@@ -113,7 +111,5 @@ pub async fn stop_shadow(State(state): State<AdminState>, Path(name): Path<Strin
         .stop_shadow(&name)
         .map_err(registry_problem)?;
     tracing::info!(plugin = %name, version = %shadow.version.id, "shadow stopped");
-    let mut report = shadow.report.json();
-    report["version"] = json!(shadow.version.id);
-    Ok(Json(report).into_response())
+    Ok(Json(shadow.report.view(&shadow.version.id)).into_response())
 }

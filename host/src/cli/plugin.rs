@@ -224,11 +224,7 @@ pub async fn run(args: PluginArgs, out: &mut (dyn Write + Send)) -> Result<(), P
         }
         PluginCommand::ShadowStop { name } => {
             let report = admin.shadow(&name, true).await?;
-            writeln!(
-                out,
-                "{name}: shadow {} stopped",
-                report["version"].as_str().unwrap_or("?")
-            )?;
+            writeln!(out, "{name}: shadow {} stopped", report.version)?;
             write!(out, "{}", tables::shadow_report(&report, 0))?;
         }
         PluginCommand::Promote { name } => act(&admin, &name, "promote", out).await?,
@@ -270,9 +266,9 @@ async fn logs(
     let mut limit = limit;
     loop {
         let page = admin.logs(name, after, limit).await?;
-        write!(out, "{}", tables::log_lines(&page["lines"]))?;
+        write!(out, "{}", tables::log_lines(&page.lines))?;
         out.flush()?;
-        after = page["next"].as_u64().unwrap_or(after);
+        after = page.next;
         if !follow {
             return Ok(());
         }

@@ -3,24 +3,17 @@
 //! and one-line summaries.
 
 use comfy_table::{Table, presets};
-use serde_json::Value;
 
-use crate::admin::version_view::VersionView;
+use crate::admin::views::VersionView;
+use crate::runtime::log_book::LogLine;
+use crate::runtime::summary::EffectSummary;
+use crate::shadow::ShadowReportView;
 use crate::web::deployment_view::{DeploymentState, DeploymentView};
 
 fn table(header: &[&str]) -> Table {
     let mut table = Table::new();
     table.load_preset(presets::NOTHING).set_header(header);
     table
-}
-
-/// `v` as text: strings bare, null as `-`.
-fn text(v: &Value) -> String {
-    match v {
-        Value::Null => "-".into(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
 }
 
 fn state(s: DeploymentState) -> &'static str {
@@ -90,87 +83,78 @@ pub fn deployment(d: &DeploymentView) -> String {
 
 /// A shadow report: the counts, then the latest `limit` differences, each
 /// side by side.
-pub fn shadow_report(report: &Value, limit: usize) -> String {
-    let outcomes = &report["shadow_outcomes"];
+pub fn shadow_report(report: &ShadowReportView, limit: usize) -> String {
+    let o = &report.shadow_outcomes;
     let mut out = format!(
         "shadow {} against live {}: {} events compared, {} the same, {} different\nshadow outcomes: ok {}, retry {}, reject {}, trap {}\n",
-        text(&report["version"]),
-        text(&report["live"]),
-        text(&report["compared"]),
-        text(&report["same"]),
-        text(&report["different"]),
-        text(&outcomes["ok"]),
-        text(&outcomes["retry"]),
-        text(&outcomes["reject"]),
-        text(&outcomes["trap"]),
+        report.version,
+        report.live.as_deref().unwrap_or("-"),
+        report.compared,
+        report.same,
+        report.different,
+        o.ok,
+        o.retry,
+        o.reject,
+        o.trap,
     );
-    let differences = report["differences"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    for d in differences.iter().rev().take(limit) {
+    for d in report.differences.iter().rev().take(limit) {
         out += &format!(
             "\nevent {} ({}, key {})\n",
-            text(&d["event"]),
-            text(&d["type"]),
-            text(&d["key"])
+            d.event,
+            d.ty,
+            d.key.as_deref().unwrap_or("-")
         );
-        for side in ["live", "shadow"] {
-            out += &effects(side, &d[side]);
-        }
+        out += &effects("live", &d.live);
+        out += &effects("shadow", &d.shadow);
     }
     out
 }
 
 /// One side of a difference: outcome, then one line per effect.
-fn effects(side: &str, s: &Value) -> String {
-    let mut out = format!("  {side:<6} {}", text(&s["outcome"]));
-    if !s["reason"].is_null() {
-        out += &format!(": {}", text(&s["reason"]));
+fn effects(side: &str, s: &EffectSummary) -> String {
+    let mut out = format!("  {side:<6} {}", s.outcome);
+    if let Some(reason) = &s.reason {
+        out += &format!(": {reason}");
     }
     out.push('\n');
-    for p in s["publishes"].as_array().into_iter().flatten() {
+    for p in &s.publishes {
         out += &format!(
             "         publish {} {} {}\n",
-            text(&p["topic"]),
-            text(&p["type"]),
-            p["data"]
+            p.topic.as_deref().unwrap_or("-"),
+            p.ty,
+            p.data
         );
     }
-    for p in s["pushes"].as_array().into_iter().flatten() {
+    for p in &s.pushes {
         out += &format!(
             "         push    {} to {} {} {}\n",
-            text(&p["channel"]),
-            text(&p["key"]),
-            text(&p["type"]),
-            p["data"]
+            p.channel.as_deref().unwrap_or("-"),
+            p.key.as_deref().unwrap_or("-"),
+            p.ty,
+            p.data
         );
     }
-    for (key, value) in s["kv"].as_object().into_iter().flatten() {
+    for (key, value) in &s.kv {
         out += &format!("         kv      {key} = {value}\n");
     }
-    for h in s["http"].as_array().into_iter().flatten() {
-        out += &format!(
-            "         http    {} {}\n",
-            text(&h["method"]),
-            text(&h["url"])
-        );
+    for h in &s.http {
+        out += &format!("         http    {} {}\n", h.method, h.url);
     }
     out
 }
 
 /// Log lines, one per line.
-pub fn log_lines(lines: &Value) -> String {
+pub fn log_lines(lines: &[LogLine]) -> String {
     let mut out = String::new();
-    for l in lines.as_array().into_iter().flatten() {
+    for l in lines {
         out += &format!(
             "{} {:<5} {} {} {}: {}\n",
-            text(&l["at"]),
-            text(&l["level"]).to_uppercase(),
-            text(&l["version"]),
-            text(&l["event"]),
-            text(&l["source"]),
-            text(&l["message"]),
+            l.at,
+            l.level.to_uppercase(),
+            l.version,
+            l.event.as_deref().unwrap_or("-"),
+            l.source,
+            l.message
         );
     }
     out

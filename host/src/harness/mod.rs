@@ -258,7 +258,7 @@ impl Harness {
             .logs
             .read(&manifest.name, seen, usize::MAX)
             .into_iter()
-            .map(|l| (l.level.to_owned(), l.message))
+            .map(|l| (l.level.into_owned(), l.message))
             .collect();
         run
     }

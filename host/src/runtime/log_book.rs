@@ -13,20 +13,20 @@ use serde::Serialize;
 pub const LINES_PER_PLUGIN: usize = 1000;
 
 /// One log line.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct LogLine {
     /// Increases with every line of the gateway.
     pub seq: u64,
     /// When (RFC 3339).
     pub at: String,
     /// `trace`, `debug`, `info`, `warn` or `error`.
-    pub level: &'static str,
+    pub level: std::borrow::Cow<'static, str>,
     /// The version that logged it (or that the host line is about).
     pub version: String,
     /// The event being handled, when there was one.
     pub event: Option<String>,
     /// `plugin` (it logged this) or `host` (the gateway noted it).
-    pub source: &'static str,
+    pub source: std::borrow::Cow<'static, str>,
     /// The text.
     pub message: String,
 }
@@ -64,10 +64,10 @@ impl LogBook {
         let line = LogLine {
             seq: book.next_seq,
             at: crate::clock::now_rfc3339(),
-            level,
+            level: level.into(),
             version: of.version.to_owned(),
             event: (!of.event.is_empty()).then(|| of.event.to_owned()),
-            source: of.source,
+            source: of.source.into(),
             message: message.to_owned(),
         };
         let lines = book.plugins.entry(of.plugin.to_owned()).or_default();

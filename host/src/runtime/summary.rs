@@ -6,7 +6,9 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::event::Event;
@@ -16,7 +18,7 @@ use crate::runtime::outbound::HttpCall;
 use crate::runtime::plugin::Outcome;
 
 /// An event published or pushed.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Message {
     /// Topic (publishes) or channel (pushes).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -34,10 +36,10 @@ pub struct Message {
 }
 
 /// The effects of one call.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EffectSummary {
     /// `ok`, `retry`, `reject` or `trap`.
-    pub outcome: &'static str,
+    pub outcome: Cow<'static, str>,
     /// Why, when not `ok`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -88,7 +90,7 @@ impl EffectSummary {
             .filter(|_| applied)
             .partition(|e| e.topic == push_topic);
         Self {
-            outcome,
+            outcome: Cow::Borrowed(outcome),
             reason: reason.map(|r| r.lines().next().unwrap_or_default().to_owned()),
             publishes: publishes.into_iter().map(|e| message(e, false)).collect(),
             pushes: pushes.into_iter().map(|e| message(e, true)).collect(),

@@ -16,8 +16,7 @@
 use std::collections::VecDeque;
 use std::sync::{Mutex, PoisonError};
 
-use serde::Serialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 pub use crate::runtime::summary::EffectSummary;
 
@@ -31,7 +30,7 @@ use crate::runtime::stats::{StatsReading, VersionStats};
 pub const DIFFERENCES_KEPT: usize = 50;
 
 /// One event on which the shadow did something else than the live version.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Difference {
     /// The event's id.
     pub event: String,
@@ -52,6 +51,32 @@ struct Tally {
     same: u64,
     differences: VecDeque<Difference>,
     different: u64,
+}
+
+/// A shadow's report as the admin API answers it and the CLI reads it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ShadowReportView {
+    /// The shadow version.
+    pub version: String,
+    /// The live version it is compared with (while it runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live: Option<String>,
+    /// The share of the keys it shadows, percent (while it runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub percent: Option<f64>,
+    /// When it started (RFC 3339; while it runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    /// Events compared.
+    pub compared: u64,
+    /// Events on which both did the same.
+    pub same: u64,
+    /// Events on which they differed.
+    pub different: u64,
+    /// The shadow's outcomes.
+    pub shadow_outcomes: StatsReading,
+    /// The latest differences, oldest first.
+    pub differences: Vec<Difference>,
 }
 
 /// What a shadow did against the live version so far.
@@ -94,16 +119,20 @@ impl ShadowReport {
         (tally.compared, tally.same, tally.different)
     }
 
-    /// The report as the admin API shows it (`differences` oldest first).
-    pub fn json(&self) -> Value {
+    /// The report of the shadow `version` so far.
+    pub fn view(&self, version: &str) -> ShadowReportView {
         let tally = self.tally.lock().unwrap_or_else(PoisonError::into_inner);
-        json!({
-            "compared": tally.compared,
-            "same": tally.same,
-            "different": tally.different,
-            "shadow_outcomes": self.outcomes.read(),
-            "differences": tally.differences,
-        })
+        ShadowReportView {
+            version: version.to_owned(),
+            live: None,
+            percent: None,
+            started_at: None,
+            compared: tally.compared,
+            same: tally.same,
+            different: tally.different,
+            shadow_outcomes: self.outcomes.read(),
+            differences: tally.differences.iter().cloned().collect(),
+        }
     }
 }
 

@@ -19,7 +19,7 @@ use super::{HttpFixtures, MAX_REQUEST_BYTES, OutboundPolicy, RecordedResponse, c
 const BODY_KEPT: usize = 2048;
 
 /// One outbound request of a call.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct HttpCall {
     /// Method.
     pub method: String,
@@ -31,7 +31,7 @@ pub struct HttpCall {
     /// Whether it went out (shadow and offline calls never do).
     pub sent: bool,
     /// Refused by the policy (host not granted).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub denied: bool,
     /// The request body of a request not sent (the first 2 KiB, as text).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -1,4 +1,5 @@
-//! A stored plugin version as the admin API lists and uploads answer it:
+//! What the admin API answers beyond deployments (those are
+//! [`crate::web::deployment_view`]): a stored version, a page of log lines;
 //! one type for the server that writes it and the CLI that reads it.
 
 use std::collections::BTreeMap;
@@ -6,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::registry::Deployment;
+use crate::runtime::log_book::LogLine;
 use crate::versions::StoredVersion;
 
 /// One stored version, and its role in the plugin's deployment.
@@ -79,4 +81,15 @@ impl VersionView {
             "-"
         }
     }
+}
+
+/// A page of a plugin's log lines, oldest first.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LogPage {
+    /// The plugin.
+    pub plugin: String,
+    /// The lines.
+    pub lines: Vec<LogLine>,
+    /// The `seq` to ask after next.
+    pub next: u64,
 }
