@@ -66,7 +66,13 @@ async fn watch_deploys_a_rebuilt_plugin_and_refuses_a_broken_one() {
     })
     .await
     .unwrap();
-    assert!(noted(&gw, "recorder", "reloaded from").is_some());
+    // The note follows the deploy (it is written once the new version is
+    // live), so it may come a moment after the registry shows the version.
+    eventually("the reload is noted in the plugin's log", || async {
+        Ok(noted(&gw, "recorder", "reloaded from"))
+    })
+    .await
+    .unwrap();
     let stored = gw.gateway.loader.store.list("recorder").unwrap();
     assert!(
         stored.iter().any(|v| v.id == v2 && v.source == "watch"),
