@@ -13,8 +13,6 @@ pub mod topics;
 pub mod trace;
 pub mod webhooks;
 
-use std::sync::Arc;
-
 use axum::extract::DefaultBodyLimit;
 use axum::{Extension, Router};
 use tower_http::catch_panic::CatchPanicLayer;
@@ -49,16 +47,28 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(status::healthz))
         .routes(routes!(status::readyz))
         .routes(routes!(status::metrics))
+}
+
+/// The public API's routers (its routes; `GET /v1/openapi.json`, which
+/// alone needs the document) and the document, with the description of the
+/// routes merged into them (`sessions`: the WebSocket gateway's, as
+/// [`crate::ws::openapi`] describes them).
+fn parts(
+    sessions: utoipa::openapi::OpenApi,
+) -> (Router<AppState>, Router<AppState>, utoipa::openapi::OpenApi) {
+    let (api, mut doc) = routes().split_for_parts();
+    let (document, document_doc) = OpenApiRouter::new()
         .routes(routes!(openapi::document))
+        .split_for_parts();
+    doc.merge(document_doc);
+    doc.merge(sessions);
+    (api, document, doc)
 }
 
 /// The gateway's OpenAPI document: the public API's routes and those of
-/// the routers merged into it (`sessions`: the WebSocket gateway's, as
-/// [`crate::ws::openapi`] describes them).
+/// the routers merged into it (`sessions`: the WebSocket gateway's).
 pub fn openapi(sessions: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
-    let (_, mut doc) = routes().split_for_parts();
-    doc.merge(sessions);
-    doc
+    parts(sessions).2
 }
 
 /// The gateway's routes: the public API's, with `sessions` (the WebSocket
@@ -68,16 +78,13 @@ pub fn app(state: AppState, sessions: (Router, utoipa::openapi::OpenApi)) -> Rou
     let body_limit = state.limits.max_body_bytes;
     let body_read_timeout = state.limits.body_read_timeout;
     let (sessions, sessions_doc) = sessions;
-    let (router, mut doc) = routes().split_for_parts();
-    doc.merge(sessions_doc);
-    let doc = openapi::Document(Arc::new(
-        serde_json::to_value(&doc).unwrap_or(serde_json::Value::Null),
-    ));
-    router
+    let (api, document, doc) = parts(sessions_doc);
+    // Serialised once; only its own route carries it.
+    let doc = openapi::Document(serde_json::to_vec(&doc).unwrap_or_default().into());
+    api.merge(document.layer(Extension(doc)))
         .fallback(status::not_found)
         .with_state(state)
         .merge(sessions)
-        .layer(Extension(doc))
         .layer(DefaultBodyLimit::max(body_limit))
         // A body that trickles in is cut off (the handler answers 408).
         .layer(RequestBodyTimeoutLayer::new(body_read_timeout))
