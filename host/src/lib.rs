@@ -12,6 +12,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod dispatch;
+pub mod docs_file;
 pub mod event;
 pub mod gateway;
 pub mod harness;

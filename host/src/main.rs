@@ -75,14 +75,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let text = if markdown {
                 streamplug::event::vocabulary::reference_markdown()
             } else {
-                serde_json::to_string_pretty(&streamplug::event::vocabulary::schemas_json())?
-                    + "
-"
+                streamplug::docs_file::pretty_json(&streamplug::event::vocabulary::schemas_json())
             };
             std::io::stdout().write_all(text.as_bytes())?;
         }
         Command::Openapi => {
-            let text = streamplug::gateway::openapi_json();
+            let text = streamplug::gateway::openapi::openapi_json();
             std::io::stdout().write_all(text.as_bytes())?;
         }
         Command::Asyncapi => {

@@ -81,7 +81,7 @@ fn the_check_sees_a_cycle_through_a_use_a_path_and_a_parent() {
     .unwrap();
     std::fs::write(
         src.join("a/x.rs"),
-        "use super::A;\npub struct X(pub A);\npub fn b() -> crate::b::B { todo!() }\n",
+        "use super::A;\npub struct X(pub A);\npub fn b(b: crate::b::B) -> crate::b::B { b }\n",
     )
     .unwrap();
     let files = file_graph(src).unwrap();

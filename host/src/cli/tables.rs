@@ -8,19 +8,12 @@ use crate::admin::views::VersionView;
 use crate::runtime::log_book::LogLine;
 use crate::runtime::summary::EffectSummary;
 use crate::shadow::ShadowReportView;
-use crate::web::deployment_view::{DeploymentState, DeploymentView};
+use crate::web::deployment_view::DeploymentView;
 
 fn table(header: &[&str]) -> Table {
     let mut table = Table::new();
     table.load_preset(presets::NOTHING).set_header(header);
     table
-}
-
-fn state(s: DeploymentState) -> &'static str {
-    match s {
-        DeploymentState::Running => "running",
-        DeploymentState::Paused => "paused",
-    }
 }
 
 /// The deployments, one row each.
@@ -37,7 +30,7 @@ pub fn plugins(list: &[DeploymentView]) -> String {
         t.add_row(vec![
             p.name.clone(),
             p.version.clone(),
-            state(p.state).to_owned(),
+            p.state.as_str().to_owned(),
             canary,
             p.previous.clone().unwrap_or_else(|| "-".into()),
             s.ok.to_string(),
@@ -68,7 +61,7 @@ pub fn versions(list: &[VersionView]) -> String {
 
 /// A deployment in one line: what is live, the canary, the state.
 pub fn deployment(d: &DeploymentView) -> String {
-    let mut line = format!("{}: {} live ({})", d.name, d.version, state(d.state));
+    let mut line = format!("{}: {} live ({})", d.name, d.version, d.state.as_str());
     if let Some(c) = &d.canary {
         line += &format!(", canary {} on {:.1}% of keys", c.version, c.percent);
     }

@@ -334,12 +334,7 @@ mod tests {
 
     #[test]
     fn docs_events_md_matches_the_vocabulary() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/events.md");
-        let on_disk = std::fs::read_to_string(path).unwrap_or_default();
-        assert!(
-            on_disk == reference_markdown(),
-            "docs/events.md is out of date: run `make docs`"
-        );
+        crate::docs_file::assert_current("events.md", &reference_markdown());
     }
 
     #[test]

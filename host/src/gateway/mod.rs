@@ -29,10 +29,8 @@ use crate::web::rate_limit::IngestLimits;
 use crate::ws::WsContext;
 
 mod housekeeping;
-mod openapi;
+pub mod openapi;
 mod storage;
-
-pub use openapi::{openapi, openapi_json};
 use storage::open_storage;
 
 /// Why the gateway could not start.

@@ -11,9 +11,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// The document as `docs/openapi.json` holds it: pretty JSON, one newline
 /// at the end.
 pub fn openapi_json() -> String {
-    let mut text = serde_json::to_string_pretty(&openapi()).unwrap_or_default();
-    text.push('\n');
-    text
+    crate::docs_file::pretty_json(&openapi())
 }
 
 #[cfg(test)]
@@ -22,12 +20,7 @@ mod tests {
 
     #[test]
     fn docs_openapi_json_matches_the_code() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/openapi.json");
-        let on_disk = std::fs::read_to_string(path).unwrap_or_default();
-        assert!(
-            on_disk == super::openapi_json(),
-            "docs/openapi.json is out of date: run `make docs`"
-        );
+        crate::docs_file::assert_current("openapi.json", &super::openapi_json());
     }
 
     #[test]

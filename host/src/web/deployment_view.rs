@@ -65,6 +65,16 @@ pub enum DeploymentState {
     Paused,
 }
 
+impl DeploymentState {
+    /// As the API writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Paused => "paused",
+        }
+    }
+}
+
 /// A canary version.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct CanaryView {

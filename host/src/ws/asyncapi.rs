@@ -180,7 +180,7 @@ fn topics(
     definitions: &mut Map<String, Value>,
 ) {
     let router = Router::new(&crate::config::standard_routes());
-    let mut by_topic: std::collections::BTreeMap<&str, Vec<Value>> = Default::default();
+    let mut by_topic: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
     for t in VOCABULARY {
         let Some(topic) = router.topic_for(t.name) else {
             continue;
@@ -208,18 +208,16 @@ fn topics(
                 "x-origin": t.origin.as_str(),
             }),
         );
-        by_topic
-            .entry(topic)
-            .or_default()
-            .push(json!({"$ref": format!("#/components/messages/{name}")}));
+        by_topic.entry(topic).or_default().push(name);
     }
-    for (topic, refs) in by_topic {
-        let mut channel_messages = Map::new();
-        for r in &refs {
-            if let Some(name) = r["$ref"].as_str().and_then(|s| s.rsplit('/').next()) {
-                channel_messages.insert(name.to_owned(), r.clone());
-            }
-        }
+    for (topic, names) in by_topic {
+        let channel_messages: Map<String, Value> = names
+            .into_iter()
+            .map(|name| {
+                let r = json!({"$ref": format!("#/components/messages/{name}")});
+                (name, r)
+            })
+            .collect();
         let id = format!("topic_{}", topic.replace('-', "_"));
         let message_refs: Vec<Value> = channel_messages
             .keys()
@@ -285,21 +283,14 @@ fn point_refs_at_components(value: &mut Value) {
 /// The document as `docs/asyncapi.json` holds it: pretty JSON, one newline
 /// at the end.
 pub fn asyncapi_json() -> String {
-    let mut text = serde_json::to_string_pretty(&asyncapi()).unwrap_or_default();
-    text.push('\n');
-    text
+    crate::docs_file::pretty_json(&asyncapi())
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn docs_asyncapi_json_matches_the_code() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/asyncapi.json");
-        let on_disk = std::fs::read_to_string(path).unwrap_or_default();
-        assert!(
-            on_disk == super::asyncapi_json(),
-            "docs/asyncapi.json is out of date: run `make docs`"
-        );
+        crate::docs_file::assert_current("asyncapi.json", &super::asyncapi_json());
     }
 
     #[test]

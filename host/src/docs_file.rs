@@ -1,0 +1,21 @@
+//! The documents the code generates and `docs/` keeps a copy of
+//! (`make docs`): how they are written, and the test that the copy is
+//! current.
+
+/// `value` as a document file holds it: pretty JSON, one newline at the end.
+pub fn pretty_json(value: &impl serde::Serialize) -> String {
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// Fail unless `docs/<name>` holds `generated`.
+#[cfg(test)]
+pub fn assert_current(name: &str, generated: &str) {
+    let path = format!("{}/../docs/{name}", env!("CARGO_MANIFEST_DIR"));
+    let on_disk = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        on_disk == generated,
+        "docs/{name} is out of date: run `make docs`"
+    );
+}
