@@ -72,10 +72,12 @@ lint: setup
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-# Regenerate the JSON Schemas in docs/events.md from the code.
+# Regenerate the documents docs/ keeps from the code: the event reference,
+# the OpenAPI documents of the public and admin APIs, the AsyncAPI document.
 docs:
 	$(CARGO) run -q -p streamplug -- schemas --markdown > docs/events.md
 	$(CARGO) run -q -p streamplug -- openapi > docs/openapi.json
+	$(CARGO) run -q -p streamplug -- openapi --admin > docs/admin-openapi.json
 	$(CARGO) run -q -p streamplug -- asyncapi > docs/asyncapi.json
 
 clean-data:

@@ -79,8 +79,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             std::io::stdout().write_all(text.as_bytes())?;
         }
-        Command::Openapi => {
-            let text = streamplug::gateway::openapi::openapi_json();
+        Command::Openapi { admin } => {
+            let text = if admin {
+                streamplug::admin::openapi_json()
+            } else {
+                streamplug::gateway::openapi::openapi_json()
+            };
             std::io::stdout().write_all(text.as_bytes())?;
         }
         Command::Asyncapi => {

@@ -1,17 +1,16 @@
-//! The admin handlers: list, upload and validate, deploy, roll back, pause,
+//! The admin handlers: list, versions, deploy, roll back, pause,
 //! resume, remove.
 
 use std::sync::{Arc, PoisonError};
 
 use axum::Json;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::AdminState;
 use super::views::{LogPage, Roles, VersionView};
-use crate::config::PluginManifest;
 use crate::registry::RegistryError;
 use crate::runtime::log_book::LINES_PER_PLUGIN;
 use crate::runtime::plugin::PluginVersion;
@@ -38,7 +37,7 @@ pub(super) fn registry_problem(e: RegistryError) -> Problem {
     }
 }
 
-fn version_problem(e: VersionError) -> Problem {
+pub(super) fn version_problem(e: VersionError) -> Problem {
     match e {
         VersionError::Store(StoreError::Unknown { .. }) => Problem::not_found(e.to_string()),
         VersionError::Store(StoreError::Ambiguous { .. }) => Problem::bad_request(e.to_string()),
@@ -66,12 +65,33 @@ pub(super) fn deployment(state: &AdminState, name: &str) -> Answer {
         .ok_or_else(|| registry_problem(RegistryError::Unknown(name.to_owned())))
 }
 
-/// `GET /admin/v1/plugins`.
+/// Every deployment: its versions, state, limits, grants and stats.
+#[utoipa::path(
+    get,
+    path = "/admin/v1/plugins",
+    tag = "plugins",
+    responses(
+        (status = 200, description = "Every deployment: versions, state, limits, grants, stats", body = Vec<DeploymentView>),
+        (status = 401, response = inline(crate::web::problem::Unauthorized)),
+    )
+)]
 pub async fn list(State(state): State<AdminState>) -> Response {
     Json(DeploymentView::all(&state.registry, &state.ownership)).into_response()
 }
 
-/// `GET /admin/v1/plugins/{name}/versions`.
+/// Every stored version of a plugin, with its role (live, canary, previous).
+#[utoipa::path(
+    get,
+    path = "/admin/v1/plugins/{name}/versions",
+    tag = "plugins",
+    params(("name" = String, Path, description = "The plugin")),
+    responses(
+        (status = 200, description = "Every stored version of the plugin, with its role", body = Vec<VersionView>),
+        (status = 401, response = inline(crate::web::problem::Unauthorized)),
+        (status = 404, response = inline(super::openapi::NotFound)),
+        (status = 500, description = "The version store failed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn versions(State(state): State<AdminState>, Path(name): Path<String>) -> Answer {
     let d = state
         .registry
@@ -87,98 +107,9 @@ pub async fn versions(State(state): State<AdminState>, Path(name): Path<String>)
     Ok(Json(list).into_response())
 }
 
-/// An uploaded manifest: a plugin table in TOML (or a configuration
-/// fragment with one `[[plugins]]` table); `name` and `wasm` may be left out.
-fn parse_manifest(text: &str, name: &str) -> Result<PluginManifest, Problem> {
-    let bad = |e: String| Problem::bad_request(format!("the manifest: {e}"));
-    let mut table = crate::config::plugin_table(text).map_err(bad)?;
-    let given = table
-        .entry("name")
-        .or_insert_with(|| name.into())
-        .as_str()
-        .map(str::to_owned);
-    if given.as_deref() != Some(name) {
-        return Err(bad(format!("it names {given:?}, not `{name}`")));
-    }
-    table
-        .entry("wasm")
-        .or_insert_with(|| "uploaded.wasm".into());
-    table
-        .try_into()
-        .map_err(|e: toml::de::Error| bad(e.to_string()))
-}
-
-/// `POST /admin/v1/plugins/{name}/versions`: multipart form with the
-/// component (`component`) and optionally its manifest (`manifest`, TOML;
-/// the live version's manifest otherwise). 201 with the stored version once
-/// it compiled, linked and initialised; 422 with the reason otherwise
-/// (nothing is kept and the live version is untouched).
-pub async fn upload(
-    State(state): State<AdminState>,
-    Path(name): Path<String>,
-    mut form: Multipart,
-) -> Answer {
-    let live = state
-        .registry
-        .get(&name)
-        .ok_or_else(|| registry_problem(RegistryError::Unknown(name.clone())))?;
-    let malformed = |e: axum::extract::multipart::MultipartError| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            Problem::too_large(format!(
-                "the upload is larger than {} bytes (admin.max_upload_bytes)",
-                state.max_upload_bytes
-            ))
-        } else {
-            Problem::bad_request(format!("malformed multipart form: {}", e.body_text()))
-        }
-    };
-    let (mut component, mut manifest) = (None, None);
-    while let Some(field) = form.next_field().await.map_err(malformed)? {
-        match field.name() {
-            Some("component") => component = Some(field.bytes().await.map_err(malformed)?),
-            Some("manifest") => {
-                manifest = Some(parse_manifest(
-                    &field.text().await.map_err(malformed)?,
-                    &name,
-                )?);
-            }
-            other => {
-                return Err(Problem::bad_request(format!(
-                    "unknown form field {other:?}: send `component` (the .wasm) and optionally `manifest` (TOML)"
-                )));
-            }
-        }
-    }
-    let component =
-        component.ok_or_else(|| Problem::bad_request("the form has no `component` field"))?;
-    let manifest = manifest.unwrap_or_else(|| live.manifest.clone());
-    match state
-        .loader
-        .store_and_load(&manifest, component.to_vec(), "upload")
-        .await
-    {
-        Ok((stored, version)) => {
-            tracing::info!(plugin = %name, version = %stored.id, digest = %stored.digest, "plugin version uploaded and validated");
-            state
-                .candidates
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .insert(name, version);
-            Ok((
-                StatusCode::CREATED,
-                Json(VersionView::of(&stored, &Roles::default())),
-            )
-                .into_response())
-        }
-        Err(e) => {
-            tracing::warn!(plugin = %name, error = %e, "plugin version refused");
-            Err(version_problem(e))
-        }
-    }
-}
-
 /// Body of `deploy`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct DeployRequest {
     /// Version id (or an unambiguous prefix).
     version: String,
@@ -213,7 +144,22 @@ pub(super) async fn loaded(
     }
 }
 
-/// `POST /admin/v1/plugins/{name}/deploy` with `{"version": id}`.
+/// Make a stored version live (`{"version": id}`).
+#[utoipa::path(
+    post,
+    path = "/admin/v1/plugins/{name}/deploy",
+    tag = "releases",
+    params(("name" = String, Path, description = "The plugin")),
+    request_body = DeployRequest,
+    responses(
+        (status = 200, description = "The deployment as it is now", body = DeploymentView),
+        (status = 400, description = "A malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = inline(crate::web::problem::Unauthorized)),
+        (status = 404, response = inline(super::openapi::NotFound)),
+        (status = 409, response = inline(super::openapi::Conflict)),
+        (status = 422, description = "The stored version no longer loads (the reason)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn deploy(
     State(state): State<AdminState>,
     Path(name): Path<String>,
@@ -226,20 +172,54 @@ pub async fn deploy(
     deployment(&state, &name)
 }
 
-/// `POST /admin/v1/plugins/{name}/rollback`: ends the canary when one runs,
-/// otherwise goes back to the version the last deploy replaced.
+/// Roll back: end the canary when one runs, otherwise go back to the
+/// version the last deploy replaced.
+#[utoipa::path(
+    post,
+    path = "/admin/v1/plugins/{name}/rollback",
+    tag = "releases",
+    params(("name" = String, Path, description = "The plugin")),
+    responses(
+        (status = 200, description = "The deployment as it is now", body = DeploymentView),
+        (status = 401, response = inline(crate::web::problem::Unauthorized)),
+        (status = 404, response = inline(super::openapi::NotFound)),
+        (status = 409, response = inline(super::openapi::Conflict)),
+    )
+)]
 pub async fn rollback(State(state): State<AdminState>, Path(name): Path<String>) -> Answer {
     let live = state.registry.rollback(&name).map_err(registry_problem)?;
     tracing::info!(plugin = %name, version = %live.id, "plugin rolled back");
     deployment(&state, &name)
 }
 
-/// `POST /admin/v1/plugins/{name}/pause`.
+/// Stop consuming (events wait in the log).
+#[utoipa::path(
+    post,
+    path = "/admin/v1/plugins/{name}/pause",
+    tag = "plugins",
+    params(("name" = String, Path, description = "The plugin")),
+    responses(
+        (status = 200, description = "The deployment as it is now", body = DeploymentView),
+        (status = 401, response = inline(crate::web::problem::Unauthorized)),
+        (status = 404, response = inline(super::openapi::NotFound)),
+    )
+)]
 pub async fn pause(State(state): State<AdminState>, Path(name): Path<String>) -> Answer {
     set_paused(&state, &name, true)
 }
 
-/// `POST /admin/v1/plugins/{name}/resume`.
+/// Consume again from where it paused.
+#[utoipa::path(
+    post,
+    path = "/admin/v1/plugins/{name}/resume",
+    tag = "plugins",
+    params(("name" = String, Path, description = "The plugin")),
+    responses(
+        (status = 200, description = "The deployment as it is now", body = DeploymentView),
+        (status = 401, response = inline(crate::web::problem::Unauthorized)),
+        (status = 404, response = inline(super::openapi::NotFound)),
+    )
+)]
 pub async fn resume(State(state): State<AdminState>, Path(name): Path<String>) -> Answer {
     set_paused(&state, &name, false)
 }
@@ -253,8 +233,19 @@ fn set_paused(state: &AdminState, name: &str, paused: bool) -> Answer {
     deployment(state, name)
 }
 
-/// `DELETE /admin/v1/plugins/{name}`: its workers finish their batch and
-/// its consumers leave the group.
+/// Stop running the plugin: its workers finish their batch and its
+/// consumers leave the group.
+#[utoipa::path(
+    delete,
+    path = "/admin/v1/plugins/{name}",
+    tag = "plugins",
+    params(("name" = String, Path, description = "The plugin")),
+    responses(
+        (status = 204, description = "It no longer runs here"),
+        (status = 401, response = inline(crate::web::problem::Unauthorized)),
+        (status = 404, response = inline(super::openapi::NotFound)),
+    )
+)]
 pub async fn remove(State(state): State<AdminState>, Path(name): Path<String>) -> Answer {
     state.registry.remove(&name).map_err(registry_problem)?;
     tracing::info!(plugin = %name, "plugin removed");
@@ -262,7 +253,8 @@ pub async fn remove(State(state): State<AdminState>, Path(name): Path<String>) -
 }
 
 /// Query of `logs`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LogsQuery {
     /// Only lines after this `seq`.
     #[serde(default)]
@@ -271,9 +263,22 @@ pub struct LogsQuery {
     limit: Option<usize>,
 }
 
-/// `GET /admin/v1/plugins/{name}/logs?after=SEQ&limit=N`: the plugin's
-/// recent log lines (its own and the host's notes on traps and dead
-/// letters), oldest first, and the `seq` to ask after next.
+/// A plugin's recent log lines.
+///
+/// Its own lines and the host's notes on traps and dead letters, oldest
+/// first, and the `seq` to ask after next (`?after=SEQ&limit=N`).
+#[utoipa::path(
+    get,
+    path = "/admin/v1/plugins/{name}/logs",
+    tag = "plugins",
+    params(("name" = String, Path, description = "The plugin"), LogsQuery),
+    responses(
+        (status = 200, description = "Its latest lines after `after`, oldest first", body = LogPage),
+        (status = 400, description = "A bad query", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = inline(crate::web::problem::Unauthorized)),
+        (status = 404, response = inline(super::openapi::NotFound)),
+    )
+)]
 pub async fn logs(
     State(state): State<AdminState>,
     Path(name): Path<String>,

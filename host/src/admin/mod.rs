@@ -17,27 +17,33 @@
 //! | `POST /admin/v1/plugins/{name}/pause`, `/resume` | stop and restart consumption |
 //! | `GET /admin/v1/plugins/{name}/logs?after=SEQ&limit=N` | its recent log lines |
 //! | `DELETE /admin/v1/plugins/{name}` | stop running the plugin |
+//! | `GET /admin/v1/openapi.json` | the OpenAPI 3.1 document of these routes (`docs/admin-openapi.json`) |
 
 mod auth;
 pub mod client;
 mod handlers;
+pub mod openapi;
 mod releases;
+mod upload;
 pub mod views;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::{Extension, Router};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::dispatch::Ownership;
 use crate::registry::Registry;
 use crate::runtime::plugin::PluginVersion;
 use crate::versions::VersionLoader;
+use crate::web::openapi_document::Document;
 use crate::web::unread_body::{Discard, discard_unread};
 
 /// What the admin handlers work on.
@@ -61,35 +67,57 @@ pub struct AdminState {
 /// (and be thrown away) before the answer goes out.
 const UPLOAD_DISCARD_TIME: std::time::Duration = std::time::Duration::from_secs(30);
 
+/// The admin routes, each with its description.
+fn routes() -> OpenApiRouter<AdminState> {
+    OpenApiRouter::with_openapi(openapi::AdminDoc::openapi())
+        .routes(routes!(handlers::list))
+        .routes(routes!(handlers::remove))
+        .routes(routes!(handlers::versions, upload::upload))
+        .routes(routes!(handlers::deploy))
+        .routes(routes!(releases::canary))
+        .routes(routes!(releases::promote))
+        .routes(routes!(
+            releases::start_shadow,
+            releases::shadow_report,
+            releases::stop_shadow
+        ))
+        .routes(routes!(handlers::rollback))
+        .routes(routes!(handlers::pause))
+        .routes(routes!(handlers::resume))
+        .routes(routes!(handlers::logs))
+}
+
+/// The admin routers (its routes; `GET /admin/v1/openapi.json`, which
+/// alone needs the document) and the document.
+fn parts() -> (
+    Router<AdminState>,
+    Router<AdminState>,
+    utoipa::openapi::OpenApi,
+) {
+    let (admin, mut doc) = routes().split_for_parts();
+    let (document, document_doc) = OpenApiRouter::new()
+        .routes(routes!(openapi::document))
+        .split_for_parts();
+    doc.merge(document_doc);
+    (admin, document, doc)
+}
+
+/// The admin API's OpenAPI document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    parts().2
+}
+
+/// The admin API's OpenAPI document as `docs/admin-openapi.json` holds it.
+pub fn openapi_json() -> String {
+    crate::docs_file::pretty_json(&openapi())
+}
+
 /// The admin routes.
 pub fn app(state: AdminState) -> Router {
     let max_upload_bytes = state.max_upload_bytes;
-    Router::new()
-        .route("/admin/v1/plugins", get(handlers::list))
-        .route(
-            "/admin/v1/plugins/{name}",
-            axum::routing::delete(handlers::remove),
-        )
-        .route(
-            "/admin/v1/plugins/{name}/versions",
-            get(handlers::versions).post(handlers::upload),
-        )
-        .route("/admin/v1/plugins/{name}/deploy", post(handlers::deploy))
-        .route("/admin/v1/plugins/{name}/canary", post(releases::canary))
-        .route("/admin/v1/plugins/{name}/promote", post(releases::promote))
-        .route(
-            "/admin/v1/plugins/{name}/shadow",
-            post(releases::start_shadow)
-                .get(releases::shadow_report)
-                .delete(releases::stop_shadow),
-        )
-        .route(
-            "/admin/v1/plugins/{name}/rollback",
-            post(handlers::rollback),
-        )
-        .route("/admin/v1/plugins/{name}/pause", post(handlers::pause))
-        .route("/admin/v1/plugins/{name}/logs", get(handlers::logs))
-        .route("/admin/v1/plugins/{name}/resume", post(handlers::resume))
+    let (admin, document, doc) = parts();
+    admin
+        .merge(document.layer(Extension(Document::of(&doc))))
         .fallback(handlers::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

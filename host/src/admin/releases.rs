@@ -9,10 +9,12 @@ use serde::Deserialize;
 use super::AdminState;
 use super::handlers::{Answer, deployment, loaded, registry_problem};
 use crate::registry::{CanaryPolicy, RegistryError};
+use crate::shadow::ShadowReportView;
+use crate::web::deployment_view::DeploymentView;
 use crate::web::problem::Problem;
 
 /// Body of `canary`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CanaryRequest {
     /// Version id (or an unambiguous prefix).
@@ -25,8 +27,25 @@ pub struct CanaryRequest {
     policy: CanaryPolicy,
 }
 
-/// `POST /admin/v1/plugins/{name}/canary` with `{"version": id, "percent":
-/// 10}` and optionally `max_error_rate`, `window_secs`, `min_events`.
+/// Send a share of the keys to a stored version.
+///
+/// `{"version": id, "percent": 10}` and optionally `max_error_rate`,
+/// `window_secs`, `min_events`: when it is rolled back on its own.
+#[utoipa::path(
+    post,
+    path = "/admin/v1/plugins/{name}/canary",
+    tag = "releases",
+    params(("name" = String, Path, description = "The plugin")),
+    request_body = CanaryRequest,
+    responses(
+        (status = 200, description = "The deployment as it is now", body = DeploymentView),
+        (status = 400, description = "A malformed body, or a share or error rate out of range", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = inline(crate::web::problem::Unauthorized)),
+        (status = 404, response = inline(super::openapi::NotFound)),
+        (status = 409, response = inline(super::openapi::Conflict)),
+        (status = 422, description = "The stored version no longer loads (the reason)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn canary(
     State(state): State<AdminState>,
     Path(name): Path<String>,
@@ -48,7 +67,19 @@ pub async fn canary(
     deployment(&state, &name)
 }
 
-/// `POST /admin/v1/plugins/{name}/promote`: the canary becomes live.
+/// Make the canary live.
+#[utoipa::path(
+    post,
+    path = "/admin/v1/plugins/{name}/promote",
+    tag = "releases",
+    params(("name" = String, Path, description = "The plugin")),
+    responses(
+        (status = 200, description = "The deployment as it is now", body = DeploymentView),
+        (status = 401, response = inline(crate::web::problem::Unauthorized)),
+        (status = 404, response = inline(super::openapi::NotFound)),
+        (status = 409, response = inline(super::openapi::Conflict)),
+    )
+)]
 pub async fn promote(State(state): State<AdminState>, Path(name): Path<String>) -> Answer {
     let live = state.registry.promote(&name).map_err(registry_problem)?;
     tracing::info!(plugin = %name, version = %live.id, "canary promoted");
@@ -56,13 +87,14 @@ pub async fn promote(State(state): State<AdminState>, Path(name): Path<String>) 
 }
 
 /// Body of `shadow`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShadowRequest {
     /// Version id (or an unambiguous prefix).
     version: String,
     /// Share of the keys it shadows, in percent (all by default).
     #[serde(default = "all")]
+    #[schema(default = 100.0)]
     percent: f64,
 }
 
@@ -70,8 +102,23 @@ fn all() -> f64 {
     100.0
 }
 
-/// `POST /admin/v1/plugins/{name}/shadow` with `{"version": id}`: the
-/// version gets copies of the live events, its effects captured.
+/// Shadow a stored version: it gets copies of the live events, its effects
+/// captured and compared, never applied (`{"version": id}`).
+#[utoipa::path(
+    post,
+    path = "/admin/v1/plugins/{name}/shadow",
+    tag = "releases",
+    params(("name" = String, Path, description = "The plugin")),
+    request_body = ShadowRequest,
+    responses(
+        (status = 200, description = "The deployment as it is now", body = DeploymentView),
+        (status = 400, description = "A malformed body, or a share out of range", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = inline(crate::web::problem::Unauthorized)),
+        (status = 404, response = inline(super::openapi::NotFound)),
+        (status = 409, response = inline(super::openapi::Conflict)),
+        (status = 422, description = "The stored version no longer loads (the reason)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn start_shadow(
     State(state): State<AdminState>,
     Path(name): Path<String>,
@@ -87,8 +134,18 @@ pub async fn start_shadow(
     deployment(&state, &name)
 }
 
-/// `GET /admin/v1/plugins/{name}/shadow`: how the shadow's effects differ
-/// from the live version's.
+/// How the shadow's effects differ from the live version's.
+#[utoipa::path(
+    get,
+    path = "/admin/v1/plugins/{name}/shadow",
+    tag = "releases",
+    params(("name" = String, Path, description = "The plugin")),
+    responses(
+        (status = 200, description = "How the shadow's effects differ from the live version's", body = ShadowReportView),
+        (status = 401, response = inline(crate::web::problem::Unauthorized)),
+        (status = 404, description = "No such plugin, or it has no shadow", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn shadow_report(State(state): State<AdminState>, Path(name): Path<String>) -> Answer {
     let d = state
         .registry
@@ -104,7 +161,19 @@ pub async fn shadow_report(State(state): State<AdminState>, Path(name): Path<Str
     Ok(Json(report).into_response())
 }
 
-/// `DELETE /admin/v1/plugins/{name}/shadow`: stop it; the final report.
+/// Stop the shadow; its final report.
+#[utoipa::path(
+    delete,
+    path = "/admin/v1/plugins/{name}/shadow",
+    tag = "releases",
+    params(("name" = String, Path, description = "The plugin")),
+    responses(
+        (status = 200, description = "Stopped; its final report", body = ShadowReportView),
+        (status = 401, response = inline(crate::web::problem::Unauthorized)),
+        (status = 404, response = inline(super::openapi::NotFound)),
+        (status = 409, response = inline(super::openapi::Conflict)),
+    )
+)]
 pub async fn stop_shadow(State(state): State<AdminState>, Path(name): Path<String>) -> Answer {
     let shadow = state
         .registry

@@ -11,7 +11,7 @@ use crate::runtime::log_book::LogLine;
 use crate::versions::StoredVersion;
 
 /// One stored version, and its role in the plugin's deployment.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct VersionView {
     /// The version id.
     pub id: String,
@@ -84,7 +84,7 @@ impl VersionView {
 }
 
 /// A page of a plugin's log lines, oldest first.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LogPage {
     /// The plugin.
     pub plugin: String,

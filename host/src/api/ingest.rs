@@ -40,7 +40,10 @@ pub struct IngestQuery {
 /// Longest `reply_timeout_ms`.
 const MAX_REPLY_WAIT_MS: u64 = 30_000;
 
-/// `POST /v1/events`.
+/// Send events: one CloudEvent, the short form, or a batch.
+///
+/// Each is validated, routed to its topic and acknowledged once durable;
+/// with `reply_timeout_ms` the answer waits for the push it caused.
 #[utoipa::path(
     post,
     path = "/v1/events",

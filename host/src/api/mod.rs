@@ -22,6 +22,7 @@ use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::web::openapi_document::Document;
 use crate::web::unread_body;
 pub use crate::web::{AppState, Limits, SharedState};
 
@@ -80,7 +81,7 @@ pub fn app(state: AppState, sessions: (Router, utoipa::openapi::OpenApi)) -> Rou
     let (sessions, sessions_doc) = sessions;
     let (api, document, doc) = parts(sessions_doc);
     // Serialised once; only its own route carries it.
-    let doc = openapi::Document(serde_json::to_vec(&doc).unwrap_or_default().into());
+    let doc = Document::of(&doc);
     api.merge(document.layer(Extension(doc)))
         .fallback(status::not_found)
         .with_state(state)

@@ -5,13 +5,11 @@
 //! `docs/openapi.json` holds a copy a test keeps equal to it.
 
 use axum::Extension;
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
-use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::Value;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
+
+use crate::web::openapi_document::{Document, add_bearer_scheme};
 
 /// The document's parts that are not a route: its description, tags and
 /// the bearer scheme every authenticated route names.
@@ -40,18 +38,10 @@ struct BearerScheme;
 
 impl Modify for BearerScheme {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
-        let components = doc.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .description(Some(
-                        "An API key (`sp_…`), or a JWT: a customer's (HS256 from the shop's \
-                         backend) or staff's (from the identity provider)",
-                    ))
-                    .build(),
-            ),
+        add_bearer_scheme(
+            doc,
+            "An API key (`sp_…`), or a JWT: a customer's (HS256 from the shop's \
+             backend) or staff's (from the identity provider)",
         );
     }
 }
@@ -64,17 +54,13 @@ pub struct DeliveryReport {
     pub results: Vec<Value>,
 }
 
-/// The document's JSON, as `GET /v1/openapi.json` serves it.
-#[derive(Clone)]
-pub struct Document(pub Bytes);
-
-/// `GET /v1/openapi.json`: this document.
+/// This document.
 #[utoipa::path(
     get,
     path = "/v1/openapi.json",
     tag = "operations",
     responses((status = 200, description = "The OpenAPI 3.1 document of this API", body = Object))
 )]
-pub async fn document(Extension(doc): Extension<Document>) -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], doc.0).into_response()
+pub async fn document(Extension(doc): Extension<Document>) -> Document {
+    doc
 }

@@ -20,7 +20,7 @@ pub struct Health {
     pub status: String,
 }
 
-/// `GET /healthz`: the process is up.
+/// The process is up.
 #[utoipa::path(
     get,
     path = "/healthz",
@@ -34,9 +34,11 @@ pub async fn healthz() -> Response {
     .into_response()
 }
 
-/// `GET /readyz`: plugins are loaded and consuming, and the storage takes
-/// writes (not ready while the disk is nearly full or a write failed, with
-/// the reason).
+/// Ready to serve.
+///
+/// Plugins are loaded and consuming, and the storage takes writes (not
+/// ready while the disk is nearly full or a write failed, with the
+/// reason).
 #[utoipa::path(
     get,
     path = "/readyz",
@@ -59,8 +61,9 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-/// `GET /metrics`: Prometheus text exposition, for a key (or staff) with
-/// the `metrics` scope: Prometheus scrapes with
+/// Prometheus metrics.
+///
+/// The text exposition, for a key (or staff) with the `metrics` scope: Prometheus scrapes with
 /// `authorization: {credentials: <key>}`.
 #[utoipa::path(
     get,
@@ -85,7 +88,7 @@ pub async fn metrics(State(state): State<AppState>, caller: Caller) -> Response 
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }
 
-/// `GET /v1/schemas`: the JSON Schema of every event type's `data`, for
+/// The JSON Schema of every event type's `data`, for
 /// any authenticated caller.
 #[utoipa::path(
     get,
@@ -101,7 +104,7 @@ pub async fn schemas(_: Caller) -> Response {
     axum::Json(crate::event::vocabulary::schemas_json()).into_response()
 }
 
-/// `GET /v1/plugins`: deployed plugins with their version, state, grants,
+/// Deployed plugins with their version, state, grants,
 /// limits and what the live version did since it was loaded.
 #[utoipa::path(
     get,
@@ -121,8 +124,10 @@ pub async fn plugins(State(state): State<AppState>, caller: Caller) -> Response 
     axum::Json(DeploymentView::all(&state.registry, &state.ownership)).into_response()
 }
 
-/// `GET /demo`: a page that opens a session, shows pushes live and sends
-/// view, cart and support events (needs `auth.dev_tokens`).
+/// The demo page.
+///
+/// It opens a session, shows pushes live and sends view, cart and support
+/// events (needs `auth.dev_tokens`).
 #[utoipa::path(
     get,
     path = "/demo",

@@ -71,8 +71,10 @@ fn storage_problem(e: StorageError) -> Problem {
     }
 }
 
-/// `GET /v1/topics/{topic}/events`: a key or staff with `read:<topic>`
-/// (customers read their own pushes over `/v1/ws`, never a topic).
+/// Read a topic's events from an offset.
+///
+/// For a key or staff with `read:<topic>` (customers read their own pushes
+/// over `/v1/ws`, never a topic).
 #[utoipa::path(
     get,
     path = "/v1/topics/{topic}/events",
@@ -142,7 +144,7 @@ pub async fn read_events(
     }
 }
 
-/// `GET /v1/topics`: the topics the caller may read.
+/// The topics the caller may read, with their offsets.
 #[utoipa::path(
     get,
     path = "/v1/topics",

@@ -78,7 +78,7 @@ fn sender() -> std::sync::Arc<crate::auth::ApiKey> {
         .clone()
 }
 
-/// `POST /v1/webhooks/infobip`.
+/// Infobip delivery reports (the `notifyUrl` of SMS and email sends).
 #[utoipa::path(
     post,
     path = "/v1/webhooks/infobip",

@@ -43,7 +43,12 @@ pub enum Command {
     },
     /// Print the OpenAPI 3.1 document of the HTTP API (what
     /// `GET /v1/openapi.json` serves, and docs/openapi.json holds).
-    Openapi,
+    Openapi {
+        /// The admin API's instead (`GET /admin/v1/openapi.json`,
+        /// docs/admin-openapi.json).
+        #[arg(long)]
+        admin: bool,
+    },
     /// Print the AsyncAPI 3.0 document of the WebSocket sessions and the
     /// topics (docs/asyncapi.json holds it).
     Asyncapi,

@@ -13,19 +13,21 @@ use serde::Serialize;
 pub const LINES_PER_PLUGIN: usize = 1000;
 
 /// One log line.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct LogLine {
     /// Increases with every line of the gateway.
     pub seq: u64,
     /// When (RFC 3339).
     pub at: String,
     /// `trace`, `debug`, `info`, `warn` or `error`.
+    #[schema(value_type = String)]
     pub level: std::borrow::Cow<'static, str>,
     /// The version that logged it (or that the host line is about).
     pub version: String,
     /// The event being handled, when there was one.
     pub event: Option<String>,
     /// `plugin` (it logged this) or `host` (the gateway noted it).
+    #[schema(value_type = String)]
     pub source: std::borrow::Cow<'static, str>,
     /// The text.
     pub message: String,

@@ -18,7 +18,7 @@ use crate::runtime::outbound::HttpCall;
 use crate::runtime::plugin::Outcome;
 
 /// An event published or pushed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Message {
     /// Topic (publishes) or channel (pushes).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -36,9 +36,10 @@ pub struct Message {
 }
 
 /// The effects of one call.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EffectSummary {
     /// `ok`, `retry`, `reject` or `trap`.
+    #[schema(value_type = String)]
     pub outcome: Cow<'static, str>,
     /// Why, when not `ok`.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -30,7 +30,7 @@ use crate::runtime::stats::{StatsReading, VersionStats};
 pub const DIFFERENCES_KEPT: usize = 50;
 
 /// One event on which the shadow did something else than the live version.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Difference {
     /// The event's id.
     pub event: String,
@@ -54,7 +54,7 @@ struct Tally {
 }
 
 /// A shadow's report as the admin API answers it and the CLI reads it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ShadowReportView {
     /// The shadow version.
     pub version: String,

@@ -1,6 +1,7 @@
 //! What the public HTTP API ([`crate::api`]), the WebSocket gateway
 //! ([`crate::ws`]) and the admin API ([`crate::admin`]) share: the handlers'
-//! state, problem bodies, the authenticated caller, the admission of events
+//! state, problem bodies, the authenticated caller, the serving of OpenAPI
+//! documents, the admission of events
 //! and its rate limits, the ingest pipeline, and the reading of what a
 //! handler left of a body. Each router builds on these; none imports
 //! another.
@@ -10,6 +11,7 @@ pub mod caller;
 pub mod deployment_view;
 pub mod ingest;
 pub mod ingest_body;
+pub mod openapi_document;
 pub mod problem;
 pub mod rate_limit;
 pub mod replies;

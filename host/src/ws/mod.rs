@@ -146,7 +146,9 @@ const READ_BUFFER_BYTES: usize = 2 * 1024;
 /// Pushes are written once this much is buffered, or on flush.
 const WRITE_BUFFER_BYTES: usize = 8 * 1024;
 
-/// `GET /v1/ws`.
+/// Open a customer's live session (WebSocket, RFC 6455).
+///
+/// The frames in and out and the close codes are in docs/asyncapi.json.
 #[utoipa::path(
     get,
     path = "/v1/ws",
@@ -231,8 +233,10 @@ pub struct IssuedToken {
     pub expires_in: u64,
 }
 
-/// `POST /v1/dev/tokens`: mint a customer token (only with `auth.dev_tokens`,
-/// which is refused at start unless the listener is on loopback).
+/// Mint a customer token (development only).
+///
+/// Served only with `auth.dev_tokens`, which is refused at start unless the
+/// listener is on loopback.
 #[utoipa::path(
     post,
     path = "/v1/dev/tokens",

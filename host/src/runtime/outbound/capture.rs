@@ -19,7 +19,7 @@ use super::{HttpFixtures, MAX_REQUEST_BYTES, OutboundPolicy, RecordedResponse, c
 const BODY_KEPT: usize = 2048;
 
 /// One outbound request of a call.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct HttpCall {
     /// Method.
     pub method: String,
