@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond the build, skipping what is
 # already there: the tansu Kafka-compatible broker and Debian's redis-server
-# (the Kafka-backend tests start both on free loopback ports), kafka-python
-# in a virtualenv (the interop test), Debian's chromium, Node.js, and
-# playwright-core for the browser test (tests/browser).
+# (the Kafka-backend tests start both on free loopback ports), kafka-python,
+# websockets, Schemathesis and openapi-spec-validator in a virtualenv,
+# Debian's chromium, Node.js, playwright-core for the browser test
+# (tests/browser) and @asyncapi/parser for the contract test (tests/contract).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,12 +19,16 @@ fi
 
 command -v redis-server >/dev/null 2>&1 || { echo "setup-test: installing redis-server"; apt_install redis-server; }
 # kafka-python and websockets, the independent Kafka and WebSocket clients
-# of the interop tests.
+# of the interop tests; Schemathesis, the API fuzzer of the contract tests,
+# and openapi-spec-validator.
 venv=target/test-venv
-if ! "$venv/bin/python" -c "import kafka, websockets" >/dev/null 2>&1; then
-  echo "setup-test: creating $venv with kafka-python and websockets"
+SCHEMATHESIS_VERSION=4.32.5
+if ! "$venv/bin/python" -c "import kafka, websockets, openapi_spec_validator" >/dev/null 2>&1 \
+  || ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+  echo "setup-test: installing the test clients in $venv"
   [ -x "$venv/bin/pip" ] || make_venv "$venv"
-  "$venv/bin/pip" install -q --disable-pip-version-check kafka-python==3.0.12 websockets==17.4
+  "$venv/bin/pip" install -q --disable-pip-version-check kafka-python==3.0.12 websockets==17.4 \
+    "schemathesis==$SCHEMATHESIS_VERSION" openapi-spec-validator==0.9.0
 fi
 
 command -v chromium >/dev/null 2>&1 || { echo "setup-test: installing chromium"; apt_install chromium; }
@@ -31,4 +36,9 @@ command -v node >/dev/null 2>&1 || { echo "setup-test: installing node"; apt_ins
 if [ ! -d tests/browser/node_modules/playwright-core ]; then
   echo "setup-test: installing playwright-core"
   npm ci --prefix tests/browser --no-audit --no-fund
+fi
+# @asyncapi/parser, which validates docs/asyncapi.json.
+if [ ! -d tests/contract/node_modules/@asyncapi/parser ]; then
+  echo "setup-test: installing @asyncapi/parser"
+  npm ci --prefix tests/contract --no-audit --no-fund
 fi

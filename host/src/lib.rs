@@ -17,6 +17,7 @@ pub mod event;
 pub mod gateway;
 pub mod harness;
 pub mod hash;
+pub mod json_number;
 pub mod rate;
 pub mod registry;
 pub mod routing;

@@ -5,12 +5,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod admin;
+mod api_fuzz;
 mod author_errors;
 mod broker_faults;
 mod browser;
 mod canary;
 mod child;
 mod cli;
+mod contract_documents;
 mod crash;
 mod crm_sync;
 mod customer_story;

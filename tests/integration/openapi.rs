@@ -55,3 +55,59 @@ async fn the_gateway_serves_the_published_document_and_answers_as_it_says() {
     assert_eq!(plain.headers["content-type"], "application/problem+json");
     gw.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ingest_reads_bodies_as_the_documents_describe_them() {
+    let gw = TestGateway::on(Backend::Embedded, "").await.unwrap();
+    let structured = |id: &str| {
+        json!({"specversion": "1.0", "id": id, "source": "/shop", "type": "cart.item_added",
+               "subject": "c-1", "data": {"product": "tent", "quantity": 2.0}})
+    };
+    // CloudEvents HTTP binding: one event as application/cloudevents+json,
+    // a batch as application/cloudevents-batch+json, not the other way.
+    for (media, body) in [
+        ("application/cloudevents+json", json!([structured("a")])),
+        ("application/cloudevents-batch+json", structured("b")),
+    ] {
+        let a = gw
+            .post_raw(media, serde_json::to_vec(&body).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(a.status, 400, "{media}: {}", a.json);
+        assert_eq!(a.headers["content-type"], "application/problem+json");
+    }
+    let one = gw
+        .post_raw(
+            "application/cloudevents+json",
+            serde_json::to_vec(&structured("c")).unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(one.status, 202, "{}", one.json);
+    // `2.0` is the integer 2 (JSON Schema's reading); stored as 2.
+    let stored = gw
+        .wait_for_events("customer-interactions", 1)
+        .await
+        .unwrap();
+    assert_eq!(stored[0]["event"]["data"]["quantity"], json!(2));
+    assert!(stored[0]["event"]["data"]["quantity"].is_u64());
+
+    // A handshake whose key is not base64 of 16 bytes is refused (RFC 6455
+    // 4.2.1), with a problem body.
+    let bad_key = gw
+        .client
+        .get(format!("{}/v1/ws", gw.url))
+        .header("connection", "Upgrade")
+        .header("upgrade", "websocket")
+        .header("sec-websocket-version", "13")
+        .header("sec-websocket-key", "not-a-key")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad_key.status(), 400);
+    assert_eq!(
+        bad_key.headers()["content-type"],
+        "application/problem+json"
+    );
+    gw.stop().await;
+}

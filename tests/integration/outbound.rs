@@ -195,3 +195,21 @@ async fn a_granted_name_that_resolves_to_a_private_address_is_refused_unless_lis
     gw.stop().await;
     drop(server);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_configured_plugin_importing_outbound_http_without_hosts_does_not_start() {
+    // The same check an uploaded version gets: before, the configured
+    // version started and its own redeploy was refused.
+    let refused = TestGateway::with_plugins(
+        "[[plugins]]\nname = \"recorder\"\nwasm = \"fixture_recorder.wasm\"\n\
+         subscribe = [\"customer-interactions\"]\npublish = [\"audit\"]\n",
+    )
+    .await
+    .err()
+    .expect("the gateway refused to start");
+    let reason = format!("{refused:#}");
+    assert!(
+        reason.contains("wasi:http/outgoing-handler") && reason.contains("allowed_hosts"),
+        "{reason}"
+    );
+}

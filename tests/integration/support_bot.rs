@@ -210,19 +210,20 @@ async fn a_chat_widget_gets_the_reply_in_the_same_http_exchange() {
     assert_eq!(quiet["accepted"], 1);
     assert!(quiet["reply"].is_null());
 
-    // A reply belongs to one event.
-    let batch = ask(json!([view("carol", "a"), view("carol", "b")]), "300")
-        .await
-        .unwrap();
-    assert_eq!(batch.status(), 400);
-    let problem: Value = batch.json().await.unwrap();
-    assert!(
-        problem["detail"]
-            .as_str()
-            .unwrap()
-            .contains("exactly one event"),
-        "{problem}"
-    );
+    // With a batch, the reply is the first push any of its events causes.
+    let batch = ask(
+        json!([
+            view("carol", "a"),
+            {"type": "support.message", "customer": "carol", "data": {"text": "where is my order?"}},
+        ]),
+        "20000",
+    )
+    .await
+    .unwrap();
+    assert_eq!(batch.status(), 200);
+    let batch: Value = batch.json().await.unwrap();
+    assert_eq!(batch["accepted"], 2, "{batch}");
+    assert_eq!(batch["reply"]["cause"], batch["events"][1]["id"], "{batch}");
     let bad = ask(view("carol", "a"), "soon").await.unwrap();
     assert_eq!(bad.status(), 400);
     assert_eq!(bad.headers()["content-type"], "application/problem+json");

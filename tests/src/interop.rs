@@ -11,14 +11,20 @@ use crate::workspace_root;
 /// Python with kafka-python and websockets, from the virtualenv `scripts/setup-test.sh`
 /// creates under `target/test-venv`.
 pub fn interop_python() -> Result<PathBuf> {
-    let python = workspace_root().join("target/test-venv/bin/python");
-    if !python.is_file() {
+    venv_tool("python")
+}
+
+/// The program `name` of the test virtualenv (`target/test-venv/bin`):
+/// python, schemathesis, openapi-spec-validator.
+pub fn venv_tool(name: &str) -> Result<PathBuf> {
+    let tool = workspace_root().join("target/test-venv/bin").join(name);
+    if !tool.is_file() {
         bail!(
-            "{} is missing; run `make test`, which creates it",
-            python.display()
+            "{} is missing; run `make test`, which installs it",
+            tool.display()
         );
     }
-    Ok(python)
+    Ok(tool)
 }
 
 /// Run `tests/interop/kafka_client.py` with `args`; its standard output.

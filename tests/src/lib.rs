@@ -13,6 +13,7 @@ pub mod module_graph;
 mod plugin_build;
 pub mod redis;
 pub mod salesforce;
+pub mod schemathesis;
 mod settings;
 mod stores;
 mod test_gateway;
@@ -21,7 +22,7 @@ mod ws_client;
 
 pub use child_gateway::{ChildGateway, serve_if_child};
 pub use cli::streamplug_plugin;
-pub use interop::{interop_python, kafka_client, websockets_close};
+pub use interop::{interop_python, kafka_client, venv_tool, websockets_close};
 pub use plugin_build::{plugin_dir, plugin_packages};
 pub use settings::{
     JWT_SECRET, RECOMMEND_MANIFEST, TEST_KEY, config, config_on, example_manifest,

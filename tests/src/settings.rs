@@ -106,8 +106,15 @@ pub fn example_manifest(example: &str) -> String {
 }
 
 /// The recorder fixture's manifest (consumes `customer-interactions`,
-/// publishes to `audit`), with `extra` TOML lines appended to it.
+/// publishes to `audit`), with `extra` TOML lines appended to it. The
+/// recorder can make outbound requests, so it needs `allowed_hosts`: a
+/// discard port on loopback unless `extra` grants its own.
 pub fn recorder_manifest(extra: &str) -> String {
+    let hosts = if extra.contains("allowed_hosts") {
+        ""
+    } else {
+        "allowed_hosts = [\"http://127.0.0.1:9\"]"
+    };
     format!(
         r#"
 [[plugins]]
@@ -115,6 +122,7 @@ name = "recorder"
 wasm = "fixture_recorder.wasm"
 subscribe = ["customer-interactions"]
 publish = ["audit"]
+{hosts}
 {extra}
 "#
     )

@@ -4,7 +4,7 @@
 use std::sync::{Arc, PoisonError};
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -16,6 +16,7 @@ use crate::runtime::log_book::LINES_PER_PLUGIN;
 use crate::runtime::plugin::PluginVersion;
 use crate::versions::{StoreError, VersionError};
 use crate::web::deployment_view::DeploymentView;
+use crate::web::extract::{JsonBody, PathParams, QueryParams};
 use crate::web::problem::Problem;
 
 pub(super) type Answer = Result<Response, Problem>;
@@ -92,7 +93,10 @@ pub async fn list(State(state): State<AdminState>) -> Response {
         (status = 500, description = "The version store failed", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn versions(State(state): State<AdminState>, Path(name): Path<String>) -> Answer {
+pub async fn versions(
+    State(state): State<AdminState>,
+    PathParams(name): PathParams<String>,
+) -> Answer {
     let d = state
         .registry
         .deployment(&name)
@@ -152,6 +156,7 @@ pub(super) async fn loaded(
     params(("name" = String, Path, description = "The plugin")),
     request_body = DeployRequest,
     responses(
+        (status = 415, description = "Not sent as application/json", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "The deployment as it is now", body = DeploymentView),
         (status = 400, description = "A malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 401, response = inline(crate::web::problem::Unauthorized)),
@@ -162,8 +167,8 @@ pub(super) async fn loaded(
 )]
 pub async fn deploy(
     State(state): State<AdminState>,
-    Path(name): Path<String>,
-    Json(request): Json<DeployRequest>,
+    PathParams(name): PathParams<String>,
+    JsonBody(request): JsonBody<DeployRequest>,
 ) -> Answer {
     let version = loaded(&state, &name, &request.version).await?;
     let id = version.id.clone();
@@ -186,7 +191,10 @@ pub async fn deploy(
         (status = 409, response = inline(super::openapi::Conflict)),
     )
 )]
-pub async fn rollback(State(state): State<AdminState>, Path(name): Path<String>) -> Answer {
+pub async fn rollback(
+    State(state): State<AdminState>,
+    PathParams(name): PathParams<String>,
+) -> Answer {
     let live = state.registry.rollback(&name).map_err(registry_problem)?;
     tracing::info!(plugin = %name, version = %live.id, "plugin rolled back");
     deployment(&state, &name)
@@ -204,7 +212,10 @@ pub async fn rollback(State(state): State<AdminState>, Path(name): Path<String>)
         (status = 404, response = inline(super::openapi::NotFound)),
     )
 )]
-pub async fn pause(State(state): State<AdminState>, Path(name): Path<String>) -> Answer {
+pub async fn pause(
+    State(state): State<AdminState>,
+    PathParams(name): PathParams<String>,
+) -> Answer {
     set_paused(&state, &name, true)
 }
 
@@ -220,7 +231,10 @@ pub async fn pause(State(state): State<AdminState>, Path(name): Path<String>) ->
         (status = 404, response = inline(super::openapi::NotFound)),
     )
 )]
-pub async fn resume(State(state): State<AdminState>, Path(name): Path<String>) -> Answer {
+pub async fn resume(
+    State(state): State<AdminState>,
+    PathParams(name): PathParams<String>,
+) -> Answer {
     set_paused(&state, &name, false)
 }
 
@@ -246,7 +260,10 @@ fn set_paused(state: &AdminState, name: &str, paused: bool) -> Answer {
         (status = 404, response = inline(super::openapi::NotFound)),
     )
 )]
-pub async fn remove(State(state): State<AdminState>, Path(name): Path<String>) -> Answer {
+pub async fn remove(
+    State(state): State<AdminState>,
+    PathParams(name): PathParams<String>,
+) -> Answer {
     state.registry.remove(&name).map_err(registry_problem)?;
     tracing::info!(plugin = %name, "plugin removed");
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -258,8 +275,10 @@ pub async fn remove(State(state): State<AdminState>, Path(name): Path<String>) -
 pub struct LogsQuery {
     /// Only lines after this `seq`.
     #[serde(default)]
-    after: u64,
-    /// At most this many (the latest).
+    #[param(minimum = 0)]
+    after: i64,
+    /// At most this many (the latest); 100 by default.
+    #[param(maximum = 1000)] // LINES_PER_PLUGIN
     limit: Option<usize>,
 }
 
@@ -281,18 +300,22 @@ pub struct LogsQuery {
 )]
 pub async fn logs(
     State(state): State<AdminState>,
-    Path(name): Path<String>,
-    Query(query): Query<LogsQuery>,
+    PathParams(name): PathParams<String>,
+    QueryParams(query): QueryParams<LogsQuery>,
 ) -> Answer {
     if state.registry.deployment(&name).is_none() {
         return Err(registry_problem(RegistryError::Unknown(name)));
     }
-    let lines = state.loader.logs().read(
-        &name,
-        query.after,
-        query.limit.unwrap_or(100).min(LINES_PER_PLUGIN),
-    );
-    let next = lines.last().map_or(query.after, |l| l.seq);
+    let after =
+        u64::try_from(query.after).map_err(|_| Problem::bad_request("after must be 0 or more"))?;
+    let limit = query.limit.unwrap_or(100);
+    if limit > LINES_PER_PLUGIN {
+        return Err(Problem::bad_request(format!(
+            "limit must be at most {LINES_PER_PLUGIN}"
+        )));
+    }
+    let lines = state.loader.logs().read(&name, after, limit);
+    let next = lines.last().map_or(after, |l| l.seq);
     Ok(Json(LogPage {
         plugin: name,
         lines,

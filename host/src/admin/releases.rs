@@ -2,7 +2,7 @@
 //! mode (start, report, stop).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::IntoResponse;
 use serde::Deserialize;
 
@@ -11,20 +11,40 @@ use super::handlers::{Answer, deployment, loaded, registry_problem};
 use crate::registry::{CanaryPolicy, RegistryError};
 use crate::shadow::ShadowReportView;
 use crate::web::deployment_view::DeploymentView;
+use crate::web::extract::{JsonBody, PathParams};
 use crate::web::problem::Problem;
 
-/// Body of `canary`.
+/// Body of `canary`: the version, its share, and when it is rolled back
+/// on its own (defaults: more than 5 % of at least 20 invocations in 60 s
+/// trapped or were rejected).
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CanaryRequest {
     /// Version id (or an unambiguous prefix).
     version: String,
-    /// Share of the keys (customers) it takes, in percent.
+    /// Share of the keys (customers) it takes, in percent (0.01 to 100).
+    #[schema(minimum = 0.01, maximum = 100.0)]
     percent: f64,
-    /// When it is rolled back on its own (defaults: more than 5 % of at
-    /// least 20 invocations in 60 s trapped or were rejected).
-    #[serde(flatten)]
-    policy: CanaryPolicy,
+    /// Roll back when more than this share (0 to 1) of the canary's
+    /// invocations in the window trapped or were rejected.
+    #[schema(minimum = 0.0, maximum = 1.0)]
+    max_error_rate: Option<f64>,
+    /// The window, in seconds.
+    window_secs: Option<u64>,
+    /// Judge only once the window holds at least this many invocations.
+    min_events: Option<u64>,
+}
+
+impl CanaryRequest {
+    /// The rollback policy it asks for, defaults filled in.
+    fn policy(&self) -> CanaryPolicy {
+        let default = CanaryPolicy::default();
+        CanaryPolicy {
+            max_error_rate: self.max_error_rate.unwrap_or(default.max_error_rate),
+            window_secs: self.window_secs.unwrap_or(default.window_secs),
+            min_events: self.min_events.unwrap_or(default.min_events),
+        }
+    }
 }
 
 /// Send a share of the keys to a stored version.
@@ -38,6 +58,7 @@ pub struct CanaryRequest {
     params(("name" = String, Path, description = "The plugin")),
     request_body = CanaryRequest,
     responses(
+        (status = 415, description = "Not sent as application/json", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "The deployment as it is now", body = DeploymentView),
         (status = 400, description = "A malformed body, or a share or error rate out of range", body = Problem, content_type = "application/problem+json"),
         (status = 401, response = inline(crate::web::problem::Unauthorized)),
@@ -48,20 +69,21 @@ pub struct CanaryRequest {
 )]
 pub async fn canary(
     State(state): State<AdminState>,
-    Path(name): Path<String>,
-    Json(request): Json<CanaryRequest>,
+    PathParams(name): PathParams<String>,
+    JsonBody(request): JsonBody<CanaryRequest>,
 ) -> Answer {
-    if !(0.0..=1.0).contains(&request.policy.max_error_rate) {
+    let policy = request.policy();
+    if !(0.0..=1.0).contains(&policy.max_error_rate) {
         return Err(Problem::bad_request(format!(
             "max_error_rate is a share between 0 and 1, not {}",
-            request.policy.max_error_rate
+            policy.max_error_rate
         )));
     }
     let version = loaded(&state, &name, &request.version).await?;
     let id = version.id.clone();
     state
         .registry
-        .start_canary(version, request.percent, request.policy)
+        .start_canary(version, request.percent, policy)
         .map_err(registry_problem)?;
     tracing::info!(plugin = %name, version = %id, percent = request.percent, "canary started");
     deployment(&state, &name)
@@ -80,7 +102,10 @@ pub async fn canary(
         (status = 409, response = inline(super::openapi::Conflict)),
     )
 )]
-pub async fn promote(State(state): State<AdminState>, Path(name): Path<String>) -> Answer {
+pub async fn promote(
+    State(state): State<AdminState>,
+    PathParams(name): PathParams<String>,
+) -> Answer {
     let live = state.registry.promote(&name).map_err(registry_problem)?;
     tracing::info!(plugin = %name, version = %live.id, "canary promoted");
     deployment(&state, &name)
@@ -94,7 +119,7 @@ pub struct ShadowRequest {
     version: String,
     /// Share of the keys it shadows, in percent (all by default).
     #[serde(default = "all")]
-    #[schema(default = 100.0)]
+    #[schema(default = 100.0, minimum = 0.01, maximum = 100.0)]
     percent: f64,
 }
 
@@ -111,6 +136,7 @@ fn all() -> f64 {
     params(("name" = String, Path, description = "The plugin")),
     request_body = ShadowRequest,
     responses(
+        (status = 415, description = "Not sent as application/json", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "The deployment as it is now", body = DeploymentView),
         (status = 400, description = "A malformed body, or a share out of range", body = Problem, content_type = "application/problem+json"),
         (status = 401, response = inline(crate::web::problem::Unauthorized)),
@@ -121,8 +147,8 @@ fn all() -> f64 {
 )]
 pub async fn start_shadow(
     State(state): State<AdminState>,
-    Path(name): Path<String>,
-    Json(request): Json<ShadowRequest>,
+    PathParams(name): PathParams<String>,
+    JsonBody(request): JsonBody<ShadowRequest>,
 ) -> Answer {
     let version = loaded(&state, &name, &request.version).await?;
     let id = version.id.clone();
@@ -146,7 +172,10 @@ pub async fn start_shadow(
         (status = 404, description = "No such plugin, or it has no shadow", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn shadow_report(State(state): State<AdminState>, Path(name): Path<String>) -> Answer {
+pub async fn shadow_report(
+    State(state): State<AdminState>,
+    PathParams(name): PathParams<String>,
+) -> Answer {
     let d = state
         .registry
         .deployment(&name)
@@ -174,7 +203,10 @@ pub async fn shadow_report(State(state): State<AdminState>, Path(name): Path<Str
         (status = 409, response = inline(super::openapi::Conflict)),
     )
 )]
-pub async fn stop_shadow(State(state): State<AdminState>, Path(name): Path<String>) -> Answer {
+pub async fn stop_shadow(
+    State(state): State<AdminState>,
+    PathParams(name): PathParams<String>,
+) -> Answer {
     let shadow = state
         .registry
         .stop_shadow(&name)

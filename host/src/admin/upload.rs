@@ -4,7 +4,8 @@
 use std::sync::PoisonError;
 
 use axum::Json;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 
@@ -13,6 +14,7 @@ use super::handlers::{Answer, registry_problem, version_problem};
 use super::views::{Roles, VersionView};
 use crate::config::PluginManifest;
 use crate::registry::RegistryError;
+use crate::web::extract::PathParams;
 use crate::web::problem::Problem;
 
 /// An uploaded manifest: a plugin table in TOML (or a configuration
@@ -60,9 +62,15 @@ fn parse_manifest(text: &str, name: &str) -> Result<PluginManifest, Problem> {
 )]
 pub async fn upload(
     State(state): State<AdminState>,
-    Path(name): Path<String>,
-    mut form: Multipart,
+    PathParams(name): PathParams<String>,
+    form: Result<Multipart, MultipartRejection>,
 ) -> Answer {
+    let mut form = form.map_err(|e| {
+        Problem::bad_request(format!(
+            "send a multipart/form-data body with `component` (and optionally `manifest`): {}",
+            e.body_text()
+        ))
+    })?;
     let live = state
         .registry
         .get(&name)

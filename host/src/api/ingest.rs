@@ -30,9 +30,9 @@ const ACCEPTED_TYPES: &[&str] = &[
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct IngestQuery {
-    /// Wait up to this long for the first push the (single) event causes,
-    /// and answer with it: `200` with `reply`, or `202` with `reply: null`
-    /// when none came in time. At most 30 000.
+    /// Wait up to this long for the first push the event (or any event of
+    /// the batch) causes, and answer with it: `200` with `reply`, or `202`
+    /// with `reply: null` when none came in time. At most 30 000.
     #[param(maximum = 30000)]
     pub reply_timeout_ms: Option<u64>,
 }
@@ -53,8 +53,8 @@ const MAX_REPLY_WAIT_MS: u64 = 30_000;
         description = "One CloudEvent (structured JSON, or the short form) or a batch",
         content(
             (crate::web::ingest_body::IngestBody = "application/json"),
-            (crate::web::ingest_body::IngestBody = "application/cloudevents+json"),
-            (crate::web::ingest_body::IngestBody = "application/cloudevents-batch+json"),
+            (crate::web::ingest_body::StructuredIncomingEvent = "application/cloudevents+json"),
+            (crate::web::ingest_body::StructuredEventBatch = "application/cloudevents-batch+json"),
         )
     ),
     responses(
@@ -105,9 +105,6 @@ pub async fn post_events(
         ))
         .into_response();
     }
-    let [event] = events.as_slice() else {
-        return Problem::bad_request("reply_timeout_ms needs exactly one event").into_response();
-    };
     // A customer waits for replies to its own events (the chat widget);
     // anyone else needs the scope.
     if principal.customer().is_none() && !principal.has(&Scope::Reply) {
@@ -118,9 +115,14 @@ pub async fn post_events(
         .into_response();
     }
     // Registered before the append, so the reply cannot come first; the
-    // wait is dropped, and forgotten, when the client goes away.
-    let reply = match state.replies.expect(&event.id, &principal.label()) {
-        Ok(wait) => wait,
+    // waits are dropped, and forgotten, when the client goes away. With a
+    // batch, the first push any of its events causes is the reply.
+    let waits: Result<Vec<_>, _> = events
+        .iter()
+        .map(|event| state.replies.expect(&event.id, &principal.label()))
+        .collect();
+    let reply = match waits {
+        Ok(waits) => futures::future::select_ok(waits),
         Err(e) => return e.problem().into_response(),
     };
     let receipt = match append(&state, events).await {
@@ -128,7 +130,7 @@ pub async fn post_events(
         Err(problem) => return problem.into_response(),
     };
     match tokio::time::timeout(std::time::Duration::from_millis(wait), reply).await {
-        Ok(Ok(push)) => (
+        Ok(Ok((push, _))) => (
             StatusCode::OK,
             axum::Json(Replied {
                 receipt,
@@ -206,8 +208,11 @@ fn parse_request(
     })?;
     let json: Value = serde_json::from_slice(&body)
         .map_err(|e| Problem::bad_request(format!("the body is not JSON: {e}")))?;
-    // Sent as structured CloudEvents, every object must be one.
-    let form = if media.starts_with("application/cloudevents") {
+    // Sent as structured CloudEvents (CloudEvents HTTP binding: one
+    // event, or a batch as its own media type), every object must be one.
+    let form = if media.starts_with("application/cloudevents-batch") {
+        Form::StructuredBatch
+    } else if media.starts_with("application/cloudevents") {
         Form::Structured
     } else {
         Form::Any

@@ -15,6 +15,7 @@ pub mod webhooks;
 
 use axum::extract::DefaultBodyLimit;
 use axum::{Extension, Router};
+use serde_json::Value;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -53,22 +54,23 @@ fn routes() -> OpenApiRouter<AppState> {
 /// The public API's routers (its routes; `GET /v1/openapi.json`, which
 /// alone needs the document) and the document, with the description of the
 /// routes merged into them (`sessions`: the WebSocket gateway's, as
-/// [`crate::ws::openapi`] describes them).
-fn parts(
-    sessions: utoipa::openapi::OpenApi,
-) -> (Router<AppState>, Router<AppState>, utoipa::openapi::OpenApi) {
+/// [`crate::ws::openapi`] describes them) and the ingest bodies' exact
+/// schemas ([`crate::web::ingest_body::complete_openapi`]).
+fn parts(sessions: utoipa::openapi::OpenApi) -> (Router<AppState>, Router<AppState>, Value) {
     let (api, mut doc) = routes().split_for_parts();
     let (document, document_doc) = OpenApiRouter::new()
         .routes(routes!(openapi::document))
         .split_for_parts();
     doc.merge(document_doc);
     doc.merge(sessions);
+    let mut doc = serde_json::to_value(&doc).unwrap_or_default();
+    crate::web::ingest_body::complete_openapi(&mut doc);
     (api, document, doc)
 }
 
 /// The gateway's OpenAPI document: the public API's routes and those of
 /// the routers merged into it (`sessions`: the WebSocket gateway's).
-pub fn openapi(sessions: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+pub fn openapi(sessions: utoipa::openapi::OpenApi) -> Value {
     parts(sessions).2
 }
 

@@ -1,7 +1,7 @@
 //! The read API on the log: `GET /v1/topics` and
 //! `GET /v1/topics/{topic}/events?partition=&offset=&limit=`.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
@@ -9,6 +9,7 @@ use crate::event::cloudevents::StructuredEvent;
 use crate::storage::StorageError;
 use crate::web::AppState;
 use crate::web::caller::{Caller, forbidden};
+use crate::web::extract::PathParams;
 use crate::web::problem::Problem;
 
 /// Most events one read returns.
@@ -20,9 +21,11 @@ pub const MAX_READ: usize = 1000;
 pub struct ReadQuery {
     /// One partition; every partition when absent.
     pub partition: Option<u32>,
-    /// First offset to return (in each partition read).
+    /// First offset to return (in each partition read); offsets are
+    /// Kafka's, 0 to 2^63-1.
     #[serde(default)]
-    pub offset: u64,
+    #[param(minimum = 0)]
+    pub offset: i64,
     /// Most events to return (per partition read), 1 to 1000; 100 by default.
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
@@ -93,7 +96,7 @@ fn storage_problem(e: StorageError) -> Problem {
 pub async fn read_events(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path(topic): Path<String>,
+    PathParams(topic): PathParams<String>,
     query: Result<Query<ReadQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     if !principal.may_read(&topic) {
@@ -105,6 +108,8 @@ pub async fn read_events(
     }
     let result = async {
         let Query(query) = query.map_err(|e| Problem::bad_request(e.body_text()))?;
+        let offset = u64::try_from(query.offset)
+            .map_err(|_| Problem::bad_request("offset must be 0 or more"))?;
         let limit = query.limit.unwrap_or(100);
         if limit == 0 || limit > MAX_READ {
             return Err(Problem::bad_request(format!(
@@ -123,7 +128,7 @@ pub async fn read_events(
         for p in selected {
             let read = state
                 .log
-                .read(&topic, p, query.offset, limit)
+                .read(&topic, p, offset, limit)
                 .await
                 .map_err(storage_problem)?;
             events.extend(read.into_iter().map(|s| PositionedEvent {

@@ -24,7 +24,7 @@ use crate::config::{AuthSettings, ConfigError, expand_env};
 pub use api_keys::{ApiKey, ApiKeys};
 pub use tokens::{TokenIdentity, TokenVerifier};
 
-pub use crate::event::MAX_SUBJECT_BYTES;
+pub use crate::event::MAX_SUBJECT_CHARS;
 
 /// Why a credential was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -167,8 +167,8 @@ impl TokenVerifier {
         let subject = claims
             .get("sub")
             .and_then(Value::as_str)
-            .filter(|s| !s.is_empty() && s.len() <= super::MAX_SUBJECT_BYTES)
-            .ok_or_else(|| AuthError::Invalid("`sub` must be 1-200 bytes".into()))?
+            .filter(|s| !s.is_empty() && s.chars().count() <= super::MAX_SUBJECT_CHARS)
+            .ok_or_else(|| AuthError::Invalid("`sub` must be 1-200 characters".into()))?
             .to_owned();
         let named: Vec<&str> = match claims.get(&self.role_claim) {
             Some(Value::String(role)) => vec![role.as_str()],

@@ -58,7 +58,7 @@ impl Default for AuthSettings {
             roles: BTreeMap::new(),
             api_keys: Vec::new(),
             dev_tokens: false,
-            dev_token_max_ttl_secs: 24 * 3600,
+            dev_token_max_ttl_secs: DEFAULT_DEV_TOKEN_MAX_TTL_SECS,
             demo_key: false,
         }
     }
@@ -88,6 +88,9 @@ pub struct ApiKeySettings {
 
 /// The embedded default's token secret: public, so loopback only.
 pub const DEMO_JWT_SECRET: &str = "streamplug-demo-secret-change-me";
+
+/// `dev_token_max_ttl_secs` unless configured (a day).
+pub const DEFAULT_DEV_TOKEN_MAX_TTL_SECS: u64 = 24 * 3600;
 
 /// Longest lifetime `dev_token_max_ttl_secs` may allow, seconds (a week).
 const MAX_DEV_TOKEN_TTL_SECS: u64 = 7 * 24 * 3600;

@@ -27,7 +27,7 @@ use figment::providers::{Env, Format, Toml};
 use serde::{Deserialize, Serialize};
 
 pub use admin::AdminSettings;
-pub use auth::{ApiKeySettings, AuthSettings};
+pub use auth::{ApiKeySettings, AuthSettings, DEFAULT_DEV_TOKEN_MAX_TTL_SECS};
 pub use backends::{KvBackend, KvSettings, LogBackend, LogSettings, expand_env};
 pub use credentials::CredentialSettings;
 pub use manifest::{PluginLimits, PluginManifest, RetryPolicy, plugin_table};

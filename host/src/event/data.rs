@@ -19,7 +19,7 @@ pub struct ProductData {
     pub price: Option<f64>,
     /// Quantity (cart events), at least 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 1_000_000))]
     pub quantity: Option<u32>,
 }
 
@@ -31,7 +31,7 @@ pub struct CartRemovalData {
     pub product: String,
     /// Quantity removed; all of it when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 1_000_000))]
     pub quantity: Option<u32>,
 }
 
@@ -73,7 +73,7 @@ pub struct OrderItem {
     #[schemars(length(min = 1, max = 128))]
     pub product: String,
     /// Quantity, at least 1.
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 1_000_000))]
     pub quantity: u32,
     /// Unit price, not negative.
     #[schemars(range(min = 0.0))]

@@ -1,26 +1,34 @@
 //! Bounds on an event's attributes, for every way an event enters the log:
 //! ingest (HTTP, WebSocket, webhooks) and plugin publishes. An unbounded
 //! attribute is memory and disk an outside caller or a plugin could take.
+//! Lengths are counted in characters (Unicode scalar values), as JSON
+//! Schema's `maxLength` counts them, so the published schemas state them
+//! exactly; a character is at most 4 bytes.
 
 use super::Event;
 use super::field_error::FieldError;
 
-/// Longest `id`, bytes.
-pub const MAX_ID_BYTES: usize = 256;
-/// Longest `source` (a URI reference), bytes.
-pub const MAX_SOURCE_BYTES: usize = 1024;
-/// Longest `type`, bytes.
-pub const MAX_TYPE_BYTES: usize = 128;
-/// Longest `subject` (the customer id) and partition key, bytes.
-pub const MAX_SUBJECT_BYTES: usize = 200;
-/// Longest `datacontenttype` and `time`, bytes.
-pub const MAX_SHORT_BYTES: usize = 128;
+/// Longest `id`, characters.
+pub const MAX_ID_CHARS: usize = 256;
+/// Longest `source` (a URI reference), characters.
+pub const MAX_SOURCE_CHARS: usize = 1024;
+/// Longest `type`, characters.
+pub const MAX_TYPE_CHARS: usize = 128;
+/// Longest `subject` (the customer id) and partition key, characters.
+pub const MAX_SUBJECT_CHARS: usize = 200;
+/// Longest `datacontenttype` and `time`, characters.
+pub const MAX_SHORT_CHARS: usize = 128;
 /// Most extension attributes (headers) of one event.
 pub const MAX_HEADERS: usize = 32;
-/// Longest extension attribute value, bytes.
-pub const MAX_HEADER_VALUE_BYTES: usize = 2048;
-/// Longest extension attribute name, bytes.
-pub const MAX_HEADER_NAME_BYTES: usize = 64;
+/// Longest extension attribute value, characters.
+pub const MAX_HEADER_VALUE_CHARS: usize = 2048;
+/// Longest extension attribute name, characters.
+pub const MAX_HEADER_NAME_CHARS: usize = 64;
+
+/// Length of `s` in characters.
+fn chars(s: &str) -> usize {
+    s.chars().count()
+}
 
 /// The first attribute of `event` over its bound, as a field error under
 /// `at` (the event's JSON pointer).
@@ -29,34 +37,34 @@ pub fn check(event: &Event, at: &str) -> Result<(), FieldError> {
         if len > max {
             Err(FieldError::new(
                 format!("{at}/{field}"),
-                format!("{len} bytes; at most {max} are accepted"),
+                format!("{len} characters; at most {max} are accepted"),
             ))
         } else {
             Ok(())
         }
     };
-    over("id", event.id.len(), MAX_ID_BYTES)?;
-    over("source", event.source.len(), MAX_SOURCE_BYTES)?;
-    over("type", event.ty.len(), MAX_TYPE_BYTES)?;
+    over("id", chars(&event.id), MAX_ID_CHARS)?;
+    over("source", chars(&event.source), MAX_SOURCE_CHARS)?;
+    over("type", chars(&event.ty), MAX_TYPE_CHARS)?;
     over(
         "subject",
-        event.subject.as_deref().map_or(0, str::len),
-        MAX_SUBJECT_BYTES,
+        event.subject.as_deref().map_or(0, chars),
+        MAX_SUBJECT_CHARS,
     )?;
     over(
         "partitionkey",
-        event.key.as_deref().map_or(0, str::len),
-        MAX_SUBJECT_BYTES,
+        event.key.as_deref().map_or(0, chars),
+        MAX_SUBJECT_CHARS,
     )?;
     over(
         "datacontenttype",
-        event.content_type.as_deref().map_or(0, str::len),
-        MAX_SHORT_BYTES,
+        event.content_type.as_deref().map_or(0, chars),
+        MAX_SHORT_CHARS,
     )?;
     over(
         "time",
-        event.time.as_deref().map_or(0, str::len),
-        MAX_SHORT_BYTES,
+        event.time.as_deref().map_or(0, chars),
+        MAX_SHORT_CHARS,
     )?;
     if event.headers.len() > MAX_HEADERS {
         return Err(FieldError::new(
@@ -68,8 +76,8 @@ pub fn check(event: &Event, at: &str) -> Result<(), FieldError> {
         ));
     }
     for (name, value) in &event.headers {
-        over(name, name.len(), MAX_HEADER_NAME_BYTES)?;
-        over(name, value.len(), MAX_HEADER_VALUE_BYTES)?;
+        over(name, chars(name), MAX_HEADER_NAME_CHARS)?;
+        over(name, chars(value), MAX_HEADER_VALUE_CHARS)?;
     }
     Ok(())
 }
@@ -97,12 +105,12 @@ mod tests {
     fn each_attribute_is_bounded_and_named() {
         check(&event(), "").unwrap();
         let long_id = Event {
-            id: "x".repeat(MAX_ID_BYTES + 1),
+            id: "x".repeat(MAX_ID_CHARS + 1),
             ..event()
         };
         assert_eq!(check(&long_id, "/3").unwrap_err().pointer, "/3/id");
         let long_subject = Event {
-            subject: Some("x".repeat(MAX_SUBJECT_BYTES + 1)),
+            subject: Some("x".repeat(MAX_SUBJECT_CHARS + 1)),
             ..event()
         };
         assert_eq!(check(&long_subject, "").unwrap_err().pointer, "/subject");
@@ -114,7 +122,7 @@ mod tests {
         };
         assert!(check(&many, "").is_err());
         let big = Event {
-            headers: vec![("traceparent".into(), "v".repeat(MAX_HEADER_VALUE_BYTES + 1))],
+            headers: vec![("traceparent".into(), "v".repeat(MAX_HEADER_VALUE_CHARS + 1))],
             ..event()
         };
         assert_eq!(check(&big, "").unwrap_err().pointer, "/traceparent");

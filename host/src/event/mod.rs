@@ -10,7 +10,7 @@ pub mod vocabulary;
 
 use serde::{Deserialize, Serialize};
 
-pub use limits::MAX_SUBJECT_BYTES;
+pub use limits::MAX_SUBJECT_CHARS;
 
 /// The CloudEvents spec version every event carries.
 pub const SPEC_VERSION: &str = "1.0";

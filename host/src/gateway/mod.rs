@@ -18,53 +18,21 @@ use crate::config::{ConfigError, PluginManifest, Settings};
 use crate::dispatch::Ownership;
 use crate::registry::Registry;
 use crate::routing::Router;
-use crate::runtime::RuntimeError;
 use crate::runtime::engine::PluginEngine;
 use crate::runtime::outbound::Credential;
 use crate::runtime::plugin::PluginVersion;
 use crate::runtime::state::HostServices;
-use crate::storage::{EventLog, KvStore, StorageError};
+use crate::storage::{EventLog, KvStore};
 use crate::versions::{VersionError, VersionLoader};
 use crate::web::rate_limit::IngestLimits;
 use crate::ws::WsContext;
 
 mod housekeeping;
+mod start_error;
+pub use start_error::StartError;
 pub mod openapi;
 mod storage;
 use storage::open_storage;
-
-/// Why the gateway could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    /// Bad configuration.
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    /// The log could not be opened.
-    #[error("event log: {0}")]
-    Storage(#[from] StorageError),
-    /// A plugin could not be loaded.
-    #[error(transparent)]
-    Runtime(#[from] RuntimeError),
-    /// A plugin reads topics that are not co-partitioned on the log.
-    #[error("plugin `{plugin}`: {source}; give them the same partition count")]
-    NotCoPartitioned {
-        /// The plugin.
-        plugin: String,
-        /// Which topics have which counts.
-        source: StorageError,
-    },
-    /// `runtime.watch` is on and the plugin files cannot be watched.
-    #[error(transparent)]
-    Watch(#[from] crate::versions::watch::WatchError),
-    /// The listener could not be bound.
-    #[error("cannot listen on {addr}: {source}")]
-    Listen {
-        /// Address asked for.
-        addr: SocketAddr,
-        /// Why.
-        source: std::io::Error,
-    },
-}
 
 /// A running gateway.
 pub struct Gateway {
@@ -207,7 +175,9 @@ impl Gateway {
         let mut versions = Vec::new();
         for manifest in &settings.plugins {
             let wasm = settings.wasm_path(manifest);
-            versions.push(PluginVersion::load(&engine, manifest, &wasm, &services).await?);
+            let version = PluginVersion::load(&engine, manifest, &wasm, &services).await?;
+            version.check_grants()?;
+            versions.push(version);
         }
         let registry = Arc::new(Registry::new(versions));
         let engine_for_pruning = engine.clone();

@@ -4,7 +4,7 @@
 //! which a test keeps equal to it.
 
 /// The document.
-pub fn openapi() -> utoipa::openapi::OpenApi {
+pub fn openapi() -> serde_json::Value {
     crate::api::openapi(crate::ws::openapi())
 }
 
@@ -59,6 +59,11 @@ mod tests {
                 "{status}: {content}"
             );
         }
+        // The documented bounds are the code's.
+        assert_eq!(
+            doc["components"]["schemas"]["TokenRequest"]["properties"]["ttl_secs"]["maximum"],
+            serde_json::json!(crate::config::DEFAULT_DEV_TOKEN_MAX_TTL_SECS)
+        );
         let schemas = doc["components"]["schemas"].as_object().unwrap();
         for name in [
             "IngestReceipt",

@@ -358,9 +358,8 @@ impl<V: Versioned> Registry<V> {
 
 /// `percent` of the keys in basis points.
 fn share(percent: f64) -> Result<u32, RegistryError> {
-    let basis_points = (percent * 100.0).round();
-    if (1.0..=10_000.0).contains(&basis_points) {
-        Ok(basis_points as u32)
+    if (0.01..=100.0).contains(&percent) {
+        Ok((percent * 100.0).round() as u32)
     } else {
         Err(RegistryError::Share(percent.to_string()))
     }

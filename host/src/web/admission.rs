@@ -16,10 +16,13 @@ use crate::event::vocabulary::{self, Origin};
 pub enum Form {
     /// Structured CloudEvents or the shorthand.
     Any,
-    /// Structured CloudEvents only (the body is sent as
-    /// `application/cloudevents+json` or its batch): each names its
-    /// `specversion`, and so must carry `id` and `source` ([`parse_object`]).
+    /// One structured CloudEvent (`application/cloudevents+json`): it names
+    /// its `specversion`, and so must carry `id` and `source`
+    /// ([`parse_object`]).
     Structured,
+    /// A batch of structured CloudEvents
+    /// (`application/cloudevents-batch+json`): a JSON array of them.
+    StructuredBatch,
 }
 
 /// Why one event of a request is refused.
@@ -38,14 +41,26 @@ enum Refusal {
 /// (the request's). Nothing is written if any event is refused.
 pub fn prepare(
     state: &AppState,
-    json: Value,
+    mut json: Value,
     form: Form,
     principal: &Principal,
     trace: &[(String, String)],
 ) -> Result<Vec<Event>, Problem> {
-    let (objects, batch) = match json {
-        Value::Array(items) => (items, true),
-        other => (vec![other], false),
+    // `2.0` is the integer 2, as the types' schemas read it; stored so.
+    crate::json_number::integral_as_integers(&mut json);
+    let (objects, batch) = match (json, form) {
+        (Value::Array(_), Form::Structured) => {
+            return Err(Problem::bad_request(
+                "an application/cloudevents+json body is one event; send a batch as application/cloudevents-batch+json",
+            ));
+        }
+        (Value::Array(items), _) => (items, true),
+        (_, Form::StructuredBatch) => {
+            return Err(Problem::bad_request(
+                "an application/cloudevents-batch+json body is a JSON array of events",
+            ));
+        }
+        (other, _) => (vec![other], false),
     };
     if objects.is_empty() {
         return Err(Problem::bad_request("the batch is empty"));
@@ -97,7 +112,7 @@ fn validate_one(
     at: &str,
     principal: &Principal,
 ) -> Result<Event, Refusal> {
-    if form == Form::Structured && object.is_object() && object.get("specversion").is_none() {
+    if form != Form::Any && object.is_object() && object.get("specversion").is_none() {
         return Err(Refusal::Invalid(FieldError::new(
             format!("{at}/specversion"),
             "required: the body is sent as structured CloudEvents",

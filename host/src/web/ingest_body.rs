@@ -2,15 +2,34 @@
 //! alike: one event or a batch. These types describe the body for the
 //! published documents (OpenAPI, AsyncAPI); the pipeline parses it with
 //! `event::cloudevents` into events, naming each invalid field.
+//!
+//! The description is exact, so a tool that generates requests from it
+//! (Schemathesis in the contract tests) finds every request it calls
+//! valid accepted and every one it calls invalid refused: an event is one
+//! of the vocabulary's types with that type's `data` schema, `subject` or
+//! its shorthand `customer` (one of them), the bounds of
+//! [`crate::event::limits`], and extension attributes as CloudEvents names
+//! them. A JSON `null` attribute counts as absent (CloudEvents JSON format).
 
-use schemars::JsonSchema;
-use serde::Deserialize;
-use serde_json::Value;
-use utoipa::ToSchema;
+use std::borrow::Cow;
 
-/// What `POST /v1/events` takes: one event or a batch.
-#[derive(Debug, Deserialize, ToSchema, JsonSchema)]
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde_json::{Value, json};
+
+use crate::event::limits::{
+    MAX_HEADER_NAME_CHARS, MAX_HEADER_VALUE_CHARS, MAX_ID_CHARS, MAX_SHORT_CHARS, MAX_SOURCE_CHARS,
+    MAX_SUBJECT_CHARS,
+};
+use crate::event::vocabulary::{EventType, VOCABULARY};
+
+/// Most events of a batch unless `server.max_batch_events` says otherwise.
+pub const DEFAULT_MAX_BATCH_EVENTS: usize = 1000;
+
+/// What `POST /v1/events` takes as `application/json`: one event (either
+/// form) or a batch.
+#[derive(JsonSchema)]
 #[serde(untagged)]
+#[allow(dead_code)] // a description: the pipeline parses the JSON itself
 pub enum IngestBody {
     /// One event.
     One(IncomingEvent),
@@ -18,47 +37,156 @@ pub enum IngestBody {
     Batch(EventBatch),
 }
 
-/// A batch: at least one event.
-#[derive(Debug, Deserialize, ToSchema, JsonSchema)]
-pub struct EventBatch(#[schemars(length(min = 1))] pub Vec<IncomingEvent>);
+/// A batch of events in either form.
+#[derive(JsonSchema)]
+#[allow(dead_code)] // a description
+pub struct EventBatch(
+    #[schemars(length(min = 1, max = DEFAULT_MAX_BATCH_EVENTS))] Vec<IncomingEvent>,
+);
+
+/// A batch of structured CloudEvents
+/// (`application/cloudevents-batch+json`).
+#[derive(JsonSchema)]
+#[allow(dead_code)] // a description
+pub struct StructuredEventBatch(
+    #[schemars(length(min = 1, max = DEFAULT_MAX_BATCH_EVENTS))] Vec<StructuredIncomingEvent>,
+);
 
 /// One event as a client sends it: CloudEvents 1.0 structured JSON, or the
-/// short form (`type`, `customer`, `data`). Missing `id`, `source`, `time`
-/// and `specversion` are filled in; any other attribute is an extension
-/// (lowercase letters and digits). `data` is checked against the type's
-/// schema (`GET /v1/schemas`).
-#[derive(Debug, Deserialize, ToSchema, JsonSchema)]
-pub struct IncomingEvent {
-    /// `1.0` when given.
-    #[schema(pattern = "^1\\.0$")]
-    #[schemars(regex(pattern = r"^1\.0$"))]
-    pub specversion: Option<String>,
-    /// Unique per `source`; retried copies with the same pair are answered,
-    /// not written again.
-    #[schema(min_length = 1, max_length = 256)]
-    #[schemars(length(min = 1, max = 256))]
-    pub id: Option<String>,
-    /// A URI reference naming the sender.
-    #[schema(min_length = 1, max_length = 1024)]
-    #[schemars(length(min = 1, max = 1024))]
-    pub source: Option<String>,
-    /// The event type, e.g. `product.viewed`.
-    #[serde(rename = "type")]
-    #[schema(min_length = 1, max_length = 128)]
-    #[schemars(length(min = 1, max = 128))]
-    pub ty: String,
-    /// The customer the event is about (CloudEvents `subject`).
-    #[schema(min_length = 1, max_length = 200)]
-    #[schemars(length(min = 1, max = 200))]
-    pub subject: Option<String>,
-    /// The same as `subject`, in the short form.
-    #[schema(min_length = 1, max_length = 200)]
-    #[schemars(length(min = 1, max = 200))]
-    pub customer: Option<String>,
-    /// RFC 3339.
-    #[schema(format = DateTime)]
-    #[schemars(extend("format" = "date-time"))]
-    pub time: Option<String>,
-    /// The type's data.
-    pub data: Option<Value>,
+/// short form (`type`, `customer`, `data`); missing `id`, `source`, `time`
+/// and `specversion` are filled in.
+pub struct IncomingEvent;
+
+/// One structured CloudEvent (`application/cloudevents+json`): it names
+/// its `specversion`, `id` and `source`.
+pub struct StructuredIncomingEvent;
+
+impl JsonSchema for IncomingEvent {
+    fn schema_name() -> Cow<'static, str> {
+        "IncomingEvent".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        one_of_the_types(generator, false)
+    }
+}
+
+impl JsonSchema for StructuredIncomingEvent {
+    fn schema_name() -> Cow<'static, str> {
+        "StructuredIncomingEvent".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        one_of_the_types(generator, true)
+    }
+}
+
+fn one_of_the_types(generator: &mut SchemaGenerator, structured: bool) -> Schema {
+    let variants: Vec<Value> = VOCABULARY
+        .iter()
+        .map(|t| event_of(t, generator, structured))
+        .collect();
+    let form = if structured {
+        "A structured CloudEvent (JSON format): `specversion`, `id` and `source` are required"
+    } else {
+        "CloudEvents 1.0 structured JSON (with `specversion`, then `id` and `source` are \
+         required) or the short form (`type`, `customer`, `data`; the rest is filled in)"
+    };
+    json_schema!({
+        "description": format!(
+            "One event of a type of the vocabulary (`GET /v1/schemas`), its `data` valid \
+             against the type's schema. {form}. The customer goes in `subject` or `customer`, \
+             one of them (a customer's own token may leave it out). Any other attribute is a \
+             CloudEvents extension: a name of lowercase letters and digits, a string, number \
+             or boolean value. `null` counts as absent."
+        ),
+        "oneOf": variants,
+    })
+}
+
+/// A string attribute of at most `max` characters, `null` allowed.
+fn text(description: &str, min: usize, max: usize) -> Value {
+    json!({"type": ["string", "null"], "minLength": min, "maxLength": max, "description": description})
+}
+
+/// The schema of one event of type `t`.
+fn event_of(t: &EventType, generator: &mut SchemaGenerator, structured: bool) -> Value {
+    let data = (t.subschema)(generator).to_value();
+    let mut required = vec!["type", "data"];
+    if structured {
+        required.extend(["specversion", "id", "source"]);
+    }
+    let given =
+        |field: &str| json!({"required": [field], "properties": {field: {"type": "string"}}});
+    json!({
+        "title": t.name,
+        "description": t.description,
+        "type": "object",
+        "required": required,
+        "properties": {
+            "specversion": {"const": "1.0", "description": "The CloudEvents version: a structured event names it, and then its `id` and `source`"},
+            "id": text("Unique per `source`; a retried copy with the same pair is answered, not written again", 1, MAX_ID_CHARS),
+            "source": {
+                "type": ["string", "null"], "minLength": 1, "maxLength": MAX_SOURCE_CHARS,
+                "description": "A URI reference naming the sender (`plugin:` sources are the gateway's own)",
+                "not": {"type": "string", "pattern": "^plugin:"},
+            },
+            "type": {"const": t.name},
+            "subject": text("The customer the event is about", 1, MAX_SUBJECT_CHARS),
+            "customer": text("The same as `subject`, in the short form", 1, MAX_SUBJECT_CHARS),
+            "time": {"type": ["string", "null"], "format": "date-time", "maxLength": MAX_SHORT_CHARS, "description": "RFC 3339; now when absent"},
+            "datacontenttype": {
+                "type": ["string", "null"], "maxLength": MAX_SHORT_CHARS,
+                "pattern": "^application/json|\\+json",
+                "description": "A JSON media type: `data` is JSON",
+            },
+            "dataschema": text("A URI of the data's schema", 0, MAX_HEADER_VALUE_CHARS),
+            "partitionkey": text("Orders the event with others of the same key (the customer by default)", 0, MAX_SUBJECT_CHARS),
+            "data": data,
+        },
+        "propertyNames": {"pattern": format!("^[a-z0-9]{{1,{MAX_HEADER_NAME_CHARS}}}$")},
+        "additionalProperties": {
+            "type": ["string", "number", "boolean"],
+            "maxLength": MAX_HEADER_VALUE_CHARS,
+            "description": "A CloudEvents extension attribute",
+        },
+        "if": {"required": ["specversion"]},
+        "then": {"required": ["id", "source"]},
+        "anyOf": [given("subject"), given("customer")],
+        "not": {"allOf": [given("subject"), given("customer")]},
+    })
+}
+
+/// The bodies the OpenAPI document names: stand-ins for utoipa (which
+/// describes the route), replaced by [`complete_openapi`] with the schemas
+/// above (utoipa's schema model has no `const`, `if` or `not`).
+macro_rules! openapi_stand_in {
+    ($($ty:ident),*) => {$(
+        impl utoipa::PartialSchema for $ty {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new().into()
+            }
+        }
+        impl utoipa::ToSchema for $ty {}
+    )*};
+}
+
+openapi_stand_in!(IngestBody, StructuredIncomingEvent, StructuredEventBatch);
+
+/// Put the ingest bodies' schemas (and the vocabulary's data schemas they
+/// refer to) into an OpenAPI document's `components.schemas`.
+pub fn complete_openapi(doc: &mut Value) {
+    let mut settings = schemars::generate::SchemaSettings::draft2020_12();
+    settings.definitions_path = "/components/schemas".into();
+    let mut generator = settings.into_generator();
+    generator.subschema_for::<IngestBody>();
+    generator.subschema_for::<StructuredIncomingEvent>();
+    generator.subschema_for::<StructuredEventBatch>();
+    let definitions = generator.take_definitions(true);
+    if let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        schemas.extend(definitions);
+    }
 }

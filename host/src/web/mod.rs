@@ -9,6 +9,7 @@
 pub mod admission;
 pub mod caller;
 pub mod deployment_view;
+pub mod extract;
 pub mod ingest;
 pub mod ingest_body;
 pub mod openapi_document;

@@ -15,7 +15,7 @@ pub struct Document(Bytes);
 
 impl Document {
     /// `doc`, serialised.
-    pub fn of(doc: &OpenApi) -> Self {
+    pub fn of(doc: &impl serde::Serialize) -> Self {
         Self(serde_json::to_vec(doc).unwrap_or_default().into())
     }
 }

@@ -27,6 +27,7 @@ use crate::auth::{AuthError, Principal};
 use crate::config::WebSocketSettings;
 use crate::web::AppState;
 use crate::web::caller::{forbidden, unauthorized};
+use crate::web::extract::JsonBody;
 use crate::web::problem::Problem;
 use hub::Hub;
 
@@ -138,6 +139,36 @@ pub struct WsQuery {
     pub resume: Option<String>,
 }
 
+/// The headers of an opening handshake (RFC 6455 4.1), as the OpenAPI
+/// document states them; the handshake itself is checked by axum and
+/// [`valid_key`].
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)] // a description of the handshake's headers
+struct Handshake {
+    /// `Upgrade`.
+    #[param(rename = "Connection", pattern = "^Upgrade$")]
+    connection: String,
+    /// `websocket`.
+    #[param(rename = "Upgrade", pattern = "^websocket$")]
+    upgrade: String,
+    /// `13`.
+    #[param(rename = "Sec-WebSocket-Version", pattern = "^13$")]
+    version: String,
+    /// A random 16-byte value, base64-encoded.
+    #[param(rename = "Sec-WebSocket-Key", pattern = "^[A-Za-z0-9+/]{21}[AQgw]==$")]
+    key: String,
+}
+
+/// Whether `key` is a `Sec-WebSocket-Key` as RFC 6455 4.2.1 requires: a
+/// base64-encoded 16-byte value (a server must refuse anything else).
+fn valid_key(key: &[u8]) -> bool {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(key)
+        .is_ok_and(|k| k.len() == 16)
+}
+
 /// A session's read buffer: tungstenite allocates it up front and fills it
 /// (128 KiB by default), which made an idle session cost ~136 KiB
 /// (`streamplug-bench`, docs/BENCHMARKS.md). Event frames are a few hundred
@@ -153,7 +184,7 @@ const WRITE_BUFFER_BYTES: usize = 8 * 1024;
     get,
     path = "/v1/ws",
     tag = "sessions",
-    params(WsQuery),
+    params(WsQuery, Handshake),
     responses(
         (status = 101, description = "A session: the frames are described in docs/asyncapi.json; a refused token still upgrades, then closes with 4401 and the reason"),
         (status = 400, description = "Not a WebSocket upgrade request (its headers), or a bad query", body = Problem, content_type = "application/problem+json"),
@@ -181,6 +212,18 @@ pub async fn upgrade(
             .into_response();
         }
     };
+    if !headers
+        .get(header::SEC_WEBSOCKET_KEY)
+        .is_some_and(|k| valid_key(k.as_bytes()))
+    {
+        return Problem::new(
+            StatusCode::BAD_REQUEST,
+            "not-a-websocket-upgrade",
+            "Not a WebSocket upgrade",
+            "Sec-WebSocket-Key must be a base64-encoded 16-byte value (RFC 6455 4.2.1)",
+        )
+        .into_response();
+    }
     let Query(query) = match query {
         Ok(query) => query,
         Err(rejection) => return Problem::bad_request(rejection.body_text()).into_response(),
@@ -217,8 +260,10 @@ pub struct TokenRequest {
     /// Customer id the token is for.
     #[schema(min_length = 1, max_length = 200)]
     pub customer: String,
-    /// Lifetime, seconds (default one hour, at most `auth.dev_token_max_ttl_secs`).
-    #[schema(minimum = 1)]
+    /// Lifetime, seconds (default one hour, at most
+    /// `auth.dev_token_max_ttl_secs`: a day unless configured otherwise).
+    #[schema(minimum = 1, maximum = 86400)]
+    // DEFAULT_DEV_TOKEN_MAX_TTL_SECS (a test holds them equal)
     pub ttl_secs: Option<u64>,
 }
 
@@ -246,23 +291,24 @@ pub struct IssuedToken {
         (status = 201, description = "A customer token", body = IssuedToken),
         (status = 400, description = "A bad request", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Dev tokens are off (`auth.dev_tokens`)", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not sent as application/json", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn dev_token(
     State(state): State<WsState>,
-    body: Result<axum::Json<TokenRequest>, axum::extract::rejection::JsonRejection>,
+    body: Result<JsonBody<TokenRequest>, Problem>,
 ) -> Response {
     let Some(max_ttl) = state.dev_token_max_ttl else {
         return Problem::not_found("dev tokens are disabled (auth.dev_tokens)").into_response();
     };
-    let axum::Json(req) = match body {
+    let JsonBody(req) = match body {
         Ok(b) => b,
-        Err(e) => return Problem::bad_request(e.body_text()).into_response(),
+        Err(problem) => return problem.into_response(),
     };
-    if req.customer.is_empty() || req.customer.len() > crate::event::MAX_SUBJECT_BYTES {
+    if req.customer.is_empty() || req.customer.chars().count() > crate::event::MAX_SUBJECT_CHARS {
         return Problem::bad_request(format!(
-            "customer must be 1 to {} bytes",
-            crate::event::MAX_SUBJECT_BYTES
+            "customer must be 1 to {} characters",
+            crate::event::MAX_SUBJECT_CHARS
         ))
         .into_response();
     }
