@@ -22,7 +22,7 @@ COMPONENTIZE_JS := sdk/js/node_modules/.bin/componentize-js
 # The WIT the guests build against, with its WASI HTTP dependencies.
 WIT := $(wildcard wit/*.wit wit/deps/*.wit)
 
-.PHONY: run test setup plugins test-plugins peer-plugins py-plugins js-plugins lint docs bench bench-check clean-data engagement
+.PHONY: run test setup plugins test-plugins peer-plugins py-plugins js-plugins lint docs bench bench-check fuzz clean-data engagement
 
 setup:
 	@scripts/setup.sh
@@ -79,6 +79,20 @@ docs:
 	$(CARGO) run -q -p streamplug -- openapi > docs/openapi.json
 	$(CARGO) run -q -p streamplug -- openapi --admin > docs/admin-openapi.json
 	$(CARGO) run -q -p streamplug -- asyncapi > docs/asyncapi.json
+
+# Coverage-guided fuzzing of the parsers that read what the internet sends
+# (cargo-fuzz on nightly; fuzz/): FUZZ_SECONDS per target, new inputs kept
+# in fuzz/corpus, seeds and past crashes read from fuzz/regressions (which
+# `cargo test` replays). docs/FUZZING.md has the long runs.
+FUZZ_SECONDS ?= 20
+FUZZ_TARGETS = ingest_body ws_frame kafka_record resume_token jwt
+fuzz:
+	@scripts/setup-fuzz.sh
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/corpus/$$t && \
+	  cargo +nightly fuzz run -O $$t fuzz/corpus/$$t fuzz/regressions/$$t -- \
+	    -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 || exit 1; \
+	done
 
 clean-data:
 	rm -rf data

@@ -14,6 +14,7 @@ pub mod config;
 pub mod dispatch;
 pub mod docs_file;
 pub mod event;
+pub mod fuzzing;
 pub mod gateway;
 pub mod harness;
 pub mod hash;

@@ -85,7 +85,7 @@ pub async fn list(State(state): State<AdminState>) -> Response {
     get,
     path = "/admin/v1/plugins/{name}/versions",
     tag = "plugins",
-    params(("name" = String, Path, description = "The plugin")),
+    params(super::openapi::PluginName),
     responses(
         (status = 200, description = "Every stored version of the plugin, with its role", body = Vec<VersionView>),
         (status = 401, response = inline(crate::web::problem::Unauthorized)),
@@ -153,14 +153,12 @@ pub(super) async fn loaded(
     post,
     path = "/admin/v1/plugins/{name}/deploy",
     tag = "releases",
-    params(("name" = String, Path, description = "The plugin")),
+    params(super::openapi::PluginName),
     request_body = DeployRequest,
     responses(
+        super::openapi::DeploymentChanged,
         (status = 415, description = "Not sent as application/json", body = Problem, content_type = "application/problem+json"),
-        (status = 200, description = "The deployment as it is now", body = DeploymentView),
         (status = 400, description = "A malformed body", body = Problem, content_type = "application/problem+json"),
-        (status = 401, response = inline(crate::web::problem::Unauthorized)),
-        (status = 404, response = inline(super::openapi::NotFound)),
         (status = 409, response = inline(super::openapi::Conflict)),
         (status = 422, description = "The stored version no longer loads (the reason)", body = Problem, content_type = "application/problem+json"),
     )
@@ -183,11 +181,9 @@ pub async fn deploy(
     post,
     path = "/admin/v1/plugins/{name}/rollback",
     tag = "releases",
-    params(("name" = String, Path, description = "The plugin")),
+    params(super::openapi::PluginName),
     responses(
-        (status = 200, description = "The deployment as it is now", body = DeploymentView),
-        (status = 401, response = inline(crate::web::problem::Unauthorized)),
-        (status = 404, response = inline(super::openapi::NotFound)),
+        super::openapi::DeploymentChanged,
         (status = 409, response = inline(super::openapi::Conflict)),
     )
 )]
@@ -205,12 +201,8 @@ pub async fn rollback(
     post,
     path = "/admin/v1/plugins/{name}/pause",
     tag = "plugins",
-    params(("name" = String, Path, description = "The plugin")),
-    responses(
-        (status = 200, description = "The deployment as it is now", body = DeploymentView),
-        (status = 401, response = inline(crate::web::problem::Unauthorized)),
-        (status = 404, response = inline(super::openapi::NotFound)),
-    )
+    params(super::openapi::PluginName),
+    responses(super::openapi::DeploymentChanged)
 )]
 pub async fn pause(
     State(state): State<AdminState>,
@@ -224,12 +216,8 @@ pub async fn pause(
     post,
     path = "/admin/v1/plugins/{name}/resume",
     tag = "plugins",
-    params(("name" = String, Path, description = "The plugin")),
-    responses(
-        (status = 200, description = "The deployment as it is now", body = DeploymentView),
-        (status = 401, response = inline(crate::web::problem::Unauthorized)),
-        (status = 404, response = inline(super::openapi::NotFound)),
-    )
+    params(super::openapi::PluginName),
+    responses(super::openapi::DeploymentChanged)
 )]
 pub async fn resume(
     State(state): State<AdminState>,
@@ -253,7 +241,7 @@ fn set_paused(state: &AdminState, name: &str, paused: bool) -> Answer {
     delete,
     path = "/admin/v1/plugins/{name}",
     tag = "plugins",
-    params(("name" = String, Path, description = "The plugin")),
+    params(super::openapi::PluginName),
     responses(
         (status = 204, description = "It no longer runs here"),
         (status = 401, response = inline(crate::web::problem::Unauthorized)),
@@ -290,7 +278,7 @@ pub struct LogsQuery {
     get,
     path = "/admin/v1/plugins/{name}/logs",
     tag = "plugins",
-    params(("name" = String, Path, description = "The plugin"), LogsQuery),
+    params(super::openapi::PluginName, LogsQuery),
     responses(
         (status = 200, description = "Its latest lines after `after`, oldest first", body = LogPage),
         (status = 400, description = "A bad query", body = Problem, content_type = "application/problem+json"),

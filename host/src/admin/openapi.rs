@@ -8,6 +8,7 @@
 use axum::Extension;
 use utoipa::{Modify, OpenApi, ToResponse, ToSchema};
 
+use crate::web::deployment_view::DeploymentView;
 use crate::web::openapi_document::{Document, add_bearer_scheme};
 use crate::web::problem::Problem;
 
@@ -51,6 +52,31 @@ pub struct UploadForm {
     /// Its manifest: a plugin table in TOML (`name` and `wasm` may be left
     /// out); the live version's manifest when absent.
     manifest: Option<String>,
+}
+
+/// The `{name}` of every plugin route.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)] // the handlers read it with PathParams<String>
+pub struct PluginName {
+    /// The plugin.
+    name: String,
+}
+
+/// What a route that changes a deployment answers when it did: the
+/// deployment as it is now; the credential refused; no such plugin.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // describes the answers the handlers build
+pub enum DeploymentChanged {
+    /// The deployment as it is now.
+    #[response(status = 200)]
+    Changed(DeploymentView),
+    /// No credential, or a refused one.
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Problem),
+    /// No plugin of that name, or no such version.
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(Problem),
 }
 
 /// No plugin of that name runs here (or no such stored version).

@@ -10,7 +10,6 @@ use super::AdminState;
 use super::handlers::{Answer, deployment, loaded, registry_problem};
 use crate::registry::{CanaryPolicy, RegistryError};
 use crate::shadow::ShadowReportView;
-use crate::web::deployment_view::DeploymentView;
 use crate::web::extract::{JsonBody, PathParams};
 use crate::web::problem::Problem;
 
@@ -55,14 +54,12 @@ impl CanaryRequest {
     post,
     path = "/admin/v1/plugins/{name}/canary",
     tag = "releases",
-    params(("name" = String, Path, description = "The plugin")),
+    params(super::openapi::PluginName),
     request_body = CanaryRequest,
     responses(
+        super::openapi::DeploymentChanged,
         (status = 415, description = "Not sent as application/json", body = Problem, content_type = "application/problem+json"),
-        (status = 200, description = "The deployment as it is now", body = DeploymentView),
         (status = 400, description = "A malformed body, or a share or error rate out of range", body = Problem, content_type = "application/problem+json"),
-        (status = 401, response = inline(crate::web::problem::Unauthorized)),
-        (status = 404, response = inline(super::openapi::NotFound)),
         (status = 409, response = inline(super::openapi::Conflict)),
         (status = 422, description = "The stored version no longer loads (the reason)", body = Problem, content_type = "application/problem+json"),
     )
@@ -94,11 +91,9 @@ pub async fn canary(
     post,
     path = "/admin/v1/plugins/{name}/promote",
     tag = "releases",
-    params(("name" = String, Path, description = "The plugin")),
+    params(super::openapi::PluginName),
     responses(
-        (status = 200, description = "The deployment as it is now", body = DeploymentView),
-        (status = 401, response = inline(crate::web::problem::Unauthorized)),
-        (status = 404, response = inline(super::openapi::NotFound)),
+        super::openapi::DeploymentChanged,
         (status = 409, response = inline(super::openapi::Conflict)),
     )
 )]
@@ -133,14 +128,12 @@ fn all() -> f64 {
     post,
     path = "/admin/v1/plugins/{name}/shadow",
     tag = "releases",
-    params(("name" = String, Path, description = "The plugin")),
+    params(super::openapi::PluginName),
     request_body = ShadowRequest,
     responses(
+        super::openapi::DeploymentChanged,
         (status = 415, description = "Not sent as application/json", body = Problem, content_type = "application/problem+json"),
-        (status = 200, description = "The deployment as it is now", body = DeploymentView),
         (status = 400, description = "A malformed body, or a share out of range", body = Problem, content_type = "application/problem+json"),
-        (status = 401, response = inline(crate::web::problem::Unauthorized)),
-        (status = 404, response = inline(super::openapi::NotFound)),
         (status = 409, response = inline(super::openapi::Conflict)),
         (status = 422, description = "The stored version no longer loads (the reason)", body = Problem, content_type = "application/problem+json"),
     )
@@ -165,7 +158,7 @@ pub async fn start_shadow(
     get,
     path = "/admin/v1/plugins/{name}/shadow",
     tag = "releases",
-    params(("name" = String, Path, description = "The plugin")),
+    params(super::openapi::PluginName),
     responses(
         (status = 200, description = "How the shadow's effects differ from the live version's", body = ShadowReportView),
         (status = 401, response = inline(crate::web::problem::Unauthorized)),
@@ -195,7 +188,7 @@ pub async fn shadow_report(
     delete,
     path = "/admin/v1/plugins/{name}/shadow",
     tag = "releases",
-    params(("name" = String, Path, description = "The plugin")),
+    params(super::openapi::PluginName),
     responses(
         (status = 200, description = "Stopped; its final report", body = ShadowReportView),
         (status = 401, response = inline(crate::web::problem::Unauthorized)),

@@ -49,7 +49,7 @@ fn parse_manifest(text: &str, name: &str) -> Result<PluginManifest, Problem> {
     post,
     path = "/admin/v1/plugins/{name}/versions",
     tag = "plugins",
-    params(("name" = String, Path, description = "The plugin")),
+    params(super::openapi::PluginName),
     request_body(content = super::openapi::UploadForm, content_type = "multipart/form-data"),
     responses(
         (status = 201, description = "Stored: it compiled, linked and initialised; deploy it by id", body = VersionView),

@@ -1,0 +1,4 @@
+//! See [`streamplug::fuzzing::kafka_record`].
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| streamplug::fuzzing::kafka_record(data));
