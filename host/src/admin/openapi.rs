@@ -66,7 +66,7 @@ pub struct PluginName {
 /// What a route that changes a deployment answers when it did: the
 /// deployment as it is now; the credential refused; no such plugin.
 #[derive(utoipa::IntoResponses)]
-#[allow(dead_code)] // describes the answers the handlers build
+#[allow(dead_code, clippy::large_enum_variant)] // describes the answers; never built
 pub enum DeploymentChanged {
     /// The deployment as it is now.
     #[response(status = 200)]
