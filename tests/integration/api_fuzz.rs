@@ -4,7 +4,7 @@
 //! must be what the document says (no 5xx, documented statuses, content
 //! types and schemas), valid requests accepted and invalid ones refused.
 //! The examples are bounded and the seed fixed so CI stays in time and a
-//! failure reproduces; longer runs with other seeds are in docs/TESTING.md.
+//! failure reproduces; longer runs with other seeds are in docs/FUZZING.md.
 
 use streamplug_tests::schemathesis::Run;
 use streamplug_tests::{TEST_KEY, TestGateway, recorder_manifest, workspace_root};

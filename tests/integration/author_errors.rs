@@ -47,7 +47,7 @@ async fn plugin_authors_get_errors_that_say_what_went_wrong() {
     let (_, ended) = plugin_test(&strs(&args)).await;
     let err = ended.unwrap_err();
     assert!(
-        err.ends_with("bad.jsonl: line 2: /data/product: missing field `product`"),
+        err.ends_with("bad.jsonl: line 2: /data/product: \"product\" is a required property"),
         "{err}"
     );
 
