@@ -43,7 +43,7 @@ use crate::dispatch::Ownership;
 use crate::registry::Registry;
 use crate::runtime::plugin::PluginVersion;
 use crate::versions::VersionLoader;
-use crate::web::openapi_document::Document;
+use crate::web::openapi_document::{Document, split_with_document};
 use crate::web::unread_body::{Discard, discard_unread};
 
 /// What the admin handlers work on.
@@ -94,12 +94,10 @@ fn parts() -> (
     Router<AdminState>,
     utoipa::openapi::OpenApi,
 ) {
-    let (admin, mut doc) = routes().split_for_parts();
-    let (document, document_doc) = OpenApiRouter::new()
-        .routes(routes!(openapi::document))
-        .split_for_parts();
-    doc.merge(document_doc);
-    (admin, document, doc)
+    split_with_document(
+        routes(),
+        OpenApiRouter::new().routes(routes!(openapi::document)),
+    )
 }
 
 /// The admin API's OpenAPI document.

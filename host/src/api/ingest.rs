@@ -1,11 +1,11 @@
 //! `POST /v1/events`: one event or a batch, validated against the vocabulary,
 //! routed by type, appended durably, then acknowledged with `202`.
 
-use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::rejection::BytesRejection;
 use std::net::SocketAddr;
 
 use axum::Extension;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
@@ -17,6 +17,7 @@ use crate::event::Event;
 use crate::web::AppState;
 use crate::web::admission::{Form, prepare};
 use crate::web::caller::{Caller, forbidden};
+use crate::web::extract::QueryParams;
 use crate::web::ingest::{IngestReceipt, append};
 use crate::web::problem::Problem;
 
@@ -77,7 +78,7 @@ pub async fn post_events(
     State(state): State<AppState>,
     Caller(principal): Caller,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
-    query: Result<Query<IngestQuery>, QueryRejection>,
+    query: Result<QueryParams<IngestQuery>, Problem>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -86,8 +87,8 @@ pub async fn post_events(
         return problem.into_response();
     }
     let query = match query {
-        Ok(Query(query)) => query,
-        Err(rejection) => return Problem::bad_request(rejection.body_text()).into_response(),
+        Ok(QueryParams(query)) => query,
+        Err(problem) => return problem.into_response(),
     };
     let events = match parse_request(&state, &principal, &headers, body) {
         Ok(events) => events,
@@ -176,15 +177,10 @@ fn parse_request(
         .trim()
         .to_ascii_lowercase();
     if !ACCEPTED_TYPES.contains(&media.as_str()) {
-        return Err(Problem::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported-media-type",
-            "Unsupported media type",
-            format!(
-                "Content-Type `{content_type}` is not accepted; send one of {}",
-                ACCEPTED_TYPES.join(", ")
-            ),
-        ));
+        return Err(Problem::unsupported_media_type(format!(
+            "Content-Type `{content_type}` is not accepted; send one of {}",
+            ACCEPTED_TYPES.join(", ")
+        )));
     }
     let body = body.map_err(|rejection| {
         if is_timeout(&rejection) {

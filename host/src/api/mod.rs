@@ -23,7 +23,7 @@ use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::web::openapi_document::Document;
+use crate::web::openapi_document::{Document, split_with_document};
 use crate::web::unread_body;
 pub use crate::web::{AppState, Limits, SharedState};
 
@@ -57,11 +57,10 @@ fn routes() -> OpenApiRouter<AppState> {
 /// [`crate::ws::openapi`] describes them) and the ingest bodies' exact
 /// schemas ([`crate::web::ingest_body::complete_openapi`]).
 fn parts(sessions: utoipa::openapi::OpenApi) -> (Router<AppState>, Router<AppState>, Value) {
-    let (api, mut doc) = routes().split_for_parts();
-    let (document, document_doc) = OpenApiRouter::new()
-        .routes(routes!(openapi::document))
-        .split_for_parts();
-    doc.merge(document_doc);
+    let (api, document, mut doc) = split_with_document(
+        routes(),
+        OpenApiRouter::new().routes(routes!(openapi::document)),
+    );
     doc.merge(sessions);
     let mut doc = serde_json::to_value(&doc).unwrap_or_default();
     crate::web::ingest_body::complete_openapi(&mut doc);

@@ -1,7 +1,7 @@
 //! The read API on the log: `GET /v1/topics` and
 //! `GET /v1/topics/{topic}/events?partition=&offset=&limit=`.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
@@ -9,7 +9,7 @@ use crate::event::cloudevents::StructuredEvent;
 use crate::storage::StorageError;
 use crate::web::AppState;
 use crate::web::caller::{Caller, forbidden};
-use crate::web::extract::PathParams;
+use crate::web::extract::{PathParams, QueryParams};
 use crate::web::problem::Problem;
 
 /// Most events one read returns.
@@ -97,7 +97,7 @@ pub async fn read_events(
     State(state): State<AppState>,
     Caller(principal): Caller,
     PathParams(topic): PathParams<String>,
-    query: Result<Query<ReadQuery>, axum::extract::rejection::QueryRejection>,
+    query: Result<QueryParams<ReadQuery>, Problem>,
 ) -> Response {
     if !principal.may_read(&topic) {
         return forbidden(format!(
@@ -107,7 +107,7 @@ pub async fn read_events(
         .into_response();
     }
     let result = async {
-        let Query(query) = query.map_err(|e| Problem::bad_request(e.body_text()))?;
+        let QueryParams(query) = query?;
         let offset = u64::try_from(query.offset)
             .map_err(|_| Problem::bad_request("offset must be 0 or more"))?;
         let limit = query.limit.unwrap_or(100);

@@ -6,8 +6,8 @@
 //! retries a report the gateway could not take. The endpoint is off unless
 //! `webhooks.infobip_token` is set; it then writes `message.status` only.
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{Query, State};
+use axum::extract::State;
+use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 
 use crate::auth::Principal;
 use crate::web::AppState;
+use crate::web::extract::QueryParams;
 use crate::web::ingest::ingest_value;
 use crate::web::problem::Problem;
 
@@ -97,12 +98,12 @@ fn sender() -> std::sync::Arc<crate::auth::ApiKey> {
 )]
 pub async fn infobip(
     State(state): State<AppState>,
-    query: Result<Query<WebhookQuery>, QueryRejection>,
+    query: Result<QueryParams<WebhookQuery>, Problem>,
     body: Result<axum::Json<Value>, JsonRejection>,
 ) -> Response {
     let query = match query {
-        Ok(Query(q)) => q,
-        Err(e) => return Problem::bad_request(e.body_text()).into_response(),
+        Ok(QueryParams(q)) => q,
+        Err(problem) => return problem.into_response(),
     };
     // Deny by default: the endpoint writes events about customers, so it
     // is off until a token is configured.

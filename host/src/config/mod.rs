@@ -34,6 +34,9 @@ pub use manifest::{PluginLimits, PluginManifest, RetryPolicy, plugin_table};
 pub use storage::StorageSettings;
 pub use topics::TopicSettings;
 pub use validate::ConfigError;
+
+/// `server.max_batch_events` unless configured.
+pub const DEFAULT_MAX_BATCH_EVENTS: usize = 1000;
 pub use websocket::WebSocketSettings;
 
 /// The configuration the gateway starts with when given no file: the
@@ -122,7 +125,7 @@ impl Default for ServerSettings {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             max_body_bytes: 1024 * 1024,
-            max_batch_events: 1000,
+            max_batch_events: DEFAULT_MAX_BATCH_EVENTS,
             header_read_timeout_ms: 10_000,
             body_read_timeout_ms: 30_000,
             max_connections: 20_000,

@@ -1,7 +1,8 @@
 //! Every constraint of a type's JSON Schema (lengths, ranges, array sizes,
 //! patterns, formats, the fields it allows) checked with the `jsonschema`
 //! crate, each type's schema compiled once; a failure names the field with
-//! a JSON pointer. Serde's deserialization (before this) names type errors.
+//! a JSON pointer. Serde's deserialization (after this) makes sure the
+//! type's readers can read what is stored.
 
 use jsonschema::error::ValidationErrorKind;
 use schemars::Schema;
@@ -11,7 +12,7 @@ use super::cloudevents::FieldError;
 
 /// A type's data schema, compiled (and as written, for the descriptions
 /// of its fields).
-pub(super) struct CompiledSchema(Option<(jsonschema::Validator, Value)>);
+pub(super) struct CompiledSchema(Option<(jsonschema::Validator, &'static Schema)>);
 
 impl CompiledSchema {
     /// Checks nothing (a type without a schema; never the case in the
@@ -21,13 +22,13 @@ impl CompiledSchema {
     /// Compile `schema` (Draft 2020-12, formats asserted). A schema that
     /// does not compile checks nothing: ours are generated from our own
     /// types, so that is a bug, logged.
-    pub(super) fn of(name: &str, schema: &Schema) -> Self {
+    pub(super) fn of(name: &str, schema: &'static Schema) -> Self {
         let validator = jsonschema::options()
             .should_validate_formats(true)
             .build(schema.as_value())
             .inspect_err(|e| tracing::error!(%name, error = %e, "an event schema does not compile"))
             .ok();
-        Self(validator.map(|v| (v, schema.as_value().clone())))
+        Self(validator.map(|v| (v, schema)))
     }
 
     /// The first violation in `value` (the data of the event at `at`), as a
@@ -53,6 +54,7 @@ impl CompiledSchema {
                 let keyword = e.schema_path().to_string();
                 let field = keyword.strip_suffix("/pattern").unwrap_or(&keyword);
                 if let Some(what) = schema
+                    .as_value()
                     .pointer(field)
                     .and_then(|f| f.get("description"))
                     .and_then(Value::as_str)

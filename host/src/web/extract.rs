@@ -36,12 +36,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
 fn rejection_problem(rejection: JsonRejection) -> Problem {
     match rejection.status() {
         StatusCode::PAYLOAD_TOO_LARGE => Problem::too_large(rejection.body_text()),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => Problem::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported-media-type",
-            "Unsupported media type",
-            "send the body as application/json",
-        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            Problem::unsupported_media_type("send the body as application/json")
+        }
         _ => Problem::bad_request(format!("the body is not JSON: {}", rejection.body_text())),
     }
 }

@@ -16,14 +16,12 @@ use std::borrow::Cow;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde_json::{Value, json};
 
+use crate::config::DEFAULT_MAX_BATCH_EVENTS;
 use crate::event::limits::{
     MAX_HEADER_NAME_CHARS, MAX_HEADER_VALUE_CHARS, MAX_ID_CHARS, MAX_SHORT_CHARS, MAX_SOURCE_CHARS,
     MAX_SUBJECT_CHARS,
 };
 use crate::event::vocabulary::{EventType, VOCABULARY};
-
-/// Most events of a batch unless `server.max_batch_events` says otherwise.
-pub const DEFAULT_MAX_BATCH_EVENTS: usize = 1000;
 
 /// What `POST /v1/events` takes as `application/json`: one event (either
 /// form) or a batch.

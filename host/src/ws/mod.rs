@@ -12,10 +12,9 @@ pub mod tailer;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::rejection::QueryRejection;
+use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -27,7 +26,7 @@ use crate::auth::{AuthError, Principal};
 use crate::config::WebSocketSettings;
 use crate::web::AppState;
 use crate::web::caller::{forbidden, unauthorized};
-use crate::web::extract::JsonBody;
+use crate::web::extract::{JsonBody, QueryParams};
 use crate::web::problem::Problem;
 use hub::Hub;
 
@@ -195,7 +194,7 @@ const WRITE_BUFFER_BYTES: usize = 8 * 1024;
 pub async fn upgrade(
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     State(state): State<WsState>,
-    query: Result<Query<WsQuery>, QueryRejection>,
+    query: Result<QueryParams<WsQuery>, Problem>,
     headers: HeaderMap,
 ) -> Response {
     // Not an upgrade, or a query that does not parse: a problem body, as
@@ -224,9 +223,9 @@ pub async fn upgrade(
         )
         .into_response();
     }
-    let Query(query) = match query {
+    let QueryParams(query) = match query {
         Ok(query) => query,
-        Err(rejection) => return Problem::bad_request(rejection.body_text()).into_response(),
+        Err(problem) => return problem.into_response(),
     };
     let ctx = state.ws.clone();
     if !ctx.origin_allowed(&headers) {
