@@ -66,15 +66,23 @@ function remindIfIdle(key, cart, event, customer) {
 }
 
 export const handler = sp.plugin({
+  // The manifest's `[plugins.config]`: its keys, their defaults and kinds.
+  config: {
+    idle_minutes: 30,
+    channel: 'notifications',
+    topic: 'engagement-events',
+    cart_ttl_days: 30,
+  },
+
   init(config) {
+    if (!(config.idle_minutes > 0)) throw new Error(`idle_minutes must be positive, not ${config.idle_minutes}`);
+    if (!(config.cart_ttl_days > 0)) throw new Error(`cart_ttl_days must be positive, not ${config.cart_ttl_days}`);
     settings = {
-      idleMinutes: Number(config.idle_minutes ?? '30'),
-      channel: config.channel ?? 'notifications',
-      topic: config.topic ?? 'engagement-events',
-      cartTtlMs: Number(config.cart_ttl_days ?? '30') * 24 * 60 * MINUTE,
+      idleMinutes: config.idle_minutes,
+      channel: config.channel,
+      topic: config.topic,
+      cartTtlMs: config.cart_ttl_days * 24 * 60 * MINUTE,
     };
-    if (!(settings.idleMinutes > 0)) throw new Error(`idle_minutes must be a positive number, not '${config.idle_minutes}'`);
-    if (!(settings.cartTtlMs >= 1)) throw new Error(`cart_ttl_days must be a positive number, not '${config.cart_ttl_days}'`);
   },
 
   handle(event) {

@@ -17,11 +17,25 @@ journal step, so a retried event does not post again, and it carries the
 step's ``Idempotency-Key`` for a receiver that deduplicates.
 """
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Optional
 
 import streamplug as sp
 
 HOUR = 3600.0
+
+
+@dataclass
+class Settings:
+    """The manifest's ``[plugins.config]``, with its defaults."""
+
+    max_orders_per_hour: int = 3
+    first_order_limit: float = 500.0
+    max_cancellations: int = 2
+    alert_topic: str = "risk-alerts"
+    notify_url: Optional[str] = None
+    forget_after_days: float = 365.0
 
 
 def seconds(time: str) -> float:
@@ -30,13 +44,15 @@ def seconds(time: str) -> float:
 
 
 class FraudFlagger(sp.Plugin):
-    def init(self, config):
-        self.max_orders = int(config.get("max_orders_per_hour", "3"))
-        self.first_order_limit = float(config.get("first_order_limit", "500"))
-        self.max_cancellations = int(config.get("max_cancellations", "2"))
-        self.alert_topic = config.get("alert_topic", "risk-alerts")
-        self.notify_url = config.get("notify_url")
-        self.forget_after_ms = int(float(config.get("forget_after_days", "365")) * 86_400_000)
+    Config = Settings
+
+    def init(self, config: Settings) -> None:
+        self.max_orders = config.max_orders_per_hour
+        self.first_order_limit = config.first_order_limit
+        self.max_cancellations = config.max_cancellations
+        self.alert_topic = config.alert_topic
+        self.notify_url = config.notify_url
+        self.forget_after_ms = int(config.forget_after_days * 86_400_000)
         if self.forget_after_ms < 1:
             raise ValueError("forget_after_days must be positive")
 

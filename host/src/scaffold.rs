@@ -96,6 +96,7 @@ const PYTHON: &[(&str, &str)] = embed!(
     "streamplug/log.py" => "../../sdk/python/streamplug/log.py",
     "streamplug/publish.py" => "../../sdk/python/streamplug/publish.py",
     "streamplug/push.py" => "../../sdk/python/streamplug/push.py",
+    "streamplug/settings.py" => "../../sdk/python/streamplug/settings.py",
 );
 
 const JS: &[(&str, &str)] = embed!(
@@ -111,12 +112,14 @@ const JS: &[(&str, &str)] = embed!(
     "streamplug/log.js" => "../../sdk/js/streamplug/log.js",
     "streamplug/publish.js" => "../../sdk/js/streamplug/publish.js",
     "streamplug/push.js" => "../../sdk/js/streamplug/push.js",
+    "streamplug/settings.js" => "../../sdk/js/streamplug/settings.js",
 );
 
 /// Versions of the crates the Rust SDK copy depends on (kept equal to the
 /// workspace's by a test).
 const WIT_BINDGEN: &str = "0.61.1";
 const WASIP2: &str = "2.0.1";
+const ENVY: &str = "0.4.2";
 
 /// Memory for a component with a language runtime inside.
 const RUNTIME_LIMITS: &str = "\n[plugins.limits]\n# The language runtime is inside the component: more memory than Rust needs.\nmemory_mib = 64\n";
@@ -195,7 +198,7 @@ pub fn project(name: &str, lang: Lang) -> Vec<File> {
         .unwrap_or_default()
         .to_owned();
     let componentize_js = js_build_command(&module);
-    let values: [(&str, &str); 13] = [
+    let values: [(&str, &str); 14] = [
         ("name", name),
         ("language", &lang.to_string()),
         ("source", recipe.source),
@@ -209,6 +212,7 @@ pub fn project(name: &str, lang: Lang) -> Vec<File> {
         ("limits", recipe.limits),
         ("wit_bindgen", WIT_BINDGEN),
         ("wasip2", WASIP2),
+        ("envy", ENVY),
     ];
     let language_files = match lang {
         Lang::Rust => RUST,
@@ -281,6 +285,7 @@ mod tests {
         let root = include_str!("../../Cargo.toml");
         assert!(root.contains(&format!("wit-bindgen = \"{WIT_BINDGEN}\"")));
         assert!(root.contains(&format!("wasip2 = \"{WASIP2}\"")));
+        assert!(root.contains(&format!("envy = \"{ENVY}\"")));
     }
 
     #[test]

@@ -36,6 +36,15 @@ pub enum HttpError {
         /// The host.
         host: String,
     },
+    /// The host refuses the request as written (its method, URI, headers
+    /// or body size), or its own configuration does: sending it again
+    /// cannot help.
+    Refused {
+        /// The host.
+        host: String,
+        /// Which refusal (the `wasi:http` error case).
+        detail: String,
+    },
     /// The response body is larger than the plugin's limit.
     TooLarge {
         /// The host.
@@ -61,6 +70,9 @@ impl std::fmt::Display for HttpError {
                     "host `{host}` resolves to a private address this plugin is not granted"
                 )
             }
+            Self::Refused { host, detail } => {
+                write!(f, "the request to `{host}` is refused: {detail}")
+            }
             Self::TooLarge { host } => write!(f, "the response from `{host}` is too large"),
             Self::Unavailable { host, detail } => write!(f, "`{host}` is unavailable: {detail}"),
         }
@@ -69,7 +81,8 @@ impl std::fmt::Display for HttpError {
 
 impl std::error::Error for HttpError {}
 
-/// Policy refusals never succeed on redelivery; an unavailable host may.
+/// Policy refusals never succeed on redelivery; an unavailable host may
+/// (`sdk/host-errors.json`, `wasi-http-error-code`).
 impl From<HttpError> for HandleError {
     fn from(e: HttpError) -> Self {
         match e {
@@ -107,6 +120,26 @@ impl Response {
     /// The body as text (lossy).
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// This response if it is 2xx; otherwise the event's disposition: a
+    /// retry for 429 and 5xx (the other side may recover), a rejection for
+    /// any other status (`sdk/host-errors.json`, `http-status`). `what`
+    /// names the call in the reason.
+    pub fn error_for_status(self, what: &str) -> Result<Self, HandleError> {
+        if self.is_success() {
+            return Ok(self);
+        }
+        let mut detail = self.text();
+        if let Some((end, _)) = detail.char_indices().nth(200) {
+            detail.truncate(end);
+        }
+        let reason = format!("{what}: status {}: {detail}", self.status);
+        Err(if status_retries(self.status) {
+            HandleError::Retry(reason)
+        } else {
+            HandleError::Reject(reason)
+        })
     }
 
     /// Whether the status is 2xx.
@@ -205,8 +238,8 @@ impl Request {
             detail,
         };
         // Hand the request over first, then stream the body into it.
-        let future =
-            outgoing_handler::handle(request, None).map_err(|code| classify(&host, code))?;
+        let future = outgoing_handler::handle(request, None)
+            .map_err(|code| HttpError::from_code(&host, code))?;
         {
             let stream = body
                 .write()
@@ -217,11 +250,11 @@ impl Request {
                     .map_err(|e| unavailable(format!("writing the body: {e:?}")))?;
             }
         }
-        OutgoingBody::finish(body, None).map_err(|code| classify(&host, code))?;
+        OutgoingBody::finish(body, None).map_err(|code| HttpError::from_code(&host, code))?;
         future.subscribe().block();
         let response = match future.get() {
             Some(Ok(Ok(response))) => response,
-            Some(Ok(Err(code))) => return Err(classify(&host, code)),
+            Some(Ok(Err(code))) => return Err(HttpError::from_code(&host, code)),
             _ => return Err(unavailable("no response".into())),
         };
         let status = response.status();
@@ -255,15 +288,36 @@ impl Request {
     }
 }
 
-fn classify(host: &str, code: ErrorCode) -> HttpError {
-    let host = host.to_owned();
-    match code {
-        ErrorCode::HttpRequestDenied => HttpError::Denied { host },
-        ErrorCode::DestinationIpProhibited => HttpError::PrivateAddress { host },
-        ErrorCode::HttpResponseBodySize(_) => HttpError::TooLarge { host },
-        other => HttpError::Unavailable {
-            host,
-            detail: format!("{other:?}"),
-        },
+/// Whether a non-2xx status may pass on a later attempt: 429 and 5xx.
+pub fn status_retries(status: u16) -> bool {
+    status == 429 || (500..600).contains(&status)
+}
+
+impl HttpError {
+    /// The error for a request to `host` that got `wasi:http` error `code`
+    /// instead of a response: the cases no retry can mend are refusals, the
+    /// rest (DNS, connections, timeouts, protocol errors) unavailability
+    /// (`sdk/host-errors.json`, `wasi-http-error-code`).
+    pub fn from_code(host: &str, code: ErrorCode) -> Self {
+        let host = host.to_owned();
+        match code {
+            ErrorCode::HttpRequestDenied => HttpError::Denied { host },
+            ErrorCode::DestinationIpProhibited => HttpError::PrivateAddress { host },
+            ErrorCode::HttpResponseBodySize(_) => HttpError::TooLarge { host },
+            ErrorCode::HttpRequestMethodInvalid
+            | ErrorCode::HttpRequestUriInvalid
+            | ErrorCode::HttpRequestUriTooLong
+            | ErrorCode::HttpRequestHeaderSize(_)
+            | ErrorCode::HttpRequestHeaderSectionSize(_)
+            | ErrorCode::HttpRequestBodySize(_)
+            | ErrorCode::ConfigurationError => HttpError::Refused {
+                host,
+                detail: format!("{code:?}"),
+            },
+            other => HttpError::Unavailable {
+                host,
+                detail: format!("{other:?}"),
+            },
+        }
     }
 }

@@ -1,7 +1,8 @@
 //! Write [streamplug](https://example.invalid/streamplug) plugins in Rust.
 //!
 //! A plugin is a type implementing [`Plugin`] plus one [`export_plugin!`]
-//! line. It sees the gateway only through this crate: typed [`Event`]s, its
+//! line: its typed configuration, the value `init` builds from it, and the
+//! handler. It sees the gateway only through this crate: typed [`Event`]s, its
 //! own [`kv`] store, [`publish`] to granted topics, [`config`] values,
 //! [`log`] lines, and outbound calls made once per event with [`journal`]. Every host error converts into a [`HandleError`] with `?`,
 //! choosing retry or dead-letter for you.
@@ -13,15 +14,31 @@
 //! #[derive(Deserialize)]
 //! struct Viewed { product: String }
 //!
-//! struct ViewCounter;
+//! /// `[plugins.config]`: `topic`, where the counts go.
+//! #[derive(Deserialize)]
+//! #[serde(deny_unknown_fields)]
+//! struct Settings {
+//!     #[serde(default = "default_topic")]
+//!     topic: String,
+//! }
+//!
+//! fn default_topic() -> String { "product-stats".into() }
+//!
+//! struct ViewCounter { topic: String }
 //!
 //! impl Plugin for ViewCounter {
-//!     fn handle(event: Event) -> Result<(), HandleError> {
+//!     type Config = Settings;
+//!
+//!     fn init(config: Settings) -> Result<Self, String> {
+//!         Ok(Self { topic: config.topic })
+//!     }
+//!
+//!     fn handle(&self, event: Event) -> Result<(), HandleError> {
 //!         let viewed: Viewed = event.json()?;
 //!         let key = format!("views:{}", viewed.product);
 //!         let views = kv::get_json::<u64>(&key)?.unwrap_or(0) + 1;
 //!         kv::set_json(&key, &views)?;
-//!         publish::to("product-stats", "product.view_count")
+//!         publish::to(&self.topic, "product.view_count")
 //!             .subject(event.subject().unwrap_or_default())
 //!             .json(&serde_json::json!({ "product": viewed.product, "views": views }))?
 //!             .send()?;
@@ -49,7 +66,6 @@ pub mod log;
 pub mod publish;
 pub mod push;
 
-pub use config::Config;
 pub use error::HandleError;
 pub use event::Event;
 
@@ -70,19 +86,61 @@ pub mod bindings {
 #[doc(hidden)]
 pub use wit_bindgen as __wit_bindgen;
 
-/// A streamplug plugin.
-pub trait Plugin {
-    /// Called once on every new instance with the manifest's config values,
-    /// before the first event. An error refuses the instance (and, when the
-    /// gateway loads the plugin, the plugin).
-    fn init(config: Config) -> Result<(), String> {
-        let _ = config;
-        Ok(())
-    }
+/// A streamplug plugin: its configuration, its state, its handler.
+///
+/// The gateway makes instances of a plugin as load requires; each is built
+/// once by [`Plugin::init`] from the manifest's config values and then
+/// handles one event at a time. What must outlive an instance (counts,
+/// profiles, anything another instance needs) belongs in [`kv`], which
+/// commits with the event; the value `init` returns holds what is derived
+/// from the configuration.
+pub trait Plugin: Sized + 'static {
+    /// The manifest's config values, typed (see [`config`]): a struct
+    /// deriving `Deserialize`, [`config::NoConfig`], or [`config::Values`].
+    type Config: serde::de::DeserializeOwned;
+
+    /// Build an instance from its configuration. An error refuses the
+    /// instance (and, when the gateway loads the plugin, the plugin), as does
+    /// a value that does not fit [`Plugin::Config`].
+    fn init(config: Self::Config) -> Result<Self, String>;
 
     /// Handle one event. `Ok` commits the event together with what this call
     /// published and wrote to KV; an error retries or dead-letters it.
-    fn handle(event: Event) -> Result<(), HandleError>;
+    fn handle(&self, event: Event) -> Result<(), HandleError>;
+}
+
+#[doc(hidden)]
+pub mod __export {
+    //! What [`export_plugin!`](crate::export_plugin) expands to: the
+    //! instance's plugin value in a slot the macro declares per plugin type.
+
+    use std::cell::RefCell;
+    use std::thread::LocalKey;
+
+    use crate::{Event, HandleError, Plugin};
+
+    /// Where an instance keeps its plugin value (a component instance is
+    /// single-threaded, so a thread-local is the instance's own).
+    pub type Slot<P> = LocalKey<RefCell<Option<P>>>;
+
+    /// The config values read into `P::Config`, then `P::init`.
+    pub fn init<P: Plugin>(
+        slot: &'static Slot<P>,
+        values: Vec<(String, String)>,
+    ) -> Result<(), String> {
+        let config = crate::config::from_values::<P::Config>(values)?;
+        let plugin = P::init(config)?;
+        slot.with(|s| *s.borrow_mut() = Some(plugin));
+        Ok(())
+    }
+
+    /// The event to the instance's plugin value.
+    pub fn handle<P: Plugin>(slot: &'static Slot<P>, event: Event) -> Result<(), HandleError> {
+        slot.with(|s| match s.borrow().as_ref() {
+            Some(plugin) => plugin.handle(event),
+            None => Err(HandleError::retry("the instance was not initialised")),
+        })
+    }
 }
 
 /// Export a [`Plugin`] implementation as the component's handler.
@@ -97,17 +155,23 @@ macro_rules! export_plugin {
         const _: () = {
             struct __StreamplugExport;
 
+            ::std::thread_local! {
+                static __STREAMPLUG_PLUGIN: ::core::cell::RefCell<::core::option::Option<$plugin>> =
+                    const { ::core::cell::RefCell::new(::core::option::Option::None) };
+            }
+
             impl $crate::bindings::exports::streamplug::plugin::handler::Guest for __StreamplugExport {
                 fn init(
                     config: ::std::vec::Vec<(::std::string::String, ::std::string::String)>,
                 ) -> ::core::result::Result<(), ::std::string::String> {
-                    <$plugin as $crate::Plugin>::init($crate::Config::from(config))
+                    $crate::__export::init::<$plugin>(&__STREAMPLUG_PLUGIN, config)
                 }
 
                 fn handle(
                     event: $crate::bindings::streamplug::plugin::types::Event,
                 ) -> ::core::result::Result<(), $crate::bindings::exports::streamplug::plugin::handler::HandleError> {
-                    <$plugin as $crate::Plugin>::handle($crate::Event::from(event)).map_err(::core::convert::Into::into)
+                    $crate::__export::handle::<$plugin>(&__STREAMPLUG_PLUGIN, $crate::Event::from(event))
+                        .map_err(::core::convert::Into::into)
                 }
             }
 
@@ -116,7 +180,7 @@ macro_rules! export_plugin {
 
         // Natively, still check that the type implements `Plugin` (and mark it used).
         #[cfg(not(target_arch = "wasm32"))]
-        const _: fn($crate::Event) -> ::core::result::Result<(), $crate::HandleError> =
+        const _: fn(&$plugin, $crate::Event) -> ::core::result::Result<(), $crate::HandleError> =
             <$plugin as $crate::Plugin>::handle;
     };
 }

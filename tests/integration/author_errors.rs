@@ -19,7 +19,7 @@ async fn plugin_authors_get_errors_that_say_what_went_wrong() {
     args[2] = soon;
     let (_, ended) = plugin_test(&strs(&args)).await;
     let err = ended.unwrap_err();
-    assert!(err.contains("plugin `cart-nudger`: init failed: Error: idle_minutes must be a positive number, not 'soon'"), "{err}");
+    assert!(err.contains("plugin `cart-nudger`: init failed: Error: config: `soon` is not a number, provided by idle_minutes"), "{err}");
 
     // A plugin that makes HTTP requests, without hosts to make them to.
     let manifest = std::fs::read_to_string(repo("tests/harness/crm-sync.toml")).unwrap();

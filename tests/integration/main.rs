@@ -41,6 +41,7 @@ mod salesforce_double;
 mod sandbox;
 mod scale_out;
 mod scenario;
+mod sdk_rules;
 mod security;
 mod security_tokens;
 mod shadow;

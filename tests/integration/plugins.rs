@@ -239,3 +239,19 @@ async fn a_plugin_whose_init_fails_is_refused_with_a_clear_error() {
         "{text}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_config_value_a_plugin_cannot_read_refuses_it_naming_the_key() {
+    // A misspelt key, and a number that is not one: each read into the
+    // plugin's typed configuration by the SDK before its init runs.
+    for (line, named) in [
+        ("top = \"3\"", "unknown field `top`"),
+        ("top_n = \"three\"", "provided by top_n"),
+    ] {
+        let manifest = RECOMMEND_MANIFEST.replace("top_n = \"3\"", line);
+        assert_ne!(manifest, RECOMMEND_MANIFEST);
+        let err = TestGateway::with_plugins(&manifest).await.err().unwrap();
+        let text = format!("{err:#}");
+        assert!(text.contains("recommend") && text.contains(named), "{text}");
+    }
+}

@@ -6,8 +6,12 @@ use serde_json::{Value, json};
 /// Interactions recorded unless the config says otherwise: cart changes,
 /// chat messages and message delivery outcomes. Page and product views are
 /// too many for an activity timeline.
-pub const DEFAULT_NOTABLE: &str =
-    "cart.item_added,cart.item_removed,support.message,message.status";
+pub const DEFAULT_NOTABLE: [&str; 4] = [
+    "cart.item_added",
+    "cart.item_removed",
+    "support.message",
+    "message.status",
+];
 
 fn text(data: &Value, field: &str) -> String {
     data[field].as_str().unwrap_or_default().to_owned()

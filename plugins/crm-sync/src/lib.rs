@@ -17,7 +17,8 @@
 //! all or none). Limits, outages and expired sessions are retried;
 //! validation errors dead-letter the event with Salesforce's reason.
 //!
-//! Config: `salesforce_url` and `account_id` (required), `api_version`
+//! Config ([`Settings`]; any other key refuses the plugin):
+//! `salesforce_url` and `account_id` (required), `api_version`
 //! (`v64.0`), `contact_external_id` and `order_external_id`
 //! (`External_Id__c`), `task_external_id` (`Streamplug_Event_Id__c`),
 //! `notable` (comma-separated types); `infobip_url` (no confirmations
@@ -28,16 +29,63 @@ pub mod infobip;
 pub mod interactions;
 pub mod orders;
 
-use std::sync::OnceLock;
-
 use salesforce_client::{Composite, Profile, Salesforce};
+use serde::Deserialize;
 use serde_json::Value;
-use streamplug_sdk::{Config, Event, HandleError, Plugin, journal, kv};
+use streamplug_sdk::{Event, HandleError, Plugin, journal, kv};
 
 use infobip::{About, Infobip};
 use orders::OrderRecord;
 
-struct Settings {
+/// The plugin's `[plugins.config]`, with its defaults.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// The org's instance URL (required).
+    pub salesforce_url: String,
+    /// The Account web-shop orders belong to (required).
+    pub account_id: String,
+    /// REST API version.
+    #[serde(default = "salesforce_client::default_api_version")]
+    pub api_version: String,
+    /// The external-id field on Contact that holds the customer id.
+    #[serde(default = "salesforce_client::default_external_id")]
+    pub contact_external_id: String,
+    /// The external-id field on Order that holds the order id.
+    #[serde(default = "salesforce_client::default_external_id")]
+    pub order_external_id: String,
+    /// The external-id field on Task that holds the event id.
+    #[serde(default = "default_task_external_id")]
+    pub task_external_id: String,
+    /// The event types recorded as Tasks, comma-separated.
+    #[serde(default = "default_notable")]
+    pub notable: Vec<String>,
+    /// Infobip's base URL; no order confirmations without it.
+    pub infobip_url: Option<String>,
+    /// The SMS sender id.
+    #[serde(default = "default_sms_sender")]
+    pub sms_sender: String,
+    /// Email `from` (`Name <address>`); no email without it.
+    pub email_from: Option<String>,
+    /// Where Infobip sends delivery reports; none without it.
+    pub delivery_report_url: Option<String>,
+}
+
+fn default_task_external_id() -> String {
+    "Streamplug_Event_Id__c".into()
+}
+
+fn default_notable() -> Vec<String> {
+    interactions::DEFAULT_NOTABLE.map(str::to_owned).to_vec()
+}
+
+fn default_sms_sender() -> String {
+    "Shop".into()
+}
+
+/// The plugin: the org and its fields, what it records, how it confirms.
+#[derive(Debug)]
+pub struct CrmSync {
     org: Salesforce,
     account_id: String,
     contact_field: String,
@@ -47,17 +95,12 @@ struct Settings {
     infobip: Option<Infobip>,
 }
 
-static SETTINGS: OnceLock<Settings> = OnceLock::new();
-
-/// The plugin.
-pub struct CrmSync;
-
 /// The event's day (`YYYY-MM-DD`), from its time.
 fn day(event: &Event) -> String {
     event.time().unwrap_or_default().chars().take(10).collect()
 }
 
-impl Settings {
+impl CrmSync {
     /// A composite request that starts by upserting `customer`'s Contact
     /// (reference `contact`).
     fn with_contact(&self, customer: &str, profile: &Profile) -> Composite {
@@ -188,67 +231,50 @@ impl Settings {
     }
 }
 
-fn required(config: &Config, key: &str, what: &str) -> Result<String, String> {
-    config
-        .get(key)
-        .filter(|v| !v.is_empty())
-        .map(|v| v.trim_end_matches('/').to_owned())
-        .ok_or_else(|| format!("{key} ({what}) is required"))
-}
-
 impl Plugin for CrmSync {
-    fn init(config: Config) -> Result<(), String> {
-        let base = required(&config, "salesforce_url", "the org's instance URL")?;
-        let text = |key: &str, default: &str| config.get(key).unwrap_or(default).to_owned();
-        let infobip = config.get("infobip_url").map(|url| Infobip {
+    type Config = Settings;
+
+    fn init(config: Settings) -> Result<Self, String> {
+        if config.account_id.is_empty() {
+            return Err("account_id (the Account web-shop orders belong to) is required".into());
+        }
+        let infobip = config.infobip_url.map(|url| Infobip {
             base: url.trim_end_matches('/').to_owned(),
-            sms_sender: text("sms_sender", "Shop"),
-            email_from: config.get("email_from").map(str::to_owned),
-            report_url: config.get("delivery_report_url").map(str::to_owned),
+            sms_sender: config.sms_sender,
+            email_from: config.email_from,
+            report_url: config.delivery_report_url,
         });
-        let _ = SETTINGS.set(Settings {
-            org: Salesforce {
-                base,
-                version: text("api_version", "v64.0"),
-            },
-            account_id: required(
-                &config,
-                "account_id",
-                "the Account web-shop orders belong to",
-            )?,
-            contact_field: text("contact_external_id", "External_Id__c"),
-            order_field: text("order_external_id", "External_Id__c"),
-            task_field: text("task_external_id", "Streamplug_Event_Id__c"),
-            notable: text("notable", interactions::DEFAULT_NOTABLE)
-                .split(',')
+        Ok(Self {
+            org: Salesforce::new(&config.salesforce_url, config.api_version)?,
+            account_id: config.account_id,
+            contact_field: config.contact_external_id,
+            order_field: config.order_external_id,
+            task_field: config.task_external_id,
+            notable: config
+                .notable
+                .into_iter()
                 .map(|t| t.trim().to_owned())
                 .filter(|t| !t.is_empty())
                 .collect(),
             infobip,
-        });
-        Ok(())
+        })
     }
 
-    fn handle(event: Event) -> Result<(), HandleError> {
+    fn handle(&self, event: Event) -> Result<(), HandleError> {
         let Some(customer) = event.subject().map(str::to_owned) else {
             return Ok(());
         };
-        let settings = SETTINGS
-            .get()
-            .ok_or_else(|| HandleError::retry("not initialised"))?;
         let profile_key = format!("profile:{customer}");
         let mut profile: Profile = kv::get_json(&profile_key)?.unwrap_or_default();
         match event.ty() {
             "customer.updated" => {
                 profile.merge(event.json()?);
-                settings
-                    .org
-                    .send(settings.with_contact(&customer, &profile))?;
+                self.org.send(self.with_contact(&customer, &profile))?;
                 kv::set_json(&profile_key, &profile)
             }
-            t if t.starts_with("order.") => settings.sync_order(&event, &customer, &profile),
-            t if settings.notable.iter().any(|n| n == t) => {
-                settings.sync_interaction(&event, &customer, &profile)
+            t if t.starts_with("order.") => self.sync_order(&event, &customer, &profile),
+            t if self.notable.iter().any(|n| n == t) => {
+                self.sync_interaction(&event, &customer, &profile)
             }
             _ => Ok(()),
         }
@@ -256,3 +282,34 @@ impl Plugin for CrmSync {
 }
 
 streamplug_sdk::export_plugin!(CrmSync);
+
+#[cfg(test)]
+mod tests {
+    use streamplug_sdk::config::from_values;
+
+    use super::*;
+
+    #[test]
+    fn settings_name_what_is_missing_or_wrong_and_default_the_rest() {
+        let missing = from_values::<Settings>([("salesforce_url", "https://o.example")]);
+        assert_eq!(missing.unwrap_err(), "config `account_id` is required");
+        let not_http =
+            from_values::<Settings>([("salesforce_url", "o.example"), ("account_id", "001")]);
+        let refused = CrmSync::init(not_http.unwrap()).unwrap_err();
+        assert!(refused.contains("salesforce_url"), "{refused}");
+
+        let plugin = CrmSync::init(
+            from_values([
+                ("salesforce_url", "https://o.example/"),
+                ("account_id", "001"),
+                ("notable", "order.placed, support.message"),
+            ])
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(plugin.org.base, "https://o.example");
+        assert_eq!(plugin.org.version, salesforce_client::DEFAULT_API_VERSION);
+        assert_eq!(plugin.notable, ["order.placed", "support.message"]);
+        assert!(plugin.infobip.is_none());
+    }
+}

@@ -6,31 +6,46 @@
 //! [`ranking::Neighbours`], `pop:<shard>` → the popularity of the products
 //! whose name hashes to that shard ([`ranking::popularity_shard`]).
 //!
-//! Config: `top_n` (default 5), `topic` (default `recommendations`), and
-//! `push_channel`: when set, the recommendation is also pushed to the
-//! customer's live sessions on that channel (grant it in `push_channels`).
+//! Config ([`Settings`]): `top_n` (default 5), `topic` (default
+//! `recommendations`), and `push_channel`: when set, the recommendation is
+//! also pushed to the customer's live sessions on that channel (grant it in
+//! `push_channels`). Any other key refuses the plugin.
 
 pub mod ranking;
 
 use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
-use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
-use streamplug_sdk::{Config, Event, HandleError, Plugin, kv, publish, push};
+use streamplug_sdk::{Event, HandleError, Plugin, kv, publish, push};
 
 use ranking::{
     CART_WEIGHT, MAX_NEIGHBOURS, MAX_POPULAR_PER_SHARD, Neighbours, POPULARITY_SHARDS, Pair,
     Profile, VIEW_WEIGHT,
 };
 
-struct Settings {
-    top_n: usize,
-    topic: String,
-    push_channel: Option<String>,
+/// The plugin's `[plugins.config]`, with its defaults.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Products per recommendation, 1 to 50.
+    pub top_n: usize,
+    /// Where recommendations are published.
+    pub topic: String,
+    /// When set (and not empty), the channel recommendations are also
+    /// pushed on.
+    pub push_channel: Option<String>,
 }
 
-static SETTINGS: OnceLock<Settings> = OnceLock::new();
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            top_n: 5,
+            topic: "recommendations".into(),
+            push_channel: None,
+        }
+    }
+}
 
 #[derive(Deserialize)]
 struct ProductData {
@@ -64,29 +79,24 @@ struct Trigger<'a> {
     kind: &'static str,
 }
 
-/// The plugin.
-pub struct Recommend;
+/// The plugin: its settings, checked.
+#[derive(Debug)]
+pub struct Recommend {
+    settings: Settings,
+}
 
 impl Plugin for Recommend {
-    fn init(config: Config) -> Result<(), String> {
-        let top_n = config.parse_or("top_n", 5usize)?;
-        if top_n == 0 || top_n > 50 {
-            return Err(format!("top_n must be 1 to 50, not {top_n}"));
+    type Config = Settings;
+
+    fn init(mut settings: Settings) -> Result<Self, String> {
+        if settings.top_n == 0 || settings.top_n > 50 {
+            return Err(format!("top_n must be 1 to 50, not {}", settings.top_n));
         }
-        let topic = config.get("topic").unwrap_or("recommendations").to_owned();
-        let push_channel = config
-            .get("push_channel")
-            .filter(|c| !c.is_empty())
-            .map(str::to_owned);
-        let _ = SETTINGS.set(Settings {
-            top_n,
-            topic,
-            push_channel,
-        });
-        Ok(())
+        settings.push_channel = settings.push_channel.filter(|c| !c.is_empty());
+        Ok(Self { settings })
     }
 
-    fn handle(event: Event) -> Result<(), HandleError> {
+    fn handle(&self, event: Event) -> Result<(), HandleError> {
         let Some(customer) = event.subject() else {
             return Ok(());
         };
@@ -128,11 +138,7 @@ impl Plugin for Recommend {
                 neighbours.insert(item.clone(), n);
             }
         }
-        let settings = SETTINGS.get_or_init(|| Settings {
-            top_n: 5,
-            topic: "recommendations".into(),
-            push_channel: None,
-        });
+        let settings = &self.settings;
         let mut products = ranking::related(&profile, &neighbours, settings.top_n);
         if products.len() < settings.top_n {
             let popularity = read_popularity()?;
@@ -223,3 +229,26 @@ fn read_popularity() -> Result<BTreeMap<String, f64>, HandleError> {
 }
 
 streamplug_sdk::export_plugin!(Recommend);
+
+#[cfg(test)]
+mod tests {
+    use streamplug_sdk::config::from_values;
+
+    use super::*;
+
+    #[test]
+    fn settings_take_their_defaults_and_refuse_what_they_do_not_know() {
+        let settings: Settings = from_values([("push_channel", "recs")]).unwrap();
+        assert_eq!(settings.top_n, 5);
+        assert_eq!(settings.topic, "recommendations");
+        let recommend = Recommend::init(settings).unwrap();
+        assert_eq!(recommend.settings.push_channel.as_deref(), Some("recs"));
+
+        let unknown = from_values::<Settings>([("top", "3")]).unwrap_err();
+        assert!(unknown.contains("`top`"), "{unknown}");
+        let out_of_range = Recommend::init(from_values([("top_n", "0")]).unwrap()).unwrap_err();
+        assert_eq!(out_of_range, "top_n must be 1 to 50, not 0");
+        let empty = Recommend::init(from_values([("push_channel", "")]).unwrap()).unwrap();
+        assert_eq!(empty.settings.push_channel, None);
+    }
+}

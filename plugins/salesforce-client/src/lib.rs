@@ -23,6 +23,23 @@ use streamplug_sdk::{HandleError, http};
 /// Salesforce accepts at most this many subrequests in one composite call.
 pub const MAX_SUBREQUESTS: usize = 25;
 
+/// The REST API version a plugin uses unless its config says otherwise.
+pub const DEFAULT_API_VERSION: &str = "v64.0";
+
+/// The external-id field on Contact (and Order) unless configured: the
+/// shop's customer (and order) id.
+pub const DEFAULT_EXTERNAL_ID: &str = "External_Id__c";
+
+/// [`DEFAULT_API_VERSION`], for `#[serde(default = ...)]`.
+pub fn default_api_version() -> String {
+    DEFAULT_API_VERSION.to_owned()
+}
+
+/// [`DEFAULT_EXTERNAL_ID`], for `#[serde(default = ...)]`.
+pub fn default_external_id() -> String {
+    DEFAULT_EXTERNAL_ID.to_owned()
+}
+
 /// An org's REST endpoint.
 #[derive(Debug, Clone)]
 pub struct Salesforce {
@@ -30,6 +47,22 @@ pub struct Salesforce {
     pub base: String,
     /// REST API version, e.g. `v64.0`.
     pub version: String,
+}
+
+impl Salesforce {
+    /// The org at instance URL `salesforce_url` (the config value: an
+    /// `http(s)` URL; a trailing `/` is dropped).
+    pub fn new(salesforce_url: &str, version: String) -> Result<Self, String> {
+        if !(salesforce_url.starts_with("https://") || salesforce_url.starts_with("http://")) {
+            return Err(format!(
+                "salesforce_url must be the org's instance URL (http or https), not `{salesforce_url}`"
+            ));
+        }
+        Ok(Self {
+            base: salesforce_url.trim_end_matches('/').to_owned(),
+            version,
+        })
+    }
 }
 
 /// Percent-encode a path segment (an external id value may hold anything).

@@ -14,7 +14,8 @@
 //!   Creating the Case and each comment are journal steps: a retried event
 //!   never opens a second Case or comments twice.
 //!
-//! Config: `salesforce_url` (required), `api_version` (`v64.0`),
+//! Config ([`Settings`]; any other key refuses the plugin):
+//! `salesforce_url` (required), `api_version` (`v64.0`),
 //! `contact_external_id` (`External_Id__c`), `case_external_id`
 //! (`Streamplug_Key__c`: an external-id field on Case that holds each
 //! escalation's idempotency key), `return_days` (`30`),
@@ -25,11 +26,9 @@ pub mod crm;
 pub mod intents;
 pub mod orders;
 
-use std::sync::OnceLock;
-
 use serde::Deserialize;
 use serde_json::{Value, json};
-use streamplug_sdk::{Config, Event, HandleError, Plugin, journal, kv, push};
+use streamplug_sdk::{Event, HandleError, Plugin, journal, kv, push};
 
 use answers::{Policy, Reply};
 use crm::{CaseRef, CaseState, Crm};
@@ -39,13 +38,48 @@ use salesforce_client::{Profile, Salesforce};
 /// History lines kept per customer for the case description.
 const HISTORY: usize = 15;
 
-struct Settings {
-    crm: Crm,
-    policy: Policy,
-    channel: String,
+/// The plugin's `[plugins.config]`, with its defaults.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// The org's instance URL (required).
+    pub salesforce_url: String,
+    /// REST API version.
+    #[serde(default = "salesforce_client::default_api_version")]
+    pub api_version: String,
+    /// The external-id field on Contact that holds the customer id.
+    #[serde(default = "salesforce_client::default_external_id")]
+    pub contact_external_id: String,
+    /// An external-id field on Case that holds each escalation's
+    /// idempotency key.
+    #[serde(default = "default_case_external_id")]
+    pub case_external_id: String,
+    /// The return window the bot quotes, in days.
+    #[serde(default = "default_return_days")]
+    pub return_days: u32,
+    /// The delivery time the bot quotes.
+    #[serde(default = "default_shipping")]
+    pub shipping: String,
+    /// The channel replies are pushed on.
+    #[serde(default = "default_push_channel")]
+    pub push_channel: String,
 }
 
-static SETTINGS: OnceLock<Settings> = OnceLock::new();
+fn default_case_external_id() -> String {
+    "Streamplug_Key__c".into()
+}
+
+fn default_return_days() -> u32 {
+    30
+}
+
+fn default_shipping() -> String {
+    "2-4 business days".into()
+}
+
+fn default_push_channel() -> String {
+    "support".into()
+}
 
 #[derive(Deserialize)]
 struct Message {
@@ -54,8 +88,13 @@ struct Message {
     session: Option<String>,
 }
 
-/// The plugin.
-pub struct SupportBot;
+/// The plugin: the org, the policy it quotes, where it replies.
+#[derive(Debug)]
+pub struct SupportBot {
+    crm: Crm,
+    policy: Policy,
+    channel: String,
+}
 
 fn remember(customer: &str, line: String) -> Result<(), HandleError> {
     let key = format!("recent:{customer}");
@@ -102,12 +141,12 @@ fn description(customer: &str, orders: &Orders, recent: &[String]) -> String {
 
 /// The customer's open case, if any: the one KV remembers, unless
 /// Salesforce says an agent closed it since (then it is forgotten).
-fn open_case(customer: &str, settings: &Settings) -> Result<Option<CaseRef>, HandleError> {
+fn open_case(customer: &str, bot: &SupportBot) -> Result<Option<CaseRef>, HandleError> {
     let key = format!("case:{customer}");
     let Some(case) = kv::get_json::<CaseRef>(&key)? else {
         return Ok(None);
     };
-    match settings.crm.case_state(&case.id)? {
+    match bot.crm.case_state(&case.id)? {
         CaseState::Open => Ok(Some(case)),
         CaseState::Closed => {
             streamplug_sdk::info!(
@@ -120,7 +159,7 @@ fn open_case(customer: &str, settings: &Settings) -> Result<Option<CaseRef>, Han
     }
 }
 
-fn answer(event: &Event, customer: &str, settings: &Settings) -> Result<(), HandleError> {
+fn answer(event: &Event, customer: &str, bot: &SupportBot) -> Result<(), HandleError> {
     let message: Message = event.json()?;
     let when = event.time().unwrap_or_default();
     remember(customer, format!("{when} chat: {}", message.text))?;
@@ -131,16 +170,15 @@ fn answer(event: &Event, customer: &str, settings: &Settings) -> Result<(), Hand
         "in_reply_to": event.id(),
         "session": message.session,
     });
-    let open = open_case(customer, settings)?;
+    let open = open_case(customer, bot)?;
     // A message while a case is open joins it, once (a journal step: a
     // retried event does not comment twice).
     if let Some(case) = &open {
-        let comment: String = journal::run("comment", |_| {
-            settings.crm.add_comment(&case.id, &message.text)
-        })?;
+        let comment: String =
+            journal::run("comment", |_| bot.crm.add_comment(&case.id, &message.text))?;
         streamplug_sdk::debug!("message added to case {} as comment {comment}", case.number);
     }
-    match answers::reply(&intent, &orders, &settings.policy) {
+    match answers::reply(&intent, &orders, &bot.policy) {
         Reply::Answer(text) => reply["text"] = json!(text),
         Reply::Escalate { reason } => {
             let case = match open {
@@ -157,7 +195,7 @@ fn answer(event: &Event, customer: &str, settings: &Settings) -> Result<(), Hand
                     // One case per escalation, however often the event is
                     // attempted.
                     let case: CaseRef = journal::run("case", |key| {
-                        settings.crm.create_case(
+                        bot.crm.create_case(
                             key,
                             customer,
                             &profile,
@@ -177,57 +215,37 @@ fn answer(event: &Event, customer: &str, settings: &Settings) -> Result<(), Hand
             reply["case"] = json!(case.number);
         }
     }
-    push::to_customer(customer, &settings.channel, "support.reply")
+    push::to_customer(customer, &bot.channel, "support.reply")
         .json(&reply)?
         .send()?;
     Ok(())
 }
 
 impl Plugin for SupportBot {
-    fn init(config: Config) -> Result<(), String> {
-        let base = config
-            .get("salesforce_url")
-            .filter(|u| u.starts_with("http"))
-            .ok_or("salesforce_url (the org's instance URL) is required")?
-            .trim_end_matches('/')
-            .to_owned();
-        let _ = SETTINGS.set(Settings {
+    type Config = Settings;
+
+    fn init(config: Settings) -> Result<Self, String> {
+        Ok(Self {
             crm: Crm {
-                org: Salesforce {
-                    base,
-                    version: config.get("api_version").unwrap_or("v64.0").to_owned(),
-                },
-                external_id_field: config
-                    .get("contact_external_id")
-                    .unwrap_or("External_Id__c")
-                    .to_owned(),
-                case_key_field: config
-                    .get("case_external_id")
-                    .unwrap_or("Streamplug_Key__c")
-                    .to_owned(),
+                org: Salesforce::new(&config.salesforce_url, config.api_version)?,
+                external_id_field: config.contact_external_id,
+                case_key_field: config.case_external_id,
             },
             policy: Policy {
-                return_days: config.parse_or("return_days", 30u32)?,
-                shipping: config
-                    .get("shipping")
-                    .unwrap_or("2-4 business days")
-                    .to_owned(),
+                return_days: config.return_days,
+                shipping: config.shipping,
             },
-            channel: config.get("push_channel").unwrap_or("support").to_owned(),
-        });
-        Ok(())
+            channel: config.push_channel,
+        })
     }
 
-    fn handle(event: Event) -> Result<(), HandleError> {
+    fn handle(&self, event: Event) -> Result<(), HandleError> {
         let Some(customer) = event.subject().map(str::to_owned) else {
             return Ok(());
         };
-        let settings = SETTINGS
-            .get()
-            .ok_or_else(|| HandleError::retry("not initialised"))?;
         let ty = event.ty().to_owned();
         match ty.as_str() {
-            "support.message" => answer(&event, &customer, settings),
+            "support.message" => answer(&event, &customer, self),
             t if t.starts_with("order.") => {
                 let key = format!("orders:{customer}");
                 let mut orders: Orders = kv::get_json(&key)?.unwrap_or_default();
@@ -265,3 +283,30 @@ impl Plugin for SupportBot {
 }
 
 streamplug_sdk::export_plugin!(SupportBot);
+
+#[cfg(test)]
+mod tests {
+    use streamplug_sdk::config::from_values;
+
+    use super::*;
+
+    #[test]
+    fn settings_need_the_org_and_default_the_rest() {
+        let missing = from_values::<Settings>([("return_days", "14")]);
+        assert_eq!(missing.unwrap_err(), "config `salesforce_url` is required");
+        let bot = SupportBot::init(
+            from_values([
+                ("salesforce_url", "https://o.example"),
+                ("return_days", "14"),
+            ])
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(bot.policy.return_days, 14);
+        assert_eq!(bot.channel, "support");
+        assert_eq!(bot.crm.case_key_field, "Streamplug_Key__c");
+        let typo =
+            from_values::<Settings>([("salesforce_url", "https://o.example"), ("chanel", "x")]);
+        assert!(typo.unwrap_err().contains("`chanel`"));
+    }
+}

@@ -19,31 +19,60 @@ export class Reject extends Error {
   }
 }
 
-// WIT error cases whose failure may pass on a later attempt.
-const TRANSIENT = new Set(['unavailable', 'other']);
+// Which host errors may pass on a later attempt: the table of
+// sdk/host-errors.json (the Rust and Python SDKs follow the same one; a test
+// holds all three to it). The WIT error cases that retry, by variant:
+export const RETRY_CASES = {
+  'kv-error': ['unavailable', 'other'],
+  'journal-error': ['unavailable'],
+  'publish-error': ['other'],
+  'push-error': ['other'],
+};
+
+/** Whether WIT error `kase` of `variant` (`kv-error`, `quota-exceeded`)
+ * retries the event. */
+export function retries(variant, kase) {
+  return (RETRY_CASES[variant] ?? []).includes(kase);
+}
+
+/** Whether an outbound response with a non-2xx `status` retries the event:
+ * 429 and 5xx. */
+export function statusRetries(status) {
+  return status === 429 || (status >= 500 && status < 600);
+}
 
 /** A host call failed. `kind` names the WIT error case (`quota-exceeded`,
  * `topic-not-granted`, ...); `retry` tells whether trying the event again
  * may succeed. Uncaught, it retries or rejects the event accordingly. */
 export class HostError extends Error {
-  constructor(what, kind, detail) {
+  constructor(what, kind, detail, retry) {
     super(`${what}: ${kind}: ${detail}`);
     this.name = 'HostError';
     this.kind = kind;
     this.detail = detail;
-    this.retry = TRANSIENT.has(kind);
+    this.retry = retry;
   }
 }
 
 /** Calls `f` and turns the error value of a failed host call (thrown by the
- * bindings with the WIT variant in `payload`) into a HostError. */
-export function hostCall(what, f) {
+ * bindings with the case of WIT variant `variant` in `payload`) into a
+ * HostError. */
+export function hostCall(what, variant, f) {
   try {
     return f();
   } catch (e) {
     if (e && e.payload && typeof e.payload.tag === 'string') {
-      throw new HostError(what, e.payload.tag, e.payload.val);
+      throw new HostError(what, e.payload.tag, e.payload.val, retries(variant, e.payload.tag));
     }
     throw e;
   }
+}
+
+/** `response` (a `fetch` answer) if it is 2xx; otherwise throws the
+ * HostError that retries the event for 429 and 5xx and rejects it for any
+ * other status. */
+export async function checkStatus(response, what = `${response.url}`) {
+  if (response.ok) return response;
+  const detail = (await response.text()).slice(0, 200);
+  throw new HostError(what, `status-${response.status}`, detail, statusRetries(response.status));
 }

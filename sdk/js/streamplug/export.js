@@ -2,12 +2,16 @@
 import { Event } from './event.js';
 import { HostError, Reject, Retry } from './errors.js';
 import * as log from './log.js';
+import { parse } from './settings.js';
 
 /** The `handler` export of the component:
  * `export const handler = plugin({ init(config) {...}, async handle(event) {...} })`.
  *
- * `init(config)` (optional) gets the manifest's config values as an object;
- * throwing refuses the instance (and, at load time, the version).
+ * `config` (optional) is the shape of the plugin's configuration, its
+ * defaults and kinds (see `settings.js`); `init(config)` (optional) gets the
+ * manifest's config values read into it, or as an object of strings without
+ * one. A value that does not fit the shape, or `init` throwing, refuses the
+ * instance (and, at load time, the version).
  * `handle(event)` gets an `Event` and may be async (to `await fetch(...)`).
  * Throw `Retry` or `Reject` to say the event was not handled; an uncaught
  * `HostError` retries or rejects it the way the Rust SDK maps host errors;
@@ -20,7 +24,8 @@ export function plugin(impl) {
   return {
     init(config) {
       try {
-        impl.init?.(Object.fromEntries(config));
+        const values = Object.fromEntries(config);
+        impl.init?.(impl.config ? parse(impl.config, values) : values);
       } catch (e) {
         // A string is the `err` of `result<_, string>`.
         throw `${e?.name ?? 'Error'}: ${e?.message ?? e}`;

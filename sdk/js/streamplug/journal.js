@@ -16,18 +16,18 @@ const decoder = new TextDecoder();
 
 /** The idempotency key of `step` of the event being handled. */
 export function idempotencyKey(step) {
-  return hostCall(`journal key '${step}'`, () => wit.idempotencyKey(step));
+  return hostCall(`journal key '${step}'`, 'journal-error', () => wit.idempotencyKey(step));
 }
 
 /** The JSON result an earlier attempt recorded for `step`, or `undefined`. */
 export function recorded(step) {
-  const value = hostCall(`journal read '${step}'`, () => wit.recorded(step));
+  const value = hostCall(`journal read '${step}'`, 'journal-error', () => wit.recorded(step));
   return value == null ? undefined : JSON.parse(decoder.decode(value));
 }
 
 /** Record `value` (JSON) as the result of `step`, durably, now. */
 export function record(step, value) {
-  hostCall(`journal record '${step}'`, () => wit.record(step, encoder.encode(JSON.stringify(value))));
+  hostCall(`journal record '${step}'`, 'journal-error', () => wit.record(step, encoder.encode(JSON.stringify(value))));
 }
 
 /** Run `call(idempotencyKey)` as `step` once per event: the result an

@@ -9,7 +9,7 @@ const decoder = new TextDecoder();
 
 /** The value under `key` (a Uint8Array), or `null`. */
 export function get(key) {
-  return hostCall(`kv get '${key}'`, () => wit.get(key)) ?? null;
+  return hostCall(`kv get '${key}'`, 'kv-error', () => wit.get(key)) ?? null;
 }
 
 /**
@@ -19,21 +19,21 @@ export function get(key) {
 export function set(key, value, { ttlMs } = {}) {
   const bytes = typeof value === 'string' ? encoder.encode(value) : value;
   if (ttlMs === undefined || ttlMs === null) {
-    hostCall(`kv set '${key}'`, () => wit.set(key, bytes));
+    hostCall(`kv set '${key}'`, 'kv-error', () => wit.set(key, bytes));
   } else {
-    hostCall(`kv set '${key}'`, () => wit.setWithTtl(key, bytes, BigInt(Math.ceil(ttlMs))));
+    hostCall(`kv set '${key}'`, 'kv-error', () => wit.setWithTtl(key, bytes, BigInt(Math.ceil(ttlMs))));
   }
 }
 
 /** Remove `key` (a missing key is not an error). */
 function remove(key) {
-  hostCall(`kv delete '${key}'`, () => wit.delete(key));
+  hostCall(`kv delete '${key}'`, 'kv-error', () => wit.delete(key));
 }
 export { remove as delete };
 
 /** Keys starting with `prefix`, in byte order, at most `limit`. */
 export function listKeys(prefix, limit = 100) {
-  return hostCall(`kv list '${prefix}'`, () => wit.listKeys(prefix, limit));
+  return hostCall(`kv list '${prefix}'`, 'kv-error', () => wit.listKeys(prefix, limit));
 }
 
 /** The JSON value under `key`, or `null`. */

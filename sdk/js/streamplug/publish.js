@@ -15,7 +15,7 @@ export function payload(data) {
  * Returns the id the event will carry. */
 export function publish(topic, type, data, options = {}) {
   const { subject, key, contentType, headers = [] } = options;
-  return hostCall(`publish to '${topic}'`, () =>
+  return hostCall(`publish to '${topic}'`, 'publish-error', () =>
     witPublish({
       topic,
       type,

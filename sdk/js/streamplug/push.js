@@ -7,7 +7,7 @@ import { payload } from './publish.js';
 /** Stage a push of `messageType` with `data` (JSON) on `channel` to every
  * session of `customer`. */
 export function push(customer, channel, messageType, data) {
-  hostCall(`push to '${customer}' on '${channel}'`, () =>
+  hostCall(`push to '${customer}' on '${channel}'`, 'push-error', () =>
     toCustomer(customer, channel, messageType, payload(data)),
   );
 }

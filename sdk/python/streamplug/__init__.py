@@ -15,6 +15,11 @@ A plugin is a class with ``handle(self, event)`` (and optionally
 
     Handler = sp.export(ViewCounter)
 
+Its configuration (the manifest's ``[plugins.config]``) arrives typed when
+the class names a dataclass as ``Config``: each key a field, parsed from its
+text, defaults from the dataclass, a missing required key or an unknown one
+refusing the plugin (``streamplug.settings``, the Rust SDK's rules).
+
 Raise ``sp.Retry(reason)`` for a transient failure (the event is delivered
 again with backoff) and ``sp.Reject(reason)`` for an event that can never be
 handled (it goes to the dead-letter topic). Host errors map to one or the
@@ -33,7 +38,7 @@ Build with componentize-py against the gateway's ``wit/``::
     componentize-py -d wit -w plugin-http componentize app ...   # with sp.http
 """
 
-from . import config, http, journal, kv, log
+from . import config, http, journal, kv, log, settings
 from .errors import HostError, Reject, Retry
 from .event import Event
 from .export import Plugin, export
@@ -54,4 +59,5 @@ __all__ = [
     "log",
     "publish",
     "push",
+    "settings",
 ]

@@ -1,23 +1,30 @@
 """Turns a plugin class into the ``Handler`` export componentize-py wants."""
 
 import traceback
-from typing import Dict
+from typing import Any, Dict, Optional
 
 from componentize_py_types import Err
 
 from ._bindings import handler as wit_handler
 from .errors import HostError, Reject, Retry
 from .event import Event
+from .settings import parse
 
 
 class Plugin:
     """Base class of a plugin: override ``handle`` (and ``init`` if it
-    needs its config)."""
+    needs its config).
 
-    def init(self, config: Dict[str, str]) -> None:
-        """Called once on every new instance with the manifest's config
-        values. Raise an exception to refuse the instance (and, at load time,
-        the plugin version)."""
+    Set ``Config`` to a dataclass and ``init`` gets the config values read
+    into it (see ``streamplug.settings``); without one it gets them as a
+    dict of strings."""
+
+    Config: Optional[type] = None
+
+    def init(self, config: Any) -> None:
+        """Called once on every new instance with its config: a ``Config``
+        instance, or the values as a dict. Raise an exception to refuse the
+        instance (and, at load time, the plugin version)."""
 
     def handle(self, event: Event) -> None:
         raise NotImplementedError("a plugin implements handle(self, event)")
@@ -30,8 +37,10 @@ def export(plugin_class: type) -> type:
 
         def init(self, config) -> None:
             try:
+                values: Dict[str, str] = dict(config)
+                typed = values if plugin_class.Config is None else parse(plugin_class.Config, values)
                 Handler._plugin = plugin_class()
-                Handler._plugin.init(dict(config))
+                Handler._plugin.init(typed)
             except Exception as e:  # refused: the reason goes back to the host
                 raise Err(f"{type(e).__name__}: {e}") from None
 

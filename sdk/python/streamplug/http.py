@@ -26,24 +26,11 @@ from urllib.parse import urlsplit
 from componentize_py_types import Err, Ok
 
 from ._bindings import outgoing_handler, streams, wasi_http_types
-from .errors import HostError, from_wit, wit_case
+from .errors import HostError, from_wit, http_code_retries, status_retries, wit_case
 
 # Largest chunk `blocking-write-and-flush` takes at once.
 _WRITE_CHUNK = 4096
 _READ_CHUNK = 65536
-# WASI error cases that no retry can mend: the request itself is wrong or
-# not allowed.
-_PERMANENT = {
-    "HttpRequestDenied",
-    "HttpRequestMethodInvalid",
-    "HttpRequestUriInvalid",
-    "HttpRequestUriTooLong",
-    "HttpRequestHeaderSize",
-    "HttpRequestHeaderSectionSize",
-    "HttpRequestBodySize",
-    "DestinationIpProhibited",
-    "ConfigurationError",
-}
 
 
 class Response:
@@ -73,7 +60,7 @@ class Response:
         the event for a 5xx or 429 and rejects it for any other status."""
         if self.ok:
             return self
-        retry = self.status >= 500 or self.status == 429
+        retry = status_retries(self.status)
         detail = self.text()[:200]
         raise HostError(f"{self.method} {self.url}", f"status-{self.status}", detail, retry)
 
@@ -213,4 +200,4 @@ def _headers(entries: List[Tuple[str, bytes]]) -> Dict[str, str]:
 
 
 def _host_error(what: str, error: object) -> HostError:
-    return from_wit(what, error, retry=wit_case(error) not in _PERMANENT)
+    return from_wit(what, error, retry=http_code_retries(wit_case(error)))
