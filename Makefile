@@ -6,8 +6,10 @@
 CARGO ?= cargo
 PLUGIN_PROFILE := plugin
 PLUGIN_DIR := target/wasm32-wasip2/$(PLUGIN_PROFILE)
-# First-party plugins that run in the embedded default.
-PLUGINS := recommend
+# The first-party plugins: the binary embeds them (host/build.rs), taking
+# the components `make plugins` builds instead of building them again.
+PLUGINS := recommend support-bot crm-sync
+export STREAMPLUG_PREBUILT_PLUGINS := $(CURDIR)/$(PLUGIN_DIR)
 # Plugins and fixtures the tests load: the one list, which the tests read too.
 TEST_PLUGINS := $(shell grep -v '^\#' tests/plugins.txt)
 
@@ -68,7 +70,7 @@ test: test-plugins py-plugins js-plugins
 engagement: setup
 	$(CARGO) run -p streamplug-tests --bin engagement-demo
 
-lint: setup
+lint: plugins
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
@@ -90,7 +92,7 @@ fuzz:
 	@scripts/setup-fuzz.sh
 	@for t in $(FUZZ_TARGETS); do \
 	  mkdir -p fuzz/corpus/$$t && \
-	  cargo +nightly fuzz run -O $$t fuzz/corpus/$$t fuzz/regressions/$$t -- \
+	  STREAMPLUG_EMBED_PLUGINS=0 cargo +nightly fuzz run -O $$t fuzz/corpus/$$t fuzz/regressions/$$t -- \
 	    -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 || exit 1; \
 	done
 

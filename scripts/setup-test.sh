@@ -2,7 +2,7 @@
 # Installs what the test suite needs beyond the build, skipping what is
 # already there: the tansu Kafka-compatible broker and Debian's redis-server
 # (the Kafka-backend tests start both on free loopback ports), kafka-python,
-# websockets, Schemathesis and openapi-spec-validator in a virtualenv,
+# websockets, Schemathesis, openapi-spec-validator and dockerfile-parse in a virtualenv,
 # Debian's chromium, Node.js, playwright-core for the browser test
 # (tests/browser) and @asyncapi/parser for the contract test (tests/contract).
 set -euo pipefail
@@ -18,17 +18,19 @@ if [ ! -x "$tansu_bin" ] || ! "$tansu_bin" --version 2>/dev/null | grep -q "$TAN
 fi
 
 command -v redis-server >/dev/null 2>&1 || { echo "setup-test: installing redis-server"; apt_install redis-server; }
+# systemd-analyze, which verifies the unit in deploy/.
+command -v systemd-analyze >/dev/null 2>&1 || { echo "setup-test: installing systemd"; apt_install systemd; }
 # kafka-python and websockets, the independent Kafka and WebSocket clients
 # of the interop tests; Schemathesis, the API fuzzer of the contract tests,
 # and openapi-spec-validator.
 venv=target/test-venv
 SCHEMATHESIS_VERSION=4.32.5
-if ! "$venv/bin/python" -c "import kafka, websockets, openapi_spec_validator" >/dev/null 2>&1 \
+if ! "$venv/bin/python" -c "import kafka, websockets, openapi_spec_validator, dockerfile_parse" >/dev/null 2>&1 \
   || ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
   echo "setup-test: installing the test clients in $venv"
   [ -x "$venv/bin/pip" ] || make_venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check kafka-python==3.0.12 websockets==17.4 \
-    "schemathesis==$SCHEMATHESIS_VERSION" openapi-spec-validator==0.9.0
+    "schemathesis==$SCHEMATHESIS_VERSION" openapi-spec-validator==0.9.0 dockerfile-parse==2.0.1
 fi
 
 command -v chromium >/dev/null 2>&1 || { echo "setup-test: installing chromium"; apt_install chromium; }

@@ -67,6 +67,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let text = streamplug::cli::effective_config(&args)?;
             std::io::stdout().write_all(text.as_bytes())?;
         }
+        Command::Init(args) => {
+            let text = streamplug::cli::init::run(&args)?;
+            std::io::stdout().write_all(text.as_bytes())?;
+        }
         Command::Keys(args) => {
             let text = streamplug::cli::keys::run(&args).map_err(anyhow::Error::msg)?;
             std::io::stdout().write_all(text.as_bytes())?;

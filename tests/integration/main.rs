@@ -17,6 +17,7 @@ mod crash;
 mod crm_sync;
 mod customer_story;
 mod delivery_reports;
+mod deploy;
 mod disk_full;
 mod durability;
 mod early_answers;

@@ -23,7 +23,7 @@ mod ws_client;
 pub use child_gateway::{ChildGateway, serve_if_child};
 pub use cli::streamplug_plugin;
 pub use interop::{interop_python, kafka_client, venv_tool, websockets_close};
-pub use plugin_build::{plugin_dir, plugin_packages};
+pub use plugin_build::{plugin_dir, plugin_packages, streamplug_binary};
 pub use settings::{
     JWT_SECRET, RECOMMEND_MANIFEST, TEST_KEY, config, config_on, example_manifest,
     recorder_manifest, test_auth,

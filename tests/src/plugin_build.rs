@@ -45,3 +45,32 @@ fn build_plugins() -> Result<PathBuf> {
     }
     Ok(root.join("target/wasm32-wasip2/plugin"))
 }
+
+/// The `streamplug` binary (debug), built on first use: the program an
+/// operator installs, for tests that run it as one.
+pub fn streamplug_binary() -> Result<PathBuf> {
+    static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    BUILT
+        .get_or_init(|| build_binary().map_err(|e| format!("{e:#}")))
+        .clone()
+        .map_err(anyhow::Error::msg)
+}
+
+fn build_binary() -> Result<PathBuf> {
+    let root = workspace_root();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .current_dir(&root)
+        .args(["build", "-p", "streamplug", "--bin", "streamplug"])
+        // The components the binary embeds: the ones just built for the tests.
+        .env("STREAMPLUG_PREBUILT_PLUGINS", plugin_dir()?)
+        .output()
+        .context("running cargo to build streamplug")?;
+    if !out.status.success() {
+        bail!(
+            "building streamplug failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(root.join("target/debug/streamplug"))
+}

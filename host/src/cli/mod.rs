@@ -5,7 +5,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+mod config_check;
 mod error;
+pub mod init;
 pub mod keys;
 pub mod plugin;
 pub mod plugin_new;
@@ -30,8 +32,13 @@ pub enum Command {
     /// (list, deploy, canary, promote, roll back, pause, resume, logs);
     /// create a new one, or test one offline.
     Plugin(plugin::PluginArgs),
-    /// Print the effective configuration (file, environment and flags merged) as TOML.
-    Config(ServeArgs),
+    /// Print the effective configuration (file, environment and flags merged)
+    /// as TOML, secrets hidden; or, with --check, check it as a start would.
+    Config(ConfigArgs),
+    /// Write a commented production configuration (Kafka, Redis, keys,
+    /// retention, the admin listener) and an environment file with fresh
+    /// secrets for it.
+    Init(init::InitArgs),
     /// Make a backend API key: prints the key once (give it to the service)
     /// and the `[[auth.api_keys]]` table holding only its SHA-256.
     Keys(keys::KeysArgs),
@@ -90,10 +97,28 @@ impl ServeArgs {
     }
 }
 
+/// `streamplug config`.
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// Where the configuration comes from.
+    #[command(flatten)]
+    pub source: ServeArgs,
+    /// Check it as `serve` would before it connects (the file, the
+    /// environment it refers to, the plugins' components) and print a
+    /// summary instead; fails with the first problem.
+    #[arg(long)]
+    pub check: bool,
+}
+
 /// `streamplug config`: the effective configuration as TOML, every secret
-/// shown as its `${ENV}` reference or hidden.
-pub fn effective_config(args: &ServeArgs) -> Result<String, crate::config::ConfigError> {
-    let settings = crate::config::Settings::load(args.config.as_deref(), &args.overrides())?;
+/// shown as its `${ENV}` reference or hidden; with `--check`, a summary of
+/// what a start would run.
+pub fn effective_config(args: &ConfigArgs) -> Result<String, crate::config::ConfigError> {
+    let source = &args.source;
+    let settings = crate::config::Settings::load(source.config.as_deref(), &source.overrides())?;
+    if args.check {
+        return config_check::check(&settings);
+    }
     toml::to_string_pretty(&settings.redacted())
         .map_err(|e| crate::config::ConfigError::Parse(e.to_string()))
 }

@@ -322,9 +322,12 @@ impl Settings {
             .collect()
     }
 
-    /// Absolute or cwd-relative path of a plugin's component.
+    /// Absolute or cwd-relative path of a plugin's component; a built-in
+    /// plugin's is where the gateway writes it ([`crate::builtin::write`]).
     pub fn wasm_path(&self, plugin: &PluginManifest) -> PathBuf {
-        if plugin.wasm.is_absolute() {
+        if let Some(name) = crate::builtin::name_in(&plugin.wasm) {
+            crate::builtin::path(&self.storage.data_dir, name)
+        } else if plugin.wasm.is_absolute() {
             plugin.wasm.clone()
         } else {
             self.runtime.plugin_dir.join(&plugin.wasm)

@@ -35,6 +35,14 @@ pub enum ConfigError {
         /// How to build it, for the first-party plugins.
         hint: String,
     },
+    /// A plugin names a built-in plugin this binary cannot provide.
+    #[error("plugin `{plugin}`: {source}")]
+    Builtin {
+        /// The plugin.
+        plugin: String,
+        /// Why.
+        source: crate::builtin::BuiltinError,
+    },
 }
 
 fn invalid(setting: impl Into<String>, reason: impl Into<String>) -> ConfigError {
@@ -49,6 +57,13 @@ impl Settings {
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.validate_without_files()?;
         for plugin in &self.plugins {
+            if let Some(name) = crate::builtin::name_in(&plugin.wasm) {
+                crate::builtin::component(name).map_err(|source| ConfigError::Builtin {
+                    plugin: plugin.name.clone(),
+                    source,
+                })?;
+                continue;
+            }
             let path = self.wasm_path(plugin);
             if !path.is_file() {
                 return Err(ConfigError::WasmMissing {

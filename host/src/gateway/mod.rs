@@ -174,6 +174,14 @@ impl Gateway {
         };
         let mut versions = Vec::new();
         for manifest in &settings.plugins {
+            if let Some(name) = crate::builtin::name_in(&manifest.wasm) {
+                crate::builtin::write(&settings.storage.data_dir, name).map_err(|e| {
+                    StartError::Builtin {
+                        plugin: manifest.name.clone(),
+                        reason: e.to_string(),
+                    }
+                })?;
+            }
             let wasm = settings.wasm_path(manifest);
             let version = PluginVersion::load(&engine, manifest, &wasm, &services).await?;
             version.check_grants()?;

@@ -30,6 +30,14 @@ pub enum StartError {
         /// Which topics have which counts.
         source: StorageError,
     },
+    /// A built-in plugin could not be written under the data directory.
+    #[error("plugin `{plugin}`: cannot write the built-in component: {reason}")]
+    Builtin {
+        /// The plugin.
+        plugin: String,
+        /// Why.
+        reason: String,
+    },
     /// `runtime.watch` is on and the plugin files cannot be watched.
     #[error(transparent)]
     Watch(#[from] crate::versions::watch::WatchError),

@@ -42,7 +42,12 @@ pub fn spawn(
     // (not files) so a build that replaces the file is seen too.
     let mut files: HashMap<PathBuf, PluginManifest> = HashMap::new();
     let mut dirs = BTreeSet::new();
-    for manifest in &settings.plugins {
+    // A built-in plugin changes with the binary, not a file.
+    for manifest in settings
+        .plugins
+        .iter()
+        .filter(|m| crate::builtin::name_in(&m.wasm).is_none())
+    {
         let wasm = settings.wasm_path(manifest);
         let (Some(dir), Some(name)) = (wasm.parent(), wasm.file_name()) else {
             continue;

@@ -1,0 +1,61 @@
+//! `streamplug config --check`: what `serve` checks before it connects,
+//! without starting anything. Loading the settings has validated the file,
+//! the backends' environment and the plugins' components; this resolves
+//! the remaining `${ENV}` references a start resolves (token secrets, API
+//! keys, the admin token, webhook tokens, credentials) and summarises.
+
+use crate::auth::api_keys::ApiKeys;
+use crate::config::{ConfigError, Settings, expand_env};
+
+/// Check `settings`; a one-line summary of what a start would run.
+pub fn check(settings: &Settings) -> Result<String, ConfigError> {
+    ApiKeys::from_settings(&settings.auth.api_keys)?;
+    for (setting, value) in [
+        ("auth.jwt_secret", &settings.auth.jwt_secret),
+        ("auth.jwks", &settings.auth.jwks),
+        ("admin.token", &settings.admin.token),
+        ("webhooks.infobip_token", &settings.webhooks.infobip_token),
+    ] {
+        if let Some(value) = value {
+            expand_env(setting, value)?;
+        }
+    }
+    settings.credentials_resolved()?;
+    let plugins: Vec<&str> = settings.plugins.iter().map(|p| p.name.as_str()).collect();
+    let admin = match settings.admin.token {
+        Some(_) => settings.admin.listen.to_string(),
+        None => "off".into(),
+    };
+    Ok(format!(
+        "configuration OK: listens on {}, log {}, kv {}, {} API key(s), admin API {admin}, plugins: {}\n",
+        settings.server.listen,
+        format!("{:?}", settings.log.backend).to_lowercase(),
+        format!("{:?}", settings.kv.backend).to_lowercase(),
+        settings.auth.api_keys.len(),
+        if plugins.is_empty() {
+            "none".into()
+        } else {
+            plugins.join(", ")
+        },
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reference_to_an_unset_variable_is_named() {
+        let settings = Settings::from_toml(
+            "[admin]\nlisten = \"127.0.0.1:0\"\ntoken = \"${STREAMPLUG_SURELY_UNSET_ADMIN}\"",
+        )
+        .unwrap();
+        let err = check(&settings).unwrap_err().to_string();
+        assert!(
+            err.contains("admin.token") && err.contains("STREAMPLUG_SURELY_UNSET_ADMIN"),
+            "{err}"
+        );
+        let fine = Settings::from_toml("[server]\nlisten = \"127.0.0.1:0\"").unwrap();
+        assert!(check(&fine).unwrap().starts_with("configuration OK"));
+    }
+}
