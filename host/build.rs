@@ -58,16 +58,17 @@ fn main() {
             dir.display()
         );
     }
-    for watched in [
-        "plugins/recommend",
-        "plugins/support-bot",
-        "plugins/crm-sync",
+    let sources = PLUGINS
+        .iter()
+        .map(|(package, _)| format!("plugins/{package}"));
+    let shared = [
         "plugins/salesforce-client",
         "sdk/src",
         "sdk/Cargo.toml",
         "wit",
         "Cargo.lock",
-    ] {
+    ];
+    for watched in sources.chain(shared.map(str::to_owned)) {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
     let target_dir = nested_target_dir(&out);

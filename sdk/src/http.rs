@@ -288,9 +288,10 @@ impl Request {
     }
 }
 
-/// Whether a non-2xx status may pass on a later attempt: 429 and 5xx.
+/// Whether a non-2xx status may pass on a later attempt: 429 and 5xx (and
+/// anything above, which no server should send).
 pub fn status_retries(status: u16) -> bool {
-    status == 429 || (500..600).contains(&status)
+    status == 429 || status >= 500
 }
 
 impl HttpError {

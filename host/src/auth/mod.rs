@@ -118,22 +118,25 @@ pub struct Authenticator {
     pub tokens: TokenVerifier,
 }
 
-impl Authenticator {
-    /// From `[auth]`, with `${ENV}` resolved; loads the JWKS when one is
-    /// configured. `demo_key` is the digest of the minted demo key, if any.
-    pub async fn from_settings(
-        settings: &AuthSettings,
-        demo_key: Option<[u8; 32]>,
-    ) -> Result<Self, ConfigError> {
-        let invalid = |setting: &str, reason: String| ConfigError::Invalid {
-            setting: setting.to_owned(),
-            reason,
-        };
-        let mut keys = ApiKeys::from_settings(&settings.api_keys)?;
-        if let Some(digest) = demo_key {
-            keys.insert("demo", Scopes::all(), None, digest)
-                .map_err(|e| invalid("auth.demo_key", e))?;
-        }
+fn invalid(setting: &str, reason: String) -> ConfigError {
+    ConfigError::Invalid {
+        setting: setting.to_owned(),
+        reason,
+    }
+}
+
+/// What `[auth]` resolves to before anything is fetched.
+struct Resolved {
+    keys: ApiKeys,
+    secret: Option<String>,
+    /// Where the JWKS is, when one is configured.
+    jwks: Option<String>,
+    roles: HashMap<String, Scopes>,
+}
+
+impl Resolved {
+    fn from_settings(settings: &AuthSettings) -> Result<Self, ConfigError> {
+        let keys = ApiKeys::from_settings(&settings.api_keys)?;
         let secret = settings
             .jwt_secret
             .as_deref()
@@ -154,11 +157,7 @@ impl Authenticator {
                             .into(),
                     ));
                 }
-                let location = expand_env("auth.jwks", location)?;
-                let jwks = jwks::Jwks::load(&location)
-                    .await
-                    .map_err(|e| invalid("auth.jwks", e))?;
-                Some(Arc::new(jwks))
+                Some(expand_env("auth.jwks", location)?)
             }
             None => None,
         };
@@ -168,6 +167,47 @@ impl Authenticator {
                 Scopes::parse(scopes).map_err(|e| invalid(&format!("auth.roles.{role}"), e))?;
             roles.insert(role.clone(), parsed);
         }
+        Ok(Self {
+            keys,
+            secret,
+            jwks,
+            roles,
+        })
+    }
+}
+
+impl Authenticator {
+    /// Check `[auth]` as a start does, short of fetching the JWKS: the API
+    /// keys, the token secret, the JWKS settings, the roles, and every
+    /// `${ENV}` they name (`streamplug config --check`).
+    pub fn check(settings: &AuthSettings) -> Result<(), ConfigError> {
+        Resolved::from_settings(settings).map(drop)
+    }
+
+    /// From `[auth]`, with `${ENV}` resolved; loads the JWKS when one is
+    /// configured. `demo_key` is the digest of the minted demo key, if any.
+    pub async fn from_settings(
+        settings: &AuthSettings,
+        demo_key: Option<[u8; 32]>,
+    ) -> Result<Self, ConfigError> {
+        let Resolved {
+            mut keys,
+            secret,
+            jwks,
+            roles,
+        } = Resolved::from_settings(settings)?;
+        if let Some(digest) = demo_key {
+            keys.insert("demo", Scopes::all(), None, digest)
+                .map_err(|e| invalid("auth.demo_key", e))?;
+        }
+        let jwks = match jwks {
+            Some(location) => Some(Arc::new(
+                jwks::Jwks::load(&location)
+                    .await
+                    .map_err(|e| invalid("auth.jwks", e))?,
+            )),
+            None => None,
+        };
         Ok(Self {
             keys,
             tokens: TokenVerifier::new(

@@ -1,18 +1,17 @@
 //! `streamplug config --check`: what `serve` checks before it connects,
 //! without starting anything. Loading the settings has validated the file,
 //! the backends' environment and the plugins' components; this resolves
-//! the remaining `${ENV}` references a start resolves (token secrets, API
-//! keys, the admin token, webhook tokens, credentials) and summarises.
+//! the rest a start checks before it connects, with the same code: `[auth]`
+//! (keys, token secret, JWKS settings, roles), the admin and webhook tokens,
+//! credentials, every `${ENV}` they name; then summarises.
 
-use crate::auth::api_keys::ApiKeys;
+use crate::auth::Authenticator;
 use crate::config::{ConfigError, Settings, expand_env};
 
 /// Check `settings`; a one-line summary of what a start would run.
 pub fn check(settings: &Settings) -> Result<String, ConfigError> {
-    ApiKeys::from_settings(&settings.auth.api_keys)?;
+    Authenticator::check(&settings.auth)?;
     for (setting, value) in [
-        ("auth.jwt_secret", &settings.auth.jwt_secret),
-        ("auth.jwks", &settings.auth.jwks),
         ("admin.token", &settings.admin.token),
         ("webhooks.infobip_token", &settings.webhooks.infobip_token),
     ] {
@@ -55,6 +54,9 @@ mod tests {
             err.contains("admin.token") && err.contains("STREAMPLUG_SURELY_UNSET_ADMIN"),
             "{err}"
         );
+        let short = Settings::from_toml("[auth]\njwt_secret = \"too-short\"").unwrap();
+        let err = check(&short).unwrap_err().to_string();
+        assert!(err.contains("auth.jwt_secret"), "{err}");
         let fine = Settings::from_toml("[server]\nlisten = \"127.0.0.1:0\"").unwrap();
         assert!(check(&fine).unwrap().starts_with("configuration OK"));
     }

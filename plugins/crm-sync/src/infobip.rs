@@ -51,7 +51,7 @@ pub fn classify_failure(status: u16, body: &Value) -> HandleError {
             what.push_str(&format!("; {field} {problems}"));
         }
     }
-    if status == 429 || status >= 500 {
+    if streamplug_sdk::http::status_retries(status) {
         HandleError::retry(what)
     } else {
         HandleError::reject(what)

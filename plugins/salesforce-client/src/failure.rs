@@ -2,6 +2,7 @@
 
 use serde_json::Value;
 use streamplug_sdk::HandleError;
+use streamplug_sdk::http::status_retries;
 
 /// Error codes worth trying again later.
 const TRANSIENT: &[&str] = &[
@@ -33,7 +34,7 @@ pub fn first_error(body: &Value) -> Option<(String, String)> {
 pub fn classify_failure(status: u16, body: &Value) -> HandleError {
     let (code, message) = first_error(body).unwrap_or_default();
     let what = format!("Salesforce answered {status} {code}: {message}");
-    if status == 401 || status == 429 || status >= 500 || TRANSIENT.contains(&code.as_str()) {
+    if status == 401 || status_retries(status) || TRANSIENT.contains(&code.as_str()) {
         HandleError::retry(what)
     } else {
         HandleError::reject(what)

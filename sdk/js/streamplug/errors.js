@@ -38,7 +38,7 @@ export function retries(variant, kase) {
 /** Whether an outbound response with a non-2xx `status` retries the event:
  * 429 and 5xx. */
 export function statusRetries(status) {
-  return status === 429 || (status >= 500 && status < 600);
+  return status === 429 || status >= 500;
 }
 
 /** A host call failed. `kind` names the WIT error case (`quota-exceeded`,

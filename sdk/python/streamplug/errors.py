@@ -76,7 +76,7 @@ def http_code_retries(code: str) -> bool:
 def status_retries(status: int) -> bool:
     """Whether an outbound response with a non-2xx ``status`` retries the
     event: 429 and 5xx."""
-    return status == 429 or 500 <= status < 600
+    return status == 429 or status >= 500
 
 
 def _kebab(name: str) -> str:
