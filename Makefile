@@ -64,6 +64,7 @@ test: test-plugins py-plugins js-plugins
 	@scripts/setup-test.sh
 	$(CARGO) test --workspace
 	$(MAKE) --no-print-directory bench-check
+	@scripts/fuzz-run.sh $(TEST_FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # The customer-engagement demo: recommend, support-bot and crm-sync on
 # 127.0.0.1:8080 against local Salesforce and Infobip doubles.
@@ -83,18 +84,16 @@ docs:
 	$(CARGO) run -q -p streamplug -- asyncapi > docs/asyncapi.json
 
 # Coverage-guided fuzzing of the parsers that read what the internet sends
-# (cargo-fuzz on nightly; fuzz/): FUZZ_SECONDS per target, new inputs kept
-# in fuzz/corpus, seeds and past crashes read from fuzz/regressions (which
-# `cargo test` replays). docs/FUZZING.md has the long runs.
+# (cargo-fuzz on nightly; fuzz/, bodies in wire/src/fuzzing.rs): each target
+# for FUZZ_SECONDS from the committed corpus (fuzz/seeds) and the
+# regressions (fuzz/regressions, which `cargo test` also replays).
+# `make test` runs it briefly (TEST_FUZZ_SECONDS); docs/FUZZING.md has the
+# long runs.
 FUZZ_SECONDS ?= 20
+TEST_FUZZ_SECONDS ?= 30
 FUZZ_TARGETS = ingest_body ws_frame kafka_record resume_token jwt
 fuzz:
-	@scripts/setup-fuzz.sh
-	@for t in $(FUZZ_TARGETS); do \
-	  mkdir -p fuzz/corpus/$$t && \
-	  STREAMPLUG_EMBED_PLUGINS=0 cargo +nightly fuzz run -O $$t fuzz/corpus/$$t fuzz/regressions/$$t -- \
-	    -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 || exit 1; \
-	done
+	@scripts/fuzz-run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 clean-data:
 	rm -rf data

@@ -1,4 +1,4 @@
-//! See [`streamplug::fuzzing::ingest_body`].
+//! See [`streamplug_wire::fuzzing::ingest_body`].
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| streamplug::fuzzing::ingest_body(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| streamplug_wire::fuzzing::ingest_body(data));

@@ -1,4 +1,4 @@
-//! See [`streamplug::fuzzing::kafka_record`].
+//! See [`streamplug_wire::fuzzing::kafka_record`].
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| streamplug::fuzzing::kafka_record(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| streamplug_wire::fuzzing::kafka_record(data));

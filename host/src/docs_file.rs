@@ -19,3 +19,14 @@ pub fn assert_current(name: &str, generated: &str) {
         "docs/{name} is out of date: run `make docs`"
     );
 }
+
+#[cfg(test)]
+mod tests {
+    /// The event reference is generated from the vocabulary in
+    /// `streamplug-wire`; the copy in `docs/` is checked here, beside the
+    /// other generated documents.
+    #[test]
+    fn docs_events_md_matches_the_vocabulary() {
+        super::assert_current("events.md", &crate::event::vocabulary::reference_markdown());
+    }
+}

@@ -18,7 +18,7 @@ fn workspace() -> PathBuf {
 /// Every crate of the workspace with sources of its own.
 fn crates() -> Vec<PathBuf> {
     let root = workspace();
-    let mut out: Vec<PathBuf> = ["host", "sdk", "bench", "tests"]
+    let mut out: Vec<PathBuf> = ["host", "wire", "sdk", "bench", "tests"]
         .iter()
         .map(|c| root.join(c).join("src"))
         .collect();

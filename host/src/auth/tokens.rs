@@ -1,8 +1,9 @@
-//! JWTs (RFC 7519, with RFC 8725's practice): an allowlist of algorithms
-//! (HS256 with the configured secret, RS256/ES256 with a JWKS key named by
-//! `kid`; never `none`), `exp` required with no leeway, `iss` and `aud`
-//! checked when configured. `sub` is the customer id; a token whose role
-//! claim names a configured staff role acts with that role's scopes.
+//! JWTs: the token is read by `streamplug_wire::jwt` (an allowlist of
+//! algorithms, HS256 with the configured secret or RS256/ES256 with a JWKS
+//! key named by `kid`, never `none`; `exp` required with no leeway, `iss`
+//! and `aud` checked when configured); here the key is found and the roles
+//! are granted. `sub` is the customer id; a token whose role claim names a
+//! configured staff role acts with that role's scopes.
 //!
 //! Verified tokens are cached by their SHA-256 (like Envoy's `jwt_authn`
 //! cache): a browser sends the same token with every request, and an
@@ -15,9 +16,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
-use serde_json::{Map, Value};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, encode};
+use streamplug_wire::jwt::{self, ClaimsPolicy, JwtError, KeyRequest};
 
 use super::AuthError;
 use super::jwks::Jwks;
@@ -53,11 +53,18 @@ pub enum TokenIdentity {
 pub struct TokenVerifier {
     secret: Option<(DecodingKey, EncodingKey)>,
     jwks: Option<Arc<Jwks>>,
-    issuer: Option<String>,
-    audience: Option<String>,
-    role_claim: String,
+    policy: ClaimsPolicy,
     roles: HashMap<String, Scopes>,
     verified: quick_cache::sync::Cache<[u8; 32], Verified>,
+}
+
+impl From<JwtError> for AuthError {
+    fn from(e: JwtError) -> Self {
+        match e {
+            JwtError::Expired => Self::Expired,
+            JwtError::Invalid(why) => Self::Invalid(why),
+        }
+    }
 }
 
 impl TokenVerifier {
@@ -79,9 +86,11 @@ impl TokenVerifier {
                 )
             }),
             jwks,
-            issuer,
-            audience,
-            role_claim,
+            policy: ClaimsPolicy {
+                issuer,
+                audience,
+                role_claim,
+            },
             roles,
             verified: quick_cache::sync::Cache::new(CACHE_ENTRIES),
         }
@@ -95,20 +104,6 @@ impl TokenVerifier {
     /// Whether any token can be valid.
     pub fn accepts_tokens(&self) -> bool {
         self.secret.is_some() || self.jwks.is_some()
-    }
-
-    fn validation(&self, algorithm: Algorithm) -> Validation {
-        let mut v = Validation::new(algorithm);
-        v.leeway = 0;
-        v.set_required_spec_claims(&["exp", "sub"]);
-        if let Some(iss) = &self.issuer {
-            v.set_issuer(&[iss]);
-        }
-        match &self.audience {
-            Some(aud) => v.set_audience(&[aud]),
-            None => v.validate_aud = false,
-        }
-        v
     }
 
     /// Who `token` names, if it is valid.
@@ -136,55 +131,42 @@ impl TokenVerifier {
     /// Check `token`'s signature and claims, without the cache: who it
     /// names and its `exp`.
     pub async fn verify_signature(&self, token: &str) -> Result<(TokenIdentity, u64), AuthError> {
-        let header =
-            jsonwebtoken::decode_header(token).map_err(|e| AuthError::Invalid(e.to_string()))?;
-        let key = match header.alg {
-            Algorithm::HS256 => self.secret.as_ref().map(|(d, _)| d.clone()),
-            Algorithm::RS256 | Algorithm::ES256 => match (&self.jwks, header.kid.as_deref()) {
+        let (key, algorithm) = match jwt::key_request(token)? {
+            KeyRequest::Secret => match &self.secret {
+                Some((key, _)) => (key.clone(), Algorithm::HS256),
+                None => return Err(jwt::not_accepted(Algorithm::HS256).into()),
+            },
+            KeyRequest::Jwks { algorithm, kid } => match (&self.jwks, kid) {
                 (Some(jwks), Some(kid)) => {
                     let found = jwks
-                        .key(kid)
+                        .key(&kid)
                         .await
                         .ok_or_else(|| AuthError::Invalid(format!("no key `{kid}` in the JWKS")))?;
-                    (found.algorithm == header.alg).then_some(found.key)
+                    if found.algorithm != algorithm {
+                        return Err(jwt::not_accepted(algorithm).into());
+                    }
+                    (found.key, algorithm)
                 }
                 (Some(_), None) => {
                     return Err(AuthError::Invalid("the token names no `kid`".into()));
                 }
-                (None, _) => None,
+                (None, _) => return Err(jwt::not_accepted(algorithm).into()),
             },
-            _ => None,
         };
-        let key = key.ok_or_else(|| {
-            AuthError::Invalid(format!("algorithm {:?} is not accepted", header.alg))
-        })?;
-        let claims = decode::<Map<String, Value>>(token, &key, &self.validation(header.alg))
-            .map_err(|e| match e.kind() {
-                ErrorKind::ExpiredSignature => AuthError::Expired,
-                _ => AuthError::Invalid(e.to_string()),
-            })?
-            .claims;
-        let subject = claims
-            .get("sub")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty() && s.chars().count() <= super::MAX_SUBJECT_CHARS)
-            .ok_or_else(|| AuthError::Invalid("`sub` must be 1-200 characters".into()))?
-            .to_owned();
-        let named: Vec<&str> = match claims.get(&self.role_claim) {
-            Some(Value::String(role)) => vec![role.as_str()],
-            Some(Value::Array(roles)) => roles.iter().filter_map(Value::as_str).collect(),
-            _ => Vec::new(),
-        };
-        let exp = claims.get("exp").and_then(Value::as_u64).unwrap_or(0);
-        let granted: Vec<&Scopes> = named.iter().filter_map(|r| self.roles.get(*r)).collect();
+        let claims = jwt::verify(token, &key, algorithm, &self.policy)?;
+        let granted: Vec<&Scopes> = claims
+            .roles
+            .iter()
+            .filter_map(|r| self.roles.get(r))
+            .collect();
         if granted.is_empty() {
-            return Ok((TokenIdentity::Customer(subject), exp));
+            return Ok((TokenIdentity::Customer(claims.subject), claims.exp));
         }
         let identity = TokenIdentity::Staff {
-            subject,
+            subject: claims.subject,
             scopes: Arc::new(Scopes::union(granted)),
         };
-        Ok((identity, exp))
+        Ok((identity, claims.exp))
     }
 
     /// An HS256 token for `customer`, valid for `ttl_secs` (dev tokens).
@@ -192,10 +174,10 @@ impl TokenVerifier {
         let (_, encoding) = self.secret.as_ref().ok_or(AuthError::Disabled)?;
         let exp = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or(0) + ttl_secs;
         let mut claims = serde_json::json!({"sub": customer, "exp": exp});
-        if let Some(iss) = &self.issuer {
+        if let Some(iss) = &self.policy.issuer {
             claims["iss"] = iss.as_str().into();
         }
-        if let Some(aud) = &self.audience {
+        if let Some(aud) = &self.policy.audience {
             claims["aud"] = aud.as_str().into();
         }
         encode(&Header::new(Algorithm::HS256), &claims, encoding)
@@ -205,6 +187,8 @@ impl TokenVerifier {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::Value;
+
     use super::*;
 
     fn verifier(secret: &str) -> TokenVerifier {

@@ -1,5 +1,6 @@
 //! The frames the gateway sends on a session (JSON text messages tagged by
-//! `kind`), and resume tokens. Documented in `docs/websocket.md`.
+//! `kind`; resume tokens are `streamplug_wire::resume_token`). Documented in
+//! `docs/websocket.md`.
 
 use axum::extract::ws::Utf8Bytes;
 use schemars::JsonSchema;
@@ -10,33 +11,7 @@ use crate::event::StoredEvent;
 use crate::runtime::host::push::CHANNEL_HEADER;
 use crate::web::ingest::IngestReceipt;
 use crate::web::problem::Problem;
-
-/// A position in the push log: the next offset to deliver in the customer's
-/// partition. Written `"<partition>.<offset>"`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ResumeToken {
-    /// Push log partition of the customer.
-    pub partition: u32,
-    /// Next offset to deliver.
-    pub offset: u64,
-}
-
-impl ResumeToken {
-    /// Parse `"<partition>.<offset>"`.
-    pub fn parse(text: &str) -> Option<Self> {
-        let (p, o) = text.split_once('.')?;
-        Some(Self {
-            partition: p.parse().ok()?,
-            offset: o.parse().ok()?,
-        })
-    }
-}
-
-impl std::fmt::Display for ResumeToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}.{}", self.partition, self.offset)
-    }
-}
+pub use streamplug_wire::resume_token::ResumeToken;
 
 /// Sent once the session is open.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -149,22 +124,6 @@ impl PushFrame {
 /// JSON text of a frame.
 pub fn text<T: Serialize>(frame: &T) -> Utf8Bytes {
     Utf8Bytes::from(serde_json::to_string(frame).unwrap_or_default())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tokens_round_trip_and_garbage_is_refused() {
-        let t = ResumeToken {
-            partition: 3,
-            offset: 42,
-        };
-        assert_eq!(ResumeToken::parse(&t.to_string()), Some(t));
-        assert_eq!(ResumeToken::parse("3"), None);
-        assert_eq!(ResumeToken::parse("a.b"), None);
-    }
 }
 
 /// Longest close reason, bytes: a close frame's payload is at most 125

@@ -10,7 +10,7 @@
 //!   hash of the key (librdkafka's `murmur2_random`): events of one customer
 //!   land in the same partition whichever Kafka client wrote them, and the
 //!   push delivery and resume tokens find them there. They carry the
-//!   CloudEvents binary-mode headers ([`cloudevents`]).
+//!   CloudEvents binary-mode headers (`streamplug_wire::kafka_binding`).
 //! - Plugins consume through consumer groups (`streamplug.<plugin>`, see
 //!   [`group`]); the read API assigns a reader consumer to one partition at
 //!   an offset.
@@ -21,7 +21,6 @@
 //!   event's effect twice, because a new owner of the partition skips what
 //!   the KV position says already took effect.
 
-pub mod cloudevents;
 mod group;
 mod merge;
 mod offsets;

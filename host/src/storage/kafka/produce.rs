@@ -7,10 +7,10 @@ use std::time::Duration;
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::FutureRecord;
 
-use super::cloudevents::to_record;
 use super::{KafkaLog, order, unavailable};
 use crate::event::Event;
 use crate::storage::{EventLog, Position, StorageError};
+use streamplug_wire::kafka_binding::to_record;
 
 impl KafkaLog {
     /// Produce `events` and wait for the broker's acknowledgement of each;

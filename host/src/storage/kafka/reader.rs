@@ -12,7 +12,7 @@ use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use super::{REQUEST_TIMEOUT, unavailable};
 use crate::event::StoredEvent;
 use crate::storage::StorageError;
-use crate::storage::kafka::cloudevents::{Record, from_record};
+use streamplug_wire::kafka_binding::{Record, from_record};
 
 /// The stored event in a consumed message (CloudEvents binding).
 pub(super) fn stored_event(msg: &impl Message) -> StoredEvent {
