@@ -27,6 +27,9 @@ mod tests {
     /// other generated documents.
     #[test]
     fn docs_events_md_matches_the_vocabulary() {
-        super::assert_current("events.md", &crate::event::vocabulary::reference_markdown());
+        super::assert_current(
+            "events.md",
+            &crate::event::vocabulary::Vocabulary::standard().reference_markdown(),
+        );
     }
 }

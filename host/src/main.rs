@@ -77,9 +77,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Schemas { markdown } => {
             let text = if markdown {
-                streamplug::event::vocabulary::reference_markdown()
+                streamplug::event::vocabulary::Vocabulary::standard().reference_markdown()
             } else {
-                streamplug::docs_file::pretty_json(&streamplug::event::vocabulary::schemas_json())
+                streamplug::docs_file::pretty_json(
+                    &streamplug::event::vocabulary::Vocabulary::standard().schemas_json(),
+                )
             };
             std::io::stdout().write_all(text.as_bytes())?;
         }

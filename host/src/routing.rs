@@ -60,7 +60,7 @@ pub fn is_valid_pattern(pattern: &str) -> bool {
 /// A concrete event type, as plugins publish and push: a valid pattern that
 /// is not a `prefix.*` wildcard.
 pub fn is_event_type(ty: &str) -> bool {
-    is_valid_pattern(ty) && !ty.ends_with(".*")
+    crate::event::is_valid_type_name(ty)
 }
 
 /// Kafka's topic naming rule, which the embedded log follows too.

@@ -101,7 +101,7 @@ pub async fn metrics(State(state): State<AppState>, caller: Caller) -> Response 
     security(("bearer" = []))
 )]
 pub async fn schemas(_: Caller) -> Response {
-    axum::Json(crate::event::vocabulary::schemas_json()).into_response()
+    axum::Json(crate::event::vocabulary::Vocabulary::standard().schemas_json()).into_response()
 }
 
 /// Deployed plugins with their version, state, grants,

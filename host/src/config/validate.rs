@@ -207,7 +207,8 @@ impl Settings {
                 ));
             }
             let domain = ty.split('.').next().unwrap_or_default();
-            let vocabulary_domain = vocabulary::VOCABULARY
+            let vocabulary_domain = vocabulary::Vocabulary::standard()
+                .types()
                 .iter()
                 .any(|t| t.name.split('.').next() == Some(domain));
             let known = ty.ends_with(".*") || vocabulary::lookup(ty).is_some();

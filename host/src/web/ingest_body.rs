@@ -21,7 +21,7 @@ use crate::event::limits::{
     MAX_HEADER_NAME_CHARS, MAX_HEADER_VALUE_CHARS, MAX_ID_CHARS, MAX_SHORT_CHARS, MAX_SOURCE_CHARS,
     MAX_SUBJECT_CHARS,
 };
-use crate::event::vocabulary::{EventType, VOCABULARY};
+use crate::event::vocabulary::{EventType, Vocabulary};
 
 /// What `POST /v1/events` takes as `application/json`: one event (either
 /// form) or a batch.
@@ -80,7 +80,8 @@ impl JsonSchema for StructuredIncomingEvent {
 }
 
 fn one_of_the_types(generator: &mut SchemaGenerator, structured: bool) -> Schema {
-    let variants: Vec<Value> = VOCABULARY
+    let variants: Vec<Value> = Vocabulary::standard()
+        .types()
         .iter()
         .map(|t| event_of(t, generator, structured))
         .collect();
@@ -109,7 +110,7 @@ fn text(description: &str, min: usize, max: usize) -> Value {
 
 /// The schema of one event of type `t`.
 fn event_of(t: &EventType, generator: &mut SchemaGenerator, structured: bool) -> Value {
-    let data = (t.subschema)(generator).to_value();
+    let data = t.publish_into(generator.definitions_mut(), "#/components/schemas");
     let mut required = vec!["type", "data"];
     if structured {
         required.extend(["specversion", "id", "source"]);

@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 
 use super::frames::{Ack, ErrorFrame, HistoryLost, PushBody, Welcome};
 use super::session::close;
-use crate::event::vocabulary::VOCABULARY;
+use crate::event::vocabulary::Vocabulary;
 use crate::routing::Router;
 use crate::web::ingest_body::IngestBody;
 
@@ -181,8 +181,8 @@ fn topics(
 ) {
     let router = Router::new(&crate::config::standard_routes());
     let mut by_topic: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
-    for t in VOCABULARY {
-        let Some(topic) = router.topic_for(t.name) else {
+    for t in Vocabulary::standard().types() {
+        let Some(topic) = router.topic_for(&t.name) else {
             continue;
         };
         let name = t.name.replace('.', "_");
@@ -202,7 +202,7 @@ fn topics(
                         "type": {"const": t.name},
                         "subject": {"type": "string", "description": "The customer"},
                         "time": {"type": "string", "format": "date-time"},
-                        "data": embed(t.data_schema().as_value(), definitions),
+                        "data": t.publish_into(definitions, "#/components/schemas"),
                     },
                 },
                 "x-origin": t.origin.as_str(),
@@ -241,42 +241,6 @@ fn topics(
                 "messages": message_refs,
             }),
         );
-    }
-}
-
-/// A vocabulary schema (a root schema of its own) placed in the document:
-/// its `$defs` join the components' schemas and its references follow them.
-fn embed(schema: &Value, definitions: &mut Map<String, Value>) -> Value {
-    let mut schema = schema.clone();
-    if let Some(root) = schema.as_object_mut() {
-        root.remove("$schema");
-        if let Some(Value::Object(defs)) = root.remove("$defs") {
-            for (name, mut def) in defs {
-                point_refs_at_components(&mut def);
-                definitions.entry(name).or_insert(def);
-            }
-        }
-    }
-    point_refs_at_components(&mut schema);
-    schema
-}
-
-fn point_refs_at_components(value: &mut Value) {
-    match value {
-        Value::Object(map) => {
-            for (key, v) in map.iter_mut() {
-                match v {
-                    Value::String(r) if key == "$ref" => {
-                        if let Some(name) = r.strip_prefix("#/$defs/") {
-                            *r = format!("#/components/schemas/{name}");
-                        }
-                    }
-                    other => point_refs_at_components(other),
-                }
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(point_refs_at_components),
-        _ => {}
     }
 }
 

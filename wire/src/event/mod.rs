@@ -2,10 +2,10 @@
 //! through the log to plugins, and its JSON forms.
 
 pub mod cloudevents;
-pub mod data;
 pub mod field_error;
 pub mod limits;
 mod schema_check;
+pub mod type_file;
 pub mod vocabulary;
 
 use serde::{Deserialize, Serialize};
@@ -100,6 +100,15 @@ pub fn is_valid_attribute_name(name: &str) -> bool {
         && name
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+}
+
+/// Whether `name` is an event type name: letters, digits, `.`, `_` and
+/// `-`, at least one.
+pub fn is_valid_type_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
 #[cfg(test)]

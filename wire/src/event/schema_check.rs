@@ -1,43 +1,42 @@
 //! Every constraint of a type's JSON Schema (lengths, ranges, array sizes,
 //! patterns, formats, the fields it allows) checked with the `jsonschema`
-//! crate, each type's schema compiled once; a failure names the field with
-//! a JSON pointer. Serde's deserialization (after this) makes sure the
-//! type's readers can read what is stored.
+//! crate, each type's schema compiled once when the vocabulary is loaded;
+//! a failure names the field with a JSON pointer.
 
 use jsonschema::error::ValidationErrorKind;
-use schemars::Schema;
 use serde_json::Value;
 
-use super::cloudevents::FieldError;
+use super::field_error::FieldError;
 
 /// A type's data schema, compiled (and as written, for the descriptions
 /// of its fields).
-pub(super) struct CompiledSchema(Option<(jsonschema::Validator, &'static Schema)>);
+#[derive(Debug)]
+pub(super) struct CompiledSchema {
+    validator: jsonschema::Validator,
+    schema: Value,
+}
 
 impl CompiledSchema {
-    /// Checks nothing (a type without a schema; never the case in the
-    /// vocabulary).
-    pub(super) const NONE: Self = Self(None);
-
-    /// Compile `schema` (Draft 2020-12, formats asserted). A schema that
-    /// does not compile checks nothing: ours are generated from our own
-    /// types, so that is a bug, logged.
-    pub(super) fn of(name: &str, schema: &'static Schema) -> Self {
+    /// Compile `schema` (Draft 2020-12, formats asserted); why not, if it
+    /// does not compile.
+    pub(super) fn compile(schema: Value) -> Result<Self, String> {
         let validator = jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft202012)
             .should_validate_formats(true)
-            .build(schema.as_value())
-            .inspect_err(|e| tracing::error!(%name, error = %e, "an event schema does not compile"))
-            .ok();
-        Self(validator.map(|v| (v, schema)))
+            .build(&schema)
+            .map_err(|e| format!("the schema does not compile: {e}"))?;
+        Ok(Self { validator, schema })
+    }
+
+    /// The schema as written.
+    pub(super) fn schema(&self) -> &Value {
+        &self.schema
     }
 
     /// The first violation in `value` (the data of the event at `at`), as a
     /// field error with its pointer.
     pub(super) fn check(&self, value: &Value, at: &str) -> Result<(), FieldError> {
-        let Some((validator, schema)) = &self.0 else {
-            return Ok(());
-        };
-        let Some(e) = validator.iter_errors(value).next() else {
+        let Some(e) = self.validator.iter_errors(value).next() else {
             return Ok(());
         };
         let mut pointer = format!("{at}{}", e.instance_path());
@@ -53,8 +52,8 @@ impl CompiledSchema {
             ValidationErrorKind::Pattern { .. } => {
                 let keyword = e.schema_path().to_string();
                 let field = keyword.strip_suffix("/pattern").unwrap_or(&keyword);
-                if let Some(what) = schema
-                    .as_value()
+                if let Some(what) = self
+                    .schema
                     .pointer(field)
                     .and_then(|f| f.get("description"))
                     .and_then(Value::as_str)
