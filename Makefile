@@ -106,6 +106,7 @@ bench: plugins test-plugins peer-plugins py-plugins js-plugins
 	@scripts/setup-wasmtime-cli.sh
 	@scripts/build-bench-plugins.sh
 	$(CARGO) bench -p streamplug --bench dispatch --bench plugin_runtime --bench hot_swap --bench polyglot --bench auth
+	$(CARGO) bench -p streamplug-wire --bench validation
 	$(CARGO) bench -p streamplug-bench --bench extism_call
 	$(CARGO) build --release -p streamplug -p streamplug-bench
 	target/release/streamplug-bench run --kafka --json target/bench/load.json
@@ -118,6 +119,7 @@ bench: plugins test-plugins peer-plugins py-plugins js-plugins
 bench-check: test-plugins peer-plugins
 	$(CARGO) test -p streamplug --bench dispatch --bench plugin_runtime --bench hot_swap --bench auth
 	$(CARGO) test -p streamplug-bench --bench extism_call
+	$(CARGO) test -p streamplug-wire --bench validation
 	$(CARGO) build -p streamplug -p streamplug-bench
 	target/debug/streamplug-bench run --quick --kafka
 	target/debug/streamplug-bench flush --dir target --seconds 0.2

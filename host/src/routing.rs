@@ -4,10 +4,13 @@
 use std::collections::BTreeMap;
 
 /// Maps event types to topics through patterns: an exact type
-/// (`order.placed`) beats a prefix (`order.*`), a longer prefix beats a shorter.
+/// (`order.placed`) beats the topic a type's definition names, which beats
+/// a prefix (`order.*`); a longer prefix beats a shorter.
 #[derive(Debug, Clone)]
 pub struct Router {
     exact: BTreeMap<String, String>,
+    /// Topics named by the types' definitions.
+    declared: BTreeMap<String, String>,
     /// Prefixes with their trailing `.` kept, longest first.
     prefixes: Vec<(String, String)>,
 }
@@ -26,12 +29,27 @@ impl Router {
             }
         }
         prefixes.sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
-        Self { exact, prefixes }
+        Self {
+            exact,
+            declared: BTreeMap::new(),
+            prefixes,
+        }
+    }
+
+    /// The same, with the topics event types' definitions name (type,
+    /// topic).
+    pub fn with_type_topics(
+        mut self,
+        declared: impl IntoIterator<Item = (String, String)>,
+    ) -> Self {
+        self.declared.extend(declared);
+        self
     }
 
     /// The topic events of type `ty` go to, if any route matches.
     pub fn topic_for(&self, ty: &str) -> Option<&str> {
-        self.exact.get(ty).map(String::as_str).or_else(|| {
+        let named = self.exact.get(ty).or_else(|| self.declared.get(ty));
+        named.map(String::as_str).or_else(|| {
             self.prefixes
                 .iter()
                 .find(|(prefix, _)| ty.starts_with(prefix.as_str()))
@@ -64,15 +82,7 @@ pub fn is_event_type(ty: &str) -> bool {
 }
 
 /// Kafka's topic naming rule, which the embedded log follows too.
-pub fn is_valid_topic_name(topic: &str) -> bool {
-    !topic.is_empty()
-        && topic.len() <= 249
-        && topic != "."
-        && topic != ".."
-        && topic
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
-}
+pub use crate::event::is_valid_topic_name;
 
 #[cfg(test)]
 mod tests {
@@ -93,6 +103,24 @@ mod tests {
         assert_eq!(r.topic_for("order.paid"), Some("orders"));
         assert_eq!(r.topic_for("order.return.requested"), Some("returns"));
         assert_eq!(r.topic_for("cart.item_added"), None);
+        let r = r.with_type_topics([
+            ("order.placed".to_owned(), "ignored".to_owned()),
+            (
+                "order.cancel.requested".to_owned(),
+                "order-commands".to_owned(),
+            ),
+        ]);
+        assert_eq!(
+            r.topic_for("order.placed"),
+            Some("placed"),
+            "an exact route wins"
+        );
+        assert_eq!(
+            r.topic_for("order.cancel.requested"),
+            Some("order-commands"),
+            "a type's own topic beats a prefix"
+        );
+        assert_eq!(r.topic_for("order.paid"), Some("orders"));
     }
 
     #[test]

@@ -50,6 +50,7 @@ mod support_bot;
 mod swaps;
 mod templates;
 mod version_history;
+mod vocabulary;
 mod watch;
 mod websocket;
 mod ws_pipelining;

@@ -23,6 +23,7 @@ use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::event::vocabulary::Vocabulary;
 use crate::web::openapi_document::{Document, split_with_document};
 use crate::web::unread_body;
 pub use crate::web::{AppState, Limits, SharedState};
@@ -55,22 +56,26 @@ fn routes() -> OpenApiRouter<AppState> {
 /// alone needs the document) and the document, with the description of the
 /// routes merged into them (`sessions`: the WebSocket gateway's, as
 /// [`crate::ws::openapi`] describes them) and the ingest bodies' exact
-/// schemas ([`crate::web::ingest_body::complete_openapi`]).
-fn parts(sessions: utoipa::openapi::OpenApi) -> (Router<AppState>, Router<AppState>, Value) {
+/// schemas for `vocabulary` ([`crate::web::ingest_body::complete_openapi`]).
+fn parts(
+    sessions: utoipa::openapi::OpenApi,
+    vocabulary: &Vocabulary,
+) -> (Router<AppState>, Router<AppState>, Value) {
     let (api, document, mut doc) = split_with_document(
         routes(),
         OpenApiRouter::new().routes(routes!(openapi::document)),
     );
     doc.merge(sessions);
     let mut doc = serde_json::to_value(&doc).unwrap_or_default();
-    crate::web::ingest_body::complete_openapi(&mut doc);
+    crate::web::ingest_body::complete_openapi(&mut doc, vocabulary);
     (api, document, doc)
 }
 
 /// The gateway's OpenAPI document: the public API's routes and those of
-/// the routers merged into it (`sessions`: the WebSocket gateway's).
-pub fn openapi(sessions: utoipa::openapi::OpenApi) -> Value {
-    parts(sessions).2
+/// the routers merged into it (`sessions`: the WebSocket gateway's), the
+/// ingest bodies those of `vocabulary`'s types.
+pub fn openapi(sessions: utoipa::openapi::OpenApi, vocabulary: &Vocabulary) -> Value {
+    parts(sessions, vocabulary).2
 }
 
 /// The gateway's routes: the public API's, with `sessions` (the WebSocket
@@ -80,7 +85,7 @@ pub fn app(state: AppState, sessions: (Router, utoipa::openapi::OpenApi)) -> Rou
     let body_limit = state.limits.max_body_bytes;
     let body_read_timeout = state.limits.body_read_timeout;
     let (sessions, sessions_doc) = sessions;
-    let (api, document, doc) = parts(sessions_doc);
+    let (api, document, doc) = parts(sessions_doc, &state.vocabulary);
     // Serialised once; only its own route carries it.
     let doc = Document::of(&doc);
     api.merge(document.layer(Extension(doc)))

@@ -100,8 +100,8 @@ pub async fn metrics(State(state): State<AppState>, caller: Caller) -> Response 
     ),
     security(("bearer" = []))
 )]
-pub async fn schemas(_: Caller) -> Response {
-    axum::Json(crate::event::vocabulary::Vocabulary::standard().schemas_json()).into_response()
+pub async fn schemas(State(state): State<AppState>, _: Caller) -> Response {
+    axum::Json(state.vocabulary.schemas_json()).into_response()
 }
 
 /// Deployed plugins with their version, state, grants,

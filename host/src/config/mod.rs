@@ -16,6 +16,7 @@ pub mod scopes;
 mod storage;
 mod topics;
 mod validate;
+mod vocabulary;
 mod websocket;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -34,6 +35,7 @@ pub use manifest::{PluginLimits, PluginManifest, RetryPolicy, plugin_table};
 pub use storage::StorageSettings;
 pub use topics::TopicSettings;
 pub use validate::ConfigError;
+pub use vocabulary::{EventTypes, VocabularySettings};
 
 /// `server.max_batch_events` unless configured.
 pub const DEFAULT_MAX_BATCH_EVENTS: usize = 1000;
@@ -76,6 +78,13 @@ pub struct Settings {
     /// Per-topic settings; topics not listed get the defaults.
     #[serde(default)]
     pub topics: BTreeMap<String, TopicSettings>,
+    /// Event types besides (or instead of) the standard e-commerce set.
+    #[serde(default)]
+    pub vocabulary: VocabularySettings,
+    /// The vocabulary `[vocabulary]` names, loaded when the settings are
+    /// read ([`Settings::load`], [`Settings::from_toml`]).
+    #[serde(skip)]
+    pub event_types: EventTypes,
     /// Inbound webhooks (CPaaS delivery reports).
     #[serde(default)]
     pub webhooks: WebhookSettings,
@@ -245,13 +254,30 @@ impl Settings {
             settings.runtime.plugin_dir.clone_from(dir);
         }
         settings.runtime.watch |= overrides.watch;
+        settings.event_types = EventTypes(settings.vocabulary.load()?);
         settings.validate()?;
         Ok(settings)
     }
 
-    /// Parse settings from TOML text (no environment, no validation).
+    /// Parse settings from TOML text (no environment, no validation) and
+    /// load the vocabulary they name.
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
-        toml::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))
+        let mut settings: Self =
+            toml::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))?;
+        settings.event_types = EventTypes(settings.vocabulary.load()?);
+        Ok(settings)
+    }
+
+    /// Type → topic routing: the `[routes]`, and the topics the event
+    /// types' definitions name (an exact route beats a type's own topic,
+    /// which beats a prefix route).
+    pub fn router(&self) -> crate::routing::Router {
+        crate::routing::Router::new(&self.routes).with_type_topics(
+            self.event_types
+                .types()
+                .iter()
+                .filter_map(|t| Some((t.name.clone(), t.topic.clone()?))),
+        )
     }
 
     /// The topics events can reach: routed to, declared, or published to by
@@ -259,6 +285,12 @@ impl Settings {
     pub fn produced_topics(&self) -> BTreeSet<&String> {
         self.routes
             .values()
+            .chain(
+                self.event_types
+                    .types()
+                    .iter()
+                    .filter_map(|t| t.topic.as_ref()),
+            )
             .chain(self.topics.keys())
             .chain(self.plugins.iter().flat_map(|p| &p.publish))
             .collect()
@@ -271,6 +303,12 @@ impl Settings {
             .routes
             .values()
             .cloned()
+            .chain(
+                self.event_types
+                    .types()
+                    .iter()
+                    .filter_map(|t| t.topic.clone()),
+            )
             .chain(self.topics.keys().cloned())
             .chain(std::iter::once(self.websocket.push_topic.clone()))
             .chain(self.plugins.iter().flat_map(|p| {

@@ -5,7 +5,6 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 
 use super::{PluginManifest, Settings};
-use crate::event::vocabulary;
 use crate::routing::{is_valid_pattern, is_valid_topic_name};
 
 /// What is wrong with the configuration.
@@ -35,6 +34,9 @@ pub enum ConfigError {
         /// How to build it, for the first-party plugins.
         hint: String,
     },
+    /// An event type file does not read.
+    #[error(transparent)]
+    Vocabulary(#[from] crate::event::vocabulary::TypeFileError),
     /// A plugin names a built-in plugin this binary cannot provide.
     #[error("plugin `{plugin}`: {source}")]
     Builtin {
@@ -207,11 +209,12 @@ impl Settings {
                 ));
             }
             let domain = ty.split('.').next().unwrap_or_default();
-            let vocabulary_domain = vocabulary::Vocabulary::standard()
+            let vocabulary_domain = self
+                .event_types
                 .types()
                 .iter()
                 .any(|t| t.name.split('.').next() == Some(domain));
-            let known = ty.ends_with(".*") || vocabulary::lookup(ty).is_some();
+            let known = ty.ends_with(".*") || self.event_types.lookup(ty).is_some();
             if vocabulary_domain && !known {
                 return Err(invalid(at("types"), format!("unknown event type `{ty}`")));
             }

@@ -17,7 +17,6 @@ use crate::auth::Authenticator;
 use crate::config::{ConfigError, PluginManifest, Settings};
 use crate::dispatch::Ownership;
 use crate::registry::Registry;
-use crate::routing::Router;
 use crate::runtime::engine::PluginEngine;
 use crate::runtime::outbound::Credential;
 use crate::runtime::plugin::PluginVersion;
@@ -272,9 +271,16 @@ impl Gateway {
         ));
         ingest_limits.spawn_forgetting(shutdown_rx.clone());
         let ready = Arc::new(AtomicBool::new(false));
+        let router = settings.router();
+        for t in settings.event_types.types() {
+            if router.topic_for(&t.name).is_none() {
+                tracing::warn!(event_type = %t.name, "no topic: ingest refuses this type; give its file a `topic` or add a [routes] entry");
+            }
+        }
         let state = AppState::new(SharedState {
             log: log.clone(),
-            router: Arc::new(Router::new(&settings.routes)),
+            router: Arc::new(router),
+            vocabulary: settings.event_types.0.clone(),
             topics: Arc::new(topics),
             registry: registry.clone(),
             limits: Limits {

@@ -3,9 +3,13 @@
 //! `GET /v1/openapi.json`. `docs/openapi.json` holds a copy (`make docs`),
 //! which a test keeps equal to it.
 
-/// The document.
+/// The document, for the standard vocabulary (a gateway serves the one
+/// for its own at `GET /v1/openapi.json`).
 pub fn openapi() -> serde_json::Value {
-    crate::api::openapi(crate::ws::openapi())
+    crate::api::openapi(
+        crate::ws::openapi(),
+        crate::event::vocabulary::Vocabulary::standard(),
+    )
 }
 
 /// The document as `docs/openapi.json` holds it: pretty JSON, one newline

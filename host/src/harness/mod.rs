@@ -160,7 +160,7 @@ impl Harness {
             kv,
             logs,
             fixtures: Arc::new(fixtures),
-            router: Router::new(&settings.routes),
+            router: settings.router(),
             push_topic: services.push_topic,
         })
     }

@@ -9,7 +9,7 @@ use super::problem::Problem;
 use crate::auth::Principal;
 use crate::event::Event;
 use crate::event::cloudevents::{FieldError, parse_object};
-use crate::event::vocabulary::{self, Origin};
+use crate::event::vocabulary::Origin;
 
 /// What form the events of a request take.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,14 +120,24 @@ fn validate_one(
     }
     let incoming = parse_object(object, at).map_err(Refusal::Invalid)?;
     let mut event = incoming.event;
-    authorize(&mut event, principal, at).map_err(Refusal::Forbidden)?;
-    vocabulary::validate(
-        &event.ty,
-        event.subject.as_deref(),
-        incoming.data.as_ref(),
-        at,
-    )
-    .map_err(Refusal::Invalid)?;
+    let entry = state.vocabulary.lookup(&event.ty);
+    authorize(&mut event, entry.map(|t| t.origin), principal, at).map_err(Refusal::Forbidden)?;
+    state
+        .vocabulary
+        .validate(
+            &event.ty,
+            event.subject.as_deref(),
+            incoming.data.as_ref(),
+            at,
+        )
+        .map_err(Refusal::Invalid)?;
+    // A type keyed by a field of its data (stock by SKU) is ordered by it,
+    // whoever sent it and whatever `partitionkey` said.
+    if let (Some(entry), Some(data)) = (entry, incoming.data.as_ref())
+        && let Some(key) = entry.partition_key(data, at)
+    {
+        event.key = Some(key.map_err(Refusal::Invalid)?);
+    }
     let topic = state.router.topic_for(&event.ty).ok_or_else(|| {
         Refusal::Invalid(FieldError::new(
             format!("{at}/type"),
@@ -138,15 +148,30 @@ fn validate_one(
     Ok(event)
 }
 
-/// Whether `principal` may send `event`; a customer's event gets the
-/// customer as subject and partition key when it names none.
-fn authorize(event: &mut Event, principal: &Principal, at: &str) -> Result<(), FieldError> {
+/// Whether `principal` may send `event` (of a type sent by `origin`, when
+/// the type is known); a customer's event gets the customer as subject and
+/// partition key when it names none.
+fn authorize(
+    event: &mut Event,
+    origin: Option<Origin>,
+    principal: &Principal,
+    at: &str,
+) -> Result<(), FieldError> {
     // `plugin:<name>` names what the gateway's plugins emit (their ids are
     // derived from what they handle); nobody outside may claim it.
     if event.source.starts_with("plugin:") {
         return Err(FieldError::new(
             format!("{at}/source"),
             "`plugin:` sources are the gateway's plugins' own; name your producer otherwise",
+        ));
+    }
+    if origin == Some(Origin::Plugin) {
+        return Err(FieldError::new(
+            format!("{at}/type"),
+            format!(
+                "`{}` is published by the gateway's plugins only, not sent to it",
+                event.ty
+            ),
         ));
     }
     let Some(customer) = principal.customer() else {
@@ -164,7 +189,6 @@ fn authorize(event: &mut Event, principal: &Principal, at: &str) -> Result<(), F
             ))
         };
     };
-    let origin = vocabulary::lookup(&event.ty).map(|t| t.origin);
     if origin == Some(Origin::Backend) {
         return Err(FieldError::new(
             format!("{at}/type"),

@@ -14,7 +14,7 @@
 use std::borrow::Cow;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::config::DEFAULT_MAX_BATCH_EVENTS;
 use crate::event::limits::{
@@ -59,13 +59,16 @@ pub struct IncomingEvent;
 /// its `specversion`, `id` and `source`.
 pub struct StructuredIncomingEvent;
 
+/// A stand-in wherever the bodies are generated: [`define_events`] puts
+/// the real definition, one variant per type of the deployment's
+/// vocabulary, in its place.
 impl JsonSchema for IncomingEvent {
     fn schema_name() -> Cow<'static, str> {
         "IncomingEvent".into()
     }
 
-    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
-        one_of_the_types(generator, false)
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({})
     }
 }
 
@@ -74,16 +77,35 @@ impl JsonSchema for StructuredIncomingEvent {
         "StructuredIncomingEvent".into()
     }
 
-    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
-        one_of_the_types(generator, true)
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({})
     }
 }
 
-fn one_of_the_types(generator: &mut SchemaGenerator, structured: bool) -> Schema {
-    let variants: Vec<Value> = Vocabulary::standard()
+/// Replace the stand-ins for `IncomingEvent` and `StructuredIncomingEvent`
+/// among a document's `definitions` (found at `path`, e.g.
+/// `#/components/schemas`): one variant per type of `vocabulary`, each
+/// type's data schema beside them.
+pub fn define_events(vocabulary: &Vocabulary, definitions: &mut Map<String, Value>, path: &str) {
+    for (name, structured) in [("IncomingEvent", false), ("StructuredIncomingEvent", true)] {
+        if !definitions.contains_key(name) {
+            continue;
+        }
+        let schema = one_of_the_types(vocabulary, definitions, path, structured);
+        definitions.insert(name.into(), schema);
+    }
+}
+
+fn one_of_the_types(
+    vocabulary: &Vocabulary,
+    definitions: &mut Map<String, Value>,
+    path: &str,
+    structured: bool,
+) -> Value {
+    let variants: Vec<Value> = vocabulary
         .types()
         .iter()
-        .map(|t| event_of(t, generator, structured))
+        .map(|t| event_of(t, t.publish_into(definitions, path), structured))
         .collect();
     let form = if structured {
         "A structured CloudEvent (JSON format): `specversion`, `id` and `source` are required"
@@ -91,7 +113,7 @@ fn one_of_the_types(generator: &mut SchemaGenerator, structured: bool) -> Schema
         "CloudEvents 1.0 structured JSON (with `specversion`, then `id` and `source` are \
          required) or the short form (`type`, `customer`, `data`; the rest is filled in)"
     };
-    json_schema!({
+    json!({
         "description": format!(
             "One event of a type of the vocabulary (`GET /v1/schemas`), its `data` valid \
              against the type's schema. {form}. The customer goes in `subject` or `customer`, \
@@ -108,9 +130,8 @@ fn text(description: &str, min: usize, max: usize) -> Value {
     json!({"type": ["string", "null"], "minLength": min, "maxLength": max, "description": description})
 }
 
-/// The schema of one event of type `t`.
-fn event_of(t: &EventType, generator: &mut SchemaGenerator, structured: bool) -> Value {
-    let data = t.publish_into(generator.definitions_mut(), "#/components/schemas");
+/// The schema of one event of type `t`, whose data schema is `data`.
+fn event_of(t: &EventType, data: Value, structured: bool) -> Value {
     let mut required = vec!["type", "data"];
     if structured {
         required.extend(["specversion", "id", "source"]);
@@ -172,16 +193,17 @@ macro_rules! openapi_stand_in {
 
 openapi_stand_in!(IngestBody, StructuredIncomingEvent, StructuredEventBatch);
 
-/// Put the ingest bodies' schemas (and the vocabulary's data schemas they
-/// refer to) into an OpenAPI document's `components.schemas`.
-pub fn complete_openapi(doc: &mut Value) {
+/// Put the ingest bodies' schemas (and the data schemas of `vocabulary`'s
+/// types they refer to) into an OpenAPI document's `components.schemas`.
+pub fn complete_openapi(doc: &mut Value, vocabulary: &Vocabulary) {
     let mut settings = schemars::generate::SchemaSettings::draft2020_12();
     settings.definitions_path = "/components/schemas".into();
     let mut generator = settings.into_generator();
     generator.subschema_for::<IngestBody>();
     generator.subschema_for::<StructuredIncomingEvent>();
     generator.subschema_for::<StructuredEventBatch>();
-    let definitions = generator.take_definitions(true);
+    let mut definitions = generator.take_definitions(true);
+    define_events(vocabulary, &mut definitions, "#/components/schemas");
     if let Some(schemas) = doc
         .pointer_mut("/components/schemas")
         .and_then(Value::as_object_mut)

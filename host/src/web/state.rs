@@ -46,6 +46,8 @@ pub struct SharedState {
     pub log: Arc<dyn EventLog>,
     /// Type → topic routing.
     pub router: Arc<routing::Router>,
+    /// The event types accepted at ingest.
+    pub vocabulary: Arc<crate::event::vocabulary::Vocabulary>,
     /// Every topic the gateway knows.
     pub topics: Arc<Vec<String>>,
     /// Live plugins.

@@ -88,6 +88,11 @@ pub fn asyncapi() -> Value {
     let mut generator = settings.into_generator();
     let frames = frames(&mut generator);
     let mut definitions = generator.take_definitions(true);
+    crate::web::ingest_body::define_events(
+        Vocabulary::standard(),
+        &mut definitions,
+        "#/components/schemas",
+    );
 
     let mut messages = Map::new();
     let mut channel_messages = Map::new();

@@ -6,14 +6,23 @@
 //! ```json
 //! {
 //!   "$schema": "https://json-schema.org/draft/2020-12/schema",
-//!   "title": "product.viewed",
-//!   "description": "A customer looked at a product.",
-//!   "x-streamplug": {"type": "product.viewed", "version": 1, "origin": "customer"},
+//!   "title": "inventory.adjusted",
+//!   "description": "The stock of a product changed.",
+//!   "x-streamplug": {"type": "inventory.adjusted", "version": 1, "origin": "backend",
+//!                    "topic": "inventory", "key": "/data/sku", "subject": "optional"},
 //!   "type": "object",
-//!   "properties": {"product": {"type": "string", "minLength": 1}},
-//!   "required": ["product"]
+//!   "properties": {"sku": {"type": "string", "minLength": 1}, "delta": {"type": "integer"}},
+//!   "required": ["sku", "delta"]
 //! }
 //! ```
+//!
+//! `x-streamplug` holds `type` (the CloudEvents type), `version` (from 1),
+//! `origin` (`customer`, `backend` or `plugin`: who may send it), and
+//! optionally `topic` (where its events go unless an exact `[routes]` entry
+//! says otherwise), `key` (a JSON pointer into the event's `data` whose
+//! string is the partition key; the customer otherwise) and `subject`
+//! (`required`, the default, or `optional` for types not about one
+//! customer, which then need a `key`).
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -32,6 +41,8 @@ pub enum Origin {
     /// Only the shop's backend (a key or staff whose scopes name it):
     /// orders, profile changes, delivery reports.
     Backend,
+    /// Only the gateway's plugins publish it; ingest refuses it from anyone.
+    Plugin,
 }
 
 impl Origin {
@@ -40,8 +51,21 @@ impl Origin {
         match self {
             Self::Customer => "customer",
             Self::Backend => "backend",
+            Self::Plugin => "plugin",
         }
     }
+}
+
+/// Whether a type's events name a customer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SubjectRule {
+    /// Every event is about one customer, named in `subject`.
+    #[default]
+    Required,
+    /// An event may name no customer (stock, prices); the type's `key`
+    /// orders its events.
+    Optional,
 }
 
 /// The `x-streamplug` object of a type file.
@@ -52,6 +76,12 @@ struct Metadata {
     name: String,
     version: u32,
     origin: Origin,
+    #[serde(default)]
+    topic: Option<String>,
+    #[serde(default)]
+    key: Option<String>,
+    #[serde(default)]
+    subject: SubjectRule,
 }
 
 /// Why a type file is refused.
@@ -73,6 +103,13 @@ pub struct TypeFile {
     pub version: u32,
     /// Who may send it.
     pub origin: Origin,
+    /// The topic its events go to, when the file names one.
+    pub topic: Option<String>,
+    /// The JSON pointer into the event of its partition key, when not the
+    /// customer: always under `/data` (e.g. `/data/sku`).
+    pub key: Option<String>,
+    /// Whether its events must name a customer.
+    pub subject: SubjectRule,
     /// What it means, one sentence (the schema's `description`).
     pub description: String,
     /// The JSON Schema of its `data`: the file without `x-streamplug`.
@@ -102,6 +139,29 @@ impl TypeFile {
         if metadata.version == 0 {
             return Err(refuse("`version` starts at 1".into()));
         }
+        if let Some(topic) = metadata.topic.as_deref()
+            && !crate::event::is_valid_topic_name(topic)
+        {
+            return Err(refuse(format!("`{topic}` is not a topic name")));
+        }
+        let key = match metadata.key.as_deref() {
+            None => None,
+            Some(pointer) => match pointer.strip_prefix("/data") {
+                Some(inner) if inner.starts_with('/') && inner.len() > 1 => {
+                    Some(pointer.to_owned())
+                }
+                _ => {
+                    return Err(refuse(format!(
+                        "`key` is a JSON pointer into the data, e.g. `/data/sku`, not `{pointer}`"
+                    )));
+                }
+            },
+        };
+        if metadata.subject == SubjectRule::Optional && key.is_none() {
+            return Err(refuse(
+                "a type whose events may name no customer needs a `key` to order them".into(),
+            ));
+        }
         match schema.get("$schema").and_then(Value::as_str) {
             Some(DIALECT) => {}
             other => {
@@ -125,6 +185,9 @@ impl TypeFile {
             name: metadata.name,
             version: metadata.version,
             origin: metadata.origin,
+            topic: metadata.topic,
+            key,
+            subject: metadata.subject,
             description,
             schema: Value::Object(schema),
         })
@@ -161,6 +224,19 @@ mod tests {
         assert_eq!(t.description, "Something happened.");
         assert!(t.schema.get("x-streamplug").is_none());
         assert_eq!(t.schema["required"], json!(["stars"]));
+        assert_eq!(
+            (t.topic, t.key, t.subject),
+            (None, None, SubjectRule::Required)
+        );
+        let text = file(
+            json!({"type": "inventory.adjusted", "version": 1, "origin": "backend",
+                   "topic": "inventory", "key": "/data/sku", "subject": "optional"}),
+            json!({}),
+        );
+        let t = TypeFile::parse("i.json", &text).unwrap();
+        assert_eq!(t.topic.as_deref(), Some("inventory"));
+        assert_eq!(t.key.as_deref(), Some("/data/sku"));
+        assert_eq!(t.subject, SubjectRule::Optional);
     }
 
     #[test]
@@ -205,7 +281,38 @@ mod tests {
                 "2020-12",
             ),
             (file(good.clone(), json!({"type": "array"})), "\"object\""),
-            (file(good, json!({"description": " "})), "description"),
+            (
+                file(good.clone(), json!({"description": " "})),
+                "description",
+            ),
+            (
+                file(
+                    json!({"type": "a.b", "version": 1, "origin": "backend", "topic": "a b"}),
+                    json!({}),
+                ),
+                "topic name",
+            ),
+            (
+                file(
+                    json!({"type": "a.b", "version": 1, "origin": "backend", "key": "/subject"}),
+                    json!({}),
+                ),
+                "/data/sku",
+            ),
+            (
+                file(
+                    json!({"type": "a.b", "version": 1, "origin": "backend", "key": "/data"}),
+                    json!({}),
+                ),
+                "/data/sku",
+            ),
+            (
+                file(
+                    json!({"type": "a.b", "version": 1, "origin": "backend", "subject": "optional"}),
+                    json!({}),
+                ),
+                "needs a `key`",
+            ),
         ];
         for (text, says) in cases {
             let err = TypeFile::parse("types/x.json", &text).unwrap_err();

@@ -1,0 +1,180 @@
+//! A deployment's own event types, declared as files only (`[vocabulary]
+//! dir`): ingested, validated against their schemas, routed to the topic
+//! their file names, keyed by the field it names, and handled by a plugin;
+//! listed by `GET /v1/schemas` and described by the gateway's own OpenAPI
+//! document. A type file that does not read refuses the start, naming it.
+
+use anyhow::Result;
+use rstest::rstest;
+use serde_json::{Value, json};
+use streamplug_tests::{Backend, TestGateway, eventually};
+
+const FEEDBACK: &str = r#"{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "title": "feedback.submitted",
+  "description": "A customer rated the shop.",
+  "x-streamplug": {"type": "feedback.submitted", "version": 1, "origin": "customer", "topic": "feedback"},
+  "type": "object",
+  "properties": {
+    "stars": {"type": "integer", "minimum": 1, "maximum": 5, "description": "One to five."},
+    "comment": {"type": "string", "maxLength": 2000}
+  },
+  "required": ["stars"],
+  "additionalProperties": false
+}"#;
+
+const INVENTORY: &str = r#"{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "title": "inventory.adjusted",
+  "description": "The stock of a product changed.",
+  "x-streamplug": {"type": "inventory.adjusted", "version": 1, "origin": "backend",
+                   "topic": "inventory", "key": "/data/sku", "subject": "optional"},
+  "type": "object",
+  "properties": {"sku": {"type": "string", "minLength": 1}, "delta": {"type": "integer"}},
+  "required": ["sku", "delta"]
+}"#;
+
+const SUGGESTION: &str = r#"{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "description": "A plugin suggested a product.",
+  "x-streamplug": {"type": "suggestion.made", "version": 1, "origin": "plugin", "topic": "feedback"},
+  "type": "object"
+}"#;
+
+fn types_dir(files: &[(&str, &str)]) -> Result<tempfile::TempDir> {
+    let dir = tempfile::tempdir()?;
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text)?;
+    }
+    Ok(dir)
+}
+
+fn settings(dir: &std::path::Path) -> String {
+    format!(
+        r#"
+[vocabulary]
+dir = "{}"
+
+[[plugins]]
+name = "recorder"
+wasm = "fixture_recorder.wasm"
+subscribe = ["feedback", "inventory"]
+publish = ["audit"]
+allowed_hosts = ["http://127.0.0.1:9"]
+"#,
+        dir.display()
+    )
+}
+
+#[rstest]
+#[case::embedded(Backend::Embedded)]
+#[case::kafka(Backend::Kafka)]
+#[tokio::test(flavor = "multi_thread")]
+async fn a_type_added_by_files_only_is_ingested_routed_keyed_and_handled(
+    #[case] backend: Backend,
+) -> Result<()> {
+    let dir = types_dir(&[
+        ("feedback.submitted.json", FEEDBACK),
+        ("inventory.adjusted.json", INVENTORY),
+        ("suggestion.made.json", SUGGESTION),
+    ])?;
+    let gw = TestGateway::on(backend, &settings(dir.path())).await?;
+
+    let a = gw
+        .post(&json!({"type": "feedback.submitted", "customer": "c-1", "data": {"stars": 4}}))
+        .await?;
+    assert_eq!(a.status, 202, "{}", a.json);
+    assert_eq!(a.json["events"][0]["topic"], "feedback");
+    let feedback_id = a.json["events"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+
+    // Invalid by the file's schema: refused naming the field, nothing written.
+    let a = gw
+        .post(&json!({"type": "feedback.submitted", "customer": "c-1", "data": {"stars": 9}}))
+        .await?;
+    assert_eq!(a.status, 422, "{}", a.json);
+    assert_eq!(a.json["errors"][0]["pointer"], "/data/stars", "{}", a.json);
+    let a = gw
+        .post(&json!({"type": "feedback.submitted", "customer": "c-1", "data": {"stars": 3, "mood": "ok"}}))
+        .await?;
+    assert_eq!(
+        a.status, 422,
+        "additionalProperties: false holds: {}",
+        a.json
+    );
+
+    // Not about a customer, keyed by its SKU whatever `partitionkey` says.
+    let a = gw
+        .post(&json!({"specversion": "1.0", "id": "inv-1", "source": "/erp", "type": "inventory.adjusted",
+                       "partitionkey": "something-else", "data": {"sku": "sku-7", "delta": -2}}))
+        .await?;
+    assert_eq!(a.status, 202, "{}", a.json);
+    let events = gw.wait_for_events("inventory", 1).await?;
+    assert_eq!(events[0]["event"]["partitionkey"], "sku-7", "{}", events[0]);
+    let a = gw
+        .post(&json!({"specversion": "1.0", "id": "inv-2", "source": "/erp", "type": "inventory.adjusted",
+                       "data": {"sku": "", "delta": 1}}))
+        .await?;
+    assert_eq!(a.status, 422, "{}", a.json);
+
+    // Published by plugins only: not even the operator key may send it.
+    let a = gw
+        .post(&json!({"type": "suggestion.made", "customer": "c-1", "data": {}}))
+        .await?;
+    assert_eq!(a.status, 403, "{}", a.json);
+
+    // The recorder subscribed to both topics and saw both events.
+    for id in [feedback_id.as_str(), "inv-1"] {
+        eventually(&format!("the recorder to see {id}"), || async {
+            Ok(gw
+                .kv("recorder", &format!("seen:{id}"))
+                .await?
+                .filter(|v| v == &json!(1)))
+        })
+        .await?;
+    }
+
+    let schemas = gw.get("/v1/schemas").await?;
+    let listed: Vec<&str> = schemas
+        .json
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["type"].as_str())
+        .collect();
+    for ty in [
+        "product.viewed",
+        "feedback.submitted",
+        "inventory.adjusted",
+        "suggestion.made",
+    ] {
+        assert!(listed.contains(&ty), "{ty} in {listed:?}");
+    }
+    let doc = gw.get("/v1/openapi.json").await?;
+    let components = &doc.json["components"]["schemas"];
+    assert!(
+        components["feedback.submitted"].is_object(),
+        "the served document has the type"
+    );
+    let variants: Vec<&Value> = components["IncomingEvent"]["oneOf"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .collect();
+    assert!(variants.iter().any(|v| v["title"] == "inventory.adjusted"));
+    gw.stop().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_type_file_that_does_not_read_refuses_the_start_naming_it() -> Result<()> {
+    let broken = FEEDBACK.replace("\"integer\"", "\"integr\"");
+    let dir = types_dir(&[("feedback.submitted.json", &broken)])?;
+    let refused = TestGateway::with_plugins(&settings(dir.path())).await;
+    let err = format!("{:#}", refused.err().expect("the start is refused"));
+    assert!(err.contains("feedback.submitted.json"), "{err}");
+    assert!(err.contains("does not compile"), "{err}");
+    Ok(())
+}
