@@ -49,7 +49,8 @@ fn types_dir(files: &[(&str, &str)]) -> Result<tempfile::TempDir> {
     Ok(dir)
 }
 
-fn settings(dir: &std::path::Path) -> String {
+/// `[vocabulary] dir`, and the recorder reading `topics`.
+fn settings(dir: &std::path::Path, topics: &str) -> String {
     format!(
         r#"
 [vocabulary]
@@ -58,11 +59,11 @@ dir = "{}"
 [[plugins]]
 name = "recorder"
 wasm = "fixture_recorder.wasm"
-subscribe = ["feedback", "inventory"]
+subscribe = [{topics}]
 publish = ["audit"]
 allowed_hosts = ["http://127.0.0.1:9"]
 "#,
-        dir.display()
+        dir.display(),
     )
 }
 
@@ -78,7 +79,7 @@ async fn a_type_added_by_files_only_is_ingested_routed_keyed_and_handled(
         ("inventory.adjusted.json", INVENTORY),
         ("suggestion.made.json", SUGGESTION),
     ])?;
-    let gw = TestGateway::on(backend, &settings(dir.path())).await?;
+    let gw = TestGateway::on(backend, &settings(dir.path(), r#""feedback", "inventory""#)).await?;
 
     let a = gw
         .post(&json!({"type": "feedback.submitted", "customer": "c-1", "data": {"stars": 4}}))
@@ -172,9 +173,84 @@ async fn a_type_added_by_files_only_is_ingested_routed_keyed_and_handled(
 async fn a_type_file_that_does_not_read_refuses_the_start_naming_it() -> Result<()> {
     let broken = FEEDBACK.replace("\"integer\"", "\"integr\"");
     let dir = types_dir(&[("feedback.submitted.json", &broken)])?;
-    let refused = TestGateway::with_plugins(&settings(dir.path())).await;
+    let refused = TestGateway::with_plugins(&settings(dir.path(), r#""feedback""#)).await;
     let err = format!("{:#}", refused.err().expect("the start is refused"));
     assert!(err.contains("feedback.submitted.json"), "{err}");
     assert!(err.contains("does not compile"), "{err}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_breaking_change_is_refused_at_start_naming_the_field_and_a_new_version_migrates()
+-> Result<()> {
+    let data = tempfile::tempdir()?;
+    let types = types_dir(&[("feedback.submitted.json", FEEDBACK)])?;
+    let toml = streamplug_tests::config(data.path(), &settings(types.path(), r#""feedback""#))?;
+    let gw = TestGateway::start(&toml).await?;
+    let a = gw
+        .post(&json!({"type": "feedback.submitted", "customer": "c-1", "data": {"stars": 5, "comment": "fast"}}))
+        .await?;
+    assert_eq!(a.status, 202, "{}", a.json);
+    gw.stop().await;
+
+    // `comment` removed and `stars` retyped under the same version: events
+    // already written no longer fit, so the start is refused.
+    let breaking = FEEDBACK
+        .replace(
+            r#""comment": {"type": "string", "maxLength": 2000}"#,
+            r#""tags": {"type": "array"}"#,
+        )
+        .replace(
+            r#""type": "integer", "minimum": 1, "maximum": 5"#,
+            r#""type": "string""#,
+        );
+    std::fs::write(types.path().join("feedback.submitted.json"), &breaking)?;
+    let refused = TestGateway::start(&toml).await;
+    let err = format!("{:#}", refused.err().expect("the start is refused"));
+    for says in [
+        "feedback.submitted",
+        "/data/comment",
+        "removed",
+        "/data/stars",
+        "version 2",
+    ] {
+        assert!(err.contains(says), "{says}: {err}");
+    }
+
+    // The same change as version 2, beside version 1: both accepted.
+    std::fs::write(types.path().join("feedback.submitted.json"), FEEDBACK)?;
+    std::fs::write(
+        types.path().join("feedback.submitted.v2.json"),
+        breaking.replace(r#""version": 1"#, r#""version": 2"#),
+    )?;
+    let gw = TestGateway::start(&toml).await?;
+    let old = gw
+        .post(&json!({"type": "feedback.submitted", "customer": "c-1", "data": {"stars": 4}}))
+        .await?;
+    assert_eq!(old.status, 202, "{}", old.json);
+    let new = gw
+        .post(&json!({"type": "feedback.submitted", "customer": "c-2", "data": {"stars": "four", "tags": []}}))
+        .await?;
+    assert_eq!(new.status, 202, "{}", new.json);
+    let events = gw.wait_for_events("feedback", 3).await?;
+    let schema_of = |customer: &str| {
+        events
+            .iter()
+            .filter(|e| e["event"]["subject"] == customer)
+            .filter_map(|e| e["event"]["dataschema"].as_str())
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    assert!(schema_of("c-2").contains(&"urn:streamplug:schema:feedback.submitted:2".to_owned()));
+    assert!(schema_of("c-1").contains(&"urn:streamplug:schema:feedback.submitted:1".to_owned()));
+    // Naming a version holds the event to it.
+    let a = gw
+        .post(&json!({"specversion": "1.0", "id": "f-9", "source": "/app", "type": "feedback.submitted",
+                       "subject": "c-3", "dataschema": "urn:streamplug:schema:feedback.submitted:2",
+                       "data": {"stars": 4}}))
+        .await?;
+    assert_eq!(a.status, 422, "{}", a.json);
+    assert_eq!(a.json["errors"][0]["pointer"], "/data/stars", "{}", a.json);
+    gw.stop().await;
     Ok(())
 }

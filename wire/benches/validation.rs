@@ -41,7 +41,7 @@ fn validation(c: &mut Criterion) {
         bytes.len()
     );
     vocabulary
-        .validate("order.placed", Some("customer-4711"), Some(&data), "")
+        .validate("order.placed", None, Some("customer-4711"), Some(&data), "")
         .unwrap();
 
     let mut group = c.benchmark_group("validation");
@@ -50,6 +50,7 @@ fn validation(c: &mut Criterion) {
             vocabulary
                 .validate(
                     black_box("order.placed"),
+                    None,
                     Some("customer-4711"),
                     Some(black_box(&data)),
                     "",
@@ -64,6 +65,7 @@ fn validation(c: &mut Criterion) {
             vocabulary
                 .validate(
                     &incoming.event.ty,
+                    incoming.event.header("dataschema"),
                     incoming.event.subject.as_deref(),
                     incoming.data.as_ref(),
                     "",

@@ -3,7 +3,8 @@
 //! the backends' environment and the plugins' components; this resolves
 //! the rest a start checks before it connects, with the same code: `[auth]`
 //! (keys, token secret, JWKS settings, roles), the admin and webhook tokens,
-//! credentials, every `${ENV}` they name; then summarises.
+//! credentials, every `${ENV}` they name; the event types' schemas against
+//! those recorded in the data directory; then summarises.
 
 use crate::auth::Authenticator;
 use crate::config::{ConfigError, Settings, expand_env};
@@ -20,6 +21,7 @@ pub fn check(settings: &Settings) -> Result<String, ConfigError> {
         }
     }
     settings.credentials_resolved()?;
+    crate::config::schema_history::check(&settings.storage.data_dir, &settings.event_types)?;
     let plugins: Vec<&str> = settings.plugins.iter().map(|p| p.name.as_str()).collect();
     let admin = match settings.admin.token {
         Some(_) => settings.admin.listen.to_string(),

@@ -12,6 +12,7 @@ mod credentials;
 mod manifest;
 pub mod origin;
 mod redact;
+pub mod schema_history;
 pub mod scopes;
 mod storage;
 mod topics;

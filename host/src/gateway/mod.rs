@@ -143,6 +143,10 @@ impl Gateway {
             log_is_embedded,
             health,
         } = open_storage(&settings).await?;
+        // The event types' schemas against those their events were written
+        // under, then recorded for the next start.
+        crate::config::schema_history::check(&data_dir, &settings.event_types)?;
+        crate::config::schema_history::record(&data_dir, &settings.event_types)?;
         let specs = settings.topic_specs();
         log.create_topics(&specs).await?;
         let topics: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();

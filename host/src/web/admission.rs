@@ -122,19 +122,28 @@ fn validate_one(
     let mut event = incoming.event;
     let entry = state.vocabulary.lookup(&event.ty);
     authorize(&mut event, entry.map(|t| t.origin), principal, at).map_err(Refusal::Forbidden)?;
-    state
+    let version = state
         .vocabulary
         .validate(
             &event.ty,
+            event.header("dataschema"),
             event.subject.as_deref(),
             incoming.data.as_ref(),
             at,
         )
         .map_err(Refusal::Invalid)?;
+    // During a migration (two versions accepted), the event says which
+    // version it was accepted under, so its readers can tell.
+    if event.header("dataschema").is_none() && state.vocabulary.versions(&event.ty).nth(1).is_some()
+    {
+        event
+            .headers
+            .push(("dataschema".into(), version.schema_uri()));
+    }
     // A type keyed by a field of its data (stock by SKU) is ordered by it,
     // whoever sent it and whatever `partitionkey` said.
-    if let (Some(entry), Some(data)) = (entry, incoming.data.as_ref())
-        && let Some(key) = entry.partition_key(data, at)
+    if let Some(data) = incoming.data.as_ref()
+        && let Some(key) = version.partition_key(data, at)
     {
         event.key = Some(key.map_err(Refusal::Invalid)?);
     }

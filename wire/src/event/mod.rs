@@ -2,6 +2,7 @@
 //! through the log to plugins, and its JSON forms.
 
 pub mod cloudevents;
+pub mod compatibility;
 pub mod field_error;
 pub mod limits;
 mod schema_check;

@@ -134,6 +134,16 @@ impl EventType {
     pub fn data_schema(&self) -> &Value {
         self.schema.schema()
     }
+
+    /// The URI naming this version's schema, for an event's `dataschema`:
+    /// the file's `$id` when it has one, else
+    /// `urn:streamplug:schema:<type>:<version>`.
+    pub fn schema_uri(&self) -> String {
+        match self.data_schema().get("$id").and_then(Value::as_str) {
+            Some(id) => id.to_owned(),
+            None => format!("urn:streamplug:schema:{}:{}", self.name, self.version),
+        }
+    }
 }
 
 /// A set of event types, each compiled once.
@@ -206,35 +216,55 @@ impl Vocabulary {
         Self::from_files(files.iter().map(|(f, t)| (f.as_str(), t.as_str())))
     }
 
+    /// Add `t`, replacing the same version of the same type in its place.
     fn insert(&mut self, t: EventType) {
-        match self.types.iter_mut().find(|old| old.name == t.name) {
+        match self
+            .types
+            .iter_mut()
+            .find(|old| old.name == t.name && old.version == t.version)
+        {
             Some(old) => *old = t,
             None => self.types.push(t),
         }
     }
 
-    /// Every type, in order.
+    /// Every type, every accepted version of each, in order.
     pub fn types(&self) -> &[EventType] {
         &self.types
     }
 
-    /// The type named `name`, if there is one.
+    /// The newest version of the type named `name`, if there is one.
     pub fn lookup(&self, name: &str) -> Option<&EventType> {
-        self.types.iter().find(|t| t.name == name)
+        self.versions(name).next()
     }
 
-    /// Validate an ingested event's type, subject and data.
+    /// The accepted versions of the type named `name`, newest first.
+    pub fn versions(&self, name: &str) -> impl Iterator<Item = &EventType> {
+        let mut found: Vec<&EventType> = self.types.iter().filter(|t| t.name == name).collect();
+        found.sort_by_key(|t| std::cmp::Reverse(t.version));
+        found.into_iter()
+    }
+
+    /// Validate an ingested event's type, subject and data; the version of
+    /// the type it is valid under. An event whose `dataschema` names one of
+    /// the type's versions ([`EventType::schema_uri`]) is checked against
+    /// that version; any other is checked against each accepted version,
+    /// newest first (during a migration both are accepted), and refused
+    /// with the newest's reason.
     ///
     /// `at` is the JSON pointer of the event within the request body.
     pub fn validate(
         &self,
         ty: &str,
+        dataschema: Option<&str>,
         subject: Option<&str>,
         data: Option<&Value>,
         at: &str,
-    ) -> Result<(), FieldError> {
-        let Some(entry) = self.lookup(ty) else {
-            let known: Vec<_> = self.types.iter().map(|t| t.name.as_str()).collect();
+    ) -> Result<&EventType, FieldError> {
+        let mut versions: Vec<&EventType> = self.versions(ty).collect();
+        let Some(newest) = versions.first().copied() else {
+            let mut known: Vec<_> = self.types.iter().map(|t| t.name.as_str()).collect();
+            known.dedup();
             return Err(FieldError::new(
                 format!("{at}/type"),
                 format!(
@@ -243,7 +273,7 @@ impl Vocabulary {
                 ),
             ));
         };
-        if subject.is_none() && entry.subject == SubjectRule::Required {
+        if subject.is_none() && newest.subject == SubjectRule::Required {
             return Err(FieldError::new(
                 format!("{at}/subject"),
                 format!("`{ty}` needs the customer id in `subject` (or `customer`)"),
@@ -255,7 +285,23 @@ impl Vocabulary {
                 "JSON `data` is required for this type",
             ));
         };
-        entry.schema.check(data, &format!("{at}/data"))
+        if let Some(named) = versions
+            .iter()
+            .find(|t| Some(t.schema_uri().as_str()) == dataschema)
+        {
+            versions = vec![*named];
+        }
+        let at = format!("{at}/data");
+        let mut first_error = None;
+        for t in versions {
+            match t.schema.check(data, &at) {
+                Ok(()) => return Ok(t),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        Err(first_error.unwrap_or_else(|| FieldError::new(at, "invalid")))
     }
 }
 
@@ -267,7 +313,9 @@ pub fn validate(
     data: Option<&Value>,
     at: &str,
 ) -> Result<(), FieldError> {
-    Vocabulary::standard().validate(ty, subject, data, at)
+    Vocabulary::standard()
+        .validate(ty, None, subject, data, at)
+        .map(|_| ())
 }
 
 /// The standard vocabulary's type named `name`, if there is one.

@@ -7,26 +7,37 @@ use serde_json::{Map, Value};
 use super::{EventType, SubjectRule, Vocabulary};
 
 impl EventType {
+    /// The name this version's schema has among a document's definitions:
+    /// the type's name for version 1, `<type>.v<version>` after.
+    pub fn component_name(&self) -> String {
+        match self.version {
+            1 => self.name.clone(),
+            v => format!("{}.v{v}", self.name),
+        }
+    }
+
     /// Place this type's data schema among a document's `definitions`
-    /// (found at `path`, e.g. `#/components/schemas`) under the type's
-    /// name, its `$defs` beside it as `<type>.<name>`, and give the
-    /// reference to it.
+    /// (found at `path`, e.g. `#/components/schemas`) under its
+    /// [`EventType::component_name`], its `$defs` beside it as
+    /// `<component>.<name>`, and give the reference to it.
     pub fn publish_into(&self, definitions: &mut Map<String, Value>, path: &str) -> Value {
+        let component = self.component_name();
         let mut schema = self.data_schema().clone();
         let from = "#/$defs/".to_owned();
-        let to = format!("{path}/{}.", self.name);
+        let to = format!("{path}/{component}.");
         if let Some(root) = schema.as_object_mut() {
             root.remove("$schema");
             if let Some(Value::Object(defs)) = root.remove("$defs") {
                 for (name, mut def) in defs {
                     point_refs(&mut def, &from, &to);
-                    definitions.insert(format!("{}.{name}", self.name), def);
+                    definitions.insert(format!("{component}.{name}"), def);
                 }
             }
         }
         point_refs(&mut schema, &from, &to);
-        definitions.insert(self.name.clone(), schema);
-        serde_json::json!({ "$ref": format!("{path}/{}", self.name) })
+        let reference = serde_json::json!({ "$ref": format!("{path}/{component}") });
+        definitions.insert(component, schema);
+        reference
     }
 }
 
@@ -100,8 +111,12 @@ impl Vocabulary {
         }
         for t in &self.types {
             let schema = serde_json::to_string_pretty(t.data_schema()).unwrap_or_default();
+            let version = match t.version {
+                1 => String::new(),
+                v => format!(" (version {v})"),
+            };
             md.push_str(&format!(
-                "\n## `{}`\n\n{}\n\n```json\n{schema}\n```\n",
+                "\n## `{}`{version}\n\n{}\n\n```json\n{schema}\n```\n",
                 t.name, t.description
             ));
         }

@@ -101,25 +101,69 @@ fn the_standard_set_loads_every_file_in_its_directory_in_order() {
 }
 
 #[test]
-fn a_later_file_replaces_a_type_in_its_place_and_a_new_one_is_added() {
+fn a_same_version_replaces_in_place_a_new_version_joins_and_a_new_type_is_added() {
     let standard = STANDARD_FILES.iter().copied();
-    let replaced = r#"{"$schema": "https://json-schema.org/draft/2020-12/schema",
-        "description": "A customer looked at a product, v2.", "type": "object",
-        "x-streamplug": {"type": "product.viewed", "version": 2, "origin": "customer"},
-        "properties": {"sku": {"type": "string"}}, "required": ["sku"]}"#;
+    let file = |version: u32, description: &str, properties: &str, required: &str| {
+        format!(
+            r#"{{"$schema": "https://json-schema.org/draft/2020-12/schema",
+            "description": "{description}", "type": "object",
+            "x-streamplug": {{"type": "product.viewed", "version": {version}, "origin": "customer"}},
+            "properties": {properties}, "required": {required}}}"#
+        )
+    };
+    let same = file(
+        1,
+        "Looked at, v1 again.",
+        r#"{"product": {"type": "string"}}"#,
+        r#"["product"]"#,
+    );
+    let next = file(
+        2,
+        "Looked at, v2.",
+        r#"{"sku": {"type": "string"}}"#,
+        r#"["sku"]"#,
+    );
     let added = r#"{"$schema": "https://json-schema.org/draft/2020-12/schema",
         "description": "A customer rated the shop.", "type": "object",
         "x-streamplug": {"type": "feedback.submitted", "version": 1, "origin": "customer"},
         "properties": {"stars": {"type": "integer", "minimum": 1, "maximum": 5}},
         "required": ["stars"]}"#;
-    let v =
-        Vocabulary::from_files(standard.chain([("a.json", replaced), ("b.json", added)])).unwrap();
-    assert_eq!(v.types().len(), STANDARD_FILES.len() + 1);
-    assert_eq!(v.types()[1].version, 2);
-    v.validate("product.viewed", Some("c"), Some(&json!({"sku": "s"})), "")
-        .unwrap();
+    let v = Vocabulary::from_files(standard.chain([
+        ("a.json", same.as_str()),
+        ("b.json", next.as_str()),
+        ("c.json", added),
+    ]))
+    .unwrap();
+    assert_eq!(v.types().len(), STANDARD_FILES.len() + 2);
+    assert_eq!(
+        v.types()[1].description,
+        "Looked at, v1 again.",
+        "replaced in place"
+    );
+    assert_eq!(v.lookup("product.viewed").unwrap().version, 2, "the newest");
+    // Both versions accepted; each event checked against the one it fits,
+    // or the one its `dataschema` names.
+    let v1 = json!({"product": "p"});
+    let v2 = json!({"sku": "s"});
+    let version = |data: &Value, schema: Option<&str>| {
+        v.validate("product.viewed", schema, Some("c"), Some(data), "")
+            .map(|t| t.version)
+    };
+    assert_eq!(version(&v2, None), Ok(2));
+    assert_eq!(version(&v1, None), Ok(1));
+    let v2_uri = "urn:streamplug:schema:product.viewed:2";
+    assert_eq!(v.lookup("product.viewed").unwrap().schema_uri(), v2_uri);
+    let err = version(&v1, Some(v2_uri)).unwrap_err();
+    assert_eq!(err.pointer, "/data/sku", "checked against v2 only");
+    assert_eq!(
+        version(&v1, Some("https://elsewhere.example/s.json")),
+        Ok(1)
+    );
+    let err = version(&json!({}), None).unwrap_err();
+    assert_eq!(err.pointer, "/data/sku", "the newest version's reason");
     let err = v.validate(
         "feedback.submitted",
+        None,
         Some("c"),
         Some(&json!({"stars": 9})),
         "/0",
@@ -146,6 +190,7 @@ fn a_directory_adds_and_replaces_types_in_name_order() {
     let t = only.lookup("inventory.adjusted").unwrap();
     only.validate(
         "inventory.adjusted",
+        None,
         None,
         Some(&json!({"sku": "s", "delta": -1})),
         "",
