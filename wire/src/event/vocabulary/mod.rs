@@ -5,6 +5,7 @@
 //! reference (`docs/events.md`), `GET /v1/schemas`, the published API
 //! documents and the validation at ingest all come from the same files.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
@@ -150,6 +151,8 @@ impl EventType {
 #[derive(Debug, Default)]
 pub struct Vocabulary {
     types: Vec<EventType>,
+    /// Each type's versions, as indices into `types`, newest first.
+    by_name: HashMap<String, Vec<usize>>,
 }
 
 impl Vocabulary {
@@ -224,7 +227,13 @@ impl Vocabulary {
             .find(|old| old.name == t.name && old.version == t.version)
         {
             Some(old) => *old = t,
-            None => self.types.push(t),
+            None => {
+                let versions = self.by_name.entry(t.name.clone()).or_default();
+                versions.push(self.types.len());
+                self.types.push(t);
+                let types = &self.types;
+                versions.sort_by_key(|i| std::cmp::Reverse(types[*i].version));
+            }
         }
     }
 
@@ -240,9 +249,11 @@ impl Vocabulary {
 
     /// The accepted versions of the type named `name`, newest first.
     pub fn versions(&self, name: &str) -> impl Iterator<Item = &EventType> {
-        let mut found: Vec<&EventType> = self.types.iter().filter(|t| t.name == name).collect();
-        found.sort_by_key(|t| std::cmp::Reverse(t.version));
-        found.into_iter()
+        self.by_name
+            .get(name)
+            .into_iter()
+            .flatten()
+            .filter_map(|i| self.types.get(*i))
     }
 
     /// Validate an ingested event's type, subject and data; the version of
@@ -261,8 +272,7 @@ impl Vocabulary {
         data: Option<&Value>,
         at: &str,
     ) -> Result<&EventType, FieldError> {
-        let mut versions: Vec<&EventType> = self.versions(ty).collect();
-        let Some(newest) = versions.first().copied() else {
+        let Some(newest) = self.lookup(ty) else {
             let mut known: Vec<_> = self.types.iter().map(|t| t.name.as_str()).collect();
             known.dedup();
             return Err(FieldError::new(
@@ -285,15 +295,13 @@ impl Vocabulary {
                 "JSON `data` is required for this type",
             ));
         };
-        if let Some(named) = versions
-            .iter()
-            .find(|t| Some(t.schema_uri().as_str()) == dataschema)
-        {
-            versions = vec![*named];
-        }
+        let named = dataschema.and_then(|uri| self.versions(ty).find(|t| t.schema_uri() == uri));
         let at = format!("{at}/data");
+        if let Some(t) = named {
+            return t.schema.check(data, &at).map(|()| t);
+        }
         let mut first_error = None;
-        for t in versions {
+        for t in self.versions(ty) {
             match t.schema.check(data, &at) {
                 Ok(()) => return Ok(t),
                 Err(e) => {
