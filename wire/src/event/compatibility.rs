@@ -96,8 +96,8 @@ fn compare(
         }
     }
     types(p, n, &mut refuse);
-    lower_bounds(p, n, &mut refuse);
-    upper_bounds(p, n, &mut refuse);
+    bounds(p, n, LOWER_BOUNDS, true, &mut refuse);
+    bounds(p, n, UPPER_BOUNDS, false, &mut refuse);
     for keyword in [
         "pattern",
         "format",
@@ -177,41 +177,42 @@ fn types(p: &Map<String, Value>, n: &Map<String, Value>, refuse: &mut impl FnMut
     }
 }
 
-/// A bound keyword: `minimum` and the rest, where a higher value accepts less.
-fn lower_bounds(p: &Map<String, Value>, n: &Map<String, Value>, refuse: &mut impl FnMut(String)) {
-    for keyword in [
-        "minimum",
-        "exclusiveMinimum",
-        "minLength",
-        "minItems",
-        "minProperties",
-    ] {
-        let Some(now) = n.get(keyword).and_then(Value::as_f64) else {
-            continue;
-        };
-        match p.get(keyword).and_then(Value::as_f64) {
-            Some(before) if now <= before => {}
-            Some(before) => refuse(format!("`{keyword}` raised from {before} to {now}")),
-            None => refuse(format!("`{keyword}` {now} added")),
-        }
-    }
-}
-
+/// The bounds where a higher value accepts less (`minimum` and the rest).
+const LOWER_BOUNDS: [&str; 5] = [
+    "minimum",
+    "exclusiveMinimum",
+    "minLength",
+    "minItems",
+    "minProperties",
+];
 /// The bounds where a lower value accepts less.
-fn upper_bounds(p: &Map<String, Value>, n: &Map<String, Value>, refuse: &mut impl FnMut(String)) {
-    for keyword in [
-        "maximum",
-        "exclusiveMaximum",
-        "maxLength",
-        "maxItems",
-        "maxProperties",
-    ] {
+const UPPER_BOUNDS: [&str; 5] = [
+    "maximum",
+    "exclusiveMaximum",
+    "maxLength",
+    "maxItems",
+    "maxProperties",
+];
+
+/// Refuse each of `keywords` that `n` adds, or moves the way that accepts
+/// less: up for lower bounds, down for upper ones.
+fn bounds(
+    p: &Map<String, Value>,
+    n: &Map<String, Value>,
+    keywords: [&str; 5],
+    lower: bool,
+    refuse: &mut impl FnMut(String),
+) {
+    for keyword in keywords {
         let Some(now) = n.get(keyword).and_then(Value::as_f64) else {
             continue;
         };
         match p.get(keyword).and_then(Value::as_f64) {
-            Some(before) if now >= before => {}
-            Some(before) => refuse(format!("`{keyword}` lowered from {before} to {now}")),
+            Some(before) if (lower && now <= before) || (!lower && now >= before) => {}
+            Some(before) => {
+                let moved = if lower { "raised" } else { "lowered" };
+                refuse(format!("`{keyword}` {moved} from {before} to {now}"));
+            }
             None => refuse(format!("`{keyword}` {now} added")),
         }
     }
