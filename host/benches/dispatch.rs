@@ -94,6 +94,7 @@ fn dispatch(c: &mut Criterion) {
         cache_dir: None,
         credentials: Arc::default(),
         logs: Arc::default(),
+        vocabulary: streamplug::event::vocabulary::Vocabulary::shared_standard().clone(),
     };
     let event = stored();
 

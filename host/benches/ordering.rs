@@ -127,6 +127,7 @@ fn journal(c: &mut Criterion) {
         cache_dir: None,
         credentials: Arc::default(),
         logs: Arc::default(),
+        vocabulary: streamplug::event::vocabulary::Vocabulary::shared_standard().clone(),
     };
     let version = rt
         .block_on(PluginVersion::load(&engine, &manifest, &wasm(), &services))

@@ -74,6 +74,7 @@ fn benches(c: &mut Criterion) {
         cache_dir: None,
         credentials: Arc::default(),
         logs: Arc::default(),
+        vocabulary: streamplug::event::vocabulary::Vocabulary::shared_standard().clone(),
     };
     let wasm = plugin_path();
     let version = rt

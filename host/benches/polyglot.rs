@@ -77,6 +77,7 @@ fn load(
         cache_dir: Some(root().join("target/tmp/compiled-plugins")),
         credentials: Arc::default(),
         logs: Arc::default(),
+        vocabulary: streamplug::event::vocabulary::Vocabulary::shared_standard().clone(),
     };
     let started = Instant::now();
     let version = rt

@@ -254,3 +254,82 @@ async fn a_breaking_change_is_refused_at_start_naming_the_field_and_a_new_versio
     gw.stop().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_plugin_cannot_publish_data_its_type_refuses() -> Result<()> {
+    let dir = types_dir(&[
+        ("feedback.submitted.json", FEEDBACK),
+        ("inventory.adjusted.json", INVENTORY),
+    ])?;
+    let gw = TestGateway::with_plugins(&settings(dir.path(), r#""feedback", "inventory""#)).await?;
+    // The recorder, handling a stock change, publishes what the event asks.
+    let ask = |id: &str, publish_as: Value| {
+        json!({"specversion": "1.0", "id": id, "source": "/erp", "type": "inventory.adjusted",
+               "subject": "c-5", "data": {"sku": "sku-1", "delta": 1, "publish_as": publish_as}})
+    };
+    let cases = [
+        (
+            "p-bad",
+            json!({"type": "feedback.submitted", "data": {"stars": 9}}),
+            Some("/stars"),
+        ),
+        (
+            "p-extra",
+            json!({"type": "feedback.submitted", "data": {"stars": 2, "x": 1}}),
+            Some("x"),
+        ),
+        (
+            "p-good",
+            json!({"type": "feedback.submitted", "data": {"stars": 2}}),
+            None,
+        ),
+        (
+            "p-own",
+            json!({"type": "audit.note", "data": {"anything": true}}),
+            None,
+        ),
+        (
+            "p-keyed",
+            json!({"type": "inventory.adjusted", "data": {"sku": "sku-9", "delta": -1}}),
+            None,
+        ),
+    ];
+    for (id, publish_as, _) in &cases {
+        let a = gw.post(&ask(id, publish_as.clone())).await?;
+        assert_eq!(a.status, 202, "{}", a.json);
+    }
+    for (id, _, refused) in &cases {
+        let result = eventually(&format!("the recorder to publish for {id}"), || async {
+            gw.kv("recorder", &format!("publish:{id}")).await
+        })
+        .await?;
+        let result = result.as_str().unwrap_or_default().to_owned();
+        match refused {
+            Some(field) => {
+                assert!(result.contains("InvalidEvent"), "{id}: {result}");
+                assert!(
+                    result.contains("feedback.submitted") && result.contains(field),
+                    "{id}: {result}"
+                );
+            }
+            None => assert!(result.starts_with("Ok("), "{id}: {result}"),
+        }
+    }
+    // What was refused never reached the topic; what passed did, a keyed
+    // type keyed by its field.
+    let audit = gw.wait_for_events("audit", 5 + 3).await?;
+    let published: Vec<&Value> = audit
+        .iter()
+        .map(|e| &e["event"])
+        .filter(|e| e["type"] != "audit.seen")
+        .collect();
+    assert_eq!(published.len(), 3, "{published:?}");
+    assert!(published.iter().all(|e| e["data"]["stars"] != 9));
+    let keyed = published
+        .iter()
+        .find(|e| e["type"] == "inventory.adjusted")
+        .expect("the keyed publish");
+    assert_eq!(keyed["partitionkey"], "sku-9", "{keyed}");
+    gw.stop().await;
+    Ok(())
+}

@@ -173,6 +173,7 @@ impl Gateway {
                     .unwrap_or_else(|| data_dir.join("compiled")),
             ),
             credentials: Arc::new(credentials(&settings)?),
+            vocabulary: settings.event_types.0.clone(),
             logs: Arc::default(),
         };
         let mut versions = Vec::new();

@@ -151,6 +151,7 @@ impl Harness {
             cache_dir,
             credentials: Arc::default(),
             logs: logs.clone(),
+            vocabulary: settings.event_types.0.clone(),
         };
         let wasm = manifest.wasm.clone();
         let version = PluginVersion::load(&engine, &manifest, &wasm, &services).await?;

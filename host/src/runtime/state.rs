@@ -14,6 +14,7 @@ use super::log_book::LogBook;
 use super::outbound::{Credential, OutboundGrants, OutboundHooks, OutboundPolicy};
 use super::stderr_tail::StderrTail;
 use crate::config::PluginManifest;
+use crate::event::vocabulary::Vocabulary;
 use crate::storage::KvStore;
 
 /// What the host gives every plugin it loads.
@@ -29,6 +30,8 @@ pub struct HostServices {
     pub credentials: Arc<BTreeMap<String, Arc<Credential>>>,
     /// The plugins' recent log lines.
     pub logs: Arc<LogBook>,
+    /// The event types publishes of theirs are checked against.
+    pub vocabulary: Arc<Vocabulary>,
 }
 
 /// The plugin-wide, read-only part of every instance's state.
@@ -59,6 +62,8 @@ pub struct PluginContext {
     pub logs: Arc<LogBook>,
     /// Its log lines' rate (a plugin cannot flood the gateway's logs).
     pub log_rate: Option<governor::DefaultDirectRateLimiter>,
+    /// The event types its publishes are checked against.
+    pub vocabulary: Arc<Vocabulary>,
 }
 
 impl PluginContext {
@@ -88,6 +93,7 @@ impl PluginContext {
                 manifest.limits.log_lines_per_second,
                 manifest.limits.log_lines_per_second.saturating_mul(2),
             ),
+            vocabulary: host.vocabulary.clone(),
         })
     }
 }

@@ -1,5 +1,8 @@
 //! `streamplug:plugin/producer`: stage events on granted topics.
 
+use serde_json::Value;
+
+use crate::event::vocabulary::Vocabulary;
 use crate::event::{Event, JSON_CONTENT_TYPE, is_valid_attribute_name};
 use crate::routing::is_event_type;
 use crate::runtime::bindings::streamplug::plugin::producer::{Host, OutgoingEvent, PublishError};
@@ -34,6 +37,7 @@ impl Host for StoreState {
                 "header `{name}`: names are lowercase a-z and 0-9"
             )));
         }
+        let key = checked_against_vocabulary(&self.plugin.vocabulary, &event)?;
         let staged = self.effects.current.publishes.len();
         if staged >= self.plugin.max_publishes as usize {
             return Err(PublishError::TooManyPublishes(self.plugin.max_publishes));
@@ -54,7 +58,7 @@ impl Host for StoreState {
             id: id.clone(),
             source: format!("plugin:{}", self.plugin.name),
             ty: event.type_,
-            key: event.key.or_else(|| event.subject.clone()),
+            key: key.or(event.key).or_else(|| event.subject.clone()),
             subject: event.subject,
             time: Some(Event::now()),
             topic: event.topic,
@@ -73,4 +77,48 @@ impl Host for StoreState {
         self.effects.current.publishes.push(event);
         Ok(id)
     }
+}
+
+/// An event of a type of the vocabulary must carry JSON data that fits the
+/// type's schema (the version its `dataschema` names, else any accepted
+/// one) and name a customer if the type needs one; a type keyed by a field
+/// of its data is keyed by it (the key returned). Types the vocabulary does
+/// not know are the plugins' own and pass as they are.
+fn checked_against_vocabulary(
+    vocabulary: &Vocabulary,
+    event: &OutgoingEvent,
+) -> Result<Option<String>, PublishError> {
+    if vocabulary.lookup(&event.type_).is_none() {
+        return Ok(None);
+    }
+    let invalid = |what: String| {
+        PublishError::InvalidEvent(format!("`{}` of the vocabulary: {what}", event.type_))
+    };
+    let is_json = event
+        .content_type
+        .as_deref()
+        .is_none_or(|ct| ct.starts_with(JSON_CONTENT_TYPE) || ct.contains("+json"));
+    if !is_json {
+        return Err(invalid("its data is JSON".into()));
+    }
+    let data: Value = serde_json::from_slice(&event.data)
+        .map_err(|e| invalid(format!("data is not JSON: {e}")))?;
+    let dataschema = event
+        .headers
+        .iter()
+        .find(|(n, _)| n == "dataschema")
+        .map(|(_, v)| v.as_str());
+    let version = vocabulary
+        .validate(
+            &event.type_,
+            dataschema,
+            event.subject.as_deref(),
+            Some(&data),
+            "",
+        )
+        .map_err(|e| invalid(format!("{}: {}", e.pointer, e.message)))?;
+    version
+        .partition_key(&data, "")
+        .transpose()
+        .map_err(|e| invalid(format!("{}: {}", e.pointer, e.message)))
 }
