@@ -16,3 +16,4 @@ pub mod json_number;
 pub mod jwt;
 pub mod kafka_binding;
 pub mod resume_token;
+pub mod webhook_signature;

@@ -11,6 +11,7 @@ pub mod openapi;
 pub mod status;
 pub mod topics;
 pub mod trace;
+pub mod inbound_webhooks;
 pub mod webhooks;
 
 use axum::extract::DefaultBodyLimit;
@@ -42,6 +43,7 @@ fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(ingest::post_events))
         .routes(routes!(webhooks::infobip))
+        .routes(routes!(inbound_webhooks::receive))
         .routes(routes!(topics::list_topics))
         .routes(routes!(topics::read_events))
         .routes(routes!(status::schemas))

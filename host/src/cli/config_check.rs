@@ -21,6 +21,7 @@ pub fn check(settings: &Settings) -> Result<String, ConfigError> {
         }
     }
     settings.credentials_resolved()?;
+    settings.webhooks.endpoints()?;
     crate::config::schema_history::check(&settings.storage.data_dir, &settings.event_types)?;
     let plugins: Vec<&str> = settings.plugins.iter().map(|p| p.name.as_str()).collect();
     let admin = match settings.admin.token {

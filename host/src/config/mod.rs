@@ -18,6 +18,7 @@ mod storage;
 mod topics;
 mod validate;
 mod vocabulary;
+mod webhooks;
 mod websocket;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -40,6 +41,7 @@ pub use vocabulary::{EventTypes, VocabularySettings};
 
 /// `server.max_batch_events` unless configured.
 pub const DEFAULT_MAX_BATCH_EVENTS: usize = 1000;
+pub use webhooks::{Endpoint, EndpointSettings, Endpoints, Scheme, WebhookSettings};
 pub use websocket::WebSocketSettings;
 
 /// The configuration the gateway starts with when given no file: the
@@ -145,15 +147,6 @@ impl Default for ServerSettings {
             max_reply_waits_per_principal: 64,
         }
     }
-}
-
-/// Inbound webhooks.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct WebhookSettings {
-    /// Token `POST /v1/webhooks/infobip` must carry as `?token=` (may be
-    /// `${ENV}`); none: the endpoint is open (put it behind your proxy).
-    pub infobip_token: Option<String>,
 }
 
 /// Plugin runtime settings.

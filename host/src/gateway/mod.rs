@@ -303,6 +303,7 @@ impl Gateway {
                 .map(|t| crate::config::expand_env("webhooks.infobip_token", t))
                 .transpose()?
                 .map(Arc::from),
+            webhooks: settings.webhooks.endpoints()?,
             metrics: prometheus(),
             replies: ws.hub.replies.clone(),
             auth,

@@ -60,6 +60,8 @@ pub struct SharedState {
     pub ownership: Arc<crate::dispatch::Ownership>,
     /// Token inbound webhooks must carry, when configured.
     pub webhook_token: Option<Arc<str>>,
+    /// The configured webhook endpoints (`POST /v1/webhooks/{name}`).
+    pub webhooks: crate::config::Endpoints,
     /// Prometheus exposition.
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// Turns credentials into principals.

@@ -69,6 +69,10 @@ const STANDARD_FILES: &[(&str, &str)] = &[
         "message.status.json",
         include_str!("../../../event-types/message.status.json"),
     ),
+    (
+        "webhook.received.json",
+        include_str!("../../../event-types/webhook.received.json"),
+    ),
 ];
 
 /// One event type of the vocabulary.
