@@ -329,7 +329,7 @@ fn the_printed_configuration_holds_no_secret() {
     let text = print_config(&format!(
         "[auth]\njwt_secret = \"${{TEST_JWT_SECRET}}\"\n{}\
          [[auth.api_keys]]\nname = \"env\"\nkey = \"spk_inline_key_in_the_file_0123456789abcdefgh\"\nscopes = [\"reply\"]\n\
-         [admin]\ntoken = \"admin-plain-token-1\"\n[webhooks]\ninfobip_token = \"hook-plain-token-1\"\n",
+         [admin]\ntoken = \"admin-plain-token-1\"\n[webhooks.endpoints.infobip]\nverify = \"url-token\"\nsecret = \"hook-plain-token-1\"\n",
         key_table("shop", SHOP_KEY, &["ingest:order.*"])
     ))
     .unwrap();

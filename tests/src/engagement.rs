@@ -30,7 +30,7 @@ impl Doubles {
     }
 }
 
-/// The token of the gateway's Infobip webhook.
+/// The token of the gateway's Infobip webhook endpoint (`url-token`).
 pub const HOOK_TOKEN: &str = "hook-secret-7";
 
 /// Every topic crm-sync reads in the full setup.
@@ -41,10 +41,11 @@ pub const CRM_TOPICS: &[&str] = &[
     "engagement-events",
 ];
 
-/// The credentials of both doubles and the webhook token.
+/// The credentials of both doubles and the webhook endpoint Infobip's
+/// delivery reports arrive through.
 pub fn crm_settings(sf: &Salesforce, ib: &Infobip) -> String {
     format!(
-        "{}{}[webhooks]\ninfobip_token = \"{HOOK_TOKEN}\"\n",
+        "{}{}[webhooks.endpoints.infobip]\nverify = \"url-token\"\nsecret = \"{HOOK_TOKEN}\"\n",
         sf.credential_toml("salesforce"),
         ib.credential_toml("infobip")
     )
@@ -72,7 +73,8 @@ salesforce_url = "{url}"
 }
 
 /// crm-sync's plugin table: orders on `account`, delivery reports to the
-/// gateway on `port`, subscribed to `topics`.
+/// gateway on `port` (read back from the `webhooks` topic and published
+/// as `message.status` to `engagement-events`), subscribed to `topics`.
 pub fn crm_sync_plugin(
     sf: &Salesforce,
     ib: &Infobip,
@@ -81,12 +83,14 @@ pub fn crm_sync_plugin(
     max_attempts: u32,
     topics: &[&str],
 ) -> String {
+    let topics: Vec<&str> = topics.iter().copied().chain(["webhooks"]).collect();
     format!(
         r#"
 [[plugins]]
 name = "crm-sync"
 wasm = "crm_sync.wasm"
 subscribe = {topics:?}
+publish = ["engagement-events"]
 allowed_hosts = ["{sf}", "{ib}"]
 credentials = {{ "{sf}" = "salesforce", "{ib}" = "infobip" }}
 [plugins.retry]

@@ -1,8 +1,9 @@
 //! `POST /v1/webhooks/{name}`: a configured webhook endpoint
 //! (`[webhooks.endpoints.<name>]`). The request is verified as its sender
 //! signs it (`config::webhooks`), then written as one `webhook.received`
-//! event (the body as JSON, or base64 when it is not JSON), keyed by the
-//! endpoint, for a plugin to map to domain events. `200` only once the
+//! event (the body as JSON, or base64 when it is not JSON, and the query
+//! parameters but a URL token), keyed by the endpoint, for a plugin to map
+//! to domain events. `200` only once the
 //! event is durable, so the sender retries what the gateway could not
 //! take; a repeated delivery of the same body is answered, not written
 //! again (its event id is derived from the endpoint and the body).
@@ -13,9 +14,12 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use bytes::Bytes;
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use streamplug_wire::webhook_signature::ProofSource;
 
 use crate::event::{Event, JSON_CONTENT_TYPE};
 use crate::web::AppState;
+use crate::web::extract::QueryParams;
 use crate::web::problem::Problem;
 
 /// The event type a verified webhook becomes.
@@ -26,10 +30,14 @@ pub const WEBHOOK_RECEIVED: &str = "webhook.received";
     post,
     path = "/v1/webhooks/{name}",
     tag = "ingest",
-    params(("name" = String, Path, description = "The endpoint, as configured in `[webhooks.endpoints.<name>]`")),
+    params(
+        ("name" = String, Path, description = "The endpoint, as configured in `[webhooks.endpoints.<name>]`"),
+        ("token" = Option<String>, Query, description = "The endpoint's secret, for `verify = \"url-token\"` endpoints only"),
+    ),
     request_body(content = Vec<u8>, description = "The sender's payload, as it signed it", content_type = "application/octet-stream"),
     responses(
         (status = 200, description = "Verified and written as a `webhook.received` event, durable", body = crate::web::ingest::IngestReceipt),
+        (status = 400, description = "The query string is malformed", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "The signature, timestamp or credentials are missing, wrong or outside the tolerance", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such endpoint is configured", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "A copy of this delivery is being written now; send it again", body = Problem, content_type = "application/problem+json"),
@@ -39,6 +47,7 @@ pub const WEBHOOK_RECEIVED: &str = "webhook.received";
 pub async fn receive(
     State(state): State<AppState>,
     Path(name): Path<String>,
+    query: Result<QueryParams<BTreeMap<String, String>>, Problem>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -46,9 +55,14 @@ pub async fn receive(
         return Problem::not_found(format!("no webhook endpoint `{name}` is configured"))
             .into_response();
     };
-    let proof = headers
-        .get(endpoint.verification.header(&endpoint.header))
-        .and_then(|v| v.to_str().ok());
+    let mut query = match query {
+        Ok(QueryParams(q)) => q,
+        Err(problem) => return problem.into_response(),
+    };
+    let proof = match endpoint.verification.proof_source(&endpoint.header) {
+        ProofSource::Header(header) => headers.get(header).and_then(|v| v.to_str().ok()),
+        ProofSource::Query(param) => query.get(param).map(String::as_str),
+    };
     let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or(0);
     if let Err(e) = endpoint.verification.verify(proof, &body, now) {
         metrics::counter!("streamplug_webhooks_refused_total", "reason" => refusal(&e))
@@ -60,7 +74,11 @@ pub async fn receive(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let event = match received(&state, &name, content_type, &body) {
+    // A URL token is the secret: it is not written with the event.
+    if let ProofSource::Query(param) = endpoint.verification.proof_source("") {
+        query.remove(param);
+    }
+    let event = match received(&state, &name, content_type, &query, &body) {
         Ok(event) => event,
         Err(problem) => return problem.into_response(),
     };
@@ -86,6 +104,7 @@ fn received(
     state: &AppState,
     name: &str,
     content_type: Option<String>,
+    query: &BTreeMap<String, String>,
     body: &[u8],
 ) -> Result<Event, Problem> {
     let mut data = json!({
@@ -93,11 +112,13 @@ fn received(
         "received_at": Event::now(),
         "content_type": content_type,
     });
+    if !query.is_empty() {
+        data["query"] = json!(query);
+    }
     match serde_json::from_slice::<Value>(body) {
         Ok(json) => data["body"] = json,
         Err(_) => {
-            data["body_base64"] =
-                json!(base64::engine::general_purpose::STANDARD.encode(body));
+            data["body_base64"] = json!(base64::engine::general_purpose::STANDARD.encode(body));
         }
     }
     // The deployment may have replaced the type: what is written must fit it.

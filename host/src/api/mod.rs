@@ -5,14 +5,13 @@
 //! from the same declarations. What it shares with the WebSocket gateway
 //! and the admin API is in [`crate::web`].
 
+pub mod inbound_webhooks;
 pub mod ingest;
 pub mod listener;
 pub mod openapi;
 pub mod status;
 pub mod topics;
 pub mod trace;
-pub mod inbound_webhooks;
-pub mod webhooks;
 
 use axum::extract::DefaultBodyLimit;
 use axum::{Extension, Router};
@@ -42,7 +41,6 @@ fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
 fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(ingest::post_events))
-        .routes(routes!(webhooks::infobip))
         .routes(routes!(inbound_webhooks::receive))
         .routes(routes!(topics::list_topics))
         .routes(routes!(topics::read_events))
@@ -105,7 +103,7 @@ pub fn app(state: AppState, sessions: (Router, utoipa::openapi::OpenApi)) -> Rou
         ))
         // One span per request, at DEBUG (nothing per request above DEBUG),
         // naming the path only: a query may carry a token (`/v1/ws?token=`,
-        // the webhook's `?token=`), and logs never hold secrets.
+        // a webhook's `?token=`), and logs never hold secrets.
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(CatchPanicLayer::new())
 }

@@ -5,9 +5,7 @@
 //! `docs/openapi.json` holds a copy a test keeps equal to it.
 
 use axum::Extension;
-use serde::Deserialize;
-use serde_json::Value;
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::{Modify, OpenApi};
 
 use crate::web::openapi_document::{Document, add_bearer_scheme};
 
@@ -44,14 +42,6 @@ impl Modify for BearerScheme {
              backend) or staff's (from the identity provider)",
         );
     }
-}
-
-/// The Infobip delivery report `POST /v1/webhooks/infobip` takes (Infobip's
-/// `notifyUrl` callback for SMS and email).
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct DeliveryReport {
-    /// One result per message.
-    pub results: Vec<Value>,
 }
 
 /// This document.

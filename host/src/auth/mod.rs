@@ -17,8 +17,6 @@ pub mod tokens;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use subtle::ConstantTimeEq as _;
-
 pub use crate::config::scopes::{Scope, Scopes};
 use crate::config::{AuthSettings, ConfigError, expand_env};
 pub use api_keys::{ApiKey, ApiKeys};
@@ -289,7 +287,4 @@ pub fn bearer(headers: &http::HeaderMap) -> Option<&str> {
         })
 }
 
-/// Equality of secrets that takes as long for every input of a length.
-pub fn same(a: &[u8], b: &[u8]) -> bool {
-    a.ct_eq(b).into()
-}
+pub use streamplug_wire::webhook_signature::same;

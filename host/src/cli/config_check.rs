@@ -2,7 +2,7 @@
 //! without starting anything. Loading the settings has validated the file,
 //! the backends' environment and the plugins' components; this resolves
 //! the rest a start checks before it connects, with the same code: `[auth]`
-//! (keys, token secret, JWKS settings, roles), the admin and webhook tokens,
+//! (keys, token secret, JWKS settings, roles), the admin token, the webhook endpoints' secrets,
 //! credentials, every `${ENV}` they name; the event types' schemas against
 //! those recorded in the data directory; then summarises.
 
@@ -12,13 +12,8 @@ use crate::config::{ConfigError, Settings, expand_env};
 /// Check `settings`; a one-line summary of what a start would run.
 pub fn check(settings: &Settings) -> Result<String, ConfigError> {
     Authenticator::check(&settings.auth)?;
-    for (setting, value) in [
-        ("admin.token", &settings.admin.token),
-        ("webhooks.infobip_token", &settings.webhooks.infobip_token),
-    ] {
-        if let Some(value) = value {
-            expand_env(setting, value)?;
-        }
+    if let Some(token) = &settings.admin.token {
+        expand_env("admin.token", token)?;
     }
     settings.credentials_resolved()?;
     settings.webhooks.endpoints()?;

@@ -375,14 +375,9 @@ mod tests {
     fn embedded_default_parses_and_routes_every_vocabulary_type() {
         let s = Settings::from_toml(EMBEDDED_DEFAULT).unwrap();
         s.validate_without_files().unwrap();
+        let router = s.router();
         for t in crate::event::vocabulary::Vocabulary::standard().types() {
-            assert!(
-                crate::routing::Router::new(&s.routes)
-                    .topic_for(&t.name)
-                    .is_some(),
-                "{}",
-                t.name
-            );
+            assert!(router.topic_for(&t.name).is_some(), "{}", t.name);
         }
         assert!(s.plugins.iter().any(|p| p.name == "recommend"));
         assert_eq!(s.routes, standard_routes());

@@ -56,8 +56,8 @@ impl Settings {
         if let Some(v) = &mut s.admin.token {
             hide(v);
         }
-        if let Some(v) = &mut s.webhooks.infobip_token {
-            hide(v);
+        for endpoint in s.webhooks.endpoints.values_mut() {
+            hide(&mut endpoint.secret);
         }
         for credential in s.credentials.values_mut() {
             match credential {
@@ -108,8 +108,9 @@ key = "${SHOP_KEY}"
 scopes = ["ingest:order.*"]
 [admin]
 token = "admin-plain-token"
-[webhooks]
-infobip_token = "hook-plain"
+[webhooks.endpoints.infobip]
+verify = "url-token"
+secret = "hook-plain"
 [credentials.sf]
 kind = "oauth2_client_credentials"
 token_url = "https://login.example/token"

@@ -1,8 +1,9 @@
 //! `[webhooks]`: inbound webhooks. `[webhooks.endpoints.<name>]` configures
 //! `POST /v1/webhooks/<name>`: how its sender proves itself (Stripe's
-//! signature, a plain HMAC-SHA256, basic auth or a bearer token; see
-//! `streamplug_wire::webhook_signature`); a verified request becomes a
-//! `webhook.received` event that a plugin maps to domain events.
+//! signature, a plain HMAC-SHA256, basic auth, a bearer token or a token in
+//! the URL; see `streamplug_wire::webhook_signature`); a verified request
+//! becomes a `webhook.received` event that a plugin maps to domain events.
+//! The host knows no sender's format.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -29,9 +30,6 @@ pub type Endpoints = Arc<BTreeMap<String, Endpoint>>;
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct WebhookSettings {
-    /// Token `POST /v1/webhooks/infobip` must carry as `?token=` (may be
-    /// `${ENV}`); none: the endpoint is off.
-    pub infobip_token: Option<String>,
     /// Webhook endpoints by name: `POST /v1/webhooks/<name>`.
     pub endpoints: BTreeMap<String, EndpointSettings>,
 }
@@ -48,6 +46,9 @@ pub enum Scheme {
     Basic,
     /// `Authorization: Bearer`; `secret` is the token.
     Bearer,
+    /// `?token=<secret>` in the URL (for senders given only a URL, such
+    /// as Infobip's `notifyUrl`); neither signed nor replay-proof.
+    UrlToken,
 }
 
 /// `[webhooks.endpoints.<name>]`.
@@ -83,13 +84,13 @@ impl WebhookSettings {
             let at = |field: &str| format!("webhooks.endpoints.{name}.{field}");
             let valid_name = !name.is_empty()
                 && name.len() <= 64
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
-            if !valid_name || name == "infobip" {
+                && name.bytes().all(|b| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_'
+                });
+            if !valid_name {
                 return Err(ConfigError::Invalid {
                     setting: format!("webhooks.endpoints.{name}"),
-                    reason: "a name is 1-64 of a-z, 0-9, `-`, `_`, and not `infobip` (its own endpoint)".into(),
+                    reason: "a name is 1-64 of a-z, 0-9, `-`, `_`".into(),
                 });
             }
             let secret = expand_env(&at("secret"), &e.secret)?;
@@ -115,6 +116,7 @@ impl WebhookSettings {
                     });
                 }
                 Scheme::Bearer => Verification::Bearer { token: secret },
+                Scheme::UrlToken => Verification::UrlToken { token: secret },
             };
             resolved.insert(
                 name.clone(),

@@ -296,13 +296,6 @@ impl Gateway {
             },
             ready: ready.clone(),
             ownership: ownership.clone(),
-            webhook_token: settings
-                .webhooks
-                .infobip_token
-                .as_deref()
-                .map(|t| crate::config::expand_env("webhooks.infobip_token", t))
-                .transpose()?
-                .map(Arc::from),
             webhooks: settings.webhooks.endpoints()?,
             metrics: prometheus(),
             replies: ws.hub.replies.clone(),

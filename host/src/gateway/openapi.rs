@@ -34,7 +34,7 @@ mod tests {
         let paths = doc["paths"].as_object().unwrap();
         for (path, method) in [
             ("/v1/events", "post"),
-            ("/v1/webhooks/infobip", "post"),
+            ("/v1/webhooks/{name}", "post"),
             ("/v1/ws", "get"),
             ("/v1/dev/tokens", "post"),
             ("/v1/topics", "get"),

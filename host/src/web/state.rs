@@ -58,8 +58,6 @@ pub struct SharedState {
     pub ready: Arc<AtomicBool>,
     /// Partitions each plugin consumes on this instance.
     pub ownership: Arc<crate::dispatch::Ownership>,
-    /// Token inbound webhooks must carry, when configured.
-    pub webhook_token: Option<Arc<str>>,
     /// The configured webhook endpoints (`POST /v1/webhooks/{name}`).
     pub webhooks: crate::config::Endpoints,
     /// Prometheus exposition.

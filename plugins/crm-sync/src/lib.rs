@@ -6,7 +6,9 @@
 //!   the Contact, with its lifecycle in `Shop_Status__c`; `order.placed`
 //!   also sends a confirmation SMS (and an email when the customer has an
 //!   address and a sender is configured) whose delivery report comes back
-//!   to the gateway's Infobip webhook as a `message.status` event. Each
+//!   through the gateway's generic webhook (`webhook.received` from the
+//!   endpoint `delivery_report_webhook`) and is published as a
+//!   `message.status` event about the customer ([`delivery_reports`]). Each
 //!   message is a journal step with its idempotency key as Infobip's
 //!   `messageId`: one SMS and one email per order, whatever fails between.
 //! - Notable interactions ([`interactions::DEFAULT_NOTABLE`]) become
@@ -22,9 +24,14 @@
 //! (`v64.0`), `contact_external_id` and `order_external_id`
 //! (`External_Id__c`), `task_external_id` (`Streamplug_Event_Id__c`),
 //! `notable` (comma-separated types); `infobip_url` (no confirmations
-//! without it), `sms_sender` (`Shop`), `email_from`, `delivery_report_url`.
+//! without it), `sms_sender` (`Shop`), `email_from`, `delivery_report_url`
+//! (the gateway's `/v1/webhooks/<name>?token=…` URL Infobip posts reports
+//! to), `delivery_report_webhook` (that `<name>`, `infobip`) and
+//! `status_topic` (where `message.status` goes, `engagement-events`; the
+//! manifest must grant it in `publish`).
 
 pub mod address;
+pub mod delivery_reports;
 pub mod infobip;
 pub mod interactions;
 pub mod orders;
@@ -32,7 +39,7 @@ pub mod orders;
 use salesforce_client::{Composite, Profile, Salesforce};
 use serde::Deserialize;
 use serde_json::Value;
-use streamplug_sdk::{Event, HandleError, Plugin, journal, kv};
+use streamplug_sdk::{Event, HandleError, Plugin, journal, kv, publish};
 
 use infobip::{About, Infobip};
 use orders::OrderRecord;
@@ -69,6 +76,20 @@ pub struct Settings {
     pub email_from: Option<String>,
     /// Where Infobip sends delivery reports; none without it.
     pub delivery_report_url: Option<String>,
+    /// The gateway's webhook endpoint those reports arrive through.
+    #[serde(default = "default_report_webhook")]
+    pub delivery_report_webhook: String,
+    /// The topic `message.status` events are published to.
+    #[serde(default = "default_status_topic")]
+    pub status_topic: String,
+}
+
+fn default_report_webhook() -> String {
+    "infobip".into()
+}
+
+fn default_status_topic() -> String {
+    "engagement-events".into()
 }
 
 fn default_task_external_id() -> String {
@@ -93,6 +114,8 @@ pub struct CrmSync {
     task_field: String,
     notable: Vec<String>,
     infobip: Option<Infobip>,
+    report_webhook: String,
+    status_topic: String,
 }
 
 /// The event's day (`YYYY-MM-DD`), from its time.
@@ -213,6 +236,28 @@ impl CrmSync {
         Ok(())
     }
 
+    /// Publish each delivery report of a `webhook.received` event from the
+    /// reports' endpoint as a `message.status` event about its customer.
+    fn publish_reports(&self, event: &Event) -> Result<(), HandleError> {
+        let received: Value = event.json()?;
+        let Some((results, channel)) = delivery_reports::reports(&received, &self.report_webhook)
+        else {
+            return Ok(());
+        };
+        for report in results {
+            match delivery_reports::status_of(report, channel) {
+                Ok((customer, data)) => {
+                    publish::to(&self.status_topic, "message.status")
+                        .subject(&customer)
+                        .json(&data)?
+                        .send()?;
+                }
+                Err(why) => streamplug_sdk::warn!("delivery report skipped: {why}"),
+            }
+        }
+        Ok(())
+    }
+
     fn sync_interaction(
         &self,
         event: &Event,
@@ -257,10 +302,15 @@ impl Plugin for CrmSync {
                 .filter(|t| !t.is_empty())
                 .collect(),
             infobip,
+            report_webhook: config.delivery_report_webhook,
+            status_topic: config.status_topic,
         })
     }
 
     fn handle(&self, event: Event) -> Result<(), HandleError> {
+        if event.ty() == "webhook.received" {
+            return self.publish_reports(&event);
+        }
         let Some(customer) = event.subject().map(str::to_owned) else {
             return Ok(());
         };
