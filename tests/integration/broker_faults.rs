@@ -31,6 +31,7 @@ const TOPICS: &[&str] = &[
     "audit",
     "customer-pushes",
     "dlq.recorder",
+    "webhooks",
 ];
 
 fn kafka_table(cluster: &MockCluster<'_, rdkafka::producer::DefaultProducerContext>) -> String {
