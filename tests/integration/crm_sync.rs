@@ -6,10 +6,10 @@
 //! dead-lettered with nothing lost.
 
 use serde_json::{Value, json};
-use streamplug_tests::engagement::{Doubles, crm_settings, crm_sync_plugin};
+use streamplug_tests::engagement::{Doubles, crm_sync_gateway};
 use streamplug_tests::infobip::{self, Infobip};
 use streamplug_tests::salesforce::{Fault, Salesforce};
-use streamplug_tests::{TestGateway, eventually, free_port};
+use streamplug_tests::{TestGateway, eventually};
 
 struct World {
     sf: Salesforce,
@@ -18,25 +18,12 @@ struct World {
 }
 
 async fn world(max_attempts: u32) -> World {
-    let Doubles { sf, ib, account } = Doubles::start().await.unwrap();
-    let port = free_port().unwrap();
-    let gw = TestGateway::with_plugins_on_port(
-        port,
-        &format!(
-            "{}{}",
-            crm_settings(&sf, &ib),
-            crm_sync_plugin(
-                &sf,
-                &ib,
-                &account,
-                port,
-                max_attempts,
-                &["customer-interactions", "order-events", "engagement-events"]
-            )
-        ),
-    )
-    .await
-    .unwrap();
+    let doubles = Doubles::start().await.unwrap();
+    let topics = ["customer-interactions", "order-events", "engagement-events"];
+    let gw = crm_sync_gateway(&doubles, max_attempts, &topics)
+        .await
+        .unwrap();
+    let Doubles { sf, ib, .. } = doubles;
     World { sf, ib, gw }
 }
 

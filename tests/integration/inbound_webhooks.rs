@@ -9,9 +9,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use serde_json::{Value, json};
-use streamplug_tests::engagement::{Doubles, HOOK_TOKEN, crm_settings, crm_sync_plugin};
+use streamplug_tests::TestGateway;
+use streamplug_tests::engagement::{Doubles, HOOK_TOKEN, crm_sync_gateway};
 use streamplug_tests::infobip::API_KEY;
-use streamplug_tests::{TestGateway, free_port};
 use streamplug_wire::webhook_signature::{hmac_hex, stripe_header};
 
 const STRIPE_SECRET: &str = "whsec_test_0123456789";
@@ -178,18 +178,11 @@ async fn verified_webhooks_are_written_and_forged_or_replayed_ones_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn infobip_delivery_reports_arrive_as_webhooks_and_crm_sync_maps_them() {
-    let Doubles { sf, ib, account } = Doubles::start().await.unwrap();
-    let port = free_port().unwrap();
-    let gw = TestGateway::with_plugins_on_port(
-        port,
-        &format!(
-            "{}{}",
-            crm_settings(&sf, &ib),
-            crm_sync_plugin(&sf, &ib, &account, port, 3, &["engagement-events"])
-        ),
-    )
-    .await
-    .unwrap();
+    let doubles = Doubles::start().await.unwrap();
+    let gw = crm_sync_gateway(&doubles, 3, &["engagement-events"])
+        .await
+        .unwrap();
+    let ib = &doubles.ib;
     let hook = format!(
         "{}/v1/webhooks/infobip?channel=sms&token={HOOK_TOKEN}",
         gw.url

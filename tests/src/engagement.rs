@@ -120,3 +120,20 @@ pub fn engagement_plugins(sf: &Salesforce, ib: &Infobip, account: &str, port: u1
         crm_sync_plugin(sf, ib, account, port, 5, CRM_TOPICS)
     )
 }
+
+/// A gateway on a free loopback port running crm-sync alone against
+/// `doubles` (delivery reports back to it), reading `topics`.
+pub async fn crm_sync_gateway(
+    doubles: &Doubles,
+    max_attempts: u32,
+    topics: &[&str],
+) -> Result<crate::TestGateway> {
+    let Doubles { sf, ib, account } = doubles;
+    let port = crate::free_port()?;
+    let plugins = format!(
+        "{}{}",
+        crm_settings(sf, ib),
+        crm_sync_plugin(sf, ib, account, port, max_attempts, topics)
+    );
+    crate::TestGateway::with_plugins_on_port(port, &plugins).await
+}
