@@ -59,7 +59,8 @@ pub async fn receive(
         Ok(QueryParams(q)) => q,
         Err(problem) => return problem.into_response(),
     };
-    let proof = match endpoint.verification.proof_source(&endpoint.header) {
+    let source = endpoint.verification.proof_source(&endpoint.header);
+    let proof = match source {
         ProofSource::Header(header) => headers.get(header).and_then(|v| v.to_str().ok()),
         ProofSource::Query(param) => query.get(param).map(String::as_str),
     };
@@ -75,7 +76,7 @@ pub async fn receive(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     // A URL token is the secret: it is not written with the event.
-    if let ProofSource::Query(param) = endpoint.verification.proof_source("") {
+    if let ProofSource::Query(param) = source {
         query.remove(param);
     }
     let event = match received(&state, &name, content_type, &query, &body) {

@@ -143,10 +143,7 @@ pub fn parse_object(value: Value, at: &str) -> Result<IncomingEvent, FieldError>
             }
             (Some(data), None) => {
                 let ct = content_type.unwrap_or_else(|| JSON_CONTENT_TYPE.into());
-                match (
-                    &data,
-                    ct.starts_with(JSON_CONTENT_TYPE) || ct.contains("+json"),
-                ) {
+                match (&data, super::is_json_media_type(Some(&ct))) {
                     (_, true) => (
                         serde_json::to_vec(&data).unwrap_or_default(),
                         Some(data),

@@ -71,10 +71,14 @@ impl Event {
 
     /// Whether `data` is JSON.
     pub fn is_json(&self) -> bool {
-        self.content_type
-            .as_deref()
-            .is_none_or(|ct| ct.starts_with(JSON_CONTENT_TYPE) || ct.contains("+json"))
+        is_json_media_type(self.content_type.as_deref())
     }
+}
+
+/// Whether data of `content_type` is JSON: `application/json` (with
+/// parameters), a `+json` type, or none given (JSON is the default).
+pub fn is_json_media_type(content_type: Option<&str>) -> bool {
+    content_type.is_none_or(|ct| ct.starts_with(JSON_CONTENT_TYPE) || ct.contains("+json"))
 }
 
 /// An event as stored at a position of the log.

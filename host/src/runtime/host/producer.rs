@@ -94,11 +94,7 @@ fn checked_against_vocabulary(
     let invalid = |what: String| {
         PublishError::InvalidEvent(format!("`{}` of the vocabulary: {what}", event.type_))
     };
-    let is_json = event
-        .content_type
-        .as_deref()
-        .is_none_or(|ct| ct.starts_with(JSON_CONTENT_TYPE) || ct.contains("+json"));
-    if !is_json {
+    if !crate::event::is_json_media_type(event.content_type.as_deref()) {
         return Err(invalid("its data is JSON".into()));
     }
     let data: Value = serde_json::from_slice(&event.data)
