@@ -44,6 +44,7 @@ macro_rules! embed {
 }
 
 const WIT: &[(&str, &str)] = embed!(
+    "wit/command.wit" => "../../wit/command.wit",
     "wit/config.wit" => "../../wit/config.wit",
     "wit/handler.wit" => "../../wit/handler.wit",
     "wit/journal.wit" => "../../wit/journal.wit",
@@ -70,6 +71,7 @@ const RUST: &[(&str, &str)] = embed!(
     "Cargo.toml" => "../templates/rust/Cargo.toml",
     "src/lib.rs" => "../templates/rust/src/lib.rs",
     "streamplug-sdk/Cargo.toml" => "../templates/rust/sdk-Cargo.toml",
+    "streamplug-sdk/src/command.rs" => "../../sdk/src/command.rs",
     "streamplug-sdk/src/config.rs" => "../../sdk/src/config.rs",
     "streamplug-sdk/src/error.rs" => "../../sdk/src/error.rs",
     "streamplug-sdk/src/event.rs" => "../../sdk/src/event.rs",
@@ -86,6 +88,7 @@ const PYTHON: &[(&str, &str)] = embed!(
     "app.py" => "../templates/python/app.py",
     "streamplug/__init__.py" => "../../sdk/python/streamplug/__init__.py",
     "streamplug/_bindings.py" => "../../sdk/python/streamplug/_bindings.py",
+    "streamplug/command.py" => "../../sdk/python/streamplug/command.py",
     "streamplug/config.py" => "../../sdk/python/streamplug/config.py",
     "streamplug/errors.py" => "../../sdk/python/streamplug/errors.py",
     "streamplug/event.py" => "../../sdk/python/streamplug/event.py",
@@ -102,6 +105,7 @@ const PYTHON: &[(&str, &str)] = embed!(
 const JS: &[(&str, &str)] = embed!(
     "app.js" => "../templates/js/app.js",
     "package.json" => "../templates/js/package.json",
+    "streamplug/command.js" => "../../sdk/js/streamplug/command.js",
     "streamplug/config.js" => "../../sdk/js/streamplug/config.js",
     "streamplug/errors.js" => "../../sdk/js/streamplug/errors.js",
     "streamplug/event.js" => "../../sdk/js/streamplug/event.js",

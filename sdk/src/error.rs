@@ -1,6 +1,7 @@
 //! The handler's error: a delivery disposition.
 
 use crate::bindings::exports::streamplug::plugin::handler::HandleError as WitHandleError;
+use crate::bindings::streamplug::plugin::command::CommandError;
 use crate::bindings::streamplug::plugin::journal::JournalError;
 use crate::bindings::streamplug::plugin::kv::KvError;
 use crate::bindings::streamplug::plugin::producer::PublishError;
@@ -109,6 +110,19 @@ impl From<PushError> for HandleError {
                 Self::Reject(format!("more than {n} pushes for one event"))
             }
             PushError::Other(r) => Self::Retry(format!("push: {r}")),
+        }
+    }
+}
+
+/// A refusal outside a command or without a reason fails the same way
+/// every time.
+impl From<CommandError> for HandleError {
+    fn from(e: CommandError) -> Self {
+        match e {
+            CommandError::NotACommand(ty) => Self::Reject(format!(
+                "refused `{ty}`, which is not a command this plugin processes"
+            )),
+            CommandError::InvalidReason(r) => Self::Reject(format!("refusal: {r}")),
         }
     }
 }

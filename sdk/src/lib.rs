@@ -4,7 +4,7 @@
 //! line: its typed configuration, the value `init` builds from it, and the
 //! handler. It sees the gateway only through this crate: typed [`Event`]s, its
 //! own [`kv`] store, [`publish`] to granted topics, [`config`] values,
-//! [`log`] lines, and outbound calls made once per event with [`journal`]. Every host error converts into a [`HandleError`] with `?`,
+//! [`log`] lines, [`command`] refusals, and outbound calls made once per event with [`journal`]. Every host error converts into a [`HandleError`] with `?`,
 //! choosing retry or dead-letter for you.
 //!
 //! ```
@@ -56,6 +56,7 @@
 // Lets the generated bindings name this crate the way plugins do.
 extern crate self as streamplug_sdk;
 
+pub mod command;
 pub mod config;
 mod error;
 mod event;

@@ -11,9 +11,21 @@ use streamplug_tests::{TEST_KEY, TestGateway, recorder_manifest, workspace_root}
 
 const ADMIN_TOKEN: &str = "admin-fuzz-token-0123456789";
 
+/// The recorder again, as the processor of the standard commands: a valid
+/// command is answered 200 (or 202 when the wait is short).
+const PROCESSOR: &str = r#"
+[[plugins]]
+name = "processor"
+wasm = "fixture_recorder.wasm"
+subscribe = ["commands"]
+commands = ["customer.register", "order.cancel.requested"]
+publish = ["audit"]
+allowed_hosts = ["http://127.0.0.1:9"]
+"#;
+
 async fn gateway() -> TestGateway {
     TestGateway::with_plugins(&format!(
-        "[admin]\nlisten = \"127.0.0.1:0\"\ntoken = \"{ADMIN_TOKEN}\"\n{}",
+        "[admin]\nlisten = \"127.0.0.1:0\"\ntoken = \"{ADMIN_TOKEN}\"\n{}{PROCESSOR}",
         recorder_manifest("")
     ))
     .await

@@ -32,6 +32,7 @@ const TOPICS: &[&str] = &[
     "customer-pushes",
     "dlq.recorder",
     "webhooks",
+    "commands",
 ];
 
 fn kafka_table(cluster: &MockCluster<'_, rdkafka::producer::DefaultProducerContext>) -> String {

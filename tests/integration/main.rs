@@ -12,6 +12,7 @@ mod browser;
 mod canary;
 mod child;
 mod cli;
+mod commands;
 mod contract_documents;
 mod crash;
 mod crm_sync;

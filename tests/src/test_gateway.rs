@@ -105,6 +105,18 @@ impl TestGateway {
         answer(r).await
     }
 
+    /// POST `body` as JSON to `/v1/commands` with `query` (e.g.
+    /// `timeout_ms=500`, or empty).
+    pub async fn post_command(&self, query: &str, body: &Value) -> Result<Answer> {
+        let r = self
+            .client
+            .post(format!("{}/v1/commands?{query}", self.url))
+            .json(body)
+            .send()
+            .await?;
+        answer(r).await
+    }
+
     /// GET a path.
     pub async fn get(&self, path: &str) -> Result<Answer> {
         answer(

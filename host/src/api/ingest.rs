@@ -39,7 +39,7 @@ pub struct IngestQuery {
 }
 
 /// Longest `reply_timeout_ms`.
-const MAX_REPLY_WAIT_MS: u64 = 30_000;
+pub(super) const MAX_REPLY_WAIT_MS: u64 = 30_000;
 
 /// Send events: one CloudEvent, the short form, or a batch.
 ///
@@ -166,6 +166,19 @@ fn parse_request(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Vec<Event>, Problem> {
+    let (json, form) = read_body(state, headers, body, ACCEPTED_TYPES)?;
+    let trace = super::trace::from_headers(headers);
+    prepare(state, json, form, principal, &trace)
+}
+
+/// The JSON body of an ingest request sent as one of `accepted` (media
+/// types), and the form its content type says the events take.
+pub(super) fn read_body(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    accepted: &[&str],
+) -> Result<(Value, Form), Problem> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -176,10 +189,10 @@ fn parse_request(
         .unwrap_or_default()
         .trim()
         .to_ascii_lowercase();
-    if !ACCEPTED_TYPES.contains(&media.as_str()) {
+    if !accepted.contains(&media.as_str()) {
         return Err(Problem::unsupported_media_type(format!(
             "Content-Type `{content_type}` is not accepted; send one of {}",
-            ACCEPTED_TYPES.join(", ")
+            accepted.join(", ")
         )));
     }
     let body = body.map_err(|rejection| {
@@ -213,8 +226,7 @@ fn parse_request(
     } else {
         Form::Any
     };
-    let trace = super::trace::from_headers(headers);
-    prepare(state, json, form, principal, &trace)
+    Ok((json, form))
 }
 
 /// Whether reading the body failed because it took too long.

@@ -5,6 +5,7 @@
 //! from the same declarations. What it shares with the WebSocket gateway
 //! and the admin API is in [`crate::web`].
 
+pub mod commands;
 pub mod inbound_webhooks;
 pub mod ingest;
 pub mod listener;
@@ -41,6 +42,7 @@ fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
 fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(ingest::post_events))
+        .routes(routes!(commands::post_command))
         .routes(routes!(inbound_webhooks::receive))
         .routes(routes!(topics::list_topics))
         .routes(routes!(topics::read_events))

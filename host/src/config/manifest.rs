@@ -25,6 +25,12 @@ pub struct PluginManifest {
     /// Topics the plugin may publish to.
     #[serde(default)]
     pub publish: Vec<String>,
+    /// Command types (`"kind": "command"` in their type files) this plugin
+    /// processes: it is their one processor, and what it does with each
+    /// (accepts, refuses, fails) answers the command. Left out of the
+    /// stored manifest when empty, so versions ids made before stay the same.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub commands: Vec<String>,
     /// Channels the plugin may push to customers' live sessions on; empty
     /// denies pushing.
     #[serde(default)]
@@ -86,6 +92,11 @@ impl PluginManifest {
     /// The consumer group whose offsets this plugin commits.
     pub fn consumer_group(&self) -> String {
         format!("streamplug.{}", self.name)
+    }
+
+    /// Whether this plugin is the processor of command type `ty`.
+    pub fn processes(&self, ty: &str) -> bool {
+        self.commands.iter().any(|c| c == ty)
     }
 
     /// Whether events of type `ty` are handed to this plugin.

@@ -8,6 +8,7 @@
 mod admin;
 mod auth;
 mod backends;
+mod commands;
 mod credentials;
 mod manifest;
 pub mod origin;

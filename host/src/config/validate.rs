@@ -47,7 +47,7 @@ pub enum ConfigError {
     },
 }
 
-fn invalid(setting: impl Into<String>, reason: impl Into<String>) -> ConfigError {
+pub(super) fn invalid(setting: impl Into<String>, reason: impl Into<String>) -> ConfigError {
     ConfigError::Invalid {
         setting: setting.into(),
         reason: reason.into(),
@@ -219,6 +219,7 @@ impl Settings {
                 return Err(invalid(at("types"), format!("unknown event type `{ty}`")));
             }
         }
+        self.validate_commands(p)?;
         let mut granted = Vec::new();
         for host in &p.allowed_hosts {
             granted.push(

@@ -8,6 +8,7 @@
 //! and commits its batch before the partition moves, so no event is handled
 //! by two members.
 
+pub mod command_outcome;
 mod dead_letter;
 mod ownership;
 mod worker;

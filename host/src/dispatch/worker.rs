@@ -11,6 +11,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use super::BATCH_SIZE;
+use super::command_outcome;
 use super::dead_letter::dead_letter;
 use crate::event::StoredEvent;
 use crate::registry::Registry;
@@ -136,6 +137,7 @@ impl PartitionWorker {
                     .increment(1);
                 let failure = match outcome {
                     Outcome::Ok => {
+                        command_outcome::settle(&version, stored, &mut effects);
                         effects.accept_current();
                         break;
                     }
@@ -215,6 +217,7 @@ impl PartitionWorker {
             reason,
             attempts,
         ));
+        command_outcome::failed(version, stored, effects, reason);
     }
 
     /// Commit the accepted effects with the progress so far, retrying while

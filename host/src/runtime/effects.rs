@@ -24,6 +24,37 @@ pub struct Staged {
     /// (already durable in a live call; the only copy in a shadow or
     /// offline one). Not applied at commit.
     pub journal: BTreeMap<String, Vec<u8>>,
+    /// The processor's refusal of the command being handled, if it refused
+    /// it. Not applied at commit: the dispatcher answers the command with it.
+    pub refusal: Option<Refusal>,
+}
+
+/// A command processor's refusal (`command.refuse`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// Conflict with state (409) or an unacceptable command (422).
+    pub kind: RefusalKind,
+    /// Why, for the sender.
+    pub reason: String,
+}
+
+/// The two ways to refuse a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefusalKind {
+    /// The command conflicts with the state it acts on.
+    Conflict,
+    /// The command is not acceptable as sent.
+    Invalid,
+}
+
+impl RefusalKind {
+    /// As the command outcome names it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Conflict => "conflict",
+            Self::Invalid => "invalid",
+        }
+    }
 }
 
 impl Staged {
@@ -56,6 +87,8 @@ pub struct Trigger {
     pub source: String,
     /// Its `traceparent`, carried to what the plugin publishes.
     pub traceparent: Option<String>,
+    /// Its type.
+    pub ty: String,
 }
 
 impl Trigger {
@@ -65,6 +98,7 @@ impl Trigger {
             id: event.id.clone(),
             source: event.source.clone(),
             traceparent: event.header("traceparent").map(str::to_owned),
+            ty: event.ty.clone(),
         }
     }
 

@@ -46,6 +46,8 @@ pub struct PluginContext {
     pub push_grants: HashSet<String>,
     /// The push log topic.
     pub push_topic: String,
+    /// Command types it processes.
+    pub commands: HashSet<String>,
     /// Config values (never secrets).
     pub config: BTreeMap<String, String>,
     /// KV quota, bytes.
@@ -79,6 +81,7 @@ impl PluginContext {
             publish_grants: manifest.publish.iter().cloned().collect(),
             push_grants: manifest.push_channels.iter().cloned().collect(),
             push_topic: host.push_topic.clone(),
+            commands: manifest.commands.iter().cloned().collect(),
             config: manifest.config.clone(),
             kv_quota: manifest.limits.kv_quota_bytes,
             journal_retention_ms: manifest.limits.journal_retention_secs.saturating_mul(1000),

@@ -59,6 +59,13 @@ pub struct IncomingEvent;
 /// its `specversion`, `id` and `source`.
 pub struct StructuredIncomingEvent;
 
+/// One command as a client sends it to `POST /v1/commands`: an
+/// [`IncomingEvent`] of a command type.
+pub struct IncomingCommand;
+
+/// One command as a structured CloudEvent.
+pub struct StructuredIncomingCommand;
+
 /// A stand-in wherever the bodies are generated: [`define_events`] puts
 /// the real definition, one variant per type of the deployment's
 /// vocabulary, in its place.
@@ -72,38 +79,65 @@ impl JsonSchema for IncomingEvent {
     }
 }
 
-impl JsonSchema for StructuredIncomingEvent {
-    fn schema_name() -> Cow<'static, str> {
-        "StructuredIncomingEvent".into()
-    }
+macro_rules! stand_in {
+    ($($ty:ident),*) => {$(
+        impl JsonSchema for $ty {
+            fn schema_name() -> Cow<'static, str> {
+                stringify!($ty).into()
+            }
 
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({})
-    }
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                json_schema!({})
+            }
+        }
+    )*};
 }
 
-/// Replace the stand-ins for `IncomingEvent` and `StructuredIncomingEvent`
-/// among a document's `definitions` (found at `path`, e.g.
-/// `#/components/schemas`): one variant per type of `vocabulary`, each
-/// type's data schema beside them.
+stand_in!(
+    StructuredIncomingEvent,
+    IncomingCommand,
+    StructuredIncomingCommand
+);
+
+/// Replace the stand-ins for `IncomingEvent`, `StructuredIncomingEvent`
+/// and their command forms among a document's `definitions` (found at
+/// `path`, e.g. `#/components/schemas`): one variant per type of
+/// `vocabulary` (per command type for the commands), each type's data
+/// schema beside them.
 pub fn define_events(vocabulary: &Vocabulary, definitions: &mut Map<String, Value>, path: &str) {
-    for (name, structured) in [("IncomingEvent", false), ("StructuredIncomingEvent", true)] {
+    let stand_ins = [
+        ("IncomingEvent", false, false),
+        ("StructuredIncomingEvent", true, false),
+        ("IncomingCommand", false, true),
+        ("StructuredIncomingCommand", true, true),
+    ];
+    for (name, structured, commands) in stand_ins {
         if !definitions.contains_key(name) {
             continue;
         }
-        let schema = one_of_the_types(vocabulary, definitions, path, structured);
+        let types: Vec<&EventType> = if commands {
+            vocabulary.command_types().collect()
+        } else {
+            vocabulary.types().iter().collect()
+        };
+        let schema = one_of_the_types(&types, definitions, path, structured);
         definitions.insert(name.into(), schema);
     }
 }
 
 fn one_of_the_types(
-    vocabulary: &Vocabulary,
+    types: &[&EventType],
     definitions: &mut Map<String, Value>,
     path: &str,
     structured: bool,
 ) -> Value {
-    let variants: Vec<Value> = vocabulary
-        .types()
+    if types.is_empty() {
+        return json!({
+            "description": "The vocabulary holds no type of this kind: nothing is valid here.",
+            "not": {},
+        });
+    }
+    let variants: Vec<Value> = types
         .iter()
         .map(|t| event_of(t, t.publish_into(definitions, path), structured))
         .collect();
@@ -191,7 +225,13 @@ macro_rules! openapi_stand_in {
     )*};
 }
 
-openapi_stand_in!(IngestBody, StructuredIncomingEvent, StructuredEventBatch);
+openapi_stand_in!(
+    IngestBody,
+    StructuredIncomingEvent,
+    StructuredEventBatch,
+    IncomingCommand,
+    StructuredIncomingCommand
+);
 
 /// Put the ingest bodies' schemas (and the data schemas of `vocabulary`'s
 /// types they refer to) into an OpenAPI document's `components.schemas`.
@@ -202,6 +242,8 @@ pub fn complete_openapi(doc: &mut Value, vocabulary: &Vocabulary) {
     generator.subschema_for::<IngestBody>();
     generator.subschema_for::<StructuredIncomingEvent>();
     generator.subschema_for::<StructuredEventBatch>();
+    generator.subschema_for::<IncomingCommand>();
+    generator.subschema_for::<StructuredIncomingCommand>();
     let mut definitions = generator.take_definitions(true);
     define_events(vocabulary, &mut definitions, "#/components/schemas");
     if let Some(schemas) = doc

@@ -11,6 +11,7 @@ use tokio::task::JoinSet;
 
 use super::frames::PushFrame;
 use super::hub::Hub;
+use crate::dispatch::command_outcome;
 use crate::storage::{EventLog, PartitionStream, StorageError};
 
 /// Pushes taken per step.
@@ -48,7 +49,12 @@ async fn tail(
                         hub.deliver(customer, &frame);
                     }
                     if let Some(cause) = stored.event.header("causationid") {
-                        hub.replies.offer(cause, frame.text.as_str());
+                        if stored.event.ty == command_outcome::OUTCOME_TYPE {
+                            let key = command_outcome::reply_key(cause);
+                            hub.replies.offer(&key, frame.text.as_str());
+                        } else {
+                            hub.replies.offer(cause, frame.text.as_str());
+                        }
                     }
                 }
             }

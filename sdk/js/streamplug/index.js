@@ -28,6 +28,7 @@
 //
 //   npx componentize-js --wit wit --world-name plugin -d http fetch-event -o plugin.wasm app.js
 
+export * as command from './command.js';
 export * as config from './config.js';
 export * as journal from './journal.js';
 export * as kv from './kv.js';

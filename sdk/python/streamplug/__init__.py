@@ -30,7 +30,9 @@ dead-letter reason.
 Outbound HTTP (``sp.http.get/post/...``) goes to the manifest's
 ``allowed_hosts`` only, and needs the ``plugin-http`` world. Wrap a call
 that must happen once per event (an SMS, a CRM case) in
-``sp.journal.run(step, lambda key: ...)``.
+``sp.journal.run(step, lambda key: ...)``. A command processor refuses
+the command it handles with ``sp.command.refuse_conflict(reason)`` or
+``sp.command.refuse_invalid(reason)``.
 
 Build with componentize-py against the gateway's ``wit/``::
 
@@ -38,7 +40,7 @@ Build with componentize-py against the gateway's ``wit/``::
     componentize-py -d wit -w plugin-http componentize app ...   # with sp.http
 """
 
-from . import config, http, journal, kv, log, settings
+from . import command, config, http, journal, kv, log, settings
 from .errors import HostError, Reject, Retry
 from .event import Event
 from .export import Plugin, export
@@ -51,6 +53,7 @@ __all__ = [
     "Plugin",
     "Reject",
     "Retry",
+    "command",
     "config",
     "export",
     "http",

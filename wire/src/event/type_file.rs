@@ -18,7 +18,8 @@
 //!
 //! `x-streamplug` holds `type` (the CloudEvents type), `version` (from 1),
 //! `origin` (`customer`, `backend` or `plugin`: who may send it), and
-//! optionally `topic` (where its events go unless an exact `[routes]` entry
+//! optionally `kind` (`event`, the default, or `command`: a request one
+//! processor plugin accepts or refuses), `topic` (where its events go unless an exact `[routes]` entry
 //! says otherwise), `key` (a JSON pointer into the event's `data` whose
 //! string is the partition key; the customer otherwise) and `subject`
 //! (`required`, the default, or `optional` for types not about one
@@ -68,6 +69,29 @@ pub enum SubjectRule {
     Optional,
 }
 
+/// What a type's events are.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// A fact: something happened; every plugin subscribed may read it.
+    #[default]
+    Event,
+    /// A request: exactly one processor plugin (its manifest's `commands`)
+    /// accepts it, emitting the events it causes, or refuses it with a
+    /// reason; `POST /v1/commands` answers with that outcome.
+    Command,
+}
+
+impl Kind {
+    /// As written in type files and the reference.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Event => "event",
+            Self::Command => "command",
+        }
+    }
+}
+
 /// The `x-streamplug` object of a type file.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -76,6 +100,8 @@ struct Metadata {
     name: String,
     version: u32,
     origin: Origin,
+    #[serde(default)]
+    kind: Kind,
     #[serde(default)]
     topic: Option<String>,
     #[serde(default)]
@@ -103,6 +129,8 @@ pub struct TypeFile {
     pub version: u32,
     /// Who may send it.
     pub origin: Origin,
+    /// An event or a command.
+    pub kind: Kind,
     /// The topic its events go to, when the file names one.
     pub topic: Option<String>,
     /// The JSON pointer into the event of its partition key, when not the
@@ -185,6 +213,7 @@ impl TypeFile {
             name: metadata.name,
             version: metadata.version,
             origin: metadata.origin,
+            kind: metadata.kind,
             topic: metadata.topic,
             key,
             subject: metadata.subject,
@@ -222,6 +251,7 @@ mod tests {
             ("feedback.submitted", 2, Origin::Customer)
         );
         assert_eq!(t.description, "Something happened.");
+        assert_eq!(t.kind, Kind::Event);
         assert!(t.schema.get("x-streamplug").is_none());
         assert_eq!(t.schema["required"], json!(["stars"]));
         assert_eq!(
@@ -229,7 +259,7 @@ mod tests {
             (None, None, SubjectRule::Required)
         );
         let text = file(
-            json!({"type": "inventory.adjusted", "version": 1, "origin": "backend",
+            json!({"type": "inventory.adjusted", "version": 1, "origin": "backend", "kind": "command",
                    "topic": "inventory", "key": "/data/sku", "subject": "optional"}),
             json!({}),
         );
@@ -237,6 +267,7 @@ mod tests {
         assert_eq!(t.topic.as_deref(), Some("inventory"));
         assert_eq!(t.key.as_deref(), Some("/data/sku"));
         assert_eq!(t.subject, SubjectRule::Optional);
+        assert_eq!(t.kind, Kind::Command);
     }
 
     #[test]
@@ -251,6 +282,13 @@ mod tests {
                     json!({}),
                 ),
                 "origin",
+            ),
+            (
+                file(
+                    json!({"type": "a.b", "version": 1, "origin": "backend", "kind": "query"}),
+                    json!({}),
+                ),
+                "kind",
             ),
             (
                 file(

@@ -2,6 +2,7 @@
 //! interface. Each checks the plugin's grant and delegates to a backend
 //! trait or to the staged effects; a denial is an error value, never a trap.
 
+mod command;
 mod config;
 pub mod journal;
 mod kv;

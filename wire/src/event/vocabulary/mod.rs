@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::field_error::FieldError;
 use super::schema_check::CompiledSchema;
-pub use super::type_file::{Origin, SubjectRule, TypeFile, TypeFileError};
+pub use super::type_file::{Kind, Origin, SubjectRule, TypeFile, TypeFileError};
 pub use published::TypeSchema;
 
 mod published;
@@ -42,6 +42,10 @@ const STANDARD_FILES: &[(&str, &str)] = &[
         include_str!("../../../event-types/customer.updated.json"),
     ),
     (
+        "customer.register.json",
+        include_str!("../../../event-types/customer.register.json"),
+    ),
+    (
         "order.placed.json",
         include_str!("../../../event-types/order.placed.json"),
     ),
@@ -60,6 +64,10 @@ const STANDARD_FILES: &[(&str, &str)] = &[
     (
         "order.cancelled.json",
         include_str!("../../../event-types/order.cancelled.json"),
+    ),
+    (
+        "order.cancel.requested.json",
+        include_str!("../../../event-types/order.cancel.requested.json"),
     ),
     (
         "support.message.json",
@@ -84,6 +92,8 @@ pub struct EventType {
     pub version: u32,
     /// Who may send it.
     pub origin: Origin,
+    /// An event or a command.
+    pub kind: Kind,
     /// The topic its file names, if any (an exact `[routes]` entry wins).
     pub topic: Option<String>,
     /// The JSON pointer into the event of its partition key (`/data/...`),
@@ -107,6 +117,7 @@ impl EventType {
             name: t.name,
             version: t.version,
             origin: t.origin,
+            kind: t.kind,
             topic: t.topic,
             key: t.key,
             subject: t.subject,
@@ -249,6 +260,16 @@ impl Vocabulary {
     /// The newest version of the type named `name`, if there is one.
     pub fn lookup(&self, name: &str) -> Option<&EventType> {
         self.versions(name).next()
+    }
+
+    /// Whether `name` is a command type ([`Kind::Command`]).
+    pub fn is_command(&self, name: &str) -> bool {
+        self.lookup(name).is_some_and(|t| t.kind == Kind::Command)
+    }
+
+    /// Every accepted version of every command type, in order.
+    pub fn command_types(&self) -> impl Iterator<Item = &EventType> {
+        self.types.iter().filter(|t| t.kind == Kind::Command)
     }
 
     /// The accepted versions of the type named `name`, newest first.

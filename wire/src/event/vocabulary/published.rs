@@ -70,6 +70,7 @@ impl Vocabulary {
                 name: t.name.clone(),
                 version: t.version,
                 origin: t.origin.as_str(),
+                kind: t.kind.as_str(),
                 topic: t.topic.clone(),
                 key: t.key.clone(),
                 customer_required: t.subject == SubjectRule::Required,
@@ -90,7 +91,7 @@ impl Vocabulary {
     pub fn reference_markdown(&self) -> String {
         let mut md = String::from(include_str!("events_intro.md"));
         md.push_str(
-            "\n| type | version | sent by | topic | partition key | meaning |\n|---|---|---|---|---|---|\n",
+            "\n| type | kind | version | sent by | topic | partition key | meaning |\n|---|---|---|---|---|---|---|\n",
         );
         for t in &self.types {
             let topic = t
@@ -102,8 +103,9 @@ impl Vocabulary {
                 .as_deref()
                 .map_or("the customer".into(), |k| format!("`{k}`"));
             md.push_str(&format!(
-                "| `{}` | {} | {} | {topic} | {key} | {} |\n",
+                "| `{}` | {} | {} | {} | {topic} | {key} | {} |\n",
                 t.name,
+                t.kind.as_str(),
                 t.version,
                 t.origin.as_str(),
                 t.description
@@ -136,6 +138,9 @@ pub struct TypeSchema {
     /// `backend` (keys and staff only) or `plugin` (the gateway's plugins
     /// only).
     pub origin: &'static str,
+    /// `event` (a fact) or `command` (a request its one processor plugin
+    /// accepts or refuses; send it to `POST /v1/commands`).
+    pub kind: &'static str,
     /// The topic its definition names, if any (an exact route in the
     /// configuration wins; otherwise the routes decide).
     #[serde(skip_serializing_if = "Option::is_none")]
