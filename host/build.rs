@@ -1,4 +1,5 @@
-//! Builds the first-party plugins (recommend, support-bot, crm-sync) for
+//! Builds the first-party plugins (recommend, support-bot, crm-sync,
+//! customer-registry, order-processor) for
 //! `wasm32-wasip2` and puts them in `OUT_DIR`, where `src/builtin.rs`
 //! embeds them: a `streamplug` installed with `cargo install --path host`
 //! runs its embedded default (and any config naming `builtin:<plugin>`)
@@ -22,10 +23,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The embedded plugins: workspace package, component file.
-const PLUGINS: [(&str, &str); 3] = [
+const PLUGINS: [(&str, &str); 5] = [
     ("recommend", "recommend.wasm"),
     ("support-bot", "support_bot.wasm"),
     ("crm-sync", "crm_sync.wasm"),
+    ("customer-registry", "customer_registry.wasm"),
+    ("order-processor", "order_processor.wasm"),
 ];
 
 fn main() {

@@ -12,7 +12,7 @@ pub const PREFIX: &str = "builtin:";
 
 /// The built-in plugins: name, component (empty when the build embedded
 /// none, `STREAMPLUG_EMBED_PLUGINS=0`).
-const PLUGINS: [(&str, &[u8]); 3] = [
+const PLUGINS: [(&str, &[u8]); 5] = [
     (
         "recommend",
         include_bytes!(concat!(env!("OUT_DIR"), "/recommend.wasm")),
@@ -24,6 +24,14 @@ const PLUGINS: [(&str, &[u8]); 3] = [
     (
         "crm-sync",
         include_bytes!(concat!(env!("OUT_DIR"), "/crm_sync.wasm")),
+    ),
+    (
+        "customer-registry",
+        include_bytes!(concat!(env!("OUT_DIR"), "/customer_registry.wasm")),
+    ),
+    (
+        "order-processor",
+        include_bytes!(concat!(env!("OUT_DIR"), "/order_processor.wasm")),
     ),
 ];
 
@@ -92,7 +100,13 @@ mod tests {
 
     #[test]
     fn the_first_party_plugins_are_embedded_and_named() {
-        for name in ["recommend", "support-bot", "crm-sync"] {
+        for name in [
+            "recommend",
+            "support-bot",
+            "crm-sync",
+            "customer-registry",
+            "order-processor",
+        ] {
             let wasm = component(name).unwrap();
             // A component, not a core module: `\0asm`, then layer 1.
             assert_eq!(&wasm[..4], b"\0asm", "{name}");
@@ -101,7 +115,7 @@ mod tests {
         let err = component("recomend").unwrap_err().to_string();
         assert_eq!(
             err,
-            "there is no built-in plugin `recomend` (built in: recommend, support-bot, crm-sync)"
+            "there is no built-in plugin `recomend` (built in: recommend, support-bot, crm-sync, customer-registry, order-processor)"
         );
         assert_eq!(name_in(Path::new("builtin:recommend")), Some("recommend"));
         assert_eq!(name_in(Path::new("recommend.wasm")), None);

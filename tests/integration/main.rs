@@ -12,6 +12,7 @@ mod browser;
 mod canary;
 mod child;
 mod cli;
+mod command_processors;
 mod commands;
 mod contract_documents;
 mod crash;

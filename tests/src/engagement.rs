@@ -60,6 +60,7 @@ name = "support-bot"
 wasm = "support_bot.wasm"
 subscribe = ["support-inquiries", "order-events", "customer-interactions"]
 push_channels = ["support"]
+publish = ["commands"]
 allowed_hosts = ["{url}"]
 credentials = {{ "{url}" = "salesforce" }}
 [plugins.retry]
@@ -67,6 +68,7 @@ max_attempts = {max_attempts}
 initial_backoff_ms = 20
 [plugins.config]
 salesforce_url = "{url}"
+commands_topic = "commands"
 "#,
         url = sf.url
     )
@@ -109,12 +111,32 @@ delivery_report_url = "http://127.0.0.1:{port}/v1/webhooks/infobip?token={HOOK_T
     )
 }
 
-/// The three first-party plugins on the doubles: recommend, the support
-/// bot and crm-sync (orders on `account`, reports to the gateway on
-/// `port`), with the credentials they need.
+/// The command processors: customer-registry (`customer.register`) and
+/// order-processor (`order.cancel.requested`).
+pub const COMMAND_PROCESSORS: &str = r#"
+[[plugins]]
+name = "customer-registry"
+wasm = "customer_registry.wasm"
+subscribe = ["commands"]
+types = ["customer.register"]
+commands = ["customer.register"]
+publish = ["customer-interactions"]
+
+[[plugins]]
+name = "order-processor"
+wasm = "order_processor.wasm"
+subscribe = ["commands", "order-events"]
+types = ["order.*"]
+commands = ["order.cancel.requested"]
+publish = ["order-events"]
+"#;
+
+/// The first-party plugins on the doubles: recommend, the support bot,
+/// crm-sync (orders on `account`, reports to the gateway on `port`) and
+/// the command processors, with the credentials they need.
 pub fn engagement_plugins(sf: &Salesforce, ib: &Infobip, account: &str, port: u16) -> String {
     format!(
-        "{}{RECOMMEND_MANIFEST}{}{}",
+        "{}{RECOMMEND_MANIFEST}{COMMAND_PROCESSORS}{}{}",
         crm_settings(sf, ib),
         support_bot_plugin(sf, 5),
         crm_sync_plugin(sf, ib, account, port, 5, CRM_TOPICS)
@@ -128,10 +150,20 @@ pub async fn crm_sync_gateway(
     max_attempts: u32,
     topics: &[&str],
 ) -> Result<crate::TestGateway> {
+    crm_sync_gateway_with(doubles, max_attempts, topics, "").await
+}
+
+/// [`crm_sync_gateway`], with the plugin tables of `others` beside it.
+pub async fn crm_sync_gateway_with(
+    doubles: &Doubles,
+    max_attempts: u32,
+    topics: &[&str],
+    others: &str,
+) -> Result<crate::TestGateway> {
     let Doubles { sf, ib, account } = doubles;
     let port = crate::free_port()?;
     let plugins = format!(
-        "{}{}",
+        "{}{}{others}",
         crm_settings(sf, ib),
         crm_sync_plugin(sf, ib, account, port, max_attempts, topics)
     );

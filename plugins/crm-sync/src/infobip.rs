@@ -26,13 +26,17 @@ pub struct Infobip {
 pub struct About<'a> {
     /// Customer id.
     pub customer: &'a str,
-    /// Order id.
-    pub order: &'a str,
+    /// Order id, when the message is about an order.
+    pub order: Option<&'a str>,
 }
 
 impl About<'_> {
     fn callback_data(&self) -> String {
-        json!({"customer": self.customer, "order": self.order}).to_string()
+        match self.order {
+            Some(order) => json!({"customer": self.customer, "order": order}),
+            None => json!({"customer": self.customer}),
+        }
+        .to_string()
     }
 }
 
@@ -203,7 +207,7 @@ mod tests {
     fn sms_asks_for_a_delivery_report_about_the_customer_and_order() {
         let about = About {
             customer: "alice",
-            order: "o-1",
+            order: Some("o-1"),
         };
         let r = account(Some("https://gw/v1/webhooks/infobip?token=t")).sms_request(
             "41793026727",

@@ -2,6 +2,10 @@
 //! and confirms their orders through Infobip.
 //!
 //! - `customer.updated` upserts the Contact by external id (the customer id).
+//! - `customer.registered` (a `customer.register` command the registry
+//!   accepted) upserts the Contact too, and sends the customer a welcome
+//!   email (when a sender is configured): one journal step, so once per
+//!   customer whatever fails between ([`welcome`]).
 //! - `order.*` upserts the Order by external id (the order id), billed to
 //!   the Contact, with its lifecycle in `Shop_Status__c`; `order.placed`
 //!   also sends a confirmation SMS (and an email when the customer has an
@@ -35,6 +39,7 @@ pub mod delivery_reports;
 pub mod infobip;
 pub mod interactions;
 pub mod orders;
+pub mod welcome;
 
 use salesforce_client::{Composite, Profile, Salesforce};
 use serde::Deserialize;
@@ -183,7 +188,7 @@ impl CrmSync {
         }
         let about = About {
             customer,
-            order: order_id,
+            order: Some(order_id),
         };
         let greeting = profile
             .name
@@ -233,6 +238,29 @@ impl CrmSync {
             }
         }
         kv::set(&key, b"1")?;
+        Ok(())
+    }
+
+    /// Send a newly registered customer the welcome email, once.
+    fn welcome(&self, customer: &str, profile: &Profile) -> Result<(), HandleError> {
+        let (Some(infobip), Some(email)) = (&self.infobip, profile.email.as_deref()) else {
+            return Ok(());
+        };
+        if !address::is_email(email) {
+            streamplug_sdk::warn!("{customer}'s email is not one plain address; no welcome");
+            return Ok(());
+        }
+        let about = About {
+            customer,
+            order: None,
+        };
+        let (subject, text) = welcome::message(profile.name.as_deref());
+        let sent: Option<String> = journal::run(&format!("welcome:{customer}"), |key| {
+            infobip.send_email(email, &subject, &text, about, key)
+        })?;
+        if let Some(id) = sent {
+            streamplug_sdk::info!("{customer} welcomed by email {id}");
+        }
         Ok(())
     }
 
@@ -321,6 +349,12 @@ impl Plugin for CrmSync {
                 profile.merge(event.json()?);
                 self.org.send(self.with_contact(&customer, &profile))?;
                 kv::set_json(&profile_key, &profile)
+            }
+            "customer.registered" => {
+                profile.merge(event.json()?);
+                self.org.send(self.with_contact(&customer, &profile))?;
+                kv::set_json(&profile_key, &profile)?;
+                self.welcome(&customer, &profile)
             }
             t if t.starts_with("order.") => self.sync_order(&event, &customer, &profile),
             t if self.notable.iter().any(|n| n == t) => {

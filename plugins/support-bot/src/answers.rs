@@ -23,6 +23,13 @@ pub enum Reply {
         /// Why.
         reason: String,
     },
+    /// Ask for the order to be cancelled (`order.cancel.requested`, which
+    /// the order's processor accepts or refuses); a human takes over when
+    /// the bot has no commands topic to ask on.
+    Cancel {
+        /// The order.
+        order: String,
+    },
 }
 
 fn money(o: &OrderState) -> String {
@@ -96,8 +103,8 @@ pub fn reply(intent: &Intent, orders: &Orders, policy: &Policy) -> Reply {
             Some(o) if o.status == "cancelled" => {
                 Reply::Answer(format!("Order {} is already cancelled.", o.order))
             }
-            Some(o) => Reply::Escalate {
-                reason: format!("Cancellation request for order {}", o.order),
+            Some(o) => Reply::Cancel {
+                order: o.order.clone(),
             },
             None => Reply::Answer(
                 "Which order would you like to cancel? Please send its number.".to_owned(),
@@ -190,8 +197,8 @@ mod tests {
         placed.apply("order.placed", &json!({"order": "o-2"}), None);
         assert_eq!(
             reply(&Intent::CancelOrder { order: None }, &placed, &policy()),
-            Reply::Escalate {
-                reason: "Cancellation request for order o-2".into()
+            Reply::Cancel {
+                order: "o-2".into()
             }
         );
         assert!(matches!(

@@ -14,12 +14,18 @@
 //!   Creating the Case and each comment are journal steps: a retried event
 //!   never opens a second Case or comments twice.
 //!
+//! - Asked to cancel an order that has not shipped, the bot sends the
+//!   `order.cancel.requested` command to `commands_topic` (when configured;
+//!   it escalates otherwise): the order's processor decides, and its
+//!   outcome reaches the shopper's sessions on channel `commands`.
+//!
 //! Config ([`Settings`]; any other key refuses the plugin):
 //! `salesforce_url` (required), `api_version` (`v64.0`),
 //! `contact_external_id` (`External_Id__c`), `case_external_id`
 //! (`Streamplug_Key__c`: an external-id field on Case that holds each
 //! escalation's idempotency key), `return_days` (`30`),
-//! `shipping` (`2-4 business days`), `push_channel` (`support`).
+//! `shipping` (`2-4 business days`), `push_channel` (`support`),
+//! `commands_topic` (none; the manifest must grant it in `publish`).
 
 pub mod answers;
 pub mod crm;
@@ -28,7 +34,7 @@ pub mod orders;
 
 use serde::Deserialize;
 use serde_json::{Value, json};
-use streamplug_sdk::{Event, HandleError, Plugin, journal, kv, push};
+use streamplug_sdk::{Event, HandleError, Plugin, journal, kv, publish, push};
 
 use answers::{Policy, Reply};
 use crm::{CaseRef, CaseState, Crm};
@@ -63,6 +69,10 @@ pub struct Settings {
     /// The channel replies are pushed on.
     #[serde(default = "default_push_channel")]
     pub push_channel: String,
+    /// Where the bot sends commands (`order.cancel.requested`); without
+    /// it, cancellations go to a human.
+    #[serde(default)]
+    pub commands_topic: Option<String>,
 }
 
 fn default_case_external_id() -> String {
@@ -94,6 +104,7 @@ pub struct SupportBot {
     crm: Crm,
     policy: Policy,
     channel: String,
+    commands_topic: Option<String>,
 }
 
 fn remember(customer: &str, line: String) -> Result<(), HandleError> {
@@ -178,8 +189,29 @@ fn answer(event: &Event, customer: &str, bot: &SupportBot) -> Result<(), HandleE
             journal::run("comment", |_| bot.crm.add_comment(&case.id, &message.text))?;
         streamplug_sdk::debug!("message added to case {} as comment {comment}", case.number);
     }
-    match answers::reply(&intent, &orders, &bot.policy) {
+    // Without a commands topic, a cancellation goes to a human.
+    let decided = match (
+        answers::reply(&intent, &orders, &bot.policy),
+        &bot.commands_topic,
+    ) {
+        (Reply::Cancel { order }, None) => Reply::Escalate {
+            reason: format!("Cancellation request for order {order}"),
+        },
+        (decided, _) => decided,
+    };
+    match decided {
         Reply::Answer(text) => reply["text"] = json!(text),
+        Reply::Cancel { order } => {
+            let topic = bot.commands_topic.as_deref().unwrap_or_default();
+            publish::to(topic, "order.cancel.requested")
+                .subject(customer)
+                .json(&json!({"order": order, "reason": "asked in the support chat"}))?
+                .send()?;
+            reply["text"] = json!(format!(
+                "I have asked for order {order} to be cancelled; you will see the answer here in a moment."
+            ));
+            reply["cancel_requested"] = json!(order);
+        }
         Reply::Escalate { reason } => {
             let case = match open {
                 Some(case) => case,
@@ -236,6 +268,7 @@ impl Plugin for SupportBot {
                 shipping: config.shipping,
             },
             channel: config.push_channel,
+            commands_topic: config.commands_topic,
         })
     }
 

@@ -46,6 +46,10 @@ const STANDARD_FILES: &[(&str, &str)] = &[
         include_str!("../../../event-types/customer.register.json"),
     ),
     (
+        "customer.registered.json",
+        include_str!("../../../event-types/customer.registered.json"),
+    ),
+    (
         "order.placed.json",
         include_str!("../../../event-types/order.placed.json"),
     ),
