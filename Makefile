@@ -82,6 +82,9 @@ docs:
 	$(CARGO) run -q -p streamplug -- openapi > docs/openapi.json
 	$(CARGO) run -q -p streamplug -- openapi --admin > docs/admin-openapi.json
 	$(CARGO) run -q -p streamplug -- asyncapi > docs/asyncapi.json
+	$(CARGO) run -q -p streamplug -- schemas codegen --lang rust > sdk/src/vocabulary.rs
+	$(CARGO) run -q -p streamplug -- schemas codegen --lang python > sdk/python/streamplug/vocabulary.py
+	$(CARGO) run -q -p streamplug -- schemas codegen --lang ts > sdk/js/streamplug/vocabulary.d.ts
 
 # Coverage-guided fuzzing of the parsers that read what the internet sends
 # (cargo-fuzz on nightly; fuzz/, bodies in wire/src/fuzzing.rs): each target

@@ -12,11 +12,17 @@ pub fn pretty_json(value: &impl serde::Serialize) -> String {
 /// Fail unless `docs/<name>` holds `generated`.
 #[cfg(test)]
 pub fn assert_current(name: &str, generated: &str) {
-    let path = format!("{}/../docs/{name}", env!("CARGO_MANIFEST_DIR"));
-    let on_disk = std::fs::read_to_string(path).unwrap_or_default();
+    assert_file_current(&format!("docs/{name}"), generated);
+}
+
+/// Fail unless the workspace's file `path` holds `generated`.
+#[cfg(test)]
+pub fn assert_file_current(path: &str, generated: &str) {
+    let full = format!("{}/../{path}", env!("CARGO_MANIFEST_DIR"));
+    let on_disk = std::fs::read_to_string(full).unwrap_or_default();
     assert!(
         on_disk == generated,
-        "docs/{name} is out of date: run `make docs`"
+        "{path} is out of date: run `make docs`"
     );
 }
 

@@ -10,6 +10,7 @@ pub mod api;
 pub mod auth;
 pub mod builtin;
 pub mod cli;
+pub mod codegen;
 pub mod config;
 pub mod dispatch;
 pub mod docs_file;

@@ -3,8 +3,8 @@
 use anyhow::Context as _;
 use clap::Parser as _;
 use std::io::Write as _;
-use streamplug::cli::{Cli, Command};
-use streamplug::config::Settings;
+use streamplug::cli::{Cli, Command, SchemasAction};
+use streamplug::config::{Overrides, Settings};
 use streamplug::gateway::Gateway;
 use tracing_subscriber::EnvFilter;
 
@@ -75,7 +75,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let text = streamplug::cli::keys::run(&args).map_err(anyhow::Error::msg)?;
             std::io::stdout().write_all(text.as_bytes())?;
         }
-        Command::Schemas { markdown } => {
+        Command::Schemas {
+            action: Some(SchemasAction::Codegen { lang, config }),
+            ..
+        } => {
+            let vocabulary = match config {
+                Some(file) => Settings::load(Some(&file), &Overrides::default())?
+                    .event_types
+                    .0
+                    .clone(),
+                None => streamplug::event::vocabulary::Vocabulary::shared_standard().clone(),
+            };
+            let text = streamplug::codegen::generate(&vocabulary, lang);
+            std::io::stdout().write_all(text.as_bytes())?;
+        }
+        Command::Schemas { markdown, .. } => {
             let text = if markdown {
                 streamplug::event::vocabulary::Vocabulary::standard().reference_markdown()
             } else {

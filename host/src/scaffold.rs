@@ -82,6 +82,7 @@ const RUST: &[(&str, &str)] = embed!(
     "streamplug-sdk/src/log.rs" => "../../sdk/src/log.rs",
     "streamplug-sdk/src/publish.rs" => "../../sdk/src/publish.rs",
     "streamplug-sdk/src/push.rs" => "../../sdk/src/push.rs",
+    "streamplug-sdk/src/vocabulary.rs" => "../../sdk/src/vocabulary.rs",
 );
 
 const PYTHON: &[(&str, &str)] = embed!(
@@ -100,6 +101,7 @@ const PYTHON: &[(&str, &str)] = embed!(
     "streamplug/publish.py" => "../../sdk/python/streamplug/publish.py",
     "streamplug/push.py" => "../../sdk/python/streamplug/push.py",
     "streamplug/settings.py" => "../../sdk/python/streamplug/settings.py",
+    "streamplug/vocabulary.py" => "../../sdk/python/streamplug/vocabulary.py",
 );
 
 const JS: &[(&str, &str)] = embed!(
@@ -117,6 +119,7 @@ const JS: &[(&str, &str)] = embed!(
     "streamplug/publish.js" => "../../sdk/js/streamplug/publish.js",
     "streamplug/push.js" => "../../sdk/js/streamplug/push.js",
     "streamplug/settings.js" => "../../sdk/js/streamplug/settings.js",
+    "streamplug/vocabulary.d.ts" => "../../sdk/js/streamplug/vocabulary.d.ts",
 );
 
 /// Versions of the crates the Rust SDK copy depends on (kept equal to the
@@ -278,10 +281,9 @@ mod tests {
             embedded(PYTHON, "streamplug/"),
             files_in("sdk/python/streamplug", ".py")
         );
-        assert_eq!(
-            embedded(JS, "streamplug/"),
-            files_in("sdk/js/streamplug", ".js")
-        );
+        let mut js = files_in("sdk/js/streamplug", ".js");
+        js.extend(files_in("sdk/js/streamplug", ".d.ts"));
+        assert_eq!(embedded(JS, "streamplug/"), js);
     }
 
     #[test]

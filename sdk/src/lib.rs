@@ -66,6 +66,7 @@ pub mod kv;
 pub mod log;
 pub mod publish;
 pub mod push;
+pub mod vocabulary;
 
 pub use error::HandleError;
 pub use event::Event;

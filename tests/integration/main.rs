@@ -12,6 +12,7 @@ mod browser;
 mod canary;
 mod child;
 mod cli;
+mod codegen;
 mod command_processors;
 mod commands;
 mod contract_documents;

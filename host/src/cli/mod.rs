@@ -47,6 +47,9 @@ pub enum Command {
         /// Print the reference page (docs/events.md) instead of JSON.
         #[arg(long)]
         markdown: bool,
+        /// Write types from the schemas instead.
+        #[command(subcommand)]
+        action: Option<SchemasAction>,
     },
     /// Print the OpenAPI 3.1 document of the HTTP API (what
     /// `GET /v1/openapi.json` serves, and docs/openapi.json holds).
@@ -59,6 +62,22 @@ pub enum Command {
     /// Print the AsyncAPI 3.0 document of the WebSocket sessions and the
     /// topics (docs/asyncapi.json holds it).
     Asyncapi,
+}
+
+/// What `streamplug schemas` does besides printing them.
+#[derive(Debug, Subcommand)]
+pub enum SchemasAction {
+    /// Print each event type's data as types of a language: Rust structs
+    /// (serde), Python `TypedDict`s or TypeScript interfaces.
+    Codegen {
+        /// The language.
+        #[arg(long, value_enum)]
+        lang: crate::codegen::Lang,
+        /// A configuration whose `[vocabulary]` (the deployment's own
+        /// types) to use instead of the standard set.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
 }
 
 /// Where the configuration comes from.

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 import streamplug as sp
+from streamplug.vocabulary import ProductViewed
 
 
 @dataclass
@@ -21,8 +22,10 @@ class ViewCounter(sp.Plugin):
         self.topic = config.topic
 
     def handle(self, event: sp.Event) -> None:
-        # Data that is not JSON rejects the event to the dead-letter topic.
-        product = event.json()["product"]
+        # Data that is not JSON rejects the event to the dead-letter topic;
+        # its type is the vocabulary's (`streamplug schemas codegen`).
+        viewed: ProductViewed = event.json()
+        product = viewed["product"]
         views = (sp.kv.get_json(f"views:{product}") or 0) + 1
         sp.kv.set_json(f"views:{product}", views)
         sp.publish(

@@ -40,7 +40,7 @@ Build with componentize-py against the gateway's ``wit/``::
     componentize-py -d wit -w plugin-http componentize app ...   # with sp.http
 """
 
-from . import command, config, http, journal, kv, log, settings
+from . import command, config, http, journal, kv, log, settings, vocabulary
 from .errors import HostError, Reject, Retry
 from .event import Event
 from .export import Plugin, export
@@ -63,4 +63,5 @@ __all__ = [
     "publish",
     "push",
     "settings",
+    "vocabulary",
 ]

@@ -1,12 +1,9 @@
 //! {{name}}: counts how often each product is viewed and publishes the count.
 
 use serde::Deserialize;
+// The vocabulary's event data as types (`streamplug schemas codegen`).
+use streamplug_sdk::vocabulary::ProductViewed;
 use streamplug_sdk::{Event, HandleError, Plugin, kv, publish};
-
-#[derive(Deserialize)]
-struct Viewed {
-    product: String,
-}
 
 /// `[plugins.config]` in the manifest: each key a field, parsed from its
 /// text; a missing key takes the default, an unknown one refuses the plugin.
@@ -42,7 +39,7 @@ impl Plugin for ViewCounter {
 
     fn handle(&self, event: Event) -> Result<(), HandleError> {
         // Data that does not parse rejects the event to the dead-letter topic.
-        let viewed: Viewed = event.json()?;
+        let viewed: ProductViewed = event.json()?;
         let key = format!("views:{}", viewed.product);
         let views = kv::get_json::<u64>(&key)?.unwrap_or(0) + 1;
         kv::set_json(&key, &views)?;
