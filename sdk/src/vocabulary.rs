@@ -10,6 +10,7 @@ pub struct PageViewed {
     /// Path of the page, e.g. `/checkout`.
     pub page: String,
     /// Referring page or campaign.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub referrer: Option<String>,
 }
 
@@ -22,12 +23,15 @@ impl PageViewed {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProductViewed {
     /// Product category, e.g. `shoes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
     /// Unit price, not negative.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<f64>,
     /// Product id (SKU).
     pub product: String,
     /// Quantity (cart events), at least 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quantity: Option<i64>,
 }
 
@@ -40,12 +44,15 @@ impl ProductViewed {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CartItemAdded {
     /// Product category, e.g. `shoes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
     /// Unit price, not negative.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<f64>,
     /// Product id (SKU).
     pub product: String,
     /// Quantity (cart events), at least 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quantity: Option<i64>,
 }
 
@@ -60,6 +67,7 @@ pub struct CartItemRemoved {
     /// Product id (SKU).
     pub product: String,
     /// Quantity removed; all of it when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quantity: Option<i64>,
 }
 
@@ -72,12 +80,16 @@ impl CartItemRemoved {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CustomerUpdated {
     /// E-mail address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// Preferred language, e.g. `en`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
     /// Full name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Phone number in E.164 form, e.g. `+4915112345678`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
 }
 
@@ -165,14 +177,18 @@ impl OrderPlaced {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrderPaid {
     /// Carrier (shipped).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub carrier: Option<String>,
     /// Expected delivery date, RFC 3339 date (shipped).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub eta: Option<String>,
     /// Order id.
     pub order: String,
     /// Why (cancelled).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// Tracking number (shipped).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tracking: Option<String>,
 }
 
@@ -185,14 +201,18 @@ impl OrderPaid {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrderShipped {
     /// Carrier (shipped).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub carrier: Option<String>,
     /// Expected delivery date, RFC 3339 date (shipped).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub eta: Option<String>,
     /// Order id.
     pub order: String,
     /// Why (cancelled).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// Tracking number (shipped).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tracking: Option<String>,
 }
 
@@ -205,14 +225,18 @@ impl OrderShipped {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrderDelivered {
     /// Carrier (shipped).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub carrier: Option<String>,
     /// Expected delivery date, RFC 3339 date (shipped).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub eta: Option<String>,
     /// Order id.
     pub order: String,
     /// Why (cancelled).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// Tracking number (shipped).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tracking: Option<String>,
 }
 
@@ -225,14 +249,18 @@ impl OrderDelivered {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrderCancelled {
     /// Carrier (shipped).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub carrier: Option<String>,
     /// Expected delivery date, RFC 3339 date (shipped).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub eta: Option<String>,
     /// Order id.
     pub order: String,
     /// Why (cancelled).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// Tracking number (shipped).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tracking: Option<String>,
 }
 
@@ -260,6 +288,7 @@ impl OrderCancelRequested {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SupportMessage {
     /// Chat session id, to thread replies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session: Option<String>,
     /// What the shopper wrote.
     pub text: String,
@@ -276,18 +305,23 @@ pub struct MessageStatus {
     /// `sms` or `email`.
     pub channel: String,
     /// Detailed status, e.g. `DELIVERED_TO_HANDSET`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
     /// When the final status was reached, as reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub done_at: Option<String>,
     /// Error name when it failed, e.g. `EC_ABSENT_SUBSCRIBER`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// The provider's message id.
     pub message: String,
     /// The order the message was about, if the sender said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order: Option<String>,
     /// Status group: `PENDING`, `UNDELIVERABLE`, `DELIVERED`, `EXPIRED`, `REJECTED`.
     pub status: String,
     /// Phone number or address it went to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
 }
 
@@ -306,6 +340,7 @@ pub struct WebhookReceived {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body_base64: Option<String>,
     /// The request's `Content-Type`, if it had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
     /// The request's query parameters, but a URL token.
     #[serde(default, skip_serializing_if = "Option::is_none")]

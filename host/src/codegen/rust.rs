@@ -55,11 +55,17 @@ fn field_of(out: &mut String, field: &Field) {
     if ident.trim_start_matches("r#") != field.name {
         let _ = writeln!(out, "    #[serde(rename = {:?})]", field.name);
     }
+    // An optional field is left out when `None` (absent and `null` read
+    // alike); a required nullable one is written as `null`.
     let ty = match (&field.shape, field.required) {
-        (Shape::Nullable(_), _) | (_, true) => type_of(&field.shape),
+        (shape, true) => type_of(shape),
         (shape, false) => {
+            let inner = match shape {
+                Shape::Nullable(inner) => inner.as_ref(),
+                other => other,
+            };
             out.push_str("    #[serde(default, skip_serializing_if = \"Option::is_none\")]\n");
-            format!("Option<{}>", type_of(shape))
+            format!("Option<{}>", type_of(inner))
         }
     };
     let _ = writeln!(out, "    pub {ident}: {ty},");

@@ -21,9 +21,10 @@
 pub mod registration;
 
 use serde::Deserialize;
+use streamplug_sdk::vocabulary::{CustomerRegister, CustomerRegistered};
 use streamplug_sdk::{Event, HandleError, Plugin, command, kv, publish};
 
-use registration::{Decision, Registration, decide};
+use registration::{Decision, decide, registered};
 
 /// The plugin's `[plugins.config]`.
 #[derive(Debug, Deserialize)]
@@ -53,17 +54,17 @@ impl Plugin for CustomerRegistry {
     }
 
     fn handle(&self, event: Event) -> Result<(), HandleError> {
-        if event.ty() != "customer.register" {
+        if event.ty() != CustomerRegister::TYPE {
             return Ok(());
         }
         let Some(customer) = event.subject() else {
             return Err(HandleError::reject("customer.register names no customer"));
         };
-        let registration: Registration = event.json()?;
+        let registration: CustomerRegister = event.json()?;
         let email = registration.email.trim().to_lowercase();
         let holder: Option<String> = kv::get_json(&format!("email:{email}"))?;
-        let registered: Option<String> = kv::get_json(&format!("customer:{customer}"))?;
-        match decide(customer, &email, holder.as_deref(), registered.as_deref()) {
+        let address: Option<String> = kv::get_json(&format!("customer:{customer}"))?;
+        match decide(customer, &email, holder.as_deref(), address.as_deref()) {
             Decision::Refuse(reason) => command::refuse_conflict(&reason)?,
             Decision::AlreadyDone => {
                 streamplug_sdk::info!("{customer} registered again as {email}; nothing to do");
@@ -71,9 +72,9 @@ impl Plugin for CustomerRegistry {
             Decision::Register => {
                 kv::set_json(&format!("email:{email}"), &customer)?;
                 kv::set_json(&format!("customer:{customer}"), &email)?;
-                publish::to(&self.topic, "customer.registered")
+                publish::to(&self.topic, CustomerRegistered::TYPE)
                     .subject(customer)
-                    .json(&registration.registered(&email))?
+                    .json(&registered(registration, &email))?
                     .send()?;
             }
         }

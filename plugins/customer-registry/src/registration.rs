@@ -1,41 +1,16 @@
 //! What a registration asks for, and whether it may have it.
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use streamplug_sdk::vocabulary::{CustomerRegister, CustomerRegistered};
 
-/// The data of `customer.register`.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Registration {
-    /// E-mail address.
-    pub email: String,
-    /// Full name.
-    pub name: String,
-    /// Phone number (E.164).
-    #[serde(default)]
-    pub phone: Option<String>,
-    /// Preferred language.
-    #[serde(default)]
-    pub locale: Option<String>,
-    /// Whether the customer agreed to marketing messages.
-    #[serde(default)]
-    pub marketing_consent: Option<bool>,
-}
-
-impl Registration {
-    /// The data of the `customer.registered` it becomes, under `email`
-    /// (the address in lower case).
-    pub fn registered(&self, email: &str) -> Value {
-        let mut data = json!({"email": email, "name": self.name});
-        if let Some(phone) = &self.phone {
-            data["phone"] = json!(phone);
-        }
-        if let Some(locale) = &self.locale {
-            data["locale"] = json!(locale);
-        }
-        if let Some(consent) = self.marketing_consent {
-            data["marketing_consent"] = json!(consent);
-        }
-        data
+/// The `customer.registered` data a registration `r` becomes, under
+/// `email` (its address in lower case).
+pub fn registered(r: CustomerRegister, email: &str) -> CustomerRegistered {
+    CustomerRegistered {
+        email: email.to_owned(),
+        name: r.name,
+        phone: r.phone,
+        locale: r.locale,
+        marketing_consent: r.marketing_consent,
     }
 }
 
@@ -94,13 +69,13 @@ mod tests {
 
     #[test]
     fn the_registered_event_carries_what_was_given() {
-        let r: Registration = serde_json::from_value(
-            json!({"email": "A@X.io", "name": "Ann", "marketing_consent": false}),
+        let r: CustomerRegister = serde_json::from_value(
+            serde_json::json!({"email": "A@X.io", "name": "Ann", "marketing_consent": false}),
         )
         .unwrap();
         assert_eq!(
-            r.registered("a@x.io"),
-            json!({"email": "a@x.io", "name": "Ann", "marketing_consent": false})
+            serde_json::to_value(registered(r, "a@x.io")).unwrap(),
+            serde_json::json!({"email": "a@x.io", "name": "Ann", "marketing_consent": false})
         );
     }
 }

@@ -22,7 +22,7 @@
 pub mod order;
 
 use serde::Deserialize;
-use serde_json::json;
+use streamplug_sdk::vocabulary::{OrderCancelRequested, OrderCancelled};
 use streamplug_sdk::{Event, HandleError, Plugin, command, kv, publish};
 
 use order::{Cancellation, OrderState};
@@ -40,14 +40,6 @@ fn default_topic() -> String {
     "order-events".into()
 }
 
-/// The data of `order.cancel.requested`.
-#[derive(Debug, Deserialize)]
-struct CancelRequest {
-    order: String,
-    #[serde(default)]
-    reason: Option<String>,
-}
-
 /// The plugin.
 pub struct OrderProcessor {
     topic: String,
@@ -55,7 +47,7 @@ pub struct OrderProcessor {
 
 impl OrderProcessor {
     fn cancel(&self, customer: &str, event: &Event) -> Result<(), HandleError> {
-        let request: CancelRequest = event.json()?;
+        let request: OrderCancelRequested = event.json()?;
         let key = format!("order:{}", request.order);
         let state: Option<OrderState> = kv::get_json(&key)?;
         match order::may_cancel(state.as_ref(), customer, &request.order) {
@@ -71,9 +63,16 @@ impl OrderProcessor {
                 let reason = request
                     .reason
                     .unwrap_or_else(|| "cancelled at the customer's request".into());
-                publish::to(&self.topic, "order.cancelled")
+                let cancelled = OrderCancelled {
+                    order: request.order,
+                    reason: Some(reason),
+                    carrier: None,
+                    eta: None,
+                    tracking: None,
+                };
+                publish::to(&self.topic, OrderCancelled::TYPE)
                     .subject(customer)
-                    .json(&json!({"order": request.order, "reason": reason}))?
+                    .json(&cancelled)?
                     .send()?;
                 if let Some(mut state) = state {
                     state.apply("order.cancelled");
@@ -98,7 +97,7 @@ impl Plugin for OrderProcessor {
         let Some(customer) = event.subject().map(str::to_owned) else {
             return Ok(());
         };
-        if event.ty() == "order.cancel.requested" {
+        if event.ty() == OrderCancelRequested::TYPE {
             return self.cancel(&customer, &event);
         }
         if !event.ty().starts_with("order.") {

@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
 
 use serde::{Deserialize, Serialize};
+use streamplug_sdk::vocabulary::{CartItemAdded, OrderPlaced, ProductViewed};
 use streamplug_sdk::{Event, HandleError, Plugin, kv, publish, push};
 
 use ranking::{
@@ -45,22 +46,6 @@ impl Default for Settings {
             push_channel: None,
         }
     }
-}
-
-#[derive(Deserialize)]
-struct ProductData {
-    product: String,
-}
-
-#[derive(Deserialize)]
-struct OrderItem {
-    product: String,
-}
-
-#[derive(Deserialize)]
-struct OrderData {
-    order: String,
-    items: Vec<OrderItem>,
 }
 
 /// The `recommendation` event's data (published, and pushed when configured).
@@ -103,21 +88,20 @@ impl Plugin for Recommend {
         let profile_key = format!("cust:{customer}");
         let mut profile: Profile = kv::get_json(&profile_key)?.unwrap_or_default();
         let (pairs, popular, trigger) = match event.ty() {
-            "product.viewed" | "cart.item_added" => {
-                let data: ProductData = event.json()?;
-                let weight = if event.ty() == "product.viewed" {
-                    VIEW_WEIGHT
+            ProductViewed::TYPE | CartItemAdded::TYPE => {
+                let (product, weight) = if event.ty() == ProductViewed::TYPE {
+                    (event.json::<ProductViewed>()?.product, VIEW_WEIGHT)
                 } else {
-                    CART_WEIGHT
+                    (event.json::<CartItemAdded>()?.product, CART_WEIGHT)
                 };
                 (
-                    profile.interact(&data.product, weight),
-                    vec![(data.product, weight)],
+                    profile.interact(&product, weight),
+                    vec![(product, weight)],
                     "interaction",
                 )
             }
-            "order.placed" => {
-                let data: OrderData = event.json()?;
+            OrderPlaced::TYPE => {
+                let data: OrderPlaced = event.json()?;
                 let products: Vec<String> = data.items.into_iter().map(|i| i.product).collect();
                 streamplug_sdk::debug!("order {} with {} products", data.order, products.len());
                 let popular = products

@@ -34,6 +34,7 @@ pub mod orders;
 
 use serde::Deserialize;
 use serde_json::{Value, json};
+use streamplug_sdk::vocabulary::{OrderCancelRequested, SupportMessage};
 use streamplug_sdk::{Event, HandleError, Plugin, journal, kv, publish, push};
 
 use answers::{Policy, Reply};
@@ -89,13 +90,6 @@ fn default_shipping() -> String {
 
 fn default_push_channel() -> String {
     "support".into()
-}
-
-#[derive(Deserialize)]
-struct Message {
-    text: String,
-    #[serde(default)]
-    session: Option<String>,
 }
 
 /// The plugin: the org, the policy it quotes, where it replies.
@@ -171,7 +165,7 @@ fn open_case(customer: &str, bot: &SupportBot) -> Result<Option<CaseRef>, Handle
 }
 
 fn answer(event: &Event, customer: &str, bot: &SupportBot) -> Result<(), HandleError> {
-    let message: Message = event.json()?;
+    let message: SupportMessage = event.json()?;
     let when = event.time().unwrap_or_default();
     remember(customer, format!("{when} chat: {}", message.text))?;
     let orders: Orders = kv::get_json(&format!("orders:{customer}"))?.unwrap_or_default();
@@ -203,9 +197,13 @@ fn answer(event: &Event, customer: &str, bot: &SupportBot) -> Result<(), HandleE
         Reply::Answer(text) => reply["text"] = json!(text),
         Reply::Cancel { order } => {
             let topic = bot.commands_topic.as_deref().unwrap_or_default();
-            publish::to(topic, "order.cancel.requested")
+            let request = OrderCancelRequested {
+                reason: Some("asked in the support chat".into()),
+                order: order.clone(),
+            };
+            publish::to(topic, OrderCancelRequested::TYPE)
                 .subject(customer)
-                .json(&json!({"order": order, "reason": "asked in the support chat"}))?
+                .json(&request)?
                 .send()?;
             reply["text"] = json!(format!(
                 "I have asked for order {order} to be cancelled; you will see the answer here in a moment."
