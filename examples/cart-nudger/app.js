@@ -29,6 +29,7 @@ function total(items) {
 }
 
 function changeCart(key, cart, event) {
+  /** @type {import('../../sdk/js/streamplug/vocabulary').CartItemAdded} */
   const { product, quantity, price } = event.json();
   const item = cart.items[product] ?? { quantity: 0, price: null };
   if (event.type === 'cart.item_added') {

@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Optional
 
 import streamplug as sp
+from streamplug.vocabulary import OrderPlaced
 
 HOUR = 3600.0
 
@@ -71,7 +72,7 @@ class FraudFlagger(sp.Plugin):
         sp.kv.set_json(key, state, ttl_ms=self.forget_after_ms)
 
     def order_placed(self, event: sp.Event, customer: str, state: dict) -> None:
-        order = event.json()
+        order: OrderPlaced = event.json()
         now = seconds(event.time) if event.time else 0.0
         recent = [t for t in state["recent"] if now - t < HOUR] + [now]
         reasons = []
