@@ -46,6 +46,16 @@ impl Router {
         self
     }
 
+    /// The same, with the topics `vocabulary`'s types name.
+    pub fn with_topics_of(self, vocabulary: &crate::event::vocabulary::Vocabulary) -> Self {
+        self.with_type_topics(
+            vocabulary
+                .types()
+                .iter()
+                .filter_map(|t| Some((t.name.clone(), t.topic.clone()?))),
+        )
+    }
+
     /// The topic events of type `ty` go to, if any route matches.
     pub fn topic_for(&self, ty: &str) -> Option<&str> {
         let named = self.exact.get(ty).or_else(|| self.declared.get(ty));

@@ -267,12 +267,7 @@ impl Settings {
     /// types' definitions name (an exact route beats a type's own topic,
     /// which beats a prefix route).
     pub fn router(&self) -> crate::routing::Router {
-        crate::routing::Router::new(&self.routes).with_type_topics(
-            self.event_types
-                .types()
-                .iter()
-                .filter_map(|t| Some((t.name.clone(), t.topic.clone()?))),
-        )
+        crate::routing::Router::new(&self.routes).with_topics_of(&self.event_types)
     }
 
     /// The topics events can reach: routed to, declared, or published to by

@@ -175,7 +175,8 @@ pub fn asyncapi() -> Value {
     })
 }
 
-/// One channel per topic of the standard routes, with a message per event
+/// One channel per topic of the standard routes and of the types' own
+/// topics, with a message per event
 /// type routed there (its `data` schema from the vocabulary), and the
 /// operation that publishes them.
 fn topics(
@@ -184,7 +185,10 @@ fn topics(
     messages: &mut Map<String, Value>,
     definitions: &mut Map<String, Value>,
 ) {
-    let router = Router::new(&crate::config::standard_routes());
+    // Where the standard configuration sends each type: a type's own topic
+    // beats a prefix route (`customer.register` goes to `commands`).
+    let router =
+        Router::new(&crate::config::standard_routes()).with_topics_of(Vocabulary::standard());
     let mut by_topic: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
     for t in Vocabulary::standard().types() {
         let Some(topic) = router.topic_for(&t.name) else {
@@ -233,7 +237,7 @@ fn topics(
             json!({
                 "address": topic,
                 "title": format!("Topic {topic}"),
-                "description": "A topic of the standard routes: the events of these types, partitioned by customer, durable before they are acknowledged.",
+                "description": "A topic of the standard routes: the events of these types, partitioned by each type's key (the customer unless the type names another field), durable before they are acknowledged.",
                 "messages": channel_messages,
             }),
         );
