@@ -350,3 +350,29 @@ fn the_printed_configuration_holds_no_secret() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_need_a_principal_and_a_customer_commands_only_for_itself() {
+    let gw = TestGateway::with_plugins("").await.unwrap();
+    let url = format!("{}/v1/commands", gw.url);
+    let cancel = |customer: &str| json!({"type": "order.cancel.requested", "customer": customer, "data": {"order": "o-1"}});
+    let a = reqwest::Client::new()
+        .post(&url)
+        .json(&cancel("bob"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(a.status(), 401);
+    assert_eq!(a.headers()["www-authenticate"], "Bearer");
+    let forged = keyed_client("spk_not_a_configured_key_0123456789abcdefghijk").unwrap();
+    let a = forged.post(&url).json(&cancel("bob")).send().await.unwrap();
+    assert_eq!(a.status(), 401);
+    // A customer's token cancels its own orders only.
+    let alice = keyed_client(&gw.token("alice").await.unwrap()).unwrap();
+    let a = alice.post(&url).json(&cancel("bob")).send().await.unwrap();
+    assert_eq!(a.status(), 403);
+    let problem: Value = a.json().await.unwrap();
+    assert_eq!(problem["errors"][0]["pointer"], "/subject", "{problem}");
+    assert_eq!(held(&gw, "commands").await, 0);
+    gw.stop().await;
+}
