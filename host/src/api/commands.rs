@@ -153,7 +153,7 @@ async fn answer(
         );
         return Err(refuse(Problem::invalid_events(vec![error], 1)));
     }
-    if processor(state, &command.ty).is_none() {
+    if !has_processor(state, &command.ty) {
         return Err(refuse(Problem::unavailable(format!(
             "no plugin processes `{}` now (a plugin's manifest lists it in `commands`); nothing was written",
             command.ty
@@ -174,24 +174,30 @@ async fn answer(
         duplicate,
         events: Vec::new(),
     };
-    if duplicate {
-        return Ok((StatusCode::ACCEPTED, axum::Json(pending)).into_response());
-    }
-    match tokio::time::timeout(std::time::Duration::from_millis(wait), outcome).await {
-        Ok(Ok(push)) => Ok(decided(pending, &push["data"])),
-        _ => Ok((StatusCode::ACCEPTED, axum::Json(pending)).into_response()),
-    }
+    // A retried copy is not decided again: its outcome was pushed then.
+    let push = if duplicate {
+        None
+    } else {
+        let wait = std::time::Duration::from_millis(wait);
+        tokio::time::timeout(wait, outcome)
+            .await
+            .ok()
+            .and_then(Result::ok)
+    };
+    Ok(match push {
+        Some(push) => decided(pending, &push["data"]),
+        None => (StatusCode::ACCEPTED, axum::Json(pending)).into_response(),
+    })
 }
 
-/// The plugin that processes command type `ty` now, if one is deployed.
-fn processor(state: &AppState, ty: &str) -> Option<String> {
+/// Whether a deployed plugin processes command type `ty` now.
+fn has_processor(state: &AppState, ty: &str) -> bool {
     state
         .registry
         .snapshot()
         .plugins
-        .iter()
-        .find(|(_, d)| d.live.manifest.processes(ty))
-        .map(|(name, _)| name.clone())
+        .values()
+        .any(|d| d.live.manifest.processes(ty))
 }
 
 /// The answer the outcome `data` of a `command.outcome` push gives.

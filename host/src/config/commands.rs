@@ -10,6 +10,9 @@ impl Settings {
     /// Check `p`'s `commands` against the vocabulary, its subscriptions
     /// and the other configured plugins.
     pub(super) fn validate_commands(&self, p: &PluginManifest) -> Result<(), ConfigError> {
+        if p.commands.is_empty() {
+            return Ok(());
+        }
         let at = format!("plugins.{}.commands", p.name);
         let router = self.router();
         for (i, ty) in p.commands.iter().enumerate() {

@@ -8,7 +8,7 @@
 use serde_json::{Value, json};
 
 use crate::event::{Event, JSON_CONTENT_TYPE, StoredEvent};
-use crate::runtime::effects::{Effects, Refusal, Trigger, uuid_v8};
+use crate::runtime::effects::{Effects, Refusal, uuid_v8};
 use crate::runtime::host::push::{CHANNEL_HEADER, MAX_PUSH_DATA};
 use crate::runtime::plugin::PluginVersion;
 
@@ -47,7 +47,7 @@ pub fn settle(version: &PluginVersion, stored: &StoredEvent, effects: &mut Effec
             json!({"status": "accepted", "events": listed(&events)})
         }
     };
-    let push = outcome_push(version, stored, outcome);
+    let push = outcome_push(version, stored, effects, outcome);
     effects.current.publishes.push(push);
 }
 
@@ -59,10 +59,8 @@ pub fn failed(version: &PluginVersion, stored: &StoredEvent, effects: &mut Effec
     }
     let reason: String = reason.chars().take(1024).collect();
     let outcome = json!({"status": "failed", "reason": reason});
-    effects
-        .accepted
-        .publishes
-        .push(outcome_push(version, stored, outcome));
+    let push = outcome_push(version, stored, effects, outcome);
+    effects.accepted.publishes.push(push);
 }
 
 /// The events an acceptance lists: id, type, topic, subject and data, the
@@ -91,14 +89,20 @@ fn describe(event: &Event, with_data: bool) -> Value {
     v
 }
 
-/// The outcome push of command `stored`: to its customer (when it names
-/// one), caused by it, with an id that is the same on every attempt.
-fn outcome_push(version: &PluginVersion, stored: &StoredEvent, mut outcome: Value) -> Event {
+/// The outcome push of command `stored` (the trigger of `effects`): to its
+/// customer (when it names one), caused by it, with an id that is the same
+/// on every attempt.
+fn outcome_push(
+    version: &PluginVersion,
+    stored: &StoredEvent,
+    effects: &Effects,
+    mut outcome: Value,
+) -> Event {
     let command = &stored.event;
     let plugin = &version.manifest.name;
     outcome["command"] = json!(command.id);
     outcome["type"] = json!(command.ty);
-    let trigger = Trigger::of(command);
+    let trigger = &effects.trigger;
     let mut headers = vec![(CHANNEL_HEADER.to_owned(), CHANNEL.to_owned())];
     headers.extend(trigger.provenance());
     Event {
