@@ -85,6 +85,7 @@ docs:
 	$(CARGO) run -q -p streamplug -- schemas codegen --lang rust > sdk/src/vocabulary.rs
 	$(CARGO) run -q -p streamplug -- schemas codegen --lang python > sdk/python/streamplug/vocabulary.py
 	$(CARGO) run -q -p streamplug -- schemas codegen --lang ts > sdk/js/streamplug/vocabulary.d.ts
+	$(CARGO) run -q -p streamplug -- schemas codegen --lang js > sdk/js/streamplug/vocabulary.js
 
 # Coverage-guided fuzzing of the parsers that read what the internet sends
 # (cargo-fuzz on nightly; fuzz/, bodies in wire/src/fuzzing.rs): each target

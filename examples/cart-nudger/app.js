@@ -29,8 +29,9 @@ function total(items) {
 }
 
 function changeCart(key, cart, event) {
-  /** @type {import('../../sdk/js/streamplug/vocabulary').CartItemAdded} */
-  const { product, quantity, price } = event.json();
+  // The vocabulary's CartItemAdded or CartItemRemoved: data without a
+  // `product` is rejected, naming it.
+  const { product, quantity, price } = event.typed();
   const item = cart.items[product] ?? { quantity: 0, price: null };
   if (event.type === 'cart.item_added') {
     item.quantity += quantity ?? 1;

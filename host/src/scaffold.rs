@@ -120,6 +120,7 @@ const JS: &[(&str, &str)] = embed!(
     "streamplug/push.js" => "../../sdk/js/streamplug/push.js",
     "streamplug/settings.js" => "../../sdk/js/streamplug/settings.js",
     "streamplug/vocabulary.d.ts" => "../../sdk/js/streamplug/vocabulary.d.ts",
+    "streamplug/vocabulary.js" => "../../sdk/js/streamplug/vocabulary.js",
 );
 
 /// Versions of the crates the Rust SDK copy depends on (kept equal to the

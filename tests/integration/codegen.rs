@@ -1,9 +1,12 @@
 //! `streamplug schemas codegen`: a deployment's own types, declared as
 //! files, become TypeScript that `tsc --strict` holds code to (a right
 //! use compiles, a wrong one does not) and Python `TypedDict`s that
-//! CPython imports with the required keys the schema names. (The standard
-//! set's Rust types are the SDK's `vocabulary` module, compiled into every
-//! Rust plugin; its Python types are imported by every Python component.)
+//! CPython imports with the required keys the schema names, and a
+//! JavaScript module that Node loads with the same. (The standard set's
+//! Rust types are the SDK's `vocabulary` module, compiled into every Rust
+//! plugin; its Python types are imported by every Python component and its
+//! JavaScript module by every JavaScript one, whose `event.typed()` checks
+//! with it: `polyglot.rs`.)
 
 use std::path::Path;
 use std::process::Command;
@@ -114,5 +117,34 @@ print("ok")
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    Ok(())
+}
+
+#[test]
+fn the_javascript_module_loads_with_the_fields_the_schema_requires() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    std::fs::write(
+        dir.path().join("vocabulary.mjs"),
+        generated(dir.path(), "js")?,
+    )?;
+    let check = r#"
+import { EVENT_TYPES } from './vocabulary.mjs';
+const f = EVENT_TYPES['feedback.submitted'];
+if (f.name !== 'FeedbackSubmitted') throw new Error(f.name);
+if (JSON.stringify(f.required) !== '["stars"]') throw new Error(JSON.stringify(f.required));
+if (!Object.isFrozen(f.required)) throw new Error('required is writable');
+console.log('ok');
+"#;
+    std::fs::write(dir.path().join("check.mjs"), check)?;
+    let out = Command::new("node")
+        .arg("check.mjs")
+        .current_dir(dir.path())
+        .output()?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok");
     Ok(())
 }

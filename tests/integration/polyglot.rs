@@ -322,3 +322,65 @@ async fn a_javascript_plugin_reminds_customers_of_abandoned_carts() {
     );
     gw.stop().await;
 }
+
+/// `cart.item_added` as a deployment might loosen it: `product` no longer
+/// required (the standard schema otherwise).
+const LOOSE_CART_ITEM_ADDED: &str = r#"{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "description": "A customer put a product in the cart.",
+  "x-streamplug": {"type": "cart.item_added", "version": 1, "origin": "customer"},
+  "type": "object",
+  "properties": {
+    "product": {"type": "string", "minLength": 1},
+    "quantity": {"type": ["integer", "null"], "minimum": 1},
+    "price": {"type": ["number", "null"], "minimum": 0}
+  }
+}"#;
+
+/// The JavaScript component carries the vocabulary it was built with
+/// (`sdk/js/streamplug/vocabulary.js`): when the gateway's schema lets
+/// through data that vocabulary does not allow, `event.typed()` rejects the
+/// event naming the field, and the events around it are handled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_javascript_plugin_rejects_data_its_vocabulary_does_not_allow() {
+    let types = tempfile::tempdir().unwrap();
+    std::fs::write(
+        types.path().join("cart.item_added.json"),
+        LOOSE_CART_ITEM_ADDED,
+    )
+    .unwrap();
+    let settings = format!(
+        "[vocabulary]\ndir = {:?}\n\n{}",
+        types.path().display().to_string(),
+        example_manifest("cart-nudger")
+    );
+    let gw = TestGateway::with_plugins(&settings).await.unwrap();
+    for event in [
+        added(0, "dora", "tent", 1, 199.0),
+        at(1, "dora", "cart.item_added", json!({"quantity": 2})),
+        added(2, "dora", "pegs", 2, 4.5),
+    ] {
+        let a = gw.post(&event).await.unwrap();
+        assert_eq!(a.status, 202, "{}", a.json);
+    }
+    let dlq = gw.wait_for_events("dlq.cart-nudger", 1).await.unwrap();
+    let event = &dlq[0]["event"];
+    assert_eq!(event["id"], "dora-cart.item_added-1", "{event}");
+    assert_eq!(
+        event["deadletterreason"],
+        "rejected: cart.item_added: data has no `product`, which CartItemAdded requires",
+        "{event}"
+    );
+    eventually("dora's cart after the rejected event", || async {
+        let cart = gw.kv("cart-nudger", "cart:dora").await?;
+        Ok(cart.filter(|c| c["updated"] == millis(2)))
+    })
+    .await
+    .unwrap();
+    let cart = gw.kv("cart-nudger", "cart:dora").await.unwrap().unwrap();
+    assert_eq!(
+        cart["items"],
+        json!({"tent": {"quantity": 1, "price": 199}, "pegs": {"quantity": 2, "price": 4.5}})
+    );
+    gw.stop().await;
+}

@@ -10,6 +10,7 @@
 //! gateway's to check: such a value is the language's "any JSON" type, and
 //! bounds become documentation.
 
+pub mod javascript;
 pub mod python;
 pub mod rust;
 pub mod typescript;
@@ -27,6 +28,9 @@ pub enum Lang {
     Python,
     /// TypeScript interfaces.
     Ts,
+    /// The JavaScript module beside the TypeScript declarations: each
+    /// event type's data type name and required fields, for run time.
+    Js,
 }
 
 /// The source text of `vocabulary`'s types in `lang`.
@@ -36,7 +40,24 @@ pub fn generate(vocabulary: &Vocabulary, lang: Lang) -> String {
         Lang::Rust => rust::render(&model),
         Lang::Python => python::render(&model),
         Lang::Ts => typescript::render(&model),
+        Lang::Js => javascript::render(&model),
     }
+}
+
+/// Each event type with the records of its accepted versions, oldest
+/// first, in the order the types first appear.
+pub fn event_records(model: &Model) -> Vec<(&str, Vec<&Record>)> {
+    let mut groups: Vec<(&str, Vec<&Record>)> = Vec::new();
+    for record in &model.records {
+        let Some(ty) = record.event_type.as_deref() else {
+            continue;
+        };
+        match groups.iter_mut().find(|(name, _)| *name == ty) {
+            Some((_, versions)) => versions.push(record),
+            None => groups.push((ty, vec![record])),
+        }
+    }
+    groups
 }
 
 /// What a value is.
@@ -122,7 +143,11 @@ impl Model {
     /// The model of every type of `vocabulary` (every accepted version).
     pub fn of(vocabulary: &Vocabulary) -> Self {
         let mut model = Self::default();
-        for t in vocabulary.types() {
+        // Older versions first (a stable sort keeps the files' order), so
+        // the last record of a type is its newest version.
+        let mut types: Vec<&EventType> = vocabulary.types().iter().collect();
+        types.sort_by_key(|t| t.version);
+        for t in types {
             model.add_type(t);
         }
         model

@@ -16,10 +16,10 @@ pub fn render(model: &Model) -> String {
         out.push('\n');
         record_of(&mut out, record);
     }
-    out.push_str("\n# The data type of each event type.\nEVENT_TYPES: dict[str, type] = {\n");
-    for record in &model.records {
-        if let Some(ty) = &record.event_type {
-            let _ = writeln!(out, "    {ty:?}: {},", record.name);
+    out.push_str("\n# The data type of each event type (its newest version).\nEVENT_TYPES: dict[str, type] = {\n");
+    for (ty, versions) in super::event_records(model) {
+        if let Some(newest) = versions.last() {
+            let _ = writeln!(out, "    {ty:?}: {},", newest.name);
         }
     }
     out.push_str("}\n");

@@ -110,6 +110,7 @@ fn the_sdks_types_match_the_standard_vocabulary() {
         ("sdk/src/vocabulary.rs", Lang::Rust),
         ("sdk/python/streamplug/vocabulary.py", Lang::Python),
         ("sdk/js/streamplug/vocabulary.d.ts", Lang::Ts),
+        ("sdk/js/streamplug/vocabulary.js", Lang::Js),
     ] {
         crate::docs_file::assert_file_current(path, &generate(standard, lang));
     }

@@ -1,6 +1,7 @@
 //! The model as TypeScript: one interface per record, an optional field
-//! marked `?`, and `EventData` mapping each event type to its data (types
-//! only: a `.d.ts` for JavaScript plugins, checked by `tsc`).
+//! marked `?`, and `EventData` mapping each event type to its data (a
+//! `.d.ts` for JavaScript plugins, checked by `tsc`; it also declares the
+//! run-time module of [`super::javascript`]).
 
 use std::fmt::Write as _;
 
@@ -16,13 +17,20 @@ pub fn render(model: &Model) -> String {
         out.push('\n');
         record_of(&mut out, record);
     }
-    out.push_str("\n/** The data type of each event type. */\nexport interface EventData {\n");
-    for record in &model.records {
-        if let Some(ty) = &record.event_type {
-            let _ = writeln!(out, "  {ty:?}: {};", record.name);
-        }
+    out.push_str(
+        "\n/** The data type of each event type (any of its accepted versions). */\n\
+         export interface EventData {\n",
+    );
+    for (ty, versions) in super::event_records(model) {
+        let names: Vec<&str> = versions.iter().map(|r| r.name.as_str()).collect();
+        let _ = writeln!(out, "  {ty:?}: {};", names.join(" | "));
     }
-    out.push_str("}\n");
+    out.push_str(
+        "}\n\n/** Each event type's data type at run time (`vocabulary.js`): its name \
+         here and the fields every accepted version requires. */\n\
+         export declare const EVENT_TYPES: {\n  readonly [T in keyof EventData]: {\n    \
+         readonly name: string;\n    readonly required: readonly string[];\n  };\n};\n",
+    );
     out
 }
 

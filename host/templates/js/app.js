@@ -16,11 +16,11 @@ export const handler = sp.plugin({
   },
 
   handle(event) {
-    // Data that is not JSON rejects the event to the dead-letter topic; its
-    // type is the vocabulary's (`streamplug schemas codegen`), for editors
-    // and `tsc --checkJs`.
-    /** @type {import('./streamplug/vocabulary').ProductViewed} */
-    const { product } = event.json();
+    // The data as the vocabulary's `ProductViewed` (`streamplug schemas
+    // codegen`, typed for editors and `tsc --checkJs`); data that is not
+    // JSON, or lacks a field the type requires, rejects the event to the
+    // dead-letter topic.
+    const { product } = event.typed('product.viewed');
     const views = (sp.kv.getJson(`views:${product}`) ?? 0) + 1;
     sp.kv.setJson(`views:${product}`, views);
     sp.publish(topic, 'product.view_count', { product, views }, { subject: event.subject });

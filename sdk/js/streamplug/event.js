@@ -1,4 +1,5 @@
 import { Reject } from './errors.js';
+import { EVENT_TYPES } from './vocabulary.js';
 
 const decoder = new TextDecoder();
 
@@ -44,6 +45,29 @@ export class Event {
     } catch (e) {
       throw new Reject(`invalid JSON: ${e.message}`);
     }
+  }
+
+  /** The data as its type in the vocabulary this plugin was built with
+   * (`EventData[event.type]` of vocabulary.d.ts): parsed JSON holding every
+   * field the type requires. Data without one rejects the event, naming the
+   * field (the gateway's schema for the type is not the one this plugin was
+   * built with), as serde would for a Rust plugin. The data of a type the
+   * vocabulary does not know is returned as parsed.
+   * @template {keyof import('./vocabulary').EventData} T
+   * @param {T} [_type] the type expected, for editors and `tsc` only
+   * @returns {import('./vocabulary').EventData[T]} */
+  typed(_type) {
+    const data = this.json();
+    const known = EVENT_TYPES[this.type];
+    if (known === undefined) return data;
+    if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+      throw new Reject(`${this.type}: data is not an object, as ${known.name} is`);
+    }
+    const missing = known.required.find((field) => !Object.hasOwn(data, field));
+    if (missing !== undefined) {
+      throw new Reject(`${this.type}: data has no \`${missing}\`, which ${known.name} requires`);
+    }
+    return data;
   }
 
   /** The time as milliseconds since the epoch, or `null`. */

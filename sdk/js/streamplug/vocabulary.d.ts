@@ -210,7 +210,7 @@ export interface WebhookReceived {
   webhook: string;
 }
 
-/** The data type of each event type. */
+/** The data type of each event type (any of its accepted versions). */
 export interface EventData {
   "page.viewed": PageViewed;
   "product.viewed": ProductViewed;
@@ -229,3 +229,11 @@ export interface EventData {
   "message.status": MessageStatus;
   "webhook.received": WebhookReceived;
 }
+
+/** Each event type's data type at run time (`vocabulary.js`): its name here and the fields every accepted version requires. */
+export declare const EVENT_TYPES: {
+  readonly [T in keyof EventData]: {
+    readonly name: string;
+    readonly required: readonly string[];
+  };
+};

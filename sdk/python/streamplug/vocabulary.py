@@ -225,7 +225,7 @@ WebhookReceived = TypedDict(
     total=False,
 )
 
-# The data type of each event type.
+# The data type of each event type (its newest version).
 EVENT_TYPES: dict[str, type] = {
     "page.viewed": PageViewed,
     "product.viewed": ProductViewed,
