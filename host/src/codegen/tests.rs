@@ -115,3 +115,36 @@ fn the_sdks_types_match_the_standard_vocabulary() {
         crate::docs_file::assert_file_current(path, &generate(standard, lang));
     }
 }
+
+/// During a migration both versions are accepted: an event's data is either.
+#[test]
+fn a_type_with_two_accepted_versions_is_either_and_requires_what_both_do() {
+    let file = |version: u32, required: serde_json::Value| {
+        json!({"$schema": "https://json-schema.org/draft/2020-12/schema",
+            "description": "Stock changed.", "type": "object",
+            "x-streamplug": {"type": "inventory.adjusted", "version": version, "origin": "backend",
+                             "key": "/data/sku", "subject": "optional"},
+            "properties": {"sku": {"type": "string"}, "delta": {"type": "integer"}, "count": {"type": "integer"}},
+            "required": required})
+        .to_string()
+    };
+    // The newer file first: the model still puts the older version first.
+    let v2 = file(2, json!(["sku", "count"]));
+    let v1 = file(1, json!(["sku", "delta"]));
+    let both = Vocabulary::from_files([("b.json", v2.as_str()), ("a.json", v1.as_str())]).unwrap();
+    let ts = generate(&both, Lang::Ts);
+    assert!(
+        ts.contains("  \"inventory.adjusted\": InventoryAdjusted | InventoryAdjustedV2;"),
+        "{ts}"
+    );
+    let js = generate(&both, Lang::Js);
+    assert!(
+        js.contains("\"inventory.adjusted\": Object.freeze({ name: \"InventoryAdjustedV2\", required: Object.freeze([\"sku\"]) }),"),
+        "{js}"
+    );
+    let py = generate(&both, Lang::Python);
+    assert!(
+        py.contains("    \"inventory.adjusted\": InventoryAdjustedV2,\n}"),
+        "{py}"
+    );
+}
