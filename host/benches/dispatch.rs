@@ -95,6 +95,7 @@ fn dispatch(c: &mut Criterion) {
         credentials: Arc::default(),
         logs: Arc::default(),
         vocabulary: streamplug::event::vocabulary::Vocabulary::shared_standard().clone(),
+        timers: Arc::default(),
     };
     let event = stored();
 

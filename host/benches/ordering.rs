@@ -128,6 +128,7 @@ fn journal(c: &mut Criterion) {
         credentials: Arc::default(),
         logs: Arc::default(),
         vocabulary: streamplug::event::vocabulary::Vocabulary::shared_standard().clone(),
+        timers: Arc::default(),
     };
     let version = rt
         .block_on(PluginVersion::load(&engine, &manifest, &wasm(), &services))

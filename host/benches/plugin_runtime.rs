@@ -75,6 +75,7 @@ fn benches(c: &mut Criterion) {
         credentials: Arc::default(),
         logs: Arc::default(),
         vocabulary: streamplug::event::vocabulary::Vocabulary::shared_standard().clone(),
+        timers: Arc::default(),
     };
     let wasm = plugin_path();
     let version = rt

@@ -78,6 +78,7 @@ fn load(
         credentials: Arc::default(),
         logs: Arc::default(),
         vocabulary: streamplug::event::vocabulary::Vocabulary::shared_standard().clone(),
+        timers: Arc::default(),
     };
     let started = Instant::now();
     let version = rt

@@ -52,6 +52,7 @@ const WIT: &[(&str, &str)] = embed!(
     "wit/log.wit" => "../../wit/log.wit",
     "wit/producer.wit" => "../../wit/producer.wit",
     "wit/push.wit" => "../../wit/push.wit",
+    "wit/timer.wit" => "../../wit/timer.wit",
     "wit/types.wit" => "../../wit/types.wit",
     "wit/world.wit" => "../../wit/world.wit",
     "wit/deps/clocks.wit" => "../../wit/deps/clocks.wit",
@@ -82,6 +83,7 @@ const RUST: &[(&str, &str)] = embed!(
     "streamplug-sdk/src/log.rs" => "../../sdk/src/log.rs",
     "streamplug-sdk/src/publish.rs" => "../../sdk/src/publish.rs",
     "streamplug-sdk/src/push.rs" => "../../sdk/src/push.rs",
+    "streamplug-sdk/src/timer.rs" => "../../sdk/src/timer.rs",
     "streamplug-sdk/src/vocabulary.rs" => "../../sdk/src/vocabulary.rs",
 );
 
@@ -101,6 +103,7 @@ const PYTHON: &[(&str, &str)] = embed!(
     "streamplug/publish.py" => "../../sdk/python/streamplug/publish.py",
     "streamplug/push.py" => "../../sdk/python/streamplug/push.py",
     "streamplug/settings.py" => "../../sdk/python/streamplug/settings.py",
+    "streamplug/timer.py" => "../../sdk/python/streamplug/timer.py",
     "streamplug/vocabulary.py" => "../../sdk/python/streamplug/vocabulary.py",
 );
 
@@ -119,6 +122,7 @@ const JS: &[(&str, &str)] = embed!(
     "streamplug/publish.js" => "../../sdk/js/streamplug/publish.js",
     "streamplug/push.js" => "../../sdk/js/streamplug/push.js",
     "streamplug/settings.js" => "../../sdk/js/streamplug/settings.js",
+    "streamplug/timer.js" => "../../sdk/js/streamplug/timer.js",
     "streamplug/vocabulary.d.ts" => "../../sdk/js/streamplug/vocabulary.d.ts",
     "streamplug/vocabulary.js" => "../../sdk/js/streamplug/vocabulary.js",
 );

@@ -6,6 +6,7 @@ use crate::bindings::streamplug::plugin::journal::JournalError;
 use crate::bindings::streamplug::plugin::kv::KvError;
 use crate::bindings::streamplug::plugin::producer::PublishError;
 use crate::bindings::streamplug::plugin::push::PushError;
+use crate::bindings::streamplug::plugin::timer::TimerError;
 
 /// What the gateway should do with an event the plugin did not handle.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,6 +124,23 @@ impl From<CommandError> for HandleError {
                 "refused `{ty}`, which is not a command this plugin processes"
             )),
             CommandError::InvalidReason(r) => Self::Reject(format!("refusal: {r}")),
+        }
+    }
+}
+
+/// Too many pending timers clears as timers fire; a bad name or payload
+/// fails the same way every time.
+impl From<TimerError> for HandleError {
+    fn from(e: TimerError) -> Self {
+        match e {
+            TimerError::TooMany(limit) => {
+                Self::Retry(format!("timer: {limit} timers pending, the plugin's limit"))
+            }
+            TimerError::Unavailable(r) => Self::Retry(format!("timer: {r}")),
+            TimerError::InvalidName(r) => Self::Reject(format!("timer: {r}")),
+            TimerError::TooLarge(limit) => {
+                Self::Reject(format!("timer: payload over {limit} bytes"))
+            }
         }
     }
 }

@@ -82,6 +82,15 @@ impl Event {
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
     }
+    /// The name of the timer this event is, if it is a fired timer
+    /// ([`crate::timer`]).
+    pub fn timer_name(&self) -> Option<&str> {
+        if self.inner.type_ == crate::timer::TYPE {
+            self.header("timername")
+        } else {
+            None
+        }
+    }
     /// Partition and offset it was read at.
     pub fn position(&self) -> (u32, u64) {
         (self.inner.partition, self.inner.offset)

@@ -4,7 +4,7 @@
 //! line: its typed configuration, the value `init` builds from it, and the
 //! handler. It sees the gateway only through this crate: typed [`Event`]s, its
 //! own [`kv`] store, [`publish`] to granted topics, [`config`] values,
-//! [`log`] lines, [`command`] refusals, and outbound calls made once per event with [`journal`]. Every host error converts into a [`HandleError`] with `?`,
+//! [`log`] lines, [`command`] refusals, durable [`timer`]s, and outbound calls made once per event with [`journal`]. Every host error converts into a [`HandleError`] with `?`,
 //! choosing retry or dead-letter for you.
 //!
 //! ```
@@ -66,6 +66,7 @@ pub mod kv;
 pub mod log;
 pub mod publish;
 pub mod push;
+pub mod timer;
 pub mod vocabulary;
 
 pub use error::HandleError;

@@ -12,6 +12,7 @@ use streamplug_sdk::bindings::streamplug::plugin::journal::JournalError;
 use streamplug_sdk::bindings::streamplug::plugin::kv::KvError;
 use streamplug_sdk::bindings::streamplug::plugin::producer::PublishError;
 use streamplug_sdk::bindings::streamplug::plugin::push::PushError;
+use streamplug_sdk::bindings::streamplug::plugin::timer::TimerError;
 use streamplug_sdk::http::{HttpError, status_retries};
 use wasip2::http::types::{ErrorCode, FieldSizePayload};
 
@@ -87,6 +88,10 @@ fn rust(interface: &str, case: &str) -> HandleError {
         ("push-error", "other") => PushError::Other(s()).into(),
         ("command-error", "not-a-command") => CommandError::NotACommand(s()).into(),
         ("command-error", "invalid-reason") => CommandError::InvalidReason(s()).into(),
+        ("timer-error", "too-many") => TimerError::TooMany(1).into(),
+        ("timer-error", "invalid-name") => TimerError::InvalidName(s()).into(),
+        ("timer-error", "too-large") => TimerError::TooLarge(1).into(),
+        ("timer-error", "unavailable") => TimerError::Unavailable(s()).into(),
         _ => panic!("{interface}.{case}: a case this test does not know; add it"),
     }
 }

@@ -52,6 +52,7 @@ mod shadow;
 mod support_bot;
 mod swaps;
 mod templates;
+mod timers;
 mod version_history;
 mod vocabulary;
 mod watch;

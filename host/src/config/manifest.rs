@@ -138,6 +138,18 @@ pub struct PluginLimits {
     /// redelivery of the event within it replays the step instead of
     /// calling again.
     pub journal_retention_secs: u64,
+    /// Timers the plugin may have pending at once (`streamplug:plugin/timer`).
+    #[serde(skip_serializing_if = "is_default_max_timers")]
+    pub max_timers: u32,
+}
+
+/// The default of `max_timers`.
+pub const DEFAULT_MAX_TIMERS: u32 = 10_000;
+
+// Left out of the stored manifest at its default, so the ids of versions
+// stored before timers existed stay the same.
+fn is_default_max_timers(n: &u32) -> bool {
+    *n == DEFAULT_MAX_TIMERS
 }
 
 impl Default for PluginLimits {
@@ -154,6 +166,7 @@ impl Default for PluginLimits {
             http_requests_per_second: 20,
             http_max_response_bytes: 1024 * 1024,
             journal_retention_secs: 7 * 24 * 60 * 60,
+            max_timers: DEFAULT_MAX_TIMERS,
         }
     }
 }

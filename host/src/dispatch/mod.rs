@@ -11,6 +11,7 @@
 pub mod command_outcome;
 mod dead_letter;
 mod ownership;
+mod partition_timers;
 mod worker;
 
 use std::collections::HashMap;
@@ -123,6 +124,7 @@ impl PluginMember {
                         registry: self.registry.clone(),
                         stop: stop_rx,
                         progress: Default::default(),
+                        timers: None,
                     };
                     let task = tokio::spawn(worker.run());
                     for topic in &topics {

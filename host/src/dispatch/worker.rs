@@ -2,7 +2,10 @@
 //! of all the plugin's topics merged in append order) from the committed
 //! offsets, hand each event to the plugin, retry with backoff or
 //! dead-letter what fails, then commit the batch's effects and offsets as
-//! one unit.
+//! one unit. Between batches it fires the partition's due timers
+//! ([`PartitionTimers`]) through the same path: a fired timer is handled,
+//! retried or dead-lettered like an event, and its record is deleted in
+//! the commit of the effects of handling it.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -13,6 +16,7 @@ use tokio::sync::watch;
 use super::BATCH_SIZE;
 use super::command_outcome;
 use super::dead_letter::dead_letter;
+use super::partition_timers::PartitionTimers;
 use crate::event::StoredEvent;
 use crate::registry::Registry;
 use crate::runtime::effects::{Effects, Trigger};
@@ -40,6 +44,8 @@ pub struct PartitionWorker {
     pub stop: watch::Receiver<bool>,
     /// Offset of the next event to consume, per topic handled so far.
     pub progress: BTreeMap<String, u64>,
+    /// The partition's pending timers, loaded when the worker starts.
+    pub timers: Option<PartitionTimers>,
 }
 
 enum Handled {
@@ -59,13 +65,26 @@ impl PartitionWorker {
         else {
             return;
         };
+        if !self.load_timers().await {
+            return;
+        }
         loop {
             if *self.stop.borrow() {
                 return;
             }
+            let next_due = self.timers.as_ref().and_then(PartitionTimers::next_due_ms);
+            let until_due = next_due
+                .map(|due| Duration::from_millis(due.saturating_sub(crate::storage::millis_now())));
             let batch = tokio::select! {
-                batch = self.stream.next_batch(BATCH_SIZE) => batch,
+                batch = self.stream.next_batch(BATCH_SIZE) => Some(batch),
+                () = tokio::time::sleep(until_due.unwrap_or_default()), if until_due.is_some() => None,
                 _ = self.stop.wait_for(|stop| *stop) => return,
+            };
+            let Some(batch) = batch else {
+                match self.fire_due_timers(&group).await {
+                    Handled::Continue => continue,
+                    Handled::Stop => return,
+                }
             };
             let batch = match batch {
                 Ok(batch) => batch,
@@ -81,11 +100,59 @@ impl PartitionWorker {
             if !self.wait_while_paused().await {
                 return;
             }
-            match self.handle_batch(&group, &batch).await {
+            match self.handle_batch(&group, &batch, None).await {
                 Handled::Continue => {}
                 Handled::Stop => return,
             }
         }
+    }
+
+    /// Load the partition's pending timers, retrying while the store is
+    /// unavailable; `false` if a stop (or the plugin's removal) came first.
+    async fn load_timers(&mut self) -> bool {
+        let partition = self.stream.partition();
+        loop {
+            let Some(version) = self.registry.get(&self.plugin) else {
+                return false;
+            };
+            let context = &version.context;
+            match PartitionTimers::load(
+                &*context.kv,
+                &self.plugin,
+                partition,
+                context.timers.clone(),
+            )
+            .await
+            {
+                Ok(timers) => {
+                    self.timers = Some(timers);
+                    return true;
+                }
+                Err(e) => {
+                    tracing::warn!(plugin = %self.plugin, partition, error = %e, "cannot load the partition's timers; retrying");
+                }
+            }
+            if self.pause(Duration::from_secs(1)).await {
+                return false;
+            }
+        }
+    }
+
+    /// Handle the timers due now as one batch (none while paused).
+    async fn fire_due_timers(&mut self, group: &str) -> Handled {
+        if !self.wait_while_paused().await {
+            return Handled::Stop;
+        }
+        let due = self
+            .timers
+            .as_ref()
+            .map(|t| t.due(crate::storage::millis_now(), BATCH_SIZE))
+            .unwrap_or_default();
+        let (keys, events): (Vec<String>, Vec<StoredEvent>) = due
+            .into_iter()
+            .map(|(key, record)| (key, record.event(&self.plugin)))
+            .unzip();
+        self.handle_batch(group, &events, Some(&keys)).await
     }
 
     /// Wait while the plugin is paused; `false` when the worker must stop
@@ -107,11 +174,23 @@ impl PartitionWorker {
 
     /// Handle `batch`, each attempt on the version live when it starts
     /// (a swap takes effect at the next event); commits as it goes and
-    /// advances `progress`.
-    async fn handle_batch(&mut self, group: &str, batch: &[StoredEvent]) -> Handled {
+    /// advances `progress`. `fired` holds the record keys of a batch of
+    /// fired timers (one per event), which advance no offset.
+    async fn handle_batch(
+        &mut self,
+        group: &str,
+        batch: &[StoredEvent],
+        fired: Option<&[String]>,
+    ) -> Handled {
         let mut effects = Effects::default();
-        for stored in batch {
-            effects.trigger = Trigger::of(&stored.event);
+        for (i, stored) in batch.iter().enumerate() {
+            let timer = fired.and_then(|keys| keys.get(i));
+            // A timer this batch already rescheduled or cancelled is
+            // decided by that write.
+            if timer.is_some_and(|key| effects.accepted.kv.contains_key(key)) {
+                continue;
+            }
+            effects.trigger = Trigger::of_stored(stored);
             let key = routing_key(stored);
             let mut attempt = 1;
             loop {
@@ -121,7 +200,7 @@ impl PartitionWorker {
                     return Handled::Stop;
                 };
                 let manifest = &version.manifest;
-                if !manifest.wants(&stored.event.ty) {
+                if timer.is_none() && !manifest.wants(&stored.event.ty) {
                     break;
                 }
                 let (outcome, fx) = version.handle(stored, effects).await;
@@ -138,11 +217,18 @@ impl PartitionWorker {
                 let failure = match outcome {
                     Outcome::Ok => {
                         command_outcome::settle(&version, stored, &mut effects);
+                        if let Some(key) = timer {
+                            // Fired: gone, unless the handler scheduled it again.
+                            effects.current.kv.entry(key.clone()).or_insert(None);
+                        }
                         effects.accept_current();
                         break;
                     }
                     Outcome::Reject(reason) => {
                         effects.discard_current();
+                        if let Some(key) = timer {
+                            effects.accepted.kv.insert(key.clone(), None);
+                        }
                         self.dead_letter(
                             &version,
                             stored,
@@ -164,6 +250,9 @@ impl PartitionWorker {
                     &format!("attempt {attempt}: {failure}"),
                 );
                 if attempt >= manifest.retry.max_attempts {
+                    if let Some(key) = timer {
+                        effects.accepted.kv.insert(key.clone(), None);
+                    }
                     self.dead_letter(&version, stored, &mut effects, &failure, attempt);
                     break;
                 }
@@ -182,8 +271,10 @@ impl PartitionWorker {
                     return Handled::Stop;
                 }
             }
-            self.progress
-                .insert(stored.event.topic.clone(), stored.offset + 1);
+            if timer.is_none() {
+                self.progress
+                    .insert(stored.event.topic.clone(), stored.offset + 1);
+            }
         }
         if self.commit(group, &mut effects).await {
             Handled::Continue
@@ -243,7 +334,12 @@ impl PartitionWorker {
         };
         loop {
             match self.log.commit(commit.clone()).await {
-                Ok(_) => return true,
+                Ok(_) => {
+                    if let Some(timers) = &mut self.timers {
+                        timers.apply(&commit.kv_writes);
+                    }
+                    return true;
+                }
                 Err(e @ StorageError::UnknownTopic(_)) => {
                     // Only a misconfiguration gets here (topics are created at start).
                     tracing::error!(plugin = %self.plugin, error = %e, "commit refused");

@@ -175,6 +175,7 @@ impl Gateway {
             credentials: Arc::new(credentials(&settings)?),
             vocabulary: settings.event_types.0.clone(),
             logs: Arc::default(),
+            timers: Arc::default(),
         };
         let mut versions = Vec::new();
         for manifest in &settings.plugins {

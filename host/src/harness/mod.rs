@@ -152,6 +152,7 @@ impl Harness {
             credentials: Arc::default(),
             logs: logs.clone(),
             vocabulary: settings.event_types.0.clone(),
+            timers: Arc::default(),
         };
         let wasm = manifest.wasm.clone();
         let version = PluginVersion::load(&engine, &manifest, &wasm, &services).await?;
@@ -230,7 +231,7 @@ impl Harness {
             return run;
         }
         let effects = Effects {
-            trigger: Trigger::of(event),
+            trigger: Trigger::of_stored(&line.stored),
             ..Effects::default()
         };
         let seen = self

@@ -89,6 +89,16 @@ pub struct Trigger {
     pub traceparent: Option<String>,
     /// Its type.
     pub ty: String,
+    /// Its key, subject and topic: what a timer it schedules fires for.
+    pub key: Option<String>,
+    /// Its subject (the customer).
+    pub subject: Option<String>,
+    /// Its topic.
+    pub topic: String,
+    /// Its partition (the same index in every topic the plugin reads).
+    pub partition: u32,
+    /// Its offset.
+    pub offset: u64,
 }
 
 impl Trigger {
@@ -99,6 +109,20 @@ impl Trigger {
             source: event.source.clone(),
             traceparent: event.header("traceparent").map(str::to_owned),
             ty: event.ty.clone(),
+            key: event.key.clone(),
+            subject: event.subject.clone(),
+            topic: event.topic.clone(),
+            partition: 0,
+            offset: 0,
+        }
+    }
+
+    /// The trigger of handling `stored`, with its place in the log.
+    pub fn of_stored(stored: &crate::event::StoredEvent) -> Self {
+        Self {
+            partition: stored.partition,
+            offset: stored.offset,
+            ..Self::of(&stored.event)
         }
     }
 

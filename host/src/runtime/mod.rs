@@ -21,6 +21,7 @@ pub mod state;
 pub mod stats;
 pub mod stderr_tail;
 pub mod summary;
+pub mod timers;
 pub mod version_id;
 pub mod world;
 

@@ -13,6 +13,7 @@ use super::effects::Effects;
 use super::log_book::LogBook;
 use super::outbound::{Credential, OutboundGrants, OutboundHooks, OutboundPolicy};
 use super::stderr_tail::StderrTail;
+use super::timers::{PluginTimers, TimerBooks};
 use crate::config::PluginManifest;
 use crate::event::vocabulary::Vocabulary;
 use crate::storage::KvStore;
@@ -32,6 +33,8 @@ pub struct HostServices {
     pub logs: Arc<LogBook>,
     /// The event types publishes of theirs are checked against.
     pub vocabulary: Arc<Vocabulary>,
+    /// Every plugin's pending timers.
+    pub timers: Arc<TimerBooks>,
 }
 
 /// The plugin-wide, read-only part of every instance's state.
@@ -66,6 +69,10 @@ pub struct PluginContext {
     pub log_rate: Option<governor::DefaultDirectRateLimiter>,
     /// The event types its publishes are checked against.
     pub vocabulary: Arc<Vocabulary>,
+    /// Its pending timers (shared by its versions).
+    pub timers: Arc<PluginTimers>,
+    /// Timers it may have pending.
+    pub max_timers: u32,
 }
 
 impl PluginContext {
@@ -97,6 +104,8 @@ impl PluginContext {
                 manifest.limits.log_lines_per_second.saturating_mul(2),
             ),
             vocabulary: host.vocabulary.clone(),
+            timers: host.timers.of(&manifest.name),
+            max_timers: manifest.limits.max_timers,
         })
     }
 }

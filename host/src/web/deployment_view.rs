@@ -49,10 +49,25 @@ pub struct DeploymentView {
     pub stats: StatsReading,
     /// A shadow version getting copies of the events.
     pub shadow: Option<ShadowView>,
+    /// Its pending timers.
+    #[serde(default)]
+    pub timers: TimersView,
     /// Topic → the partitions this instance consumes for it.
     pub partitions: BTreeMap<String, Vec<u32>>,
     /// Recent changes, oldest first.
     pub history: Vec<Change>,
+}
+
+/// A plugin's pending timers: those of the partitions this instance
+/// consumes (every partition on the embedded log).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct TimersView {
+    /// How many are pending.
+    pub pending: u64,
+    /// When the next is due (RFC 3339), if any is pending.
+    pub next_due: Option<String>,
+    /// How many it may have pending (`limits.max_timers`).
+    pub limit: u32,
 }
 
 /// Whether a plugin's events are handled.
@@ -152,6 +167,15 @@ impl DeploymentView {
                     different,
                 }
             }),
+            timers: TimersView {
+                pending: v.context.timers.pending(),
+                next_due: v
+                    .context
+                    .timers
+                    .next_due_ms()
+                    .map(crate::clock::rfc3339_of_millis),
+                limit: m.limits.max_timers,
+            },
             partitions: ownership.of(&m.name),
             history: d.history.iter().cloned().collect(),
         }

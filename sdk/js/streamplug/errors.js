@@ -27,6 +27,7 @@ export const RETRY_CASES = {
   'journal-error': ['unavailable'],
   'publish-error': ['other'],
   'push-error': ['other'],
+  'timer-error': ['too-many', 'unavailable'],
 };
 
 /** Whether WIT error `kase` of `variant` (`kv-error`, `quota-exceeded`)

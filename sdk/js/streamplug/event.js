@@ -32,6 +32,12 @@ export class Event {
     return found ? found[1] : null;
   }
 
+  /** The name of the timer this event is, if it is a fired timer
+   * (`sp.timer`), else `null`. */
+  timerName() {
+    return this.type === 'streamplug.timer' ? this.header('timername') : null;
+  }
+
   /** The data as text. */
   text() {
     return decoder.decode(this.data);

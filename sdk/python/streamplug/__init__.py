@@ -32,7 +32,9 @@ Outbound HTTP (``sp.http.get/post/...``) goes to the manifest's
 that must happen once per event (an SMS, a CRM case) in
 ``sp.journal.run(step, lambda key: ...)``. A command processor refuses
 the command it handles with ``sp.command.refuse_conflict(reason)`` or
-``sp.command.refuse_invalid(reason)``.
+``sp.command.refuse_invalid(reason)``. ``sp.timer.schedule_json(name,
+after_ms, payload)`` wakes the plugin later for the event's key (the
+event's ``timer_name`` then names the timer).
 
 Build with componentize-py against the gateway's ``wit/``::
 
@@ -40,7 +42,7 @@ Build with componentize-py against the gateway's ``wit/``::
     componentize-py -d wit -w plugin-http componentize app ...   # with sp.http
 """
 
-from . import command, config, http, journal, kv, log, settings, vocabulary
+from . import command, config, http, journal, kv, log, settings, timer, vocabulary
 from .errors import HostError, Reject, Retry
 from .event import Event
 from .export import Plugin, export
@@ -63,5 +65,6 @@ __all__ = [
     "publish",
     "push",
     "settings",
+    "timer",
     "vocabulary",
 ]

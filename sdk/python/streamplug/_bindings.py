@@ -9,9 +9,9 @@ Outside a component build (an editor, a type checker) the names are None.
 
 try:
     from wit_world.exports import handler
-    from wit_world.imports import command, config, journal, kv, log, producer, push
+    from wit_world.imports import command, config, journal, kv, log, producer, push, timer
 except ImportError:  # not being componentized
-    handler = command = config = journal = kv = log = producer = push = None
+    handler = command = config = journal = kv = log = producer = push = timer = None
 
 try:  # only in the `plugin-http` world
     from wit_world.imports import outgoing_handler, streams, wasi_http_types

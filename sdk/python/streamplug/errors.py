@@ -34,6 +34,7 @@ RETRY_CASES = {
     "journal-error": {"unavailable"},
     "publish-error": {"other"},
     "push-error": {"other"},
+    "timer-error": {"too-many", "unavailable"},
 }
 
 # The wasi:http error codes of a request that got no response which no retry

@@ -54,6 +54,14 @@ class Event:
         """``(partition, offset)`` in the topic."""
         return (self._e.partition, self._e.offset)
 
+    @property
+    def timer_name(self) -> Optional[str]:
+        """The name of the timer this event is, if it is a fired timer
+        (``sp.timer``)."""
+        if self.type != "streamplug.timer":
+            return None
+        return self.header("timername")
+
     def header(self, name: str) -> Optional[str]:
         """The extension attribute ``name``, if present."""
         for key, value in self._e.headers:

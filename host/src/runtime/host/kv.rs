@@ -11,17 +11,26 @@ use crate::storage::entry_size;
 /// Longest key, bytes.
 pub const MAX_KEY: usize = 512;
 
+/// What no plugin key starts with: the gateway's own records (timers) in
+/// the plugin's namespace do.
+const RESERVED: char = '\u{10FFFF}';
+
 fn check_key(key: &str) -> Result<(), KvError> {
     if key.is_empty() || key.len() > MAX_KEY {
         return Err(KvError::InvalidKey(format!(
             "keys are 1 to {MAX_KEY} bytes"
         )));
     }
+    if key.starts_with(RESERVED) {
+        return Err(KvError::InvalidKey(
+            "keys may not start with U+10FFFF (reserved for the gateway)".into(),
+        ));
+    }
     Ok(())
 }
 
 impl StoreState {
-    async fn current_value(&mut self, key: &str) -> Result<Option<Vec<u8>>, KvError> {
+    pub(super) async fn current_value(&mut self, key: &str) -> Result<Option<Vec<u8>>, KvError> {
         if let Some(staged) = self.effects.kv_lookup(key) {
             return Ok(staged.map(<[u8]>::to_vec));
         }
@@ -33,7 +42,11 @@ impl StoreState {
             .map_err(|e| KvError::Unavailable(e.to_string()))
     }
 
-    async fn stage(&mut self, key: String, value: Option<KvValue>) -> Result<(), KvError> {
+    pub(super) async fn stage(
+        &mut self,
+        key: String,
+        value: Option<KvValue>,
+    ) -> Result<(), KvError> {
         let old = self.current_value(&key).await?;
         let old_size = old.as_deref().map_or(0, |v| entry_size(&key, v)) as i64;
         let new_size = value.as_ref().map_or(0, |v| entry_size(&key, &v.bytes)) as i64;
@@ -88,6 +101,9 @@ impl Host for StoreState {
     }
 
     async fn list_keys(&mut self, prefix: String, limit: u32) -> Result<Vec<String>, KvError> {
+        if prefix.starts_with(RESERVED) {
+            return Ok(Vec::new());
+        }
         let limit = limit as usize;
         let overlay: Vec<String> = self
             .effects
@@ -108,6 +124,9 @@ impl Host for StoreState {
             .into_iter()
             .chain(overlay)
             .filter(|k| !matches!(self.effects.kv_lookup(k), Some(None)))
+            // Timer records sort after every plugin key: leaving them out
+            // never shortens a page that has more of the plugin's keys.
+            .filter(|k| !crate::runtime::timers::is_record_key(k))
             .collect();
         Ok(keys.into_iter().take(limit).collect())
     }

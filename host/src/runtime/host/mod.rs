@@ -9,5 +9,6 @@ mod kv;
 mod log;
 mod producer;
 pub mod push;
+mod timer;
 
 impl super::bindings::streamplug::plugin::types::Host for super::state::StoreState {}
