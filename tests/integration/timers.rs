@@ -3,8 +3,8 @@
 //! key when due, once, with the effects of handling it; a cancelled one
 //! never does; a plugin has at most `limits.max_timers` pending, shown in
 //! `GET /v1/plugins`; a failing timer is retried and dead-lettered like an
-//! event; and a pending timer survives a SIGKILL of the gateway, on both
-//! logs.
+//! event; a pending timer is handled by the version live when it is due
+//! (a hot swap) and survives a SIGKILL of the gateway, on both logs.
 
 use rstest::rstest;
 use serde_json::{Value, json};
@@ -111,6 +111,14 @@ async fn a_timer_fires_once_for_its_key_unless_cancelled_within_the_limit(
     assert_eq!(pending["limit"], 2, "{pending}");
     assert!(pending["next_due"].is_string(), "{pending}");
 
+    // A hot swap while it waits: the version live when it is due handles it.
+    let registry = gw.gateway.registry.clone();
+    let mut v2 = registry.get("recorder").unwrap().manifest.clone();
+    v2.config.insert("tag".into(), "v2".into());
+    registry
+        .deploy(gw.gateway.load_version(&v2).await.unwrap())
+        .unwrap();
+
     // alice's timer fires once, as an event for her key.
     let fired = eventually("alice's timer", || async {
         gw.kv("recorder", "fired:alice:expire").await
@@ -149,8 +157,16 @@ async fn a_timer_fires_once_for_its_key_unless_cancelled_within_the_limit(
             .unwrap()
             .is_none()
     );
-    // a-1..a-7 and the one timer: one audit event each.
-    assert_eq!(audited(&gw, "alice").await.len(), 8);
+    // a-1..a-7 and the one timer: one audit event each, the timer's by v2.
+    let alice = audited(&gw, "alice").await;
+    assert_eq!(alice.len(), 8, "{alice:?}");
+    let fired: Vec<&Value> = alice
+        .iter()
+        .map(|e| &e["event"]["data"])
+        .filter(|d| !d["id"].as_str().unwrap_or_default().starts_with("a-"))
+        .collect();
+    assert_eq!(fired.len(), 1, "{fired:?}");
+    assert_eq!(fired[0]["tag"], "v2", "{fired:?}");
     assert_eq!(gw.events("dlq.recorder").await.unwrap().len(), 1);
     gw.stop().await;
 }
