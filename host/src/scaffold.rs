@@ -52,6 +52,7 @@ const WIT: &[(&str, &str)] = embed!(
     "wit/log.wit" => "../../wit/log.wit",
     "wit/producer.wit" => "../../wit/producer.wit",
     "wit/push.wit" => "../../wit/push.wit",
+    "wit/query.wit" => "../../wit/query.wit",
     "wit/timer.wit" => "../../wit/timer.wit",
     "wit/types.wit" => "../../wit/types.wit",
     "wit/world.wit" => "../../wit/world.wit",
@@ -83,6 +84,7 @@ const RUST: &[(&str, &str)] = embed!(
     "streamplug-sdk/src/log.rs" => "../../sdk/src/log.rs",
     "streamplug-sdk/src/publish.rs" => "../../sdk/src/publish.rs",
     "streamplug-sdk/src/push.rs" => "../../sdk/src/push.rs",
+    "streamplug-sdk/src/query.rs" => "../../sdk/src/query.rs",
     "streamplug-sdk/src/timer.rs" => "../../sdk/src/timer.rs",
     "streamplug-sdk/src/vocabulary.rs" => "../../sdk/src/vocabulary.rs",
 );
@@ -187,11 +189,7 @@ fn js_build_command(module: &str) -> String {
 /// Whether `name` can name a plugin (1-64 lowercase letters, digits, `-`,
 /// starting with a letter).
 pub fn valid_name(name: &str) -> bool {
-    name.len() <= 64
-        && name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    name.starts_with(|c: char| c.is_ascii_lowercase()) && crate::config::is_valid_plugin_name(name)
 }
 
 /// The files of a new plugin `name` in `lang`.

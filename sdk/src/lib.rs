@@ -4,7 +4,7 @@
 //! line: its typed configuration, the value `init` builds from it, and the
 //! handler. It sees the gateway only through this crate: typed [`Event`]s, its
 //! own [`kv`] store, [`publish`] to granted topics, [`config`] values,
-//! [`log`] lines, [`command`] refusals, durable [`timer`]s, and outbound calls made once per event with [`journal`]. Every host error converts into a [`HandleError`] with `?`,
+//! [`log`] lines, [`command`] refusals, durable [`timer`]s, read-only [`query`] answers, and outbound calls made once per event with [`journal`]. Every host error converts into a [`HandleError`] with `?`,
 //! choosing retry or dead-letter for you.
 //!
 //! ```
@@ -66,6 +66,7 @@ pub mod kv;
 pub mod log;
 pub mod publish;
 pub mod push;
+pub mod query;
 pub mod timer;
 pub mod vocabulary;
 
@@ -79,7 +80,7 @@ pub use event::Event;
 pub mod bindings {
     wit_bindgen::generate!({
         path: "../wit",
-        world: "plugin",
+        world: "queryable",
         pub_export_macro: true,
         default_bindings_module: "streamplug_sdk::bindings",
         runtime_path: "streamplug_sdk::__wit_bindgen::rt",
@@ -110,6 +111,12 @@ pub trait Plugin: Sized + 'static {
     /// Handle one event. `Ok` commits the event together with what this call
     /// published and wrote to KV; an error retries or dead-letters it.
     fn handle(&self, event: Event) -> Result<(), HandleError>;
+
+    /// Answer a read-only [`query`] about `query.key` with JSON. The
+    /// default knows no queries.
+    fn query(&self, query: &query::Query) -> Result<Vec<u8>, query::QueryError> {
+        Err(query::QueryError::UnknownQuery(query.name.clone()))
+    }
 }
 
 #[doc(hidden)]
@@ -135,6 +142,19 @@ pub mod __export {
         let plugin = P::init(config)?;
         slot.with(|s| *s.borrow_mut() = Some(plugin));
         Ok(())
+    }
+
+    /// The query to the instance's plugin value.
+    pub fn query<P: Plugin>(
+        slot: &'static Slot<P>,
+        query: crate::query::Query,
+    ) -> Result<Vec<u8>, crate::query::QueryError> {
+        slot.with(|s| match s.borrow().as_ref() {
+            Some(plugin) => plugin.query(&query),
+            None => Err(crate::query::QueryError::Unavailable(
+                "the instance was not initialised".into(),
+            )),
+        })
     }
 
     /// The event to the instance's plugin value.
@@ -175,6 +195,16 @@ macro_rules! export_plugin {
                 ) -> ::core::result::Result<(), $crate::bindings::exports::streamplug::plugin::handler::HandleError> {
                     $crate::__export::handle::<$plugin>(&__STREAMPLUG_PLUGIN, $crate::Event::from(event))
                         .map_err(::core::convert::Into::into)
+                }
+            }
+
+            impl $crate::bindings::exports::streamplug::plugin::query::Guest for __StreamplugExport {
+                fn query(
+                    name: ::std::string::String,
+                    key: ::std::string::String,
+                    args: ::std::vec::Vec<(::std::string::String, ::std::string::String)>,
+                ) -> ::core::result::Result<::std::vec::Vec<u8>, $crate::query::QueryError> {
+                    $crate::__export::query::<$plugin>(&__STREAMPLUG_PLUGIN, $crate::query::Query { name, key, args })
                 }
             }
 

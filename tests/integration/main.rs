@@ -41,6 +41,7 @@ mod outbound;
 mod partitioning;
 mod plugins;
 mod polyglot;
+mod queries;
 mod salesforce_double;
 mod sandbox;
 mod scale_out;

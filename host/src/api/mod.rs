@@ -10,6 +10,7 @@ pub mod inbound_webhooks;
 pub mod ingest;
 pub mod listener;
 pub mod openapi;
+pub mod queries;
 pub mod status;
 pub mod topics;
 pub mod trace;
@@ -46,6 +47,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(inbound_webhooks::receive))
         .routes(routes!(topics::list_topics))
         .routes(routes!(topics::read_events))
+        .routes(routes!(queries::ask))
         .routes(routes!(status::schemas))
         .routes(routes!(status::plugins))
         .routes(routes!(status::demo))

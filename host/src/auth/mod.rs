@@ -85,6 +85,15 @@ impl Principal {
         self.scopes().is_some_and(|s| s.has(scope))
     }
 
+    /// May ask `plugin`'s queries about `key`: a customer about itself, a
+    /// key or staff with `query:<plugin>` (or `query:*`) about any key.
+    pub fn may_query(&self, plugin: &str, key: &str) -> bool {
+        match self {
+            Self::Customer(id) => id == key,
+            _ => self.scopes().is_some_and(|s| s.may_query(plugin)),
+        }
+    }
+
     /// May read `topic`'s events.
     pub fn may_read(&self, topic: &str) -> bool {
         self.scopes().is_some_and(|s| s.may_read(topic))

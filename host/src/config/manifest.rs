@@ -109,6 +109,15 @@ impl PluginManifest {
     }
 }
 
+/// Whether `name` can name a plugin: 1-64 lowercase letters, digits or `-`.
+pub fn is_valid_plugin_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
 /// Resource limits of one plugin; every plugin runs within them.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, default)]

@@ -34,7 +34,7 @@ pub use admin::AdminSettings;
 pub use auth::{ApiKeySettings, AuthSettings, DEFAULT_DEV_TOKEN_MAX_TTL_SECS};
 pub use backends::{KvBackend, KvSettings, LogBackend, LogSettings, expand_env};
 pub use credentials::CredentialSettings;
-pub use manifest::{PluginLimits, PluginManifest, RetryPolicy, plugin_table};
+pub use manifest::{PluginLimits, PluginManifest, RetryPolicy, is_valid_plugin_name, plugin_table};
 pub use storage::StorageSettings;
 pub use topics::TopicSettings;
 pub use validate::ConfigError;

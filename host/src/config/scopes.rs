@@ -9,6 +9,9 @@ pub enum Scope {
     Ingest(String),
     /// `read:<topic>` or `read:*`: read a topic's events.
     Read(String),
+    /// `query:<plugin>` or `query:*`: ask a plugin's queries about any key
+    /// (a customer asks about itself without it).
+    Query(String),
     /// `reply`: wait for the push an event causes (`?reply_timeout_ms`).
     Reply,
     /// `metrics`: scrape `GET /metrics`.
@@ -25,7 +28,8 @@ impl Scope {
         let bad = || {
             format!(
                 "unknown scope `{text}`; scopes are `ingest:<type or prefix.*>`, \
-                 `read:<topic or *>`, `reply`, `metrics`, `plugins`, `operator`"
+                 `read:<topic or *>`, `query:<plugin or *>`, `reply`, `metrics`, `plugins`, \
+                 `operator`"
             )
         };
         match text.split_once(':') {
@@ -34,6 +38,11 @@ impl Scope {
             }
             Some(("read", topic)) if topic == "*" || is_valid_topic_name(topic) => {
                 Ok(Self::Read(topic.to_owned()))
+            }
+            Some(("query", plugin))
+                if plugin == "*" || super::manifest::is_valid_plugin_name(plugin) =>
+            {
+                Ok(Self::Query(plugin.to_owned()))
             }
             Some(_) => Err(bad()),
             None => match text {
@@ -98,6 +107,15 @@ impl Scopes {
                 .any(|s| matches!(s, Scope::Read(t) if t == "*" || t == topic))
     }
 
+    /// May ask `plugin`'s queries about any key.
+    pub fn may_query(&self, plugin: &str) -> bool {
+        self.operator()
+            || self
+                .0
+                .iter()
+                .any(|s| matches!(s, Scope::Query(p) if p == "*" || p == plugin))
+    }
+
     /// May read some topic (and so list the topics it may read).
     pub fn reads_any(&self) -> bool {
         self.operator() || self.0.iter().any(|s| matches!(s, Scope::Read(_)))
@@ -125,13 +143,27 @@ mod tests {
         assert!(!s.may_ingest("product.viewed") && !s.may_ingest("orderx.placed"));
         assert!(s.may_read("order-events") && !s.may_read("customer-interactions"));
         assert!(!s.has(&Scope::Reply) && !s.has(&Scope::Metrics) && s.reads_any());
+        assert!(!s.may_query("customer-view"));
+        let q = Scopes::parse(&["query:customer-view"]).unwrap();
+        assert!(q.may_query("customer-view") && !q.may_query("order-processor"));
+        assert!(
+            Scopes::parse(&["query:*"])
+                .unwrap()
+                .may_query("order-processor")
+        );
         let all = Scopes::all();
         assert!(all.may_ingest("x.y") && all.may_read("t") && all.has(&Scope::Metrics));
     }
 
     #[test]
     fn unknown_scopes_are_refused_naming_the_accepted_ones() {
-        for bad in ["admin", "ingest:", "read:bad topic", "write:x"] {
+        for bad in [
+            "admin",
+            "ingest:",
+            "read:bad topic",
+            "write:x",
+            "query:Bad_Name",
+        ] {
             let err = Scope::parse(bad).unwrap_err();
             assert!(err.contains(bad) && err.contains("operator"), "{err}");
         }

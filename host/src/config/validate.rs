@@ -144,12 +144,7 @@ impl Settings {
     /// Validate one plugin's manifest against these settings.
     pub fn validate_plugin(&self, p: &PluginManifest) -> Result<(), ConfigError> {
         let at = |field: &str| format!("plugins.{}.{field}", p.name);
-        let name_ok = !p.name.is_empty()
-            && p.name.len() <= 64
-            && p.name
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        if !name_ok {
+        if !super::manifest::is_valid_plugin_name(&p.name) {
             return Err(invalid(
                 format!("plugins.{}", p.name),
                 "a plugin name is 1-64 lowercase letters, digits or `-`",

@@ -179,7 +179,12 @@ pub struct Effects {
     pub current: Staged,
     /// The event being handled.
     pub trigger: Trigger,
+    /// A query is running: every write fails (it has no effects).
+    pub read_only: bool,
 }
+
+/// What a write during a query is told.
+pub const READ_ONLY: &str = "a query is read-only: it cannot write, publish, push or schedule";
 
 impl Effects {
     /// The staged value of `key`: `Some(None)` if staged as deleted, `None`

@@ -9,12 +9,15 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use wasmtime::Store;
 
 use super::bindings::Plugin;
+use super::query_bindings::QueryGuest;
 use super::state::StoreState;
 
 /// One live instance and its store.
 pub struct Instance {
     pub(crate) store: Store<StoreState>,
     pub(crate) bindings: Plugin,
+    /// Its `query` export, when its component answers queries.
+    pub(crate) query: Option<QueryGuest>,
 }
 
 /// The idle instances of a plugin version and the permits to run one.

@@ -17,6 +17,8 @@ pub mod log_book;
 pub mod outbound;
 pub mod outcome;
 pub mod plugin;
+pub mod query;
+pub mod query_bindings;
 pub mod state;
 pub mod stats;
 pub mod stderr_tail;

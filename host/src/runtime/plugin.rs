@@ -17,6 +17,7 @@ use super::effects::Effects;
 use super::engine::PluginEngine;
 use super::instance_pool::{Instance, InstancePool};
 use super::outbound::CallMode;
+use super::query_bindings::QueryIndices;
 use super::state::{HostServices, PluginContext, StoreState};
 use super::stats::VersionStats;
 use super::world::{Interfaces, Ungranted};
@@ -40,9 +41,11 @@ pub struct PluginVersion {
     pub stats: VersionStats,
     /// What its component imports and exports.
     pub interfaces: Interfaces,
-    engine: PluginEngine,
+    pub(super) engine: PluginEngine,
     pre: PluginPre<StoreState>,
-    pool: InstancePool,
+    pub(super) pool: InstancePool,
+    /// Where its `query` export is, if it answers queries.
+    pub(super) query_indices: Option<QueryIndices>,
 }
 
 impl std::fmt::Debug for PluginVersion {
@@ -104,6 +107,8 @@ impl PluginVersion {
                     ),
                 )
             })?;
+        // A component of the plain `plugin` world answers no queries.
+        let query_indices = QueryIndices::new(&instance_pre).ok();
         let pre = PluginPre::new(instance_pre).map_err(|e| {
             fail(
                 "its exports",
@@ -123,6 +128,7 @@ impl PluginVersion {
             pool: InstancePool::new(manifest.limits.instances),
             stats: VersionStats::default(),
             interfaces,
+            query_indices,
         });
         let first = version.instantiate().await.map_err(|e| match e {
             InstantiateError::Init(reason) => RuntimeError::Init {
@@ -137,7 +143,7 @@ impl PluginVersion {
     }
 
     /// A new instance with its `init` run.
-    async fn instantiate(&self) -> Result<Instance, InstantiateError> {
+    pub(super) async fn instantiate(&self) -> Result<Instance, InstantiateError> {
         let limits = &self.manifest.limits;
         let memory =
             usize::try_from(limits.memory_mib.saturating_mul(1 << 20)).unwrap_or(usize::MAX);
@@ -158,11 +164,18 @@ impl PluginVersion {
         });
         store.data_mut().ticks_left = self.engine.ticks(limits.cpu_ms);
         store.set_epoch_deadline(1);
-        let bindings = self
+        let other = |e: wasmtime::Error| InstantiateError::Other(format!("{e:#}"));
+        let instance = self
             .pre
+            .instance_pre()
             .instantiate_async(&mut store)
             .await
-            .map_err(|e| InstantiateError::Other(format!("{e:#}")))?;
+            .map_err(other)?;
+        let bindings = super::bindings::Plugin::new(&mut store, &instance).map_err(other)?;
+        let query = match &self.query_indices {
+            Some(indices) => Some(indices.load(&mut store, &instance).map_err(other)?),
+            None => None,
+        };
         let config: Vec<(String, String)> = self
             .manifest
             .config
@@ -173,7 +186,11 @@ impl PluginVersion {
             .streamplug_plugin_handler()
             .call_init(&mut store, &config);
         match tokio::time::timeout(Duration::from_millis(limits.timeout_ms), init).await {
-            Ok(Ok(Ok(()))) => Ok(Instance { store, bindings }),
+            Ok(Ok(Ok(()))) => Ok(Instance {
+                store,
+                bindings,
+                query,
+            }),
             Ok(Ok(Err(reason))) => Err(InstantiateError::Init(reason)),
             Ok(Err(trap)) => Err(InstantiateError::Init(format!(
                 "trapped {}",
@@ -292,7 +309,7 @@ impl PluginVersion {
 }
 
 #[derive(Debug, thiserror::Error)]
-enum InstantiateError {
+pub(super) enum InstantiateError {
     #[error("init failed: {0}")]
     Init(String),
     #[error("{0}")]
@@ -303,7 +320,7 @@ enum InstantiateError {
 /// function, of which plugin and version), why, what the guest said (stderr:
 /// a panic message, a traceback; error log lines: a JavaScript exception's
 /// stack) and the wasm backtrace.
-fn describe_trap(err: &wasmtime::Error, stderr: &str, place: &str) -> String {
+pub(super) fn describe_trap(err: &wasmtime::Error, stderr: &str, place: &str) -> String {
     let mut text = format!("in {place}: {}", err.root_cause());
     if !stderr.is_empty() {
         text.push_str(&format!("\nplugin output: {stderr}"));

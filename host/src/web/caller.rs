@@ -55,6 +55,7 @@ pub fn scope_name(scope: &Scope) -> String {
     match scope {
         Scope::Ingest(p) => format!("ingest:{p}"),
         Scope::Read(t) => format!("read:{t}"),
+        Scope::Query(p) => format!("query:{p}"),
         Scope::Reply => "reply".into(),
         Scope::Metrics => "metrics".into(),
         Scope::Plugins => "plugins".into(),

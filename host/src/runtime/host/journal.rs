@@ -62,6 +62,11 @@ impl Host for StoreState {
 
     async fn record(&mut self, step: String, result: Vec<u8>) -> Result<(), JournalError> {
         check_step(&step)?;
+        if self.effects.read_only {
+            return Err(JournalError::Unavailable(
+                crate::runtime::effects::READ_ONLY.into(),
+            ));
+        }
         if result.len() > MAX_RESULT as usize {
             return Err(JournalError::TooLarge(MAX_RESULT));
         }

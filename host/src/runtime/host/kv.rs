@@ -47,6 +47,9 @@ impl StoreState {
         key: String,
         value: Option<KvValue>,
     ) -> Result<(), KvError> {
+        if self.effects.read_only {
+            return Err(KvError::Other(crate::runtime::effects::READ_ONLY.into()));
+        }
         let old = self.current_value(&key).await?;
         let old_size = old.as_deref().map_or(0, |v| entry_size(&key, v)) as i64;
         let new_size = value.as_ref().map_or(0, |v| entry_size(&key, &v.bytes)) as i64;

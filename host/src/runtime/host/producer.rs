@@ -13,6 +13,11 @@ pub const MAX_PUBLISHED_DATA: usize = 1024 * 1024;
 
 impl Host for StoreState {
     async fn publish(&mut self, event: OutgoingEvent) -> Result<String, PublishError> {
+        if self.effects.read_only {
+            return Err(PublishError::Other(
+                crate::runtime::effects::READ_ONLY.into(),
+            ));
+        }
         if !self.plugin.publish_grants.contains(&event.topic) {
             return Err(PublishError::TopicNotGranted(event.topic));
         }

@@ -20,6 +20,9 @@ impl Host for StoreState {
         message_type: String,
         data: Vec<u8>,
     ) -> Result<(), PushError> {
+        if self.effects.read_only {
+            return Err(PushError::Other(crate::runtime::effects::READ_ONLY.into()));
+        }
         if !self.plugin.push_grants.contains(&channel) {
             return Err(PushError::ChannelNotGranted(channel));
         }

@@ -59,6 +59,11 @@ impl Host for StoreState {
         payload: Vec<u8>,
     ) -> Result<(), TimerError> {
         check_name(&name)?;
+        if self.effects.read_only {
+            return Err(TimerError::Unavailable(
+                crate::runtime::effects::READ_ONLY.into(),
+            ));
+        }
         if payload.len() > MAX_PAYLOAD as usize {
             return Err(TimerError::TooLarge(MAX_PAYLOAD));
         }
@@ -92,6 +97,11 @@ impl Host for StoreState {
 
     async fn cancel(&mut self, name: String) -> Result<bool, TimerError> {
         check_name(&name)?;
+        if self.effects.read_only {
+            return Err(TimerError::Unavailable(
+                crate::runtime::effects::READ_ONLY.into(),
+            ));
+        }
         let key = self.timer_key(&name);
         let pending = self.current_value(&key).await.map_err(from_kv)?.is_some();
         if pending {

@@ -51,6 +51,9 @@ pub enum CallMode {
     Shadow(Vec<HttpCall>),
     /// Send nothing; answer from these fixtures.
     Offline(Arc<HttpFixtures>),
+    /// Send nothing and answer nothing: a query has no effects, so every
+    /// request is denied.
+    Query,
 }
 
 #[derive(Debug, Default)]
@@ -125,7 +128,7 @@ fn captured_answer(
     body: &[u8],
 ) -> Option<RecordedResponse> {
     let (found, header, value, text): (_, _, _, &'static [u8]) = match mode {
-        CallMode::Live => return None,
+        CallMode::Live | CallMode::Query => return None,
         CallMode::Shadow(live) => (
             live.iter()
                 .position(|c| c.method == method && c.url == url && c.response.is_some())
@@ -165,8 +168,8 @@ impl WasiHttpHooks for OutboundHooks {
     ) -> Box<dyn Future<Output = SendResult> + Send> {
         drop(fut);
         let (method, url) = (request.method().to_string(), request.uri().to_string());
-        let denied = !self.policy.allows(request.uri());
         let mut call = lock(&self.call);
+        let denied = matches!(call.mode, CallMode::Query) || !self.policy.allows(request.uri());
         let live = matches!(call.mode, CallMode::Live);
         call.requests.push(HttpCall {
             method: method.clone(),
