@@ -18,6 +18,7 @@ mod memory;
 mod meter;
 mod payload;
 mod peers;
+mod query_load;
 mod report;
 mod scenarios;
 mod target;
@@ -141,7 +142,7 @@ struct RunArgs {
     )]
     wasi_http_component: PathBuf,
     /// Run only these groups of scenarios (`baseline`, `ingest`, `e2e`,
-    /// `memory`, `plugins`, `kafka`, `peers`; `kafka` also needs
+    /// `memory`, `plugins`, `queries`, `kafka`, `peers`; `kafka` also needs
     /// `--kafka`). All by default.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,

@@ -9,9 +9,11 @@
 //!    handle every event;
 //!    Before that, the memory of an idle gateway with its plugins, and
 //!    with `idle_sessions` idle WebSocket sessions open;
-//! 4. the peers: the trivial checksum plugin on streamplug, on Extism and on
+//! 4. the recommender's KV-reading query while HTTP ingest runs
+//!    (`queries`);
+//! 5. the peers: the trivial checksum plugin on streamplug, on Extism and on
 //!    `wasmtime serve`, HTTP single-event ingest each (`peers`);
-//! 5. with `--kafka`: the raw rdkafka producer to a fresh test broker, then
+//! 6. with `--kafka`: the raw rdkafka producer to a fresh test broker, then
 //!    the gateway (no plugins) on that broker, HTTP single and batch ingest.
 //!
 //! Every scenario against a server the harness started also reports that
@@ -27,7 +29,7 @@ use crate::memory::{self, IdleMemory};
 use crate::meter::{Measured, Timing};
 use crate::peers::Peers;
 use crate::target::{Plugins, Target};
-use crate::{cpu_cost, http_load, kafka_load, ws_load};
+use crate::{cpu_cost, http_load, kafka_load, query_load, ws_load};
 
 const RAW_PRODUCER: &str = "raw rdkafka producer (baseline)";
 
@@ -102,6 +104,12 @@ impl Plan {
             let name = "http ingest, plugins on";
             results.push(single_against_bare(name, &gw, conns, t).await?);
         }
+        if self.wants("queries") {
+            let gw = self.gateway(Plugins::FirstParty, &[]).await?;
+            results.extend(
+                query_load::under_ingest(&gw, QUERY_CONNECTIONS, batch_connections, t).await?,
+            );
+        }
         if self.wants("peers") {
             let streamplug = self.gateway(Plugins::Checksum, &[]).await?;
             results.extend(self.peers.run(streamplug, conns, t).await?);
@@ -157,6 +165,9 @@ impl Plan {
         }
     }
 }
+
+/// Connections asking queries back to back in the `queries` group.
+const QUERY_CONNECTIONS: usize = 4;
 
 /// Frames each session keeps unanswered in the pipelined WebSocket ingest
 /// scenario (the gateway's default `websocket.max_frames_in_flight` is 16).

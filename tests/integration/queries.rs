@@ -49,12 +49,14 @@ async fn a_query_answers_from_committed_state_to_whoever_may_ask_and_changes_not
             .unwrap();
         assert_eq!(a.status, 202, "{}", a.json);
     }
-    eventually("alice's two events handled", || async {
-        let order = gw.kv("recorder", "order:alice").await?;
-        Ok(order.filter(|o| o.as_array().is_some_and(|a| a.len() == 2)))
-    })
-    .await
-    .unwrap();
+    for (customer, n) in [("alice", 2), ("bob", 1)] {
+        eventually(&format!("{customer}'s events handled"), || async {
+            let order = gw.kv("recorder", &format!("order:{customer}")).await?;
+            Ok(order.filter(|o| o.as_array().is_some_and(|a| a.len() == n)))
+        })
+        .await
+        .unwrap();
+    }
 
     // Alice asks about herself; the answer is the plugin's JSON.
     let alice = keyed_client(&gw.token("alice").await.unwrap()).unwrap();

@@ -10,6 +10,10 @@
 //! `recommendations`), and `push_channel`: when set, the recommendation is
 //! also pushed to the customer's live sessions on that channel (grant it in
 //! `push_channels`). Any other key refuses the plugin.
+//!
+//! Query `recommendations` about a customer answers what the next
+//! recommendation would be now (`GET /v1/plugins/recommend/queries/
+//! recommendations/<customer>`): the same ranking, read from KV only.
 
 pub mod ranking;
 
@@ -17,6 +21,7 @@ use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
 
 use serde::{Deserialize, Serialize};
+use streamplug_sdk::query::{self, Query, QueryError};
 use streamplug_sdk::vocabulary::{CartItemAdded, OrderPlaced, ProductViewed};
 use streamplug_sdk::{Event, HandleError, Plugin, kv, publish, push};
 
@@ -55,6 +60,14 @@ struct Recommendation<'a> {
     products: &'a [ranking::Scored],
     based_on: Vec<&'a String>,
     trigger: Trigger<'a>,
+}
+
+/// The answer of query `recommendations`: what would be recommended now.
+#[derive(Serialize)]
+struct Current<'a> {
+    customer: &'a str,
+    products: &'a [ranking::Scored],
+    based_on: Vec<&'a String>,
 }
 
 /// What the recommendation answers: an event's id and its kind.
@@ -113,21 +126,10 @@ impl Plugin for Recommend {
             _ => return Ok(()),
         };
         kv::set_json(&profile_key, &profile)?;
-        let mut neighbours = update_neighbours(&pairs)?;
+        let neighbours = update_neighbours(&pairs)?;
         update_popularity(&popular)?;
-        for item in profile.recent.iter().rev().take(ranking::RANK_WINDOW) {
-            if !neighbours.contains_key(item) {
-                let n: Neighbours =
-                    kv::get_json(&ranking::neighbours_key(item))?.unwrap_or_default();
-                neighbours.insert(item.clone(), n);
-            }
-        }
         let settings = &self.settings;
-        let mut products = ranking::related(&profile, &neighbours, settings.top_n);
-        if products.len() < settings.top_n {
-            let popularity = read_popularity()?;
-            ranking::fill_with_popular(&mut products, &profile, &popularity, settings.top_n);
-        }
+        let products = self.rank(&profile, neighbours)?;
         if products.is_empty() {
             return Ok(());
         }
@@ -150,6 +152,47 @@ impl Plugin for Recommend {
                 .send()?;
         }
         Ok(())
+    }
+
+    fn query(&self, q: &Query) -> Result<Vec<u8>, QueryError> {
+        if q.name != "recommendations" {
+            return Err(QueryError::UnknownQuery(q.name.clone()));
+        }
+        let unavailable = |e: HandleError| QueryError::Unavailable(format!("{e:?}"));
+        let profile: Profile = kv::get_json(&format!("cust:{}", q.key))
+            .map_err(unavailable)?
+            .ok_or_else(|| QueryError::NotFound(format!("no interactions of `{}` yet", q.key)))?;
+        let products = self.rank(&profile, BTreeMap::new()).map_err(unavailable)?;
+        query::json(&Current {
+            customer: &q.key,
+            products: &products,
+            based_on: profile.recent.iter().rev().take(5).collect(),
+        })
+    }
+}
+
+impl Recommend {
+    /// The customer's top products now: related to what it saw recently
+    /// (`neighbours` holds the tables already read), then popular ones.
+    fn rank(
+        &self,
+        profile: &Profile,
+        mut neighbours: BTreeMap<String, Neighbours>,
+    ) -> Result<Vec<ranking::Scored>, HandleError> {
+        for item in profile.recent.iter().rev().take(ranking::RANK_WINDOW) {
+            if !neighbours.contains_key(item) {
+                let n: Neighbours =
+                    kv::get_json(&ranking::neighbours_key(item))?.unwrap_or_default();
+                neighbours.insert(item.clone(), n);
+            }
+        }
+        let top_n = self.settings.top_n;
+        let mut products = ranking::related(profile, &neighbours, top_n);
+        if products.len() < top_n {
+            let popularity = read_popularity()?;
+            ranking::fill_with_popular(&mut products, profile, &popularity, top_n);
+        }
+        Ok(products)
     }
 }
 
