@@ -10,6 +10,7 @@ use anyhow::{Context as _, Result, bail};
 use bytes::Bytes;
 use hdrhistogram::Histogram;
 use http_body_util::{BodyExt as _, Full};
+use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 
 use crate::meter::{self, Measured, Meter, Timing};
@@ -48,11 +49,7 @@ async fn post_until_done(
     bodies: Vec<Bytes>,
     events: u64,
 ) -> Result<Histogram<u64>> {
-    let stream = tokio::net::TcpStream::connect(addr).await?;
-    stream.set_nodelay(true)?;
-    let (mut sender, connection) =
-        hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-    tokio::spawn(connection);
+    let mut sender = connect(addr).await?;
     let mut latencies = meter::histogram()?;
     let host = addr.to_string();
     for body in bodies.iter().cycle() {
@@ -69,18 +66,50 @@ async fn post_until_done(
         let request = request.body(Full::new(body.clone()))?;
         let started = Instant::now();
         let answer = sender.send_request(request).await?;
-        let status = answer.status();
-        let answer = answer.into_body().collect().await?.to_bytes();
-        if status.is_success() {
-            meter.record(&mut latencies, started, events);
-        } else if status.is_server_error() || status == http::StatusCode::TOO_MANY_REQUESTS {
-            meter.error();
-        } else {
-            bail!(
-                "POST /v1/events answered {status}: {}",
-                String::from_utf8_lossy(&answer)
-            );
-        }
+        tally(
+            &meter,
+            &mut latencies,
+            started,
+            events,
+            "POST /v1/events",
+            answer,
+        )
+        .await?;
     }
     Ok(latencies)
+}
+
+/// One keep-alive HTTP/1.1 connection to `addr`, without a pool between.
+pub async fn connect(addr: SocketAddr) -> Result<SendRequest<Full<Bytes>>> {
+    let stream = tokio::net::TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
+    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(connection);
+    Ok(sender)
+}
+
+/// Count `answer` to a request sent at `started` carrying `events`: a
+/// success in `latencies`, a 5xx or 429 as an error; anything else ends
+/// the run, naming `what` was asked.
+pub async fn tally(
+    meter: &Meter,
+    latencies: &mut Histogram<u64>,
+    started: Instant,
+    events: u64,
+    what: &str,
+    answer: http::Response<hyper::body::Incoming>,
+) -> Result<()> {
+    let status = answer.status();
+    let body = answer.into_body().collect().await?.to_bytes();
+    if status.is_success() {
+        meter.record(latencies, started, events);
+    } else if status.is_server_error() || status == http::StatusCode::TOO_MANY_REQUESTS {
+        meter.error();
+    } else {
+        bail!(
+            "{what} answered {status}: {}",
+            String::from_utf8_lossy(&body)
+        );
+    }
+    Ok(())
 }

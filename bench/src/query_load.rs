@@ -11,9 +11,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
+use bytes::Bytes;
 use hdrhistogram::Histogram;
-use http_body_util::{BodyExt as _, Empty};
-use hyper_util::rt::TokioIo;
+use http_body_util::Full;
 
 use crate::meter::{self, Measured, Meter, Timing};
 use crate::target::Target;
@@ -110,11 +110,7 @@ async fn ask_until_done(
     meter: Arc<Meter>,
     worker: usize,
 ) -> Result<Histogram<u64>> {
-    let stream = tokio::net::TcpStream::connect(addr).await?;
-    stream.set_nodelay(true)?;
-    let (mut sender, connection) =
-        hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-    tokio::spawn(connection);
+    let mut sender = http_load::connect(addr).await?;
     let mut latencies = meter::histogram()?;
     let host = addr.to_string();
     let paths: Vec<String> = (0..SEEDED)
@@ -129,21 +125,18 @@ async fn ask_until_done(
         if let Some(value) = &authorization {
             request = request.header(http::header::AUTHORIZATION, value.as_ref());
         }
-        let request = request.body(Empty::<bytes::Bytes>::new())?;
+        let request = request.body(Full::new(Bytes::new()))?;
         let started = Instant::now();
         let answer = sender.send_request(request).await?;
-        let status = answer.status();
-        let body = answer.into_body().collect().await?.to_bytes();
-        if status.is_success() {
-            meter.record(&mut latencies, started, 1);
-        } else if status.is_server_error() || status == http::StatusCode::TOO_MANY_REQUESTS {
-            meter.error();
-        } else {
-            bail!(
-                "GET {p} answered {status}: {}",
-                String::from_utf8_lossy(&body)
-            );
-        }
+        http_load::tally(
+            &meter,
+            &mut latencies,
+            started,
+            1,
+            &format!("GET {p}"),
+            answer,
+        )
+        .await?;
     }
     Ok(latencies)
 }
