@@ -108,16 +108,19 @@ assert f.__optional_keys__ == {"mood", "lines"}, f.__optional_keys__
 assert t.FeedbackSubmittedLinesItem.__required_keys__ == {"sku"}
 print("ok")
 "#;
-    let out = Command::new("python3")
-        .args(["-c", check])
-        .current_dir(dir.path())
-        .output()?;
-    assert!(
+    assert_eq!(checked(dir.path(), "python3", &["-c", check])?, "ok");
+    Ok(())
+}
+
+/// What `program` with `args`, run in `dir`, printed; it must succeed.
+fn checked(dir: &Path, program: &str, args: &[&str]) -> Result<String> {
+    let out = Command::new(program).args(args).current_dir(dir).output()?;
+    ensure!(
         out.status.success(),
-        "{}",
+        "{program}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    Ok(())
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
 #[test]
@@ -136,15 +139,6 @@ if (!Object.isFrozen(f.required)) throw new Error('required is writable');
 console.log('ok');
 "#;
     std::fs::write(dir.path().join("check.mjs"), check)?;
-    let out = Command::new("node")
-        .arg("check.mjs")
-        .current_dir(dir.path())
-        .output()?;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok");
+    assert_eq!(checked(dir.path(), "node", &["check.mjs"])?, "ok");
     Ok(())
 }
