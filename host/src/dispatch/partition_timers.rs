@@ -74,8 +74,9 @@ impl PartitionTimers {
     /// Take in the timer records of a commit that succeeded.
     pub fn apply(&mut self, writes: &[KvWrite]) {
         let mut changed = false;
+        let prefix = timers::partition_prefix(self.partition);
         for (key, value) in writes {
-            if !key.starts_with(&timers::partition_prefix(self.partition)) {
+            if !timers::is_record_key(key) || !key.starts_with(&prefix) {
                 continue;
             }
             changed = true;

@@ -217,18 +217,11 @@ impl PartitionWorker {
                 let failure = match outcome {
                     Outcome::Ok => {
                         command_outcome::settle(&version, stored, &mut effects);
-                        if let Some(key) = timer {
-                            // Fired: gone, unless the handler scheduled it again.
-                            effects.current.kv.entry(key.clone()).or_insert(None);
-                        }
                         effects.accept_current();
                         break;
                     }
                     Outcome::Reject(reason) => {
                         effects.discard_current();
-                        if let Some(key) = timer {
-                            effects.accepted.kv.insert(key.clone(), None);
-                        }
                         self.dead_letter(
                             &version,
                             stored,
@@ -250,9 +243,6 @@ impl PartitionWorker {
                     &format!("attempt {attempt}: {failure}"),
                 );
                 if attempt >= manifest.retry.max_attempts {
-                    if let Some(key) = timer {
-                        effects.accepted.kv.insert(key.clone(), None);
-                    }
                     self.dead_letter(&version, stored, &mut effects, &failure, attempt);
                     break;
                 }
@@ -271,9 +261,16 @@ impl PartitionWorker {
                     return Handled::Stop;
                 }
             }
-            if timer.is_none() {
-                self.progress
-                    .insert(stored.event.topic.clone(), stored.offset + 1);
+            match timer {
+                // Fired (handled or dead-lettered): its record goes in the
+                // same commit, unless the handler scheduled it again.
+                Some(key) => {
+                    effects.accepted.kv.entry(key.clone()).or_insert(None);
+                }
+                None => {
+                    self.progress
+                        .insert(stored.event.topic.clone(), stored.offset + 1);
+                }
             }
         }
         if self.commit(group, &mut effects).await {

@@ -15,7 +15,7 @@ use super::bindings::{HandleError, PluginPre, WitEvent};
 use super::component_cache;
 use super::effects::Effects;
 use super::engine::PluginEngine;
-use super::instance_pool::{Instance, InstancePool};
+use super::instance_pool::{Instance, InstancePool, Lease};
 use super::outbound::CallMode;
 use super::query_bindings::QueryIndices;
 use super::state::{HostServices, PluginContext, StoreState};
@@ -219,11 +219,7 @@ impl PluginVersion {
         mut effects: Effects,
         mode: CallMode,
     ) -> (Outcome, Effects) {
-        let lease = self
-            .pool
-            .lease(|| async { self.instantiate().await.map_err(|e| e.to_string()) })
-            .await;
-        let mut lease = match lease {
+        let mut lease = match self.lease().await {
             Ok(lease) => lease,
             Err(reason) => {
                 return (
@@ -236,11 +232,7 @@ impl PluginVersion {
         let limits = &self.manifest.limits;
         let store = &mut lease.instance.store;
         effects.current = Default::default();
-        store.data_mut().effects = effects;
-        store.data_mut().ticks_left = self.engine.ticks(limits.cpu_ms);
-        store.data_mut().stderr.clear();
-        store.data_mut().outbound.begin(mode);
-        store.set_epoch_deadline(1);
+        self.begin_call(store, effects, mode);
         let call = lease
             .instance
             .bindings
@@ -269,6 +261,28 @@ impl PluginVersion {
             self.pool.give_back(lease);
         }
         (outcome, effects)
+    }
+
+    /// A warm instance (or a new one) and the permit to run it.
+    pub(super) async fn lease(&self) -> Result<Lease, String> {
+        self.pool
+            .lease(|| async { self.instantiate().await.map_err(|e| e.to_string()) })
+            .await
+    }
+
+    /// Ready `store` for one call in `mode` with `effects` staged so far: a
+    /// fresh CPU budget and stderr tail.
+    pub(super) fn begin_call(
+        &self,
+        store: &mut Store<StoreState>,
+        effects: Effects,
+        mode: CallMode,
+    ) {
+        store.data_mut().effects = effects;
+        store.data_mut().ticks_left = self.engine.ticks(self.manifest.limits.cpu_ms);
+        store.data_mut().stderr.clear();
+        store.data_mut().outbound.begin(mode);
+        store.set_epoch_deadline(1);
     }
 
     /// `function` of the handler interface, with this plugin and version,

@@ -45,8 +45,7 @@ impl PluginVersion {
             return Err(QueryFailure::NoQueries);
         }
         let mut lease = self
-            .pool
-            .lease(|| async { self.instantiate().await.map_err(|e| e.to_string()) })
+            .lease()
             .await
             .map_err(|reason| QueryFailure::Failed(format!("cannot instantiate: {reason}")))?;
         let limits = &self.manifest.limits;
@@ -55,14 +54,11 @@ impl PluginVersion {
             return Err(QueryFailure::NoQueries);
         };
         let store = &mut instance.store;
-        store.data_mut().effects = Effects {
+        let read_only = Effects {
             read_only: true,
             ..Effects::default()
         };
-        store.data_mut().ticks_left = self.engine.ticks(limits.cpu_ms);
-        store.data_mut().stderr.clear();
-        store.data_mut().outbound.begin(CallMode::Query);
-        store.set_epoch_deadline(1);
+        self.begin_call(store, read_only, CallMode::Query);
         let call = guest.call_query(&mut *store, name, key, args);
         let timed = tokio::time::timeout(Duration::from_millis(limits.timeout_ms), call);
         let result = AssertUnwindSafe(timed).catch_unwind().await;

@@ -25,8 +25,10 @@ use crate::event::{Event, StoredEvent};
 pub const TYPE: &str = "streamplug.timer";
 /// The extension attribute naming the fired timer.
 pub const NAME_HEADER: &str = "timername";
-/// Where every timer record's KV key starts (plugins' keys cannot start
-/// with its first character).
+/// What no plugin's KV key starts with: the last code point, so the
+/// gateway's records in a plugin's namespace sort after every key of its.
+pub const RESERVED: char = '\u{10FFFF}';
+/// Where every timer record's KV key starts (with [`RESERVED`]).
 pub const KEY_PREFIX: &str = "\u{10FFFF}timer/";
 /// Longest timer name, bytes.
 pub const MAX_NAME: usize = 256;
@@ -234,6 +236,7 @@ mod tests {
         let key = r.record_key();
         assert!(key.starts_with("\u{10FFFF}timer/0000000003/"), "{key:?}");
         assert!(is_record_key(&key));
+        assert!(KEY_PREFIX.starts_with(RESERVED));
         assert_ne!(key, record("expire", Some("bob")).record_key());
         assert_ne!(key, record("remind", Some("alice")).record_key());
         assert_ne!(

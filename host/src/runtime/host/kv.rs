@@ -5,15 +5,12 @@ use std::collections::BTreeSet;
 
 use crate::runtime::bindings::streamplug::plugin::kv::{Host, KvError};
 use crate::runtime::state::StoreState;
+use crate::runtime::timers::RESERVED;
 use crate::storage::KvValue;
 use crate::storage::entry_size;
 
 /// Longest key, bytes.
 pub const MAX_KEY: usize = 512;
-
-/// What no plugin key starts with: the gateway's own records (timers) in
-/// the plugin's namespace do.
-const RESERVED: char = '\u{10FFFF}';
 
 fn check_key(key: &str) -> Result<(), KvError> {
     if key.is_empty() || key.len() > MAX_KEY {
