@@ -201,6 +201,17 @@ impl Request {
         Ok(self.header("content-type", "application/json").body(body))
     }
 
+    /// An `application/x-www-form-urlencoded` body of `pairs`, in order
+    /// (names may carry brackets, as Stripe's `metadata[order]`).
+    pub fn form<K: AsRef<str>, V: AsRef<str>>(self, pairs: &[(K, V)]) -> Self {
+        let mut form = form_urlencoded::Serializer::new(String::new());
+        for (name, value) in pairs {
+            form.append_pair(name.as_ref(), value.as_ref());
+        }
+        self.header("content-type", "application/x-www-form-urlencoded")
+            .body(form.finish().into_bytes())
+    }
+
     /// A raw body.
     pub fn body(mut self, body: Vec<u8>) -> Self {
         self.body = body;

@@ -164,6 +164,9 @@ pub struct OrderPlaced {
     pub items: Vec<OrderPlacedOrderItem>,
     /// Order id.
     pub order: String,
+    /// The payment method to authorise, as the payment provider names it (e.g. Stripe's `pm_...`); needed when the gateway takes payment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_method: Option<String>,
     /// Order total, not negative.
     pub total: f64,
 }
@@ -282,6 +285,190 @@ pub struct OrderCancelRequested {
 impl OrderCancelRequested {
     /// The event type whose `data` this is.
     pub const TYPE: &'static str = "order.cancel.requested";
+}
+
+/// An order's stock is reserved and its payment authorised: it will ship.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderConfirmed {
+    /// Amount in the currency's smallest unit (cents).
+    pub amount: i64,
+    /// ISO 4217 currency code, e.g. `EUR`.
+    pub currency: String,
+    /// Order id.
+    pub order: String,
+    /// The authorised PaymentIntent, when payment is taken.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_intent: Option<String>,
+}
+
+impl OrderConfirmed {
+    /// The event type whose `data` this is.
+    pub const TYPE: &'static str = "order.confirmed";
+}
+
+/// An order was refused, with the reason; whatever it had reserved or authorised was given back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderRejected {
+    /// `out_of_stock`, `payment_declined`, `payment_failed` or `invalid`.
+    pub code: String,
+    /// Order id.
+    pub order: String,
+    /// Why, for the shopper.
+    pub reason: String,
+}
+
+impl OrderRejected {
+    /// The event type whose `data` this is.
+    pub const TYPE: &'static str = "order.rejected";
+}
+
+/// An order's payment did not complete in time: its stock was released and its authorisation cancelled.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderExpired {
+    /// Order id.
+    pub order: String,
+    /// Why, for the shopper.
+    pub reason: String,
+}
+
+impl OrderExpired {
+    /// The event type whose `data` this is.
+    pub const TYPE: &'static str = "order.expired";
+}
+
+/// An order's payment changed as the order processor handled it: `authorised`, `action_required` (the shopper must confirm), `declined`, `captured`, `cancelled` or `refunded`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderPayment {
+    /// Amount in the currency's smallest unit (cents).
+    pub amount: i64,
+    /// ISO 4217 currency code, e.g. `EUR`.
+    pub currency: String,
+    /// Why the card was declined (declined).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decline_code: Option<String>,
+    /// Order id.
+    pub order: String,
+    /// The payment provider's PaymentIntent id (`pi_...`).
+    pub payment_intent: String,
+    /// The provider's refund id (refunded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund: Option<String>,
+    /// `authorised`, `action_required`, `declined`, `captured`, `cancelled` or `refunded`.
+    pub status: String,
+}
+
+impl OrderPayment {
+    /// The event type whose `data` this is.
+    pub const TYPE: &'static str = "order.payment";
+}
+
+/// The payment provider reported a change to an order's payment (a verified provider webhook, re-keyed by the customer the payment's metadata names).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PaymentNotified {
+    /// Why the card was declined, when it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decline_code: Option<String>,
+    /// The provider's event type, e.g. `payment_intent.amount_capturable_updated`.
+    pub event: String,
+    /// The provider's explanation of a failure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Order id.
+    pub order: String,
+    /// The payment provider's PaymentIntent id (`pi_...`).
+    pub payment_intent: String,
+    /// The PaymentIntent's status, e.g. `requires_capture`.
+    pub status: String,
+}
+
+impl PaymentNotified {
+    /// The event type whose `data` this is.
+    pub const TYPE: &'static str = "payment.notified";
+}
+
+/// The shop sets how many units of a product are available to sell (not counting units reserved by orders); the order processor owns the count from then on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StockSet {
+    /// Product id (SKU).
+    pub product: String,
+    /// Units available to sell, not negative.
+    pub quantity: i64,
+}
+
+impl StockSet {
+    /// The event type whose `data` this is.
+    pub const TYPE: &'static str = "stock.set";
+}
+
+/// An order asks to reserve units of one product: the order's line re-keyed by product onto `stock`, where one worker owns each product's count.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StockReserveRequested {
+    /// Order id.
+    pub order: String,
+    /// Product id (SKU).
+    pub product: String,
+    /// Units, at least 1.
+    pub quantity: i64,
+}
+
+impl StockReserveRequested {
+    /// The event type whose `data` this is.
+    pub const TYPE: &'static str = "stock.reserve.requested";
+}
+
+/// An order gives back the units it reserved of one product (it was rejected, expired or cancelled before shipping).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StockReleaseRequested {
+    /// Order id.
+    pub order: String,
+    /// Product id (SKU).
+    pub product: String,
+    /// Why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl StockReleaseRequested {
+    /// The event type whose `data` this is.
+    pub const TYPE: &'static str = "stock.release.requested";
+}
+
+/// Units of a product were reserved for an order (the answer to `stock.reserve.requested`, keyed by the customer again).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StockReserved {
+    /// Units left available to sell after this answer.
+    pub available: i64,
+    /// Order id.
+    pub order: String,
+    /// Product id (SKU).
+    pub product: String,
+    /// Units, at least 1.
+    pub quantity: i64,
+}
+
+impl StockReserved {
+    /// The event type whose `data` this is.
+    pub const TYPE: &'static str = "stock.reserved";
+}
+
+/// A reservation was refused: not enough units of the product are available.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StockRefused {
+    /// Units left available to sell after this answer.
+    pub available: i64,
+    /// Order id.
+    pub order: String,
+    /// Product id (SKU).
+    pub product: String,
+    /// Units, at least 1.
+    pub quantity: i64,
+    /// Why, for the shopper.
+    pub reason: String,
+}
+
+impl StockRefused {
+    /// The event type whose `data` this is.
+    pub const TYPE: &'static str = "stock.refused";
 }
 
 /// A customer wrote to support (chat).

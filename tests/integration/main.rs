@@ -37,6 +37,7 @@ mod lifecycle;
 mod listener;
 mod module_graph;
 mod openapi;
+mod orders;
 mod outbound;
 mod partitioning;
 mod plugins;

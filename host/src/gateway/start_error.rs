@@ -18,10 +18,6 @@ pub enum StartError {
     /// A plugin could not be loaded.
     #[error(transparent)]
     Runtime(#[from] RuntimeError),
-    /// A plugin imports a capability its manifest does not grant (the
-    /// check an uploaded version gets too).
-    #[error(transparent)]
-    Ungranted(#[from] crate::runtime::world::Ungranted),
     /// A plugin reads topics that are not co-partitioned on the log.
     #[error("plugin `{plugin}`: {source}; give them the same partition count")]
     NotCoPartitioned {

@@ -37,7 +37,6 @@ use crate::runtime::outbound::{CallMode, HttpFixtures};
 use crate::runtime::plugin::{Outcome, PluginVersion};
 use crate::runtime::state::HostServices;
 use crate::runtime::summary::{EffectSummary, json_or_text};
-use crate::runtime::world::Ungranted;
 
 /// Why a run could not start.
 #[derive(Debug, thiserror::Error)]
@@ -51,9 +50,6 @@ pub enum HarnessError {
     /// The component did not compile, link or initialise.
     #[error(transparent)]
     Runtime(#[from] RuntimeError),
-    /// The component imports a capability its manifest does not grant.
-    #[error(transparent)]
-    Ungranted(#[from] Ungranted),
 }
 
 /// What one event did.
@@ -100,6 +96,9 @@ pub struct Report {
     pub events: Vec<EventRun>,
     /// The plugin's KV state after the run (values as JSON when they are).
     pub kv: BTreeMap<String, Value>,
+    /// What the load noticed: a capability imported and not granted.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// A plugin loaded for offline runs.
@@ -110,6 +109,7 @@ pub struct Harness {
     fixtures: Arc<HttpFixtures>,
     router: Router,
     push_topic: String,
+    warnings: Vec<String>,
 }
 
 /// The manifest in `text` (a plugin table, or a configuration fragment with
@@ -125,7 +125,8 @@ pub fn manifest(text: &str, wasm: &Path) -> Result<PluginManifest, HarnessError>
 impl Harness {
     /// Compile (or load from `cache_dir`), link and initialise the plugin of
     /// `manifest` (whose `wasm` is the component), checked like a deploy:
-    /// the manifest by the gateway's rules, the imports against its grants.
+    /// the manifest by the gateway's rules, the imports against its grants
+    /// (an ungranted one is a warning of the report).
     /// Credentials are not bound: no request leaves the harness.
     pub async fn load(
         mut manifest: PluginManifest,
@@ -156,7 +157,7 @@ impl Harness {
         };
         let wasm = manifest.wasm.clone();
         let version = PluginVersion::load(&engine, &manifest, &wasm, &services).await?;
-        version.check_grants()?;
+        let warnings = version.warn_ungranted().into_iter().collect();
         Ok(Self {
             version,
             kv,
@@ -164,6 +165,7 @@ impl Harness {
             fixtures: Arc::new(fixtures),
             router: settings.router(),
             push_topic: services.push_topic,
+            warnings,
         })
     }
 
@@ -197,6 +199,7 @@ impl Harness {
             version: self.version.id.clone(),
             events: runs,
             kv,
+            warnings: self.warnings.clone(),
         }
     }
 

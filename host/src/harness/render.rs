@@ -75,6 +75,9 @@ pub fn text(report: &Report, mismatches: Option<(usize, &[Mismatch])>) -> String
         "plugin {} (version {})\n",
         report.plugin, report.version
     );
+    for warning in &report.warnings {
+        let _ = writeln!(out, "warning: {warning}\n");
+    }
     let (mut ok, mut failed, mut skipped) = (0, 0, 0);
     let (mut publishes, mut pushes, mut writes, mut requests) = (0, 0, 0, 0);
     for (i, run) in report.events.iter().enumerate() {

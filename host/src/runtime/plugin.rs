@@ -16,11 +16,12 @@ use super::component_cache;
 use super::effects::Effects;
 use super::engine::PluginEngine;
 use super::instance_pool::{Instance, InstancePool, Lease};
+use super::log_book::LineOf;
 use super::outbound::CallMode;
 use super::query_bindings::QueryIndices;
 use super::state::{HostServices, PluginContext, StoreState};
 use super::stats::VersionStats;
-use super::world::{Interfaces, Ungranted};
+use super::world::Interfaces;
 use crate::config::PluginManifest;
 use crate::event::StoredEvent;
 
@@ -304,16 +305,24 @@ impl PluginVersion {
             .map_err(|e| e.to_string())
     }
 
-    /// Refuse a component that imports a capability its manifest does not
-    /// grant (see [`Interfaces::ungranted`]).
-    pub fn check_grants(&self) -> Result<(), Ungranted> {
-        match self.interfaces.ungranted(&self.manifest) {
-            Some(reason) => Err(Ungranted {
-                plugin: self.manifest.name.clone(),
-                reason,
-            }),
-            None => Ok(()),
-        }
+    /// Warn (in the log and the plugin's log book) when the component
+    /// imports a capability its manifest does not grant (see
+    /// [`Interfaces::ungranted`]): it loads, and every such call is denied.
+    /// Whether it uses the capability can depend on its config (the order
+    /// processor takes payment only when given a provider), so this is
+    /// not a refusal.
+    pub fn warn_ungranted(&self) -> Option<String> {
+        let reason = self.interfaces.ungranted(&self.manifest)?;
+        let warning = format!("{reason}: every request it makes will be denied");
+        tracing::warn!(plugin = %self.manifest.name, version = %self.id, "{warning}");
+        let of = LineOf {
+            plugin: &self.manifest.name,
+            version: &self.id,
+            event: "",
+            source: "host",
+        };
+        self.context.logs.record(of, "warn", &warning);
+        Some(warning)
     }
 
     /// Idle warm instances.

@@ -1,8 +1,8 @@
 //! What a component imports and exports, checked against the WIT world
 //! the host supports and against the grants of its manifest, so that a
-//! component built for another version of the world, or one that reaches
-//! for a capability its manifest does not grant, is refused with a reason
-//! that names the interface.
+//! component built for another version of the world is refused, and one
+//! that reaches for a capability its manifest does not grant is warned
+//! about, with a reason that names the interface.
 
 use wasmtime::Engine;
 use wasmtime::component::Component;
@@ -70,16 +70,6 @@ impl Interfaces {
                 .then(|| format!("it imports `{name}`, but its manifest grants no `allowed_hosts`"))
         })
     }
-}
-
-/// A component importing a capability its manifest does not grant.
-#[derive(Debug, thiserror::Error)]
-#[error("plugin `{plugin}`: {reason}")]
-pub struct Ungranted {
-    /// Plugin.
-    pub plugin: String,
-    /// Which import, and which grant it needs.
-    pub reason: String,
 }
 
 #[cfg(test)]

@@ -14,7 +14,6 @@ use crate::runtime::engine::PluginEngine;
 use crate::runtime::log_book::LogBook;
 use crate::runtime::plugin::PluginVersion;
 use crate::runtime::state::HostServices;
-use crate::runtime::world::Ungranted;
 
 /// Why a candidate version was refused.
 #[derive(Debug, thiserror::Error)]
@@ -25,9 +24,6 @@ pub enum VersionError {
     /// The component did not compile, link or initialise.
     #[error(transparent)]
     Runtime(#[from] RuntimeError),
-    /// The component imports a capability its manifest does not grant.
-    #[error(transparent)]
-    Ungranted(#[from] Ungranted),
     /// The version store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -108,7 +104,7 @@ impl VersionLoader {
         }
         let wasm = settings.wasm_path(manifest);
         let version = PluginVersion::load(&self.engine, manifest, &wasm, &self.services).await?;
-        version.check_grants()?;
+        version.warn_ungranted();
         Ok(version)
     }
 

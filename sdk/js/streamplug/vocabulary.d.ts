@@ -98,6 +98,8 @@ export interface OrderPlaced {
   items: OrderPlacedOrderItem[];
   /** Order id. */
   order: string;
+  /** The payment method to authorise, as the payment provider names it (e.g. Stripe's `pm_...`); needed when the gateway takes payment. */
+  payment_method?: string;
   /** Order total, not negative. */
   total: number;
 }
@@ -166,6 +168,124 @@ export interface OrderCancelRequested {
   reason?: string;
 }
 
+/** An order's stock is reserved and its payment authorised: it will ship. */
+export interface OrderConfirmed {
+  /** Amount in the currency's smallest unit (cents). */
+  amount: number;
+  /** ISO 4217 currency code, e.g. `EUR`. */
+  currency: string;
+  /** Order id. */
+  order: string;
+  /** The authorised PaymentIntent, when payment is taken. */
+  payment_intent?: string | null;
+}
+
+/** An order was refused, with the reason; whatever it had reserved or authorised was given back. */
+export interface OrderRejected {
+  /** `out_of_stock`, `payment_declined`, `payment_failed` or `invalid`. */
+  code: "out_of_stock" | "payment_declined" | "payment_failed" | "invalid";
+  /** Order id. */
+  order: string;
+  /** Why, for the shopper. */
+  reason: string;
+}
+
+/** An order's payment did not complete in time: its stock was released and its authorisation cancelled. */
+export interface OrderExpired {
+  /** Order id. */
+  order: string;
+  /** Why, for the shopper. */
+  reason: string;
+}
+
+/** An order's payment changed as the order processor handled it: `authorised`, `action_required` (the shopper must confirm), `declined`, `captured`, `cancelled` or `refunded`. */
+export interface OrderPayment {
+  /** Amount in the currency's smallest unit (cents). */
+  amount: number;
+  /** ISO 4217 currency code, e.g. `EUR`. */
+  currency: string;
+  /** Why the card was declined (declined). */
+  decline_code?: string | null;
+  /** Order id. */
+  order: string;
+  /** The payment provider's PaymentIntent id (`pi_...`). */
+  payment_intent: string;
+  /** The provider's refund id (refunded). */
+  refund?: string | null;
+  /** `authorised`, `action_required`, `declined`, `captured`, `cancelled` or `refunded`. */
+  status: "authorised" | "action_required" | "declined" | "captured" | "cancelled" | "refunded";
+}
+
+/** The payment provider reported a change to an order's payment (a verified provider webhook, re-keyed by the customer the payment's metadata names). */
+export interface PaymentNotified {
+  /** Why the card was declined, when it was. */
+  decline_code?: string | null;
+  /** The provider's event type, e.g. `payment_intent.amount_capturable_updated`. */
+  event: string;
+  /** The provider's explanation of a failure. */
+  message?: string | null;
+  /** Order id. */
+  order: string;
+  /** The payment provider's PaymentIntent id (`pi_...`). */
+  payment_intent: string;
+  /** The PaymentIntent's status, e.g. `requires_capture`. */
+  status: string;
+}
+
+/** The shop sets how many units of a product are available to sell (not counting units reserved by orders); the order processor owns the count from then on. */
+export interface StockSet {
+  /** Product id (SKU). */
+  product: string;
+  /** Units available to sell, not negative. */
+  quantity: number;
+}
+
+/** An order asks to reserve units of one product: the order's line re-keyed by product onto `stock`, where one worker owns each product's count. */
+export interface StockReserveRequested {
+  /** Order id. */
+  order: string;
+  /** Product id (SKU). */
+  product: string;
+  /** Units, at least 1. */
+  quantity: number;
+}
+
+/** An order gives back the units it reserved of one product (it was rejected, expired or cancelled before shipping). */
+export interface StockReleaseRequested {
+  /** Order id. */
+  order: string;
+  /** Product id (SKU). */
+  product: string;
+  /** Why. */
+  reason?: string;
+}
+
+/** Units of a product were reserved for an order (the answer to `stock.reserve.requested`, keyed by the customer again). */
+export interface StockReserved {
+  /** Units left available to sell after this answer. */
+  available: number;
+  /** Order id. */
+  order: string;
+  /** Product id (SKU). */
+  product: string;
+  /** Units, at least 1. */
+  quantity: number;
+}
+
+/** A reservation was refused: not enough units of the product are available. */
+export interface StockRefused {
+  /** Units left available to sell after this answer. */
+  available: number;
+  /** Order id. */
+  order: string;
+  /** Product id (SKU). */
+  product: string;
+  /** Units, at least 1. */
+  quantity: number;
+  /** Why, for the shopper. */
+  reason: string;
+}
+
 /** A customer wrote to support (chat). */
 export interface SupportMessage {
   /** Chat session id, to thread replies. */
@@ -225,6 +345,16 @@ export interface EventData {
   "order.delivered": OrderDelivered;
   "order.cancelled": OrderCancelled;
   "order.cancel.requested": OrderCancelRequested;
+  "order.confirmed": OrderConfirmed;
+  "order.rejected": OrderRejected;
+  "order.expired": OrderExpired;
+  "order.payment": OrderPayment;
+  "payment.notified": PaymentNotified;
+  "stock.set": StockSet;
+  "stock.reserve.requested": StockReserveRequested;
+  "stock.release.requested": StockReleaseRequested;
+  "stock.reserved": StockReserved;
+  "stock.refused": StockRefused;
   "support.message": SupportMessage;
   "message.status": MessageStatus;
   "webhook.received": WebhookReceived;

@@ -110,6 +110,7 @@ OrderPlaced = TypedDict(
         "currency": Required[str],
         "items": Required[list[OrderPlacedOrderItem]],
         "order": Required[str],
+        "payment_method": str,
         "total": Required[float],
     },
     total=False,
@@ -182,6 +183,135 @@ OrderCancelRequested = TypedDict(
     total=False,
 )
 
+# An order's stock is reserved and its payment authorised: it will ship.
+# The data of `order.confirmed` events.
+OrderConfirmed = TypedDict(
+    "OrderConfirmed",
+    {
+        "amount": Required[int],
+        "currency": Required[str],
+        "order": Required[str],
+        "payment_intent": Optional[str],
+    },
+    total=False,
+)
+
+# An order was refused, with the reason; whatever it had reserved or authorised was given back.
+# The data of `order.rejected` events.
+OrderRejected = TypedDict(
+    "OrderRejected",
+    {
+        "code": Required[Literal["out_of_stock", "payment_declined", "payment_failed", "invalid"]],
+        "order": Required[str],
+        "reason": Required[str],
+    },
+    total=False,
+)
+
+# An order's payment did not complete in time: its stock was released and its authorisation cancelled.
+# The data of `order.expired` events.
+OrderExpired = TypedDict(
+    "OrderExpired",
+    {
+        "order": Required[str],
+        "reason": Required[str],
+    },
+    total=False,
+)
+
+# An order's payment changed as the order processor handled it: `authorised`, `action_required` (the shopper must confirm), `declined`, `captured`, `cancelled` or `refunded`.
+# The data of `order.payment` events.
+OrderPayment = TypedDict(
+    "OrderPayment",
+    {
+        "amount": Required[int],
+        "currency": Required[str],
+        "decline_code": Optional[str],
+        "order": Required[str],
+        "payment_intent": Required[str],
+        "refund": Optional[str],
+        "status": Required[Literal["authorised", "action_required", "declined", "captured", "cancelled", "refunded"]],
+    },
+    total=False,
+)
+
+# The payment provider reported a change to an order's payment (a verified provider webhook, re-keyed by the customer the payment's metadata names).
+# The data of `payment.notified` events.
+PaymentNotified = TypedDict(
+    "PaymentNotified",
+    {
+        "decline_code": Optional[str],
+        "event": Required[str],
+        "message": Optional[str],
+        "order": Required[str],
+        "payment_intent": Required[str],
+        "status": Required[str],
+    },
+    total=False,
+)
+
+# The shop sets how many units of a product are available to sell (not counting units reserved by orders); the order processor owns the count from then on.
+# The data of `stock.set` events.
+StockSet = TypedDict(
+    "StockSet",
+    {
+        "product": Required[str],
+        "quantity": Required[int],
+    },
+    total=False,
+)
+
+# An order asks to reserve units of one product: the order's line re-keyed by product onto `stock`, where one worker owns each product's count.
+# The data of `stock.reserve.requested` events.
+StockReserveRequested = TypedDict(
+    "StockReserveRequested",
+    {
+        "order": Required[str],
+        "product": Required[str],
+        "quantity": Required[int],
+    },
+    total=False,
+)
+
+# An order gives back the units it reserved of one product (it was rejected, expired or cancelled before shipping).
+# The data of `stock.release.requested` events.
+StockReleaseRequested = TypedDict(
+    "StockReleaseRequested",
+    {
+        "order": Required[str],
+        "product": Required[str],
+        "reason": str,
+    },
+    total=False,
+)
+
+# Units of a product were reserved for an order (the answer to `stock.reserve.requested`, keyed by the customer again).
+# The data of `stock.reserved` events.
+StockReserved = TypedDict(
+    "StockReserved",
+    {
+        "available": Required[int],
+        "order": Required[str],
+        "product": Required[str],
+        "quantity": Required[int],
+    },
+    total=False,
+)
+
+# A reservation was refused: not enough units of the product are available.
+# The data of `stock.refused` events.
+StockRefused = TypedDict(
+    "StockRefused",
+    {
+        "available": Required[int],
+        "order": Required[str],
+        "product": Required[str],
+        "quantity": Required[int],
+        "reason": Required[str],
+    },
+    total=False,
+)
+
 # A customer wrote to support (chat).
 # The data of `support.message` events.
 SupportMessage = TypedDict(
@@ -240,6 +370,16 @@ EVENT_TYPES: dict[str, type] = {
     "order.delivered": OrderDelivered,
     "order.cancelled": OrderCancelled,
     "order.cancel.requested": OrderCancelRequested,
+    "order.confirmed": OrderConfirmed,
+    "order.rejected": OrderRejected,
+    "order.expired": OrderExpired,
+    "order.payment": OrderPayment,
+    "payment.notified": PaymentNotified,
+    "stock.set": StockSet,
+    "stock.reserve.requested": StockReserveRequested,
+    "stock.release.requested": StockReleaseRequested,
+    "stock.reserved": StockReserved,
+    "stock.refused": StockRefused,
     "support.message": SupportMessage,
     "message.status": MessageStatus,
     "webhook.received": WebhookReceived,

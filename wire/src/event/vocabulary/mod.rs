@@ -74,6 +74,46 @@ const STANDARD_FILES: &[(&str, &str)] = &[
         include_str!("../../../event-types/order.cancel.requested.json"),
     ),
     (
+        "order.confirmed.json",
+        include_str!("../../../event-types/order.confirmed.json"),
+    ),
+    (
+        "order.rejected.json",
+        include_str!("../../../event-types/order.rejected.json"),
+    ),
+    (
+        "order.expired.json",
+        include_str!("../../../event-types/order.expired.json"),
+    ),
+    (
+        "order.payment.json",
+        include_str!("../../../event-types/order.payment.json"),
+    ),
+    (
+        "payment.notified.json",
+        include_str!("../../../event-types/payment.notified.json"),
+    ),
+    (
+        "stock.set.json",
+        include_str!("../../../event-types/stock.set.json"),
+    ),
+    (
+        "stock.reserve.requested.json",
+        include_str!("../../../event-types/stock.reserve.requested.json"),
+    ),
+    (
+        "stock.release.requested.json",
+        include_str!("../../../event-types/stock.release.requested.json"),
+    ),
+    (
+        "stock.reserved.json",
+        include_str!("../../../event-types/stock.reserved.json"),
+    ),
+    (
+        "stock.refused.json",
+        include_str!("../../../event-types/stock.refused.json"),
+    ),
+    (
         "support.message.json",
         include_str!("../../../event-types/support.message.json"),
     ),

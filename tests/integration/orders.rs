@@ -1,0 +1,417 @@
+//! Orders end to end, on both logs: order-processor reserves stock on the
+//! product's own worker (re-keyed by product onto `stock`), authorises the
+//! total at the PaymentIntents double, and confirms, rejects with the
+//! reason, or expires the order by its timer, giving back what it held;
+//! it captures at shipment and refunds a cancellation after capture. The
+//! double's signed webhooks come back through `POST /v1/webhooks/stripe`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rstest::rstest;
+use serde_json::{Value, json};
+use streamplug_tests::orders::{Shop, WEBHOOK_SECRET, order_flow, placed};
+use streamplug_tests::stripe::{Intent, Stripe};
+use streamplug_tests::{
+    Backend, ChildGateway, Stores, TEST_KEY, TestGateway, config_on, eventually, free_port,
+    keyed_client, push_on,
+};
+
+#[rstest]
+#[case::embedded(Backend::Embedded)]
+#[case::kafka(Backend::Kafka)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_customers_racing_for_ten_units_get_exactly_ten_orders(#[case] backend: Backend) {
+    let shop = Shop::start(backend, 600_000).await.unwrap();
+    shop.stock("tent", 10).await.unwrap();
+    let orders: Vec<Value> = (0..100)
+        .map(|i| {
+            placed(
+                &format!("c-{i:03}"),
+                &format!("o-{i:03}"),
+                "tent",
+                1,
+                49.0,
+                "pm_card_visa",
+            )
+        })
+        .collect();
+    shop.gw.post_batch(&orders).await.unwrap();
+
+    let mut outcomes = BTreeMap::new();
+    for i in 0..100 {
+        let id = format!("o-{i:03}");
+        let outcome = shop.outcome(&id).await.unwrap();
+        outcomes.insert(id, outcome);
+    }
+    let confirmed: BTreeSet<&String> = outcomes
+        .iter()
+        .filter(|(_, e)| e["type"] == "order.confirmed")
+        .map(|(id, _)| id)
+        .collect();
+    let rejected: Vec<&Value> = outcomes
+        .values()
+        .filter(|e| e["type"] == "order.rejected")
+        .collect();
+    assert_eq!(confirmed.len(), 10, "{outcomes:#?}");
+    assert_eq!(rejected.len(), 90, "{outcomes:#?}");
+    for r in &rejected {
+        assert_eq!(r["data"]["code"], "out_of_stock", "{r}");
+        assert!(
+            r["data"]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("tent is out of stock"),
+            "{r}"
+        );
+    }
+    assert_eq!(shop.available("tent").await.unwrap(), Some(0));
+
+    // One authorisation per confirmed order, held for capture, none for
+    // the refused ones; every idempotency key different.
+    let intents = shop.stripe.intents();
+    assert_eq!(intents.len(), 10, "{intents:#?}");
+    for intent in &intents {
+        assert_eq!(intent.status, "requires_capture");
+        assert_eq!((intent.amount, intent.currency.as_str()), (4900, "eur"));
+        assert_eq!(intent.capture_method, "manual");
+        assert!(confirmed.contains(&intent.metadata["order"]), "{intent:?}");
+    }
+    let keys: BTreeSet<_> = shop
+        .stripe
+        .received()
+        .into_iter()
+        .filter_map(|r| r.idempotency_key)
+        .collect();
+    assert_eq!(keys.len(), 10);
+    // Each stock event stayed on its product's partition.
+    let stock = shop.gw.events("stock").await.unwrap();
+    let partitions: BTreeSet<_> = stock.iter().map(|e| e["partition"].as_u64()).collect();
+    assert_eq!(partitions.len(), 1, "{partitions:?}");
+    assert_eq!(
+        stock.len(),
+        1 + 100,
+        "the stock.set and one request per order"
+    );
+    shop.gw.stop().await;
+}
+
+#[rstest]
+#[case::embedded(Backend::Embedded)]
+#[case::kafka(Backend::Kafka)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_is_declined_confirmed_by_the_shopper_captured_and_refunded(
+    #[case] backend: Backend,
+) {
+    let shop = Shop::start(backend, 600_000).await.unwrap();
+    shop.stock("lamp", 1).await.unwrap();
+
+    // Declined: rejected with the issuer's reason, the unit back on sale.
+    let declined = placed(
+        "dana",
+        "d-1",
+        "lamp",
+        1,
+        25.5,
+        "pm_card_chargeDeclinedInsufficientFunds",
+    );
+    shop.gw.post(&declined).await.unwrap();
+    let outcome = shop.outcome("d-1").await.unwrap();
+    assert_eq!(outcome["type"], "order.rejected", "{outcome}");
+    assert_eq!(outcome["data"]["code"], "payment_declined", "{outcome}");
+    assert!(
+        outcome["data"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("insufficient funds"),
+        "{outcome}"
+    );
+    eventually("the declined order's unit back", || async {
+        Ok((shop.available("lamp").await? == Some(1)).then_some(()))
+    })
+    .await
+    .unwrap();
+    let payments: Vec<Value> = shop
+        .events_of("d-1")
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e["type"] == "order.payment")
+        .collect();
+    assert_eq!(payments[0]["data"]["status"], "declined", "{payments:?}");
+    assert_eq!(
+        payments[0]["data"]["decline_code"], "insufficient_funds",
+        "{payments:?}"
+    );
+    let intent = &shop.stripe.intents()[0];
+    assert_eq!(
+        intent.status, "canceled",
+        "a declined intent is not left open"
+    );
+
+    // Needs the shopper: a push asks the page to confirm; the provider's
+    // signed webhook brings the authorisation back.
+    let (mut ws, _) = shop.gw.session("erin", None).await.unwrap();
+    let needs = placed(
+        "erin",
+        "e-1",
+        "lamp",
+        1,
+        25.5,
+        "pm_card_threeDSecure2Required",
+    );
+    shop.gw.post(&needs).await.unwrap();
+    let steps = loop {
+        let push = push_on(&mut ws, "orders").await.unwrap();
+        if push["data"]["step"] == "confirm_payment" {
+            break push;
+        }
+    };
+    let intent = steps["data"]["payment"]["intent"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        steps["data"]["client_secret"]
+            .as_str()
+            .unwrap()
+            .starts_with(&intent),
+        "{steps}"
+    );
+    shop.stripe.authenticate(&intent, true).await.unwrap();
+    let confirmed = loop {
+        let push = push_on(&mut ws, "orders").await.unwrap();
+        if push["data"]["step"] == "confirmed" {
+            break push;
+        }
+    };
+    assert_eq!(
+        confirmed["data"]["payment"]["status"], "authorised",
+        "{confirmed}"
+    );
+    assert_eq!(
+        shop.outcome("e-1").await.unwrap()["type"],
+        "order.confirmed"
+    );
+    assert_eq!(shop.available("lamp").await.unwrap(), Some(0));
+
+    // Shipped: captured once. Cancelled after that: refunded, and the
+    // shipped unit does not come back.
+    let shipped = json!({"type": "order.shipped", "customer": "erin", "data": {"order": "e-1", "carrier": "DHL"}});
+    shop.gw.post(&shipped).await.unwrap();
+    eventually("the capture", || async {
+        Ok(shop
+            .stripe
+            .intents()
+            .into_iter()
+            .find(|i| i.id == intent && i.status == "succeeded"))
+    })
+    .await
+    .unwrap();
+    let cancelled = json!({"type": "order.cancelled", "customer": "erin", "data": {"order": "e-1", "reason": "lost in transit"}});
+    shop.gw.post(&cancelled).await.unwrap();
+    let refund = eventually("the refund", || async {
+        Ok(shop
+            .stripe
+            .refunds()
+            .into_iter()
+            .find(|r| r["payment_intent"] == intent.as_str()))
+    })
+    .await
+    .unwrap();
+    assert_eq!(refund["amount"], 2550);
+    let statuses: Vec<Value> = eventually("the refund's event", || async {
+        let s: Vec<Value> = shop
+            .events_of("e-1")
+            .await?
+            .into_iter()
+            .filter(|e| e["type"] == "order.payment")
+            .map(|e| e["data"]["status"].clone())
+            .collect();
+        Ok((s.len() >= 4).then_some(s))
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        statuses,
+        ["action_required", "authorised", "captured", "refunded"]
+    );
+    let captures = shop
+        .stripe
+        .received()
+        .iter()
+        .filter(|r| r.route.ends_with("/capture"))
+        .count();
+    assert_eq!(captures, 1);
+    assert_eq!(shop.available("lamp").await.unwrap(), Some(0));
+    shop.gw.stop().await;
+}
+
+#[rstest]
+#[case::embedded(Backend::Embedded)]
+#[case::kafka(Backend::Kafka)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_whose_payment_never_completes_expires_and_gives_its_stock_back(
+    #[case] backend: Backend,
+) {
+    let shop = Shop::start(backend, 8000).await.unwrap();
+    shop.stock("stove", 2).await.unwrap();
+    let waiting = placed(
+        "finn",
+        "f-1",
+        "stove",
+        2,
+        80.0,
+        "pm_card_threeDSecure2Required",
+    );
+    shop.gw.post(&waiting).await.unwrap();
+    let outcome = shop.outcome("f-1").await.unwrap();
+    assert_eq!(outcome["type"], "order.expired", "{outcome}");
+    assert!(
+        outcome["data"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("did not complete"),
+        "{outcome}"
+    );
+    eventually("the expired order's units back", || async {
+        Ok((shop.available("stove").await? == Some(2)).then_some(()))
+    })
+    .await
+    .unwrap();
+    let intents = shop.stripe.intents();
+    assert_eq!(intents.len(), 1);
+    assert_eq!(intents[0].status, "canceled");
+    assert_eq!(intents[0].cancellation_reason.as_deref(), Some("abandoned"));
+    // Authenticating now is too late.
+    assert!(
+        shop.stripe
+            .authenticate(&intents[0].id, true)
+            .await
+            .is_err()
+    );
+    shop.gw.stop().await;
+}
+
+/// Wait until the double holds an intent for which `done` is true.
+async fn intent_where(shop_stripe: &Stripe, done: impl Fn(&Intent) -> bool) -> Intent {
+    eventually("the provider to act", || async {
+        Ok(shop_stripe.intents().into_iter().find(|i| done(i)))
+    })
+    .await
+    .unwrap()
+}
+
+#[rstest]
+#[case::embedded(Backend::Embedded)]
+#[case::kafka(Backend::Kafka)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_killed_mid_payment_resumes_without_paying_twice_or_losing_stock(
+    #[case] backend: Backend,
+) {
+    let stores = Stores::start(backend).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let stripe = Stripe::start().await.unwrap();
+    let port = free_port().unwrap();
+    stripe.send_webhooks_to(
+        &format!("http://127.0.0.1:{port}/v1/webhooks/stripe"),
+        WEBHOOK_SECRET,
+    );
+    let config = config_on(&stores, data.path(), &order_flow(&stripe, 600_000))
+        .unwrap()
+        .replacen(
+            "listen = \"127.0.0.1:0\"",
+            &format!("listen = \"127.0.0.1:{port}\""),
+            1,
+        );
+    let client = keyed_client(TEST_KEY).unwrap();
+    let post = |child: &ChildGateway, event: Value| {
+        let request = client.post(format!("{}/v1/events", child.url)).json(&event);
+        async move {
+            let r = request.send().await.unwrap();
+            assert_eq!(r.status(), 202);
+        }
+    };
+
+    // Killed while the provider authorises: the intent exists there, the
+    // gateway never heard back.
+    let child = ChildGateway::start(&config, port).await.unwrap();
+    post(
+        &child,
+        json!({"type": "stock.set", "data": {"product": "sofa", "quantity": 3}}),
+    )
+    .await;
+    stripe.hold_answers();
+    post(
+        &child,
+        placed("kim", "k-1", "sofa", 1, 899.0, "pm_card_visa"),
+    )
+    .await;
+    intent_where(&stripe, |i| i.status == "requires_capture").await;
+    child.kill();
+    stripe.release();
+
+    let gw = TestGateway::start(&config).await.unwrap();
+    let shop = Shop::attach(gw, stripe);
+    assert_eq!(
+        shop.outcome("k-1").await.unwrap()["type"],
+        "order.confirmed"
+    );
+    assert_eq!(shop.stripe.intents().len(), 1, "authorised once");
+    let creates: Vec<_> = shop
+        .stripe
+        .received()
+        .into_iter()
+        .filter(|r| r.route == "POST /v1/payment_intents")
+        .collect();
+    assert_eq!(creates.len(), 2, "{creates:?}");
+    assert!(
+        creates[1].replayed && creates[0].idempotency_key == creates[1].idempotency_key,
+        "{creates:?}"
+    );
+    assert_eq!(
+        shop.available("sofa").await.unwrap(),
+        Some(2),
+        "one unit held, once"
+    );
+    let Shop { gw, stripe } = shop;
+    gw.stop().await;
+
+    // Killed while the provider captures at shipment.
+    let child = ChildGateway::start(&config, port).await.unwrap();
+    stripe.hold_answers();
+    post(
+        &child,
+        json!({"type": "order.shipped", "customer": "kim", "data": {"order": "k-1"}}),
+    )
+    .await;
+    intent_where(&stripe, |i| i.status == "succeeded").await;
+    child.kill();
+    stripe.release();
+
+    let gw = TestGateway::start(&config).await.unwrap();
+    let shop = Shop::attach(gw, stripe);
+    eventually("the capture's event", || async {
+        Ok(shop
+            .events_of("k-1")
+            .await?
+            .into_iter()
+            .find(|e| e["type"] == "order.payment" && e["data"]["status"] == "captured"))
+    })
+    .await
+    .unwrap();
+    let captures: Vec<_> = shop
+        .stripe
+        .received()
+        .into_iter()
+        .filter(|r| r.route.ends_with("/capture"))
+        .collect();
+    assert_eq!(captures.len(), 2, "{captures:?}");
+    assert!(captures[1].replayed, "{captures:?}");
+    assert_eq!(
+        shop.stripe.intents()[0].amount_received,
+        89_900,
+        "captured once"
+    );
+    assert_eq!(shop.available("sofa").await.unwrap(), Some(2));
+    shop.gw.stop().await;
+}
