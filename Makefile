@@ -8,7 +8,7 @@ PLUGIN_PROFILE := plugin
 PLUGIN_DIR := target/wasm32-wasip2/$(PLUGIN_PROFILE)
 # The first-party plugins: the binary embeds them (host/build.rs), taking
 # the components `make plugins` builds instead of building them again.
-PLUGINS := recommend support-bot crm-sync customer-registry order-processor
+PLUGINS := recommend support-bot crm-sync customer-registry order-processor customer-view
 export STREAMPLUG_PREBUILT_PLUGINS := $(CURDIR)/$(PLUGIN_DIR)
 # Plugins and fixtures the tests load: the one list, which the tests read too.
 TEST_PLUGINS := $(shell grep -v '^\#' tests/plugins.txt)

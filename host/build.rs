@@ -1,5 +1,5 @@
 //! Builds the first-party plugins (recommend, support-bot, crm-sync,
-//! customer-registry, order-processor) for
+//! customer-registry, order-processor, customer-view) for
 //! `wasm32-wasip2` and puts them in `OUT_DIR`, where `src/builtin.rs`
 //! embeds them: a `streamplug` installed with `cargo install --path host`
 //! runs its embedded default (and any config naming `builtin:<plugin>`)
@@ -23,12 +23,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The embedded plugins: workspace package, component file.
-const PLUGINS: [(&str, &str); 5] = [
+const PLUGINS: [(&str, &str); 6] = [
     ("recommend", "recommend.wasm"),
     ("support-bot", "support_bot.wasm"),
     ("crm-sync", "crm_sync.wasm"),
     ("customer-registry", "customer_registry.wasm"),
     ("order-processor", "order_processor.wasm"),
+    ("customer-view", "customer_view.wasm"),
 ];
 
 fn main() {

@@ -12,7 +12,7 @@ pub const PREFIX: &str = "builtin:";
 
 /// The built-in plugins: name, component (empty when the build embedded
 /// none, `STREAMPLUG_EMBED_PLUGINS=0`).
-const PLUGINS: [(&str, &[u8]); 5] = [
+const PLUGINS: [(&str, &[u8]); 6] = [
     (
         "recommend",
         include_bytes!(concat!(env!("OUT_DIR"), "/recommend.wasm")),
@@ -32,6 +32,10 @@ const PLUGINS: [(&str, &[u8]); 5] = [
     (
         "order-processor",
         include_bytes!(concat!(env!("OUT_DIR"), "/order_processor.wasm")),
+    ),
+    (
+        "customer-view",
+        include_bytes!(concat!(env!("OUT_DIR"), "/customer_view.wasm")),
     ),
 ];
 
@@ -106,6 +110,7 @@ mod tests {
             "crm-sync",
             "customer-registry",
             "order-processor",
+            "customer-view",
         ] {
             let wasm = component(name).unwrap();
             // A component, not a core module: `\0asm`, then layer 1.
@@ -115,7 +120,7 @@ mod tests {
         let err = component("recomend").unwrap_err().to_string();
         assert_eq!(
             err,
-            "there is no built-in plugin `recomend` (built in: recommend, support-bot, crm-sync, customer-registry, order-processor)"
+            "there is no built-in plugin `recomend` (built in: recommend, support-bot, crm-sync, customer-registry, order-processor, customer-view)"
         );
         assert_eq!(name_in(Path::new("builtin:recommend")), Some("recommend"));
         assert_eq!(name_in(Path::new("recommend.wasm")), None);

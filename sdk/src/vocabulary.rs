@@ -486,6 +486,23 @@ impl SupportMessage {
     pub const TYPE: &'static str = "support.message";
 }
 
+/// The support bot passed a conversation to a human: it opened a case in the CRM.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SupportCaseOpened {
+    /// The CRM's case number.
+    pub case: String,
+    /// Why the bot escalated.
+    pub reason: String,
+    /// The case's subject.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+}
+
+impl SupportCaseOpened {
+    /// The event type whose `data` this is.
+    pub const TYPE: &'static str = "support.case_opened";
+}
+
 /// A message sent to a customer (SMS, email) reached a delivery status, as the CPaaS reported it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MessageStatus {

@@ -158,12 +158,6 @@ async fn operators_upload_deploy_roll_back_and_pause_versions_over_the_admin_api
             "cannot load the component",
         ),
         (
-            wasm.clone(),
-            "subscribe = [\"customer-interactions\"]\npublish = [\"audit\"]\npush_channels = [\"test\"]"
-                .to_owned(),
-            "imports `wasi:http/outgoing-handler@0.2.",
-        ),
-        (
             other_world(&wasm),
             manifest(""),
             "is from streamplug:plugin@0.9.0; this gateway supports streamplug:plugin@0.1.0",
@@ -174,12 +168,37 @@ async fn operators_upload_deploy_roll_back_and_pause_versions_over_the_admin_api
         let detail = problem["detail"].as_str().unwrap();
         assert!(detail.contains(reason), "{reason} in {detail}");
     }
+    // Outbound HTTP imported, no host granted: kept with a warning in the
+    // plugin's log book (every request it would make is denied).
+    let (status, uploaded) = admin
+        .upload(
+            wasm.clone(),
+            "subscribe = [\"customer-interactions\"]\npublish = [\"audit\"]\npush_channels = [\"test\"]",
+        )
+        .await;
+    assert_eq!(status, 201, "{uploaded}");
+    let (_, logs) = admin.get("/plugins/recorder/logs").await;
+    assert!(
+        logs["lines"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|l| l["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("imports `wasi:http/outgoing-handler@0.2.")
+                    && m.ends_with("every request it makes will be denied"))),
+        "{logs}"
+    );
     let (status, problem) = admin
         .post("/plugins/recorder/deploy", json!({"version": "ffffff"}))
         .await;
     assert_eq!(status, 404, "{problem}");
     let (_, versions) = admin.get("/plugins/recorder/versions").await;
-    assert_eq!(versions.as_array().unwrap().len(), 2, "{versions}");
+    assert_eq!(
+        versions.as_array().unwrap().len(),
+        3,
+        "the refused ones were not kept: {versions}"
+    );
     post_views(&gw, 1).await;
     assert_eq!(tags(&gw, 5).await.last().unwrap(), "v1");
 

@@ -87,13 +87,10 @@ async fn versions_swap_roll_back_pause_and_are_refused_without_disturbing_the_li
         err.to_string().contains("`nowhere` does not exist"),
         "{err}"
     );
+    // Outbound HTTP imported without hosts loads (warned), unlike those.
     let mut ungranted = v1.clone();
     ungranted.allowed_hosts.clear();
-    let err = gw.gateway.load_version(&ungranted).await.unwrap_err();
-    assert!(
-        err.to_string().contains("grants no `allowed_hosts`"),
-        "{err}"
-    );
+    assert!(gw.gateway.load_version(&ungranted).await.is_ok());
     post_views(&gw, 1).await;
     assert_eq!(tags(&gw, 8).await.last().unwrap(), "v1");
 

@@ -19,6 +19,7 @@ mod contract_documents;
 mod crash;
 mod crm_sync;
 mod customer_story;
+mod customer_view;
 mod deploy;
 mod disk_full;
 mod durability;

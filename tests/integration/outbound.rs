@@ -197,19 +197,30 @@ async fn a_granted_name_that_resolves_to_a_private_address_is_refused_unless_lis
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_configured_plugin_importing_outbound_http_without_hosts_does_not_start() {
-    // The same check an uploaded version gets: before, the configured
-    // version started and its own redeploy was refused.
-    let refused = TestGateway::with_plugins(
+async fn a_configured_plugin_importing_outbound_http_without_hosts_starts_warned_and_reaches_nothing()
+ {
+    // Whether a plugin calls out can depend on its config (order-processor
+    // takes payment only when given a provider): it starts, the log book
+    // says why its requests will fail, and each one is denied.
+    let (server, seen) = upstream().await;
+    let gw = TestGateway::with_plugins(
         "[[plugins]]\nname = \"recorder\"\nwasm = \"fixture_recorder.wasm\"\n\
          subscribe = [\"customer-interactions\"]\npublish = [\"audit\"]\n",
     )
     .await
-    .err()
-    .expect("the gateway refused to start");
-    let reason = format!("{refused:#}");
+    .unwrap();
+    let denied = fetch(&gw, &format!("{}/echo", server.url)).await;
+    assert!(denied["error"].is_string(), "{denied}");
     assert!(
-        reason.contains("wasi:http/outgoing-handler") && reason.contains("allowed_hosts"),
-        "{reason}"
+        seen.lock().unwrap().authorizations.is_empty(),
+        "never called"
     );
+    let lines = gw.gateway.loader.logs().read("recorder", 0, 100);
+    assert!(
+        lines.iter().any(|l| l.level == "warn"
+            && l.message.contains("wasi:http/outgoing-handler")
+            && l.message.contains("grants no `allowed_hosts`")),
+        "{lines:?}"
+    );
+    gw.stop().await;
 }

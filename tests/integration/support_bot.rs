@@ -116,6 +116,18 @@ async fn the_bot_answers_order_questions_and_escalates_to_a_salesforce_case() {
     assert_ne!(new_number, number, "{next}");
     assert_eq!(sf.records("Case").len(), 2);
     assert_eq!(sf.records("CaseComment").len(), 2);
+    // Each case opened was announced once, for the customer's view.
+    let opened: Vec<Value> = gw
+        .events("support-inquiries")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e["event"].clone())
+        .filter(|e| e["type"] == "support.case_opened")
+        .collect();
+    let numbers: Vec<&Value> = opened.iter().map(|e| &e["data"]["case"]).collect();
+    assert_eq!(numbers, [&json!(number), &json!(new_number)], "{opened:?}");
+    assert!(opened.iter().all(|e| e["subject"] == "alice"), "{opened:?}");
     gw.stop().await;
 }
 

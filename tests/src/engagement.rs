@@ -60,7 +60,7 @@ name = "support-bot"
 wasm = "support_bot.wasm"
 subscribe = ["support-inquiries", "order-events", "customer-interactions"]
 push_channels = ["support"]
-publish = ["commands"]
+publish = ["commands", "support-inquiries"]
 allowed_hosts = ["{url}"]
 credentials = {{ "{url}" = "salesforce" }}
 [plugins.retry]
@@ -69,6 +69,7 @@ initial_backoff_ms = 20
 [plugins.config]
 salesforce_url = "{url}"
 commands_topic = "commands"
+case_topic = "support-inquiries"
 "#,
         url = sf.url
     )

@@ -45,6 +45,15 @@ push_channel = "orders"
     )
 }
 
+/// customer-view's plugin table, pushing on `view`.
+pub const CUSTOMER_VIEW: &str = r#"
+[[plugins]]
+name = "customer-view"
+wasm = "customer_view.wasm"
+subscribe = ["customer-interactions", "order-events", "support-inquiries", "engagement-events"]
+push_channels = ["view"]
+"#;
+
 /// A shop: the payment double and a gateway running the flow against it,
 /// the double's webhooks posted to the gateway.
 pub struct Shop {
@@ -57,13 +66,19 @@ pub struct Shop {
 impl Shop {
     /// Start both on `backend`.
     pub async fn start(backend: Backend, timeout_ms: u64) -> Result<Self> {
+        Self::start_with(backend, timeout_ms, "").await
+    }
+
+    /// [`Shop::start`], with the plugin tables of `others` beside the flow.
+    pub async fn start_with(backend: Backend, timeout_ms: u64, others: &str) -> Result<Self> {
         let stripe = Stripe::start().await?;
         let port = crate::free_port()?;
         stripe.send_webhooks_to(
             &format!("http://127.0.0.1:{port}/v1/webhooks/stripe"),
             WEBHOOK_SECRET,
         );
-        let gw = TestGateway::on_port(backend, port, &order_flow(&stripe, timeout_ms)).await?;
+        let plugins = format!("{}{others}", order_flow(&stripe, timeout_ms));
+        let gw = TestGateway::on_port(backend, port, &plugins).await?;
         Ok(Self { gw, stripe })
     }
 

@@ -25,7 +25,9 @@
 //! (`Streamplug_Key__c`: an external-id field on Case that holds each
 //! escalation's idempotency key), `return_days` (`30`),
 //! `shipping` (`2-4 business days`), `push_channel` (`support`),
-//! `commands_topic` (none; the manifest must grant it in `publish`).
+//! `commands_topic` (none; the manifest must grant it in `publish`),
+//! `case_topic` (none: where `support.case_opened` is announced when the
+//! bot opens a case; granted in `publish` too).
 
 pub mod answers;
 pub mod crm;
@@ -34,7 +36,7 @@ pub mod orders;
 
 use serde::Deserialize;
 use serde_json::{Value, json};
-use streamplug_sdk::vocabulary::{OrderCancelRequested, SupportMessage};
+use streamplug_sdk::vocabulary::{OrderCancelRequested, SupportCaseOpened, SupportMessage};
 use streamplug_sdk::{Event, HandleError, Plugin, journal, kv, publish, push};
 
 use answers::{Policy, Reply};
@@ -74,6 +76,10 @@ pub struct Settings {
     /// it, cancellations go to a human.
     #[serde(default)]
     pub commands_topic: Option<String>,
+    /// Where the bot announces each case it opens (`support.case_opened`,
+    /// for the customer's view); none: not announced.
+    #[serde(default)]
+    pub case_topic: Option<String>,
 }
 
 fn default_case_external_id() -> String {
@@ -99,6 +105,7 @@ pub struct SupportBot {
     policy: Policy,
     channel: String,
     commands_topic: Option<String>,
+    case_topic: Option<String>,
 }
 
 fn remember(customer: &str, line: String) -> Result<(), HandleError> {
@@ -235,6 +242,17 @@ fn answer(event: &Event, customer: &str, bot: &SupportBot) -> Result<(), HandleE
                     })?;
                     streamplug_sdk::info!("case {} created for {customer}: {reason}", case.number);
                     kv::set_json(&format!("case:{customer}"), &case)?;
+                    if let Some(topic) = &bot.case_topic {
+                        let opened = SupportCaseOpened {
+                            case: case.number.clone(),
+                            reason: reason.to_string(),
+                            subject: Some(subject),
+                        };
+                        publish::to(topic, SupportCaseOpened::TYPE)
+                            .subject(customer)
+                            .json(&opened)?
+                            .send()?;
+                    }
                     case
                 }
             };
@@ -267,6 +285,7 @@ impl Plugin for SupportBot {
             },
             channel: config.push_channel,
             commands_topic: config.commands_topic,
+            case_topic: config.case_topic.filter(|t| !t.is_empty()),
         })
     }
 

@@ -294,6 +294,16 @@ export interface SupportMessage {
   text: string;
 }
 
+/** The support bot passed a conversation to a human: it opened a case in the CRM. */
+export interface SupportCaseOpened {
+  /** The CRM's case number. */
+  case: string;
+  /** Why the bot escalated. */
+  reason: string;
+  /** The case's subject. */
+  subject?: string;
+}
+
 /** A message sent to a customer (SMS, email) reached a delivery status, as the CPaaS reported it. */
 export interface MessageStatus {
   /** `sms` or `email`. */
@@ -356,6 +366,7 @@ export interface EventData {
   "stock.reserved": StockReserved;
   "stock.refused": StockRefused;
   "support.message": SupportMessage;
+  "support.case_opened": SupportCaseOpened;
   "message.status": MessageStatus;
   "webhook.received": WebhookReceived;
 }

@@ -27,6 +27,7 @@ export const EVENT_TYPES = Object.freeze({
   "stock.reserved": Object.freeze({ name: "StockReserved", required: Object.freeze(["available", "order", "product", "quantity"]) }),
   "stock.refused": Object.freeze({ name: "StockRefused", required: Object.freeze(["available", "order", "product", "quantity", "reason"]) }),
   "support.message": Object.freeze({ name: "SupportMessage", required: Object.freeze(["text"]) }),
+  "support.case_opened": Object.freeze({ name: "SupportCaseOpened", required: Object.freeze(["case", "reason"]) }),
   "message.status": Object.freeze({ name: "MessageStatus", required: Object.freeze(["channel", "message", "status"]) }),
   "webhook.received": Object.freeze({ name: "WebhookReceived", required: Object.freeze(["received_at", "webhook"]) }),
 });

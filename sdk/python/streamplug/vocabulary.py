@@ -323,6 +323,18 @@ SupportMessage = TypedDict(
     total=False,
 )
 
+# The support bot passed a conversation to a human: it opened a case in the CRM.
+# The data of `support.case_opened` events.
+SupportCaseOpened = TypedDict(
+    "SupportCaseOpened",
+    {
+        "case": Required[str],
+        "reason": Required[str],
+        "subject": str,
+    },
+    total=False,
+)
+
 # A message sent to a customer (SMS, email) reached a delivery status, as the CPaaS reported it.
 # The data of `message.status` events.
 MessageStatus = TypedDict(
@@ -381,6 +393,7 @@ EVENT_TYPES: dict[str, type] = {
     "stock.reserved": StockReserved,
     "stock.refused": StockRefused,
     "support.message": SupportMessage,
+    "support.case_opened": SupportCaseOpened,
     "message.status": MessageStatus,
     "webhook.received": WebhookReceived,
 }

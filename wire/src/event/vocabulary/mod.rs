@@ -118,6 +118,10 @@ const STANDARD_FILES: &[(&str, &str)] = &[
         include_str!("../../../event-types/support.message.json"),
     ),
     (
+        "support.case_opened.json",
+        include_str!("../../../event-types/support.case_opened.json"),
+    ),
+    (
         "message.status.json",
         include_str!("../../../event-types/message.status.json"),
     ),
