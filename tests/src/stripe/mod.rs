@@ -108,8 +108,7 @@ impl Stripe {
         let app = axum::Router::new()
             .route("/v1/payment_intents", post(create))
             .route("/v1/payment_intents/{id}", get(read))
-            .route("/v1/payment_intents/{id}/capture", post(capture))
-            .route("/v1/payment_intents/{id}/cancel", post(cancel))
+            .route("/v1/payment_intents/{id}/{action}", post(act))
             .route("/v1/refunds", post(refund))
             .with_state(shared.clone());
         let server = LocalServer::start(app).await?;
@@ -191,6 +190,12 @@ impl Stripe {
     }
 }
 
+/// An answer as the HTTP response.
+fn respond((status, body): Answer) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, axum::Json(body)).into_response()
+}
+
 /// Parse a form body; Stripe takes nothing else.
 fn form(headers: &HeaderMap, body: &str) -> Result<BTreeMap<String, String>, Answer> {
     let content_type = headers
@@ -259,11 +264,7 @@ async fn handle(
     deliver_due(&shared).await;
     let mut hold = shared.hold.subscribe();
     let _ = hold.wait_for(|held| !held).await;
-    let mut response = (
-        StatusCode::from_u16(answer.0).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-        axum::Json(answer.1),
-    )
-        .into_response();
+    let mut response = respond(answer);
     if replayed {
         response.headers_mut().insert(
             "idempotent-replayed",
@@ -346,9 +347,11 @@ fn decide(
         }
     }
     let answer = work(&mut inner.ledger, &params);
-    // Stripe keeps the answer of a request it carried out, errors included,
-    // but not a 5xx or 429 it may not have.
-    if let Some(key) = key {
+    // Stripe keeps the answer of a request that began executing, a card
+    // error included; not one refused by validation (4xx before any work),
+    // which a corrected retry may send again under the same key.
+    let executed = answer.0 < 400 || answer.0 == 402;
+    if let Some(key) = key.filter(|_| executed) {
         inner.idempotent.insert(
             key.to_owned(),
             Stored {
@@ -381,31 +384,28 @@ async fn read(
         Ok(()) => shared.lock().ledger.get(&id),
         Err(answer) => answer,
     };
-    (
-        StatusCode::from_u16(answer.0).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-        axum::Json(answer.1),
-    )
-        .into_response()
+    respond(answer)
 }
 
-async fn capture(
+/// `POST /v1/payment_intents/{id}/capture` and `.../cancel`.
+async fn act(
     State(shared): State<Shared>,
-    Path(id): Path<String>,
+    Path((id, action)): Path<(String, String)>,
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    let route = format!("POST /v1/payment_intents/{id}/capture");
-    handle(shared, route, headers, body, move |l, p| l.capture(&id, p)).await
-}
-
-async fn cancel(
-    State(shared): State<Shared>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: String,
-) -> Response {
-    let route = format!("POST /v1/payment_intents/{id}/cancel");
-    handle(shared, route, headers, body, move |l, p| l.cancel(&id, p)).await
+    let route = format!("POST /v1/payment_intents/{id}/{action}");
+    match action.as_str() {
+        "capture" => handle(shared, route, headers, body, move |l, p| l.capture(&id, p)).await,
+        "cancel" => handle(shared, route, headers, body, move |l, p| l.cancel(&id, p)).await,
+        _ => respond(error(
+            404,
+            "invalid_request_error",
+            None,
+            None,
+            &format!("Unrecognized request URL (POST: /v1/payment_intents/{id}/{action})."),
+        )),
+    }
 }
 
 async fn refund(State(shared): State<Shared>, headers: HeaderMap, body: String) -> Response {
