@@ -272,6 +272,31 @@ impl OrderCancelled {
     pub const TYPE: &'static str = "order.cancelled";
 }
 
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderPlaceItemsItem {
+    /// Product id (SKU).
+    pub product: String,
+    /// Units, at least 1.
+    pub quantity: i64,
+}
+
+/// A shopper checks out: the order processor prices the lines from the shop's catalogue (`stock.set`), refuses what is not for sale, and places the order (`order.placed`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderPlace {
+    /// What to buy; at least one line.
+    pub items: Vec<OrderPlaceItemsItem>,
+    /// Order id, chosen by the shop's page (a retry sends the same).
+    pub order: String,
+    /// The payment method to authorise, as the payment provider names it (e.g. Stripe's `pm_card_visa`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_method: Option<String>,
+}
+
+impl OrderPlace {
+    /// The event type whose `data` this is.
+    pub const TYPE: &'static str = "order.place";
+}
+
 /// Please cancel this order: accepted as `order.cancelled` while the order has not shipped, refused after.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrderCancelRequested {
@@ -386,9 +411,15 @@ impl PaymentNotified {
     pub const TYPE: &'static str = "payment.notified";
 }
 
-/// The shop sets how many units of a product are available to sell (not counting units reserved by orders); the order processor owns the count from then on.
+/// The shop sets how many units of a product are available to sell (not counting units reserved by orders) and, optionally, its price; the order processor owns the count from then on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StockSet {
+    /// ISO 4217 currency code of the price, e.g. `EUR`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    /// Unit price in the currency's major unit, not negative (what `order.place` charges).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<f64>,
     /// Product id (SKU).
     pub product: String,
     /// Units available to sell, not negative.

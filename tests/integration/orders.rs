@@ -415,3 +415,78 @@ async fn an_order_killed_mid_payment_resumes_without_paying_twice_or_losing_stoc
     assert_eq!(shop.available("sofa").await.unwrap(), Some(2));
     shop.gw.stop().await;
 }
+
+#[rstest]
+#[case::embedded(Backend::Embedded)]
+#[case::kafka(Backend::Kafka)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shopper_checks_out_at_the_shops_prices_and_the_order_is_taken(#[case] backend: Backend) {
+    let shop = Shop::start(backend, 600_000).await.unwrap();
+    let set = json!({"type": "stock.set", "data": {"product": "tent", "quantity": 5, "price": 49.5, "currency": "EUR"}});
+    assert_eq!(shop.gw.post(&set).await.unwrap().status, 202);
+    shop.stock("mat", 5).await.unwrap(); // in stock, but not priced
+    eventually("tent on sale", || async {
+        Ok((shop.available("tent").await? == Some(5)).then_some(()))
+    })
+    .await
+    .unwrap();
+
+    // The shopper's own token, as the shop's page sends it.
+    let token = shop.gw.token("nora").await.unwrap();
+    let checkout = |data: Value| {
+        let request = reqwest::Client::new()
+            .post(format!("{}/v1/commands", shop.gw.url))
+            .bearer_auth(&token)
+            .json(&json!({"type": "order.place", "data": data}));
+        async move {
+            let r = request.send().await.unwrap();
+            let status = r.status().as_u16();
+            (status, r.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, answer) = checkout(json!({"order": "n-1", "items": [{"product": "tent", "quantity": 2}], "payment_method": "pm_card_visa"})).await;
+    assert_eq!(status, 200, "{answer}");
+    let placed = &answer["events"][0];
+    assert_eq!(placed["type"], "order.placed", "{answer}");
+    assert_eq!(placed["subject"], "nora", "{answer}");
+    assert_eq!(
+        placed["data"]["total"], 99.0,
+        "the shop's price, not the page's: {answer}"
+    );
+    assert_eq!(
+        shop.outcome("n-1").await.unwrap()["type"],
+        "order.confirmed"
+    );
+    assert_eq!(shop.stripe.intents()[0].amount, 9900);
+
+    for (data, status, detail) in [
+        (
+            json!({"order": "n-1", "items": [{"product": "tent", "quantity": 1}], "payment_method": "pm_card_visa"}),
+            409,
+            "already placed",
+        ),
+        (
+            json!({"order": "n-2", "items": [{"product": "mat", "quantity": 1}], "payment_method": "pm_card_visa"}),
+            422,
+            "mat is not for sale",
+        ),
+        (
+            json!({"order": "n-3", "items": [{"product": "tent", "quantity": 1}]}),
+            422,
+            "payment method",
+        ),
+        (
+            json!({"order": "n-4", "items": [{"product": "tent", "quantity": 1, "price": 0.01}], "payment_method": "pm_card_visa"}),
+            422,
+            "price",
+        ),
+    ] {
+        let (got, answer) = checkout(data.clone()).await;
+        assert_eq!(got, status, "{data}: {answer}");
+        assert!(
+            answer["detail"].as_str().unwrap().contains(detail),
+            "{data}: {answer}"
+        );
+    }
+    shop.gw.stop().await;
+}

@@ -128,7 +128,7 @@ name = "order-processor"
 wasm = "order_processor.wasm"
 subscribe = ["commands", "order-events"]
 types = ["order.*"]
-commands = ["order.cancel.requested"]
+commands = ["order.cancel.requested", "order.place"]
 publish = ["order-events"]
 "#;
 

@@ -15,6 +15,9 @@
 //!   or compensation and `order.rejected` / `order.expired` (a durable
 //!   timer of `payment_timeout_ms`). Capture at `order.shipped`, refund
 //!   when cancelled after capture. Steps are pushed on `push_channel`.
+//! - **Checkout** ([`checkout`]): the command `order.place` from the
+//!   shopper's page, priced from the shop's catalogue (`stock.set`),
+//!   becomes `order.placed`.
 //! - **Queries**: `orders/<customer>` (that customer's recent orders) and
 //!   `stock/<product>` (units available).
 //!
@@ -22,6 +25,7 @@
 //! are keyed by the customer; the stock requests by the product.
 
 pub mod announce;
+mod checkout;
 pub mod flow;
 pub mod money;
 pub mod order;
@@ -32,7 +36,7 @@ pub mod stock;
 use serde::{Deserialize, Serialize};
 use streamplug_sdk::query::{self, Query, QueryError};
 use streamplug_sdk::vocabulary::{
-    OrderCancelRequested, OrderCancelled, OrderPlaced, PaymentNotified, StockRefused,
+    OrderCancelRequested, OrderCancelled, OrderPlace, OrderPlaced, PaymentNotified, StockRefused,
     StockReleaseRequested, StockReserveRequested, StockReserved, StockSet, WebhookReceived,
 };
 use streamplug_sdk::{Event, HandleError, Plugin, command, kv, publish, timer};
@@ -204,6 +208,7 @@ impl OrderProcessor {
     fn customer_event(&self, customer: &str, event: &Event) -> Result<(), HandleError> {
         match event.ty() {
             OrderCancelRequested::TYPE => self.cancel(customer, event),
+            OrderPlace::TYPE => self.checkout(customer, event),
             OrderPlaced::TYPE => self.placed(customer, event),
             StockReserveRequested::TYPE => self.stock().reserve(customer, event),
             StockReleaseRequested::TYPE => self.stock().release(event),

@@ -5,8 +5,9 @@
 //! can never both take the last unit. Answers go back keyed by the
 //! customer (`stock.reserved`, `stock.refused`) to the order's worker.
 //!
-//! KV `stock:<product>`: units available to sell; `held:<product>:<order>`:
-//! what an order holds (kept 90 days, long past any shipment).
+//! KV `stock:<product>`: units available to sell; `price:<product>`: its
+//! price; `held:<product>:<order>`: what an order holds (kept 90 days, long
+//! past any shipment).
 
 use std::time::Duration;
 
@@ -30,6 +31,25 @@ fn count_key(product: &str) -> String {
     format!("stock:{product}")
 }
 
+fn price_key(product: &str) -> String {
+    format!("price:{product}")
+}
+
+/// What a product sells for (from `stock.set`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Price {
+    /// Unit price, major unit.
+    pub price: f64,
+    /// ISO 4217.
+    pub currency: String,
+}
+
+/// The price of `product`, if the shop set one. It is read by the
+/// customer's worker, never written there: the product's worker owns it.
+pub fn price(product: &str) -> Result<Option<Price>, HandleError> {
+    kv::get_json(&price_key(product))
+}
+
 fn held_key(product: &str, order: &str) -> String {
     format!("held:{product}:{order}")
 }
@@ -45,9 +65,13 @@ pub struct Stock<'a> {
 }
 
 impl Stock<'_> {
-    /// `stock.set`: the shop says how many units are available to sell.
+    /// `stock.set`: the shop says how many units are available to sell,
+    /// and at what price.
     pub fn set(&self, event: &Event) -> Result<(), HandleError> {
         let set: StockSet = event.json()?;
+        if let (Some(price), Some(currency)) = (set.price, set.currency) {
+            kv::set_json(&price_key(&set.product), &Price { price, currency })?;
+        }
         kv::set_json(&count_key(&set.product), &set.quantity)
     }
 

@@ -160,6 +160,23 @@ export interface OrderCancelled {
   tracking?: string | null;
 }
 
+export interface OrderPlaceItemsItem {
+  /** Product id (SKU). */
+  product: string;
+  /** Units, at least 1. */
+  quantity: number;
+}
+
+/** A shopper checks out: the order processor prices the lines from the shop's catalogue (`stock.set`), refuses what is not for sale, and places the order (`order.placed`). */
+export interface OrderPlace {
+  /** What to buy; at least one line. */
+  items: OrderPlaceItemsItem[];
+  /** Order id, chosen by the shop's page (a retry sends the same). */
+  order: string;
+  /** The payment method to authorise, as the payment provider names it (e.g. Stripe's `pm_card_visa`). */
+  payment_method?: string;
+}
+
 /** Please cancel this order: accepted as `order.cancelled` while the order has not shipped, refused after. */
 export interface OrderCancelRequested {
   /** Order id. */
@@ -232,8 +249,12 @@ export interface PaymentNotified {
   status: string;
 }
 
-/** The shop sets how many units of a product are available to sell (not counting units reserved by orders); the order processor owns the count from then on. */
+/** The shop sets how many units of a product are available to sell (not counting units reserved by orders) and, optionally, its price; the order processor owns the count from then on. */
 export interface StockSet {
+  /** ISO 4217 currency code of the price, e.g. `EUR`. */
+  currency?: string;
+  /** Unit price in the currency's major unit, not negative (what `order.place` charges). */
+  price?: number;
   /** Product id (SKU). */
   product: string;
   /** Units available to sell, not negative. */
@@ -354,6 +375,7 @@ export interface EventData {
   "order.shipped": OrderShipped;
   "order.delivered": OrderDelivered;
   "order.cancelled": OrderCancelled;
+  "order.place": OrderPlace;
   "order.cancel.requested": OrderCancelRequested;
   "order.confirmed": OrderConfirmed;
   "order.rejected": OrderRejected;

@@ -15,6 +15,7 @@ export const EVENT_TYPES = Object.freeze({
   "order.shipped": Object.freeze({ name: "OrderShipped", required: Object.freeze(["order"]) }),
   "order.delivered": Object.freeze({ name: "OrderDelivered", required: Object.freeze(["order"]) }),
   "order.cancelled": Object.freeze({ name: "OrderCancelled", required: Object.freeze(["order"]) }),
+  "order.place": Object.freeze({ name: "OrderPlace", required: Object.freeze(["items", "order"]) }),
   "order.cancel.requested": Object.freeze({ name: "OrderCancelRequested", required: Object.freeze(["order"]) }),
   "order.confirmed": Object.freeze({ name: "OrderConfirmed", required: Object.freeze(["amount", "currency", "order"]) }),
   "order.rejected": Object.freeze({ name: "OrderRejected", required: Object.freeze(["code", "order", "reason"]) }),

@@ -172,6 +172,27 @@ OrderCancelled = TypedDict(
     total=False,
 )
 
+OrderPlaceItemsItem = TypedDict(
+    "OrderPlaceItemsItem",
+    {
+        "product": Required[str],
+        "quantity": Required[int],
+    },
+    total=False,
+)
+
+# A shopper checks out: the order processor prices the lines from the shop's catalogue (`stock.set`), refuses what is not for sale, and places the order (`order.placed`).
+# The data of `order.place` events.
+OrderPlace = TypedDict(
+    "OrderPlace",
+    {
+        "items": Required[list[OrderPlaceItemsItem]],
+        "order": Required[str],
+        "payment_method": str,
+    },
+    total=False,
+)
+
 # Please cancel this order: accepted as `order.cancelled` while the order has not shipped, refused after.
 # The data of `order.cancel.requested` events.
 OrderCancelRequested = TypedDict(
@@ -250,11 +271,13 @@ PaymentNotified = TypedDict(
     total=False,
 )
 
-# The shop sets how many units of a product are available to sell (not counting units reserved by orders); the order processor owns the count from then on.
+# The shop sets how many units of a product are available to sell (not counting units reserved by orders) and, optionally, its price; the order processor owns the count from then on.
 # The data of `stock.set` events.
 StockSet = TypedDict(
     "StockSet",
     {
+        "currency": str,
+        "price": float,
         "product": Required[str],
         "quantity": Required[int],
     },
@@ -381,6 +404,7 @@ EVENT_TYPES: dict[str, type] = {
     "order.shipped": OrderShipped,
     "order.delivered": OrderDelivered,
     "order.cancelled": OrderCancelled,
+    "order.place": OrderPlace,
     "order.cancel.requested": OrderCancelRequested,
     "order.confirmed": OrderConfirmed,
     "order.rejected": OrderRejected,

@@ -70,6 +70,10 @@ const STANDARD_FILES: &[(&str, &str)] = &[
         include_str!("../../../event-types/order.cancelled.json"),
     ),
     (
+        "order.place.json",
+        include_str!("../../../event-types/order.place.json"),
+    ),
+    (
         "order.cancel.requested.json",
         include_str!("../../../event-types/order.cancel.requested.json"),
     ),
