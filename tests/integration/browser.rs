@@ -1,17 +1,21 @@
 //! The `/demo` page in headless Chromium (playwright-core driving Debian's
 //! `chromium`): connect, send views over the WebSocket, see the pushed
-//! recommendation, ask the support bot and see its answer. The test saves
-//! a screenshot to `target/screenshots/`.
+//! recommendation, ask the support bot and see its answer; check out with
+//! the payment double's test cards (one confirmed on its 3-D Secure page)
+//! and see each order's steps and the customer's view live. The test saves
+//! screenshots to `target/screenshots/`.
 
 use std::path::Path;
 use std::process::Command;
 
+use serde_json::json;
 use streamplug_tests::engagement::support_bot_plugin;
+use streamplug_tests::orders::{CUSTOMER_VIEW, Shop};
 use streamplug_tests::salesforce::Salesforce;
-use streamplug_tests::{RECOMMEND_MANIFEST, TestGateway};
+use streamplug_tests::{Backend, RECOMMEND_MANIFEST};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_demo_page_shows_pushed_recommendations_and_bot_answers_in_headless_chromium() {
+async fn the_demo_page_shows_pushes_bot_answers_and_a_live_checkout_in_headless_chromium() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .unwrap()
@@ -23,11 +27,17 @@ async fn the_demo_page_shows_pushed_recommendations_and_bot_answers_in_headless_
     );
     let sf = Salesforce::start().await.unwrap();
     let plugins = format!(
-        "{}{RECOMMEND_MANIFEST}{}",
+        "{}{RECOMMEND_MANIFEST}{}{CUSTOMER_VIEW}",
         sf.credential_toml("salesforce"),
         support_bot_plugin(&sf, 5)
     );
-    let gw = TestGateway::with_plugins(&plugins).await.unwrap();
+    let shop = Shop::start_with(Backend::Embedded, 600_000, &plugins)
+        .await
+        .unwrap();
+    let set = json!({"type": "stock.set", "data": {"product": "tent", "quantity": 5, "price": 199.0, "currency": "EUR"}});
+    assert_eq!(shop.gw.post(&set).await.unwrap().status, 202);
+    shop.stock("tent", 5).await.unwrap();
+    let gw = &shop.gw;
     let shots = root.join("target/screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     let screenshot = shots.join("demo.png");
@@ -58,5 +68,5 @@ async fn the_demo_page_shows_pushed_recommendations_and_bot_answers_in_headless_
         png.starts_with(b"\x89PNG") && png.len() > 10_000,
         "screenshot missing or empty"
     );
-    gw.stop().await;
+    shop.gw.stop().await;
 }

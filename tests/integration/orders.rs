@@ -170,6 +170,11 @@ async fn a_payment_is_declined_confirmed_by_the_shopper_captured_and_refunded(
         .as_str()
         .unwrap()
         .to_owned();
+    let bank = steps["data"]["next_action_url"].as_str().unwrap();
+    assert!(
+        bank.starts_with(&format!("{}/3ds/", shop.stripe.url)),
+        "{steps}"
+    );
     assert!(
         steps["data"]["client_secret"]
             .as_str()
@@ -316,7 +321,7 @@ async fn an_order_killed_mid_payment_resumes_without_paying_twice_or_losing_stoc
         &format!("http://127.0.0.1:{port}/v1/webhooks/stripe"),
         WEBHOOK_SECRET,
     );
-    let config = config_on(&stores, data.path(), &order_flow(&stripe, 600_000))
+    let config = config_on(&stores, data.path(), &order_flow(&stripe, 600_000, port))
         .unwrap()
         .replacen(
             "listen = \"127.0.0.1:0\"",

@@ -112,9 +112,10 @@ delivery_report_url = "http://127.0.0.1:{port}/v1/webhooks/infobip?token={HOOK_T
     )
 }
 
-/// The command processors: customer-registry (`customer.register`) and
-/// order-processor (`order.cancel.requested`).
-pub const COMMAND_PROCESSORS: &str = r#"
+/// customer-registry's plugin table (`customer.register`).
+macro_rules! customer_registry {
+    () => {
+        r#"
 [[plugins]]
 name = "customer-registry"
 wasm = "customer_registry.wasm"
@@ -122,7 +123,19 @@ subscribe = ["commands"]
 types = ["customer.register"]
 commands = ["customer.register"]
 publish = ["customer-interactions"]
+"#
+    };
+}
 
+/// customer-registry alone.
+pub const CUSTOMER_REGISTRY: &str = customer_registry!();
+
+/// The command processors: customer-registry (`customer.register`) and
+/// order-processor (`order.cancel.requested`, `order.place`), the latter
+/// without stock or payment.
+pub const COMMAND_PROCESSORS: &str = concat!(
+    customer_registry!(),
+    r#"
 [[plugins]]
 name = "order-processor"
 wasm = "order_processor.wasm"
@@ -130,7 +143,8 @@ subscribe = ["commands", "order-events"]
 types = ["order.*"]
 commands = ["order.cancel.requested", "order.place"]
 publish = ["order-events"]
-"#;
+"#
+);
 
 /// The first-party plugins on the doubles: recommend, the support bot,
 /// crm-sync (orders on `account`, reports to the gateway on `port`) and
@@ -141,6 +155,26 @@ pub fn engagement_plugins(sf: &Salesforce, ib: &Infobip, account: &str, port: u1
         crm_settings(sf, ib),
         support_bot_plugin(sf, 5),
         crm_sync_plugin(sf, ib, account, port, 5, CRM_TOPICS)
+    )
+}
+
+/// The whole shop on the doubles: [`engagement_plugins`] with
+/// order-processor taking orders end to end against the payment double
+/// (its webhooks to the gateway on `port`) and customer-view.
+pub fn shop_plugins(
+    sf: &Salesforce,
+    ib: &Infobip,
+    stripe: &crate::stripe::Stripe,
+    account: &str,
+    port: u16,
+) -> String {
+    format!(
+        "{}{RECOMMEND_MANIFEST}{CUSTOMER_REGISTRY}{}{}{}{}",
+        crm_settings(sf, ib),
+        crate::orders::order_flow(stripe, 15 * 60_000, port),
+        support_bot_plugin(sf, 5),
+        crm_sync_plugin(sf, ib, account, port, 5, CRM_TOPICS),
+        crate::orders::CUSTOMER_VIEW,
     )
 }
 

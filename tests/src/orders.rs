@@ -13,8 +13,10 @@ pub const WEBHOOK_SECRET: &str = "whsec_streamplugOrderFlowTest0001";
 
 /// The gateway's settings for the flow: the double's credential, its
 /// webhook endpoint, and order-processor reserving stock on `stock` and
-/// taking payment at `stripe`, expiring unpaid orders after `timeout_ms`.
-pub fn order_flow(stripe: &Stripe, timeout_ms: u64) -> String {
+/// taking payment at `stripe`, expiring unpaid orders after `timeout_ms`;
+/// a shopper who must authenticate returns to the demo page of the
+/// gateway on `port`.
+pub fn order_flow(stripe: &Stripe, timeout_ms: u64, port: u16) -> String {
     format!(
         r#"{credential}
 [webhooks.endpoints.stripe]
@@ -38,6 +40,7 @@ initial_backoff_ms = 20
 stock_topic = "stock"
 payments_url = "{url}"
 payment_timeout_ms = "{timeout_ms}"
+payment_return_url = "http://127.0.0.1:{port}/demo"
 push_channel = "orders"
 "#,
         credential = stripe.credential_toml("stripe"),
@@ -77,7 +80,7 @@ impl Shop {
             &format!("http://127.0.0.1:{port}/v1/webhooks/stripe"),
             WEBHOOK_SECRET,
         );
-        let plugins = format!("{}{others}", order_flow(&stripe, timeout_ms));
+        let plugins = format!("{}{others}", order_flow(&stripe, timeout_ms, port));
         let gw = TestGateway::on_port(backend, port, &plugins).await?;
         Ok(Self { gw, stripe })
     }

@@ -22,6 +22,19 @@ struct StatusPush<'a> {
     /// For `confirm_payment`: what the page confirms the payment with.
     #[serde(skip_serializing_if = "Option::is_none")]
     client_secret: Option<&'a str>,
+    /// For `confirm_payment`: where the shopper authenticates, when the
+    /// provider redirects.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_action_url: Option<&'a str>,
+}
+
+/// What the shopper must do to confirm a payment.
+#[derive(Debug, Clone, Copy)]
+pub struct Action<'a> {
+    /// The provider's client secret of the payment.
+    pub client_secret: Option<&'a str>,
+    /// The provider's page to authenticate on.
+    pub url: Option<&'a str>,
 }
 
 impl OrderProcessor {
@@ -52,6 +65,7 @@ impl OrderProcessor {
         Ok(())
     }
 
+    /// Push `step` of order `id` to its customer's sessions.
     pub(crate) fn push(
         &self,
         state: &OrderState,
@@ -62,13 +76,14 @@ impl OrderProcessor {
         self.push_step(state, id, step, reason, None)
     }
 
+    /// [`Self::push`], with what the shopper must do to confirm.
     pub(crate) fn push_step(
         &self,
         state: &OrderState,
         id: &str,
         step: &str,
         reason: Option<&str>,
-        client_secret: Option<&str>,
+        action: Option<&Action<'_>>,
     ) -> Result<(), HandleError> {
         let Some(channel) = &self.push_channel else {
             return Ok(());
@@ -79,7 +94,8 @@ impl OrderProcessor {
             step,
             reason,
             payment: state.payment.as_ref(),
-            client_secret,
+            client_secret: action.and_then(|a| a.client_secret),
+            next_action_url: action.and_then(|a| a.url),
         };
         push::to_customer(&state.customer, channel, "order.status")
             .json(&message)?

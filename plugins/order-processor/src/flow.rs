@@ -15,6 +15,7 @@ use streamplug_sdk::vocabulary::{
 use streamplug_sdk::{HandleError, publish, timer};
 
 use crate::OrderProcessor;
+use crate::announce::Action;
 use crate::money;
 use crate::order::{Line, LineState, OrderState, Payment};
 use crate::payment::Authorisation;
@@ -128,10 +129,15 @@ impl OrderProcessor {
             Authorisation::ActionRequired {
                 intent,
                 client_secret,
+                next_action_url,
             } => {
                 state.payment = Some(payment(intent, "action_required"));
                 self.payment_changed(state, id, None, None)?;
-                self.push_step(state, id, "confirm_payment", None, client_secret.as_deref())
+                let action = Action {
+                    client_secret: client_secret.as_deref(),
+                    url: next_action_url.as_deref(),
+                };
+                self.push_step(state, id, "confirm_payment", None, Some(&action))
             }
             Authorisation::Processing { intent } => {
                 state.payment = Some(payment(intent, "processing"));

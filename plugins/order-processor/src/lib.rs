@@ -60,6 +60,11 @@ pub struct Settings {
     /// no payment is taken.
     #[serde(default)]
     pub payments_url: Option<String>,
+    /// The shop's page a shopper returns to after authenticating a payment
+    /// at the provider (its `return_url`); unset: the page confirms with the
+    /// provider's script instead.
+    #[serde(default)]
+    pub payment_return_url: Option<String>,
     /// The webhook endpoint the provider's events arrive through.
     #[serde(default = "default_payments_webhook")]
     pub payments_webhook: String,
@@ -278,7 +283,7 @@ impl Plugin for OrderProcessor {
             provider: config
                 .payments_url
                 .filter(|u| !u.is_empty())
-                .map(|u| Provider::new(&u)),
+                .map(|u| Provider::new(&u, config.payment_return_url.filter(|r| !r.is_empty()))),
             payments_webhook: config.payments_webhook,
             payment_timeout_ms: config.payment_timeout_ms,
             push_channel: config.push_channel.filter(|c| !c.is_empty()),

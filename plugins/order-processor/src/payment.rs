@@ -30,6 +30,10 @@ pub enum Authorisation {
         /// What the shopper's page confirms it with (Stripe.js's
         /// `handleNextAction`).
         client_secret: Option<String>,
+        /// Where the shopper authenticates, when the provider redirects
+        /// (`next_action.redirect_to_url`, given a `return_url`).
+        #[serde(default)]
+        next_action_url: Option<String>,
     },
     /// Under way; the provider's webhook tells how it ended.
     Processing {
@@ -57,6 +61,7 @@ pub enum Authorisation {
 #[derive(Debug, Clone)]
 pub struct Provider {
     base: String,
+    return_url: Option<String>,
 }
 
 fn error_field<'a>(body: &'a Value, field: &str) -> Option<&'a str> {
@@ -70,10 +75,12 @@ fn explanation(response: &Response) -> String {
 }
 
 impl Provider {
-    /// The provider at `base` (`https://api.stripe.com`).
-    pub fn new(base: &str) -> Self {
+    /// The provider at `base` (`https://api.stripe.com`); a shopper who
+    /// must authenticate comes back to `return_url` (the shop's page).
+    pub fn new(base: &str, return_url: Option<String>) -> Self {
         Self {
             base: base.trim_end_matches('/').to_owned(),
+            return_url,
         }
     }
 
@@ -92,20 +99,20 @@ impl Provider {
             let currency = order.currency.to_ascii_lowercase();
             let method = order.payment_method.as_deref().unwrap_or_default();
             let description = format!("Order {id}");
-            let response = self.post(
-                "/v1/payment_intents",
-                key,
-                &[
-                    ("amount", &amount),
-                    ("currency", &currency),
-                    ("payment_method", method),
-                    ("confirm", "true"),
-                    ("capture_method", "manual"),
-                    ("description", &description),
-                    ("metadata[order]", id),
-                    ("metadata[customer]", &order.customer),
-                ],
-            )?;
+            let mut form = vec![
+                ("amount", amount.as_str()),
+                ("currency", &currency),
+                ("payment_method", method),
+                ("confirm", "true"),
+                ("capture_method", "manual"),
+                ("description", &description),
+                ("metadata[order]", id),
+                ("metadata[customer]", &order.customer),
+            ];
+            if let Some(url) = &self.return_url {
+                form.push(("return_url", url));
+            }
+            let response = self.post("/v1/payment_intents", key, &form)?;
             authorisation(response)
         })
     }
@@ -192,6 +199,9 @@ fn authorisation(response: Response) -> Result<Authorisation, HandleError> {
                 "requires_action" => Authorisation::ActionRequired {
                     intent,
                     client_secret: body["client_secret"].as_str().map(str::to_owned),
+                    next_action_url: body["next_action"]["redirect_to_url"]["url"]
+                        .as_str()
+                        .map(str::to_owned),
                 },
                 "processing" => Authorisation::Processing { intent },
                 "requires_payment_method" => declined(&body, &body["last_payment_error"]),

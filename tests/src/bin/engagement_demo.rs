@@ -1,18 +1,22 @@
 //! The customer-engagement demo on one machine: the gateway with recommend,
-//! the support bot and crm-sync, wired to the local Salesforce and Infobip
-//! doubles the tests use (no accounts needed). It prints what reaches the
-//! CRM and the CPaaS as it happens; Ctrl-C stops everything.
+//! the support bot, crm-sync, order-processor and customer-view, wired to
+//! the local Salesforce, Infobip and Stripe doubles the tests use (no
+//! accounts needed), with a small catalogue for the demo page's checkout.
+//! It prints what reaches the CRM, the CPaaS and the payment provider as it
+//! happens; Ctrl-C stops everything.
 
 use std::io::Write as _;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Parser;
-use serde_json::Value;
+use serde_json::{Value, json};
 use streamplug_tests::TestGateway;
-use streamplug_tests::engagement::{Doubles, engagement_plugins};
+use streamplug_tests::engagement::{Doubles, shop_plugins};
 use streamplug_tests::infobip::Sent;
+use streamplug_tests::orders::WEBHOOK_SECRET;
 use streamplug_tests::salesforce::Received;
+use streamplug_tests::stripe::{self, Stripe};
 use tracing_subscriber::EnvFilter;
 
 /// Run the gateway with the first-party plugins against local Salesforce
@@ -34,22 +38,32 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let Doubles { sf, ib, account } = Doubles::start().await?;
-    let plugins = engagement_plugins(&sf, &ib, &account, args.port);
+    let payments = Stripe::start().await?;
+    payments.send_webhooks_to(
+        &format!("http://127.0.0.1:{}/v1/webhooks/stripe", args.port),
+        WEBHOOK_SECRET,
+    );
+    let plugins = shop_plugins(&sf, &ib, &payments, &account, args.port);
     let gw = TestGateway::with_plugins_on_port(args.port, &plugins)
         .await
         .with_context(|| format!("starting the gateway on 127.0.0.1:{}", args.port))?;
+    for (product, quantity, price) in [("tent", 5, 199.0), ("stove", 10, 59.0), ("lamp", 1, 25.0)] {
+        let set = json!({"type": "stock.set", "data": {"product": product, "quantity": quantity, "price": price, "currency": "EUR"}});
+        gw.post(&set).await?;
+    }
     // The gateway's key with every scope, for the README's curl examples.
     let key_file = streamplug_tests::workspace_path("target/engagement-api-key");
     std::fs::write(&key_file, streamplug_tests::TEST_KEY)
         .with_context(|| format!("writing {}", key_file.display()))?;
     say(&format!(
-        "gateway    {url}  (demo page: {url}/demo; API key in target/engagement-api-key)\nsalesforce {}  (Account {account})\ninfobip    {}\nplugins    recommend, support-bot, crm-sync; Ctrl-C stops\n",
+        "gateway    {url}  (demo page: {url}/demo; API key in target/engagement-api-key)\nsalesforce {}  (Account {account})\ninfobip    {}\nstripe     {}  (catalogue: tent x5 at 199, stove x10 at 59, lamp x1 at 25 EUR)\nplugins    recommend, support-bot, crm-sync, customer-registry, order-processor, customer-view; Ctrl-C stops\n",
         sf.url,
         ib.url,
+        payments.url,
         url = gw.url
     ));
 
-    let (mut crm_seen, mut cpaas_seen) = (0, 0);
+    let (mut crm_seen, mut cpaas_seen, mut payments_seen) = (0, 0, 0);
     let mut tick = tokio::time::interval(Duration::from_millis(200));
     let stop = tokio::signal::ctrl_c();
     tokio::pin!(stop);
@@ -67,6 +81,11 @@ async fn main() -> anyhow::Result<()> {
                     print_cpaas(message);
                 }
                 cpaas_seen = sent.len();
+                let calls = payments.received();
+                for call in &calls[payments_seen..] {
+                    print_payment(call);
+                }
+                payments_seen = calls.len();
             }
         }
     }
@@ -104,6 +123,19 @@ fn print_cpaas(message: &Sent) {
         message.channel,
         message.to,
         message.text.replace('\n', " / ")
+    ));
+}
+
+fn print_payment(call: &stripe::Received) {
+    let amount = call
+        .params
+        .get("amount")
+        .map(|a| format!(" amount={a}"))
+        .unwrap_or_default();
+    let replayed = if call.replayed { " (replayed)" } else { "" };
+    say(&format!(
+        "stripe     {} {}{amount}{replayed}",
+        call.status, call.route
     ));
 }
 

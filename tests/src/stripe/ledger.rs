@@ -36,10 +36,24 @@ pub struct Intent {
     pub cancellation_reason: Option<String>,
     /// The last decline, as the error object.
     pub last_payment_error: Option<Value>,
+    /// Where the shopper returns after authenticating (`return_url`).
+    pub return_url: Option<String>,
+    /// Where the shopper authenticates (the double's own page), when a
+    /// `return_url` was given.
+    pub authenticate_url: Option<String>,
     serial: u64,
 }
 
 impl Intent {
+    /// What the shopper's page holds to act on this intent.
+    pub fn client_secret(&self) -> String {
+        format!(
+            "{}_secret_{:016x}",
+            self.id,
+            self.serial.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        )
+    }
+
     /// As the API returns it.
     pub fn object(&self) -> Value {
         let capturable = if self.status == "requires_capture" {
@@ -48,8 +62,12 @@ impl Intent {
             0
         };
         let next_action = (self.status == "requires_action").then(|| {
-            json!({"type": "use_stripe_sdk",
-                   "use_stripe_sdk": {"type": "three_d_secure_redirect", "source": format!("src_{}", self.serial)}})
+            match (&self.authenticate_url, &self.return_url) {
+                (Some(url), Some(return_url)) => json!({"type": "redirect_to_url",
+                    "redirect_to_url": {"url": url, "return_url": return_url}}),
+                _ => json!({"type": "use_stripe_sdk",
+                    "use_stripe_sdk": {"type": "three_d_secure_redirect", "source": format!("src_{}", self.serial)}}),
+            }
         });
         json!({
             "id": self.id,
@@ -61,7 +79,7 @@ impl Intent {
             "status": self.status,
             "capture_method": self.capture_method,
             "confirmation_method": "automatic",
-            "client_secret": format!("{}_secret_{:016x}", self.id, self.serial.wrapping_mul(0x9E37_79B9_7F4A_7C15)),
+            "client_secret": self.client_secret(),
             "latest_charge": self.payment_method.as_ref().map(|_| format!("ch_{:024}", self.serial)),
             "payment_method": self.payment_method,
             "last_payment_error": self.last_payment_error,
@@ -110,6 +128,8 @@ pub struct Ledger {
     serial: u64,
     /// Webhook events made and not yet sent: (type, object).
     pub due: Vec<(String, Value)>,
+    /// The double's own address, for its authentication pages.
+    pub base_url: Option<String>,
 }
 
 impl Ledger {
@@ -203,6 +223,12 @@ impl Ledger {
             amount_refunded: 0,
             cancellation_reason: None,
             last_payment_error: None,
+            return_url: params.get("return_url").cloned(),
+            authenticate_url: self
+                .base_url
+                .as_ref()
+                .filter(|_| params.contains_key("return_url"))
+                .map(|base| format!("{base}/3ds/{id}")),
             serial: self.serial,
         };
         self.intents.insert(id.clone(), intent);

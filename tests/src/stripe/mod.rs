@@ -12,6 +12,7 @@
 
 mod errors;
 mod ledger;
+mod three_d_secure;
 mod webhooks;
 
 use std::collections::{BTreeMap, VecDeque};
@@ -110,8 +111,13 @@ impl Stripe {
             .route("/v1/payment_intents/{id}", get(read))
             .route("/v1/payment_intents/{id}/{action}", post(act))
             .route("/v1/refunds", post(refund))
+            .route(
+                "/3ds/{id}",
+                get(three_d_secure::page).post(three_d_secure::answer),
+            )
             .with_state(shared.clone());
         let server = LocalServer::start(app).await?;
+        shared.lock().ledger.base_url = Some(server.url.clone());
         Ok(Self {
             url: server.url.clone(),
             shared,
