@@ -33,6 +33,7 @@ const TOPICS: &[&str] = &[
     "dlq.recorder",
     "webhooks",
     "commands",
+    "stock",
 ];
 
 fn kafka_table(cluster: &MockCluster<'_, rdkafka::producer::DefaultProducerContext>) -> String {
