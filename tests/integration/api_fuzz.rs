@@ -8,25 +8,38 @@
 
 use streamplug_tests::schemathesis::{Findings, Run};
 use streamplug_tests::{TEST_KEY, TestGateway, recorder_manifest, workspace_root};
+use streamplug_wire::event::vocabulary::{Kind, Vocabulary};
 
 const ADMIN_TOKEN: &str = "admin-fuzz-token-0123456789";
 
-/// The recorder again, as the processor of the standard commands: a valid
-/// command is answered 200 (or 202 when the wait is short).
-const PROCESSOR: &str = r#"
+/// The recorder again, as the processor of every standard command (read
+/// from the vocabulary, so a new one is covered): a valid command is
+/// answered 200 (or 202 when the wait is short).
+fn processor() -> String {
+    let commands: Vec<&str> = Vocabulary::standard()
+        .types()
+        .iter()
+        .filter(|t| t.kind == Kind::Command)
+        .map(|t| t.name.as_str())
+        .collect();
+    format!(
+        r#"
 [[plugins]]
 name = "processor"
 wasm = "fixture_recorder.wasm"
 subscribe = ["commands"]
-commands = ["customer.register", "order.cancel.requested"]
+commands = {commands:?}
 publish = ["audit"]
 allowed_hosts = ["http://127.0.0.1:9"]
-"#;
+"#
+    )
+}
 
 async fn gateway() -> TestGateway {
     TestGateway::with_plugins(&format!(
-        "[admin]\nlisten = \"127.0.0.1:0\"\ntoken = \"{ADMIN_TOKEN}\"\n{}{PROCESSOR}",
-        recorder_manifest("")
+        "[admin]\nlisten = \"127.0.0.1:0\"\ntoken = \"{ADMIN_TOKEN}\"\n{}{}",
+        recorder_manifest(""),
+        processor()
     ))
     .await
     .unwrap()
