@@ -2,9 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::json;
+use serde_json::{Value, json};
 
-use super::ledger::{Answer, Intent};
+/// An answer: HTTP status and JSON body.
+pub type Answer = (u16, Value);
 
 /// Stripe's error body.
 pub fn error(
@@ -24,6 +25,7 @@ pub fn error(
     (status, json!({"error": error}))
 }
 
+/// 400: a required parameter is missing.
 pub fn missing(param: &str) -> Answer {
     error(
         400,
@@ -34,6 +36,7 @@ pub fn missing(param: &str) -> Answer {
     )
 }
 
+/// 404: no intent has that id.
 pub fn no_such_intent(id: &str) -> Answer {
     error(
         404,
@@ -44,7 +47,9 @@ pub fn no_such_intent(id: &str) -> Answer {
     )
 }
 
-pub fn unexpected_state(intent: &Intent, action: &str) -> Answer {
+/// 400: the intent (its API object) is not in a status that allows
+/// `action`.
+pub fn unexpected_state(intent: Value, action: &str) -> Answer {
     let (status, mut body) = error(
         400,
         "invalid_request_error",
@@ -52,10 +57,10 @@ pub fn unexpected_state(intent: &Intent, action: &str) -> Answer {
         None,
         &format!(
             "This PaymentIntent could not be {action} because it has a status of {}.",
-            intent.status
+            intent["status"].as_str().unwrap_or_default()
         ),
     );
-    body["error"]["payment_intent"] = intent.object();
+    body["error"]["payment_intent"] = intent;
     (status, body)
 }
 

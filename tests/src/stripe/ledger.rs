@@ -6,10 +6,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
+pub use super::errors::Answer;
 use super::errors::{error, integer, missing, no_such_intent, unexpected_state};
-
-/// An answer: HTTP status and JSON body.
-pub type Answer = (u16, Value);
 
 /// One PaymentIntent.
 #[derive(Debug, Clone)]
@@ -303,7 +301,7 @@ impl Ledger {
         match self.intents.get(id) {
             None => no_such_intent(id),
             Some(intent) if intent.status != "requires_action" => {
-                unexpected_state(intent, "authenticated")
+                unexpected_state(intent.object(), "authenticated")
             }
             Some(_) if succeeded => self.authorised(id),
             Some(_) => {
@@ -335,7 +333,7 @@ impl Ledger {
             return no_such_intent(id);
         };
         if intent.status != "requires_capture" {
-            return unexpected_state(intent, "captured");
+            return unexpected_state(intent.object(), "captured");
         }
         let amount = to_capture.unwrap_or(intent.amount);
         if amount < 1 || amount > intent.amount {
@@ -385,7 +383,7 @@ impl Ledger {
             "processing",
         ];
         if !cancellable.contains(&intent.status.as_str()) {
-            return unexpected_state(intent, "canceled");
+            return unexpected_state(intent.object(), "canceled");
         }
         intent.status = "canceled".into();
         intent.cancellation_reason = reason;
