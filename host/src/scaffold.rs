@@ -134,6 +134,7 @@ const JS: &[(&str, &str)] = embed!(
 const WIT_BINDGEN: &str = "0.61.1";
 const WASIP2: &str = "2.0.1";
 const ENVY: &str = "0.4.2";
+const FORM_URLENCODED: &str = "1";
 
 /// Memory for a component with a language runtime inside.
 const RUNTIME_LIMITS: &str = "\n[plugins.limits]\n# The language runtime is inside the component: more memory than Rust needs.\nmemory_mib = 64\n";
@@ -208,7 +209,7 @@ pub fn project(name: &str, lang: Lang) -> Vec<File> {
         .unwrap_or_default()
         .to_owned();
     let componentize_js = js_build_command(&module);
-    let values: [(&str, &str); 14] = [
+    let values: [(&str, &str); 15] = [
         ("name", name),
         ("language", &lang.to_string()),
         ("source", recipe.source),
@@ -223,6 +224,7 @@ pub fn project(name: &str, lang: Lang) -> Vec<File> {
         ("wit_bindgen", WIT_BINDGEN),
         ("wasip2", WASIP2),
         ("envy", ENVY),
+        ("form_urlencoded", FORM_URLENCODED),
     ];
     let language_files = match lang {
         Lang::Rust => RUST,
@@ -295,6 +297,26 @@ mod tests {
         assert!(root.contains(&format!("wit-bindgen = \"{WIT_BINDGEN}\"")));
         assert!(root.contains(&format!("wasip2 = \"{WASIP2}\"")));
         assert!(root.contains(&format!("envy = \"{ENVY}\"")));
+        assert!(root.contains(&format!("form_urlencoded = \"{FORM_URLENCODED}\"")));
+    }
+
+    #[test]
+    fn the_rust_sdk_copy_has_every_dependency_of_the_sdk() {
+        let sdk = include_str!("../../sdk/Cargo.toml");
+        let copy = include_str!("../templates/rust/sdk-Cargo.toml");
+        let names = |toml: &str| -> Vec<String> {
+            let deps = toml.split("[dependencies]").nth(1).unwrap_or_default();
+            let deps = deps.split("\n[").next().unwrap_or_default();
+            deps.lines()
+                .filter_map(|l| l.split_once(|c| c == '=' || c == '.'))
+                .map(|(name, _)| name.trim().to_owned())
+                .filter(|name| !name.is_empty() && !name.starts_with('#'))
+                .collect()
+        };
+        let copied = names(copy);
+        for dep in names(sdk) {
+            assert!(copied.contains(&dep), "the SDK copy lacks `{dep}`");
+        }
     }
 
     #[test]
