@@ -308,7 +308,7 @@ mod tests {
             let deps = toml.split("[dependencies]").nth(1).unwrap_or_default();
             let deps = deps.split("\n[").next().unwrap_or_default();
             deps.lines()
-                .filter_map(|l| l.split_once(|c| c == '=' || c == '.'))
+                .filter_map(|l| l.split_once(['=', '.']))
                 .map(|(name, _)| name.trim().to_owned())
                 .filter(|name| !name.is_empty() && !name.starts_with('#'))
                 .collect()
