@@ -39,6 +39,7 @@ mod listener;
 mod module_graph;
 mod openapi;
 mod orders;
+mod orders_crash;
 mod outbound;
 mod partitioning;
 mod plugins;

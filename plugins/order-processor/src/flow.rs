@@ -20,9 +20,17 @@ use crate::money;
 use crate::order::{Line, LineState, OrderState, Payment};
 use crate::payment::Authorisation;
 
+/// What an order's expiry timer's name starts with.
+const EXPIRY: &str = "expire:";
+
 /// The name of order `id`'s expiry timer.
 pub fn expiry_timer(id: &str) -> String {
-    format!("expire:{id}")
+    format!("{EXPIRY}{id}")
+}
+
+/// The order whose expiry timer is named `name`, if it is one.
+pub fn expiring_order(name: &str) -> Option<&str> {
+    name.strip_prefix(EXPIRY)
 }
 
 impl OrderProcessor {

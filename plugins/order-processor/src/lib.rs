@@ -174,11 +174,11 @@ impl OrderProcessor {
     fn placed(&self, customer: &str, event: &Event) -> Result<(), HandleError> {
         let placed: OrderPlaced = event.json()?;
         let key = order_key(&placed.order);
-        let known: Option<OrderState> = kv::get_json(&key)?;
-        if known.as_ref().is_some_and(|s| !s.status.is_empty()) {
+        // A stored order always has a status: this one is known already.
+        if kv::get(&key)?.is_some() {
             return Ok(());
         }
-        let mut state = known.unwrap_or_else(|| OrderState::new(customer));
+        let mut state = OrderState::new(customer);
         state.advance("placed");
         let mut index: Vec<String> = kv::get_json(&index_key(customer))?.unwrap_or_default();
         index.retain(|o| o != &placed.order);
@@ -236,7 +236,7 @@ impl OrderProcessor {
                 })
             }
             timer::TYPE => {
-                let Some(id) = event.timer_name().and_then(|n| n.strip_prefix("expire:")) else {
+                let Some(id) = event.timer_name().and_then(flow::expiring_order) else {
                     return Ok(());
                 };
                 self.with_order(customer, id, |p, s| p.expire(s, id))

@@ -229,14 +229,13 @@ fn authorised(headers: &HeaderMap) -> Result<(), Answer> {
     if auth == Some(&format!("Bearer {SECRET_KEY}")) {
         return Ok(());
     }
-    let (_, body) = error(
+    Err(error(
         401,
         "invalid_request_error",
         None,
         None,
         "Invalid API Key provided: an sk_test_ key is required.",
-    );
-    Err((401, body))
+    ))
 }
 
 /// Run one POST: authentication, faults, idempotency, then `work`.
@@ -251,16 +250,18 @@ async fn handle(
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    let parsed = form(&headers, &body);
+    let params = parsed.clone().unwrap_or_default();
     let (answer, replayed) = {
         let mut inner = shared.lock();
         let (answer, replayed) =
-            match decide(&mut inner, &route, &headers, &body, key.as_deref(), work) {
+            match decide(&mut inner, &route, &headers, parsed, key.as_deref(), work) {
                 Ok(answer) => (answer, false),
                 Err(refused) => refused,
             };
         inner.received.push(Received {
             route,
-            params: form(&headers, &body).unwrap_or_default(),
+            params,
             idempotency_key: key.clone(),
             status: answer.0,
             replayed,
@@ -291,7 +292,7 @@ fn decide(
     inner: &mut Inner,
     route: &str,
     headers: &HeaderMap,
-    body: &str,
+    parsed: Result<BTreeMap<String, String>, Answer>,
     key: Option<&str>,
     work: impl FnOnce(&mut Ledger, &BTreeMap<String, String>) -> Answer,
 ) -> Result<Answer, (Answer, bool)> {
@@ -320,7 +321,7 @@ fn decide(
             ),
         });
     }
-    let params = form(headers, body).map_err(|a| (a, false))?;
+    let params = parsed.map_err(|a| (a, false))?;
     if let Some(key) = key {
         if key.is_empty() || key.len() > 255 {
             return Err((
