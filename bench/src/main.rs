@@ -21,6 +21,7 @@ mod peers;
 mod query_load;
 mod report;
 mod scenarios;
+mod stages;
 mod target;
 mod ws_load;
 

@@ -127,6 +127,10 @@ pub struct Measured {
     /// including work the window's events caused after it), microseconds;
     /// only for servers the harness started.
     pub cpu_us_per_event: Option<f64>,
+    /// Where the gateway's time went in the window, stage by stage (a
+    /// gateway the harness started only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stages: Vec<crate::stages::StageLatency>,
     /// Free-form notes (connections, batch size, rate).
     pub setup: String,
 }
@@ -177,6 +181,7 @@ where
         p999_us: latencies.value_at_quantile(0.999),
         max_us: latencies.max(),
         cpu_us_per_event: None,
+        stages: Vec::new(),
         setup,
     })
 }

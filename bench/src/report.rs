@@ -80,10 +80,46 @@ impl Report {
         table
     }
 
-    /// Print the table on stdout.
+    /// Where each scenario's time went in the gateway, stage by stage
+    /// (`None` when no scenario has a breakdown).
+    pub fn stages_table(&self) -> Option<Table> {
+        let mut table = Table::new();
+        table
+            .load_preset(UTF8_FULL_CONDENSED)
+            .set_header(["scenario", "stage", "samples", "mean", "p50", "p99"]);
+        let mut any = false;
+        for m in self.results.iter().filter(|m| !m.stages.is_empty()) {
+            for (i, stage) in m.stages.iter().enumerate() {
+                any = true;
+                let name = if i == 0 {
+                    m.name.clone()
+                } else {
+                    String::new()
+                };
+                table.add_row([
+                    name,
+                    stage.stage.clone(),
+                    stage.count.to_string(),
+                    micros(stage.mean_us.round() as u64),
+                    micros(stage.p50_us.round() as u64),
+                    micros(stage.p99_us.round() as u64),
+                ]);
+            }
+        }
+        any.then_some(table)
+    }
+
+    /// Print the tables on stdout.
     pub fn print(&self) -> Result<()> {
         let mut out = std::io::stdout().lock();
         writeln!(out, "{}", self.table())?;
+        if let Some(stages) = self.stages_table() {
+            writeln!(
+                out,
+                "where the gateway's time went (its stage histograms over each window):"
+            )?;
+            writeln!(out, "{stages}")?;
+        }
         if let Some(m) = &self.idle {
             writeln!(
                 out,

@@ -23,6 +23,7 @@ pub mod routing;
 pub mod runtime;
 pub mod scaffold;
 pub mod shadow;
+pub mod stages;
 pub mod storage;
 pub mod versions;
 pub mod web;

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
@@ -22,6 +22,7 @@ use crate::registry::Registry;
 use crate::runtime::effects::{Effects, Trigger};
 use crate::runtime::log_book::LineOf;
 use crate::runtime::plugin::{Outcome, PluginVersion};
+use crate::stages::{self, Stage};
 use crate::storage::{ConsumerCommit, EventLog, NextOffset, PartitionStream, StorageError};
 
 /// Counter of plugin invocations by plugin and outcome.
@@ -191,6 +192,11 @@ impl PartitionWorker {
                 continue;
             }
             effects.trigger = Trigger::of_stored(stored);
+            if timer.is_none()
+                && let Some(waited) = self.stream.visible_for(stored)
+            {
+                stages::record(Stage::Pickup, waited);
+            }
             let key = routing_key(stored);
             let mut attempt = 1;
             loop {
@@ -203,7 +209,9 @@ impl PartitionWorker {
                 if timer.is_none() && !manifest.wants(&stored.event.ty) {
                     break;
                 }
+                let started = Instant::now();
                 let (outcome, fx) = version.handle(stored, effects).await;
+                stages::since(Stage::Handle, started);
                 effects = fx;
                 version.stats.record(&outcome);
                 if matches!(outcome, Outcome::Ok | Outcome::Reject(_))
@@ -330,8 +338,10 @@ impl PartitionWorker {
             kv_writes: accepted.kv.into_iter().collect(),
         };
         loop {
+            let started = Instant::now();
             match self.log.commit(commit.clone()).await {
                 Ok(_) => {
+                    stages::since(Stage::Commit, started);
                     if let Some(timers) = &mut self.timers {
                         timers.apply(&commit.kv_writes);
                     }

@@ -1,7 +1,7 @@
 //! The gateway's background upkeep: free disk space watched, a failed
 //! embedded store probed until it recovers, expired KV values swept, the
 //! embedded log's retention and compaction applied, plugin version history
-//! bounded.
+//! bounded, the metrics recorder's samples folded into their buckets.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,6 +27,8 @@ pub(super) struct Housekeeping<'a> {
     /// Every topic and its retention.
     pub(super) topics: Vec<TopicSpec>,
     pub(super) pruner: Pruner,
+    /// The Prometheus recorder, when this process installed one.
+    pub(super) metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
 }
 
 /// Start the upkeep tasks; they run every `storage.retention_check_ms`
@@ -63,5 +65,27 @@ pub(super) fn spawn(
             shutdown.clone(),
         ));
     }
+    if let Some(metrics) = upkeep.metrics {
+        workers.spawn(metrics_upkeep(metrics, shutdown.clone()));
+    }
     prune::spawn(workers, upkeep.pruner, every, shutdown);
+}
+
+/// How often the recorder folds recorded histogram samples into its
+/// buckets (a scrape does too): the samples wait in memory until then.
+const METRICS_UPKEEP: Duration = Duration::from_secs(5);
+
+/// Fold the recorder's histogram samples into their buckets every
+/// [`METRICS_UPKEEP`], so memory stays bounded between scrapes.
+async fn metrics_upkeep(
+    metrics: metrics_exporter_prometheus::PrometheusHandle,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut tick = tokio::time::interval(METRICS_UPKEEP);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => metrics.run_upkeep(),
+            _ = shutdown.wait_for(|s| *s) => return,
+        }
+    }
 }

@@ -105,9 +105,17 @@ fn prometheus() -> Option<metrics_exporter_prometheus::PrometheusHandle> {
         OnceLock::new();
     HANDLE
         .get_or_init(|| {
-            let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+            let recorder = metrics_exporter_prometheus::PrometheusBuilder::new()
+                .set_buckets_for_metric(
+                    metrics_exporter_prometheus::Matcher::Full(crate::stages::STAGE_SECONDS.into()),
+                    crate::stages::BUCKETS,
+                )
+                .ok()?
+                .build_recorder();
             let handle = recorder.handle();
-            metrics::set_global_recorder(recorder).ok().map(|()| handle)
+            metrics::set_global_recorder(recorder).ok()?;
+            crate::stages::register();
+            Some(handle)
         })
         .clone()
 }
@@ -224,6 +232,7 @@ impl Gateway {
                 embedded,
                 health: health.clone(),
                 topics: specs,
+                metrics: prometheus(),
                 pruner: crate::versions::prune::Pruner {
                     store: loader.store.clone(),
                     registry: registry.clone(),

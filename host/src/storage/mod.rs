@@ -182,6 +182,14 @@ pub trait PartitionStream: Send {
     /// Wait for the next events: at least one, at most `max`. Cancel-safe:
     /// a cancelled call takes nothing.
     async fn next_batch(&mut self, max: usize) -> Result<Vec<StoredEvent>, StorageError>;
+
+    /// How long ago `event` (read from this stream) became durable and
+    /// readable, when the log can tell: what the reader's own wait added
+    /// (the `pickup` and `push` stages of [`crate::stages`]).
+    fn visible_for(&self, event: &StoredEvent) -> Option<std::time::Duration> {
+        let _ = event;
+        None
+    }
 }
 
 /// A change of the partitions a group member owns.

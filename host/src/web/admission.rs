@@ -46,6 +46,7 @@ pub fn prepare(
     principal: &Principal,
     trace: &[(String, String)],
 ) -> Result<Vec<Event>, Problem> {
+    let started = std::time::Instant::now();
     // `2.0` is the integer 2, as the types' schemas read it; stored so.
     crate::json_number::integral_as_integers(&mut json);
     let (objects, batch) = match (json, form) {
@@ -102,6 +103,7 @@ pub fn prepare(
             event.headers.extend(trace.iter().cloned());
         }
     }
+    crate::stages::since(crate::stages::Stage::Validate, started);
     Ok(events)
 }
 

@@ -89,6 +89,7 @@ async fn queue(state: &AppState, events: Vec<Event>) -> Result<PendingReceipt, P
     }
     // Only the ids are needed after the append; the events move into it.
     let ids: Vec<String> = events.iter().map(|e| e.id.clone()).collect();
+    let started = std::time::Instant::now();
     let pending = state
         .log
         .queue_append_once(events, state.limits.idempotency_window)
@@ -96,6 +97,7 @@ async fn queue(state: &AppState, events: Vec<Event>) -> Result<PendingReceipt, P
         .map_err(append_problem)?;
     Ok(Box::pin(async move {
         let appended = pending.await.map_err(append_problem)?;
+        crate::stages::since(crate::stages::Stage::Append, started);
         Ok(receipt(ids, appended))
     }))
 }

@@ -12,6 +12,7 @@ use tokio::task::JoinSet;
 use super::frames::PushFrame;
 use super::hub::Hub;
 use crate::dispatch::command_outcome;
+use crate::stages::{self, Stage};
 use crate::storage::{EventLog, PartitionStream, StorageError};
 
 /// Pushes taken per step.
@@ -47,6 +48,9 @@ async fn tail(
                     let frame = PushFrame::from_stored(stored);
                     if let Some(customer) = &stored.event.subject {
                         hub.deliver(customer, &frame);
+                        if let Some(waited) = stream.visible_for(stored) {
+                            stages::record(Stage::Push, waited);
+                        }
                     }
                     if let Some(cause) = stored.event.header("causationid") {
                         if stored.event.ty == command_outcome::OUTCOME_TYPE {

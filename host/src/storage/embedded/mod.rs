@@ -29,6 +29,7 @@ mod logged;
 mod migrate;
 mod open_tables;
 mod ops;
+mod published;
 mod recovery;
 pub mod retention;
 mod segments;
@@ -74,6 +75,8 @@ pub struct EmbeddedStore {
     changes: watch::Receiver<u64>,
     /// Sequence numbers below this are committed (and readable).
     appended: Arc<AtomicU64>,
+    /// When recent groups became readable.
+    published: Arc<published::PublishTimes>,
     claims: Mutex<claims::Claims>,
 }
 
@@ -104,10 +107,12 @@ impl EmbeddedStore {
         let kv_usage = Arc::new(Mutex::new(loaded.kv_usage.clone()));
         let health = Arc::new(StorageHealth::default());
         let (changes_tx, changes) = watch::channel(0);
+        let published = Arc::new(published::PublishTimes::starting_at(loaded.next_seq));
         let readers = Readers {
             appended: appended.clone(),
             changes: Arc::new(changes_tx),
             health: health.clone(),
+            published: published.clone(),
         };
         let (ops, rx) = mpsc::channel(4096);
         let (wal, replay) = wal::Wal::open(&dir.join("wal"), loaded.applied_lsn)?;
@@ -142,6 +147,7 @@ impl EmbeddedStore {
             kv_usage,
             changes,
             appended,
+            published,
             claims: Mutex::default(),
         })
     }

@@ -2,8 +2,9 @@
 //! group member is assigned all of them at once and never loses one. A
 //! stream reads one partition index of one or more topics; with several it
 //! merges them by the writer's sequence number, so a plugin sees each key's
-//! events in the order they were appended, whichever topic they are on. It
-//! waits for the writer's change signal when it reached the end.
+//! events in the order they were appended, whichever topic they are on.
+//! When it reached the end it waits for a publication to one of its own
+//! partitions: a group wakes only the readers of what it wrote.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use async_trait::async_trait;
 use tokio::sync::watch;
 
 use super::EmbeddedStore;
+use super::segments::PartitionLog;
 use crate::event::StoredEvent;
 use crate::storage::{Assignment, EventLog, GroupMembership, PartitionStream, StorageError};
 
@@ -33,6 +35,9 @@ struct Input {
     buffered: VecDeque<StoredEvent>,
     /// The last read returned everything the partition held when it began.
     complete: bool,
+    /// The partition's records and its publication ticks, once it has any
+    /// (until then the stream also follows the log's every change).
+    log: Option<(Arc<PartitionLog>, watch::Receiver<u64>)>,
 }
 
 /// One partition index of the embedded log, over one or more topics.
@@ -79,16 +84,56 @@ impl EmbeddedStream {
         Ok(())
     }
 
+    /// Take the publication ticks seen so far, finding the partitions
+    /// that came to exist since the last call.
+    fn mark_seen(&mut self) {
+        self.changes.borrow_and_update();
+        for (topic, input) in self.topics.iter().zip(&mut self.inputs) {
+            if input.log.is_none()
+                && let Some(log) = self.store.partition_log(topic, self.partition)
+            {
+                let ticks = log.subscribe();
+                input.log = Some((log, ticks));
+            }
+            if let Some((_, ticks)) = &mut input.log {
+                ticks.borrow_and_update();
+            }
+        }
+    }
+
+    /// Wait for a publication to one of the stream's partitions (or, while
+    /// one of them does not exist yet, to any).
+    async fn published(&mut self) -> Result<(), StorageError> {
+        let closed = || StorageError::Unavailable("the log is closed".into());
+        let all_exist = self.inputs.iter().all(|i| i.log.is_some());
+        let mut waits: Vec<_> = self
+            .inputs
+            .iter_mut()
+            .filter_map(|i| i.log.as_mut())
+            .map(|(_, ticks)| ticks.changed())
+            .map(Box::pin)
+            .collect();
+        if !all_exist {
+            waits.push(Box::pin(self.changes.changed()));
+        }
+        let (changed, _, _) = futures::future::select_all(waits).await;
+        changed.map_err(|_| closed())
+    }
+
     /// Read into every input that has nothing buffered.
     async fn refill(&mut self, max: usize) -> Result<(), StorageError> {
         for (topic, input) in self.topics.iter().zip(&mut self.inputs) {
             if !input.buffered.is_empty() {
                 continue;
             }
-            let batch = self
-                .store
-                .read(topic, self.partition, input.next, max)
-                .await?;
+            let batch = match &input.log {
+                Some((log, _)) => log.read(self.partition, input.next, max)?,
+                None => {
+                    self.store
+                        .read(topic, self.partition, input.next, max)
+                        .await?
+                }
+            };
             input.complete = batch.len() < max;
             if let Some(last) = batch.last() {
                 input.next = last.offset + 1;
@@ -141,11 +186,15 @@ impl PartitionStream for EmbeddedStream {
         self.partition
     }
 
+    fn visible_for(&self, event: &StoredEvent) -> Option<std::time::Duration> {
+        self.store.published.visible_for(event.seq)
+    }
+
     async fn next_batch(&mut self, max: usize) -> Result<Vec<StoredEvent>, StorageError> {
         self.position().await?;
         let max = max.max(1);
         loop {
-            self.changes.borrow_and_update();
+            self.mark_seen();
             let appended = self.store.appended.load(Ordering::Acquire);
             self.refill(max).await?;
             let batch = self.merge(appended, max);
@@ -159,8 +208,8 @@ impl PartitionStream for EmbeddedStream {
                 .inputs
                 .iter()
                 .any(|i| i.buffered.is_empty() && !i.complete);
-            if !unread && self.changes.changed().await.is_err() {
-                return Err(StorageError::Unavailable("the log is closed".into()));
+            if !unread {
+                self.published().await?;
             }
         }
     }

@@ -22,6 +22,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::watch;
 
 use super::ops::Applied;
+use super::published::PublishTimes;
 use super::segments::Publication;
 use super::unavailable;
 use crate::storage::{StorageError, StorageHealth};
@@ -38,6 +39,8 @@ pub(super) struct Readers {
     pub(super) appended: Arc<AtomicU64>,
     pub(super) changes: Arc<watch::Sender<u64>>,
     pub(super) health: Arc<StorageHealth>,
+    /// When recent groups were published.
+    pub(super) published: Arc<PublishTimes>,
 }
 
 /// A committed group, owed its publication and answers once durable.
@@ -54,12 +57,14 @@ pub(super) struct Settled {
 impl Settled {
     /// Readers see the group's records; its requests get their answers.
     pub(super) fn publish(self, readers: &Readers) {
-        for publication in self.records {
-            publication.publish();
-        }
+        let published: Vec<_> = self.records.into_iter().map(Publication::publish).collect();
         if let Some(next_seq) = self.next_seq {
             readers.appended.store(next_seq, Ordering::Release);
+            readers.published.published(next_seq);
             readers.changes.send_modify(|n| *n = n.wrapping_add(1));
+        }
+        for partition in published {
+            partition.wake();
         }
         for a in self.applied {
             a.answer(None);

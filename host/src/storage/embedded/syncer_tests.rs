@@ -19,6 +19,7 @@ fn readers() -> (Readers, watch::Receiver<u64>) {
         appended: Arc::new(AtomicU64::new(0)),
         changes: Arc::new(changes),
         health: Arc::new(StorageHealth::default()),
+        published: Arc::new(super::published::PublishTimes::starting_at(0)),
     };
     (readers, seen)
 }

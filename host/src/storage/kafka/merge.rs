@@ -171,6 +171,13 @@ impl<C: ConsumerContext + 'static> PartitionStream for KafkaStream<C> {
         self.partition
     }
 
+    /// Since its append time (the gateway's producer stamps it just
+    /// before the send, so this includes the broker's acknowledgement).
+    fn visible_for(&self, event: &StoredEvent) -> Option<std::time::Duration> {
+        (event.seq > 0)
+            .then(|| std::time::Duration::from_micros(now_us().saturating_sub(event.seq)))
+    }
+
     async fn next_batch(&mut self, max: usize) -> Result<Vec<StoredEvent>, StorageError> {
         if !self.started {
             for input in &mut self.inputs {

@@ -6,6 +6,8 @@
 
 use std::sync::{Arc, PoisonError, RwLock};
 
+use tokio::sync::watch;
+
 use super::segment::{Segment, scan_file};
 use crate::event::StoredEvent;
 use crate::storage::StorageError;
@@ -27,6 +29,18 @@ pub(crate) struct Shared {
 #[derive(Default)]
 pub(crate) struct PartitionLog {
     pub(crate) shared: RwLock<Shared>,
+    /// Ticks when records are published here: what this partition's
+    /// readers wait on, so a group wakes only the readers of what it wrote.
+    published: Published,
+}
+
+/// A tick at every publication of a partition.
+struct Published(watch::Sender<u64>);
+
+impl Default for Published {
+    fn default() -> Self {
+        Self(watch::Sender::new(0))
+    }
 }
 
 /// A stretch of one segment to read: its file, from where, to where.
@@ -43,6 +57,17 @@ impl PartitionLog {
 
     pub(crate) fn write_shared(&self) -> std::sync::RwLockWriteGuard<'_, Shared> {
         self.shared.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A receiver of this partition's publication ticks.
+    pub(crate) fn subscribe(&self) -> watch::Receiver<u64> {
+        self.published.0.subscribe()
+    }
+
+    /// Wake this partition's readers (after the sequence number readers
+    /// merge by has moved past what was published).
+    pub(crate) fn wake(&self) {
+        self.published.0.send_modify(|n| *n = n.wrapping_add(1));
     }
 
     /// The offset after the last published record.
@@ -116,7 +141,9 @@ impl PartitionLog {
         from: u64,
         limit: usize,
     ) -> Result<Vec<StoredEvent>, StorageError> {
-        let mut out = Vec::with_capacity(limit.min(1024));
+        // Grown as records come: a reader woken for nothing (or for one
+        // record) allocates nothing (or little).
+        let mut out = Vec::new();
         if limit == 0 {
             return Ok(out);
         }

@@ -64,8 +64,9 @@ impl Records {
 }
 
 impl Publication {
-    /// Readers see the records.
-    pub(crate) fn publish(mut self) {
+    /// Readers see the records; the partition's, whose readers are to be
+    /// woken (see [`PartitionLog::wake`]).
+    pub(crate) fn publish(mut self) -> Arc<PartitionLog> {
         let mut shared = self.log.write_shared();
         shared.end = shared.end.max(self.end);
         // Always found: upkeep, which drops and replaces segments, waits
@@ -87,5 +88,6 @@ impl Publication {
                 segment.write_index(self.end);
             }
         }
+        self.log
     }
 }
