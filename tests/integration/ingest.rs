@@ -185,6 +185,20 @@ async fn health_readiness_schemas_and_metrics_are_served(#[case] backend: Backen
         metrics.contains("streamplug_ingest_events_total"),
         "{metrics}"
     );
+    // Where the event's time went: its validation and its append are
+    // histograms with buckets (stage by stage), which the load harness reads.
+    for stage in ["validate", "append"] {
+        assert!(
+            metrics.contains(&format!(
+                "streamplug_stage_seconds_count{{stage=\"{stage}\"}}"
+            )),
+            "{metrics}"
+        );
+    }
+    assert!(
+        metrics.contains("streamplug_stage_seconds_bucket{stage=\"append\",le=\"0.001\"}"),
+        "{metrics}"
+    );
     gw.stop().await;
 }
 
