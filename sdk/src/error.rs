@@ -57,6 +57,12 @@ impl From<serde_json::Error> for HandleError {
     }
 }
 
+impl From<crate::packed::PackError> for HandleError {
+    fn from(e: crate::packed::PackError) -> Self {
+        Self::Reject(e.to_string())
+    }
+}
+
 /// An unreachable store is transient; a full quota or a bad key is not.
 impl From<KvError> for HandleError {
     fn from(e: KvError) -> Self {

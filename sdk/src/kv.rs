@@ -1,14 +1,15 @@
 //! The plugin's own key-value store. Writes are staged and commit with the
-//! event; reads see them at once.
+//! event; reads see them at once. Values are bytes; `*_json` stores JSON,
+//! `*_packed` the compact binary encoding of [`crate::packed`].
 
 use std::time::Duration;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::HandleError;
 use crate::bindings::streamplug::plugin::kv as wit;
 pub use crate::bindings::streamplug::plugin::kv::KvError;
+use crate::{HandleError, packed};
 
 /// The bytes under `key`.
 pub fn get(key: &str) -> Result<Option<Vec<u8>>, KvError> {
@@ -58,6 +59,20 @@ pub fn set_json_with_ttl<T: Serialize + ?Sized>(
 ) -> Result<(), HandleError> {
     let bytes = serde_json::to_vec(value)?;
     Ok(wit::set_with_ttl(key, &bytes, ttl_ms(ttl))?)
+}
+
+/// The value under `key` as `T`, stored packed ([`crate::packed`]) or as
+/// JSON: the cheap way to keep state a handler rewrites on every event.
+pub fn get_packed<T: DeserializeOwned>(key: &str) -> Result<Option<T>, HandleError> {
+    match wit::get(key)? {
+        Some(bytes) => Ok(Some(packed::decode(&bytes)?)),
+        None => Ok(None),
+    }
+}
+
+/// Store `value` packed ([`crate::packed`]) under `key`.
+pub fn set_packed<T: Serialize + ?Sized>(key: &str, value: &T) -> Result<(), HandleError> {
+    Ok(wit::set(key, &packed::encode(value)?)?)
 }
 
 /// `ttl` in whole milliseconds, rounded up so a short one is not 0.

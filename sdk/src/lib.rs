@@ -64,6 +64,7 @@ pub mod http;
 pub mod journal;
 pub mod kv;
 pub mod log;
+pub mod packed;
 pub mod publish;
 pub mod push;
 pub mod query;

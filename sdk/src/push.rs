@@ -34,6 +34,14 @@ impl Push {
         Ok(self)
     }
 
+    /// A payload already serialised as JSON (say, the data of an event
+    /// just published), sent as is: one serialisation for both. The gateway
+    /// refuses bytes that are not JSON (`invalid-message`).
+    pub fn json_bytes(mut self, json: Vec<u8>) -> Self {
+        self.data = json;
+        self
+    }
+
     /// Stage it.
     pub fn send(self) -> Result<(), PushError> {
         wit::to_customer(

@@ -33,6 +33,7 @@ mod infobip_double;
 mod ingest;
 mod kafka;
 mod kafka_interop;
+mod kv_reads;
 mod kv_ttl;
 mod lifecycle;
 mod listener;

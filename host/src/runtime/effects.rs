@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use super::committed_reads::CommittedReads;
 use super::outbound::HttpCall;
 use crate::event::Event;
 use crate::storage::KvValue;
@@ -181,6 +182,8 @@ pub struct Effects {
     pub trigger: Trigger,
     /// A query is running: every write fails (it has no effects).
     pub read_only: bool,
+    /// Committed values this batch has read (the store is asked once a key).
+    pub committed: CommittedReads,
 }
 
 /// What a write during a query is told.

@@ -8,6 +8,7 @@
 //! per WIT interface.
 
 pub mod bindings;
+pub mod committed_reads;
 pub mod component_cache;
 pub mod effects;
 pub mod engine;

@@ -152,7 +152,7 @@ pub async fn compare(
         accepted: live_effects.accepted.kv_view(),
         current: Staged::default(),
         trigger: live_effects.trigger.clone(),
-        read_only: false,
+        ..Effects::default()
     };
     let replay = CallMode::Shadow(live_effects.current.http.clone());
     let (outcome, effects) = shadow.handle_as(stored, effects, replay).await;

@@ -16,6 +16,7 @@
 //! recommendations/<customer>`): the same ranking, read from KV only.
 
 pub mod ranking;
+pub mod table;
 
 use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
@@ -29,6 +30,7 @@ use ranking::{
     CART_WEIGHT, MAX_NEIGHBOURS, MAX_POPULAR_PER_SHARD, Neighbours, POPULARITY_SHARDS, Pair,
     Profile, VIEW_WEIGHT,
 };
+use table::Table;
 
 /// The plugin's `[plugins.config]`, with its defaults.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -99,7 +101,7 @@ impl Plugin for Recommend {
             return Ok(());
         };
         let profile_key = format!("cust:{customer}");
-        let mut profile: Profile = kv::get_json(&profile_key)?.unwrap_or_default();
+        let mut profile: Profile = kv::get_packed(&profile_key)?.unwrap_or_default();
         let (pairs, popular, trigger) = match event.ty() {
             ProductViewed::TYPE | CartItemAdded::TYPE => {
                 let (product, weight) = if event.ty() == ProductViewed::TYPE {
@@ -125,7 +127,7 @@ impl Plugin for Recommend {
             }
             _ => return Ok(()),
         };
-        kv::set_json(&profile_key, &profile)?;
+        kv::set_packed(&profile_key, &profile)?;
         let neighbours = update_neighbours(&pairs)?;
         update_popularity(&popular)?;
         let settings = &self.settings;
@@ -142,14 +144,17 @@ impl Plugin for Recommend {
                 kind: trigger,
             },
         };
+        // Serialised once, for the event and the push alike.
+        let data = serde_json::to_vec(&recommendation)?;
+        let push = settings.push_channel.as_ref().map(|channel| {
+            push::to_customer(customer, channel, "recommendation").json_bytes(data.clone())
+        });
         publish::to(&settings.topic, "recommendation")
             .subject(customer)
-            .json(&recommendation)?
+            .bytes("application/json", data)
             .send()?;
-        if let Some(channel) = &settings.push_channel {
-            push::to_customer(customer, channel, "recommendation")
-                .json(&recommendation)?
-                .send()?;
+        if let Some(push) = push {
+            push.send()?;
         }
         Ok(())
     }
@@ -159,7 +164,7 @@ impl Plugin for Recommend {
             return Err(QueryError::UnknownQuery(q.name.clone()));
         }
         let unavailable = |e: HandleError| QueryError::Unavailable(format!("{e:?}"));
-        let profile: Profile = kv::get_json(&format!("cust:{}", q.key))
+        let profile: Profile = kv::get_packed(&format!("cust:{}", q.key))
             .map_err(unavailable)?
             .ok_or_else(|| QueryError::NotFound(format!("no interactions of `{}` yet", q.key)))?;
         let products = self.rank(&profile, BTreeMap::new()).map_err(unavailable)?;
@@ -182,7 +187,7 @@ impl Recommend {
         for item in profile.recent.iter().rev().take(ranking::RANK_WINDOW) {
             if !neighbours.contains_key(item) {
                 let n: Neighbours =
-                    kv::get_json(&ranking::neighbours_key(item))?.unwrap_or_default();
+                    kv::get_packed(&ranking::neighbours_key(item))?.unwrap_or_default();
                 neighbours.insert(item.clone(), n);
             }
         }
@@ -225,32 +230,31 @@ fn update_tables<'a>(
     updates: impl IntoIterator<Item = (String, &'a str, f64)>,
     kv_key: impl Fn(&str) -> String,
     cap: usize,
-) -> Result<BTreeMap<String, BTreeMap<String, f64>>, HandleError> {
-    let mut tables: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
+) -> Result<BTreeMap<String, Table>, HandleError> {
+    let mut tables: BTreeMap<String, Table> = BTreeMap::new();
     for (name, entry, weight) in updates {
         let table = match tables.entry(name) {
             Entry::Occupied(stored) => stored.into_mut(),
             Entry::Vacant(slot) => {
-                let stored = kv::get_json(&kv_key(slot.key()))?.unwrap_or_default();
+                let stored = kv::get_packed(&kv_key(slot.key()))?.unwrap_or_default();
                 slot.insert(stored)
             }
         };
-        ranking::add_capped(table, entry, weight, cap);
+        table.add_capped(entry, weight, cap);
     }
     for (name, table) in &tables {
-        kv::set_json(&kv_key(name), table)?;
+        kv::set_packed(&kv_key(name), table)?;
     }
     Ok(tables)
 }
 
 /// The whole popularity table (every shard), read only when related
 /// products do not fill the recommendation.
-fn read_popularity() -> Result<BTreeMap<String, f64>, HandleError> {
-    let mut popularity = BTreeMap::new();
+fn read_popularity() -> Result<Table, HandleError> {
+    let mut popularity = Table::default();
     for shard in 0..POPULARITY_SHARDS {
-        let stored: BTreeMap<String, f64> =
-            kv::get_json(&ranking::popularity_key(shard))?.unwrap_or_default();
-        popularity.extend(stored);
+        let stored: Table = kv::get_packed(&ranking::popularity_key(shard))?.unwrap_or_default();
+        popularity.append(stored);
     }
     Ok(popularity)
 }

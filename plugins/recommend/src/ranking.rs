@@ -2,9 +2,11 @@
 //! within a customer's recent activity and orders, weighted by how strong
 //! the signal is, with global popularity as the fallback.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
+
+use crate::table::Table;
 
 /// Weight of a product view.
 pub const VIEW_WEIGHT: f64 = 1.0;
@@ -43,7 +45,7 @@ pub struct Profile {
 }
 
 /// Weighted neighbours of one product (products seen with it).
-pub type Neighbours = BTreeMap<String, f64>;
+pub type Neighbours = Table;
 
 /// One co-occurrence to add: `a` was seen with `b` with `weight`.
 #[derive(Debug, Clone, PartialEq)]
@@ -127,21 +129,6 @@ fn both_ways(a: &str, b: &str, weight: f64) -> [Pair; 2] {
     ]
 }
 
-/// Add `weight` to `key` in `table`, keeping only the `cap` heaviest entries.
-pub fn add_capped(table: &mut BTreeMap<String, f64>, key: &str, weight: f64, cap: usize) {
-    *table.entry(key.to_owned()).or_default() += weight;
-    while table.len() > cap {
-        let lightest = table
-            .iter()
-            .min_by(|x, y| x.1.total_cmp(y.1).then_with(|| y.0.cmp(x.0)))
-            .map(|(k, _)| k.clone());
-        match lightest {
-            Some(k) => table.remove(&k),
-            None => break,
-        };
-    }
-}
-
 /// The KV key of the popularity shard `product` belongs to (FNV-1a of its
 /// name, so every instance and version agrees).
 pub fn popularity_shard(product: &str) -> String {
@@ -167,7 +154,7 @@ pub fn popularity_key(shard: u32) -> String {
 pub fn rank(
     profile: &Profile,
     neighbours: &BTreeMap<String, Neighbours>,
-    popularity: &BTreeMap<String, f64>,
+    popularity: &Table,
     n: usize,
 ) -> Vec<Scored> {
     let mut ranked = related(profile, neighbours, n);
@@ -175,10 +162,25 @@ pub fn rank(
     ranked
 }
 
-/// Whether `product` must not be recommended to `profile`: bought, or on
-/// screen right now.
-fn excluded(profile: &Profile, product: &String) -> bool {
-    profile.bought.contains(product) || profile.recent.last() == Some(product)
+/// What must not be recommended to a profile: what it bought, and what is
+/// on screen right now. Built once per ranking (a customer's purchases are
+/// up to [`MAX_BOUGHT`], and every candidate is checked).
+struct Excluded<'a> {
+    bought: HashSet<&'a str>,
+    on_screen: Option<&'a str>,
+}
+
+impl<'a> Excluded<'a> {
+    fn of(profile: &'a Profile) -> Self {
+        Self {
+            bought: profile.bought.iter().map(String::as_str).collect(),
+            on_screen: profile.recent.last().map(String::as_str),
+        }
+    }
+
+    fn contains(&self, product: &str) -> bool {
+        self.on_screen == Some(product) || self.bought.contains(product)
+    }
 }
 
 /// Up to `n` products related to the recent activity of `profile`, best
@@ -188,17 +190,17 @@ pub fn related(
     neighbours: &BTreeMap<String, Neighbours>,
     n: usize,
 ) -> Vec<Scored> {
-    let mut scores: BTreeMap<&String, f64> = BTreeMap::new();
+    let mut scores: HashMap<&String, f64> = HashMap::new();
     for (age, item) in profile.recent.iter().rev().take(RANK_WINDOW).enumerate() {
         let decay = RECENCY_DECAY.powi(i32::try_from(age).unwrap_or(i32::MAX));
-        for (candidate, weight) in neighbours.get(item).into_iter().flatten() {
-            if !excluded(profile, candidate) {
-                *scores.entry(candidate).or_default() += weight * decay;
-            }
+        for (candidate, weight) in neighbours.get(item).into_iter().flat_map(Table::iter) {
+            *scores.entry(candidate).or_default() += weight * decay;
         }
     }
+    let excluded = Excluded::of(profile);
     let mut ranked: Vec<Scored> = scores
         .into_iter()
+        .filter(|(product, _)| !excluded.contains(product))
         .map(|(product, score)| Scored {
             product: product.clone(),
             score: round(score),
@@ -214,16 +216,17 @@ pub fn related(
 pub fn fill_with_popular(
     ranked: &mut Vec<Scored>,
     profile: &Profile,
-    popularity: &BTreeMap<String, f64>,
+    popularity: &Table,
     n: usize,
 ) {
     if ranked.len() < n {
+        let excluded = Excluded::of(profile);
         let mut popular: Vec<Scored> = popularity
             .iter()
-            .filter(|(p, _)| !excluded(profile, p) && !ranked.iter().any(|r| &r.product == *p))
+            .filter(|(p, _)| !excluded.contains(p) && !ranked.iter().any(|r| &r.product == *p))
             .map(|(p, s)| Scored {
                 product: p.clone(),
-                score: round(*s),
+                score: round(s),
                 reason: "popular",
             })
             .collect();
@@ -251,12 +254,10 @@ mod tests {
 
     fn apply(pairs: &[Pair], model: &mut BTreeMap<String, Neighbours>) {
         for p in pairs {
-            add_capped(
-                model.entry(p.a.clone()).or_default(),
-                &p.b,
-                p.weight,
-                MAX_NEIGHBOURS,
-            );
+            model
+                .entry(p.a.clone())
+                .or_default()
+                .add_capped(&p.b, p.weight, MAX_NEIGHBOURS);
         }
     }
 
@@ -270,7 +271,7 @@ mod tests {
         }
         let mut bob = Profile::default();
         apply(&bob.interact("shoes", VIEW_WEIGHT), &mut model);
-        let recs = rank(&bob, &model, &BTreeMap::new(), 5);
+        let recs = rank(&bob, &model, &Table::default(), 5);
         let names: Vec<_> = recs.iter().map(|r| r.product.as_str()).collect();
         assert_eq!(names, ["laces", "socks"]);
         assert!(recs.iter().all(|r| r.reason == "related"));
@@ -286,7 +287,7 @@ mod tests {
         let recs = rank(
             &c,
             &model,
-            &BTreeMap::from([("stove".into(), 9.0), ("mat".into(), 1.0)]),
+            &Table::from([("stove".into(), 9.0), ("mat".into(), 1.0)]),
             5,
         );
         let names: Vec<_> = recs.iter().map(|r| r.product.as_str()).collect();
@@ -297,20 +298,20 @@ mod tests {
     #[test]
     fn recent_activity_counts_more_than_old_activity() {
         let mut model: BTreeMap<String, Neighbours> = BTreeMap::new();
-        model.insert("old".into(), BTreeMap::from([("a".into(), 1.0)]));
-        model.insert("new".into(), BTreeMap::from([("b".into(), 1.0)]));
+        model.insert("old".into(), Table::from([("a".into(), 1.0)]));
+        model.insert("new".into(), Table::from([("b".into(), 1.0)]));
         let c = Profile {
             recent: vec!["old".into(), "new".into(), "now".into()],
             bought: vec![],
         };
-        let recs = rank(&c, &model, &BTreeMap::new(), 2);
+        let recs = rank(&c, &model, &Table::default(), 2);
         assert_eq!(recs[0].product, "b");
         assert!(recs[0].score > recs[1].score);
     }
 
     #[test]
     fn popularity_fills_up_to_n_without_repeats() {
-        let pop = BTreeMap::from([("x".into(), 3.0), ("y".into(), 2.0), ("z".into(), 1.0)]);
+        let pop = Table::from([("x".into(), 3.0), ("y".into(), 2.0), ("z".into(), 1.0)]);
         let c = Profile {
             recent: vec!["x".into()],
             bought: vec!["y".into()],
@@ -322,11 +323,13 @@ mod tests {
 
     #[test]
     fn tables_and_histories_stay_bounded() {
-        let mut t = BTreeMap::new();
+        let mut t = Table::default();
         for i in 0..10 {
-            add_capped(&mut t, &format!("p{i}"), f64::from(i), 3);
+            t.add_capped(&format!("p{i}"), f64::from(i), 3);
         }
-        assert_eq!(t.keys().collect::<Vec<_>>(), ["p7", "p8", "p9"]);
+        let mut kept: Vec<&String> = t.iter().map(|(p, _)| p).collect();
+        kept.sort();
+        assert_eq!(kept, ["p7", "p8", "p9"]);
         let mut c = Profile::default();
         for i in 0..(MAX_RECENT + 5) {
             c.interact(&format!("p{i}"), VIEW_WEIGHT);
@@ -356,8 +359,8 @@ mod tests {
         let mut model: BTreeMap<String, Neighbours> = BTreeMap::new();
         let recent: Vec<String> = (0..=RANK_WINDOW).map(|i| format!("r{i}")).collect();
         // The oldest recent product, outside the window, has a neighbour.
-        model.insert("r0".into(), BTreeMap::from([("old-news".into(), 9.0)]));
-        model.insert("r1".into(), BTreeMap::from([("fresh".into(), 1.0)]));
+        model.insert("r0".into(), Table::from([("old-news".into(), 9.0)]));
+        model.insert("r1".into(), Table::from([("fresh".into(), 1.0)]));
         let c = Profile {
             recent,
             bought: vec![],

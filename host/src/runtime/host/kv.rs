@@ -31,12 +31,44 @@ impl StoreState {
         if let Some(staged) = self.effects.kv_lookup(key) {
             return Ok(staged.map(<[u8]>::to_vec));
         }
+        if let Some(read) = self.effects.committed.value(key) {
+            return Ok(read.map(<[u8]>::to_vec));
+        }
         let plugin = self.plugin.clone();
-        plugin
+        let value = plugin
             .kv
             .get(&plugin.name, key)
             .await
-            .map_err(|e| KvError::Unavailable(e.to_string()))
+            .map_err(|e| KvError::Unavailable(e.to_string()))?;
+        self.effects.committed.remember(key, value.as_deref());
+        Ok(value)
+    }
+
+    /// What `key`'s current value counts against the quota (0 if absent).
+    async fn current_size(&mut self, key: &str) -> Result<u64, KvError> {
+        let size = |v: Option<&[u8]>| v.map_or(0, |v| entry_size(key, v));
+        if let Some(staged) = self.effects.kv_lookup(key) {
+            return Ok(size(staged));
+        }
+        if let Some(read) = self.effects.committed.value(key) {
+            return Ok(size(read));
+        }
+        Ok(size(self.current_value(key).await?.as_deref()))
+    }
+
+    /// The namespace's committed bytes, read once a batch.
+    async fn committed_usage(&mut self) -> Result<u64, KvError> {
+        if let Some(usage) = self.effects.committed.usage() {
+            return Ok(usage);
+        }
+        let plugin = self.plugin.clone();
+        let usage = plugin
+            .kv
+            .usage(&plugin.name)
+            .await
+            .map_err(|e| KvError::Unavailable(e.to_string()))?;
+        self.effects.committed.remember_usage(usage);
+        Ok(usage)
     }
 
     pub(super) async fn stage(
@@ -47,18 +79,11 @@ impl StoreState {
         if self.effects.read_only {
             return Err(KvError::Other(crate::runtime::effects::READ_ONLY.into()));
         }
-        let old = self.current_value(&key).await?;
-        let old_size = old.as_deref().map_or(0, |v| entry_size(&key, v)) as i64;
+        let old_size = self.current_size(&key).await? as i64;
         let new_size = value.as_ref().map_or(0, |v| entry_size(&key, &v.bytes)) as i64;
         let delta = new_size - old_size;
         if delta > 0 {
-            let plugin = self.plugin.clone();
-            let committed = plugin
-                .kv
-                .usage(&plugin.name)
-                .await
-                .map_err(|e| KvError::Unavailable(e.to_string()))?;
-            let used = committed as i64 + self.effects.kv_bytes_delta();
+            let used = self.committed_usage().await? as i64 + self.effects.kv_bytes_delta();
             if used + delta > self.plugin.kv_quota as i64 {
                 return Err(KvError::QuotaExceeded(self.plugin.kv_quota));
             }
