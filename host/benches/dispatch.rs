@@ -88,15 +88,7 @@ fn dispatch(c: &mut Criterion) {
     let engine = PluginEngine::new(&RuntimeSettings::default()).unwrap();
     let wasm = wasm();
     let manifest = streamplug::harness::manifest(MANIFEST, &wasm).unwrap();
-    let services = HostServices {
-        kv: Arc::new(MemoryKv::default()),
-        push_topic: "customer-pushes".into(),
-        cache_dir: None,
-        credentials: Arc::default(),
-        logs: Arc::default(),
-        vocabulary: streamplug::event::vocabulary::Vocabulary::shared_standard().clone(),
-        timers: Arc::default(),
-    };
+    let services = HostServices::standalone(Arc::new(MemoryKv::default()));
     let event = stored();
 
     // The bare call on a store of our own: lowering the event, the call,

@@ -121,15 +121,7 @@ fn journal(c: &mut Criterion) {
         &wasm(),
     )
     .unwrap();
-    let services = HostServices {
-        kv: store,
-        push_topic: "customer-pushes".into(),
-        cache_dir: None,
-        credentials: Arc::default(),
-        logs: Arc::default(),
-        vocabulary: streamplug::event::vocabulary::Vocabulary::shared_standard().clone(),
-        timers: Arc::default(),
-    };
+    let services = HostServices::standalone(store);
     let version = rt
         .block_on(PluginVersion::load(&engine, &manifest, &wasm(), &services))
         .unwrap();

@@ -68,15 +68,7 @@ fn benches(c: &mut Criterion) {
     let manifest = settings.plugins[0].clone();
     let engine = PluginEngine::new(&RuntimeSettings::default()).unwrap();
     let kv: Arc<dyn KvStore> = Arc::new(EmbeddedStore::open(dir.path()).unwrap());
-    let services = HostServices {
-        kv,
-        push_topic: "customer-pushes".into(),
-        cache_dir: None,
-        credentials: Arc::default(),
-        logs: Arc::default(),
-        vocabulary: streamplug::event::vocabulary::Vocabulary::shared_standard().clone(),
-        timers: Arc::default(),
-    };
+    let services = HostServices::standalone(kv);
     let wasm = plugin_path();
     let version = rt
         .block_on(PluginVersion::load(&engine, &manifest, &wasm, &services))

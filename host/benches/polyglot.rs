@@ -72,13 +72,8 @@ fn load(
         .contents;
     let manifest = streamplug::harness::manifest(manifest_text, &wasm).unwrap();
     let services = HostServices {
-        kv: Arc::new(MemoryKv::default()),
-        push_topic: "customer-pushes".into(),
         cache_dir: Some(root().join("target/tmp/compiled-plugins")),
-        credentials: Arc::default(),
-        logs: Arc::default(),
-        vocabulary: streamplug::event::vocabulary::Vocabulary::shared_standard().clone(),
-        timers: Arc::default(),
+        ..HostServices::standalone(Arc::new(MemoryKv::default()))
     };
     let started = Instant::now();
     let version = rt

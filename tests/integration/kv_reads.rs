@@ -107,15 +107,7 @@ async fn a_batch_reads_each_committed_value_once_and_the_next_batch_reads_again(
         .join("recommend.wasm");
     let engine = PluginEngine::new(&RuntimeSettings::default()).unwrap();
     let kv = Arc::new(CountingKv::default());
-    let services = HostServices {
-        kv: kv.clone(),
-        push_topic: "customer-pushes".into(),
-        cache_dir: None,
-        credentials: Arc::default(),
-        logs: Arc::default(),
-        vocabulary: streamplug::event::vocabulary::Vocabulary::shared_standard().clone(),
-        timers: Arc::default(),
-    };
+    let services = HostServices::standalone(kv.clone());
     let version = PluginVersion::load(&engine, &manifest, &wasm, &services)
         .await
         .unwrap();

@@ -37,6 +37,23 @@ pub struct HostServices {
     pub timers: Arc<TimerBooks>,
 }
 
+impl HostServices {
+    /// Services for plugins run outside a gateway (benchmarks, tests): the
+    /// state in `kv`, pushes to `customer-pushes`, the standard vocabulary,
+    /// no compile cache and no credentials.
+    pub fn standalone(kv: Arc<dyn KvStore>) -> Self {
+        Self {
+            kv,
+            push_topic: "customer-pushes".into(),
+            cache_dir: None,
+            credentials: Arc::default(),
+            logs: Arc::default(),
+            vocabulary: Vocabulary::shared_standard().clone(),
+            timers: Arc::default(),
+        }
+    }
+}
+
 /// The plugin-wide, read-only part of every instance's state.
 pub struct PluginContext {
     /// Plugin name (also its KV namespace).
