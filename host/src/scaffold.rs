@@ -82,6 +82,7 @@ const RUST: &[(&str, &str)] = embed!(
     "streamplug-sdk/src/kv.rs" => "../../sdk/src/kv.rs",
     "streamplug-sdk/src/lib.rs" => "../../sdk/src/lib.rs",
     "streamplug-sdk/src/log.rs" => "../../sdk/src/log.rs",
+    "streamplug-sdk/src/packed.rs" => "../../sdk/src/packed.rs",
     "streamplug-sdk/src/publish.rs" => "../../sdk/src/publish.rs",
     "streamplug-sdk/src/push.rs" => "../../sdk/src/push.rs",
     "streamplug-sdk/src/query.rs" => "../../sdk/src/query.rs",
@@ -135,6 +136,7 @@ const WIT_BINDGEN: &str = "0.61.1";
 const WASIP2: &str = "2.0.1";
 const ENVY: &str = "0.4.2";
 const FORM_URLENCODED: &str = "1";
+const RMP_SERDE: &str = "1.3";
 
 /// Memory for a component with a language runtime inside.
 const RUNTIME_LIMITS: &str = "\n[plugins.limits]\n# The language runtime is inside the component: more memory than Rust needs.\nmemory_mib = 64\n";
@@ -209,7 +211,7 @@ pub fn project(name: &str, lang: Lang) -> Vec<File> {
         .unwrap_or_default()
         .to_owned();
     let componentize_js = js_build_command(&module);
-    let values: [(&str, &str); 15] = [
+    let values: [(&str, &str); 16] = [
         ("name", name),
         ("language", &lang.to_string()),
         ("source", recipe.source),
@@ -225,6 +227,7 @@ pub fn project(name: &str, lang: Lang) -> Vec<File> {
         ("wasip2", WASIP2),
         ("envy", ENVY),
         ("form_urlencoded", FORM_URLENCODED),
+        ("rmp_serde", RMP_SERDE),
     ];
     let language_files = match lang {
         Lang::Rust => RUST,
@@ -298,6 +301,7 @@ mod tests {
         assert!(root.contains(&format!("wasip2 = \"{WASIP2}\"")));
         assert!(root.contains(&format!("envy = \"{ENVY}\"")));
         assert!(root.contains(&format!("form_urlencoded = \"{FORM_URLENCODED}\"")));
+        assert!(root.contains(&format!("rmp-serde = \"{RMP_SERDE}\"")));
     }
 
     #[test]
