@@ -236,10 +236,7 @@ impl TestGateway {
     /// JSON, or packed (`0xC1` and MessagePack, the SDK's `kv::set_packed`).
     pub async fn kv(&self, plugin: &str, key: &str) -> Result<Option<Value>> {
         match self.gateway.kv.get(plugin, key).await? {
-            Some(bytes) => Ok(Some(match bytes.split_first() {
-                Some((0xC1, packed)) => rmp_serde::from_slice(packed)?,
-                _ => serde_json::from_slice(&bytes)?,
-            })),
+            Some(bytes) => Ok(Some(streamplug_sdk::packed::decode(&bytes)?)),
             None => Ok(None),
         }
     }

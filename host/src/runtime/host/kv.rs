@@ -28,11 +28,28 @@ fn check_key(key: &str) -> Result<(), KvError> {
 
 impl StoreState {
     pub(super) async fn current_value(&mut self, key: &str) -> Result<Option<Vec<u8>>, KvError> {
+        self.with_current(key, |v| v.map(<[u8]>::to_vec)).await
+    }
+
+    /// What `key`'s current value counts against the quota (0 if absent).
+    async fn current_size(&mut self, key: &str) -> Result<u64, KvError> {
+        self.with_current(key, |v| v.map_or(0, |v| entry_size(key, v)))
+            .await
+    }
+
+    /// `look` at `key`'s current value: the batch's staged write, else the
+    /// committed value this batch already read, else the store's (kept for
+    /// the rest of the batch).
+    async fn with_current<R>(
+        &mut self,
+        key: &str,
+        look: impl FnOnce(Option<&[u8]>) -> R,
+    ) -> Result<R, KvError> {
         if let Some(staged) = self.effects.kv_lookup(key) {
-            return Ok(staged.map(<[u8]>::to_vec));
+            return Ok(look(staged));
         }
         if let Some(read) = self.effects.committed.value(key) {
-            return Ok(read.map(<[u8]>::to_vec));
+            return Ok(look(read));
         }
         let plugin = self.plugin.clone();
         let value = plugin
@@ -41,19 +58,7 @@ impl StoreState {
             .await
             .map_err(|e| KvError::Unavailable(e.to_string()))?;
         self.effects.committed.remember(key, value.as_deref());
-        Ok(value)
-    }
-
-    /// What `key`'s current value counts against the quota (0 if absent).
-    async fn current_size(&mut self, key: &str) -> Result<u64, KvError> {
-        let size = |v: Option<&[u8]>| v.map_or(0, |v| entry_size(key, v));
-        if let Some(staged) = self.effects.kv_lookup(key) {
-            return Ok(size(staged));
-        }
-        if let Some(read) = self.effects.committed.value(key) {
-            return Ok(size(read));
-        }
-        Ok(size(self.current_value(key).await?.as_deref()))
+        Ok(look(value.as_deref()))
     }
 
     /// The namespace's committed bytes, read once a batch.
