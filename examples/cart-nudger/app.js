@@ -11,7 +11,8 @@
 //   idle for `idle_minutes` and was not yet reminded of, nudge.
 //
 // State per customer in KV (`cart:<id>`): the items with quantity and price,
-// when the cart last changed, and whether its reminder went out. A cart nobody
+// when the cart last changed, and whether its reminder went out, in the SDK's
+// packed encoding (`sp.kv.setPacked`: rewritten on every change). A cart nobody
 // touches for `cart_ttl_days` (30) is forgotten: it is stored with that time
 // to live, renewed with every change.
 import * as sp from '../../sdk/js/streamplug/index.js';
@@ -47,7 +48,7 @@ function changeCart(key, cart, event) {
   }
   cart.updated = event.timeMillis();
   cart.reminded = false;
-  sp.kv.setJson(key, cart, { ttlMs: settings.cartTtlMs });
+  sp.kv.setPacked(key, cart, { ttlMs: settings.cartTtlMs });
 }
 
 function remindIfIdle(key, cart, event, customer) {
@@ -64,7 +65,7 @@ function remindIfIdle(key, cart, event, customer) {
   sp.publish(settings.topic, 'cart.abandoned', { customer, items, total: value, idle_minutes: idleMinutes }, { subject: customer });
   sp.log.info(`reminded ${customer} of a cart of ${value} idle for ${idleMinutes} min`);
   cart.reminded = true;
-  sp.kv.setJson(key, cart, { ttlMs: settings.cartTtlMs });
+  sp.kv.setPacked(key, cart, { ttlMs: settings.cartTtlMs });
 }
 
 export const handler = sp.plugin({
@@ -91,7 +92,7 @@ export const handler = sp.plugin({
     const customer = customerOf(event);
     if (customer === null || event.time === null) return;
     const key = `cart:${customer}`;
-    const cart = sp.kv.getJson(key) ?? { items: {}, updated: 0, reminded: false };
+    const cart = sp.kv.getPacked(key) ?? { items: {}, updated: 0, reminded: false };
     switch (event.type) {
       case 'cart.item_added':
       case 'cart.item_removed':

@@ -7,9 +7,10 @@ Rules (thresholds from the plugin config):
 - serial canceller: at least ``max_cancellations`` cancelled orders before.
 
 State per customer in KV (``customer:<id>``): the times of recent orders,
-how many orders and cancellations it had. A customer with no order for
-``forget_after_days`` (365) is forgotten: the state is stored with that time
-to live, renewed with every order.
+how many orders and cancellations it had, in the SDK's packed encoding
+(``sp.kv.set_packed``: rewritten on every order, and read by any SDK). A
+customer with no order for ``forget_after_days`` (365) is forgotten: the
+state is stored with that time to live, renewed with every order.
 
 With ``notify_url`` set (the risk team's webhook, e.g. a Slack incoming
 webhook), each flagged order is also posted there, once: the post is a
@@ -62,14 +63,14 @@ class FraudFlagger(sp.Plugin):
         if customer is None:
             return
         key = f"customer:{customer}"
-        state = sp.kv.get_json(key) or {"recent": [], "orders": 0, "cancelled": 0}
+        state = sp.kv.get_packed(key) or {"recent": [], "orders": 0, "cancelled": 0}
         if event.type == "order.placed":
             self.order_placed(event, customer, state)
         elif event.type == "order.cancelled":
             state["cancelled"] += 1
         else:
             return
-        sp.kv.set_json(key, state, ttl_ms=self.forget_after_ms)
+        sp.kv.set_packed(key, state, ttl_ms=self.forget_after_ms)
 
     def order_placed(self, event: sp.Event, customer: str, state: dict) -> None:
         order: OrderPlaced = event.json()

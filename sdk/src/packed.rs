@@ -106,6 +106,13 @@ mod tests {
     }
 
     #[test]
+    fn integers_read_into_float_fields() {
+        // JavaScript writes an integral number such as 199.0 as an integer.
+        assert_eq!(decode::<f64>(&[TAG, 0x7f]).unwrap(), 127.0);
+        assert_eq!(decode::<f64>(&[TAG, 0xd0, 0x80]).unwrap(), -128.0);
+    }
+
+    #[test]
     fn damaged_values_are_errors() {
         let bytes = encode(&vec![1u32, 2, 3]).unwrap();
         let truncated = decode::<Vec<u32>>(&bytes[..3]).unwrap_err();

@@ -104,17 +104,29 @@ async fn the_python_and_javascript_sdks_store_values_with_a_time_to_live() {
     let cart = json!({"specversion": "1.0", "id": "ivy-cart-1", "source": "/web/shop",
         "type": "cart.item_added", "subject": "ivy", "time": "2026-11-30T10:00:00Z",
         "data": {"product": "tent", "quantity": 1, "price": 199.0}});
-    // One at a time: each value is looked for while it lives.
+    // One at a time: each value is looked for while it lives. Both examples
+    // keep their state in the SDKs' packed encoding, which the Rust SDK reads.
     let cases = [
-        ("fraud-flagger", "customer:ivy", &order),
-        ("cart-nudger", "cart:ivy", &cart),
+        ("fraud-flagger", "customer:ivy", &order, "/orders", json!(1)),
+        (
+            "cart-nudger",
+            "cart:ivy",
+            &cart,
+            "/items/tent/price",
+            json!(199),
+        ),
     ];
-    for (plugin, key, event) in cases {
+    for (plugin, key, event, field, expected) in cases {
         let a = gw.post(event).await.unwrap();
         assert_eq!(a.status, 202, "{}", a.json);
-        eventually(&format!("{plugin} to keep {key}"), || gw.kv(plugin, key))
-            .await
-            .unwrap();
+        let kept = eventually(&format!("{plugin} to keep {key}"), || {
+            gw.kv_bytes(plugin, key)
+        })
+        .await
+        .unwrap();
+        assert_eq!(kept[0], streamplug_sdk::packed::TAG, "{plugin} packs {key}");
+        let state: serde_json::Value = streamplug_sdk::packed::decode(&kept).unwrap();
+        assert_eq!(state.pointer(field), Some(&expected), "{plugin}: {state}");
         eventually(&format!("{plugin}'s {key} to expire"), || async {
             Ok(gw.kv(plugin, key).await?.is_none().then_some(()))
         })

@@ -1,5 +1,5 @@
-// Asks the JavaScript SDK's own modules (sdk/js/streamplug/errors.js and
-// settings.js: they need no component) the questions on stdin, one JSON
+// Asks the JavaScript SDK's own modules (sdk/js/streamplug/errors.js,
+// settings.js and packed.js: they need no component) the questions on stdin, one JSON
 // object per line, and answers each with one JSON line. Used by
 // tests/integration/sdk_rules.rs.
 import { createInterface } from 'node:readline';
@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 const sdk = process.argv[2];
 const errors = await import(pathToFileURL(`${sdk}/errors.js`).href);
 const settings = await import(pathToFileURL(`${sdk}/settings.js`).href);
+const packed = await import(pathToFileURL(`${sdk}/packed.js`).href);
 
 function shape(fields) {
   const out = {};
@@ -47,6 +48,18 @@ async function answer(q) {
         return { ok: settings.parse(shape(q.fields), q.values) };
       } catch (e) {
         return { error: e.message };
+      }
+    case 'pack':
+      return {
+        hex: Buffer.from(packed.encode(q.value)).toString('hex'),
+        decoded: packed.decode(new Uint8Array(Buffer.from(q.rust, 'hex'))),
+      };
+    case 'unpack':
+      try {
+        return { ok: packed.decode(new Uint8Array(Buffer.from(q.hex, 'hex'))) };
+      } catch (e) {
+        if (!(e instanceof packed.PackError)) throw e;
+        return { error: e.message, rejects: e instanceof errors.Reject };
       }
     default:
       throw new Error(JSON.stringify(q));

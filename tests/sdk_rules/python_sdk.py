@@ -1,5 +1,5 @@
-"""Asks the Python SDK's own modules (sdk/python/streamplug/errors.py and
-settings.py, loaded from their files: they need no component) the
+"""Asks the Python SDK's own modules (sdk/python/streamplug/errors.py,
+settings.py and packed.py, loaded from their files: they need no component) the
 questions on stdin, one JSON object per line, and answers each with one
 JSON line. Used by tests/integration/sdk_rules.rs."""
 
@@ -7,6 +7,7 @@ import dataclasses
 import importlib.util
 import json
 import sys
+import types
 import typing
 
 
@@ -20,6 +21,10 @@ def load(path, name):
 sdk = sys.argv[1]
 errors = load(f"{sdk}/errors.py", "errors")
 settings = load(f"{sdk}/settings.py", "settings")
+# packed.py imports errors.py relatively: load it inside a package of two.
+sys.modules["streamplug"] = types.ModuleType("streamplug")
+sys.modules["streamplug.errors"] = errors
+packed = load(f"{sdk}/packed.py", "streamplug.packed")
 
 KINDS = {"string": str, "number": float, "integer": int, "boolean": bool, "list": typing.List[str]}
 
@@ -61,6 +66,16 @@ def answer(q):
             return {"ok": dataclasses.asdict(parsed)}
         except ValueError as e:
             return {"error": str(e)}
+    if q["ask"] == "pack":
+        return {
+            "hex": packed.encode(q["value"]).hex(),
+            "decoded": packed.decode(bytes.fromhex(q["rust"])),
+        }
+    if q["ask"] == "unpack":
+        try:
+            return {"ok": packed.decode(bytes.fromhex(q["hex"]))}
+        except packed.PackError as e:
+            return {"error": str(e), "rejects": isinstance(e, errors.Reject)}
     raise ValueError(q)
 
 

@@ -235,10 +235,15 @@ impl TestGateway {
     /// The committed KV value of `plugin` under `key`, as JSON: stored as
     /// JSON, or packed (`0xC1` and MessagePack, the SDK's `kv::set_packed`).
     pub async fn kv(&self, plugin: &str, key: &str) -> Result<Option<Value>> {
-        match self.gateway.kv.get(plugin, key).await? {
+        match self.kv_bytes(plugin, key).await? {
             Some(bytes) => Ok(Some(streamplug_sdk::packed::decode(&bytes)?)),
             None => Ok(None),
         }
+    }
+
+    /// The bytes `plugin` committed under `key`, as stored.
+    pub async fn kv_bytes(&self, plugin: &str, key: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self.gateway.kv.get(plugin, key).await?)
     }
 
     /// The broker's `host:port`, when the gateway runs on its own Kafka stores.

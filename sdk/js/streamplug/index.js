@@ -33,6 +33,7 @@ export * as config from './config.js';
 export * as journal from './journal.js';
 export * as kv from './kv.js';
 export * as log from './log.js';
+export * as packed from './packed.js';
 export * as timer from './timer.js';
 export * as vocabulary from './vocabulary.js';
 export { Event } from './event.js';

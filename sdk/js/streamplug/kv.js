@@ -3,6 +3,7 @@
 // writes.
 import * as wit from 'streamplug:plugin/kv@0.1.0';
 import { hostCall } from './errors.js';
+import * as packed from './packed.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -45,4 +46,19 @@ export function getJson(key) {
 /** Store `value` as JSON under `key` (`{ ttlMs }` as for `set`). */
 export function setJson(key, value, options = {}) {
   set(key, JSON.stringify(value), options);
+}
+
+/** The value under `key` stored with `setPacked` (or, from an earlier
+ * version, with `setJson`), or `null`. Bytes that are neither throw
+ * `packed.PackError` (a `Reject`). */
+export function getPacked(key) {
+  const value = get(key);
+  return value === null ? null : packed.decode(value);
+}
+
+/** Store `value` under `key` in the packed encoding (`packed.js`): smaller
+ * and cheaper than JSON for state rewritten on every event, and the same
+ * bytes the Rust and Python SDKs write (`{ ttlMs }` as for `set`). */
+export function setPacked(key, value, options = {}) {
+  set(key, packed.encode(value), options);
 }

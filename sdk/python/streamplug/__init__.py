@@ -42,7 +42,7 @@ Build with componentize-py against the gateway's ``wit/``::
     componentize-py -d wit -w plugin-http componentize app ...   # with sp.http
 """
 
-from . import command, config, http, journal, kv, log, settings, timer, vocabulary
+from . import command, config, http, journal, kv, log, packed, settings, timer, vocabulary
 from .errors import HostError, Reject, Retry
 from .event import Event
 from .export import Plugin, export
@@ -62,6 +62,7 @@ __all__ = [
     "journal",
     "kv",
     "log",
+    "packed",
     "publish",
     "push",
     "settings",
