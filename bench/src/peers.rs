@@ -5,7 +5,10 @@
 //! it, throughput). streamplug's event is durably appended to its log and
 //! then handled by the plugin's worker; Extism's is handed to a warm plugin
 //! instance in the request; `wasmtime serve` instantiates the component
-//! afresh for every request.
+//! afresh for every request. streamplug runs twice: as deployed, and with
+//! `storage.unsafe_bypass_fsync` (acknowledged before durable), so that the
+//! comparison with peers whose handler writes nothing is also made on equal
+//! terms.
 
 use std::path::PathBuf;
 
@@ -28,13 +31,25 @@ pub struct Peers {
 
 impl Peers {
     /// The three, one after the other, each on a fresh server
-    /// (`streamplug`: a gateway hosting the checksum plugin), each driven
-    /// by `conns` connections.
-    pub async fn run(&self, streamplug: Target, conns: usize, t: Timing) -> Result<Vec<Measured>> {
+    /// (`streamplug`: a gateway hosting the checksum plugin; `unsynced`
+    /// starts one with its log's fsync bypassed), each driven by `conns`
+    /// connections.
+    pub async fn run(
+        &self,
+        streamplug: Target,
+        unsynced: impl AsyncFnOnce() -> Result<Target>,
+        conns: usize,
+        t: Timing,
+    ) -> Result<Vec<Measured>> {
         let mut results = Vec::new();
 
         let gw = streamplug;
         results.push(load("checksum plugin on streamplug", &gw, conns, t).await?);
+        drop(gw);
+
+        let gw = unsynced().await?;
+        let name = "checksum plugin on streamplug, fsync bypassed";
+        results.push(load(name, &gw, conns, t).await?);
         drop(gw);
 
         let extism = Target::extism(&self.extism_plugin).await?;

@@ -112,7 +112,9 @@ impl Plan {
         }
         if self.wants("peers") {
             let streamplug = self.gateway(Plugins::Checksum, &[]).await?;
-            results.extend(self.peers.run(streamplug, conns, t).await?);
+            let bypass = [("STREAMPLUG_STORAGE__UNSAFE_BYPASS_FSYNC", "true")];
+            let unsynced = async || self.gateway(Plugins::Checksum, &bypass).await;
+            results.extend(self.peers.run(streamplug, unsynced, conns, t).await?);
         }
         if let Some(in_flight) = self.kafka.filter(|_| self.wants("kafka")) {
             let broker = streamplug_tests::broker::Tansu::start()?;

@@ -22,9 +22,10 @@ use streamplug::config::{RuntimeSettings, Settings};
 use streamplug::event::cloudevents::{StructuredEvent, parse_object};
 use streamplug::event::{Event, StoredEvent};
 use streamplug::harness::memory_kv::MemoryKv;
-use streamplug::runtime::bindings::{PluginPre, WitEvent};
+use streamplug::runtime::bindings::{Plugin, PluginPre, WitEvent};
 use streamplug::runtime::effects::Effects;
 use streamplug::runtime::engine::PluginEngine;
+use streamplug::runtime::event_ref::HandleExport;
 use streamplug::runtime::plugin::{Outcome, PluginVersion, to_wit};
 use streamplug::runtime::state::{HostServices, PluginContext, StoreState};
 use streamplug::storage::embedded::EmbeddedStore;
@@ -98,7 +99,11 @@ fn dispatch(c: &mut Criterion) {
     let context = Arc::new(PluginContext::new(&manifest, "bench".into(), &services).unwrap());
     let mut store = Store::new(engine.wasmtime(), StoreState::new(context, 64 << 20));
     store.set_epoch_deadline(u64::MAX / 2);
-    let bindings = rt.block_on(pre.instantiate_async(&mut store)).unwrap();
+    let instance = rt
+        .block_on(pre.instance_pre().instantiate_async(&mut store))
+        .unwrap();
+    let bindings = Plugin::new(&mut store, &instance).unwrap();
+    let in_place = HandleExport::of(&mut store, &instance).unwrap();
     let handler = bindings.streamplug_plugin_handler();
     rt.block_on(handler.call_init(&mut store, &[]))
         .unwrap()
@@ -113,6 +118,13 @@ fn dispatch(c: &mut Criterion) {
     });
     group.bench_function("to_wit (the event record, host side)", |b| {
         b.iter(|| to_wit(black_box(&event)));
+    });
+    group.bench_function("wasm call (the stored event lowered in place)", |b| {
+        b.iter(|| {
+            rt.block_on(in_place.call(&mut store, black_box(&event)))
+                .unwrap()
+                .unwrap()
+        });
     });
     group.bench_function("wasm call (to_wit, lower, call, lift)", |b| {
         b.iter(|| {

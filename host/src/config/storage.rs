@@ -1,10 +1,12 @@
 //! `[storage]`: where the embedded stores live, topic defaults, the
 //! idempotency window and the embedded log's retention.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use super::ConfigError;
 use crate::storage::{CleanupPolicy, DEFAULT_DELETE_RETENTION_MS};
 
 /// Local storage and topic defaults.
@@ -48,6 +50,13 @@ pub struct StorageSettings {
     /// segment at a time, so this is also how far a partition's files may
     /// stand above `retention_bytes`.
     pub segment_bytes: u64,
+    /// Acknowledge and publish the embedded log's writes without waiting
+    /// for their `fdatasync` (Redpanda's `unsafe_bypass_fsync`). Only for
+    /// benchmarks that compare with a handler that writes nothing and for
+    /// throwaway development data: a crash of the machine (not of the
+    /// process) can lose acknowledged events and committed plugin effects.
+    /// Checkpoints still sync. Off by default; the gateway warns at start.
+    pub unsafe_bypass_fsync: bool,
 }
 
 impl Default for StorageSettings {
@@ -64,6 +73,44 @@ impl Default for StorageSettings {
             min_free_bytes: 512 * 1024 * 1024,
             disk_check_ms: 1_000,
             segment_bytes: crate::storage::embedded::DEFAULT_SEGMENT_BYTES,
+            unsafe_bypass_fsync: false,
         }
+    }
+}
+
+/// `storage.unsafe_bypass_fsync` is for benchmarks and throwaway data: like
+/// the demo conveniences, it is refused on a listener that is not loopback.
+pub(super) fn validate(storage: &StorageSettings, listen: SocketAddr) -> Result<(), ConfigError> {
+    if storage.unsafe_bypass_fsync && !listen.ip().is_loopback() {
+        return Err(ConfigError::Invalid {
+            setting: "storage.unsafe_bypass_fsync".into(),
+            reason: format!(
+                "acknowledged events could be lost in a crash of the machine; it is refused \
+                 on a listener that is not loopback ({listen}), for benchmarks and \
+                 throwaway data only"
+            ),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fsync_bypass_is_off_by_default_and_loopback_only() {
+        let storage = StorageSettings::default();
+        assert!(!storage.unsafe_bypass_fsync);
+        let public: SocketAddr = "0.0.0.0:8080".parse().unwrap();
+        let local: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        validate(&storage, public).unwrap();
+        let bypass = StorageSettings {
+            unsafe_bypass_fsync: true,
+            ..storage
+        };
+        validate(&bypass, local).unwrap();
+        let err = validate(&bypass, public).unwrap_err().to_string();
+        assert!(err.contains("storage.unsafe_bypass_fsync"), "{err}");
     }
 }

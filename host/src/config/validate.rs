@@ -92,6 +92,7 @@ impl Settings {
         }
         super::backends::validate(&self.log, &self.kv)?;
         super::auth::validate(&self.auth, self.server.listen)?;
+        super::storage::validate(&self.storage, self.server.listen)?;
         if self.runtime.epoch_tick_ms == 0 {
             return Err(invalid("runtime.epoch_tick_ms", "must be at least 1"));
         }

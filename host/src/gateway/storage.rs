@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::StartError;
 use crate::config::{KvBackend, LogBackend, Settings};
-use crate::storage::embedded::EmbeddedStore;
+use crate::storage::embedded::{EmbeddedOptions, EmbeddedStore};
 use crate::storage::kafka::KafkaLog;
 use crate::storage::redis::RedisKv;
 use crate::storage::{EventLog, IngestIds, KvStore, StorageError, StorageHealth};
@@ -30,9 +30,12 @@ pub(super) async fn open_storage(settings: &Settings) -> Result<Stores, StartErr
         if let Some(store) = &embedded {
             return Ok(store.clone());
         }
-        let store = Arc::new(EmbeddedStore::open_with(
+        let store = Arc::new(EmbeddedStore::open_with_options(
             &settings.storage.data_dir,
-            settings.storage.segment_bytes,
+            EmbeddedOptions {
+                segment_bytes: settings.storage.segment_bytes,
+                unsafe_bypass_fsync: settings.storage.unsafe_bypass_fsync,
+            },
         )?);
         embedded = Some(store.clone());
         Ok(store)

@@ -8,14 +8,15 @@ use std::sync::{Mutex, PoisonError};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use wasmtime::Store;
 
-use super::bindings::Plugin;
+use super::event_ref::HandleExport;
 use super::query_bindings::QueryGuest;
 use super::state::StoreState;
 
 /// One live instance and its store.
 pub struct Instance {
     pub(crate) store: Store<StoreState>,
-    pub(crate) bindings: Plugin,
+    /// Its `handler#handle` export, called with the event in place.
+    pub(crate) handle: HandleExport,
     /// Its `query` export, when its component answers queries.
     pub(crate) query: Option<QueryGuest>,
 }

@@ -12,6 +12,7 @@ pub mod committed_reads;
 pub mod component_cache;
 pub mod effects;
 pub mod engine;
+pub mod event_ref;
 pub mod host;
 pub mod instance_pool;
 pub mod log_book;

@@ -15,6 +15,7 @@ use super::bindings::{HandleError, PluginPre, WitEvent};
 use super::component_cache;
 use super::effects::Effects;
 use super::engine::PluginEngine;
+use super::event_ref::HandleExport;
 use super::instance_pool::{Instance, InstancePool, Lease};
 use super::log_book::LineOf;
 use super::outbound::CallMode;
@@ -173,6 +174,7 @@ impl PluginVersion {
             .await
             .map_err(other)?;
         let bindings = super::bindings::Plugin::new(&mut store, &instance).map_err(other)?;
+        let handle = HandleExport::of(&mut store, &instance).map_err(other)?;
         let query = match &self.query_indices {
             Some(indices) => Some(indices.load(&mut store, &instance).map_err(other)?),
             None => None,
@@ -189,7 +191,7 @@ impl PluginVersion {
         match tokio::time::timeout(Duration::from_millis(limits.timeout_ms), init).await {
             Ok(Ok(Ok(()))) => Ok(Instance {
                 store,
-                bindings,
+                handle,
                 query,
             }),
             Ok(Ok(Err(reason))) => Err(InstantiateError::Init(reason)),
@@ -229,16 +231,12 @@ impl PluginVersion {
                 );
             }
         };
-        let event = to_wit(stored);
         let limits = &self.manifest.limits;
+        let handle = lease.instance.handle;
         let store = &mut lease.instance.store;
         effects.current = Default::default();
         self.begin_call(store, effects, mode);
-        let call = lease
-            .instance
-            .bindings
-            .streamplug_plugin_handler()
-            .call_handle(&mut *store, &event);
+        let call = handle.call(store, stored);
         let timed = tokio::time::timeout(Duration::from_millis(limits.timeout_ms), call);
         // A panic in a host function surfaces here; it fails this event only.
         let result = AssertUnwindSafe(timed).catch_unwind().await;

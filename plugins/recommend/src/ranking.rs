@@ -2,8 +2,10 @@
 //! within a customer's recent activity and orders, weighted by how strong
 //! the signal is, with global popularity as the fallback.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
 
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
 use crate::table::Table;
@@ -166,7 +168,7 @@ pub fn rank(
 /// on screen right now. Built once per ranking (a customer's purchases are
 /// up to [`MAX_BOUGHT`], and every candidate is checked).
 struct Excluded<'a> {
-    bought: HashSet<&'a str>,
+    bought: FxHashSet<&'a str>,
     on_screen: Option<&'a str>,
 }
 
@@ -190,26 +192,40 @@ pub fn related(
     neighbours: &BTreeMap<String, Neighbours>,
     n: usize,
 ) -> Vec<Scored> {
-    let mut scores: HashMap<&String, f64> = HashMap::new();
+    // Candidates are scored in a fast (Fx) hash map: a few hundred of them
+    // every event, keyed by short product ids.
+    let mut scores: FxHashMap<&str, f64> = FxHashMap::default();
     for (age, item) in profile.recent.iter().rev().take(RANK_WINDOW).enumerate() {
         let decay = RECENCY_DECAY.powi(i32::try_from(age).unwrap_or(i32::MAX));
-        for (candidate, weight) in neighbours.get(item).into_iter().flat_map(Table::iter) {
-            *scores.entry(candidate).or_default() += weight * decay;
+        let Some(table) = neighbours.get(item) else {
+            continue;
+        };
+        scores.reserve(table.len());
+        for (candidate, weight) in table.iter() {
+            *scores.entry(candidate.as_str()).or_default() += weight * decay;
         }
     }
     let excluded = Excluded::of(profile);
-    let mut ranked: Vec<Scored> = scores
+    let mut ranked: Vec<(&str, f64)> = scores
         .into_iter()
         .filter(|(product, _)| !excluded.contains(product))
+        .map(|(product, score)| (product, round(score)))
+        .collect();
+    // Only the best `n` are sorted and named.
+    let best = |a: &(&str, f64), b: &(&str, f64)| by_score(a.1, a.0, b.1, b.0);
+    if ranked.len() > n && n > 0 {
+        ranked.select_nth_unstable_by(n - 1, best);
+    }
+    ranked.truncate(n);
+    ranked.sort_by(best);
+    ranked
+        .into_iter()
         .map(|(product, score)| Scored {
-            product: product.clone(),
-            score: round(score),
+            product: product.to_owned(),
+            score,
             reason: "related",
         })
-        .collect();
-    sort(&mut ranked);
-    ranked.truncate(n);
-    ranked
+        .collect()
 }
 
 /// Fill `ranked` up to `n` with the most popular products it lacks.
@@ -237,11 +253,12 @@ pub fn fill_with_popular(
 }
 
 fn sort(list: &mut [Scored]) {
-    list.sort_by(|a, b| {
-        b.score
-            .total_cmp(&a.score)
-            .then_with(|| a.product.cmp(&b.product))
-    });
+    list.sort_by(|a, b| by_score(a.score, &a.product, b.score, &b.product));
+}
+
+/// The order of recommendations: higher score first, then by product id.
+fn by_score(a_score: f64, a: &str, b_score: f64, b: &str) -> Ordering {
+    b_score.total_cmp(&a_score).then_with(|| a.cmp(b))
 }
 
 fn round(x: f64) -> f64 {

@@ -29,10 +29,12 @@ mod logged;
 mod migrate;
 mod open_tables;
 mod ops;
+mod options;
 mod published;
 mod recovery;
 pub mod retention;
 mod segments;
+pub use options::EmbeddedOptions;
 pub use segments::DEFAULT_SEGMENT_BYTES;
 mod stream;
 mod syncer;
@@ -94,6 +96,17 @@ impl EmbeddedStore {
     /// Open (or create) the store in `dir`; a partition starts a new
     /// segment file once its last one holds `segment_bytes`.
     pub fn open_with(dir: &Path, segment_bytes: u64) -> Result<Self, StorageError> {
+        let options = EmbeddedOptions {
+            segment_bytes,
+            ..EmbeddedOptions::default()
+        };
+        Self::open_with_options(dir, options)
+    }
+
+    /// Open (or create) the store in `dir` with `options`.
+    pub fn open_with_options(dir: &Path, options: EmbeddedOptions) -> Result<Self, StorageError> {
+        options.warn_if_unsafe(dir);
+        let segment_bytes = options.segment_bytes;
         std::fs::create_dir_all(dir).map_err(|e| unavailable(format!("{}: {e}", dir.display())))?;
         let db = Arc::new(DbHandle::open(dir.join("streamplug.redb"))?);
         let records_dir = dir.join("records");
@@ -124,7 +137,7 @@ impl EmbeddedStore {
             next_offsets: loaded.next_offsets(),
             next_seq: loaded.next_seq,
             readers: readers.clone(),
-            syncer: Syncer::spawn(readers)?,
+            syncer: Syncer::spawn(readers, options.unsafe_bypass_fsync)?,
             rotation: Default::default(),
             partition_bytes: loaded.partition_bytes(),
             starts: loaded.starts(),

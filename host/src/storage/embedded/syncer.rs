@@ -95,14 +95,16 @@ pub(super) struct Syncer {
 }
 
 impl Syncer {
-    pub(super) fn spawn(readers: Readers) -> Result<Self, StorageError> {
+    /// The sync thread; with `bypass_fsync` it publishes and answers groups
+    /// without syncing them (`storage.unsafe_bypass_fsync`).
+    pub(super) fn spawn(readers: Readers, bypass_fsync: bool) -> Result<Self, StorageError> {
         let (to, from) = sync_channel(WAITING_GROUPS);
         let failed = Arc::new(Mutex::new(None));
         let thread = std::thread::Builder::new()
             .name("streamplug-log-sync".into())
             .spawn({
                 let failed = failed.clone();
-                move || run(&from, &readers, &failed)
+                move || run(&from, &readers, &failed, bypass_fsync)
             })
             .map_err(unavailable)?;
         Ok(Self {
@@ -159,7 +161,12 @@ impl Drop for Syncer {
     }
 }
 
-fn run(from: &Receiver<Message>, readers: &Readers, failed: &Mutex<Option<StorageError>>) {
+fn run(
+    from: &Receiver<Message>,
+    readers: &Readers,
+    failed: &Mutex<Option<StorageError>>,
+    bypass_fsync: bool,
+) {
     let mut broken: Option<StorageError> = None;
     let mut groups: Vec<Settled> = Vec::new();
     while let Ok(first) = from.recv() {
@@ -172,11 +179,11 @@ fn run(from: &Receiver<Message>, readers: &Readers, failed: &Mutex<Option<Storag
             match message {
                 Message::Group(settled) => groups.push(settled),
                 Message::Drained(done) => {
-                    settle(&mut groups, &mut broken, readers, failed);
+                    settle(&mut groups, &mut broken, readers, failed, bypass_fsync);
                     let _ = done.send(());
                 }
                 Message::Resume => {
-                    settle(&mut groups, &mut broken, readers, failed);
+                    settle(&mut groups, &mut broken, readers, failed, bypass_fsync);
                     broken = None;
                 }
             }
@@ -184,7 +191,7 @@ fn run(from: &Receiver<Message>, readers: &Readers, failed: &Mutex<Option<Storag
                 next = from.try_recv().ok();
             }
         }
-        settle(&mut groups, &mut broken, readers, failed);
+        settle(&mut groups, &mut broken, readers, failed, bypass_fsync);
     }
 }
 
@@ -195,11 +202,13 @@ fn settle(
     broken: &mut Option<StorageError>,
     readers: &Readers,
     failed: &Mutex<Option<StorageError>>,
+    bypass_fsync: bool,
 ) {
     if groups.is_empty() {
         return;
     }
     if broken.is_none()
+        && !bypass_fsync
         && let Err(e) = sync(groups)
     {
         tracing::error!(error = %e, "the write-ahead log's sync failed");

@@ -54,7 +54,7 @@ fn failing_file() -> Arc<File> {
 fn groups_are_answered_in_order_and_shown_to_readers_once_synced() {
     let (_dir, file) = real_file();
     let (readers, seen) = readers();
-    let syncer = Syncer::spawn(readers.clone()).unwrap();
+    let syncer = Syncer::spawn(readers.clone(), false).unwrap();
     let mut answers = Vec::new();
     for seq in 1..=20 {
         let (settled, answer) = group(&file, seq);
@@ -74,7 +74,7 @@ fn groups_are_answered_in_order_and_shown_to_readers_once_synced() {
 fn a_failed_sync_fails_its_groups_and_later_ones_until_the_writer_resumes() {
     let (_dir, file) = real_file();
     let (readers, _seen) = readers();
-    let syncer = Syncer::spawn(readers.clone()).unwrap();
+    let syncer = Syncer::spawn(readers.clone(), false).unwrap();
     let (ok, mut ok_answer) = group(&file, 1);
     syncer.hand(ok);
     syncer.drain();
@@ -118,9 +118,22 @@ fn a_failed_sync_fails_its_groups_and_later_ones_until_the_writer_resumes() {
 fn dropping_the_syncer_settles_what_was_handed_over() {
     let (_dir, file) = real_file();
     let (readers, _seen) = readers();
-    let syncer = Syncer::spawn(readers).unwrap();
+    let syncer = Syncer::spawn(readers, false).unwrap();
     let (settled, mut answer) = group(&file, 1);
     syncer.hand(settled);
     drop(syncer);
     assert!(matches!(answer.try_recv(), Ok(Ok(()))));
+}
+
+#[test]
+fn with_the_fsync_bypassed_groups_are_answered_without_a_sync() {
+    // The segment's sync would fail: with the bypass it is never asked for.
+    let (readers, _seen) = readers();
+    let syncer = Syncer::spawn(readers.clone(), true).unwrap();
+    let (settled, mut answer) = group(&failing_file(), 1);
+    syncer.hand(settled);
+    syncer.drain();
+    assert!(matches!(answer.try_recv(), Ok(Ok(()))));
+    assert_eq!(readers.appended.load(Ordering::Acquire), 1);
+    assert!(syncer.failure().is_none());
 }
