@@ -194,20 +194,24 @@ class Reader {
     return start;
   }
 
-  uint(size) {
+  // A big-endian integer of `size` bytes.
+  num(size, signed) {
     const at = this.skip(size);
-    if (size === 1) return this.view.getUint8(at);
-    if (size === 2) return this.view.getUint16(at);
-    if (size === 4) return this.view.getUint32(at);
-    return safe(this.view.getBigUint64(at));
+    const v = this.view;
+    switch (size) {
+      case 1: return signed ? v.getInt8(at) : v.getUint8(at);
+      case 2: return signed ? v.getInt16(at) : v.getUint16(at);
+      case 4: return signed ? v.getInt32(at) : v.getUint32(at);
+      default: return safe(signed ? v.getBigInt64(at) : v.getBigUint64(at));
+    }
+  }
+
+  uint(size) {
+    return this.num(size, false);
   }
 
   int(size) {
-    const at = this.skip(size);
-    if (size === 1) return this.view.getInt8(at);
-    if (size === 2) return this.view.getInt16(at);
-    if (size === 4) return this.view.getInt32(at);
-    return safe(this.view.getBigInt64(at));
+    return this.num(size, true);
   }
 
   str(n) {
