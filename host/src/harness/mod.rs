@@ -36,7 +36,7 @@ use crate::runtime::log_book::LogBook;
 use crate::runtime::outbound::{CallMode, HttpFixtures};
 use crate::runtime::plugin::{Outcome, PluginVersion};
 use crate::runtime::state::HostServices;
-use crate::runtime::summary::{EffectSummary, json_or_text};
+use crate::runtime::summary::{EffectSummary, kv_value};
 
 /// Why a run could not start.
 #[derive(Debug, thiserror::Error)]
@@ -94,7 +94,8 @@ pub struct Report {
     pub version: String,
     /// Every event of the file, in order.
     pub events: Vec<EventRun>,
-    /// The plugin's KV state after the run (values as JSON when they are).
+    /// The plugin's KV state after the run (values as JSON when they are
+    /// JSON or packed).
     pub kv: BTreeMap<String, Value>,
     /// What the load noticed: a capability imported and not granted.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -192,7 +193,7 @@ impl Harness {
             .kv
             .entries(name)
             .into_iter()
-            .map(|(k, v)| (k, json_or_text(&v)))
+            .map(|(k, v)| (k, kv_value(&v)))
             .collect();
         Report {
             plugin: name.clone(),

@@ -54,6 +54,20 @@ pub struct EffectSummary {
     pub http: Vec<HttpCall>,
 }
 
+/// The first byte of a value the SDKs store packed (`kv::set_packed`:
+/// `0xC1`, then MessagePack; see `sdk/src/packed.rs`).
+const PACKED_TAG: u8 = 0xC1;
+
+/// A plugin's KV value as people read it: a packed value decoded to JSON,
+/// else as [`json_or_text`].
+pub fn kv_value(bytes: &[u8]) -> Value {
+    match bytes.split_first() {
+        Some((&PACKED_TAG, packed)) => rmp_serde::from_slice(packed)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned())),
+        _ => json_or_text(bytes),
+    }
+}
+
 /// `bytes` as JSON when they parse as JSON, else as (lossy) text.
 pub fn json_or_text(bytes: &[u8]) -> Value {
     serde_json::from_slice(bytes)
@@ -101,7 +115,7 @@ impl EffectSummary {
                 .filter(|_| applied)
                 .map(|(k, v)| {
                     let bytes = v.as_ref().map(|v| v.bytes.as_slice());
-                    (k.clone(), bytes.map_or(Value::Null, json_or_text))
+                    (k.clone(), bytes.map_or(Value::Null, kv_value))
                 })
                 .collect(),
             http: staged.http.clone(),
@@ -129,6 +143,21 @@ impl EffectSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kv_values_read_as_json_packed_or_not() {
+        let packed = [
+            PACKED_TAG, 0x81, 0xa6, b'o', b'r', b'd', b'e', b'r', b's', 0x02,
+        ];
+        assert_eq!(kv_value(&packed), serde_json::json!({"orders": 2}));
+        assert_eq!(
+            kv_value(br#"{"orders":2}"#),
+            serde_json::json!({"orders": 2})
+        );
+        assert_eq!(kv_value(b"plain"), Value::String("plain".into()));
+        // Cut short: shown as the bytes it holds rather than dropped.
+        assert!(kv_value(&packed[..5]).is_string());
+    }
 
     fn event(topic: &str, data: &str) -> Event {
         Event {
