@@ -8,7 +8,7 @@
 use wasmtime::component::{ComponentType, Func, Instance, Lower, TypedFunc};
 use wasmtime::{AsContextMut, Store};
 
-use super::bindings::{HandleError, WIT_PACKAGE};
+use super::bindings::{HandleError, handler_interface};
 use super::state::StoreState;
 use crate::event::StoredEvent;
 
@@ -62,8 +62,7 @@ pub struct HandleExport(Func);
 impl HandleExport {
     /// The `handle` export of `instance`'s handler interface.
     pub fn of(store: &mut Store<StoreState>, instance: &Instance) -> wasmtime::Result<Self> {
-        let (package, version) = WIT_PACKAGE.split_once('@').unwrap_or((WIT_PACKAGE, ""));
-        let interface = format!("{package}/handler@{version}");
+        let interface = handler_interface();
         let handler = instance
             .get_export_index(&mut *store, None, &interface)
             .ok_or_else(|| wasmtime::format_err!("no export `{interface}`"))?;

@@ -10,8 +10,8 @@ use futures::FutureExt as _;
 use wasmtime::{Store, UpdateDeadline};
 
 use super::RuntimeError;
-use super::bindings::WIT_PACKAGE;
 use super::bindings::{HandleError, PluginPre, WitEvent};
+use super::bindings::{WIT_PACKAGE, handler_interface};
 use super::component_cache;
 use super::effects::Effects;
 use super::engine::PluginEngine;
@@ -105,7 +105,7 @@ impl PluginVersion {
                     "its imports",
                     format!(
                         "{e:#}; this gateway provides the world `plugin` of {} (build against its `wit/`), WASI 0.2 and `wasi:http/outgoing-handler`",
-                        super::bindings::WIT_PACKAGE
+                        WIT_PACKAGE
                     ),
                 )
             })?;
@@ -114,7 +114,7 @@ impl PluginVersion {
         let pre = PluginPre::new(instance_pre).map_err(|e| {
             fail(
                 "its exports",
-                format!("{e:#} (does it target {}?)", super::bindings::WIT_PACKAGE),
+                format!("{e:#} (does it target {}?)", WIT_PACKAGE),
             )
         })?;
         let id = super::version_id::version_id(&digest, manifest);
@@ -287,10 +287,11 @@ impl PluginVersion {
     /// `function` of the handler interface, with this plugin and version,
     /// as a trap message names it.
     fn export(&self, function: &str) -> String {
-        let (package, version) = WIT_PACKAGE.split_once('@').unwrap_or((WIT_PACKAGE, ""));
         format!(
-            "`{package}/handler@{version}#{function}` of plugin `{}` ({})",
-            self.manifest.name, self.id
+            "`{}#{function}` of plugin `{}` ({})",
+            handler_interface(),
+            self.manifest.name,
+            self.id
         )
     }
 

@@ -7,7 +7,7 @@
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
-use super::bindings::WIT_PACKAGE;
+use super::bindings::{WIT_PACKAGE, handler_interface};
 use crate::config::PluginManifest;
 
 /// The instance names a component imports and exports.
@@ -44,7 +44,7 @@ impl Interfaces {
                 ));
             }
         }
-        let handler = format!("{package}/handler@{version}");
+        let handler = handler_interface();
         if !self.exports.contains(&handler) {
             return Err(format!(
                 "it does not export `{handler}`; a plugin targets the world `plugin` of {WIT_PACKAGE}"
