@@ -16,10 +16,10 @@ TEST_PLUGINS := $(shell grep -v '^\#' tests/plugins.txt)
 # Example plugins in Python (componentize-py, installed by scripts/setup-polyglot.sh).
 PY_VENV := target/py-plugins
 PY_SDK := $(wildcard sdk/python/streamplug/*.py)
-PY_PLUGINS := $(PLUGIN_DIR)/fraud_flagger.wasm
+PY_PLUGINS := $(PLUGIN_DIR)/fraud_flagger.wasm $(PLUGIN_DIR)/kv_probe_py.wasm
 # ... and in JavaScript (componentize-js, installed from sdk/js/package-lock.json).
 JS_SDK := $(wildcard sdk/js/streamplug/*.js)
-JS_PLUGINS := $(PLUGIN_DIR)/cart_nudger.wasm
+JS_PLUGINS := $(PLUGIN_DIR)/cart_nudger.wasm $(PLUGIN_DIR)/kv_probe_js.wasm
 COMPONENTIZE_JS := sdk/js/node_modules/.bin/componentize-js
 # The WIT the guests build against, with its WASI HTTP dependencies.
 WIT := $(wildcard wit/*.wit wit/deps/*.wit)
@@ -49,6 +49,12 @@ $(PLUGIN_DIR)/fraud_flagger.wasm: examples/fraud-flagger/app.py $(PY_SDK) $(WIT)
 	@mkdir -p $(PLUGIN_DIR)
 	$(PY_VENV)/bin/componentize-py -d wit -w plugin-http componentize app -p sdk/python -p examples/fraud-flagger -o $@
 
+# The test fixture that drives the Python SDK's KV calls.
+$(PLUGIN_DIR)/kv_probe_py.wasm: tests/polyglot/kv_probe.py $(PY_SDK) $(WIT)
+	@scripts/setup-polyglot.sh py
+	@mkdir -p $(PLUGIN_DIR)
+	$(PY_VENV)/bin/componentize-py -d wit -w plugin componentize kv_probe -p sdk/python -p tests/polyglot -o $@
+
 js-plugins: $(JS_PLUGINS)
 
 # One component per example: its app.js with the JavaScript SDK, against wit/.
@@ -56,6 +62,12 @@ $(PLUGIN_DIR)/cart_nudger.wasm: examples/cart-nudger/app.js $(JS_SDK) $(WIT)
 	@scripts/setup-polyglot.sh js
 	@mkdir -p $(PLUGIN_DIR)
 	$(COMPONENTIZE_JS) --wit wit --world-name plugin -d http fetch-event -o $@ examples/cart-nudger/app.js
+
+# The test fixture that drives the JavaScript SDK's KV calls.
+$(PLUGIN_DIR)/kv_probe_js.wasm: tests/polyglot/kv_probe.js $(JS_SDK) $(WIT)
+	@scripts/setup-polyglot.sh js
+	@mkdir -p $(PLUGIN_DIR)
+	$(COMPONENTIZE_JS) --wit wit --world-name plugin -d http fetch-event -o $@ tests/polyglot/kv_probe.js
 
 run: plugins
 	$(CARGO) run -p streamplug -- serve --plugin-dir $(PLUGIN_DIR)

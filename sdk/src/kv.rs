@@ -16,6 +16,13 @@ pub fn get(key: &str) -> Result<Option<Vec<u8>>, KvError> {
     wit::get(key)
 }
 
+/// The bytes under each of `keys`, in their order: one host call for the
+/// several keys a handler reads an event (at most 1024), instead of one
+/// each. Decode them in place with [`packed::decode`].
+pub fn get_many(keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, KvError> {
+    wit::get_many(keys)
+}
+
 /// Store bytes under `key`.
 pub fn set(key: &str, value: &[u8]) -> Result<(), KvError> {
     wit::set(key, value)
@@ -72,7 +79,32 @@ pub fn get_packed<T: DeserializeOwned>(key: &str) -> Result<Option<T>, HandleErr
 
 /// Store `value` packed ([`crate::packed`]) under `key`.
 pub fn set_packed<T: Serialize + ?Sized>(key: &str, value: &T) -> Result<(), HandleError> {
-    Ok(wit::set(key, &packed::encode(value)?)?)
+    with_scratch(|bytes| {
+        packed::encode_into(value, bytes)?;
+        Ok(wit::set(key, bytes)?)
+    })
+}
+
+/// A buffer kept between [`set_packed`] calls: a handler that rewrites
+/// several values an event packs them without allocating and growing a new
+/// buffer each time. The host copies the bytes out during the call.
+fn with_scratch<R>(f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+    /// Capacity kept after a call; a rare huge value does not stay resident.
+    const KEEP: usize = 64 << 10;
+    thread_local! {
+        static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+        Ok(mut bytes) => {
+            let out = f(&mut bytes);
+            if bytes.capacity() > KEEP {
+                *bytes = Vec::new();
+            }
+            out
+        }
+        // A value whose serialisation itself calls `set_packed`.
+        Err(_) => f(&mut Vec::new()),
+    })
 }
 
 /// `ttl` in whole milliseconds, rounded up so a short one is not 0.

@@ -12,8 +12,7 @@
 //! The format is stated here so that any language's MessagePack library
 //! reads and writes the same bytes.
 
-use serde::Serialize;
-use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 /// The first byte of every packed value.
 pub const TAG: u8 = 0xC1;
@@ -33,15 +32,24 @@ impl std::error::Error for PackError {}
 /// `value`, packed.
 pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, PackError> {
     let mut bytes = Vec::with_capacity(64);
-    bytes.push(TAG);
-    value
-        .serialize(&mut rmp_serde::Serializer::new(&mut bytes).with_struct_map())
-        .map_err(|e| PackError(format!("cannot pack the value: {e}")))?;
+    encode_into(value, &mut bytes)?;
     Ok(bytes)
 }
 
-/// The value in `bytes`: packed, or JSON (what `set_json` stores).
-pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, PackError> {
+/// `value`, packed into `bytes` (cleared first): a caller that packs often
+/// keeps one buffer and its capacity.
+pub fn encode_into<T: Serialize + ?Sized>(value: &T, bytes: &mut Vec<u8>) -> Result<(), PackError> {
+    bytes.clear();
+    bytes.push(TAG);
+    value
+        .serialize(&mut rmp_serde::Serializer::new(&mut *bytes).with_struct_map())
+        .map_err(|e| PackError(format!("cannot pack the value: {e}")))
+}
+
+/// The value in `bytes`: packed, or JSON (what `set_json` stores). A `T`
+/// that borrows (`&'a str`, `Cow<'a, str>` with `#[serde(borrow)]`) reads
+/// its strings in place, without copying them out of `bytes`.
+pub fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, PackError> {
     match bytes.split_first() {
         Some((&TAG, packed)) => {
             // Read in place (strings straight from the bytes); a value cut

@@ -53,6 +53,21 @@ pub trait KvStore: Send + Sync + 'static {
     /// live ran out, swept or not).
     async fn get(&self, namespace: &str, key: &str) -> Result<Option<Vec<u8>>, StorageError>;
 
+    /// The committed values of `keys` in `namespace`, in their order, each
+    /// as [`KvStore::get`] reads it. A store that can answer them in one
+    /// request overrides this one-by-one default.
+    async fn get_many(
+        &self,
+        namespace: &str,
+        keys: &[&str],
+    ) -> Result<Vec<Option<Vec<u8>>>, StorageError> {
+        let mut values = Vec::with_capacity(keys.len());
+        for key in keys {
+            values.push(self.get(namespace, key).await?);
+        }
+        Ok(values)
+    }
+
     /// Committed keys of `namespace` starting with `prefix`, in order
     /// (expired ones left out).
     async fn list_keys(

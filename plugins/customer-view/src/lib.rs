@@ -4,8 +4,9 @@
 //! [`view`]). The topics it reads are keyed by the customer, so one worker
 //! owns each view and folds its events in order.
 //!
-//! - KV `view:<customer>` holds the view; it changes only when an event
-//!   changes it.
+//! - KV `view:<customer>` holds the view, packed (`kv::set_packed`; a view
+//!   an earlier version stored as JSON still reads); it changes only when
+//!   an event changes it.
 //! - Query `view/<customer>`: the view (the customer itself, or staff and
 //!   keys with the scope `query:customer-view`).
 //! - Each change is pushed to the customer's sessions as `customer.view`
@@ -59,12 +60,12 @@ impl Plugin for CustomerViews {
         };
         let key = view_key(customer);
         let mut view: CustomerView =
-            kv::get_json(&key)?.unwrap_or_else(|| CustomerView::new(customer));
+            kv::get_packed(&key)?.unwrap_or_else(|| CustomerView::new(customer));
         if !view.apply(event.ty(), &data) {
             return Ok(());
         }
         view.updated_at = event.time().map(str::to_owned);
-        kv::set_json(&key, &view)?;
+        kv::set_packed(&key, &view)?;
         if let Some(channel) = &self.push_channel {
             push::to_customer(customer, channel, "customer.view")
                 .json(&view)?
@@ -77,7 +78,7 @@ impl Plugin for CustomerViews {
         if q.name != "view" {
             return Err(QueryError::UnknownQuery(q.name.clone()));
         }
-        let view: CustomerView = kv::get_json(&view_key(&q.key))
+        let view: CustomerView = kv::get_packed(&view_key(&q.key))
             .map_err(|e| QueryError::Unavailable(format!("{e:?}")))?
             .ok_or_else(|| QueryError::NotFound(format!("nothing is known of `{}` yet", q.key)))?;
         query::json(&view)
@@ -85,3 +86,37 @@ impl Plugin for CustomerViews {
 }
 
 streamplug_sdk::export_plugin!(CustomerViews);
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use streamplug_sdk::packed;
+
+    use super::view::CustomerView;
+
+    #[test]
+    fn the_view_is_stored_packed_and_a_view_stored_as_json_still_reads() {
+        let mut view = CustomerView::new("vera");
+        view.apply("customer.registered", &json!({"name": "Vera"}));
+        view.apply(
+            "cart.item_added",
+            &json!({"product": "tent", "price": 199.0}),
+        );
+        view.apply(
+            "order.placed",
+            &json!({"order": "o-1", "total": 199.0, "currency": "EUR"}),
+        );
+        let bytes = packed::encode(&view).unwrap();
+        assert_eq!(bytes[0], packed::TAG);
+        assert_eq!(packed::decode::<CustomerView>(&bytes).unwrap(), view);
+        // What the plugin's earlier versions stored.
+        let json = serde_json::to_vec(&view).unwrap();
+        assert_eq!(packed::decode::<CustomerView>(&json).unwrap(), view);
+        assert!(
+            bytes.len() < json.len(),
+            "{} vs {}",
+            bytes.len(),
+            json.len()
+        );
+    }
+}

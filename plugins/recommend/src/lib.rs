@@ -16,6 +16,7 @@
 //! recommendations/<customer>`): the same ranking, read from KV only.
 
 pub mod ranking;
+pub mod stored;
 pub mod table;
 
 use std::collections::BTreeMap;
@@ -30,6 +31,7 @@ use ranking::{
     CART_WEIGHT, MAX_NEIGHBOURS, MAX_POPULAR_PER_SHARD, Neighbours, POPULARITY_SHARDS, Pair,
     Profile, VIEW_WEIGHT,
 };
+use stored::Stored;
 use table::Table;
 
 /// The plugin's `[plugins.config]`, with its defaults.
@@ -128,10 +130,19 @@ impl Plugin for Recommend {
             _ => return Ok(()),
         };
         kv::set_packed(&profile_key, &profile)?;
-        let neighbours = update_neighbours(&pairs)?;
-        update_popularity(&popular)?;
+        // Every table this event reads, in one host call: the neighbours it
+        // updates and ranks with, and the popularity shards it adds to.
+        let stored = Stored::read(
+            pairs
+                .iter()
+                .map(|p| ranking::neighbours_key(&p.a))
+                .chain(ranking::window(&profile).map(|p| ranking::neighbours_key(p)))
+                .chain(popular.iter().map(|(p, _)| ranking::popularity_shard(p))),
+        )?;
+        let neighbours = update_neighbours(&stored, &pairs)?;
+        update_popularity(&stored, &popular)?;
         let settings = &self.settings;
-        let products = self.rank(&profile, neighbours)?;
+        let products = self.rank(&profile, neighbours, &stored)?;
         if products.is_empty() {
             return Ok(());
         }
@@ -167,7 +178,11 @@ impl Plugin for Recommend {
         let profile: Profile = kv::get_packed(&format!("cust:{}", q.key))
             .map_err(unavailable)?
             .ok_or_else(|| QueryError::NotFound(format!("no interactions of `{}` yet", q.key)))?;
-        let products = self.rank(&profile, BTreeMap::new()).map_err(unavailable)?;
+        let stored = Stored::read(ranking::window(&profile).map(|p| ranking::neighbours_key(p)))
+            .map_err(unavailable)?;
+        let products = self
+            .rank(&profile, BTreeMap::new(), &stored)
+            .map_err(unavailable)?;
         query::json(&Current {
             customer: &q.key,
             products: &products,
@@ -178,39 +193,44 @@ impl Plugin for Recommend {
 
 impl Recommend {
     /// The customer's top products now: related to what it saw recently
-    /// (`neighbours` holds the tables already read), then popular ones.
-    fn rank(
+    /// (`neighbours` holds the tables already updated, `stored` the rest of
+    /// its window's), then popular ones.
+    fn rank<'s>(
         &self,
         profile: &Profile,
-        mut neighbours: BTreeMap<String, Neighbours>,
+        mut neighbours: BTreeMap<String, Neighbours<'s>>,
+        stored: &'s Stored,
     ) -> Result<Vec<ranking::Scored>, HandleError> {
-        for item in profile.recent.iter().rev().take(ranking::RANK_WINDOW) {
+        for item in ranking::window(profile) {
             if !neighbours.contains_key(item) {
-                let n: Neighbours =
-                    kv::get_packed(&ranking::neighbours_key(item))?.unwrap_or_default();
+                let n = stored.table(&ranking::neighbours_key(item))?;
                 neighbours.insert(item.clone(), n);
             }
         }
         let top_n = self.settings.top_n;
         let mut products = ranking::related(profile, &neighbours, top_n);
         if products.len() < top_n {
-            let popularity = read_popularity()?;
+            let shards = Stored::read((0..POPULARITY_SHARDS).map(ranking::popularity_key))?;
+            let popularity = read_popularity(&shards)?;
             ranking::fill_with_popular(&mut products, profile, &popularity, top_n);
         }
         Ok(products)
     }
 }
 
-/// Apply co-occurrence pairs to the stored neighbour tables; returns the
-/// updated tables by product.
-fn update_neighbours(pairs: &[Pair]) -> Result<BTreeMap<String, Neighbours>, HandleError> {
+/// Apply co-occurrence pairs to the neighbour tables read into `stored`;
+/// returns the updated tables by product.
+fn update_neighbours<'s>(
+    stored: &'s Stored,
+    pairs: &[Pair],
+) -> Result<BTreeMap<String, Neighbours<'s>>, HandleError> {
     let updates = pairs.iter().map(|p| (p.a.clone(), p.b.as_str(), p.weight));
-    update_tables(updates, ranking::neighbours_key, MAX_NEIGHBOURS)
+    update_tables(stored, updates, ranking::neighbours_key, MAX_NEIGHBOURS)
 }
 
 /// Add popularity signals, each to its product's shard: an event rewrites
 /// one small table, not the whole popularity list.
-fn update_popularity(signals: &[(String, f64)]) -> Result<(), HandleError> {
+fn update_popularity(stored: &Stored, signals: &[(String, f64)]) -> Result<(), HandleError> {
     let updates = signals.iter().map(|(product, weight)| {
         (
             ranking::popularity_shard(product),
@@ -218,26 +238,27 @@ fn update_popularity(signals: &[(String, f64)]) -> Result<(), HandleError> {
             *weight,
         )
     });
-    update_tables(updates, str::to_owned, MAX_POPULAR_PER_SHARD)?;
+    update_tables(stored, updates, str::to_owned, MAX_POPULAR_PER_SHARD)?;
     Ok(())
 }
 
 /// Add weighted entries to stored tables, `(table, entry, weight)` each:
-/// every touched table is read once (its KV key is `kv_key(table)`), capped
-/// to its `cap` heaviest entries, and written back once. Returns the
-/// updated tables by name.
-fn update_tables<'a>(
+/// every touched table is taken from `stored` once (its KV key is
+/// `kv_key(table)`), capped to its `cap` heaviest entries, and written back
+/// once. Returns the updated tables by name.
+fn update_tables<'s, 'a>(
+    stored: &'s Stored,
     updates: impl IntoIterator<Item = (String, &'a str, f64)>,
     kv_key: impl Fn(&str) -> String,
     cap: usize,
-) -> Result<BTreeMap<String, Table>, HandleError> {
-    let mut tables: BTreeMap<String, Table> = BTreeMap::new();
+) -> Result<BTreeMap<String, Table<'s>>, HandleError> {
+    let mut tables: BTreeMap<String, Table<'s>> = BTreeMap::new();
     for (name, entry, weight) in updates {
         let table = match tables.entry(name) {
-            Entry::Occupied(stored) => stored.into_mut(),
+            Entry::Occupied(read) => read.into_mut(),
             Entry::Vacant(slot) => {
-                let stored = kv::get_packed(&kv_key(slot.key()))?.unwrap_or_default();
-                slot.insert(stored)
+                let read = stored.table(&kv_key(slot.key()))?;
+                slot.insert(read)
             }
         };
         table.add_capped(entry, weight, cap);
@@ -248,13 +269,12 @@ fn update_tables<'a>(
     Ok(tables)
 }
 
-/// The whole popularity table (every shard), read only when related
-/// products do not fill the recommendation.
-fn read_popularity() -> Result<Table, HandleError> {
+/// The whole popularity table from its shards (all read into `shards`),
+/// read only when related products do not fill the recommendation.
+fn read_popularity(shards: &Stored) -> Result<Table<'_>, HandleError> {
     let mut popularity = Table::default();
     for shard in 0..POPULARITY_SHARDS {
-        let stored: Table = kv::get_packed(&ranking::popularity_key(shard))?.unwrap_or_default();
-        popularity.append(stored);
+        popularity.append(shards.table(&ranking::popularity_key(shard))?);
     }
     Ok(popularity)
 }

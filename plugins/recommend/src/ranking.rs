@@ -47,7 +47,7 @@ pub struct Profile {
 }
 
 /// Weighted neighbours of one product (products seen with it).
-pub type Neighbours = Table;
+pub type Neighbours<'a> = Table<'a>;
 
 /// One co-occurrence to add: `a` was seen with `b` with `weight`.
 #[derive(Debug, Clone, PartialEq)]
@@ -150,13 +150,18 @@ pub fn popularity_key(shard: u32) -> String {
     format!("pop:{shard}")
 }
 
+/// The recent products whose neighbours a ranking consults, latest first.
+pub fn window(profile: &Profile) -> impl Iterator<Item = &String> {
+    profile.recent.iter().rev().take(RANK_WINDOW)
+}
+
 /// The top `n` products for `profile`: products related to its recent
 /// activity (more recent counts more), then popular ones; never what the
 /// customer bought or is looking at right now.
 pub fn rank(
     profile: &Profile,
-    neighbours: &BTreeMap<String, Neighbours>,
-    popularity: &Table,
+    neighbours: &BTreeMap<String, Neighbours<'_>>,
+    popularity: &Table<'_>,
     n: usize,
 ) -> Vec<Scored> {
     let mut ranked = related(profile, neighbours, n);
@@ -189,20 +194,20 @@ impl<'a> Excluded<'a> {
 /// first.
 pub fn related(
     profile: &Profile,
-    neighbours: &BTreeMap<String, Neighbours>,
+    neighbours: &BTreeMap<String, Neighbours<'_>>,
     n: usize,
 ) -> Vec<Scored> {
     // Candidates are scored in a fast (Fx) hash map: a few hundred of them
     // every event, keyed by short product ids.
     let mut scores: FxHashMap<&str, f64> = FxHashMap::default();
-    for (age, item) in profile.recent.iter().rev().take(RANK_WINDOW).enumerate() {
+    for (age, item) in window(profile).enumerate() {
         let decay = RECENCY_DECAY.powi(i32::try_from(age).unwrap_or(i32::MAX));
         let Some(table) = neighbours.get(item) else {
             continue;
         };
         scores.reserve(table.len());
         for (candidate, weight) in table.iter() {
-            *scores.entry(candidate.as_str()).or_default() += weight * decay;
+            *scores.entry(candidate).or_default() += weight * decay;
         }
     }
     let excluded = Excluded::of(profile);
@@ -232,16 +237,16 @@ pub fn related(
 pub fn fill_with_popular(
     ranked: &mut Vec<Scored>,
     profile: &Profile,
-    popularity: &Table,
+    popularity: &Table<'_>,
     n: usize,
 ) {
     if ranked.len() < n {
         let excluded = Excluded::of(profile);
         let mut popular: Vec<Scored> = popularity
             .iter()
-            .filter(|(p, _)| !excluded.contains(p) && !ranked.iter().any(|r| &r.product == *p))
+            .filter(|(p, _)| !excluded.contains(p) && !ranked.iter().any(|r| r.product == *p))
             .map(|(p, s)| Scored {
-                product: p.clone(),
+                product: p.to_owned(),
                 score: round(s),
                 reason: "popular",
             })
@@ -344,7 +349,7 @@ mod tests {
         for i in 0..10 {
             t.add_capped(&format!("p{i}"), f64::from(i), 3);
         }
-        let mut kept: Vec<&String> = t.iter().map(|(p, _)| p).collect();
+        let mut kept: Vec<&str> = t.iter().map(|(p, _)| p).collect();
         kept.sort();
         assert_eq!(kept, ["p7", "p8", "p9"]);
         let mut c = Profile::default();

@@ -4,24 +4,30 @@
 //! neighbours, a popularity shard), so they are kept as a plain list: read
 //! by appending entries as they come (no tree to build, no key comparisons),
 //! updated in place. They are never longer than their cap (50 or 64).
+//!
+//! A table decoded from packed KV bytes borrows its product names from
+//! those bytes ([`Table<'a>`]): reading one allocates a list, not a string
+//! per entry. Only names an update adds are owned.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// Products and their weights, each product once.
+/// Products and their weights, each product once; the names borrowed from
+/// the bytes the table was read from (`'a`) or owned.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Table(Vec<(String, f64)>);
+pub struct Table<'a>(Vec<(Cow<'a, str>, f64)>);
 
-impl Table {
+impl<'a> Table<'a> {
     /// Add `weight` to `product`, then keep only the `cap` heaviest entries
     /// (of equal weights, the one whose name sorts last goes first).
     pub fn add_capped(&mut self, product: &str, weight: f64, cap: usize) {
         match self.0.iter_mut().find(|(p, _)| p == product) {
             Some((_, w)) => *w += weight,
-            None => self.0.push((product.to_owned(), weight)),
+            None => self.0.push((Cow::Owned(product.to_owned()), weight)),
         }
         while self.0.len() > cap {
             let lightest = self
@@ -43,8 +49,8 @@ impl Table {
     }
 
     /// The entries, in no particular order.
-    pub fn iter(&self) -> impl Iterator<Item = (&String, f64)> {
-        self.0.iter().map(|(p, w)| (p, *w))
+    pub fn iter(&self) -> impl Iterator<Item = (&str, f64)> {
+        self.0.iter().map(|(p, w)| (p.as_ref(), *w))
     }
 
     /// How many products it holds.
@@ -57,14 +63,25 @@ impl Table {
         self.0.is_empty()
     }
 
+    /// The same table owning its names (to outlive the bytes it was read
+    /// from).
+    pub fn into_owned(self) -> Table<'static> {
+        Table(
+            self.0
+                .into_iter()
+                .map(|(p, w)| (Cow::Owned(p.into_owned()), w))
+                .collect(),
+        )
+    }
+
     /// Append the entries of `other`, whose products this table lacks (the
     /// popularity shards hold disjoint products).
-    pub fn append(&mut self, other: Table) {
+    pub fn append(&mut self, other: Table<'a>) {
         self.0.extend(other.0);
     }
 }
 
-impl<const N: usize> From<[(String, f64); N]> for Table {
+impl<const N: usize> From<[(String, f64); N]> for Table<'static> {
     fn from(entries: [(String, f64); N]) -> Self {
         let mut table = Self::default();
         for (product, weight) in entries {
@@ -74,7 +91,7 @@ impl<const N: usize> From<[(String, f64); N]> for Table {
     }
 }
 
-impl Serialize for Table {
+impl Serialize for Table<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.0.len()))?;
         for (product, weight) in &self.0 {
@@ -84,7 +101,7 @@ impl Serialize for Table {
     }
 }
 
-impl<'de> Deserialize<'de> for Table {
+impl<'de: 'a, 'a> Deserialize<'de> for Table<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_map(TableVisitor)
     }
@@ -93,18 +110,50 @@ impl<'de> Deserialize<'de> for Table {
 struct TableVisitor;
 
 impl<'de> Visitor<'de> for TableVisitor {
-    type Value = Table;
+    type Value = Table<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a map of product to weight")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Table, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Table<'de>, A::Error> {
         let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0).min(1024));
-        while let Some(entry) = map.next_entry::<String, f64>()? {
-            entries.push(entry);
+        while let Some((Name(product), weight)) = map.next_entry::<Name<'de>, f64>()? {
+            entries.push((product, weight));
         }
         Ok(Table(entries))
+    }
+}
+
+/// A product name, borrowed from the input when the format allows it (a
+/// packed string always does; a JSON string without escapes does).
+struct Name<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Name<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_str(NameVisitor)
+    }
+}
+
+struct NameVisitor;
+
+impl<'de> Visitor<'de> for NameVisitor {
+    type Value = Name<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a product name")
+    }
+
+    fn visit_borrowed_str<E>(self, name: &'de str) -> Result<Name<'de>, E> {
+        Ok(Name(Cow::Borrowed(name)))
+    }
+
+    fn visit_str<E>(self, name: &str) -> Result<Name<'de>, E> {
+        Ok(Name(Cow::Owned(name.to_owned())))
+    }
+
+    fn visit_string<E>(self, name: String) -> Result<Name<'de>, E> {
+        Ok(Name(Cow::Owned(name)))
     }
 }
 
@@ -141,5 +190,20 @@ mod tests {
         assert_eq!(streamplug_sdk::packed::decode::<Table>(&packed).unwrap(), t);
         let wrong = serde_json::from_str::<Table>("[1]").unwrap_err();
         assert!(wrong.to_string().contains("map of product"), "{wrong}");
+    }
+
+    #[test]
+    fn a_table_read_from_packed_bytes_borrows_its_names_and_owns_what_it_adds() {
+        let bytes = streamplug_sdk::packed::encode(&Table::from([("mat".into(), 1.5)])).unwrap();
+        let mut read: Table<'_> = streamplug_sdk::packed::decode(&bytes).unwrap();
+        assert!(matches!(read.0[0].0, Cow::Borrowed("mat")), "{read:?}");
+        read.add_capped("stove", 2.0, 10);
+        assert!(matches!(&read.0[1].0, Cow::Owned(name) if name == "stove"));
+        // JSON with an escape cannot be borrowed: it is read owned.
+        let json = br#"{"mat":1.5}"#;
+        let escaped: Table<'_> = streamplug_sdk::packed::decode(json).unwrap();
+        assert_eq!(escaped.get("mat"), Some(1.5));
+        let owned: Table<'static> = read.into_owned();
+        assert_eq!(owned.get("stove"), Some(2.0));
     }
 }

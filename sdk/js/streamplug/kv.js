@@ -14,6 +14,16 @@ export function get(key) {
 }
 
 /**
+ * The values under each of `keys` (Uint8Arrays, `null` where a key has
+ * none), in their order: one host call for the several keys a handler reads
+ * an event (at most 1024), instead of one each.
+ */
+export function getMany(keys) {
+  return hostCall(`kv get-many (${keys.length} keys)`, 'kv-error', () => wit.getMany([...keys]))
+    .map((value) => value ?? null);
+}
+
+/**
  * Store `value` (bytes or a string) under `key`. With `{ ttlMs }` (at least
  * 1) it reads as absent after that many milliseconds and leaves the quota.
  */

@@ -12,6 +12,9 @@ use crate::storage::entry_size;
 /// Longest key, bytes.
 pub const MAX_KEY: usize = 512;
 
+/// Most keys one `get-many` reads.
+pub const MAX_KEYS_A_CALL: usize = 1024;
+
 fn check_key(key: &str) -> Result<(), KvError> {
     if key.is_empty() || key.len() > MAX_KEY {
         return Err(KvError::InvalidKey(format!(
@@ -29,6 +32,46 @@ fn check_key(key: &str) -> Result<(), KvError> {
 impl StoreState {
     pub(super) async fn current_value(&mut self, key: &str) -> Result<Option<Vec<u8>>, KvError> {
         self.with_current(key, |v| v.map(<[u8]>::to_vec)).await
+    }
+
+    /// The current values of `keys`, in their order: staged or already read
+    /// ones from the batch, the rest asked of the store in one request (and
+    /// kept for the rest of the batch).
+    async fn current_values(&mut self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, KvError> {
+        let mut values = Vec::with_capacity(keys.len());
+        let mut missing: Vec<(usize, &str)> = Vec::new();
+        for (i, key) in keys.iter().enumerate() {
+            if let Some(staged) = self.effects.kv_lookup(key) {
+                values.push(staged.map(<[u8]>::to_vec));
+            } else if let Some(read) = self.effects.committed.value(key) {
+                values.push(read.map(<[u8]>::to_vec));
+            } else {
+                values.push(None);
+                missing.push((i, key));
+            }
+        }
+        if missing.is_empty() {
+            return Ok(values);
+        }
+        let plugin = self.plugin.clone();
+        let wanted: Vec<&str> = missing.iter().map(|(_, key)| *key).collect();
+        let read = plugin
+            .kv
+            .get_many(&plugin.name, &wanted)
+            .await
+            .map_err(|e| KvError::Unavailable(e.to_string()))?;
+        if read.len() != missing.len() {
+            return Err(KvError::Unavailable(format!(
+                "the store answered {} of {} keys",
+                read.len(),
+                missing.len()
+            )));
+        }
+        for ((i, key), value) in missing.into_iter().zip(read) {
+            self.effects.committed.remember(key, value.as_deref());
+            values[i] = value;
+        }
+        Ok(values)
     }
 
     /// What `key`'s current value counts against the quota (0 if absent).
@@ -103,6 +146,19 @@ impl Host for StoreState {
     async fn get(&mut self, key: String) -> Result<Option<Vec<u8>>, KvError> {
         check_key(&key)?;
         self.current_value(&key).await
+    }
+
+    async fn get_many(&mut self, keys: Vec<String>) -> Result<Vec<Option<Vec<u8>>>, KvError> {
+        if keys.len() > MAX_KEYS_A_CALL {
+            return Err(KvError::Other(format!(
+                "get-many reads at most {MAX_KEYS_A_CALL} keys a call, not {}",
+                keys.len()
+            )));
+        }
+        for key in &keys {
+            check_key(key)?;
+        }
+        self.current_values(&keys).await
     }
 
     async fn set(&mut self, key: String, value: Vec<u8>) -> Result<(), KvError> {

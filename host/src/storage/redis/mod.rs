@@ -28,7 +28,7 @@ mod ingest_ids;
 mod scripts;
 
 use super::{ConsumerCommit, KvStore, StorageError, millis_now};
-use scripts::{APPLY, CLAIM, EXPIRE, GET_LIVE, LIST_LIVE, RELEASE};
+use scripts::{APPLY, CLAIM, EXPIRE, GET_LIVE, GET_MANY_LIVE, LIST_LIVE, RELEASE};
 
 /// Connection settings of the Redis KV store.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -54,6 +54,7 @@ pub struct RedisKv {
     prefix: String,
     apply: redis::Script,
     get_live: redis::Script,
+    get_many_live: redis::Script,
     list_live: redis::Script,
     expire: redis::Script,
     claim: redis::Script,
@@ -80,6 +81,7 @@ impl RedisKv {
             prefix: format!("{{{}}}", settings.key_prefix),
             apply: redis::Script::new(APPLY),
             get_live: redis::Script::new(GET_LIVE),
+            get_many_live: redis::Script::new(GET_MANY_LIVE),
             list_live: redis::Script::new(LIST_LIVE),
             expire: redis::Script::new(EXPIRE),
             claim: redis::Script::new(CLAIM),
@@ -137,6 +139,25 @@ impl KvStore for RedisKv {
             .arg(key)
             .arg(expiry_member(namespace, key))
             .arg(millis_now());
+        self.answer(&invocation).await
+    }
+
+    async fn get_many(
+        &self,
+        namespace: &str,
+        keys: &[&str],
+    ) -> Result<Vec<Option<Vec<u8>>>, StorageError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut invocation = self.get_many_live.prepare_invoke();
+        invocation
+            .key(self.key("kv", namespace))
+            .key(self.key("expiry", ""))
+            .arg(millis_now());
+        for key in keys {
+            invocation.arg(*key).arg(expiry_member(namespace, key));
+        }
         self.answer(&invocation).await
     }
 

@@ -46,6 +46,22 @@ if at and tonumber(at) <= tonumber(ARGV[3]) then return false end
 return redis.call('HGET', KEYS[1], ARGV[1])
 ";
 
+/// Several values, each as `GET_LIVE` reads it. `KEYS`: the values' hash,
+/// the expiry index. `ARGV`: the time now (ms), then each key followed by
+/// its expiry member.
+pub(super) const GET_MANY_LIVE: &str = r"
+local out, now = {}, tonumber(ARGV[1])
+for i = 2, #ARGV, 2 do
+  local at = redis.call('ZSCORE', KEYS[2], ARGV[i + 1])
+  if at and tonumber(at) <= now then
+    out[#out + 1] = false
+  else
+    out[#out + 1] = redis.call('HGET', KEYS[1], ARGV[i])
+  end
+end
+return out
+";
+
 /// Keys in a lexicographic range, expired ones left out. `KEYS`: the key
 /// index, the expiry index. `ARGV`: the range's bounds, the most keys, the
 /// plugin, the time now (ms).
