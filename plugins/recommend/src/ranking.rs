@@ -140,9 +140,14 @@ pub fn popularity_shard(product: &str) -> String {
     popularity_key(hash % POPULARITY_SHARDS)
 }
 
-/// The KV key of `product`'s neighbour table.
+/// The KV key of `product`'s neighbour table (built without the formatting
+/// machinery: an event builds a few dozen of these).
 pub fn neighbours_key(product: &str) -> String {
-    format!("co:{product}")
+    const PREFIX: &str = "co:";
+    let mut key = String::with_capacity(PREFIX.len() + product.len());
+    key.push_str(PREFIX);
+    key.push_str(product);
+    key
 }
 
 /// The KV key of popularity shard `shard`.
@@ -402,5 +407,6 @@ mod tests {
         assert_eq!(shards.len(), POPULARITY_SHARDS as usize);
         assert!(shards.iter().all(|s| s.starts_with("pop:")));
         assert_eq!(popularity_shard("tent"), popularity_shard("tent"));
+        assert_eq!(neighbours_key("tent"), "co:tent");
     }
 }
