@@ -1,5 +1,7 @@
 //! What serving an event on a plugin costs: a warm instance against a fresh
-//! one, and loading a compiled component from the cache against compiling it.
+//! one, the recommender's and the customer view's events once their state
+//! has grown, and loading a compiled component from the cache against
+//! compiling it.
 //!
 //! Needs the plugins built: `make bench` (or `make plugins` first).
 //! Run: `cargo bench -p streamplug --bench plugin_runtime`.
@@ -22,8 +24,14 @@ use streamplug::storage::KvStore;
 use streamplug::storage::embedded::EmbeddedStore;
 
 fn plugin_path() -> PathBuf {
+    built("recommend.wasm")
+}
+
+/// The built plugin `file`.
+fn built(file: &str) -> PathBuf {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../target/wasm32-wasip2/plugin/recommend.wasm");
+        .join("../target/wasm32-wasip2/plugin")
+        .join(file);
     assert!(
         path.is_file(),
         "{} is missing: run `make plugins` first",
@@ -108,18 +116,53 @@ fn benches(c: &mut Criterion) {
     // Fill the state first, so the measurement sees it grown.
     for _ in 0..20_000 {
         j += 1;
-        handle_and_commit(&rt, &stateful, &memory, &view(j));
+        handle_and_commit(&rt, &stateful, &memory, "recommend", &view(j));
     }
     group.bench_function("handle_event_with_state_committed", |b| {
         b.iter(|| {
             j += 1;
-            handle_and_commit(&rt, &stateful, &memory, &view(j));
+            handle_and_commit(&rt, &stateful, &memory, "recommend", &view(j));
         });
     });
     group.bench_function("fresh_instance_and_init", |b| {
         b.to_async(&rt).iter(|| {
             let version = version.clone();
             async move { version.cold_start().await.unwrap() }
+        });
+    });
+    group.finish();
+
+    // The other plugin every product view reaches in the embedded default:
+    // the customer's live view (read, fold the event in, write back, push
+    // the whole view), over the same events once the views have grown.
+    let manifest = settings
+        .plugins
+        .iter()
+        .find(|p| p.name == "customer-view")
+        .unwrap()
+        .clone();
+    let memory = Arc::new(MemoryKv::default());
+    let views = rt
+        .block_on(PluginVersion::load(
+            &engine,
+            &manifest,
+            &built("customer_view.wasm"),
+            &HostServices {
+                kv: memory.clone(),
+                ..services.clone()
+            },
+        ))
+        .unwrap();
+    let mut k = 0u64;
+    for _ in 0..20_000 {
+        k += 1;
+        handle_and_commit(&rt, &views, &memory, "customer-view", &view(k));
+    }
+    let mut group = c.benchmark_group("customer_view");
+    group.bench_function("handle_event_with_state_committed", |b| {
+        b.iter(|| {
+            k += 1;
+            handle_and_commit(&rt, &views, &memory, "customer-view", &view(k));
         });
     });
     group.finish();
@@ -150,16 +193,17 @@ fn benches(c: &mut Criterion) {
     group.finish();
 }
 
-/// Handle `event` and commit its KV writes to `memory`.
+/// Handle `event` and commit its KV writes to `memory` under `namespace`.
 fn handle_and_commit(
     rt: &tokio::runtime::Runtime,
     version: &PluginVersion,
     memory: &MemoryKv,
+    namespace: &str,
     event: &StoredEvent,
 ) {
     let (outcome, effects) = rt.block_on(version.handle(event, Effects::default()));
     assert_eq!(outcome, Outcome::Ok);
-    memory.write("recommend", &effects.current.kv);
+    memory.write(namespace, &effects.current.kv);
 }
 
 fn engine_of(engine: &PluginEngine) -> wasmtime::Engine {
