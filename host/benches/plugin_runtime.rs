@@ -8,11 +8,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use streamplug::config::{RuntimeSettings, Settings};
+use streamplug::config::{PluginManifest, RuntimeSettings, Settings};
 use streamplug::event::{Event, StoredEvent};
 use streamplug::harness::memory_kv::MemoryKv;
 use streamplug::runtime::component_cache;
@@ -100,24 +100,7 @@ fn benches(c: &mut Criterion) {
     // popularity) grows to what 1,000 customers and 200 products make it,
     // and each event reads, parses and writes it back. The runs above
     // discard their staged writes, so their state stays empty.
-    let memory = Arc::new(MemoryKv::default());
-    let stateful = rt
-        .block_on(PluginVersion::load(
-            &engine,
-            &manifest,
-            &wasm,
-            &HostServices {
-                kv: memory.clone(),
-                ..services.clone()
-            },
-        ))
-        .unwrap();
-    let mut j = 0u64;
-    // Fill the state first, so the measurement sees it grown.
-    for _ in 0..20_000 {
-        j += 1;
-        handle_and_commit(&rt, &stateful, &memory, "recommend", &view(j));
-    }
+    let (stateful, memory, mut j) = grown(&rt, &engine, &manifest, &wasm, &services);
     group.bench_function("handle_event_with_state_committed", |b| {
         b.iter(|| {
             j += 1;
@@ -141,23 +124,8 @@ fn benches(c: &mut Criterion) {
         .find(|p| p.name == "customer-view")
         .unwrap()
         .clone();
-    let memory = Arc::new(MemoryKv::default());
-    let views = rt
-        .block_on(PluginVersion::load(
-            &engine,
-            &manifest,
-            &built("customer_view.wasm"),
-            &HostServices {
-                kv: memory.clone(),
-                ..services.clone()
-            },
-        ))
-        .unwrap();
-    let mut k = 0u64;
-    for _ in 0..20_000 {
-        k += 1;
-        handle_and_commit(&rt, &views, &memory, "customer-view", &view(k));
-    }
+    let wasm = built("customer_view.wasm");
+    let (views, memory, mut k) = grown(&rt, &engine, &manifest, &wasm, &services);
     let mut group = c.benchmark_group("customer_view");
     group.bench_function("handle_event_with_state_committed", |b| {
         b.iter(|| {
@@ -191,6 +159,32 @@ fn benches(c: &mut Criterion) {
         });
     });
     group.finish();
+}
+
+/// `manifest`'s plugin loaded from `wasm` on an in-memory KV, its state
+/// grown by the first 20,000 product views (each one's writes committed, so
+/// the measurement sees it grown); with its KV and the last event's number.
+fn grown(
+    rt: &tokio::runtime::Runtime,
+    engine: &PluginEngine,
+    manifest: &PluginManifest,
+    wasm: &Path,
+    services: &HostServices,
+) -> (Arc<PluginVersion>, Arc<MemoryKv>, u64) {
+    let memory = Arc::new(MemoryKv::default());
+    let services = HostServices {
+        kv: memory.clone(),
+        ..services.clone()
+    };
+    let version = rt
+        .block_on(PluginVersion::load(engine, manifest, wasm, &services))
+        .unwrap();
+    let mut i = 0u64;
+    for _ in 0..20_000 {
+        i += 1;
+        handle_and_commit(rt, &version, &memory, &manifest.name, &view(i));
+    }
+    (version, memory, i)
 }
 
 /// Handle `event` and commit its KV writes to `memory` under `namespace`.
