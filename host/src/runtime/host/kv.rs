@@ -150,7 +150,7 @@ impl Host for StoreState {
 
     async fn get_many(&mut self, keys: Vec<String>) -> Result<Vec<Option<Vec<u8>>>, KvError> {
         if keys.len() > MAX_KEYS_A_CALL {
-            return Err(KvError::Other(format!(
+            return Err(KvError::InvalidKey(format!(
                 "get-many reads at most {MAX_KEYS_A_CALL} keys a call, not {}",
                 keys.len()
             )));
