@@ -200,9 +200,10 @@ mod tests {
         read.add_capped("stove", 2.0, 10);
         assert!(matches!(&read.0[1].0, Cow::Owned(name) if name == "stove"));
         // JSON with an escape cannot be borrowed: it is read owned.
-        let json = br#"{"mat":1.5}"#;
+        let json = br#"{"m\u0061t":1.5}"#;
         let escaped: Table<'_> = streamplug_sdk::packed::decode(json).unwrap();
         assert_eq!(escaped.get("mat"), Some(1.5));
+        assert!(matches!(escaped.0[0].0, Cow::Owned(_)), "{escaped:?}");
         let owned: Table<'static> = read.into_owned();
         assert_eq!(owned.get("stove"), Some(2.0));
     }

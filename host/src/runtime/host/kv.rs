@@ -41,13 +41,12 @@ impl StoreState {
         let mut values = Vec::with_capacity(keys.len());
         let mut missing: Vec<(usize, &str)> = Vec::new();
         for (i, key) in keys.iter().enumerate() {
-            if let Some(staged) = self.effects.kv_lookup(key) {
-                values.push(staged.map(<[u8]>::to_vec));
-            } else if let Some(read) = self.effects.committed.value(key) {
-                values.push(read.map(<[u8]>::to_vec));
-            } else {
-                values.push(None);
-                missing.push((i, key));
+            match self.known(key) {
+                Some(value) => values.push(value.map(<[u8]>::to_vec)),
+                None => {
+                    values.push(None);
+                    missing.push((i, key));
+                }
             }
         }
         if missing.is_empty() {
@@ -80,6 +79,14 @@ impl StoreState {
             .await
     }
 
+    /// What the batch already knows of `key`: its staged write, else the
+    /// committed value it read; `None` when the store must be asked.
+    fn known(&self, key: &str) -> Option<Option<&[u8]>> {
+        self.effects
+            .kv_lookup(key)
+            .or_else(|| self.effects.committed.value(key))
+    }
+
     /// `look` at `key`'s current value: the batch's staged write, else the
     /// committed value this batch already read, else the store's (kept for
     /// the rest of the batch).
@@ -88,11 +95,8 @@ impl StoreState {
         key: &str,
         look: impl FnOnce(Option<&[u8]>) -> R,
     ) -> Result<R, KvError> {
-        if let Some(staged) = self.effects.kv_lookup(key) {
-            return Ok(look(staged));
-        }
-        if let Some(read) = self.effects.committed.value(key) {
-            return Ok(look(read));
+        if let Some(value) = self.known(key) {
+            return Ok(look(value));
         }
         let plugin = self.plugin.clone();
         let value = plugin
