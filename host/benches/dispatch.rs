@@ -29,7 +29,7 @@ use streamplug::runtime::event_ref::HandleExport;
 use streamplug::runtime::plugin::{Outcome, PluginVersion, to_wit};
 use streamplug::runtime::state::{HostServices, PluginContext, StoreState};
 use streamplug::storage::embedded::EmbeddedStore;
-use streamplug::storage::{EventLog, TopicSpec};
+use streamplug::storage::{ConsumerCommit, EventLog, KvValue, NextOffset, TopicSpec};
 use wasmtime::Store;
 use wasmtime::component::Component;
 
@@ -294,10 +294,52 @@ fn embedded_log_open(c: &mut Criterion) {
     group.finish();
 }
 
+/// What the log's writer encodes for every group (the write-ahead log's
+/// frame, the segment's record) and readers decode: an event with a
+/// recommendation-sized payload, and a plugin's commit of the six tables a
+/// product view rewrites (each ~700 bytes) with its publish.
+fn log_encoding(c: &mut Criterion) {
+    let mut event = stored().event;
+    event.data = vec![b'x'; 640];
+    let commit = ConsumerCommit {
+        group: "recommend".into(),
+        offsets: vec![NextOffset {
+            topic: "customer-interactions".into(),
+            partition: 0,
+            next: 43,
+        }],
+        publish: vec![event.clone()],
+        kv_namespace: "recommend".into(),
+        kv_writes: (0..6)
+            .map(|i| (format!("co:p{i}"), Some(KvValue::lasting(vec![7; 700]))))
+            .collect(),
+    };
+    let mut group = c.benchmark_group("log_encoding");
+    let mut out = Vec::with_capacity(8 << 10);
+    group.bench_function("event record encode (640-byte data)", |b| {
+        b.iter(|| {
+            out.clear();
+            postcard::to_io(black_box(&event), &mut out).unwrap();
+        });
+    });
+    let record = postcard::to_stdvec(&event).unwrap();
+    group.bench_function("event record decode (640-byte data)", |b| {
+        b.iter(|| postcard::from_bytes::<Event>(black_box(&record)).unwrap());
+    });
+    group.bench_function("commit frame encode (six 700-byte KV values)", |b| {
+        b.iter(|| {
+            out.clear();
+            postcard::to_io(black_box(&commit), &mut out).unwrap();
+        });
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
     event_json,
     dispatch,
+    log_encoding,
     embedded_log,
     embedded_log_open
 );

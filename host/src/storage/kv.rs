@@ -13,7 +13,8 @@ pub fn entry_size(key: &str, value: &[u8]) -> u64 {
 /// A value to store, and when it expires.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct KvValue {
-    /// The bytes.
+    /// The bytes (serialised as bytes: see [`crate::event::Event::data`]).
+    #[serde(with = "serde_bytes")]
     pub bytes: Vec<u8>,
     /// When it stops being readable (ms since the epoch); `None`: never.
     pub expires_at_ms: Option<u64>,

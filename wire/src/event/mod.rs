@@ -40,7 +40,10 @@ pub struct Event {
     pub key: Option<String>,
     /// Media type of `data`.
     pub content_type: Option<String>,
-    /// Payload.
+    /// Payload. Serialised as bytes, not as a sequence of numbers: the
+    /// same bytes in postcard (the log's records and frames), written and
+    /// read in one copy instead of one call a byte.
+    #[serde(with = "serde_bytes")]
     pub data: Vec<u8>,
     /// Extension attributes (`traceparent`, ...) and metadata, names lowercase.
     pub headers: Vec<(String, String)>,

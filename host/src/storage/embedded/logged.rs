@@ -112,3 +112,71 @@ fn replayed(logged: Logged<'static>) -> WriteOp {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde::{Deserialize, Serialize};
+
+    use crate::event::Event;
+    use crate::storage::KvValue;
+
+    /// [`Event`] as it was derived before its data was serialised as bytes
+    /// (a sequence of `u8`): what logs and segments written then hold.
+    #[derive(Serialize, Deserialize, PartialEq, Debug)]
+    struct EventBefore {
+        id: String,
+        source: String,
+        ty: String,
+        subject: Option<String>,
+        time: Option<String>,
+        topic: String,
+        key: Option<String>,
+        content_type: Option<String>,
+        data: Vec<u8>,
+        headers: Vec<(String, String)>,
+    }
+
+    /// [`KvValue`] as it was derived before.
+    #[derive(Serialize, Deserialize, PartialEq, Debug)]
+    struct KvValueBefore {
+        bytes: Vec<u8>,
+        expires_at_ms: Option<u64>,
+    }
+
+    #[test]
+    fn data_and_values_serialised_as_bytes_keep_the_bytes_of_a_sequence() {
+        let mut event = crate::storage::embedded::tests::event("t", "k", "x");
+        // Past 127 bytes, so the length takes two bytes.
+        event.data = "é".repeat(200).into_bytes();
+        let before = EventBefore {
+            id: event.id.clone(),
+            source: event.source.clone(),
+            ty: event.ty.clone(),
+            subject: event.subject.clone(),
+            time: event.time.clone(),
+            topic: event.topic.clone(),
+            key: event.key.clone(),
+            content_type: event.content_type.clone(),
+            data: event.data.clone(),
+            headers: event.headers.clone(),
+        };
+        let bytes = postcard::to_stdvec(&event).unwrap();
+        assert_eq!(bytes, postcard::to_stdvec(&before).unwrap());
+        assert_eq!(postcard::from_bytes::<Event>(&bytes).unwrap(), event);
+        assert_eq!(postcard::from_bytes::<EventBefore>(&bytes).unwrap(), before);
+
+        let value = KvValue::expiring(vec![0, 255, 7], 99);
+        let value_before = KvValueBefore {
+            bytes: vec![0, 255, 7],
+            expires_at_ms: Some(99),
+        };
+        let bytes = postcard::to_stdvec(&value).unwrap();
+        assert_eq!(bytes, postcard::to_stdvec(&value_before).unwrap());
+        assert_eq!(postcard::from_bytes::<KvValue>(&bytes).unwrap(), value);
+
+        // JSON is unchanged too: the data stays an array of numbers.
+        let json = serde_json::to_value(&event).unwrap();
+        assert_eq!(json["data"], serde_json::to_value(&before.data).unwrap());
+        assert_eq!(serde_json::from_value::<Event>(json).unwrap(), event);
+    }
+}
