@@ -29,7 +29,7 @@ use streamplug::runtime::event_ref::HandleExport;
 use streamplug::runtime::plugin::{Outcome, PluginVersion, to_wit};
 use streamplug::runtime::state::{HostServices, PluginContext, StoreState};
 use streamplug::storage::embedded::EmbeddedStore;
-use streamplug::storage::{ConsumerCommit, EventLog, KvValue, NextOffset, TopicSpec};
+use streamplug::storage::{ConsumerCommit, EventLog, KvStore, KvValue, NextOffset, TopicSpec};
 use wasmtime::Store;
 use wasmtime::component::Component;
 
@@ -238,6 +238,34 @@ fn embedded_log(c: &mut Criterion) {
         b.to_async(&rt).iter(|| async {
             let read = log.read("customer-interactions", 0, 0, 100).await.unwrap();
             assert_eq!(read.len(), 100);
+        });
+    });
+    // A product view's KV reads: a dozen 700-byte tables out of 200, one
+    // read transaction each (what `get_many` did before the embedded store
+    // answered it in one) against one for all.
+    let tables: Vec<String> = (0..200).map(|i| format!("co:p{i}")).collect();
+    let commit = ConsumerCommit {
+        kv_namespace: "recommend".into(),
+        kv_writes: tables
+            .iter()
+            .map(|k| (k.clone(), Some(KvValue::lasting(vec![7; 700]))))
+            .collect(),
+        ..ConsumerCommit::default()
+    };
+    rt.block_on(log.apply(&commit)).unwrap();
+    let keys: Vec<&str> = tables.iter().step_by(16).map(String::as_str).collect();
+    group.throughput(Throughput::Elements(keys.len() as u64));
+    group.bench_function("kv get, 13 keys one at a time", |b| {
+        b.to_async(&rt).iter(|| async {
+            for key in &keys {
+                assert!(log.get("recommend", key).await.unwrap().is_some());
+            }
+        });
+    });
+    group.bench_function("kv get_many, 13 keys in one read", |b| {
+        b.to_async(&rt).iter(|| async {
+            let values = log.get_many("recommend", &keys).await.unwrap();
+            assert!(values.iter().all(Option::is_some));
         });
     });
     group.finish();

@@ -113,19 +113,51 @@ impl Writer {
     }
 }
 
+impl EmbeddedStore {
+    /// The committed values of `keys` in `namespace`, in their order, read
+    /// in one transaction; an expired value reads as absent.
+    fn read_kv(
+        &self,
+        namespace: &str,
+        keys: &[&str],
+    ) -> Result<Vec<Option<Vec<u8>>>, StorageError> {
+        let txn = self.db.get()?.begin_read().map_err(unavailable)?;
+        let table = txn.open_table(KV).map_err(unavailable)?;
+        let mut expiry = None;
+        let now = millis_now();
+        let mut values = Vec::with_capacity(keys.len());
+        for key in keys {
+            let Some(value) = table.get((namespace, *key)).map_err(unavailable)? else {
+                values.push(None);
+                continue;
+            };
+            let expiry = match &mut expiry {
+                Some(expiry) => expiry,
+                None => expiry.insert(txn.open_table(KV_EXPIRY).map_err(unavailable)?),
+            };
+            let live = !expired(expiry, namespace, key, now)?;
+            values.push(live.then(|| value.value().to_vec()));
+        }
+        Ok(values)
+    }
+}
+
 #[async_trait]
 impl KvStore for EmbeddedStore {
     async fn get(&self, namespace: &str, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
-        let txn = self.db.get()?.begin_read().map_err(unavailable)?;
-        let table = txn.open_table(KV).map_err(unavailable)?;
-        let Some(value) = table.get((namespace, key)).map_err(unavailable)? else {
-            return Ok(None);
-        };
-        let expiry = txn.open_table(KV_EXPIRY).map_err(unavailable)?;
-        if expired(&expiry, namespace, key, millis_now())? {
-            return Ok(None);
-        }
-        Ok(Some(value.value().to_vec()))
+        let mut values = self.read_kv(namespace, &[key])?;
+        Ok(values.pop().flatten())
+    }
+
+    /// One read transaction for all `keys` (a product view asks for a dozen
+    /// tables at once): the tables are opened once, and the values come
+    /// from one snapshot.
+    async fn get_many(
+        &self,
+        namespace: &str,
+        keys: &[&str],
+    ) -> Result<Vec<Option<Vec<u8>>>, StorageError> {
+        self.read_kv(namespace, keys)
     }
 
     async fn list_keys(

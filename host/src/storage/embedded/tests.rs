@@ -361,6 +361,31 @@ async fn expired_kv_values_read_as_absent_and_a_lasting_set_clears_the_expiry() 
         .await
         .unwrap();
     assert_eq!(store.get("p", "gone").await.unwrap(), None);
+    // Several keys in one read: each as `get` reads it, in the order asked,
+    // from its own namespace only.
+    let later = Some(KvValue::expiring(b"4".to_vec(), now + 3_600_000));
+    let other = vec![
+        ("later".into(), later),
+        ("kept".into(), Some(KvValue::lasting(b"q".to_vec()))),
+    ];
+    store
+        .apply(&ConsumerCommit {
+            kv_namespace: "q".into(),
+            kv_writes: other,
+            ..ConsumerCommit::default()
+        })
+        .await
+        .unwrap();
+    let keys = ["gone", "kept", "absent", "kept", "later"];
+    let three = Some(b"3".to_vec());
+    assert_eq!(
+        store.get_many("p", &keys).await.unwrap(),
+        [None, three.clone(), None, three, None]
+    );
+    assert_eq!(
+        store.get_many("q", &["later", "kept"]).await.unwrap(),
+        [Some(b"4".to_vec()), Some(b"q".to_vec())]
+    );
     assert_eq!(store.list_keys("p", "", 10).await.unwrap(), ["kept"]);
     assert_eq!(store.usage("p").await.unwrap(), 5 + 5);
     assert_eq!(store.expire(now, 10).await.unwrap(), 1);
