@@ -155,6 +155,34 @@ async fn a_recommendation_reaches_both_sessions_of_the_customer_and_no_other(
     gw.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_pushes_arrives_whole_and_in_log_order() {
+    // Pushes queued for a session together are written to its socket
+    // together: none may be lost, repeated or reordered by that.
+    let gw = TestGateway::on(Backend::Embedded, RECOMMEND_MANIFEST)
+        .await
+        .unwrap();
+    let (mut ws, _) = gw.session("alice", None).await.unwrap();
+    const VIEWS: usize = 40;
+    let batch: Vec<Value> = (0..VIEWS)
+        .map(|i| view("alice", &format!("p{i}")))
+        .collect();
+    gw.post_batch(&batch).await.unwrap();
+    // The first view pairs with nothing yet, so each later one recommends.
+    let received = pushes(&mut ws, VIEWS - 1).await;
+    let log = gw
+        .wait_for_events("customer-pushes", VIEWS - 1)
+        .await
+        .unwrap();
+    let logged: Vec<u64> = log
+        .iter()
+        .filter(|e| e["event"]["subject"] == "alice")
+        .map(|e| e["offset"].as_u64().unwrap())
+        .collect();
+    assert_eq!(push_ids(&received), logged, "{received:#?}");
+    gw.stop().await;
+}
+
 #[rstest]
 #[case::embedded(Backend::Embedded)]
 #[case::kafka(Backend::Kafka)]

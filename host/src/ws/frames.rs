@@ -6,6 +6,7 @@ use axum::extract::ws::Utf8Bytes;
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::event::StoredEvent;
 use crate::runtime::host::push::CHANNEL_HEADER;
@@ -90,8 +91,10 @@ pub(crate) struct PushBody<'a> {
     /// The event whose handling caused this push.
     #[serde(skip_serializing_if = "Option::is_none")]
     cause: Option<&'a str>,
-    /// What the plugin pushed.
-    data: Value,
+    /// What the plugin pushed (`null` if that was not JSON).
+    // Its JSON as pushed: checked, not parsed into a tree and written again.
+    #[schemars(with = "Value")]
+    data: Option<&'a RawValue>,
 }
 
 impl PushFrame {
@@ -111,7 +114,7 @@ impl PushFrame {
             ty: &e.ty,
             time: e.time.as_deref(),
             cause: e.header("causationid"),
-            data: serde_json::from_slice(&e.data).unwrap_or(Value::Null),
+            data: serde_json::from_slice(&e.data).ok(),
         };
         Self {
             partition: stored.partition,
@@ -155,5 +158,50 @@ mod close_tests {
         assert!(frame.reason.len() <= MAX_CLOSE_REASON_BYTES);
         assert_eq!(frame.reason.len(), 122);
         assert_eq!(close_frame(1000, "bye").reason.as_str(), "bye");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{Event, StoredEvent};
+
+    fn push(data: &[u8]) -> Value {
+        let stored = StoredEvent {
+            partition: 2,
+            offset: 7,
+            seq: 0,
+            event: Event {
+                id: "p-1".into(),
+                source: "plugin/recommend".into(),
+                ty: "recommendation".into(),
+                subject: Some("c-1".into()),
+                time: None,
+                topic: "customer-pushes".into(),
+                key: Some("c-1".into()),
+                content_type: Some("application/json".into()),
+                data: data.to_vec(),
+                headers: vec![(CHANNEL_HEADER.into(), "recs".into())],
+            },
+        };
+        let frame = PushFrame::from_stored(&stored);
+        assert_eq!((frame.partition, frame.offset), (2, 7));
+        serde_json::from_str(frame.text.as_str()).unwrap()
+    }
+
+    #[test]
+    fn a_push_carries_its_json_data_as_pushed_and_null_for_what_is_not_json() {
+        let frame = push(br#" {"products": [{"id": "p\u0031", "score": 1.5e0}]} "#);
+        assert_eq!(frame["kind"], "push");
+        assert_eq!(frame["seq"], 7);
+        assert_eq!(frame["channel"], "recs");
+        assert_eq!(frame["type"], "recommendation");
+        assert_eq!(
+            frame["data"],
+            serde_json::json!({"products": [{"id": "p1", "score": 1.5}]})
+        );
+        assert_eq!(push(b"not json")["data"], Value::Null);
+        assert_eq!(push(b"")["data"], Value::Null);
+        assert_eq!(push(b"{\"a\":1} trailing")["data"], Value::Null);
     }
 }

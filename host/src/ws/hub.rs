@@ -53,6 +53,11 @@ impl SessionHandle {
         }
     }
 
+    /// The next push queued for this session, if one is there now.
+    pub fn try_next_push(&self) -> Option<PushFrame> {
+        self.lock_queue().pop_front()
+    }
+
     /// Queue `frame`; false when `capacity` frames are already waiting.
     fn offer(&self, frame: PushFrame, capacity: usize) -> bool {
         let mut queue = self.lock_queue();

@@ -13,6 +13,7 @@ use super::frames::{ErrorFrame, PushFrame, ResumeToken, Welcome, close_frame, te
 use super::hub::Registration;
 
 mod answers;
+mod pushes;
 mod replay;
 use crate::web::ingest::{IngestReceipt, PendingReceipt, queue_value};
 use crate::web::problem::Problem;
@@ -247,15 +248,6 @@ impl Session {
                 return leave;
             }
         }
-    }
-
-    async fn push(&mut self, frame: PushFrame) -> Result<(), Leave> {
-        // Already delivered by the replay.
-        if frame.partition == self.partition && frame.offset < self.next {
-            return Ok(());
-        }
-        self.next = frame.offset + 1;
-        self.send(frame.text).await
     }
 
     async fn inbound(
