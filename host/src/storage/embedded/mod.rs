@@ -8,7 +8,7 @@
 //! to their segments, the rest to one write transaction. The group's frame
 //! is appended to the write-ahead log ([`wal`]) with one `fdatasync`, and
 //! only then is the transaction committed (without a sync of its own:
-//! checkpoints every 100 ms sync the segments and make redb durable) and
+//! checkpoints every second or 4 MiB sync the segments and make redb durable) and
 //! are the requests answered. Concurrent requests therefore share one
 //! fsync (group commit); a request is acknowledged only once its group is on
 //! disk, and a failed group acknowledges none of its requests. Readers see a
