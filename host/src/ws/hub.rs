@@ -45,7 +45,7 @@ impl SessionHandle {
     /// a push leaves the queue only in the poll that returns it.
     pub async fn next_push(&self) -> PushFrame {
         loop {
-            if let Some(frame) = self.lock_queue().pop_front() {
+            if let Some(frame) = self.try_next_push() {
                 return frame;
             }
             // A push queued since the check left a permit: no lost wake-up.
