@@ -21,6 +21,7 @@ pub(crate) mod record;
 mod recover;
 mod rewrite;
 mod segment;
+mod sync_at_once;
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -31,6 +32,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 pub(crate) use partition::PartitionLog;
 pub(crate) use publish::Publication;
 use segment::{INDEX_EVERY, Segment};
+use sync_at_once::sync_all_at_once;
 
 use super::unavailable;
 use crate::event::Event;
@@ -207,17 +209,19 @@ impl Records {
         }
     }
 
-    /// Make every record written so far durable (a checkpoint).
+    /// Make every record written so far durable (a checkpoint): every file
+    /// written since the last one synced at once ([`sync_all_at_once`]).
     pub(crate) fn sync(&mut self) -> Result<(), StorageError> {
-        for file in &self.rolled {
-            file.sync_data().map_err(unavailable)?;
-        }
-        self.rolled.clear();
-        for part in self.parts.values_mut().filter(|p| p.unsynced) {
+        let mut files: Vec<(&File, &Path)> =
+            self.rolled.iter().map(|f| (&**f, &*self.dir)).collect();
+        for part in self.parts.values().filter(|p| p.unsynced) {
             if let Some(file) = &part.file {
-                file.sync_data()
-                    .map_err(|e| unavailable(format!("{}: {e}", part.dir.display())))?;
+                files.push((file, &part.dir));
             }
+        }
+        sync_all_at_once(&files)?;
+        self.rolled.clear();
+        for part in self.parts.values_mut() {
             part.unsynced = false;
         }
         Ok(())

@@ -6,7 +6,7 @@
 //! and hands the group to the sync thread, which `fdatasync`s the segment
 //! (once for every group waiting) before anyone is answered. Every group
 //! also records the LSN of its frame in redb, so the database always says
-//! which frames it holds. A checkpoint (a durable redb commit, every 100 ms or 4 MiB of log)
+//! which frames it holds. A checkpoint (a durable redb commit, every second or 4 MiB of log)
 //! makes everything before it durable in redb, and the log's segments are
 //! deleted. After a crash, redb is back at its last durable commit and the
 //! frames after the LSN it holds are applied again, in order; the torn tail
