@@ -121,7 +121,7 @@ bench: plugins test-plugins peer-plugins py-plugins js-plugins
 	@scripts/setup-test.sh
 	@scripts/setup-wasmtime-cli.sh
 	@scripts/build-bench-plugins.sh
-	$(CARGO) bench -p streamplug --bench dispatch --bench plugin_runtime --bench hot_swap --bench polyglot --bench auth
+	$(CARGO) bench -p streamplug --bench dispatch --bench plugin_runtime --bench hot_swap --bench polyglot --bench auth --bench handoff
 	$(CARGO) bench -p streamplug-wire --bench validation
 	$(CARGO) bench -p streamplug-bench --bench extism_call
 	$(CARGO) build --release -p streamplug -p streamplug-bench
@@ -133,7 +133,7 @@ bench: plugins test-plugins peer-plugins py-plugins js-plugins
 # only where the wasmtime CLI is installed (`make bench` builds it: ~10
 # minutes on two cores, too long for every test run).
 bench-check: test-plugins peer-plugins
-	$(CARGO) test -p streamplug --bench dispatch --bench plugin_runtime --bench hot_swap --bench auth
+	$(CARGO) test -p streamplug --bench dispatch --bench plugin_runtime --bench hot_swap --bench auth --bench handoff
 	$(CARGO) test -p streamplug-bench --bench extism_call
 	$(CARGO) test -p streamplug-wire --bench validation
 	$(CARGO) build -p streamplug -p streamplug-bench
