@@ -73,6 +73,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         (status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain; version=0.0.4"),
         (status = 401, response = inline(crate::web::problem::Unauthorized)),
         (status = 403, description = "No `metrics` scope", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The metrics could not be rendered this time (see `Retry-After`)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -80,11 +81,18 @@ pub async fn metrics(State(state): State<AppState>, caller: Caller) -> Response 
     if let Err(p) = caller.require(&Scope::Metrics, "scraping metrics") {
         return p.into_response();
     }
-    let body = state
-        .metrics
-        .as_ref()
-        .map(|h| h.render())
-        .unwrap_or_default();
+    // Rendering folds every sample recorded since the last upkeep: CPU
+    // work kept off the runtime's workers (see `gateway::housekeeping`).
+    let body = match state.metrics.clone() {
+        Some(handle) => match tokio::task::spawn_blocking(move || handle.render()).await {
+            Ok(body) => body,
+            Err(e) => {
+                tracing::warn!(error = %e, "rendering the metrics failed");
+                return Problem::unavailable("the metrics could not be rendered").into_response();
+            }
+        },
+        None => String::new(),
+    };
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }
 
