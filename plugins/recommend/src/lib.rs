@@ -15,6 +15,7 @@
 //! recommendation would be now (`GET /v1/plugins/recommend/queries/
 //! recommendations/<customer>`): the same ranking, read from KV only.
 
+pub mod legacy_table;
 pub mod ranking;
 pub mod stored;
 pub mod table;
@@ -263,8 +264,11 @@ fn update_tables<'s, 'a>(
         };
         table.add_capped(entry, weight, cap);
     }
+    let mut bytes = Vec::new();
     for (name, table) in &tables {
-        kv::set_packed(&kv_key(name), table)?;
+        bytes.clear();
+        table.encode_into(&mut bytes)?;
+        kv::set(&kv_key(name), &bytes)?;
     }
     Ok(tables)
 }

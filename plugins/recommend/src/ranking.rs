@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
-use crate::table::Table;
+use crate::table::{Table, product_id};
 
 /// Weight of a product view.
 pub const VIEW_WEIGHT: f64 = 1.0;
@@ -175,24 +175,31 @@ pub fn rank(
 }
 
 /// What must not be recommended to a profile: what it bought, and what is
-/// on screen right now. Built once per ranking (a customer's purchases are
-/// up to [`MAX_BOUGHT`], and every candidate is checked).
-struct Excluded<'a> {
-    bought: FxHashSet<&'a str>,
-    on_screen: Option<&'a str>,
+/// on screen right now, by product id. Built once per ranking (a
+/// customer's purchases are up to [`MAX_BOUGHT`], and every candidate is
+/// checked).
+struct Excluded {
+    bought: FxHashSet<u64>,
+    on_screen: Option<u64>,
 }
 
-impl<'a> Excluded<'a> {
-    fn of(profile: &'a Profile) -> Self {
+impl Excluded {
+    fn of(profile: &Profile) -> Self {
         Self {
-            bought: profile.bought.iter().map(String::as_str).collect(),
-            on_screen: profile.recent.last().map(String::as_str),
+            bought: profile.bought.iter().map(|p| product_id(p)).collect(),
+            on_screen: profile.recent.last().map(|p| product_id(p)),
         }
     }
 
-    fn contains(&self, product: &str) -> bool {
-        self.on_screen == Some(product) || self.bought.contains(product)
+    fn contains(&self, id: u64) -> bool {
+        self.on_screen == Some(id) || self.bought.contains(&id)
     }
+}
+
+/// A product being ranked: its score so far and its stored name.
+struct Candidate<'t> {
+    score: f64,
+    name: &'t [u8],
 }
 
 /// Up to `n` products related to the recent activity of `profile`, best
@@ -202,27 +209,35 @@ pub fn related(
     neighbours: &BTreeMap<String, Neighbours<'_>>,
     n: usize,
 ) -> Vec<Scored> {
-    // Candidates are scored in a fast (Fx) hash map: a few hundred of them
-    // every event, keyed by short product ids.
-    let mut scores: FxHashMap<&str, f64> = FxHashMap::default();
+    // Candidates are scored by product id in a fast (Fx) hash map: a few
+    // hundred of them every event; names are compared only to order equal
+    // scores.
+    let mut scores: FxHashMap<u64, Candidate<'_>> = FxHashMap::default();
     for (age, item) in window(profile).enumerate() {
         let decay = RECENCY_DECAY.powi(i32::try_from(age).unwrap_or(i32::MAX));
         let Some(table) = neighbours.get(item) else {
             continue;
         };
         scores.reserve(table.len());
-        for (candidate, weight) in table.iter() {
-            *scores.entry(candidate).or_default() += weight * decay;
+        for entry in table.iter() {
+            let candidate = scores.entry(entry.id).or_insert(Candidate {
+                score: 0.0,
+                name: &entry.name,
+            });
+            candidate.score += entry.weight * decay;
         }
     }
     let excluded = Excluded::of(profile);
-    let mut ranked: Vec<(&str, f64)> = scores
+    let mut ranked: Vec<Candidate<'_>> = scores
         .into_iter()
-        .filter(|(product, _)| !excluded.contains(product))
-        .map(|(product, score)| (product, round(score)))
+        .filter(|(id, _)| !excluded.contains(*id))
+        .map(|(_, c)| Candidate {
+            score: round(c.score),
+            name: c.name,
+        })
         .collect();
     // Only the best `n` are sorted and named.
-    let best = |a: &(&str, f64), b: &(&str, f64)| by_score(a.1, a.0, b.1, b.0);
+    let best = |a: &Candidate<'_>, b: &Candidate<'_>| by_score(a.score, a.name, b.score, b.name);
     if ranked.len() > n && n > 0 {
         ranked.select_nth_unstable_by(n - 1, best);
     }
@@ -230,9 +245,9 @@ pub fn related(
     ranked.sort_by(best);
     ranked
         .into_iter()
-        .map(|(product, score)| Scored {
-            product: product.to_owned(),
-            score,
+        .map(|c| Scored {
+            product: String::from_utf8_lossy(c.name).into_owned(),
+            score: c.score,
             reason: "related",
         })
         .collect()
@@ -247,12 +262,13 @@ pub fn fill_with_popular(
 ) {
     if ranked.len() < n {
         let excluded = Excluded::of(profile);
+        let taken: FxHashSet<u64> = ranked.iter().map(|r| product_id(&r.product)).collect();
         let mut popular: Vec<Scored> = popularity
             .iter()
-            .filter(|(p, _)| !excluded.contains(p) && !ranked.iter().any(|r| r.product == *p))
-            .map(|(p, s)| Scored {
-                product: p.to_owned(),
-                score: round(s),
+            .filter(|e| !excluded.contains(e.id) && !taken.contains(&e.id))
+            .map(|e| Scored {
+                product: e.product().into_owned(),
+                score: round(e.weight),
                 reason: "popular",
             })
             .collect();
@@ -263,11 +279,12 @@ pub fn fill_with_popular(
 }
 
 fn sort(list: &mut [Scored]) {
-    list.sort_by(|a, b| by_score(a.score, &a.product, b.score, &b.product));
+    list.sort_by(|a, b| by_score(a.score, a.product.as_bytes(), b.score, b.product.as_bytes()));
 }
 
-/// The order of recommendations: higher score first, then by product id.
-fn by_score(a_score: f64, a: &str, b_score: f64, b: &str) -> Ordering {
+/// The order of recommendations: higher score first, then by name (bytes
+/// sort as their UTF-8 text does).
+fn by_score(a_score: f64, a: &[u8], b_score: f64, b: &[u8]) -> Ordering {
     b_score.total_cmp(&a_score).then_with(|| a.cmp(b))
 }
 

@@ -77,7 +77,7 @@ fn tables_and_histories_stay_bounded() {
     for i in 0..10 {
         t.add_capped(&format!("p{i}"), f64::from(i), 3);
     }
-    let mut kept: Vec<&str> = t.iter().map(|(p, _)| p).collect();
+    let mut kept: Vec<_> = t.iter().map(|e| e.product()).collect();
     kept.sort();
     assert_eq!(kept, ["p7", "p8", "p9"]);
     let mut c = Profile::default();

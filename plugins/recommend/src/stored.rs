@@ -2,8 +2,8 @@
 //! (`kv::get_many`). The [`Table`]s decoded from it borrow their product
 //! names from its bytes, so reading a table allocates no string per entry.
 
-use rustc_hash::FxHashMap;
-use streamplug_sdk::{HandleError, kv, packed};
+use rustc_hash::{FxHashMap, FxHashSet};
+use streamplug_sdk::{HandleError, kv};
 
 use crate::table::Table;
 
@@ -17,8 +17,10 @@ impl Stored {
     /// Read `keys` (each once, whatever the repeats) in one host call.
     pub fn read(keys: impl IntoIterator<Item = String>) -> Result<Self, HandleError> {
         let mut keys: Vec<String> = keys.into_iter().collect();
-        keys.sort_unstable();
-        keys.dedup();
+        let mut seen = FxHashSet::default();
+        let first: Vec<bool> = keys.iter().map(|key| seen.insert(key.as_str())).collect();
+        let mut first = first.into_iter();
+        keys.retain(|_| first.next().unwrap_or(false));
         if keys.is_empty() {
             return Ok(Self::default());
         }
@@ -32,10 +34,10 @@ impl Stored {
     /// read did not fetch is read now, on its own.
     pub fn table(&self, key: &str) -> Result<Table<'_>, HandleError> {
         match self.values.get(key) {
-            Some(Some(bytes)) => Ok(packed::decode(bytes)?),
+            Some(Some(bytes)) => Table::decode(bytes),
             Some(None) => Ok(Table::default()),
             None => match kv::get(key)? {
-                Some(bytes) => Ok(packed::decode::<Table<'_>>(&bytes)?.into_owned()),
+                Some(bytes) => Ok(Table::decode(&bytes)?.into_owned()),
                 None => Ok(Table::default()),
             },
         }

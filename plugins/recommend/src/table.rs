@@ -1,40 +1,150 @@
-//! [`Table`]: weighted products, stored as a map of product to weight.
+//! [`Table`]: weighted products, the recommender's unit of state.
 //!
-//! Every event reads and rewrites a handful of these (a product's
-//! neighbours, a popularity shard), so they are kept as a plain list: read
-//! by appending entries as they come (no tree to build, no key comparisons),
-//! updated in place. They are never longer than their cap (50 or 64).
+//! A product view reads about ten of these (neighbours of recent products,
+//! a popularity shard) and rewrites six, so they are stored in a form that
+//! reads without parsing: each entry is its product's id ([`product_id`]),
+//! its weight and its name, at fixed offsets. Entries are found and
+//! compared by id; a name is only looked at when its product is
+//! recommended or two equal weights must be ordered. Reading a table
+//! allocates one list and validates nothing per entry but its bounds: the
+//! names borrow the bytes the table was read from (`'a`), and only names
+//! an update adds are owned.
 //!
-//! A table decoded from packed KV bytes borrows its product names from
-//! those bytes ([`Table<'a>`]): reading one allocates a list, not a string
-//! per entry. Only names an update adds are owned.
+//! Layout, little-endian: [`MAGIC`] (two bytes), [`FORMAT`], the entry
+//! count (`u16`);
+//! then per entry the id (`u64`), the weight (`f64`), the name's length
+//! (`u16`) and its bytes. Tables stored by earlier versions (MessagePack or
+//! JSON maps of name to weight, [`crate::legacy_table`]) are read too, and
+//! written back in this form the next time an event updates them.
 
 use std::borrow::Cow;
-use std::fmt;
 
-use serde::de::{MapAccess, Visitor};
-use serde::ser::SerializeMap;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use streamplug_sdk::{HandleError, packed};
 
-/// Products and their weights, each product once; the names borrowed from
-/// the bytes the table was read from (`'a`) or owned.
+/// First bytes of a stored table: the packed encoding's tag
+/// ([`streamplug_sdk::packed::TAG`]) twice. A packed value's second byte
+/// is MessagePack, which never uses `0xC1`, and no JSON text starts with
+/// it, so a table in this form is never mistaken for one stored before.
+pub const MAGIC: [u8; 2] = [packed::TAG, packed::TAG];
+/// The layout's version (third byte).
+pub const FORMAT: u8 = 1;
+/// Bytes of an entry before its name: id, weight, name length.
+const ENTRY_FIXED: usize = 8 + 8 + 2;
+
+/// A product's id: FNV-1a (64 bits) of its name. Stable across versions
+/// and instances (it is stored); two names of one catalogue sharing an id
+/// is a ~10⁻⁸ chance at a million products, and would merge their signals.
+pub fn product_id(name: &str) -> u64 {
+    name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// One product of a table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry<'a> {
+    /// [`product_id`] of the name.
+    pub id: u64,
+    /// Its accumulated signal.
+    pub weight: f64,
+    /// The product's name, as stored (UTF-8 when this plugin wrote it).
+    pub name: Cow<'a, [u8]>,
+}
+
+impl Entry<'_> {
+    /// The product's name as text.
+    pub fn product(&self) -> Cow<'_, str> {
+        String::from_utf8_lossy(&self.name)
+    }
+}
+
+/// Products and their weights, each product once.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Table<'a>(Vec<(Cow<'a, str>, f64)>);
+pub struct Table<'a>(Vec<Entry<'a>>);
 
 impl<'a> Table<'a> {
+    /// Read a stored table; its names borrow `bytes`.
+    pub fn decode(bytes: &'a [u8]) -> Result<Self, HandleError> {
+        match bytes {
+            [m0, m1, FORMAT, rest @ ..] if [*m0, *m1] == MAGIC => Self::decode_entries(rest),
+            [m0, m1, format, ..] if [*m0, *m1] == MAGIC => Err(HandleError::reject(format!(
+                "a stored table is in format {format}; this version reads format {FORMAT}"
+            ))),
+            _ => crate::legacy_table::decode(bytes),
+        }
+    }
+
+    fn decode_entries(mut rest: &'a [u8]) -> Result<Self, HandleError> {
+        let cut = || HandleError::reject("a stored table is cut short");
+        let count = u16::from_le_bytes(take(&mut rest).ok_or_else(cut)?);
+        let mut entries = Vec::with_capacity(usize::from(count));
+        for _ in 0..count {
+            let id = u64::from_le_bytes(take(&mut rest).ok_or_else(cut)?);
+            let weight = f64::from_le_bytes(take(&mut rest).ok_or_else(cut)?);
+            let len = usize::from(u16::from_le_bytes(take(&mut rest).ok_or_else(cut)?));
+            let (name, tail) = rest.split_at_checked(len).ok_or_else(cut)?;
+            rest = tail;
+            entries.push(Entry {
+                id,
+                weight,
+                name: Cow::Borrowed(name),
+            });
+        }
+        if !rest.is_empty() {
+            return Err(HandleError::reject(
+                "a stored table has bytes after its entries",
+            ));
+        }
+        Ok(Table(entries))
+    }
+
+    /// Append the stored form to `out`. A table longer than 65,535 entries
+    /// or a name longer than 65,535 bytes cannot be stored.
+    pub fn encode_into(&self, out: &mut Vec<u8>) -> Result<(), HandleError> {
+        let too_long = |what: &str| HandleError::reject(format!("{what} is too long to store"));
+        let count = u16::try_from(self.0.len()).map_err(|_| too_long("a table"))?;
+        out.reserve(
+            MAGIC.len()
+                + 3
+                + self
+                    .0
+                    .iter()
+                    .map(|e| ENTRY_FIXED + e.name.len())
+                    .sum::<usize>(),
+        );
+        out.extend_from_slice(&MAGIC);
+        out.push(FORMAT);
+        out.extend_from_slice(&count.to_le_bytes());
+        for entry in &self.0 {
+            let len = u16::try_from(entry.name.len()).map_err(|_| too_long("a product name"))?;
+            out.extend_from_slice(&entry.id.to_le_bytes());
+            out.extend_from_slice(&entry.weight.to_le_bytes());
+            out.extend_from_slice(&len.to_le_bytes());
+            out.extend_from_slice(&entry.name);
+        }
+        Ok(())
+    }
+
     /// Add `weight` to `product`, then keep only the `cap` heaviest entries
-    /// (of equal weights, the one whose name sorts last goes first).
+    /// (of equal weights, the one with the larger id goes first: a stable
+    /// order that compares no names, as a full table is scanned on every
+    /// product it gains).
     pub fn add_capped(&mut self, product: &str, weight: f64, cap: usize) {
-        match self.0.iter_mut().find(|(p, _)| p == product) {
-            Some((_, w)) => *w += weight,
-            None => self.0.push((Cow::Owned(product.to_owned()), weight)),
+        let id = product_id(product);
+        match self.0.iter_mut().find(|e| e.id == id) {
+            Some(entry) => entry.weight += weight,
+            None => self.0.push(Entry {
+                id,
+                weight,
+                name: Cow::Owned(product.as_bytes().to_vec()),
+            }),
         }
         while self.0.len() > cap {
             let lightest = self
                 .0
                 .iter()
                 .enumerate()
-                .min_by(|(_, x), (_, y)| x.1.total_cmp(&y.1).then_with(|| y.0.cmp(&x.0)))
+                .min_by(|(_, x), (_, y)| x.weight.total_cmp(&y.weight).then(y.id.cmp(&x.id)))
                 .map(|(i, _)| i);
             match lightest {
                 Some(i) => self.0.swap_remove(i),
@@ -45,12 +155,13 @@ impl<'a> Table<'a> {
 
     /// The weight of `product`, if it is in the table.
     pub fn get(&self, product: &str) -> Option<f64> {
-        self.0.iter().find(|(p, _)| p == product).map(|(_, w)| *w)
+        let id = product_id(product);
+        self.0.iter().find(|e| e.id == id).map(|e| e.weight)
     }
 
     /// The entries, in no particular order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, f64)> {
-        self.0.iter().map(|(p, w)| (p.as_ref(), *w))
+    pub fn iter(&self) -> impl Iterator<Item = &Entry<'a>> {
+        self.0.iter()
     }
 
     /// How many products it holds.
@@ -69,7 +180,11 @@ impl<'a> Table<'a> {
         Table(
             self.0
                 .into_iter()
-                .map(|(p, w)| (Cow::Owned(p.into_owned()), w))
+                .map(|e| Entry {
+                    id: e.id,
+                    weight: e.weight,
+                    name: Cow::Owned(e.name.into_owned()),
+                })
                 .collect(),
         )
     }
@@ -79,6 +194,30 @@ impl<'a> Table<'a> {
     pub fn append(&mut self, other: Table<'a>) {
         self.0.extend(other.0);
     }
+
+    /// A table of `entries` as read (ids computed from the names).
+    pub(crate) fn of_names(entries: impl IntoIterator<Item = (Cow<'a, str>, f64)>) -> Self {
+        Table(
+            entries
+                .into_iter()
+                .map(|(name, weight)| Entry {
+                    id: product_id(&name),
+                    weight,
+                    name: match name {
+                        Cow::Borrowed(name) => Cow::Borrowed(name.as_bytes()),
+                        Cow::Owned(name) => Cow::Owned(name.into_bytes()),
+                    },
+                })
+                .collect(),
+        )
+    }
+}
+
+/// The next `N` bytes of `rest`, which moves past them.
+fn take<const N: usize>(rest: &mut &[u8]) -> Option<[u8; N]> {
+    let (head, tail) = rest.split_first_chunk::<N>()?;
+    *rest = tail;
+    Some(*head)
 }
 
 impl<const N: usize> From<[(String, f64); N]> for Table<'static> {
@@ -91,120 +230,6 @@ impl<const N: usize> From<[(String, f64); N]> for Table<'static> {
     }
 }
 
-impl Serialize for Table<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for (product, weight) in &self.0 {
-            map.serialize_entry(product, weight)?;
-        }
-        map.end()
-    }
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for Table<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(TableVisitor)
-    }
-}
-
-struct TableVisitor;
-
-impl<'de> Visitor<'de> for TableVisitor {
-    type Value = Table<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a map of product to weight")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Table<'de>, A::Error> {
-        let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0).min(1024));
-        while let Some((Name(product), weight)) = map.next_entry::<Name<'de>, f64>()? {
-            entries.push((product, weight));
-        }
-        Ok(Table(entries))
-    }
-}
-
-/// A product name, borrowed from the input when the format allows it (a
-/// packed string always does; a JSON string without escapes does).
-struct Name<'de>(Cow<'de, str>);
-
-impl<'de> Deserialize<'de> for Name<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(NameVisitor)
-    }
-}
-
-struct NameVisitor;
-
-impl<'de> Visitor<'de> for NameVisitor {
-    type Value = Name<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a product name")
-    }
-
-    fn visit_borrowed_str<E>(self, name: &'de str) -> Result<Name<'de>, E> {
-        Ok(Name(Cow::Borrowed(name)))
-    }
-
-    fn visit_str<E>(self, name: &str) -> Result<Name<'de>, E> {
-        Ok(Name(Cow::Owned(name.to_owned())))
-    }
-
-    fn visit_string<E>(self, name: String) -> Result<Name<'de>, E> {
-        Ok(Name(Cow::Owned(name)))
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn adding_sums_and_the_cap_drops_the_lightest() {
-        let mut t = Table::default();
-        for i in 0..5 {
-            t.add_capped(&format!("p{i}"), f64::from(i), 3);
-        }
-        t.add_capped("p2", 10.0, 3);
-        assert_eq!(t.len(), 3);
-        assert_eq!(t.get("p2"), Some(12.0));
-        assert_eq!(t.get("p0"), None);
-        assert_eq!(t.get("p1"), None);
-        // Equal weights: the name that sorts last goes first.
-        let mut tie = Table::from([("a".into(), 1.0), ("b".into(), 1.0)]);
-        tie.add_capped("c", 5.0, 2);
-        assert_eq!(tie.get("a"), Some(1.0));
-        assert_eq!(tie.get("b"), None);
-    }
-
-    #[test]
-    fn it_is_stored_as_a_map_and_reads_the_maps_stored_before() {
-        let t = Table::from([("mat".into(), 1.5), ("stove".into(), 9.0)]);
-        let json = serde_json::to_string(&t).unwrap();
-        assert_eq!(json, r#"{"mat":1.5,"stove":9.0}"#);
-        let back: Table = serde_json::from_str(&json).unwrap();
-        assert_eq!(back, t);
-        let packed = streamplug_sdk::packed::encode(&t).unwrap();
-        assert_eq!(streamplug_sdk::packed::decode::<Table>(&packed).unwrap(), t);
-        let wrong = serde_json::from_str::<Table>("[1]").unwrap_err();
-        assert!(wrong.to_string().contains("map of product"), "{wrong}");
-    }
-
-    #[test]
-    fn a_table_read_from_packed_bytes_borrows_its_names_and_owns_what_it_adds() {
-        let bytes = streamplug_sdk::packed::encode(&Table::from([("mat".into(), 1.5)])).unwrap();
-        let mut read: Table<'_> = streamplug_sdk::packed::decode(&bytes).unwrap();
-        assert!(matches!(read.0[0].0, Cow::Borrowed("mat")), "{read:?}");
-        read.add_capped("stove", 2.0, 10);
-        assert!(matches!(&read.0[1].0, Cow::Owned(name) if name == "stove"));
-        // JSON with an escape cannot be borrowed: it is read owned.
-        let json = br#"{"m\u0061t":1.5}"#;
-        let escaped: Table<'_> = streamplug_sdk::packed::decode(json).unwrap();
-        assert_eq!(escaped.get("mat"), Some(1.5));
-        assert!(matches!(escaped.0[0].0, Cow::Owned(_)), "{escaped:?}");
-        let owned: Table<'static> = read.into_owned();
-        assert_eq!(owned.get("stove"), Some(2.0));
-    }
-}
+#[path = "table_tests.rs"]
+mod tests;
