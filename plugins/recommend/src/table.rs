@@ -15,7 +15,9 @@
 //! then per entry the id (`u64`), the weight (`f64`), the name's length
 //! (`u16`) and its bytes. Tables stored by earlier versions (MessagePack or
 //! JSON maps of name to weight, [`crate::legacy_table`]) are read too, and
-//! written back in this form the next time an event updates them.
+//! written back in this form the next time an event updates them; those
+//! versions cannot read this form, so a rollback past this one rejects the
+//! events that read a rewritten table (docs/writing-plugins.md).
 
 use std::borrow::Cow;
 
