@@ -153,12 +153,12 @@ impl Hook {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_python_plugin_notifies_the_risk_team_once_per_flagged_order() {
-    // The first notification is never answered, so the plugin's own
-    // timeout is the only clock: that event is attempted again, with the
-    // same idempotency key. The limits are generous because the whole
-    // call counts against them, and a CPython call in a debug gateway can
-    // take seconds while the rest of the suite loads both cores.
-    let hook = Hook::start(Duration::from_secs(3600)).await;
+    // The first notification is answered only after the plugin gave up
+    // on it (10 s against its 6 s timeout): that event is attempted again,
+    // with the same idempotency key. The limits are generous because the
+    // whole call counts against them, and a CPython call in a debug gateway
+    // can take seconds while the rest of the suite loads both cores.
+    let hook = Hook::start(Duration::from_secs(10)).await;
     let manifest = example_manifest("fraud-flagger")
         .replace(
             r#"allowed_hosts = ["https://hooks.slack.com"]"#,

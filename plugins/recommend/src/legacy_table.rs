@@ -1,4 +1,4 @@
-//! Tables as versions before the stored [`Table`] layout kept them: a
+//! Tables as versions before the stored `Table` layout kept them: a
 //! MessagePack (or JSON) map of product name to weight. They are read so a
 //! recommender upgraded over its state keeps it; nothing writes them now.
 
@@ -9,13 +9,11 @@ use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use streamplug_sdk::{HandleError, packed};
 
-use crate::table::Table;
-
-/// Read a table stored as a map; its names borrow `bytes` where the
-/// encoding allows it (a packed string always does).
-pub fn decode(bytes: &[u8]) -> Result<Table<'_>, HandleError> {
+/// The entries of a table stored as a map, in its order; the names borrow
+/// `bytes` where the encoding allows it (a packed string always does).
+pub fn decode(bytes: &[u8]) -> Result<Vec<(Cow<'_, str>, f64)>, HandleError> {
     let Map(entries) = packed::decode(bytes)?;
-    Ok(Table::of_names(entries))
+    Ok(entries)
 }
 
 /// The entries of a stored map, in its order.

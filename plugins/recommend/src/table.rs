@@ -72,7 +72,7 @@ impl<'a> Table<'a> {
             [m0, m1, format, ..] if [*m0, *m1] == MAGIC => Err(HandleError::reject(format!(
                 "a stored table is in format {format}; this version reads format {FORMAT}"
             ))),
-            _ => crate::legacy_table::decode(bytes),
+            _ => Ok(Self::of_names(crate::legacy_table::decode(bytes)?)),
         }
     }
 
@@ -198,7 +198,7 @@ impl<'a> Table<'a> {
     }
 
     /// A table of `entries` as read (ids computed from the names).
-    pub(crate) fn of_names(entries: impl IntoIterator<Item = (Cow<'a, str>, f64)>) -> Self {
+    fn of_names(entries: impl IntoIterator<Item = (Cow<'a, str>, f64)>) -> Self {
         Table(
             entries
                 .into_iter()
