@@ -89,7 +89,9 @@ pub async fn restore(
 }
 
 /// Record the live version of every configured plugin whenever the
-/// registry changes, until `stop`.
+/// registry changes, until `stop`; a change made just before the stop is
+/// recorded before the task ends (a rollback acknowledged and then a
+/// graceful restart must find it).
 pub fn spawn_recorder(
     tasks: &mut JoinSet<()>,
     registry: Arc<Registry>,
@@ -101,24 +103,43 @@ pub fn spawn_recorder(
     tasks.spawn(async move {
         let mut written: HashMap<String, Option<LiveRecord>> = HashMap::new();
         loop {
-            let snapshot = registry.snapshot();
-            for (plugin, configured_id) in &configured {
-                let record = snapshot.plugins.get(plugin).map(|d| LiveRecord {
-                    live: d.live.id.clone(),
-                    configured: configured_id.clone(),
-                });
-                if written.get(plugin) != Some(&record) {
-                    let store = store.clone();
-                    let (name, rec) = (plugin.clone(), record.clone());
-                    let _ = tokio::task::spawn_blocking(move || write(&store, &name, rec.as_ref()))
-                        .await;
-                    written.insert(plugin.clone(), record);
+            record_changes(&registry, &store, &configured, &mut written).await;
+            let stopping = tokio::select! {
+                changed = changes.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    false
                 }
-            }
-            tokio::select! {
-                changed = changes.changed() => if changed.is_err() { return },
-                _ = stop.wait_for(|s| *s) => return,
+                _ = stop.wait_for(|s| *s) => true,
+            };
+            if stopping {
+                record_changes(&registry, &store, &configured, &mut written).await;
+                return;
             }
         }
     });
+}
+
+/// Write the live record of each configured plugin whose record differs
+/// from what was `written` last.
+async fn record_changes(
+    registry: &Registry,
+    store: &VersionStore,
+    configured: &HashMap<String, String>,
+    written: &mut HashMap<String, Option<LiveRecord>>,
+) {
+    let snapshot = registry.snapshot();
+    for (plugin, configured_id) in configured {
+        let record = snapshot.plugins.get(plugin).map(|d| LiveRecord {
+            live: d.live.id.clone(),
+            configured: configured_id.clone(),
+        });
+        if written.get(plugin) != Some(&record) {
+            let store = store.clone();
+            let (name, rec) = (plugin.clone(), record.clone());
+            let _ = tokio::task::spawn_blocking(move || write(&store, &name, rec.as_ref())).await;
+            written.insert(plugin.clone(), record);
+        }
+    }
 }
