@@ -103,7 +103,7 @@ async fn a_python_plugin_flags_risky_orders() {
 
 /// A webhook receiver: every request's `Idempotency-Key` and body; the
 /// first request is answered only after `first_delay` (its answer lost to
-/// a client with a shorter timeout; the server stops with the test).
+/// a client with a shorter timeout).
 struct Hook {
     server: LocalServer,
     received: Arc<Mutex<Vec<(String, Value)>>>,

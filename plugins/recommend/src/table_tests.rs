@@ -66,13 +66,21 @@ fn tables_stored_as_maps_by_earlier_versions_are_read() {
     let packed = streamplug_sdk::packed::encode(&map).unwrap();
     let json = serde_json::to_vec(&map).unwrap();
     let expected = Table::from([("mat".into(), 1.5), ("stove".into(), 9.0)]);
-    assert_eq!(Table::decode(&packed).unwrap(), expected);
+    let from_packed = Table::decode(&packed).unwrap();
+    assert_eq!(from_packed, expected);
+    // A packed string is read in place: no name is copied out.
+    assert!(
+        from_packed
+            .iter()
+            .all(|e| matches!(e.name, Cow::Borrowed(_)))
+    );
     assert_eq!(Table::decode(&json).unwrap(), expected);
     // Written back, it takes the new form and reads the same.
     assert_eq!(Table::decode(&stored(&expected)).unwrap(), expected);
     // JSON with an escape cannot be borrowed: it is read owned.
     let escaped = Table::decode(br#"{"m\u0061t":1.5}"#).unwrap();
     assert_eq!(escaped.get("mat"), Some(1.5));
+    assert!(escaped.iter().all(|e| matches!(e.name, Cow::Owned(_))));
     let wrong = Table::decode(b"[1]").unwrap_err();
     assert!(format!("{wrong}").contains("map of product"), "{wrong}");
 }
