@@ -82,6 +82,29 @@ impl KvStore for MemoryKv {
             .map(|v| v.bytes.clone()))
     }
 
+    /// All `keys` under one lock and one clock reading, as the embedded
+    /// and Redis stores answer them in one request.
+    async fn get_many(
+        &self,
+        namespace: &str,
+        keys: &[&str],
+    ) -> Result<Vec<Option<Vec<u8>>>, StorageError> {
+        let namespaces = self.lock();
+        let Some(ns) = namespaces.get(namespace) else {
+            return Ok(vec![None; keys.len()]);
+        };
+        let now = millis_now();
+        Ok(keys
+            .iter()
+            .map(|key| {
+                ns.keys
+                    .get(*key)
+                    .filter(|v| !v.expired(now))
+                    .map(|v| v.bytes.clone())
+            })
+            .collect())
+    }
+
     async fn list_keys(
         &self,
         namespace: &str,
@@ -173,6 +196,14 @@ mod tests {
             ["cart:a", "cart:b"]
         );
         assert_eq!(kv.usage("p").await.unwrap(), 6 + 1 + 6 + 2);
+        assert_eq!(
+            kv.get_many("p", &["cart:b", "x", "cart:a"]).await.unwrap(),
+            [Some(b"22".to_vec()), None, Some(b"1".to_vec())]
+        );
+        assert_eq!(
+            kv.get_many("q", &["cart:a", "cart:b"]).await.unwrap(),
+            [None, None]
+        );
     }
 
     #[tokio::test]
@@ -188,6 +219,10 @@ mod tests {
             ],
         );
         assert_eq!(kv.get("p", "old").await.unwrap(), None);
+        assert_eq!(
+            kv.get_many("p", &["old", "new"]).await.unwrap(),
+            [None, Some(b"2".to_vec())]
+        );
         assert_eq!(kv.list_keys("p", "", 10).await.unwrap(), ["new"]);
         assert_eq!(kv.usage("p").await.unwrap(), 8);
         assert_eq!(kv.expire(now, 10).await.unwrap(), 1);

@@ -20,8 +20,7 @@ pub mod ranking;
 pub mod stored;
 pub mod table;
 
-use std::collections::BTreeMap;
-use std::collections::btree_map::Entry;
+use std::collections::hash_map::Entry;
 
 use serde::{Deserialize, Serialize};
 use streamplug_sdk::query::{self, Query, QueryError};
@@ -29,9 +28,10 @@ use streamplug_sdk::vocabulary::{CartItemAdded, OrderPlaced, ProductViewed};
 use streamplug_sdk::{Event, HandleError, Plugin, kv, publish, push};
 
 use ranking::{
-    CART_WEIGHT, MAX_NEIGHBOURS, MAX_POPULAR_PER_SHARD, Neighbours, POPULARITY_SHARDS, Pair,
-    Profile, VIEW_WEIGHT,
+    CART_WEIGHT, MAX_NEIGHBOURS, MAX_POPULAR_PER_SHARD, POPULARITY_SHARDS, Pair, Profile, Related,
+    VIEW_WEIGHT,
 };
+use rustc_hash::FxHashMap;
 use stored::Stored;
 use table::Table;
 
@@ -103,42 +103,37 @@ impl Plugin for Recommend {
         let Some(customer) = event.subject() else {
             return Ok(());
         };
-        let profile_key = format!("cust:{customer}");
-        let mut profile: Profile = kv::get_packed(&profile_key)?.unwrap_or_default();
-        let (pairs, popular, trigger) = match event.ty() {
-            ProductViewed::TYPE | CartItemAdded::TYPE => {
-                let (product, weight) = if event.ty() == ProductViewed::TYPE {
-                    (event.json::<ProductViewed>()?.product, VIEW_WEIGHT)
-                } else {
-                    (event.json::<CartItemAdded>()?.product, CART_WEIGHT)
-                };
-                (
-                    profile.interact(&product, weight),
-                    vec![(product, weight)],
-                    "interaction",
-                )
-            }
+        let activity = match event.ty() {
+            ProductViewed::TYPE => Activity::Interaction {
+                product: event.json::<ProductViewed>()?.product,
+                weight: VIEW_WEIGHT,
+            },
+            CartItemAdded::TYPE => Activity::Interaction {
+                product: event.json::<CartItemAdded>()?.product,
+                weight: CART_WEIGHT,
+            },
             OrderPlaced::TYPE => {
                 let data: OrderPlaced = event.json()?;
-                let products: Vec<String> = data.items.into_iter().map(|i| i.product).collect();
-                streamplug_sdk::debug!("order {} with {} products", data.order, products.len());
-                let popular = products
-                    .iter()
-                    .map(|p| (p.clone(), ranking::ORDER_WEIGHT))
-                    .collect();
-                (profile.buy(&products), popular, "order")
+                streamplug_sdk::debug!("order {} with {} products", data.order, data.items.len());
+                Activity::Order(data.items.into_iter().map(|i| i.product).collect())
             }
             _ => return Ok(()),
         };
+        let profile_key = format!("cust:{customer}");
+        let mut profile: Profile = kv::get_packed(&profile_key)?.unwrap_or_default();
+        activity.record(&mut profile);
         kv::set_packed(&profile_key, &profile)?;
+        let pairs = activity.pairs(&profile);
+        let popular = activity.popularity();
         // Every table this event reads, in one host call: the neighbours it
         // updates and ranks with, and the popularity shards it adds to.
+        let tables = pairs.iter().map(|p| p.a).chain(ranking::window(&profile));
         let stored = Stored::read(
-            pairs
-                .iter()
-                .map(|p| ranking::neighbours_key(&p.a))
-                .chain(ranking::window(&profile).map(|p| ranking::neighbours_key(p)))
-                .chain(popular.iter().map(|(p, _)| ranking::popularity_shard(p))),
+            ranking::neighbours_keys(tables).into_iter().chain(
+                popular
+                    .iter()
+                    .map(|(p, _)| ranking::popularity_shard(p).to_owned()),
+            ),
         )?;
         let neighbours = update_neighbours(&stored, &pairs)?;
         update_popularity(&stored, &popular)?;
@@ -153,7 +148,7 @@ impl Plugin for Recommend {
             based_on: profile.recent.iter().rev().take(5).collect(),
             trigger: Trigger {
                 event: event.id(),
-                kind: trigger,
+                kind: activity.trigger(),
             },
         };
         // Serialised once, for the event and the push alike.
@@ -179,10 +174,10 @@ impl Plugin for Recommend {
         let profile: Profile = kv::get_packed(&format!("cust:{}", q.key))
             .map_err(unavailable)?
             .ok_or_else(|| QueryError::NotFound(format!("no interactions of `{}` yet", q.key)))?;
-        let stored = Stored::read(ranking::window(&profile).map(|p| ranking::neighbours_key(p)))
+        let stored = Stored::read(ranking::neighbours_keys(ranking::window(&profile)))
             .map_err(unavailable)?;
         let products = self
-            .rank(&profile, BTreeMap::new(), &stored)
+            .rank(&profile, Related::default(), &stored)
             .map_err(unavailable)?;
         query::json(&Current {
             customer: &q.key,
@@ -192,26 +187,74 @@ impl Plugin for Recommend {
     }
 }
 
+/// What an event tells of its customer.
+enum Activity {
+    /// A product viewed or put in the cart, with the signal's weight.
+    Interaction { product: String, weight: f64 },
+    /// The products of an order.
+    Order(Vec<String>),
+}
+
+impl Activity {
+    /// Add it to the customer's profile.
+    fn record(&self, profile: &mut Profile) {
+        match self {
+            Self::Interaction { product, .. } => profile.interact(product),
+            Self::Order(products) => profile.buy(products),
+        }
+    }
+
+    /// The co-occurrence pairs it adds to the model, once recorded in
+    /// `profile`.
+    fn pairs<'a>(&'a self, profile: &'a Profile) -> Vec<Pair<'a>> {
+        match self {
+            Self::Interaction { weight, .. } => profile.latest_pairs(*weight),
+            Self::Order(products) => ranking::order_pairs(products),
+        }
+    }
+
+    /// The popularity signals it adds, by product.
+    fn popularity(&self) -> Vec<(&str, f64)> {
+        match self {
+            Self::Interaction { product, weight } => vec![(product.as_str(), *weight)],
+            Self::Order(products) => products
+                .iter()
+                .map(|p| (p.as_str(), ranking::ORDER_WEIGHT))
+                .collect(),
+        }
+    }
+
+    /// What the recommendation answers (its trigger's `kind`).
+    fn trigger(&self) -> &'static str {
+        match self {
+            Self::Interaction { .. } => "interaction",
+            Self::Order(_) => "order",
+        }
+    }
+}
+
 impl Recommend {
     /// The customer's top products now: related to what it saw recently
     /// (`neighbours` holds the tables already updated, `stored` the rest of
     /// its window's), then popular ones.
-    fn rank<'s>(
+    fn rank<'p, 's>(
         &self,
-        profile: &Profile,
-        mut neighbours: BTreeMap<String, Neighbours<'s>>,
+        profile: &'p Profile,
+        mut neighbours: Related<'p, 's>,
         stored: &'s Stored,
     ) -> Result<Vec<ranking::Scored>, HandleError> {
+        let mut key = String::new();
         for item in ranking::window(profile) {
             if !neighbours.contains_key(item) {
-                let n = stored.table(&ranking::neighbours_key(item))?;
-                neighbours.insert(item.clone(), n);
+                let n = stored.table(ranking::neighbours_key_into(&mut key, item))?;
+                neighbours.insert(item, n);
             }
         }
         let top_n = self.settings.top_n;
         let mut products = ranking::related(profile, &neighbours, top_n);
         if products.len() < top_n {
-            let shards = Stored::read((0..POPULARITY_SHARDS).map(ranking::popularity_key))?;
+            let keys = (0..POPULARITY_SHARDS).map(|s| ranking::popularity_key(s).to_owned());
+            let shards = Stored::read(keys)?;
             let popularity = read_popularity(&shards)?;
             ranking::fill_with_popular(&mut products, profile, &popularity, top_n);
         }
@@ -221,45 +264,49 @@ impl Recommend {
 
 /// Apply co-occurrence pairs to the neighbour tables read into `stored`;
 /// returns the updated tables by product.
-fn update_neighbours<'s>(
+fn update_neighbours<'p, 's>(
     stored: &'s Stored,
-    pairs: &[Pair],
-) -> Result<BTreeMap<String, Neighbours<'s>>, HandleError> {
-    let updates = pairs.iter().map(|p| (p.a.clone(), p.b.as_str(), p.weight));
-    update_tables(stored, updates, ranking::neighbours_key, MAX_NEIGHBOURS)
+    pairs: &[Pair<'p>],
+) -> Result<Related<'p, 's>, HandleError> {
+    let updates = pairs.iter().map(|p| (p.a, p.b, p.weight));
+    let key = |key: &mut String, product: &str| {
+        ranking::neighbours_key_into(key, product);
+    };
+    update_tables(stored, updates, key, MAX_NEIGHBOURS)
 }
 
 /// Add popularity signals, each to its product's shard: an event rewrites
 /// one small table, not the whole popularity list.
-fn update_popularity(stored: &Stored, signals: &[(String, f64)]) -> Result<(), HandleError> {
-    let updates = signals.iter().map(|(product, weight)| {
-        (
-            ranking::popularity_shard(product),
-            product.as_str(),
-            *weight,
-        )
-    });
-    update_tables(stored, updates, str::to_owned, MAX_POPULAR_PER_SHARD)?;
+fn update_popularity(stored: &Stored, signals: &[(&str, f64)]) -> Result<(), HandleError> {
+    let updates = signals
+        .iter()
+        .map(|(product, weight)| (ranking::popularity_shard(product), *product, *weight));
+    let same = |key: &mut String, shard: &str| {
+        key.clear();
+        key.push_str(shard);
+    };
+    update_tables(stored, updates, same, MAX_POPULAR_PER_SHARD)?;
     Ok(())
 }
 
 /// Add weighted entries to stored tables, `(table, entry, weight)` each:
-/// every touched table is taken from `stored` once (its KV key is
-/// `kv_key(table)`), capped to its `cap` heaviest entries, and written back
-/// once. Returns the updated tables by name.
-fn update_tables<'s, 'a>(
+/// every touched table is taken from `stored` once (`kv_key` writes its KV
+/// key into a buffer), capped to its `cap` heaviest entries, and written
+/// back once. Returns the updated tables by name.
+fn update_tables<'n, 's>(
     stored: &'s Stored,
-    updates: impl IntoIterator<Item = (String, &'a str, f64)>,
-    kv_key: impl Fn(&str) -> String,
+    updates: impl IntoIterator<Item = (&'n str, &'n str, f64)>,
+    kv_key: impl Fn(&mut String, &str),
     cap: usize,
-) -> Result<BTreeMap<String, Table<'s>>, HandleError> {
-    let mut tables: BTreeMap<String, Table<'s>> = BTreeMap::new();
+) -> Result<FxHashMap<&'n str, Table<'s>>, HandleError> {
+    let mut tables: FxHashMap<&'n str, Table<'s>> = FxHashMap::default();
+    let mut key = String::new();
     for (name, entry, weight) in updates {
         let table = match tables.entry(name) {
             Entry::Occupied(read) => read.into_mut(),
             Entry::Vacant(slot) => {
-                let read = stored.table(&kv_key(slot.key()))?;
-                slot.insert(read)
+                kv_key(&mut key, name);
+                slot.insert(stored.table(&key)?)
             }
         };
         table.add_capped(entry, weight, cap);
@@ -268,7 +315,8 @@ fn update_tables<'s, 'a>(
     for (name, table) in &tables {
         bytes.clear();
         table.encode_into(&mut bytes)?;
-        kv::set(&kv_key(name), &bytes)?;
+        kv_key(&mut key, name);
+        kv::set(&key, &bytes)?;
     }
     Ok(tables)
 }
@@ -278,7 +326,7 @@ fn update_tables<'s, 'a>(
 fn read_popularity(shards: &Stored) -> Result<Table<'_>, HandleError> {
     let mut popularity = Table::default();
     for shard in 0..POPULARITY_SHARDS {
-        popularity.append(shards.table(&ranking::popularity_key(shard))?);
+        popularity.append(shards.table(ranking::popularity_key(shard))?);
     }
     Ok(popularity)
 }

@@ -3,7 +3,6 @@
 //! the signal is, with global popularity as the fallback.
 
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
@@ -49,13 +48,17 @@ pub struct Profile {
 /// Weighted neighbours of one product (products seen with it).
 pub type Neighbours<'a> = Table<'a>;
 
-/// One co-occurrence to add: `a` was seen with `b` with `weight`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Pair {
+/// The neighbour tables a ranking consults, by product.
+pub type Related<'p, 't> = FxHashMap<&'p str, Neighbours<'t>>;
+
+/// One co-occurrence to add: `a` was seen with `b` with `weight` (the
+/// names borrow the profile or the order they come from).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pair<'a> {
     /// One product.
-    pub a: String,
+    pub a: &'a str,
     /// The other.
-    pub b: String,
+    pub b: &'a str,
     /// Signal strength.
     pub weight: f64,
 }
@@ -72,37 +75,37 @@ pub struct Scored {
 }
 
 impl Profile {
-    /// Record that the customer interacted with `product`; returns the pairs
-    /// (both directions) it forms with the latest [`PAIR_WINDOW`] other
-    /// recent products.
-    pub fn interact(&mut self, product: &str, weight: f64) -> Vec<Pair> {
-        let pairs = self
-            .recent
-            .iter()
-            .rev()
-            .filter(|p| p.as_str() != product)
-            .take(PAIR_WINDOW)
-            .flat_map(|p| both_ways(p, product, weight))
-            .collect();
+    /// Record that the customer interacted with `product`: it becomes the
+    /// latest recent product ([`Self::latest_pairs`] are the pairs it
+    /// forms).
+    pub fn interact(&mut self, product: &str) {
         self.recent.retain(|p| p != product);
         self.recent.push(product.to_owned());
         if self.recent.len() > MAX_RECENT {
             let excess = self.recent.len() - MAX_RECENT;
             self.recent.drain(..excess);
         }
-        pairs
     }
 
-    /// Record an order of `products`; returns the pairs among them.
-    pub fn buy(&mut self, products: &[String]) -> Vec<Pair> {
-        let mut pairs = Vec::new();
-        for (i, a) in products.iter().enumerate() {
-            for b in &products[i + 1..] {
-                if a != b {
-                    pairs.extend(both_ways(a, b, ORDER_WEIGHT));
-                }
-            }
-        }
+    /// The pairs (both directions, of `weight`) the latest recent product
+    /// forms with the [`PAIR_WINDOW`] recent products before it, latest
+    /// first: what the interaction [`Self::interact`] recorded adds to the
+    /// model.
+    pub fn latest_pairs(&self, weight: f64) -> Vec<Pair<'_>> {
+        let Some((latest, before)) = self.recent.split_last() else {
+            return Vec::new();
+        };
+        before
+            .iter()
+            .rev()
+            .take(PAIR_WINDOW)
+            .flat_map(|p| both_ways(p, latest, weight))
+            .collect()
+    }
+
+    /// Record an order of `products` ([`order_pairs`] are the pairs it
+    /// forms).
+    pub fn buy(&mut self, products: &[String]) {
         for p in products {
             if !self.bought.contains(p) {
                 self.bought.push(p.clone());
@@ -112,52 +115,81 @@ impl Profile {
             let excess = self.bought.len() - MAX_BOUGHT;
             self.bought.drain(..excess);
         }
-        pairs
     }
 }
 
-fn both_ways(a: &str, b: &str, weight: f64) -> [Pair; 2] {
-    [
-        Pair {
-            a: a.to_owned(),
-            b: b.to_owned(),
-            weight,
-        },
-        Pair {
-            a: b.to_owned(),
-            b: a.to_owned(),
-            weight,
-        },
-    ]
+/// The pairs (both directions) among the products of one order.
+pub fn order_pairs(products: &[String]) -> Vec<Pair<'_>> {
+    let mut pairs = Vec::new();
+    for (i, a) in products.iter().enumerate() {
+        for b in &products[i + 1..] {
+            if a != b {
+                pairs.extend(both_ways(a, b, ORDER_WEIGHT));
+            }
+        }
+    }
+    pairs
 }
+
+fn both_ways<'a>(a: &'a str, b: &'a str, weight: f64) -> [Pair<'a>; 2] {
+    [Pair { a, b, weight }, Pair { a: b, b: a, weight }]
+}
+
+/// The KV keys of the popularity shards (`pop:<shard>`).
+const POPULARITY_KEYS: [&str; POPULARITY_SHARDS as usize] = [
+    "pop:0", "pop:1", "pop:2", "pop:3", "pop:4", "pop:5", "pop:6", "pop:7",
+];
 
 /// The KV key of the popularity shard `product` belongs to (FNV-1a of its
 /// name, so every instance and version agrees).
-pub fn popularity_shard(product: &str) -> String {
+pub fn popularity_shard(product: &str) -> &'static str {
     let hash = product.bytes().fold(0x811c_9dc5_u32, |h, b| {
         (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
     });
     popularity_key(hash % POPULARITY_SHARDS)
 }
 
-/// The KV key of `product`'s neighbour table (built without the formatting
-/// machinery: an event builds a few dozen of these).
+/// The KV key of `product`'s neighbour table.
 pub fn neighbours_key(product: &str) -> String {
+    let mut key = String::new();
+    neighbours_key_into(&mut key, product);
+    key
+}
+
+/// Write the KV key of `product`'s neighbour table into `key` (a buffer
+/// reused across lookups: an event looks up a few dozen tables).
+pub fn neighbours_key_into<'k>(key: &'k mut String, product: &str) -> &'k str {
     const PREFIX: &str = "co:";
-    let mut key = String::with_capacity(PREFIX.len() + product.len());
+    key.clear();
+    key.reserve(PREFIX.len() + product.len());
     key.push_str(PREFIX);
     key.push_str(product);
     key
 }
 
-/// The KV key of popularity shard `shard`.
-pub fn popularity_key(shard: u32) -> String {
-    format!("pop:{shard}")
+/// The KV keys of the neighbour tables of `products`, each once.
+pub fn neighbours_keys<'a>(products: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut seen = FxHashSet::default();
+    products
+        .into_iter()
+        .filter(|p| seen.insert(*p))
+        .map(neighbours_key)
+        .collect()
+}
+
+/// The KV key of popularity shard `shard` (of [`POPULARITY_SHARDS`]).
+pub fn popularity_key(shard: u32) -> &'static str {
+    POPULARITY_KEYS[shard as usize % POPULARITY_KEYS.len()]
 }
 
 /// The recent products whose neighbours a ranking consults, latest first.
-pub fn window(profile: &Profile) -> impl Iterator<Item = &String> {
-    profile.recent.iter().rev().take(RANK_WINDOW)
+pub fn window(profile: &Profile) -> impl Iterator<Item = &str> {
+    profile
+        .recent
+        .iter()
+        .rev()
+        .take(RANK_WINDOW)
+        .map(String::as_str)
 }
 
 /// The top `n` products for `profile`: products related to its recent
@@ -165,7 +197,7 @@ pub fn window(profile: &Profile) -> impl Iterator<Item = &String> {
 /// customer bought or is looking at right now.
 pub fn rank(
     profile: &Profile,
-    neighbours: &BTreeMap<String, Neighbours<'_>>,
+    neighbours: &Related<'_, '_>,
     popularity: &Table<'_>,
     n: usize,
 ) -> Vec<Scored> {
@@ -204,21 +236,19 @@ struct Candidate<'t> {
 
 /// Up to `n` products related to the recent activity of `profile`, best
 /// first.
-pub fn related(
-    profile: &Profile,
-    neighbours: &BTreeMap<String, Neighbours<'_>>,
-    n: usize,
-) -> Vec<Scored> {
+pub fn related(profile: &Profile, neighbours: &Related<'_, '_>, n: usize) -> Vec<Scored> {
     // Candidates are scored by product id in a fast (Fx) hash map: a few
-    // hundred of them every event; names are compared only to order equal
-    // scores.
+    // hundred of them every event, room made for all at once; names are
+    // compared only to order equal scores.
+    let tables: Vec<Option<&Neighbours<'_>>> =
+        window(profile).map(|item| neighbours.get(item)).collect();
     let mut scores: FxHashMap<u64, Candidate<'_>> = FxHashMap::default();
-    for (age, item) in window(profile).enumerate() {
+    scores.reserve(tables.iter().flatten().map(|t| t.len()).sum());
+    for (age, table) in tables.into_iter().enumerate() {
         let decay = RECENCY_DECAY.powi(i32::try_from(age).unwrap_or(i32::MAX));
-        let Some(table) = neighbours.get(item) else {
+        let Some(table) = table else {
             continue;
         };
-        scores.reserve(table.len());
         for entry in table.iter() {
             let candidate = scores.entry(entry.id).or_insert(Candidate {
                 score: 0.0,

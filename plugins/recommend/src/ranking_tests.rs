@@ -1,14 +1,31 @@
 //! Tests of the recommendation model ([`super`]).
 
+use std::collections::BTreeMap;
+
 use super::*;
 
-fn apply(pairs: &[Pair], model: &mut BTreeMap<String, Neighbours>) {
+/// A model as tests build it: tables by product.
+type Model = BTreeMap<String, Neighbours<'static>>;
+
+fn apply(pairs: &[Pair], model: &mut Model) {
     for p in pairs {
         model
-            .entry(p.a.clone())
+            .entry(p.a.to_owned())
             .or_default()
-            .add_capped(&p.b, p.weight, MAX_NEIGHBOURS);
+            .add_capped(p.b, p.weight, MAX_NEIGHBOURS);
     }
+}
+
+/// `profile` interacts with `product` (a view's weight unless given);
+/// the pairs it forms go into `model`.
+fn view(profile: &mut Profile, product: &str, weight: f64, model: &mut Model) {
+    profile.interact(product);
+    apply(&profile.latest_pairs(weight), model);
+}
+
+/// The tables of `model` as a ranking takes them.
+fn related_of(model: &Model) -> Related<'_, 'static> {
+    model.iter().map(|(k, v)| (k.as_str(), v.clone())).collect()
 }
 
 #[test]
@@ -16,12 +33,11 @@ fn products_viewed_together_recommend_each_other() {
     let mut model = BTreeMap::new();
     let mut alice = Profile::default();
     for p in ["shoes", "socks", "laces"] {
-        let pairs = alice.interact(p, VIEW_WEIGHT);
-        apply(&pairs, &mut model);
+        view(&mut alice, p, VIEW_WEIGHT, &mut model);
     }
     let mut bob = Profile::default();
-    apply(&bob.interact("shoes", VIEW_WEIGHT), &mut model);
-    let recs = rank(&bob, &model, &Table::default(), 5);
+    view(&mut bob, "shoes", VIEW_WEIGHT, &mut model);
+    let recs = rank(&bob, &related_of(&model), &Table::default(), 5);
     let names: Vec<_> = recs.iter().map(|r| r.product.as_str()).collect();
     assert_eq!(names, ["laces", "socks"]);
     assert!(recs.iter().all(|r| r.reason == "related"));
@@ -31,12 +47,14 @@ fn products_viewed_together_recommend_each_other() {
 fn bought_and_current_products_are_never_recommended() {
     let mut model = BTreeMap::new();
     let mut c = Profile::default();
-    apply(&c.buy(&["tent".into(), "stove".into()]), &mut model);
-    apply(&c.interact("tent", CART_WEIGHT), &mut model);
-    apply(&c.interact("lamp", VIEW_WEIGHT), &mut model);
+    let order = ["tent".to_owned(), "stove".to_owned()];
+    c.buy(&order);
+    apply(&order_pairs(&order), &mut model);
+    view(&mut c, "tent", CART_WEIGHT, &mut model);
+    view(&mut c, "lamp", VIEW_WEIGHT, &mut model);
     let recs = rank(
         &c,
-        &model,
+        &related_of(&model),
         &Table::from([("stove".into(), 9.0), ("mat".into(), 1.0)]),
         5,
     );
@@ -47,14 +65,14 @@ fn bought_and_current_products_are_never_recommended() {
 
 #[test]
 fn recent_activity_counts_more_than_old_activity() {
-    let mut model: BTreeMap<String, Neighbours> = BTreeMap::new();
+    let mut model = Model::new();
     model.insert("old".into(), Table::from([("a".into(), 1.0)]));
     model.insert("new".into(), Table::from([("b".into(), 1.0)]));
     let c = Profile {
         recent: vec!["old".into(), "new".into(), "now".into()],
         bought: vec![],
     };
-    let recs = rank(&c, &model, &Table::default(), 2);
+    let recs = rank(&c, &related_of(&model), &Table::default(), 2);
     assert_eq!(recs[0].product, "b");
     assert!(recs[0].score > recs[1].score);
 }
@@ -66,7 +84,7 @@ fn popularity_fills_up_to_n_without_repeats() {
         recent: vec!["x".into()],
         bought: vec!["y".into()],
     };
-    let recs = rank(&c, &BTreeMap::new(), &pop, 5);
+    let recs = rank(&c, &Related::default(), &pop, 5);
     let names: Vec<_> = recs.iter().map(|r| r.product.as_str()).collect();
     assert_eq!(names, ["z"]);
 }
@@ -82,7 +100,7 @@ fn tables_and_histories_stay_bounded() {
     assert_eq!(kept, ["p7", "p8", "p9"]);
     let mut c = Profile::default();
     for i in 0..(MAX_RECENT + 5) {
-        c.interact(&format!("p{i}"), VIEW_WEIGHT);
+        c.interact(&format!("p{i}"));
     }
     assert_eq!(c.recent.len(), MAX_RECENT);
     assert_eq!(c.recent.last().map(String::as_str), Some("p24"));
@@ -91,22 +109,27 @@ fn tables_and_histories_stay_bounded() {
 #[test]
 fn pairs_form_only_with_the_latest_recent_products() {
     let mut c = Profile::default();
-    for i in 0..10 {
-        c.interact(&format!("p{i}"), VIEW_WEIGHT);
+    assert_eq!(c.latest_pairs(VIEW_WEIGHT), [], "no product yet");
+    c.interact("p0");
+    assert_eq!(c.latest_pairs(VIEW_WEIGHT), [], "nothing before the first");
+    for i in 1..10 {
+        c.interact(&format!("p{i}"));
     }
-    let pairs = c.interact("now", VIEW_WEIGHT);
+    // A product seen again pairs with what came before it this time.
+    c.interact("p3");
+    c.interact("now");
+    let pairs = c.latest_pairs(CART_WEIGHT);
     assert_eq!(pairs.len(), 2 * PAIR_WINDOW);
-    let partners: Vec<_> = pairs
-        .iter()
-        .filter(|p| p.a == "now")
-        .map(|p| p.b.as_str())
-        .collect();
-    assert_eq!(partners, ["p9", "p8", "p7", "p6", "p5"]);
+    assert!(pairs.iter().all(|p| p.weight == CART_WEIGHT));
+    let partners: Vec<_> = pairs.iter().filter(|p| p.a == "now").map(|p| p.b).collect();
+    assert_eq!(partners, ["p3", "p9", "p8", "p7", "p6"]);
+    let back: Vec<_> = pairs.iter().filter(|p| p.b == "now").map(|p| p.a).collect();
+    assert_eq!(back, partners);
 }
 
 #[test]
 fn ranking_consults_only_the_latest_recent_products() {
-    let mut model: BTreeMap<String, Neighbours> = BTreeMap::new();
+    let mut model = Model::new();
     let recent: Vec<String> = (0..=RANK_WINDOW).map(|i| format!("r{i}")).collect();
     // The oldest recent product, outside the window, has a neighbour.
     model.insert("r0".into(), Table::from([("old-news".into(), 9.0)]));
@@ -115,7 +138,7 @@ fn ranking_consults_only_the_latest_recent_products() {
         recent,
         bought: vec![],
     };
-    let names: Vec<_> = related(&c, &model, 5)
+    let names: Vec<_> = related(&c, &related_of(&model), 5)
         .into_iter()
         .map(|r| r.product)
         .collect();
@@ -131,4 +154,36 @@ fn every_product_has_one_stable_popularity_shard() {
     assert!(shards.iter().all(|s| s.starts_with("pop:")));
     assert_eq!(popularity_shard("tent"), popularity_shard("tent"));
     assert_eq!(neighbours_key("tent"), "co:tent");
+    // The shard keys are stored names: `pop:<shard>`, as always.
+    for shard in 0..POPULARITY_SHARDS {
+        assert_eq!(popularity_key(shard), format!("pop:{shard}"));
+    }
+    let mut key = String::from("leftover");
+    assert_eq!(neighbours_key_into(&mut key, "lamp"), "co:lamp");
+    assert_eq!(
+        neighbours_keys(["a", "b", "a"]),
+        ["co:a", "co:b"],
+        "each table once"
+    );
+}
+
+#[test]
+fn an_order_pairs_each_two_of_its_distinct_products_both_ways() {
+    let order = ["tent".to_owned(), "stove".to_owned(), "tent".to_owned()];
+    let pairs = order_pairs(&order);
+    let mut seen: Vec<_> = pairs.iter().map(|p| (p.a, p.b)).collect();
+    seen.sort_unstable();
+    assert_eq!(
+        seen,
+        [
+            ("stove", "tent"),
+            ("stove", "tent"),
+            ("tent", "stove"),
+            ("tent", "stove")
+        ]
+    );
+    assert!(pairs.iter().all(|p| p.weight == ORDER_WEIGHT));
+    let mut c = Profile::default();
+    c.buy(&order);
+    assert_eq!(c.bought, ["tent", "stove"]);
 }
