@@ -27,6 +27,14 @@ impl Namespace {
     fn live(&self, now_ms: u64) -> impl Iterator<Item = (&String, &KvValue)> {
         self.keys.iter().filter(move |(_, v)| !v.expired(now_ms))
     }
+
+    /// The value of `key`, unless absent or expired at `now_ms`.
+    fn value(&self, key: &str, now_ms: u64) -> Option<Vec<u8>> {
+        self.keys
+            .get(key)
+            .filter(|v| !v.expired(now_ms))
+            .map(|v| v.bytes.clone())
+    }
 }
 
 impl MemoryKv {
@@ -77,9 +85,7 @@ impl KvStore for MemoryKv {
         Ok(self
             .lock()
             .get(namespace)
-            .and_then(|ns| ns.keys.get(key))
-            .filter(|v| !v.expired(millis_now()))
-            .map(|v| v.bytes.clone()))
+            .and_then(|ns| ns.value(key, millis_now())))
     }
 
     /// All `keys` under one lock and one clock reading, as the embedded
@@ -94,15 +100,7 @@ impl KvStore for MemoryKv {
             return Ok(vec![None; keys.len()]);
         };
         let now = millis_now();
-        Ok(keys
-            .iter()
-            .map(|key| {
-                ns.keys
-                    .get(*key)
-                    .filter(|v| !v.expired(now))
-                    .map(|v| v.bytes.clone())
-            })
-            .collect())
+        Ok(keys.iter().map(|key| ns.value(key, now)).collect())
     }
 
     async fn list_keys(
