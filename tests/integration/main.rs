@@ -28,6 +28,7 @@ mod effects_once;
 mod harness;
 mod harness_http;
 mod idempotent_ingest;
+mod idle_commits;
 mod inbound_webhooks;
 mod infobip_double;
 mod ingest;

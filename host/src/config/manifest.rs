@@ -57,6 +57,15 @@ pub struct PluginManifest {
     /// Redelivery of events the plugin could not handle.
     #[serde(default)]
     pub retry: RetryPolicy,
+    /// Longest a batch that staged nothing (no publish, push or KV write,
+    /// no outbound request) keeps its offsets uncommitted, milliseconds
+    /// (default [`DEFAULT_COMMIT_INTERVAL_MS`]; `0` commits every batch):
+    /// Kafka Streams' `commit.interval.ms`, kept to the batches that have
+    /// nothing the offsets must be atomic with. After a crash the plugin
+    /// sees those events again. Left out of the stored manifest when unset,
+    /// so versions ids made before stay the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit_interval_ms: Option<u64>,
     /// Values the plugin reads through the `config` interface.
     #[serde(default)]
     pub config: BTreeMap<String, String>,
@@ -81,7 +90,23 @@ pub fn plugin_table(text: &str) -> Result<toml::Table, String> {
     }
 }
 
+/// [`PluginManifest::commit_interval_ms`] when the manifest does not set it.
+pub const DEFAULT_COMMIT_INTERVAL_MS: u64 = 1000;
+/// The largest [`PluginManifest::commit_interval_ms`] allowed.
+pub const MAX_COMMIT_INTERVAL_MS: u64 = 600_000;
+
 impl PluginManifest {
+    /// How long offsets that no effect carried may stay uncommitted, ms.
+    pub fn commit_interval_millis(&self) -> u64 {
+        self.commit_interval_ms
+            .unwrap_or(DEFAULT_COMMIT_INTERVAL_MS)
+    }
+
+    /// [`Self::commit_interval_millis`] as a duration.
+    pub fn commit_interval(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.commit_interval_millis())
+    }
+
     /// The dead-letter topic of this plugin.
     pub fn dead_letter_topic(&self) -> String {
         self.dead_letter_topic

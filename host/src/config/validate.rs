@@ -278,6 +278,17 @@ impl Settings {
         if p.retry.max_attempts == 0 {
             return Err(invalid(at("retry.max_attempts"), "must be at least 1"));
         }
+        if p.commit_interval_ms
+            .is_some_and(|ms| ms > super::manifest::MAX_COMMIT_INTERVAL_MS)
+        {
+            return Err(invalid(
+                at("commit_interval_ms"),
+                format!(
+                    "must be at most {} (ten minutes)",
+                    super::manifest::MAX_COMMIT_INTERVAL_MS
+                ),
+            ));
+        }
         Ok(())
     }
 }
@@ -336,6 +347,10 @@ mod tests {
             (
                 "subscribe = [\"customer-interactions\"]\n[plugins.limits]\nmemory_mib = 0",
                 "memory_mib",
+            ),
+            (
+                "subscribe = [\"customer-interactions\"]\ncommit_interval_ms = 600001",
+                "commit_interval_ms",
             ),
         ];
         for (toml, expected) in cases {

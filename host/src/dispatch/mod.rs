@@ -12,6 +12,7 @@ pub mod command_outcome;
 mod dead_letter;
 mod ownership;
 mod partition_timers;
+mod progress;
 mod worker;
 
 use std::collections::HashMap;
@@ -23,6 +24,7 @@ use tokio::task::{JoinHandle, JoinSet};
 use crate::registry::Registry;
 use crate::storage::{Assignment, EventLog, GroupMembership};
 pub use ownership::Ownership;
+pub use progress::Progress;
 pub use worker::PartitionWorker;
 
 /// Events read and handled per batch; their effects commit together.

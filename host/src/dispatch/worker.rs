@@ -2,12 +2,12 @@
 //! of all the plugin's topics merged in append order) from the committed
 //! offsets, hand each event to the plugin, retry with backoff or
 //! dead-letter what fails, then commit the batch's effects and offsets as
-//! one unit. Between batches it fires the partition's due timers
+//! one unit (a batch without effects commits its offsets later: see
+//! [`Progress`]). Between batches it fires the partition's due timers
 //! ([`PartitionTimers`]) through the same path: a fired timer is handled,
 //! retried or dead-lettered like an event, and its record is deleted in
 //! the commit of the effects of handling it.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -15,20 +15,18 @@ use tokio::sync::watch;
 
 use super::BATCH_SIZE;
 use super::command_outcome;
-use super::dead_letter::dead_letter;
+use super::dead_letter::{self, note};
 use super::partition_timers::PartitionTimers;
+use super::progress::Progress;
 use crate::event::StoredEvent;
 use crate::registry::Registry;
 use crate::runtime::effects::{Effects, Trigger};
-use crate::runtime::log_book::LineOf;
-use crate::runtime::plugin::{Outcome, PluginVersion};
+use crate::runtime::plugin::Outcome;
 use crate::stages::{self, Stage};
-use crate::storage::{ConsumerCommit, EventLog, NextOffset, PartitionStream, StorageError};
+use crate::storage::{ConsumerCommit, EventLog, PartitionStream, StorageError};
 
 /// Counter of plugin invocations by plugin and outcome.
 pub const INVOCATIONS: &str = "streamplug_plugin_invocations_total";
-/// Counter of dead-lettered events by plugin.
-pub const DEAD_LETTERS: &str = "streamplug_dead_letters_total";
 
 /// The consumer of one (plugin, partition index).
 pub struct PartitionWorker {
@@ -43,10 +41,18 @@ pub struct PartitionWorker {
     /// Becomes `true` when the worker must stop (shutdown, or its partition
     /// moves to another member); it finishes and commits its batch first.
     pub stop: watch::Receiver<bool>,
-    /// Offset of the next event to consume, per topic handled so far.
-    pub progress: BTreeMap<String, u64>,
+    /// How far it got, per topic handled so far.
+    pub progress: Progress,
     /// The partition's pending timers, loaded when the worker starts.
     pub timers: Option<PartitionTimers>,
+}
+
+/// What a worker waiting between batches woke up for.
+enum Wake {
+    Batch(Result<Vec<StoredEvent>, StorageError>),
+    TimersDue,
+    CommitDue,
+    Stop,
 }
 
 enum Handled {
@@ -57,7 +63,7 @@ enum Handled {
 }
 
 impl PartitionWorker {
-    /// Consume until told to stop.
+    /// Consume until told to stop, then commit how far it got.
     pub async fn run(mut self) {
         let Some(group) = self
             .registry
@@ -66,6 +72,13 @@ impl PartitionWorker {
         else {
             return;
         };
+        self.consume(&group).await;
+        if self.progress.is_ahead() {
+            self.commit(&group, &mut Effects::default()).await;
+        }
+    }
+
+    async fn consume(&mut self, group: &str) {
         if !self.load_timers().await {
             return;
         }
@@ -73,38 +86,46 @@ impl PartitionWorker {
             if *self.stop.borrow() {
                 return;
             }
-            let next_due = self.timers.as_ref().and_then(PartitionTimers::next_due_ms);
-            let until_due = next_due
-                .map(|due| Duration::from_millis(due.saturating_sub(crate::storage::millis_now())));
-            let batch = tokio::select! {
-                batch = self.stream.next_batch(BATCH_SIZE) => Some(batch),
-                () = tokio::time::sleep(until_due.unwrap_or_default()), if until_due.is_some() => None,
-                _ = self.stop.wait_for(|stop| *stop) => return,
-            };
-            let Some(batch) = batch else {
-                match self.fire_due_timers(&group).await {
-                    Handled::Continue => continue,
-                    Handled::Stop => return,
+            let handled = match self.wake().await {
+                Wake::Batch(Ok(batch)) => {
+                    // A paused plugin takes no new batch; what was read waits.
+                    if !self.wait_while_paused(group).await {
+                        return;
+                    }
+                    self.handle_batch(group, &batch, None).await
                 }
-            };
-            let batch = match batch {
-                Ok(batch) => batch,
-                Err(e) => {
+                Wake::Batch(Err(e)) => {
                     tracing::warn!(plugin = %self.plugin, partition = self.stream.partition(), error = %e, "cannot read the log");
                     if self.pause(Duration::from_secs(1)).await {
                         return;
                     }
                     continue;
                 }
+                Wake::TimersDue => self.fire_due_timers(group).await,
+                Wake::CommitDue => match self.commit(group, &mut Effects::default()).await {
+                    true => Handled::Continue,
+                    false => Handled::Stop,
+                },
+                Wake::Stop => return,
             };
-            // A paused plugin takes no new batch; what was read waits.
-            if !self.wait_while_paused().await {
+            if let Handled::Stop = handled {
                 return;
             }
-            match self.handle_batch(&group, &batch, None).await {
-                Handled::Continue => {}
-                Handled::Stop => return,
-            }
+        }
+    }
+
+    /// Wait for the next batch, a due timer, the position's commit being
+    /// due, or the stop, whichever comes first.
+    async fn wake(&mut self) -> Wake {
+        let next_due = self.timers.as_ref().and_then(PartitionTimers::next_due_ms);
+        let until_due = next_due
+            .map(|due| Duration::from_millis(due.saturating_sub(crate::storage::millis_now())));
+        let commit_due = self.progress.commit_due(self.commit_interval());
+        tokio::select! {
+            batch = self.stream.next_batch(BATCH_SIZE) => Wake::Batch(batch),
+            () = tokio::time::sleep(until_due.unwrap_or_default()), if until_due.is_some() => Wake::TimersDue,
+            () = sleep_until(commit_due), if commit_due.is_some() => Wake::CommitDue,
+            _ = self.stop.wait_for(|stop| *stop) => Wake::Stop,
         }
     }
 
@@ -141,7 +162,7 @@ impl PartitionWorker {
 
     /// Handle the timers due now as one batch (none while paused).
     async fn fire_due_timers(&mut self, group: &str) -> Handled {
-        if !self.wait_while_paused().await {
+        if !self.wait_while_paused(group).await {
             return Handled::Stop;
         }
         let due = self
@@ -158,12 +179,19 @@ impl PartitionWorker {
 
     /// Wait while the plugin is paused; `false` when the worker must stop
     /// instead (a stop signal, or the plugin was removed).
-    async fn wait_while_paused(&mut self) -> bool {
+    async fn wait_while_paused(&mut self, group: &str) -> bool {
         let mut changes = self.registry.changes();
         loop {
             match self.registry.deployment(&self.plugin) {
                 None => return false,
                 Some(d) if !d.paused => return true,
+                // A pause may be long: the position does not wait with it.
+                Some(_) if self.progress.is_ahead() => {
+                    if !self.commit(group, &mut Effects::default()).await {
+                        return false;
+                    }
+                    continue;
+                }
                 Some(_) => {}
             }
             tokio::select! {
@@ -230,7 +258,7 @@ impl PartitionWorker {
                     }
                     Outcome::Reject(reason) => {
                         effects.discard_current();
-                        self.dead_letter(
+                        dead_letter::stage(
                             &version,
                             stored,
                             &mut effects,
@@ -251,7 +279,7 @@ impl PartitionWorker {
                     &format!("attempt {attempt}: {failure}"),
                 );
                 if attempt >= manifest.retry.max_attempts {
-                    self.dead_letter(&version, stored, &mut effects, &failure, attempt);
+                    dead_letter::stage(&version, stored, &mut effects, &failure, attempt);
                     break;
                 }
                 // Commit what this batch achieved before waiting, so a long
@@ -265,7 +293,8 @@ impl PartitionWorker {
                 }
                 // Paused meanwhile: the next attempt waits for the resume
                 // (removed: the lookup above ends the batch).
-                if self.registry.get(&self.plugin).is_some() && !self.wait_while_paused().await {
+                if self.registry.get(&self.plugin).is_some() && !self.wait_while_paused(group).await
+                {
                     return Handled::Stop;
                 }
             }
@@ -275,45 +304,16 @@ impl PartitionWorker {
                 Some(key) => {
                     effects.accepted.kv.entry(key.clone()).or_insert(None);
                 }
-                None => {
-                    self.progress
-                        .insert(stored.event.topic.clone(), stored.offset + 1);
-                }
+                None => self.progress.passed(&stored.event.topic, stored.offset),
             }
         }
-        if self.commit(group, &mut effects).await {
+        // Nothing to be atomic with: the position is committed later.
+        let later = !effects.accepted.commits_now() && !self.commit_interval().is_zero();
+        if later || self.commit(group, &mut effects).await {
             Handled::Continue
         } else {
             Handled::Stop
         }
-    }
-
-    fn dead_letter(
-        &self,
-        version: &PluginVersion,
-        stored: &StoredEvent,
-        effects: &mut Effects,
-        reason: &str,
-        attempts: u32,
-    ) {
-        let topic = version.manifest.dead_letter_topic();
-        tracing::warn!(plugin = %self.plugin, event = %stored.event.id, %topic, attempts, reason = %first_line(reason), "event dead-lettered");
-        metrics::counter!(DEAD_LETTERS, "plugin" => self.plugin.clone()).increment(1);
-        note(
-            version,
-            stored,
-            "error",
-            &format!("dead-lettered to {topic} after {attempts} attempt(s): {reason}"),
-        );
-        version.stats.record_dead_letter();
-        effects.accepted.publishes.push(dead_letter(
-            stored,
-            &self.plugin,
-            &topic,
-            reason,
-            attempts,
-        ));
-        command_outcome::failed(version, stored, effects, reason);
     }
 
     /// Commit the accepted effects with the progress so far, retrying while
@@ -324,15 +324,7 @@ impl PartitionWorker {
         let partition = self.stream.partition();
         let commit = ConsumerCommit {
             group: group.to_owned(),
-            offsets: self
-                .progress
-                .iter()
-                .map(|(topic, next)| NextOffset {
-                    topic: topic.clone(),
-                    partition,
-                    next: *next,
-                })
-                .collect(),
+            offsets: self.progress.offsets(partition),
             publish: accepted.publishes,
             kv_namespace: self.plugin.clone(),
             kv_writes: accepted.kv.into_iter().collect(),
@@ -342,6 +334,7 @@ impl PartitionWorker {
             match self.log.commit(commit.clone()).await {
                 Ok(_) => {
                     stages::since(Stage::Commit, started);
+                    self.progress.committed();
                     if let Some(timers) = &mut self.timers {
                         timers.apply(&commit.kv_writes);
                     }
@@ -361,6 +354,13 @@ impl PartitionWorker {
         }
     }
 
+    /// The live version's commit interval (none once the plugin is gone).
+    fn commit_interval(&self) -> Duration {
+        self.registry
+            .get(&self.plugin)
+            .map_or(Duration::ZERO, |version| version.manifest.commit_interval())
+    }
+
     /// Sleep for `duration`; `true` if a stop came first.
     async fn pause(&mut self, duration: Duration) -> bool {
         let stopped = tokio::select! {
@@ -371,15 +371,12 @@ impl PartitionWorker {
     }
 }
 
-/// Keep a host line about `stored` in the plugin's log book.
-fn note(version: &PluginVersion, stored: &StoredEvent, level: &'static str, message: &str) {
-    let of = LineOf {
-        plugin: &version.manifest.name,
-        version: &version.id,
-        event: &stored.event.id,
-        source: "host",
-    };
-    version.context.logs.record(of, level, message);
+/// Sleep until `at` (forever without one: only called when there is one).
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
 }
 
 /// What a canary splits on: the event's key (the customer), else its
@@ -400,8 +397,4 @@ fn outcome_label(outcome: &Outcome) -> &'static str {
         Outcome::Reject(_) => "reject",
         Outcome::Trap(_) => "trap",
     }
-}
-
-fn first_line(text: &str) -> &str {
-    text.lines().next().unwrap_or_default()
 }

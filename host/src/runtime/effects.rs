@@ -28,6 +28,9 @@ pub struct Staged {
     /// The processor's refusal of the command being handled, if it refused
     /// it. Not applied at commit: the dispatcher answers the command with it.
     pub refusal: Option<Refusal>,
+    /// Whether a request of an accepted event went out: the batch then
+    /// commits at once, so that a crash repeats no more calls than before.
+    pub called_out: bool,
 }
 
 /// A command processor's refusal (`command.refuse`).
@@ -64,7 +67,14 @@ impl Staged {
         self.publishes.is_empty() && self.kv.is_empty()
     }
 
+    /// Whether the batch's offsets must be committed now: there is
+    /// something to apply with them, or a request went out.
+    pub fn commits_now(&self) -> bool {
+        !self.is_empty() || self.called_out
+    }
+
     fn absorb(&mut self, other: Staged) {
+        self.called_out |= other.called_out || other.http.iter().any(|call| call.sent);
         self.publishes.extend(other.publishes);
         self.kv.extend(other.kv);
         self.kv_bytes_delta += other.kv_bytes_delta;
@@ -257,5 +267,41 @@ mod tests {
         fx.discard_current();
         assert_eq!(fx.kv_lookup("a"), Some(Some(&b"1"[..])));
         assert_eq!(fx.kv_lookup("b"), None);
+    }
+
+    #[test]
+    fn a_batch_commits_now_when_it_staged_a_write_or_a_request_went_out() {
+        let call = |sent| HttpCall {
+            method: "GET".into(),
+            url: "http://127.0.0.1:9/".into(),
+            status: None,
+            sent,
+            denied: !sent,
+            body: None,
+            response: None,
+        };
+        let mut fx = Effects::default();
+        fx.current.http.push(call(false));
+        fx.accept_current();
+        assert!(
+            !fx.accepted.commits_now(),
+            "a denied request did not go out"
+        );
+
+        fx.current.http.push(call(true));
+        fx.discard_current();
+        assert!(
+            !fx.accepted.commits_now(),
+            "a failed attempt's requests are dropped"
+        );
+
+        fx.current.http.push(call(true));
+        fx.accept_current();
+        assert!(fx.accepted.commits_now());
+
+        let mut fx = Effects::default();
+        fx.current.kv.insert("a".into(), None);
+        fx.accept_current();
+        assert!(fx.accepted.commits_now());
     }
 }

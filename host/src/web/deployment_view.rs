@@ -43,6 +43,9 @@ pub struct DeploymentView {
     pub limits: PluginLimits,
     /// Its redelivery policy.
     pub retry: RetryPolicy,
+    /// How long offsets that no effect carried may stay uncommitted,
+    /// milliseconds (`0`: every batch commits).
+    pub commit_interval_ms: u64,
     /// Warm instances of the live version.
     pub idle_instances: usize,
     /// What the live version did since it was loaded.
@@ -154,6 +157,7 @@ impl DeploymentView {
             dead_letter_topic: m.dead_letter_topic(),
             limits: m.limits.clone(),
             retry: m.retry.clone(),
+            commit_interval_ms: m.commit_interval_millis(),
             idle_instances: v.idle_instances(),
             stats: v.stats.read(),
             shadow: d.shadow.as_ref().map(|s| {
