@@ -143,6 +143,9 @@ fn credentials(
 impl Gateway {
     /// Start everything `settings` describes.
     pub async fn start(settings: Settings) -> Result<Self, StartError> {
+        // First, so that nothing recorded while starting is lost (the log's
+        // recovery, plugins' loads, the events handled at once).
+        let metrics = prometheus();
         let data_dir = settings.storage.data_dir.clone();
         let storage::Stores {
             log,
@@ -232,7 +235,7 @@ impl Gateway {
                 embedded,
                 health: health.clone(),
                 topics: specs,
-                metrics: prometheus(),
+                metrics: metrics.clone(),
                 pruner: crate::versions::prune::Pruner {
                     store: loader.store.clone(),
                     registry: registry.clone(),
@@ -307,7 +310,7 @@ impl Gateway {
             ready: ready.clone(),
             ownership: ownership.clone(),
             webhooks: settings.webhooks.endpoints()?,
-            metrics: prometheus(),
+            metrics,
             replies: ws.hub.replies.clone(),
             auth,
             dev_token_max_ttl: settings
