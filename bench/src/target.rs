@@ -211,7 +211,8 @@ impl Target {
 pub enum Plugins {
     /// None: the ingest path alone.
     None,
-    /// The embedded default's: recommend, support-bot, crm-sync.
+    /// The embedded default's: recommend, customer-registry, order-processor
+    /// and customer-view.
     FirstParty,
     /// Only the checksum fixture (`fixture_checksum.wasm`) on
     /// `customer-interactions`: the trivial plugin the peers also run.
