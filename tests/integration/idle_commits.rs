@@ -11,6 +11,7 @@ use streamplug::storage::EventLog;
 use streamplug::storage::embedded::EmbeddedStore;
 use streamplug_tests::{
     ChildGateway, Stores, TEST_KEY, TestGateway, config_on, eventually, free_port, keyed_client,
+    metrics_text, sample,
 };
 
 const TOPIC: &str = "customer-interactions";
@@ -79,20 +80,8 @@ impl Child {
 
     /// The sample `name` (labels included) of the child's `/metrics`.
     async fn metric(&self, name: &str) -> f64 {
-        let text = self
-            .client
-            .get(format!("{}/metrics", self.gateway.url))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        text.lines()
-            .filter_map(|line| line.rsplit_once(' '))
-            .find(|(sample, _)| *sample == name)
-            .and_then(|(_, value)| value.parse().ok())
-            .unwrap_or(0.0)
+        let text = metrics_text(&self.client, &self.gateway.url).await.unwrap();
+        sample(&text, name)
     }
 
     /// Wait until `plugin` handled `n` events in this process.

@@ -172,13 +172,7 @@ async fn health_readiness_schemas_and_metrics_are_served(#[case] backend: Backen
     let required = order["data"]["required"].as_array().unwrap();
     assert!(required.contains(&json!("currency")), "{order}");
     gw.post(&view("c1", "p1")).await.unwrap();
-    let metrics = gw
-        .client
-        .get(format!("{}/metrics", gw.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
+    let metrics = streamplug_tests::metrics_text(&gw.client, &gw.url)
         .await
         .unwrap();
     assert!(

@@ -31,7 +31,7 @@ pub use settings::{
     recorder_manifest, test_auth,
 };
 pub use stores::{Backend, Stores};
-pub use test_gateway::{Answer, TestGateway, keyed_client};
+pub use test_gateway::{Answer, TestGateway, keyed_client, metrics_text, sample};
 pub use ws_client::{Received, Ws, ack, closed, next_frame, push_on, pushes, receive, send_json};
 
 use std::path::{Path, PathBuf};

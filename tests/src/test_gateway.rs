@@ -258,19 +258,7 @@ impl TestGateway {
     /// included) on `GET /metrics`; 0 when absent. The recorder is global,
     /// so the value counts every gateway of the test process.
     pub async fn metric(&self, name: &str) -> Result<f64> {
-        let text = self
-            .client
-            .get(format!("{}/metrics", self.url))
-            .send()
-            .await?
-            .text()
-            .await?;
-        Ok(text
-            .lines()
-            .filter_map(|line| line.rsplit_once(' '))
-            .find(|(sample, _)| *sample == name)
-            .and_then(|(_, value)| value.parse().ok())
-            .unwrap_or(0.0))
+        Ok(sample(&metrics_text(&self.client, &self.url).await?, name))
     }
 
     /// Live WebSocket sessions of `customer` on this gateway.
@@ -284,6 +272,26 @@ impl TestGateway {
         drop(self.data);
         drop(self.stores);
     }
+}
+
+/// The Prometheus exposition `GET <url>/metrics` answers.
+pub async fn metrics_text(client: &reqwest::Client, url: &str) -> Result<String> {
+    Ok(client
+        .get(format!("{url}/metrics"))
+        .send()
+        .await?
+        .text()
+        .await?)
+}
+
+/// The value of the sample `name` (labels included) in the exposition
+/// `text`; 0 when absent.
+pub fn sample(text: &str, name: &str) -> f64 {
+    text.lines()
+        .filter_map(|line| line.rsplit_once(' '))
+        .find(|(sample, _)| *sample == name)
+        .and_then(|(_, value)| value.parse().ok())
+        .unwrap_or(0.0)
 }
 
 /// An HTTP client that sends `Authorization: Bearer <key>` with every request.
