@@ -44,7 +44,9 @@ pub struct DeploymentView {
     /// Its redelivery policy.
     pub retry: RetryPolicy,
     /// How long offsets that no effect carried may stay uncommitted,
-    /// milliseconds (`0`: every batch commits).
+    /// milliseconds (`0`: every batch commits). A gateway older than the
+    /// field does not send it; read as `0` then.
+    #[serde(default)]
     pub commit_interval_ms: u64,
     /// Warm instances of the live version.
     pub idle_instances: usize,
