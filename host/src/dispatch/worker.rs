@@ -124,7 +124,7 @@ impl PartitionWorker {
         tokio::select! {
             batch = self.stream.next_batch(BATCH_SIZE) => Wake::Batch(batch),
             () = tokio::time::sleep(until_due.unwrap_or_default()), if until_due.is_some() => Wake::TimersDue,
-            () = sleep_until(commit_due), if commit_due.is_some() => Wake::CommitDue,
+            () = tokio::time::sleep_until(commit_due.unwrap_or_else(Instant::now).into()), if commit_due.is_some() => Wake::CommitDue,
             _ = self.stop.wait_for(|stop| *stop) => Wake::Stop,
         }
     }
@@ -368,14 +368,6 @@ impl PartitionWorker {
             _ = self.stop.wait_for(|stop| *stop) => true,
         };
         stopped || *self.stop.borrow()
-    }
-}
-
-/// Sleep until `at` (forever without one: only called when there is one).
-async fn sleep_until(at: Option<Instant>) {
-    match at {
-        Some(at) => tokio::time::sleep_until(at.into()).await,
-        None => std::future::pending().await,
     }
 }
 
