@@ -22,16 +22,16 @@ use streamplug::config::{RuntimeSettings, Settings};
 use streamplug::event::cloudevents::{StructuredEvent, parse_object};
 use streamplug::event::{Event, StoredEvent};
 use streamplug::harness::memory_kv::MemoryKv;
-use streamplug::runtime::bindings::{Plugin, PluginPre, WitEvent};
+use streamplug::runtime::bindings::{HandleError, Plugin, PluginPre, WitEvent, handler_interface};
 use streamplug::runtime::effects::Effects;
 use streamplug::runtime::engine::PluginEngine;
-use streamplug::runtime::event_ref::HandleExport;
+use streamplug::runtime::event_ref::{EventRef, HandleExport};
 use streamplug::runtime::plugin::{Outcome, PluginVersion, to_wit};
 use streamplug::runtime::state::{HostServices, PluginContext, StoreState};
 use streamplug::storage::embedded::EmbeddedStore;
 use streamplug::storage::{ConsumerCommit, EventLog, KvStore, KvValue, NextOffset, TopicSpec};
 use wasmtime::Store;
-use wasmtime::component::Component;
+use wasmtime::component::{Component, Func, Instance, Linker, TypedFunc};
 
 /// A ~300-byte ingest request body: a cart change with a few attributes.
 const INGEST_JSON: &str = r#"{"type":"cart.item_added","source":"/web/shop","subject":"customer-4711","id":"0192f0c4-7d2e-7000-8000-000000000001","time":"2026-11-23T10:15:00Z","traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01","data":{"product":"tent-2p-ultralight","quantity":1,"price":249.9,"currency":"EUR","cart":"cart-88"}}"#;
@@ -63,6 +63,13 @@ fn stored() -> StoredEvent {
         seq: 0,
         event,
     }
+}
+
+/// The function `name` of the handler interface `instance` exports.
+fn handler_export(store: &mut Store<StoreState>, instance: &Instance, name: &str) -> Func {
+    let handler = instance.get_export_index(&mut *store, None, &handler_interface());
+    let index = instance.get_export_index(&mut *store, handler.as_ref(), name);
+    instance.get_func(&mut *store, index.unwrap()).unwrap()
 }
 
 fn event_json(c: &mut Criterion) {
@@ -97,7 +104,10 @@ fn dispatch(c: &mut Criterion) {
     let component = Component::from_file(engine.wasmtime(), &wasm).unwrap();
     let pre = PluginPre::new(engine.linker().instantiate_pre(&component).unwrap()).unwrap();
     let context = Arc::new(PluginContext::new(&manifest, "bench".into(), &services).unwrap());
-    let mut store = Store::new(engine.wasmtime(), StoreState::new(context, 64 << 20));
+    let mut store = Store::new(
+        engine.wasmtime(),
+        StoreState::new(context.clone(), 64 << 20),
+    );
     store.set_epoch_deadline(u64::MAX / 2);
     let instance = rt
         .block_on(pre.instance_pre().instantiate_async(&mut store))
@@ -164,6 +174,51 @@ fn dispatch(c: &mut Criterion) {
             rt.block_on(handler.call_handle(&mut store, black_box(&empty)))
                 .unwrap()
                 .unwrap()
+        });
+    });
+    // The same calls made synchronously, to see what a synchronous call
+    // path would save: an instance of the component on a linker whose
+    // imports all trap (the checksum's `init` and `handle` call none), so
+    // nothing needs a fiber, with the same engine (pool, epoch checks).
+    let mut sync_linker = Linker::<StoreState>::new(engine.wasmtime());
+    sync_linker
+        .define_unknown_imports_as_traps(&component)
+        .unwrap();
+    let mut sync_store = Store::new(engine.wasmtime(), StoreState::new(context, 64 << 20));
+    sync_store.set_epoch_deadline(u64::MAX / 2);
+    let sync_instance = sync_linker
+        .instantiate(&mut sync_store, &component)
+        .unwrap();
+    handler_export(&mut sync_store, &sync_instance, "init")
+        .typed::<(&[(String, String)],), (Result<(), String>,)>(&sync_store)
+        .unwrap()
+        .call(&mut sync_store, (&[],))
+        .unwrap()
+        .0
+        .unwrap();
+    let sync_handle: TypedFunc<(EventRef<'_>,), (Result<(), HandleError>,)> =
+        handler_export(&mut sync_store, &sync_instance, "handle")
+            .typed(&sync_store)
+            .unwrap();
+    group.bench_function("wasm call, synchronous (in place, no fiber)", |b| {
+        b.iter(|| {
+            let (result,) = sync_handle
+                .call(&mut sync_store, (EventRef::of(black_box(&event)),))
+                .unwrap();
+            result.unwrap()
+        });
+    });
+    // The empty event above, as a stored event.
+    let mut nothing = event.clone();
+    let e = &mut nothing.event;
+    (e.id, e.source, e.topic, e.data, e.headers) = Default::default();
+    (e.subject, e.time, e.key, e.content_type) = Default::default();
+    group.bench_function("wasm call, synchronous, empty event (no fiber)", |b| {
+        b.iter(|| {
+            let (result,) = sync_handle
+                .call(&mut sync_store, (EventRef::of(black_box(&nothing)),))
+                .unwrap();
+            result.unwrap()
         });
     });
     group.bench_function("block_on (a ready future)", |b| {
