@@ -65,4 +65,5 @@ mod version_history;
 mod vocabulary;
 mod watch;
 mod websocket;
+mod websocket_resume;
 mod ws_pipelining;
