@@ -22,16 +22,16 @@ use streamplug::config::{RuntimeSettings, Settings};
 use streamplug::event::cloudevents::{StructuredEvent, parse_object};
 use streamplug::event::{Event, StoredEvent};
 use streamplug::harness::memory_kv::MemoryKv;
-use streamplug::runtime::bindings::{HandleError, Plugin, PluginPre, WitEvent, handler_interface};
+use streamplug::runtime::bindings::{HandleError, Plugin, PluginPre, WitEvent};
 use streamplug::runtime::effects::Effects;
 use streamplug::runtime::engine::PluginEngine;
-use streamplug::runtime::event_ref::{EventRef, HandleExport};
+use streamplug::runtime::event_ref::{EventRef, HandleExport, handler_func};
 use streamplug::runtime::plugin::{Outcome, PluginVersion, to_wit};
 use streamplug::runtime::state::{HostServices, PluginContext, StoreState};
 use streamplug::storage::embedded::EmbeddedStore;
 use streamplug::storage::{ConsumerCommit, EventLog, KvStore, KvValue, NextOffset, TopicSpec};
 use wasmtime::Store;
-use wasmtime::component::{Component, Func, Instance, Linker, TypedFunc};
+use wasmtime::component::{Component, Linker, TypedFunc};
 
 /// A ~300-byte ingest request body: a cart change with a few attributes.
 const INGEST_JSON: &str = r#"{"type":"cart.item_added","source":"/web/shop","subject":"customer-4711","id":"0192f0c4-7d2e-7000-8000-000000000001","time":"2026-11-23T10:15:00Z","traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01","data":{"product":"tent-2p-ultralight","quantity":1,"price":249.9,"currency":"EUR","cart":"cart-88"}}"#;
@@ -63,13 +63,6 @@ fn stored() -> StoredEvent {
         seq: 0,
         event,
     }
-}
-
-/// The function `name` of the handler interface `instance` exports.
-fn handler_export(store: &mut Store<StoreState>, instance: &Instance, name: &str) -> Func {
-    let handler = instance.get_export_index(&mut *store, None, &handler_interface());
-    let index = instance.get_export_index(&mut *store, handler.as_ref(), name);
-    instance.get_func(&mut *store, index.unwrap()).unwrap()
 }
 
 fn event_json(c: &mut Criterion) {
@@ -189,7 +182,8 @@ fn dispatch(c: &mut Criterion) {
     let sync_instance = sync_linker
         .instantiate(&mut sync_store, &component)
         .unwrap();
-    handler_export(&mut sync_store, &sync_instance, "init")
+    handler_func(&mut sync_store, &sync_instance, "init")
+        .unwrap()
         .typed::<(&[(String, String)],), (Result<(), String>,)>(&sync_store)
         .unwrap()
         .call(&mut sync_store, (&[],))
@@ -197,7 +191,8 @@ fn dispatch(c: &mut Criterion) {
         .0
         .unwrap();
     let sync_handle: TypedFunc<(EventRef<'_>,), (Result<(), HandleError>,)> =
-        handler_export(&mut sync_store, &sync_instance, "handle")
+        handler_func(&mut sync_store, &sync_instance, "handle")
+            .unwrap()
             .typed(&sync_store)
             .unwrap();
     // The empty event above, as a stored event.

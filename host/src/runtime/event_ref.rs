@@ -55,6 +55,24 @@ impl<'a> EventRef<'a> {
 
 type Handle<'a> = TypedFunc<(EventRef<'a>,), (Result<(), HandleError>,)>;
 
+/// The function `name` of the handler interface `instance` exports.
+pub fn handler_func(
+    store: &mut Store<StoreState>,
+    instance: &Instance,
+    name: &str,
+) -> wasmtime::Result<Func> {
+    let interface = handler_interface();
+    let handler = instance
+        .get_export_index(&mut *store, None, &interface)
+        .ok_or_else(|| wasmtime::format_err!("no export `{interface}`"))?;
+    let index = instance
+        .get_export_index(&mut *store, Some(&handler), name)
+        .ok_or_else(|| wasmtime::format_err!("no function `{name}` in `{interface}`"))?;
+    instance
+        .get_func(&mut *store, index)
+        .ok_or_else(|| wasmtime::format_err!("`{interface}#{name}` is not a function"))
+}
+
 /// An instance's `handle` export, checked to take the event record.
 #[derive(Clone, Copy)]
 pub struct HandleExport(Func);
@@ -62,16 +80,7 @@ pub struct HandleExport(Func);
 impl HandleExport {
     /// The `handle` export of `instance`'s handler interface.
     pub fn of(store: &mut Store<StoreState>, instance: &Instance) -> wasmtime::Result<Self> {
-        let interface = handler_interface();
-        let handler = instance
-            .get_export_index(&mut *store, None, &interface)
-            .ok_or_else(|| wasmtime::format_err!("no export `{interface}`"))?;
-        let handle = instance
-            .get_export_index(&mut *store, Some(&handler), "handle")
-            .ok_or_else(|| wasmtime::format_err!("no function `handle` in `{interface}`"))?;
-        let func = instance
-            .get_func(&mut *store, handle)
-            .ok_or_else(|| wasmtime::format_err!("`{interface}#handle` is not a function"))?;
+        let func = handler_func(store, instance, "handle")?;
         // The signature, once: a lifetime does not change the WIT type.
         func.typed::<(EventRef<'static>,), (Result<(), HandleError>,)>(&*store)?;
         Ok(Self(func))
